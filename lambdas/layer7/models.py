@@ -1,0 +1,209 @@
+"""Typed shapes of what flows between the states.
+
+Wire names are camelCase as in ../shared/CONTRACT.md; Python names are
+snake_case. ``ExecutionInput`` is the contract's input table as the caller
+wrote it (every field optional, nothing unknown); ``SetupRequest`` is the same
+request with every default filled in, which ``Validate`` puts at ``$.request``
+for the other steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """A state's payload: camelCase on the wire, immutable once built."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class StrictInput(BaseModel):
+    """The caller's JSON: camelCase names only, no unknown fields, no coercion."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=False,
+        validate_by_alias=True,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+    )
+
+
+# --- the execution input, as the caller wrote it -----------------------------
+
+
+class CertificateSource(StrictInput):
+    secret_arn: str | None = None
+    certificate_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CertificateSource:
+        if (self.secret_arn is None) == (self.certificate_arn is None):
+            raise ValueError("give exactly one of secretArn or certificateArn")
+        return self
+
+
+class VerifyOptions(StrictInput):
+    token_secret_arn: str | None = None
+    round_trip: bool = False
+    timeout_seconds: int = Field(default=120, ge=1, le=900)
+
+
+class DnsOptions(StrictInput):
+    hosted_zone_id: str | None = None
+
+
+class ExecutionInput(StrictInput):
+    host: str | None = None
+    certificate: CertificateSource | None = None
+    cluster_name: str | None = None
+    namespace: str | None = None
+    service_name: str | None = None
+    service_port: int | None = Field(default=None, ge=1, le=65535)
+    ingress_name: str | None = None
+    scheme: Literal["internet-facing", "internal"] | None = None
+    listen_port: int | None = Field(default=None, ge=1, le=65535)
+    ingress_annotations: dict[str, str] = Field(default_factory=dict)
+    layer4: Literal["remove", "keep"] | None = None
+    verify: VerifyOptions = Field(default_factory=VerifyOptions)
+    dns: DnsOptions = Field(default_factory=DnsOptions)
+    alb_timeout_seconds: int | None = Field(default=None, ge=30, le=3600)
+
+
+# --- the resolved request every later step reads ----------------------------
+
+
+class CertificateRef(WireModel):
+    secret_arn: str | None = None
+    certificate_arn: str | None = None
+
+
+class VerifySettings(WireModel):
+    token_secret_arn: str | None = None
+    round_trip: bool = False
+    timeout_seconds: int = 120
+
+
+class SetupRequest(WireModel):
+    host: str
+    certificate: CertificateRef
+    cluster_name: str
+    namespace: str
+    service_name: str
+    service_port: int
+    ingress_name: str
+    scheme: Literal["internet-facing", "internal"]
+    listen_port: int
+    ingress_annotations: dict[str, str]
+    layer4: Literal["remove", "keep"]
+    verify: VerifySettings
+    hosted_zone_id: str | None = None
+    alb_timeout_seconds: int
+
+
+# --- what each step adds to the state ---------------------------------------
+
+
+class CertificateResult(WireModel):
+    """ImportCertificate's result, at ``$.certificate``."""
+
+    certificate_arn: str
+    certificate_imported: bool
+    not_after: str  # ISO 8601, UTC
+    days_until_expiry: int
+    fingerprint_sha256: str
+
+
+class IngressResult(WireModel):
+    """ApplyIngress's result, at ``$.ingress``."""
+
+    namespace: str
+    name: str
+    service_type: str  # the Service's type when the Ingress was applied
+    applied_at: float  # epoch seconds; CheckLoadBalancer measures its timeout from here
+    warnings: list[str] = Field(default_factory=list)
+
+
+class LoadBalancerStatus(WireModel):
+    """CheckLoadBalancer's result, at ``$.loadBalancer``; a Choice reads ``ready``."""
+
+    ready: bool
+    dns_name: str | None = None
+    arn: str | None = None
+    state: str | None = None  # ELBv2 state code: provisioning, active, ...
+    healthy_targets: int = 0
+    listen_port: int
+    canonical_hosted_zone_id: str | None = None
+    wait_seconds: int = 0  # the Wait state's SecondsPath
+    elapsed_seconds: float = 0.0
+
+
+class VerificationResult(WireModel):
+    """VerifyGrpc's result, at ``$.verification``."""
+
+    endpoint: str
+    server_name: str
+    server_version: str
+    latency_ms: float
+    round_trip: bool = False
+
+
+class ServiceResult(WireModel):
+    """RemoveLayer4's result, at ``$.service``."""
+
+    name: str
+    previous_type: str
+    type: str
+
+
+class DnsChange(WireModel):
+    """UpsertDns / CheckDnsChange result, at ``$.dnsRecord``."""
+
+    name: str
+    hosted_zone_id: str
+    change_id: str
+    status: str  # PENDING until Route 53 says INSYNC
+
+
+# --- what each Lambda receives (the Task's Payload) -------------------------
+
+
+class StepEvent(WireModel):
+    """Every step gets the execution ARN (as correlation id) and the request."""
+
+    correlation_id: str
+    request: SetupRequest
+
+
+class ValidateEvent(WireModel):
+    correlation_id: str
+    input: dict[str, Any]
+
+
+class ApplyIngressEvent(StepEvent):
+    certificate: CertificateResult
+
+
+class CheckLoadBalancerEvent(StepEvent):
+    ingress: IngressResult
+
+
+class VerifyGrpcEvent(StepEvent):
+    certificate: CertificateResult
+    load_balancer: LoadBalancerStatus
+
+
+class UpsertDnsEvent(StepEvent):
+    load_balancer: LoadBalancerStatus
+
+
+class CheckDnsChangeEvent(StepEvent):
+    dns_record: DnsChange

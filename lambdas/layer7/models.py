@@ -75,7 +75,7 @@ class ExecutionInput(StrictInput):
     layer4: Literal["remove", "keep"] | None = None
     verify: VerifyOptions = Field(default_factory=VerifyOptions)
     dns: DnsOptions = Field(default_factory=DnsOptions)
-    alb_timeout_seconds: int | None = Field(default=None, ge=30, le=3600)
+    alb_timeout_seconds: int | None = Field(default=None, ge=10, le=3600)
 
 
 # --- the resolved request every later step reads ----------------------------

@@ -1,0 +1,23 @@
+"""Lambda entry point of the ApplyIngress state: parse, call the logic, return the wire dict."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from apply_ingress.logic import apply_ingress
+from layer7 import kube as k8s
+from layer7.models import ApplyIngressEvent
+from layer7.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
+    logger.set_correlation_id(event.get("correlationId"))
+    step = ApplyIngressEvent.model_validate(event)
+    kube = connect(step.request.cluster_name)
+    try:
+        return apply_ingress(step, kube).to_wire()
+    finally:
+        kube.close()

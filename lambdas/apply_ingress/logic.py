@@ -1,0 +1,139 @@
+"""ApplyIngress: route the host to the Milvus Service through an ALB.
+
+The Ingress is written with server-side apply under the field manager
+``milvus-layer7`` and ``force=true``: a second run with the same input changes
+nothing, a run with new input takes over exactly the fields it sets, and an
+Ingress someone created by hand with this name is adopted rather than refused.
+The Service is only read here; its Layer-4 load balancer stays until the
+Layer-7 path has been verified (RemoveLayer4).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+from layer7 import kube as k8s
+from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
+from layer7.observability import logger
+
+ALB = "alb.ingress.kubernetes.io/"
+HELM_RELEASE = "meta.helm.sh/release-name"
+HELM_NAMESPACE = "meta.helm.sh/release-namespace"
+
+
+def workflow_annotations(request: SetupRequest, certificate_arn: str) -> dict[str, str]:
+    """The guide's annotations; the contract says a caller cannot override them."""
+    return {
+        f"{ALB}scheme": request.scheme,
+        f"{ALB}backend-protocol-version": "GRPC",
+        f"{ALB}target-type": "ip",
+        f"{ALB}listen-ports": json.dumps([{"HTTPS": request.listen_port}], separators=(",", ":")),
+        f"{ALB}certificate-arn": certificate_arn,
+    }
+
+
+def ingress_manifest(request: SetupRequest, certificate_arn: str) -> dict[str, Any]:
+    """The whole Ingress as this workflow wants it (apply sends intent, not a diff)."""
+    annotations = {**request.ingress_annotations, **workflow_annotations(request, certificate_arn)}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": request.ingress_name,
+            "namespace": request.namespace,
+            "labels": {k8s.MANAGED_BY_LABEL: k8s.FIELD_MANAGER},
+            "annotations": annotations,
+        },
+        "spec": {
+            "ingressClassName": "alb",
+            "tls": [{"hosts": [request.host]}],
+            "rules": [
+                {
+                    "host": request.host,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {
+                                    "service": {
+                                        "name": request.service_name,
+                                        "port": {"number": request.service_port},
+                                    }
+                                },
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
+def helm_release(service: dict[str, Any]) -> str | None:
+    """The Helm release that owns the Service, or None when Helm does not manage it."""
+    metadata = service.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    annotations = metadata.get("annotations") or {}
+    if labels.get(k8s.MANAGED_BY_LABEL) != "Helm" and HELM_RELEASE not in annotations:
+        return None
+    return str(annotations.get(HELM_RELEASE) or labels.get("app.kubernetes.io/instance") or "<release>")
+
+
+def service_warnings(request: SetupRequest, service: dict[str, Any]) -> list[str]:
+    """What the operator should know about the Service that is not a failure."""
+    warnings: list[str] = []
+    service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
+    release = helm_release(service)
+    if release and request.layer4 == "remove" and service_type != "ClusterIP":
+        namespace = (service.get("metadata") or {}).get("annotations", {}).get(HELM_NAMESPACE) or request.namespace
+        warnings.append(
+            f"Service {request.namespace}/{request.service_name} is managed by Helm release {release!r}: the next "
+            f"`helm upgrade {release} -n {namespace}` sets it back to {service_type} and brings the Layer-4 load "
+            "balancer back unless the release's values set service.type=ClusterIP "
+            f"(helm upgrade {release} ... --reuse-values --set service.type=ClusterIP)."
+        )
+    ports = [p.get("port") for p in (service.get("spec") or {}).get("ports") or []]
+    if ports and request.service_port not in ports:
+        warnings.append(
+            f"Service {request.namespace}/{request.service_name} exposes ports {ports}, not servicePort "
+            f"{request.service_port}: the load balancer controller will find no backend."
+        )
+    return warnings
+
+
+def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[], float] = time.time) -> IngressResult:
+    """Read the Service, apply the Ingress, and say when (CheckLoadBalancer times out from there)."""
+    request = event.request
+    service = k8s.read_service(kube, request.namespace, request.service_name)
+    manifest = ingress_manifest(request, event.certificate.certificate_arn)
+    applied = kube.patch(
+        k8s.ingress_path(request.namespace, request.ingress_name),
+        f"apply Ingress {request.namespace}/{request.ingress_name}",
+        manifest,
+        content_type=k8s.APPLY_PATCH,
+        fieldManager=k8s.FIELD_MANAGER,
+        force=True,
+    )
+    applied_at = now()
+    warnings = service_warnings(request, service)
+    service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
+    logger.info(
+        "Ingress applied",
+        extra={
+            "namespace": request.namespace,
+            "ingress": request.ingress_name,
+            "resourceVersion": (applied.get("metadata") or {}).get("resourceVersion"),
+            "serviceType": service_type,
+            "warnings": warnings,
+        },
+    )
+    return IngressResult(
+        namespace=request.namespace,
+        name=request.ingress_name,
+        service_type=service_type,
+        applied_at=applied_at,
+        warnings=warnings,
+    )

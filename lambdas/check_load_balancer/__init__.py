@@ -1,0 +1,1 @@
+"""CheckLoadBalancer: one look at the Ingress and its ALB; the state machine waits between looks."""

@@ -1,0 +1,29 @@
+"""Lambda entry point of the CheckLoadBalancer state: parse, call the logic, return the wire dict."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from check_load_balancer.logic import check_load_balancer
+from layer7 import aws
+from layer7 import kube as k8s
+from layer7.models import CheckLoadBalancerEvent
+from layer7.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(
+    event: dict[str, Any],
+    context: Any,
+    connect: Callable[..., k8s.Kube] = k8s.connect,
+    elbv2: Any = None,
+) -> dict[str, Any]:
+    logger.set_correlation_id(event.get("correlationId"))
+    step = CheckLoadBalancerEvent.model_validate(event)
+    kube = connect(step.request.cluster_name)
+    try:
+        return check_load_balancer(step, kube, elbv2 or aws.client("elbv2")).to_wire()
+    finally:
+        kube.close()

@@ -1,0 +1,188 @@
+"""ACM and Secrets Manager calls, with their faults sorted into the contract's errors.
+
+Clients are passed in (the handler makes them, tests hand in moto's), so the
+logic never knows where AWS is. Throttling and 5xx become ``TransientError``
+for the state machine to retry; "not there" and "not allowed" become
+``CertificateNotFound``, which no retry would fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from layer7.aws import error_code, raise_if_transient
+from layer7.errors import CertificateInvalid, CertificateNotFound
+
+TAG_HOST = "milvus-layer7:host"
+TAG_FINGERPRINT = "milvus-layer7:fingerprint"
+TAG_MANAGED_BY = "milvus-layer7:managed-by"
+MANAGED_BY = "milvus-layer7"
+
+# ListCertificates returns only RSA_1024 and RSA_2048 certificates unless asked for the others.
+_ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+_NOT_FOUND = frozenset({"ResourceNotFoundException", "InvalidArnException"})
+_NOT_READABLE = frozenset({"AccessDeniedException", "AccessDenied", "DecryptionFailure", "InvalidRequestException"})
+
+# botocore's DEBUG lines quote request and response bodies, which here are the
+# secret's value and ImportCertificate's PrivateKey: a function log level of
+# DEBUG must not put the key in CloudWatch.
+for _name in ("botocore", "urllib3"):
+    logging.getLogger(_name).setLevel(max(logging.getLogger(_name).level, logging.INFO))
+
+
+@dataclass(frozen=True)
+class SecretBundle:
+    certificate: str
+    private_key: str = field(repr=False)
+    certificate_chain: str | None = None
+
+
+@dataclass(frozen=True)
+class ManagedCertificate:
+    """A certificate this product imported earlier, recognised by its tags."""
+
+    arn: str
+    host: str
+    fingerprint: str
+
+
+def read_certificate_secret(secretsmanager: Any, secret_arn: str) -> SecretBundle:
+    try:
+        answer = secretsmanager.get_secret_value(SecretId=secret_arn)
+    except ClientError as exc:
+        raise_if_transient(exc, "secretsmanager:GetSecretValue")
+        code = error_code(exc)
+        if code in _NOT_FOUND:
+            raise CertificateNotFound(f"certificate.secretArn: secret {secret_arn} does not exist") from None
+        if code in _NOT_READABLE:
+            raise CertificateNotFound(
+                f"certificate.secretArn: secret {secret_arn} cannot be read ({code}); the workflow's role needs "
+                "secretsmanager:GetSecretValue on it, and kms:Decrypt on its key if it uses a customer managed key"
+            ) from None
+        raise
+    text = answer.get("SecretString")
+    if text is None:
+        raise CertificateInvalid(
+            f"certificate.secretArn: secret {secret_arn} holds binary data; store a JSON string instead"
+        )
+    try:
+        value = json.loads(text)
+    except ValueError:
+        # json's message quotes the text around the fault, which may be key material.
+        value = None
+    if not isinstance(value, dict):
+        raise CertificateInvalid(
+            f"certificate.secretArn: secret {secret_arn} is not a JSON object with certificate, privateKey "
+            "and optional certificateChain"
+        ) from None
+    missing = [
+        name
+        for name in ("certificate", "privateKey")
+        if not isinstance(value.get(name), str) or not value[name].strip()
+    ]
+    if missing:
+        raise CertificateInvalid(
+            f"certificate.secretArn: secret {secret_arn} has no {' or '.join(missing)} (a PEM string)"
+        )
+    chain = value.get("certificateChain")
+    if chain is not None and not isinstance(chain, str):
+        raise CertificateInvalid(f"certificate.secretArn: secret {secret_arn}: certificateChain must be a PEM string")
+    return SecretBundle(value["certificate"], value["privateKey"], chain or None)
+
+
+def find_managed_certificates(acm: Any, host: str) -> list[ManagedCertificate]:
+    """Imported certificates tagged as this product's for ``host``."""
+    found = []
+    try:
+        pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": _ALL_KEY_TYPES})
+        for page in pages:
+            for summary in page.get("CertificateSummaryList", []):
+                if summary.get("Type", "IMPORTED") != "IMPORTED":
+                    continue
+                tags = _tags(acm, summary["CertificateArn"])
+                if tags is None or tags.get(TAG_MANAGED_BY) != MANAGED_BY or tags.get(TAG_HOST) != host:
+                    continue
+                found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, "")))
+    except ClientError as exc:
+        raise_if_transient(exc, "acm:ListCertificates")
+        raise
+    return sorted(found, key=lambda certificate: certificate.arn)
+
+
+def import_certificate(
+    acm: Any,
+    *,
+    certificate_pem: str,
+    private_key_pem: str,
+    chain_pem: str | None,
+    tags: dict[str, str],
+    certificate_arn: str | None = None,
+) -> str:
+    """A fresh import carries its tags; a re-import into ``certificate_arn`` cannot, so they are written after it."""
+    params: dict[str, Any] = {"Certificate": certificate_pem.encode(), "PrivateKey": private_key_pem.encode()}
+    if chain_pem:
+        params["CertificateChain"] = chain_pem.encode()
+    if certificate_arn:
+        params["CertificateArn"] = certificate_arn
+    else:
+        params["Tags"] = _tag_list(tags)
+    try:
+        arn = acm.import_certificate(**params)["CertificateArn"]
+        if certificate_arn:
+            acm.add_tags_to_certificate(CertificateArn=arn, Tags=_tag_list(tags))
+    except ClientError as exc:
+        raise_if_transient(exc, "acm:ImportCertificate")
+        if error_code(exc) == "ValidationException":
+            # ACM's own reason; it describes the bundle, it never quotes it.
+            raise CertificateInvalid(
+                f"ACM refused the certificate: {exc.response['Error'].get('Message', '')}"
+            ) from None
+        raise
+    return arn
+
+
+def describe_certificate(acm: Any, certificate_arn: str) -> dict[str, Any]:
+    try:
+        return acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
+    except ClientError as exc:
+        raise_if_transient(exc, "acm:DescribeCertificate")
+        code = error_code(exc)
+        if code in _NOT_FOUND:
+            raise CertificateNotFound(
+                f"certificate.certificateArn: {certificate_arn} is not in ACM in this account and region"
+            ) from None
+        if code in _NOT_READABLE:
+            raise CertificateNotFound(
+                f"certificate.certificateArn: {certificate_arn} cannot be read ({code}); "
+                "the workflow's role needs acm:DescribeCertificate"
+            ) from None
+        raise
+
+
+def get_certificate_pem(acm: Any, certificate_arn: str) -> str | None:
+    """The certificate body, or None when it cannot be read: it only serves the fingerprint in the output."""
+    try:
+        return acm.get_certificate(CertificateArn=certificate_arn).get("Certificate")
+    except ClientError as exc:
+        raise_if_transient(exc, "acm:GetCertificate")
+        return None
+
+
+def _tags(acm: Any, certificate_arn: str) -> dict[str, str] | None:
+    try:
+        answer = acm.list_tags_for_certificate(CertificateArn=certificate_arn)
+    except ClientError as exc:
+        raise_if_transient(exc, "acm:ListTagsForCertificate")
+        if error_code(exc) in _NOT_FOUND:  # deleted between the listing and now
+            return None
+        raise
+    return {tag["Key"]: tag.get("Value", "") for tag in answer.get("Tags", [])}
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]

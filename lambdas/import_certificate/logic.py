@@ -1,0 +1,123 @@
+"""Gets the request's certificate into ACM exactly once per content.
+
+Runs are repeated (``--runs N``, a pipeline re-triggering, a retried
+execution), so an import must not pile up certificates: the product tags what
+it imports with the host and the leaf's fingerprint and looks for those tags
+first. The same content is reused as is; new content for the same host is
+re-imported into the same ARN, so an ALB listener already using it picks up
+the renewal without the Ingress changing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cryptography import x509
+
+from import_certificate import dal
+from layer7.certificates import check_bundle, fingerprint_sha256, host_covered
+from layer7.errors import CertificateInvalid
+from layer7.models import CertificateResult, SetupRequest
+from layer7.observability import logger
+
+
+def ensure_certificate(
+    request: SetupRequest, *, acm: Any, secretsmanager: Any, now: dt.datetime | None = None
+) -> CertificateResult:
+    now = now or dt.datetime.now(dt.UTC)
+    if request.certificate.certificate_arn:
+        return use_existing(request.certificate.certificate_arn, request.host, acm=acm, now=now)
+    assert request.certificate.secret_arn, "Validate guarantees one certificate source"
+    return import_from_secret(
+        request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now
+    )
+
+
+def import_from_secret(
+    secret_arn: str, host: str, *, acm: Any, secretsmanager: Any, now: dt.datetime
+) -> CertificateResult:
+    secret = dal.read_certificate_secret(secretsmanager, secret_arn)
+    checked = check_bundle(secret.certificate, secret.private_key, secret.certificate_chain, host, now)
+    fingerprint = checked.fingerprint_sha256
+    tags = {dal.TAG_HOST: host, dal.TAG_FINGERPRINT: fingerprint, dal.TAG_MANAGED_BY: dal.MANAGED_BY}
+
+    managed = dal.find_managed_certificates(acm, host)
+    same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)
+    if same is not None:
+        logger.info(
+            "certificate already in ACM", extra={"certificateArn": same.arn, "host": host, "fingerprint": fingerprint}
+        )
+        return _result(same.arn, imported=False, not_after=checked.not_after, fingerprint=fingerprint, now=now)
+
+    previous = managed[0].arn if managed else None
+    arn = dal.import_certificate(
+        acm,
+        certificate_pem=checked.certificate_pem,
+        private_key_pem=checked.private_key_pem,
+        chain_pem=checked.chain_pem,
+        tags=tags,
+        certificate_arn=previous,
+    )
+    logger.info(
+        "certificate re-imported" if previous else "certificate imported",
+        extra={"certificateArn": arn, "host": host, "fingerprint": fingerprint, "notAfter": _iso(checked.not_after)},
+    )
+    return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now)
+
+
+def use_existing(certificate_arn: str, host: str, *, acm: Any, now: dt.datetime) -> CertificateResult:
+    """A certificate already in ACM (issued by ACM, or imported by someone else): checked, never changed."""
+    described = dal.describe_certificate(acm, certificate_arn)
+    status = described.get("Status", "UNKNOWN")
+    if status != "ISSUED":
+        raise CertificateInvalid(f"certificate.certificateArn: {certificate_arn} is {status}, not ISSUED")
+    names = list(described.get("SubjectAlternativeNames") or [])
+    if described.get("DomainName") and described["DomainName"] not in names:
+        names.append(described["DomainName"])
+    if not host_covered(host, names):
+        raise CertificateInvalid(
+            f"certificate.certificateArn: {certificate_arn} does not cover host {host}; "
+            f"its names are {', '.join(names) or 'none'}"
+        )
+    not_after = _as_datetime(described.get("NotAfter"))
+    if not_after is None:
+        raise CertificateInvalid(f"certificate.certificateArn: {certificate_arn} has no expiry date; is it issued?")
+    fingerprint = _fingerprint_of(dal.get_certificate_pem(acm, certificate_arn))
+    logger.info(
+        "using certificate already in ACM",
+        extra={"certificateArn": certificate_arn, "host": host, "notAfter": _iso(not_after)},
+    )
+    return _result(certificate_arn, imported=False, not_after=not_after, fingerprint=fingerprint, now=now)
+
+
+def _result(
+    arn: str, *, imported: bool, not_after: dt.datetime, fingerprint: str, now: dt.datetime
+) -> CertificateResult:
+    return CertificateResult(
+        certificate_arn=arn,
+        certificate_imported=imported,
+        not_after=_iso(not_after),
+        days_until_expiry=(not_after - now) // dt.timedelta(days=1),
+        fingerprint_sha256=fingerprint,
+    )
+
+
+def _fingerprint_of(pem: str | None) -> str:
+    """Informational only: an unreadable body must not fail a certificate ACM says is fine."""
+    try:
+        return fingerprint_sha256(x509.load_pem_x509_certificate(pem.encode())) if pem else ""
+    except ValueError:
+        return ""
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    return None
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,284 @@
+"""The Kubernetes API of an EKS cluster, reached with the function's IAM role.
+
+Every step that talks to Kubernetes gets its client from ``connect``: describe
+the cluster (it must exist and be ACTIVE), mint an EKS token, and build an
+``ApiClient`` of its own. No kubeconfig is read and the kubernetes package's
+global default configuration is never touched, so nothing leaks between
+invocations that reuse a warm Lambda.
+
+``Kube`` is a small facade over ``ApiClient`` that speaks plain dicts (the API's
+own camelCase JSON) and turns API faults into contract terms: 401/403 ->
+``KubernetesForbidden``, 429/5xx and broken connections -> ``TransientError``,
+404 -> ``NotFound`` for the caller to name. It sends exactly the content type it
+is given; the generated ``patch_*`` methods choose one themselves, and
+server-side apply must go out as ``application/apply-patch+yaml``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, Callable
+
+import boto3
+import urllib3
+from botocore.exceptions import ClientError
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.client.exceptions import ApiException
+
+from layer7 import aws, eks_token
+from layer7.errors import ClusterNotFound, KubernetesForbidden, ServiceNotFound, TransientError
+
+FIELD_MANAGER = "milvus-layer7"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+APPLY_PATCH = "application/apply-patch+yaml"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+# (connect, read): a hung API server should fail this attempt, not the Lambda's timeout.
+REQUEST_TIMEOUT = (5, 30)
+
+_FIX_ACCESS = (
+    "Give the workflow's IAM role access to the cluster: an EKS access entry "
+    "(the stack does this when createAccessEntry is true; authentication mode API or "
+    "API_AND_CONFIG_MAP) or a mapRoles entry in the aws-auth ConfigMap"
+)
+
+
+class KubeError(Exception):
+    """An API answer that is neither success nor one of the contract's faults."""
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "", body: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body or {}
+
+
+class NotFound(KubeError):
+    """404: the caller knows which contract error (if any) that means."""
+
+
+# --- EKS -------------------------------------------------------------------
+
+
+def describe_cluster(eks: Any, name: str) -> dict[str, Any]:
+    """DescribeCluster's ``cluster``; ``ClusterNotFound`` unless it exists and is ACTIVE."""
+    try:
+        cluster = eks.describe_cluster(name=name)["cluster"]
+    except ClientError as exc:
+        aws.raise_if_transient(exc, f"DescribeCluster {name}")
+        if aws.error_code(exc) == "ResourceNotFoundException":
+            raise ClusterNotFound(f"EKS cluster {name!r} does not exist in {eks.meta.region_name}") from exc
+        raise
+    status = cluster.get("status")
+    if status != "ACTIVE":
+        raise ClusterNotFound(
+            f"EKS cluster {name!r} is {status}, not ACTIVE: wait until it is ACTIVE and start the execution again"
+        )
+    if not cluster.get("endpoint") or not (cluster.get("certificateAuthority") or {}).get("data"):
+        raise ClusterNotFound(f"EKS cluster {name!r} reports no API endpoint or certificate authority yet")
+    return cluster
+
+
+# --- the API client --------------------------------------------------------
+
+
+def write_ca_file(ca_data: str) -> str:
+    """Write DescribeCluster's base64 CA bundle to a file urllib3 can load; return its path.
+
+    The name is the bundle's hash, so a warm Lambda reuses the file and two
+    clusters never share one.
+    """
+    try:
+        pem = base64.b64decode(ca_data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise KubeError("the cluster's certificateAuthority.data is not base64") from exc
+    path = os.path.join(tempfile.gettempdir(), f"eks-ca-{hashlib.sha256(pem).hexdigest()[:24]}.pem")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".pem")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.replace(tmp, path)
+    return path
+
+
+def build_api_client(endpoint: str, ca_data: str, token: str) -> ApiClient:
+    """An ``ApiClient`` for one cluster, with its own ``Configuration``."""
+    configuration = Configuration(
+        host=endpoint.rstrip("/"),
+        api_key={"BearerToken": token},
+        api_key_prefix={"BearerToken": "Bearer"},
+        ssl_ca_cert=write_ca_file(ca_data),
+        # No retry loop hidden in urllib3: the state machine retries TransientError.
+        retries=False,
+    )
+    return ApiClient(configuration)
+
+
+def caller_identity(session: boto3.Session | None = None) -> Callable[[], str]:
+    """A lazy "who am I" for error messages; only called when the cluster said no."""
+
+    def who() -> str:
+        try:
+            sts = session.client("sts") if session else aws.client("sts")
+            return str(sts.get_caller_identity()["Arn"])
+        except Exception:  # noqa: BLE001 - a message detail must not hide the real error
+            return "the workflow's IAM role"
+
+    return who
+
+
+class Kube:
+    """One cluster's API as plain JSON, with faults in contract terms."""
+
+    def __init__(self, api_client: ApiClient, cluster_name: str, identity: Callable[[], str] | None = None):
+        self.api_client = api_client
+        self.cluster_name = cluster_name
+        self._identity = identity or (lambda: "the workflow's IAM role")
+
+    def get(self, path: str, what: str) -> dict[str, Any]:
+        return self._call("GET", path, what)
+
+    def list(self, path: str, what: str, **query: str) -> list[dict[str, Any]]:
+        return list(self._call("GET", path, what, query=query).get("items") or [])
+
+    def patch(self, path: str, what: str, body: dict[str, Any], *, content_type: str, **query: Any) -> dict[str, Any]:
+        return self._call("PATCH", path, what, query=query, body=body, content_type=content_type)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if body is not None and content_type and "json" not in content_type:
+            # JSON is YAML; a string goes out as is, whatever this client version does with dicts.
+            body = json.dumps(body)
+        params = [(key, _query_value(value)) for key, value in (query or {}).items() if value is not None]
+        request = self.api_client.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=params,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self.api_client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
+            data = response.read()
+        except urllib3.exceptions.HTTPError as exc:
+            raise connection_error(exc, what, self.cluster_name) from exc
+        if not 200 <= response.status <= 299:
+            text = data.decode("utf-8", "replace") if data else ""
+            raise api_error(ApiException(status=response.status, reason=response.reason, body=text),
+                            what, self.cluster_name, self._identity)
+        return json.loads(data) if data else {}
+
+
+def _query_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+# --- faults ----------------------------------------------------------------
+
+
+def status_message(exc: ApiException) -> tuple[str, dict[str, Any]]:
+    """The API server's own words from a ``Status`` body, if it sent one."""
+    try:
+        body = json.loads(exc.body or "")
+    except (TypeError, ValueError):
+        return (str(exc.body or "").strip()[:500], {})
+    if not isinstance(body, dict):
+        return ("", {})
+    return (str(body.get("message") or "")[:1000], body)
+
+
+def api_error(exc: ApiException, what: str, cluster: str, identity: Callable[[], str] | None = None) -> Exception:
+    """The exception to raise for an ``ApiException`` met while doing ``what``."""
+    status = int(exc.status or 0)
+    message, body = status_message(exc)
+    if status in (401, 403):
+        who = identity() if identity else "the workflow's IAM role"
+        if status == 401:
+            refusal = f"EKS cluster {cluster!r} did not accept the credentials of {who} (401 Unauthorized)"
+            fix = f"{_FIX_ACCESS}, and check the token was minted for this cluster."
+        else:
+            refusal = f"EKS cluster {cluster!r} refused {who} permission to {what} (403 Forbidden)"
+            fix = (
+                f"{_FIX_ACCESS}, with a policy that allows it (AmazonEKSEditPolicy scoped to the namespace "
+                "covers Services, Ingresses and Events)."
+            )
+        detail = f" The API server said: {message}." if message else ""
+        return KubernetesForbidden(f"{refusal} while trying to {what}.{detail} {fix}")
+    if status == 429 or status >= 500:
+        return TransientError(f"Kubernetes API of {cluster!r} answered {status} {exc.reason or ''} to {what}".strip())
+    if status == 404:
+        return NotFound(f"{what}: not found ({message})", status=status, reason=str(exc.reason or ""), body=body)
+    return KubeError(
+        f"Kubernetes API of {cluster!r} refused to {what}: {status} {exc.reason or ''}: {message}",
+        status=status,
+        reason=str(body.get("reason") or exc.reason or ""),
+        body=body,
+    )
+
+
+def connection_error(exc: urllib3.exceptions.HTTPError, what: str, cluster: str) -> Exception:
+    """A broken connection is worth another try; a certificate that does not verify is not."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(exc, urllib3.exceptions.SSLError) or isinstance(reason, urllib3.exceptions.SSLError):
+        return KubeError(
+            f"TLS to the Kubernetes API of {cluster!r} failed while trying to {what}: the server's certificate "
+            f"does not verify against the cluster's certificate authority ({type(reason or exc).__name__})"
+        )
+    return TransientError(f"could not reach the Kubernetes API of {cluster!r} to {what}: {type(exc).__name__}")
+
+
+# --- one call for the steps ------------------------------------------------
+
+
+def connect(cluster_name: str, *, eks: Any = None, session: boto3.Session | None = None) -> Kube:
+    """The ``Kube`` for ``cluster_name``, authenticated as this function's role."""
+    eks = eks or aws.client("eks")
+    cluster = describe_cluster(eks, cluster_name)
+    token = eks_token.get_token(cluster_name, session=session, region=eks.meta.region_name)
+    api_client = build_api_client(cluster["endpoint"], cluster["certificateAuthority"]["data"], token)
+    return Kube(api_client, cluster_name, caller_identity(session))
+
+
+def read_service(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
+    """The Milvus Service; ``ServiceNotFound`` names what was looked for and where."""
+    try:
+        return kube.get(service_path(namespace, name), f"read Service {namespace}/{name}")
+    except NotFound as exc:
+        raise ServiceNotFound(
+            f"no Service {name!r} in namespace {namespace!r} of EKS cluster {kube.cluster_name!r}: "
+            "check serviceName and namespace (kubectl get svc -n <namespace>)"
+        ) from exc
+
+
+# --- paths -----------------------------------------------------------------
+
+
+def service_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/services/{name}"
+
+
+def ingress_path(namespace: str, name: str) -> str:
+    return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"
+
+
+def events_path(namespace: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/events"

@@ -1,0 +1,23 @@
+"""Lambda entry point of the RemoveLayer4 state: parse, call the logic, return the wire dict."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from layer7 import kube as k8s
+from layer7.models import StepEvent
+from layer7.observability import logger, metrics, tracer
+from remove_layer4.logic import remove_layer4
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
+    logger.set_correlation_id(event.get("correlationId"))
+    step = StepEvent.model_validate(event)
+    kube = connect(step.request.cluster_name)
+    try:
+        return remove_layer4(step, kube).to_wire()
+    finally:
+        kube.close()

@@ -1,0 +1,1 @@
+"""Validate: the first state; refuses a bad input before anything anywhere is changed."""

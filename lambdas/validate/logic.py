@@ -1,0 +1,256 @@
+"""Turns the caller's execution input into the full request every later step reads.
+
+All checking that needs no AWS call happens here, so a bad input fails at the
+first state, before a certificate is imported or an Ingress applied. Every
+problem found is reported at once, each prefixed with the field it concerns,
+so one correction fixes the input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from layer7.errors import InvalidInput
+from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
+
+DEFAULT_NAMESPACE = "milvus"
+DEFAULT_SERVICE_NAME = "milvus-demo"
+DEFAULT_SERVICE_PORT = 19530
+DEFAULT_SCHEME = "internet-facing"
+DEFAULT_LISTEN_PORT = 443
+DEFAULT_LAYER4 = "remove"
+DEFAULT_ALB_TIMEOUT_SECONDS = 900
+
+ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/"
+# The workflow sets these itself; letting a caller override one would break the
+# Layer-7 path (e.g. target-type instance with a ClusterIP Service).
+OWNED_ANNOTATIONS = frozenset({"certificate-arn", "backend-protocol-version", "target-type", "listen-ports", "scheme"})
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_ANNOTATION_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_PARTITION = r"arn:aws(?:-[a-z]+)*"
+_SECRET_ARN = re.compile(rf"^{_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[\w/+=.@-]+$")
+_ACM_ARN = re.compile(rf"^{_PARTITION}:acm:(?P<region>[a-z0-9-]+):\d{{12}}:certificate/[A-Za-z0-9-]+$")
+
+
+@dataclass(frozen=True)
+class StackDefaults:
+    """What the stack was deployed with (its function environment, DESIGN.md)."""
+
+    cluster_name: str = ""
+    namespace: str = DEFAULT_NAMESPACE
+    host: str = ""
+    certificate_secret_arn: str = ""
+    hosted_zone_id: str = ""
+    region: str = ""
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> StackDefaults:
+        env = os.environ if environ is None else environ
+        return cls(
+            cluster_name=env.get("CLUSTER_NAME", "").strip(),
+            namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
+            host=env.get("DEFAULT_HOST", "").strip(),
+            certificate_secret_arn=env.get("DEFAULT_CERTIFICATE_SECRET_ARN", "").strip(),
+            hosted_zone_id=_zone_id(env.get("HOSTED_ZONE_ID", "")),
+            region=env.get("AWS_REGION", "").strip(),
+        )
+
+
+def parse_input(raw: Any) -> ExecutionInput:
+    """The strict model's verdict, reworded as ``field: problem`` with the contract's camelCase names."""
+    try:
+        return ExecutionInput.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(_describe(error) for error in exc.errors())) from None
+
+
+def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
+    """Fill every default and apply the checks the model cannot know (stack settings, Kubernetes names).
+
+    DNS is done only when the input asks for it with ``dns.hostedZoneId``, even
+    when the stack has a zone: the zone in the stack's configuration is the one
+    zone its role may change, not a promise to repoint ``host`` on every run (a
+    caller who manages DNS elsewhere would find its record overwritten). So the
+    stack's zone is never a default, only a limit: an input naming another zone,
+    or any zone when the stack has none, is refused here rather than failing
+    with AccessDenied after the ALB exists.
+    """
+    problems: list[str] = []
+
+    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
+    if not cluster_name:
+        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
+    elif stack.cluster_name and cluster_name != stack.cluster_name:
+        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
+
+    host = (given.host if given.host is not None else stack.host).strip().lower()
+    if not host:
+        problems.append("host: required; the stack has no default host (context host)")
+    else:
+        problems.extend(_host_problems(host))
+
+    certificate = _certificate(given, stack, problems)
+
+    namespace = given.namespace if given.namespace is not None else stack.namespace
+    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
+    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
+    problems.extend(_label_problems("namespace", namespace))
+    problems.extend(_label_problems("serviceName", service_name))
+    problems.extend(_subdomain_problems("ingressName", ingress_name))
+
+    for key in given.ingress_annotations:
+        problems.extend(_annotation_problems(key))
+
+    if given.verify.token_secret_arn is not None and not _SECRET_ARN.match(given.verify.token_secret_arn):
+        problems.append(
+            "verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"
+        )
+
+    hosted_zone_id = _hosted_zone(given, stack, problems)
+
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    assert certificate is not None  # every path that leaves it None recorded a problem
+    return SetupRequest(
+        host=host,
+        certificate=certificate,
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_name=service_name,
+        service_port=given.service_port if given.service_port is not None else DEFAULT_SERVICE_PORT,
+        ingress_name=ingress_name,
+        scheme=given.scheme or DEFAULT_SCHEME,
+        listen_port=given.listen_port if given.listen_port is not None else DEFAULT_LISTEN_PORT,
+        ingress_annotations=dict(given.ingress_annotations),
+        layer4=given.layer4 or DEFAULT_LAYER4,
+        verify=VerifySettings(
+            token_secret_arn=given.verify.token_secret_arn,
+            round_trip=given.verify.round_trip,
+            timeout_seconds=given.verify.timeout_seconds,
+        ),
+        hosted_zone_id=hosted_zone_id,
+        alb_timeout_seconds=given.alb_timeout_seconds
+        if given.alb_timeout_seconds is not None
+        else DEFAULT_ALB_TIMEOUT_SECONDS,
+    )
+
+
+def validate(raw: Any, stack: StackDefaults) -> SetupRequest:
+    return resolve(parse_input(raw), stack)
+
+
+def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str]) -> CertificateRef | None:
+    if given.certificate is None:
+        if not stack.certificate_secret_arn:
+            problems.append(
+                "certificate: required; the stack has no default certificate secret (context certificateSecretArn)"
+            )
+            return None
+        source = CertificateRef(secret_arn=stack.certificate_secret_arn)
+    else:
+        source = CertificateRef(
+            secret_arn=given.certificate.secret_arn, certificate_arn=given.certificate.certificate_arn
+        )
+    if source.secret_arn is not None and not _SECRET_ARN.match(source.secret_arn):
+        problems.append(
+            "certificate.secretArn: not a Secrets Manager secret ARN "
+            "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
+        )
+    if source.certificate_arn is not None:
+        match = _ACM_ARN.match(source.certificate_arn)
+        if not match:
+            problems.append(
+                "certificate.certificateArn: not an ACM certificate ARN "
+                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        elif stack.region and match["region"] != stack.region:
+            problems.append(
+                f"certificate.certificateArn: is in {match['region']} but the load balancer is in {stack.region}; "
+                "ACM certificates are regional: import it into this region"
+            )
+    return source
+
+
+def _hosted_zone(given: ExecutionInput, stack: StackDefaults, problems: list[str]) -> str | None:
+    if given.dns.hosted_zone_id is None:
+        return None
+    zone = _zone_id(given.dns.hosted_zone_id)
+    if not stack.hosted_zone_id:
+        problems.append(
+            "dns.hostedZoneId: the stack was deployed without a hosted zone (context hostedZoneId), "
+            "so it may change none"
+        )
+    elif zone != stack.hosted_zone_id:
+        problems.append(
+            f"dns.hostedZoneId: {zone!r} is not the stack's hosted zone ({stack.hosted_zone_id!r}), "
+            "the only one it may change"
+        )
+    return zone
+
+
+def _host_problems(host: str) -> list[str]:
+    if host.startswith("*"):
+        return ["host: a wildcard is not a host; give the exact name clients connect to"]
+    if host.endswith("."):
+        return ["host: give the name without a trailing dot"]
+    try:
+        ipaddress.ip_address(host)
+        return ["host: an IP address is not accepted; give the DNS name the certificate names"]
+    except ValueError:
+        pass
+    labels = host.split(".")
+    if len(host) > 253 or not all(len(label) <= 63 and _DNS1123_LABEL.match(label) for label in labels):
+        return [f"host: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', at most 63 characters each)"]
+    return []
+
+
+def _label_problems(field: str, value: str) -> list[str]:
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        return [
+            f"{field}: {value!r} is not a DNS-1123 label (at most 63 characters of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit)"
+        ]
+    return []
+
+
+def _subdomain_problems(field: str, value: str) -> list[str]:
+    if len(value) > 253 or not all(_DNS1123_LABEL.match(part) for part in value.split(".")):
+        return [
+            f"{field}: {value!r} is not a DNS-1123 subdomain (at most 253 characters of a-z, 0-9, '-' and '.', "
+            "each part starting and ending with a letter or digit)"
+        ]
+    return []
+
+
+def _annotation_problems(key: str) -> list[str]:
+    field = f"ingressAnnotations.{key}"
+    if not key.startswith(ANNOTATION_PREFIX):
+        return [f"{field}: only {ANNOTATION_PREFIX}* annotations can be added"]
+    name = key.removeprefix(ANNOTATION_PREFIX)
+    if name in OWNED_ANNOTATIONS:
+        return [f"{field}: set by the workflow itself and cannot be overridden"]
+    if len(name) > 63 or not _ANNOTATION_NAME.match(name):
+        return [f"{field}: not a valid annotation name"]
+    return []
+
+
+def _zone_id(value: str) -> str:
+    # Route 53 returns zone ids as "/hostedzone/Z..."; callers paste either form.
+    return value.strip().removeprefix("/hostedzone/")
+
+
+def _describe(error: Any) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "input"
+    if error["type"] == "extra_forbidden":
+        return f"{field}: unknown field"
+    if error["type"] == "model_type" and not error["loc"]:
+        return "input: must be a JSON object"
+    return f"{field}: {error['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,41 @@
+"""Lambda entry point of the VerifyGrpc state: parse, call the logic, record the latency, return the wire dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from layer7.aws import client
+from layer7.models import VerifyGrpcEvent
+from layer7.observability import logger, metrics, tracer
+from verify_grpc.logic import verify
+
+# Left for the runtime to report a failure before the function times out.
+_SAFETY_MARGIN_SECONDS = 5.0
+
+
+def _budget(event: VerifyGrpcEvent, context: Any) -> float:
+    """request.verify.timeoutSeconds, cut to what the invocation has left: VerificationFailed beats a timeout."""
+    wanted = float(event.request.verify.timeout_seconds)
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return wanted
+    return max(1.0, min(wanted, remaining_ms() / 1000 - _SAFETY_MARGIN_SECONDS))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any, acm: Any = None, secrets: Any = None) -> dict[str, Any]:
+    logger.set_correlation_id(event.get("correlationId"))
+    step = VerifyGrpcEvent.model_validate(event)
+    result = verify(
+        step,
+        acm=acm or client("acm"),
+        secrets=secrets or client("secretsmanager"),
+        timeout_seconds=_budget(step, context),
+    )
+    metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
+    logger.info("Milvus answered through the ALB", extra={"verification": result.to_wire()})
+    return result.to_wire()

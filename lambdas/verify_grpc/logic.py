@@ -1,0 +1,276 @@
+"""VerifyGrpc: prove that Milvus answers gRPC through the new ALB, over TLS, as the host clients will use.
+
+This is the gate before the Layer-4 load balancer goes away, so it checks what
+clients will see: the ALB's name resolves, its listener presents a certificate
+trusted for ``host`` (system roots plus the imported chain, so a private CA
+works), the host rule routes ``:authority = host`` to Milvus, and Milvus
+answers. Every failure is ``VerificationFailed``, which the state machine
+retries with backoff: a new ALB's name takes a minute or two to resolve, and
+its targets a little longer to turn healthy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import ssl
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from layer7.aws import error_code, raise_if_transient
+from layer7.errors import CertificateNotFound, VerificationFailed
+from layer7.models import VerificationResult, VerifyGrpcEvent
+from layer7.observability import logger
+
+# Where the system's trusted roots may live: certifi (installed with the
+# milvus layer), then the OpenSSL default, Debian, Amazon Linux (Lambda), macOS.
+_SYSTEM_ROOTS_CANDIDATES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+)
+_ROUND_TRIP_DIM = 8
+_ROUND_TRIP_ROWS = 3
+
+
+def endpoint_of(event: VerifyGrpcEvent) -> tuple[str, int]:
+    """The ALB's name and listener port, or VerificationFailed when CheckLoadBalancer gave no name."""
+    load_balancer = event.load_balancer
+    if not load_balancer.dns_name:
+        raise VerificationFailed("the load balancer has no DNS name yet; CheckLoadBalancer should have waited for it")
+    return load_balancer.dns_name, load_balancer.listen_port
+
+
+def check_resolves(dns_name: str, port: int, resolve: Callable[..., Any] = socket.getaddrinfo) -> None:
+    """Fail fast, with the reason, while the ALB's name is not yet in DNS."""
+    try:
+        resolve(dns_name, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise VerificationFailed(
+            f"the ALB's name {dns_name} does not resolve yet ({exc}); a new ALB takes a minute or two "
+            "to appear in DNS, and the workflow retries. If it never resolves, check that the Lambda's "
+            "VPC resolves public names"
+        ) from exc
+
+
+def read_token(secrets: Any, secret_arn: str | None) -> str:
+    """The Milvus token from ``verify.tokenSecretArn``: ``token``, or ``username:password``; empty without a secret."""
+    if not secret_arn:
+        return ""
+    try:
+        raw = secrets.get_secret_value(SecretId=secret_arn)["SecretString"]
+    except ClientError as exc:
+        raise_if_transient(exc, "reading the Milvus credentials secret")
+        raise VerificationFailed(
+            f"cannot read verify.tokenSecretArn {secret_arn}: {error_code(exc)}; check that it exists "
+            "and that the VerifyGrpc function may call secretsmanager:GetSecretValue on it"
+        ) from exc
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        value = None
+    if isinstance(value, dict) and value.get("token"):
+        return str(value["token"])
+    if isinstance(value, dict) and value.get("username") and value.get("password"):
+        return f"{value['username']}:{value['password']}"
+    raise VerificationFailed(
+        f"the secret {secret_arn} must be a JSON object with 'token', or with 'username' and 'password'"
+    )
+
+
+def system_roots_path() -> str | None:
+    """The first bundle of system root CAs this runtime has, or None."""
+    candidates: list[str | None] = []
+    try:
+        import certifi  # noqa: PLC0415 - optional: present with the milvus layer
+
+        candidates.append(certifi.where())
+    except ImportError:
+        pass
+    candidates.append(ssl.get_default_verify_paths().cafile)
+    candidates.extend(_SYSTEM_ROOTS_CANDIDATES)
+    return next((path for path in candidates if path and os.path.isfile(path)), None)
+
+
+def imported_chain(acm: Any, certificate_arn: str) -> str:
+    """The chain imported with the certificate (issuers, PEM), or '' when there is none."""
+    try:
+        answer = acm.get_certificate(CertificateArn=certificate_arn)
+    except ClientError as exc:
+        raise_if_transient(exc, "reading the certificate chain from ACM")
+        if error_code(exc) == "ResourceNotFoundException":
+            raise CertificateNotFound(f"the ACM certificate {certificate_arn} no longer exists") from exc
+        raise VerificationFailed(
+            f"cannot read the certificate chain of {certificate_arn} from ACM: {error_code(exc)}"
+        ) from exc
+    return str(answer.get("CertificateChain") or "")
+
+
+def write_ca_bundle(chain_pem: str, directory: str | None = None) -> str:
+    """A temporary CA bundle: the system roots plus the imported chain. The caller removes it."""
+    parts = []
+    roots = system_roots_path()
+    if roots:
+        parts.append(Path(roots).read_text())
+    if chain_pem.strip():
+        parts.append(chain_pem.strip() + "\n")
+    if not parts:
+        raise VerificationFailed("no trusted root certificates: the runtime has no CA bundle and no chain was imported")
+    fd, path = tempfile.mkstemp(prefix="layer7-ca-", suffix=".pem", dir=directory)
+    with os.fdopen(fd, "w") as bundle:
+        bundle.write("\n".join(parts))
+    return path
+
+
+# What the gRPC error says -> what a person should look at. First match wins.
+_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("Hostname Verification", "CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "Tls handshake failed"),
+        "The certificate the ALB serves is not trusted for {host}: check the Ingress's certificate-arn, that "
+        "the certificate names {host}, and for a private CA that certificateChain was imported with it",
+    ),
+    (
+        ("status: 404", "UNIMPLEMENTED"),
+        "The ALB answered but no rule matched: check that the Ingress rule's host is {host} and that "
+        "backend-protocol-version is GRPC",
+    ),
+    (
+        ("status: 502", "status: 503", "status: 504"),
+        "The ALB answered but could not reach Milvus: check the target group's health (GRPC health check, "
+        "success code 12) and the Ingress backend's service name and port",
+    ),
+    (
+        ("UNAUTHENTICATED", "PERMISSION_DENIED", "authenticat", "credential", "password"),
+        "Milvus refused the credentials: check the secret in verify.tokenSecretArn",
+    ),
+    (
+        ("Connection refused", "Connection reset", "timed out", "Timeout", "DEADLINE_EXCEEDED", "Socket closed"),
+        "Nothing answered on {endpoint}: check the ALB's listen-ports annotation and that its security group "
+        "lets this function in; a new ALB may also still be provisioning",
+    ),
+)
+_DEFAULT_HINT = (
+    "Check the ALB's HTTPS listener on {endpoint} and its certificate for {host}, the Ingress rule's host, "
+    "the security group, and the target group's health"
+)
+
+
+def _hint(reason: str, endpoint: str, host: str) -> str:
+    for needles, hint in _HINTS:
+        if any(needle.lower() in reason.lower() for needle in needles):
+            return hint.format(endpoint=endpoint, host=host)
+    return _DEFAULT_HINT.format(endpoint=endpoint, host=host)
+
+
+def _describe(exc: BaseException, token: str) -> str:
+    """The reasons along an exception chain, each once, without the token."""
+    reasons: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(reasons) < 3:
+        details = seen.details() if callable(getattr(seen, "details", None)) else None
+        message = getattr(seen, "message", None) or details or str(seen) or type(seen).__name__
+        if message not in reasons:
+            reasons.append(str(message))
+        seen = seen.__cause__ if seen.__cause__ is not seen else None
+    text = "; ".join(reasons)
+    if token:
+        text = text.replace(token, "***")
+    return text[:1000]
+
+
+def _round_trip(client: Any, timeout: float) -> None:
+    """Create, insert into, search and drop a scratch collection: the data path works, not only the handshake."""
+    name = f"layer7_verify_{uuid.uuid4().hex[:12]}"
+    try:
+        client.create_collection(name, dimension=_ROUND_TRIP_DIM, consistency_level="Strong", timeout=timeout)
+        # Unit vectors: each row is its own nearest neighbour, whatever the metric.
+        rows = [{"id": i, "vector": [float(d == i) for d in range(_ROUND_TRIP_DIM)]} for i in range(_ROUND_TRIP_ROWS)]
+        client.insert(name, rows, timeout=timeout)
+        hits = client.search(name, data=[rows[1]["vector"]], limit=1, timeout=timeout)
+        found = hits[0][0]["id"] if hits and hits[0] else None
+        if found != 1:
+            raise VerificationFailed(f"round trip: searching the scratch collection {name} found {found!r}, not 1")
+    finally:
+        try:
+            client.drop_collection(name, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - the verdict stands; say what is left behind
+            logger.warning("scratch collection left behind", extra={"collection": name, "error": type(exc).__name__})
+
+
+def verify(
+    event: VerifyGrpcEvent,
+    *,
+    acm: Any,
+    secrets: Any,
+    timeout_seconds: float | None = None,
+    resolve: Callable[..., Any] = socket.getaddrinfo,
+    client_factory: Callable[..., Any] | None = None,
+) -> VerificationResult:
+    """Connect to Milvus through the ALB as ``request.host`` and measure it.
+
+    ``timeout_seconds`` caps ``request.verify.timeoutSeconds`` (the handler
+    passes what the invocation has left); ``resolve`` and ``client_factory``
+    are there for tests.
+    """
+    request = event.request
+    dns_name, port = endpoint_of(event)
+    budget = float(timeout_seconds if timeout_seconds is not None else request.verify.timeout_seconds)
+    deadline = time.monotonic() + budget
+    check_resolves(dns_name, port, resolve)
+    token = read_token(secrets, request.verify.token_secret_arn)
+    bundle = write_ca_bundle(imported_chain(acm, event.certificate.certificate_arn))
+    if client_factory is None:
+        from pymilvus import MilvusClient  # noqa: PLC0415 - heavy (numpy, pandas): only where it is used
+
+        client_factory = MilvusClient
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise VerificationFailed(f"verification of {dns_name}:{port} took longer than {budget:.0f} s")
+        return left
+
+    client = None
+    stage = "connecting"
+    try:
+        # dedicated: never reuse a warm container's connection, built with another CA bundle.
+        client = client_factory(
+            uri=f"https://{dns_name}:{port}", token=token, server_name=request.host,
+            server_pem_path=bundle, timeout=remaining(), dedicated=True,
+        )  # fmt: skip
+        stage = "asking the server version"
+        started = time.perf_counter()
+        version = str(client.get_server_version(timeout=remaining()))
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if request.verify.round_trip:
+            stage = "the round trip (create, insert, search, drop a scratch collection)"
+            _round_trip(client, remaining())
+    except VerificationFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of the check is the contract's VerificationFailed
+        reason = _describe(exc, token)
+        raise VerificationFailed(
+            f"gRPC over TLS to {dns_name}:{port} as {request.host} failed while {stage}: {reason}. "
+            f"{_hint(reason, f'{dns_name}:{port}', request.host)}"
+        ) from None
+    finally:
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001,S110 - closing is best effort
+                pass
+        os.unlink(bundle)
+    return VerificationResult(
+        endpoint=f"{dns_name}:{port}",
+        server_name=request.host,
+        server_version=version,
+        latency_ms=max(latency_ms, 0.001),
+        round_trip=request.verify.round_trip,
+    )

@@ -1,0 +1,128 @@
+"""Following a Step Functions execution through its history.
+
+Both the sandbox's human view and its ``--json`` report come from
+GetExecutionHistory, the same record an operator reads in the console.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+@dataclass
+class ExecutionRecord:
+    execution_arn: str
+    started_at: float  # epoch seconds when the run was started
+    status: str = "RUNNING"
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    states: list[str] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "executionArn": self.execution_arn,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "states": self.states,
+            "historyEvents": self.history,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def entered_states(events: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(state name, epoch seconds) for each state entered, in order."""
+    found = []
+    for event in events:
+        details = event.get("stateEnteredEventDetails")
+        if details:
+            found.append((details["name"], _epoch(event["timestamp"])))
+    return found
+
+
+def first_ready_check(events: list[dict[str, Any]]) -> float | None:
+    """When CheckLoadBalancer first returned ``ready: true`` (epoch seconds)."""
+    for event in events:
+        details = event.get("stateExitedEventDetails")
+        if details and details.get("name") == "CheckLoadBalancer":
+            state = json.loads(details.get("output") or "{}")
+            if (state.get("loadBalancer") or {}).get("ready"):
+                return _epoch(event["timestamp"])
+    return None
+
+
+def follow(
+    sfn: Any,
+    arn: str,
+    started_at: float,
+    on_state: Callable[[str, float], None] | None = None,
+    poll_seconds: float = 0.25,
+    timeout_seconds: float = 3600,
+) -> ExecutionRecord:
+    """Poll until the execution ends, reporting each state as it is entered."""
+    record = ExecutionRecord(execution_arn=arn, started_at=started_at)
+    seen = 0
+    deadline = time.time() + timeout_seconds
+    while True:
+        described = sfn.describe_execution(executionArn=arn)
+        events = _history(sfn, arn)
+        entered = entered_states(events)
+        for name, at in entered[seen:]:
+            record.states.append(name)
+            if on_state:
+                on_state(name, at - started_at)
+        seen = len(entered)
+        record.status = described["status"]
+        if record.status in TERMINAL:
+            break
+        if time.time() > deadline:
+            raise TimeoutError(f"execution {arn} still {record.status} after {timeout_seconds:.0f} s")
+        time.sleep(poll_seconds)
+    record.history = _jsonable(events)
+    record.output = json.loads(described["output"]) if described.get("output") else None
+    record.error = described.get("error")
+    record.cause = described.get("cause")
+    if record.status == "FAILED" and record.error is None:
+        failed = next((e for e in reversed(events) if e.get("executionFailedEventDetails")), None)
+        if failed:
+            record.error = failed["executionFailedEventDetails"].get("error")
+            record.cause = failed["executionFailedEventDetails"].get("cause")
+    stop = _epoch(described.get("stopDate") or time.time())
+    record.seconds = stop - started_at
+    return record

@@ -1,0 +1,207 @@
+"""Small stand-ins for the Kubernetes-facing steps' tests: a fake ``layer7.kube.Kube`` and input builders."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import time
+from typing import Any
+
+import pytest
+
+from layer7 import kube as k8s
+from layer7.models import (
+    ApplyIngressEvent,
+    CertificateResult,
+    CheckLoadBalancerEvent,
+    IngressResult,
+    SetupRequest,
+    StepEvent,
+)
+
+CLUSTER = "milvus-eks"
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+
+
+def setup_request(**overrides: Any) -> SetupRequest:
+    fields: dict[str, Any] = {
+        "host": "milvus.example.com",
+        "certificate": {"certificateArn": CERT_ARN},
+        "clusterName": CLUSTER,
+        "namespace": "milvus",
+        "serviceName": "milvus-demo",
+        "servicePort": 19530,
+        "ingressName": "milvus-demo",
+        "scheme": "internet-facing",
+        "listenPort": 443,
+        "ingressAnnotations": {},
+        "layer4": "remove",
+        "verify": {},
+        "hostedZoneId": None,
+        "albTimeoutSeconds": 900,
+    }
+    fields.update(overrides)
+    return SetupRequest.model_validate(fields)
+
+
+def certificate_result() -> CertificateResult:
+    return CertificateResult(
+        certificate_arn=CERT_ARN,
+        certificate_imported=True,
+        not_after="2027-01-01T00:00:00Z",
+        days_until_expiry=400,
+        fingerprint_sha256="00" * 32,
+    )
+
+
+def apply_event(**overrides: Any) -> ApplyIngressEvent:
+    return ApplyIngressEvent(correlation_id="exec-1", request=setup_request(**overrides), certificate=certificate_result())
+
+
+def check_event(applied_at: float | None = None, **overrides: Any) -> CheckLoadBalancerEvent:
+    request = setup_request(**overrides)
+    ingress = IngressResult(
+        namespace=request.namespace,
+        name=request.ingress_name,
+        service_type="LoadBalancer",
+        applied_at=time.time() if applied_at is None else applied_at,
+    )
+    return CheckLoadBalancerEvent(correlation_id="exec-1", request=request, ingress=ingress)
+
+
+def step_event(**overrides: Any) -> StepEvent:
+    return StepEvent(correlation_id="exec-1", request=setup_request(**overrides))
+
+
+def milvus_service(service_type: str = "LoadBalancer", helm_release: str | None = None, port: int = 19530) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "milvus-demo", "namespace": "milvus", "labels": {"app.kubernetes.io/name": "milvus"}}
+    if helm_release:
+        metadata["labels"]["app.kubernetes.io/managed-by"] = "Helm"
+        metadata["annotations"] = {"meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": "milvus"}
+    ports: list[dict[str, Any]] = [{"name": "milvus", "port": port, "protocol": "TCP", "targetPort": port}]
+    if service_type != "ClusterIP":
+        ports[0]["nodePort"] = 31530
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": {"type": service_type, "ports": ports}}
+
+
+def _merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+class FakeKube:
+    """The ``Kube`` facade over a dict of objects by API path; records every call.
+
+    ``errors[(method, path)]`` is a list of exceptions raised by the next calls.
+    """
+
+    def __init__(self, objects: dict[str, dict[str, Any]] | None = None, events: list[dict[str, Any]] | None = None):
+        self.cluster_name = CLUSTER
+        self.objects = dict(objects or {})
+        self.events = list(events or [])
+        self.errors: dict[tuple[str, str], list[Exception]] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.closed = False
+
+    def _maybe_fail(self, method: str, path: str) -> None:
+        pending = self.errors.get((method, path))
+        if pending:
+            raise pending.pop(0)
+
+    def get(self, path: str, what: str) -> dict[str, Any]:
+        self.calls.append({"method": "GET", "path": path})
+        self._maybe_fail("GET", path)
+        if path not in self.objects:
+            raise k8s.NotFound(f"{what}: not found", status=404)
+        return copy.deepcopy(self.objects[path])
+
+    def list(self, path: str, what: str, **query: str) -> list[dict[str, Any]]:
+        self.calls.append({"method": "LIST", "path": path, "query": query})
+        self._maybe_fail("LIST", path)
+        wanted = dict(part.split("=", 1) for part in query.get("fieldSelector", "").split(",") if part)
+        return [
+            copy.deepcopy(e)
+            for e in self.events
+            if all(str(e.get("involvedObject", {}).get(k.split(".", 1)[1])) == v for k, v in wanted.items())
+        ]
+
+    def patch(self, path: str, what: str, body: dict[str, Any], *, content_type: str, **query: Any) -> dict[str, Any]:
+        self.calls.append({"method": "PATCH", "path": path, "body": copy.deepcopy(body), "contentType": content_type, "query": query})
+        self._maybe_fail("PATCH", path)
+        if content_type == k8s.APPLY_PATCH:
+            current = self.objects.get(path, {})
+            self.objects[path] = {**copy.deepcopy(body), "status": current.get("status", {})}
+        else:
+            if path not in self.objects:
+                raise k8s.NotFound(f"{what}: not found", status=404)
+            _merge(self.objects[path], body)
+            if (body.get("spec") or {}).get("type") == "ClusterIP":  # the API server drops node ports
+                for port in self.objects[path]["spec"].get("ports", []):
+                    port.pop("nodePort", None)
+        return copy.deepcopy(self.objects[path])
+
+    def close(self) -> None:
+        self.closed = True
+
+    def patches(self) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["method"] == "PATCH"]
+
+
+class _LambdaContext:
+    function_name = "milvus-layer7-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:milvus-layer7-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> _LambdaContext:
+    """What Powertools' inject_lambda_context reads from a real context."""
+    return _LambdaContext()
+
+
+# --- the sandbox's Kubernetes API stand-in behind moto's EKS ---------------------
+
+
+@pytest.fixture
+def standin():
+    """The sandbox's API server for cluster milvus-eks, accepting tokens signed with testing/testing."""
+    module = pytest.importorskip("sandbox.kubernetes")
+    server = module.KubernetesStandIn(cluster_name=CLUSTER, credentials={"testing": "testing"})
+    server.start()
+    yield server
+    server.stop()
+
+
+def point_cluster_at(standin: Any, name: str = CLUSTER, region: str = "us-east-1") -> Any:
+    """Create ``name`` in moto's EKS (inside mock_aws) and make DescribeCluster answer with the stand-in."""
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.eks.models import eks_backends
+
+    eks = boto3.client("eks", region_name=region)
+    eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    cluster = eks_backends[DEFAULT_ACCOUNT_ID][region].clusters[name]
+    cluster.endpoint = standin.url
+    ca = standin.ca_pem.encode() if isinstance(standin.ca_pem, str) else standin.ca_pem
+    cluster.certificate_authority = {"data": base64.b64encode(ca).decode()}
+    return eks
+
+
+def connector(eks: Any, access_key: str = "testing", secret: str = "testing") -> Any:
+    """``connect`` as the handlers call it, signing with explicit keys (mock_aws swaps the environment's)."""
+    import boto3
+
+    session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name="us-east-1")
+    return lambda name: k8s.connect(name, eks=eks, session=session)

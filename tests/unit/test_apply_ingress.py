@@ -1,0 +1,224 @@
+"""ApplyIngress: the guide's Ingress, applied server-side, with the Service only read."""
+
+import json
+
+import pytest
+from moto import mock_aws
+
+from apply_ingress import handler
+from apply_ingress.logic import apply_ingress
+from layer7 import kube as k8s
+from layer7.errors import ClusterNotFound, KubernetesForbidden, ServiceNotFound
+from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
+    CERT_ARN,
+    FakeKube,
+    apply_event,
+    connector,
+    lambda_context,
+    milvus_service,
+    point_cluster_at,
+    standin,
+)
+
+SERVICE = k8s.service_path("milvus", "milvus-demo")
+INGRESS = k8s.ingress_path("milvus", "milvus-demo")
+
+
+def test_applies_the_guides_ingress_server_side():
+    # Given a running Milvus with a Layer-4 Service
+    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    # When ApplyIngress runs
+    result = apply_ingress(apply_event(), kube, now=lambda: 1000.0)
+    # Then one server-side apply goes out, owned by milvus-layer7, forcing conflicts
+    [patch] = kube.patches()
+    assert patch["path"] == INGRESS
+    assert patch["contentType"] == "application/apply-patch+yaml"
+    assert patch["query"] == {"fieldManager": "milvus-layer7", "force": True}
+    ingress = patch["body"]
+    assert ingress["apiVersion"] == "networking.k8s.io/v1" and ingress["kind"] == "Ingress"
+    assert ingress["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "milvus-layer7"}
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    assert ingress["spec"]["tls"] == [{"hosts": ["milvus.example.com"]}]
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == "milvus.example.com"
+    assert rule["http"]["paths"] == [
+        {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "milvus-demo", "port": {"number": 19530}}}}
+    ]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert annotations["alb.ingress.kubernetes.io/backend-protocol-version"] == "GRPC"
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 443}]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == CERT_ARN
+    # And the Service is left alone, its type reported
+    assert [c["method"] for c in kube.calls] == ["GET", "PATCH"]
+    assert result.to_wire() == {
+        "namespace": "milvus",
+        "name": "milvus-demo",
+        "serviceType": "LoadBalancer",
+        "appliedAt": 1000.0,
+        "warnings": [],
+    }
+
+
+def test_caller_annotations_are_added_but_cannot_override_the_workflows():
+    # Given extra annotations, one of which tries to change the target type
+    event = apply_event(
+        ingressAnnotations={
+            "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "10",
+            "alb.ingress.kubernetes.io/target-type": "instance",
+        },
+        listenPort=8443,
+        scheme="internal",
+        ingressName="milvus-l7",
+    )
+    kube = FakeKube({SERVICE: milvus_service()})
+    # When the Ingress is applied
+    result = apply_ingress(event, kube)
+    # Then the extra one is there and the workflow's win
+    [patch] = kube.patches()
+    annotations = patch["body"]["metadata"]["annotations"]
+    assert patch["path"] == k8s.ingress_path("milvus", "milvus-l7")
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-interval-seconds"] == "10"
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 8443}]
+    assert result.name == "milvus-l7"
+
+
+def test_helm_managed_service_gets_a_drift_warning_naming_the_release():
+    # Given a Service installed by the Helm release "milvus-demo"
+    kube = FakeKube({SERVICE: milvus_service("LoadBalancer", helm_release="milvus-demo")})
+    # When ApplyIngress runs with layer4 = remove
+    result = apply_ingress(apply_event(), kube)
+    # Then a warning says the next helm upgrade brings the Layer-4 load balancer back
+    [warning] = result.warnings
+    assert "milvus-demo" in warning and "helm upgrade" in warning and "service.type=ClusterIP" in warning
+
+
+@pytest.mark.parametrize(
+    ("service", "layer4"),
+    [(milvus_service("LoadBalancer", helm_release="milvus-demo"), "keep"), (milvus_service("LoadBalancer"), "remove")],
+)
+def test_no_drift_warning_when_nothing_will_drift(service, layer4):
+    # Given a Layer-4 load balancer that stays (keep), or a Service Helm does not manage
+    kube = FakeKube({SERVICE: service})
+    # Then there is nothing to warn about
+    assert apply_ingress(apply_event(layer4=layer4), kube).warnings == []
+
+
+def test_a_service_without_the_port_is_warned_about():
+    kube = FakeKube({SERVICE: milvus_service(port=19531)})
+    [warning] = apply_ingress(apply_event(), kube).warnings
+    assert "19530" in warning
+
+
+def test_missing_service_is_service_not_found_and_nothing_is_applied():
+    # Given no Service by that name
+    kube = FakeKube({})
+    # When ApplyIngress runs
+    with pytest.raises(ServiceNotFound) as caught:
+        apply_ingress(apply_event(), kube)
+    # Then the message names namespace and name, and no Ingress was written
+    assert "'milvus-demo'" in str(caught.value) and "'milvus'" in str(caught.value)
+    assert kube.patches() == []
+
+
+def test_forbidden_apply_is_reported_as_such():
+    # Given a role that may read Services but not write Ingresses
+    kube = FakeKube({SERVICE: milvus_service()})
+    kube.errors[("PATCH", INGRESS)] = [KubernetesForbidden("refused")]
+    # Then the contract's error comes out unchanged
+    with pytest.raises(KubernetesForbidden):
+        apply_ingress(apply_event(), kube)
+
+
+def test_handler_returns_the_wire_dict_and_closes_the_client(lambda_context):
+    # Given the state's payload
+    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    clusters = []
+
+    def connect(name):
+        clusters.append(name)
+        return kube
+
+    # When the handler runs
+    out = handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connect)
+    # Then it connected to the request's cluster and returned plain JSON
+    assert clusters == ["milvus-eks"]
+    assert out["namespace"] == "milvus" and out["serviceType"] == "LoadBalancer"
+    assert json.loads(json.dumps(out)) == out
+    assert kube.closed
+
+
+# --- against the sandbox's Kubernetes API stand-in, reached through moto's EKS ---
+
+
+@mock_aws
+def test_stand_in_gets_the_ingress_and_the_helm_warning(standin, lambda_context):
+    # Given the cluster's API (EKS token auth) with Milvus installed by Helm as a LoadBalancer
+    standin.seed_milvus_service(namespace="milvus", name="milvus-demo", port=19530, helm_release="milvus-demo")
+    connect = connector(point_cluster_at(standin))
+    # When the handler runs twice with the same input
+    first = handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connect)
+    second = handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connect)
+    # Then the Ingress is there as the guide has it, owned by milvus-layer7
+    ingress = standin.get("ingresses", "milvus", "milvus-demo")
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "milvus-demo", "port": {"number": 19530}}
+    assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == CERT_ARN
+    assert any(m["manager"] == "milvus-layer7" and m["operation"] == "Apply" for m in ingress["metadata"]["managedFields"])
+    # And the Service was only read
+    assert standin.get("services", "milvus", "milvus-demo")["spec"]["type"] == "LoadBalancer"
+    assert first["serviceType"] == second["serviceType"] == "LoadBalancer"
+    assert len(first["warnings"]) == 1 and "milvus-demo" in first["warnings"][0] and "helm upgrade" in first["warnings"][0]
+
+
+@mock_aws
+def test_stand_in_without_the_service_is_service_not_found(standin):
+    standin.ensure_namespace("milvus")
+    connect = connector(point_cluster_at(standin))
+    with pytest.raises(ServiceNotFound, match="milvus-demo"):
+        apply_ingress(apply_event(), connect("milvus-eks"))
+    assert standin.get("ingresses", "milvus", "milvus-demo") is None
+
+
+@mock_aws
+@pytest.mark.parametrize("cause", ["wrong key", "token for another cluster"])
+def test_stand_in_refusing_the_token_is_kubernetes_forbidden(standin, cause):
+    # Given a token the cluster cannot verify: signed with unknown keys, or minted for another cluster's name
+    standin.seed_milvus_service()
+    if cause == "wrong key":
+        connect = connector(point_cluster_at(standin), access_key="AKIDOTHER", secret="other")
+    else:
+        connect = connector(point_cluster_at(standin, name="other-cluster"))
+        connect = (lambda inner: lambda _name: inner("other-cluster"))(connect)
+    # When the step talks to it
+    with pytest.raises(KubernetesForbidden) as caught:
+        apply_ingress(apply_event(), connect("milvus-eks"))
+    # Then the 401 becomes KubernetesForbidden, telling how to fix access
+    assert "401" in str(caught.value) and "access entry" in str(caught.value)
+    assert standin.auth_failures
+
+
+@mock_aws
+def test_stand_in_rbac_refusal_is_kubernetes_forbidden(standin):
+    # Given the role is authenticated but has no rights in the namespace
+    standin.seed_milvus_service()
+    standin.deny("milvus")
+    connect = connector(point_cluster_at(standin))
+    # Then the 403 names the refused request
+    with pytest.raises(KubernetesForbidden) as caught:
+        apply_ingress(apply_event(), connect("milvus-eks"))
+    assert "403" in str(caught.value) and "forbidden" in str(caught.value)
+
+
+@mock_aws
+def test_missing_or_inactive_cluster_is_cluster_not_found(lambda_context):
+    # Given moto's EKS without the cluster
+    import boto3
+
+    eks = boto3.client("eks", region_name="us-east-1")
+    # Then the handler fails with ClusterNotFound before any Kubernetes call
+    with pytest.raises(ClusterNotFound, match="milvus-eks"):
+        handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connector(eks))

@@ -1,0 +1,267 @@
+"""The sandbox's AWS side (sandbox/aws): moto in-process, mended for the workflow.
+
+One moto server for the module; each test uses its own resource names.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sandbox.aws.events_delivery import render_template, target_input
+from sandbox.aws.server import MotoSandbox
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+CODE = '''
+import os, time
+
+class MyError(Exception):
+    pass
+
+def ok(event, context):
+    print("hello from", context.function_name, context.aws_request_id)
+    import layerlib
+    return {"event": event, "foo": os.environ.get("FOO"), "endpoint": os.environ["AWS_ENDPOINT_URL"],
+            "layer": layerlib.VALUE, "memory": context.memory_limit_in_mb,
+            "remaining": context.get_remaining_time_in_millis(), "version": context.function_version,
+            "logGroup": context.log_group_name}
+
+def boom(event, context):
+    raise MyError("bad thing happened")
+
+def slow(event, context):
+    time.sleep(30)
+
+def child(event, context):
+    return {"doubled": event["n"] * 2}
+'''
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    sb = MotoSandbox(cache_dir=tmp_path_factory.mktemp("lambda-cache")).start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="module")
+def role(sandbox):
+    return sandbox.client("iam").create_role(RoleName="sandbox-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+
+@pytest.fixture(scope="module")
+def functions(sandbox, role):
+    lam = sandbox.client("lambda")
+    layer = lam.publish_layer_version(LayerName="lib", Content={"ZipFile": _zip({"python/layerlib.py": "VALUE = 42\n"})})
+    code = _zip({"app.py": CODE})
+    specs = {"ok": ("app.ok", 10), "boom": ("app.boom", 10), "slow": ("app.slow", 1), "child": ("app.child", 10)}
+    for name, (handler, timeout) in specs.items():
+        extra = {"LoggingConfig": {"LogGroup": "/custom/ok-logs", "LogFormat": "Text"}} if name == "ok" else {}
+        lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler=handler,
+                            Code={"ZipFile": code}, Timeout=timeout, MemorySize=256,
+                            Layers=[layer["LayerVersionArn"]], Environment={"Variables": {"FOO": "bar"}}, **extra)
+    return specs
+
+
+def _wait(sfn, execution_arn: str, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = sfn.describe_execution(executionArn=execution_arn)
+        if result["status"] != "RUNNING":
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"{execution_arn} still running")
+
+
+def _state_machine(sandbox, role, name: str, definition: dict) -> str:
+    return sandbox.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+
+
+def _fn_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def test_endpoint_is_localhost(sandbox):
+    assert sandbox.endpoint.startswith("http://localhost:")
+    assert sandbox.client("sts").get_caller_identity()["Account"] == ACCOUNT
+
+
+def test_invoke_runs_code_with_layer_env_and_context(sandbox, functions):
+    response = sandbox.client("lambda").invoke(FunctionName="ok", Payload=b'{"a": 1}', LogType="Tail")
+    assert "FunctionError" not in response
+    body = json.loads(response["Payload"].read())
+    assert body["event"] == {"a": 1}
+    assert body["foo"] == "bar" and body["layer"] == 42
+    assert body["endpoint"] == sandbox.endpoint
+    assert body["memory"] == "256" and body["version"] == "$LATEST"
+    assert 0 < body["remaining"] <= 10_000
+    assert body["logGroup"] == "/custom/ok-logs"
+    assert "hello from ok" in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_invoke_error_shape(sandbox, functions):
+    response = sandbox.client("lambda").invoke(FunctionName="boom", Payload=b"{}")
+    assert response["FunctionError"] == "Unhandled"
+    body = json.loads(response["Payload"].read())
+    assert body["errorType"] == "MyError"
+    assert body["errorMessage"] == "bad thing happened"
+    assert any("boom" in frame for frame in body["stackTrace"])
+    assert not any("lambda_bootstrap" in frame for frame in body["stackTrace"])
+
+
+def test_invoke_timeout(sandbox, functions):
+    started = time.monotonic()
+    response = sandbox.client("lambda").invoke(FunctionName="slow", Payload=b"{}")
+    assert time.monotonic() - started < 10
+    assert response["FunctionError"] == "Unhandled"
+    body = json.loads(response["Payload"].read())
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in body["errorMessage"]
+
+
+def test_logs_reach_log_group(sandbox, functions):
+    lam, logs = sandbox.client("lambda"), sandbox.client("logs")
+    lam.invoke(FunctionName="ok", Payload=b"{}")
+    lam.invoke(FunctionName="boom", Payload=b"{}")
+    custom = logs.filter_log_events(logGroupName="/custom/ok-logs")["events"]
+    assert any("hello from ok" in e["message"] for e in custom)
+    assert any(e["message"].startswith("REPORT RequestId") for e in custom)
+    default = logs.filter_log_events(logGroupName="/aws/lambda/boom")["events"]
+    assert any("MyError: bad thing happened" in e["message"] for e in default)
+
+
+@pytest.mark.parametrize("style", ["direct", "integration"])
+def test_catch_by_error_name(sandbox, role, functions, style):
+    if style == "direct":
+        task = {"Type": "Task", "Resource": _fn_arn("boom")}
+    else:
+        task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": _fn_arn("boom"), "Payload.$": "$"}}
+    task.update({"Catch": [{"ErrorEquals": ["OtherError"], "Next": "Wrong"},
+                           {"ErrorEquals": ["MyError"], "ResultPath": "$.failure", "Next": "Caught"}],
+                 "End": True})
+    definition = {"StartAt": "Call", "States": {
+        "Call": task,
+        "Wrong": {"Type": "Fail", "Error": "Wrong"},
+        "Caught": {"Type": "Pass", "End": True}}}
+    sfn = sandbox.client("stepfunctions")
+    arn = _state_machine(sandbox, role, f"catch-{style}", definition)
+    result = _wait(sfn, sfn.start_execution(stateMachineArn=arn, input='{"x": 1}')["executionArn"])
+    assert result["status"] == "SUCCEEDED", result
+    failure = json.loads(result["output"])["failure"]
+    assert failure["Error"] == "MyError"
+    assert json.loads(failure["Cause"])["errorMessage"] == "bad thing happened"
+
+
+def test_start_execution_sync2_reads_child_output(sandbox, role, functions):
+    child = _state_machine(sandbox, role, "child", {"StartAt": "Double", "States": {
+        "Double": {"Type": "Task", "Resource": _fn_arn("child"), "End": True}}})
+    parent = _state_machine(sandbox, role, "parent", {"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$.n"}},
+                "ResultSelector": {"childOutput.$": "$.Output", "status.$": "$.Status"},
+                "End": True}}})
+    sfn = sandbox.client("stepfunctions")
+    result = _wait(sfn, sfn.start_execution(stateMachineArn=parent, input='{"n": 21}')["executionArn"])
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"]) == {"childOutput": {"doubled": 42}, "status": "SUCCEEDED"}
+
+
+def test_eventbridge_rule_starts_execution_with_input_path(sandbox, role):
+    sfn, events = sandbox.client("stepfunctions"), sandbox.client("events")
+    arn = _state_machine(sandbox, role, "from-events", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    events.put_rule(Name="setup-requested", EventPattern=json.dumps(
+        {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Setup Requested"]}))
+    events.put_targets(Rule="setup-requested", Targets=[{"Id": "sm", "Arn": arn, "RoleArn": role, "InputPath": "$.detail"}])
+    queue_url = sandbox.client("sqs").create_queue(QueueName="also")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:also"
+    events.put_targets(Rule="setup-requested", Targets=[{"Id": "q", "Arn": queue_arn}])
+    events.put_events(Entries=[{"Source": "milvus.layer7", "DetailType": "Milvus Layer7 Setup Requested",
+                                "Detail": json.dumps({"host": "milvus.example.com"})},
+                               {"Source": "other", "DetailType": "Milvus Layer7 Setup Requested", "Detail": "{}"}])
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert len(executions) == 1
+    result = _wait(sfn, executions[0]["executionArn"])
+    assert json.loads(result["input"]) == {"host": "milvus.example.com"}
+    messages = sandbox.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
+    assert json.loads(messages[0]["Body"])["detail"] == {"host": "milvus.example.com"}
+
+
+def test_input_transformer_rendering():
+    event = {"detail": {"host": "h", "n": 3, "obj": {"a": 1}}, "source": "s", "time": "2024-01-01T00:00:00Z"}
+    transformer = {"InputPathsMap": {"host": "$.detail.host", "n": "$.detail.n", "obj": "$.detail.obj"},
+                   "InputTemplate": '{"h": <host>, "text": "host is <host>", "n": <n>, "o": <obj>, "e": <aws.events.event>}'}
+    rendered = json.loads(target_input({"InputTransformer": transformer}, event))
+    assert rendered == {"h": "h", "text": "host is h", "n": 3, "o": {"a": 1}, "e": event}
+    assert json.loads(render_template('"just <host>"', {"host": "$.detail.host"}, event)) == "just h"
+    assert json.loads(target_input({"Input": '{"fixed": true}'}, event)) == {"fixed": True}
+    assert json.loads(target_input({}, event)) == event
+
+
+def test_eventbridge_input_transformer_execution(sandbox, role):
+    sfn, events = sandbox.client("stepfunctions"), sandbox.client("events")
+    arn = _state_machine(sandbox, role, "transformed", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    events.put_rule(Name="transform", EventPattern=json.dumps({"source": ["t.source"]}))
+    events.put_targets(Rule="transform", Targets=[{"Id": "sm", "Arn": arn, "InputTransformer": {
+        "InputPathsMap": {"host": "$.detail.host"}, "InputTemplate": '{"wanted": <host>}'}}])
+    events.put_events(Entries=[{"Source": "t.source", "DetailType": "x", "Detail": '{"host": "a.b"}'}])
+    execution = sfn.list_executions(stateMachineArn=arn)["executions"][0]
+    assert json.loads(_wait(sfn, execution["executionArn"])["input"]) == {"wanted": "a.b"}
+
+
+def test_eks_cluster_points_at_given_endpoint(sandbox):
+    vpc_id, subnets = sandbox.create_vpc()
+    assert vpc_id.startswith("vpc-") and len(subnets) == 2
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    sandbox.create_cluster("milvus-eks", endpoint="https://127.0.0.1:6443", ca_pem=pem, subnet_ids=subnets)
+    cluster = sandbox.client("eks").describe_cluster(name="milvus-eks")["cluster"]
+    assert cluster["status"] == "ACTIVE"
+    assert cluster["endpoint"] == "https://127.0.0.1:6443"
+    assert base64.b64decode(cluster["certificateAuthority"]["data"]).decode() == pem
+    assert cluster["resourcesVpcConfig"]["subnetIds"] == subnets
+
+
+def test_shim_resolves_alb_names_and_rewrites_grpc_targets(tmp_path):
+    shim = Path(__file__).resolve().parents[2] / "sandbox" / "aws" / "lambda_shim"
+    (tmp_path / "sitecustomize.py").write_text("import os\nos.environ['CHAINED'] = 'yes'\n")
+    script = (
+        "import os, socket, sitecustomize as s\n"
+        "print(socket.gethostbyname('my-alb-123.us-east-1.elb.amazonaws.com'))\n"
+        "print(socket.getaddrinfo('x.elb.amazonaws.com', 443)[0][4][0])\n"
+        "print(s.rewrite_target('dns:///my-alb.elb.amazonaws.com:443', None, True))\n"
+        "print(s.rewrite_target('my-alb.elb.amazonaws.com:443', [('grpc.ssl_target_name_override', 'h')], True))\n"
+        "print(s.rewrite_target('milvus.example.com:443', None, True))\n"
+        "print(os.environ.get('CHAINED'))\n"
+        "import grpc, grpc.aio\n"
+        "print(all(f._sandbox for f in (grpc.secure_channel, grpc.insecure_channel,"
+        " grpc.aio.secure_channel, grpc.aio.insecure_channel)))\n"
+    )
+    env = {"PYTHONPATH": f"{shim}:{tmp_path}", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0] == "127.0.0.1" and lines[1] == "127.0.0.1"
+    assert lines[2] == ("('127.0.0.1:443', [('grpc.ssl_target_name_override', 'my-alb.elb.amazonaws.com'), "
+                        "('grpc.default_authority', 'my-alb.elb.amazonaws.com:443')])")
+    assert lines[3] == "('127.0.0.1:443', [('grpc.ssl_target_name_override', 'h')])"
+    assert lines[4] == "('milvus.example.com:443', None)"
+    assert lines[5] == "yes"
+    assert lines[6] == "True"

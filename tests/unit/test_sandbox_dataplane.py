@@ -1,0 +1,148 @@
+"""The sandbox's data plane: milvus-lite as the Milvus pod, nginx as the ALB's HTTPS listener."""
+
+from __future__ import annotations
+
+import socket
+import stat
+import tempfile
+
+import grpc
+import pytest
+
+from sandbox.certs import make_ca, make_leaf
+from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
+
+HOST = "milvus.example.test"
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return make_ca("dataplane test CA")
+
+
+@pytest.fixture(scope="module")
+def leaf(ca):
+    # Two names: one the listener's host rule routes, one it does not.
+    return make_leaf(ca, [HOST, "other.example.test"])
+
+
+@pytest.fixture(scope="module")
+def milvus(tmp_path_factory):
+    server = MilvusLite(tmp_path_factory.mktemp("milvus") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alb(tmp_path, leaf, milvus):
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    proxy = NginxAlb(tmp_path / "alb", free_port(), *pems, milvus.port, host=HOST)
+    yield proxy
+    proxy.stop()
+
+
+def secure_call(port: int, ca_pem: str, server_name: str, method: str = "/AWS.ALB/healthcheck") -> grpc.StatusCode:
+    """One gRPC call through the listener as a client would make it; the status it ends with."""
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca_pem.encode())
+    options = [("grpc.ssl_target_name_override", server_name)]
+    with grpc.secure_channel(f"localhost:{port}", credentials, options=options) as channel:
+        try:
+            channel.unary_unary(method)(b"", timeout=5)
+            return grpc.StatusCode.OK
+        except grpc.RpcError as exc:
+            return exc.code()
+
+
+def test_free_port_can_be_bound():
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_milvus_lite_answers_the_alb_health_check(milvus):
+    assert milvus.running and milvus.answers_grpc()
+    assert not answers_grpc(free_port(), timeout=0.5)
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=milvus.uri, dedicated=True)
+    try:
+        assert client.get_server_version()
+    finally:
+        client.close()
+
+
+def test_listener_serves_leaf_and_chain_and_passes_grpc_to_milvus(alb, leaf, ca):
+    # The certificate file is what ACM would serve: the leaf, then its chain
+    bundle = alb.cert_path.read_text()
+    assert bundle.index(leaf.certificate_pem.strip()) < bundle.index(ca.certificate_pem.strip())
+    # The key is for nginx only
+    assert stat.S_IMODE(alb.key_path.stat().st_mode) == 0o600
+    conf = alb.conf_path.read_text()
+    assert f"grpc_pass grpc://127.0.0.1:{alb.upstream_port};" in conf
+    assert "client_max_body_size 64m;" in conf and f"listen 127.0.0.1:{alb.listen_port} ssl" in conf
+    # A client that trusts the CA reaches Milvus as the host: UNIMPLEMENTED is the ALB's healthy answer
+    assert secure_call(alb.listen_port, ca.certificate_pem, HOST) == grpc.StatusCode.UNIMPLEMENTED
+    assert secure_call(alb.listen_port, ca.certificate_pem, HOST, "/milvus.proto.milvus.MilvusService/GetVersion") in (
+        grpc.StatusCode.OK,
+        grpc.StatusCode.INTERNAL,  # an empty body is not a GetVersionRequest everywhere; the point is it got there
+    )
+    assert f"host={HOST}" in alb.access_log.read_text()
+
+
+def test_a_host_the_rule_does_not_name_gets_404(alb, ca):
+    # Like the ALB's default action: HTTP 404, which gRPC reports as UNIMPLEMENTED, and nothing reaches Milvus
+    assert secure_call(alb.listen_port, ca.certificate_pem, "other.example.test") == grpc.StatusCode.UNIMPLEMENTED
+    assert "host=other.example.test" in alb.access_log.read_text()
+    assert '" 404 host=other.example.test' in alb.access_log.read_text()
+
+
+def test_milvus_stopped_behind_the_listener_is_unavailable(tmp_path, leaf, ca):
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    with NginxAlb(tmp_path, free_port(), *pems, free_port()) as alb:
+        assert secure_call(alb.listen_port, ca.certificate_pem, HOST) == grpc.StatusCode.UNAVAILABLE
+
+
+def test_reload_rotates_the_certificate_and_refuses_a_mismatched_key(alb, ca, leaf):
+    # Given a new certificate for the same host
+    new = make_leaf(ca, [HOST])
+    before = alb.served_certificate_sha256()
+    # When the listener reloads with it
+    alb.reload(new.certificate_pem, new.private_key_pem, new.chain_pem)
+    # Then it serves the new leaf, still answering gRPC
+    after = alb.served_certificate_sha256()
+    assert after and after != before
+    assert secure_call(alb.listen_port, ca.certificate_pem, HOST) == grpc.StatusCode.UNIMPLEMENTED
+    # And a key that does not match is refused, without its text in the message, and the old pair stays
+    with pytest.raises(DataPlaneError, match="rejected") as refused:
+        alb.reload(leaf.certificate_pem, new.private_key_pem, leaf.chain_pem)
+    assert "PRIVATE KEY" not in str(refused.value)
+    assert alb.served_certificate_sha256() == after
+    assert new.certificate_pem.strip() in alb.cert_path.read_text()
+
+
+def test_stop_closes_the_port_and_start_opens_it_again(alb):
+    alb.stop()
+    assert not alb.running and alb.served_certificate_sha256() is None
+    alb.start()
+    assert alb.served_certificate_sha256() is not None
+
+
+def test_a_port_in_use_fails_with_the_log(tmp_path, leaf):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(DataPlaneError, match="nginx (exited|rejected)"):
+            NginxAlb(tmp_path, port, leaf.certificate_pem, leaf.private_key_pem, None, free_port(), start_timeout=10)
+
+
+def test_milvus_lite_restarts_on_the_same_port(tmp_path):
+    server = MilvusLite(tempfile.mkdtemp(dir=tmp_path))
+    try:
+        port = server.port
+        server.stop()
+        assert not server.answers_grpc()
+        server.start()
+        assert server.port == port and server.answers_grpc()
+    finally:
+        server.stop()

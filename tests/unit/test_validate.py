@@ -1,0 +1,313 @@
+"""Validate: the contract's input table, its defaults, and every way to break it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+import pytest
+
+from layer7.errors import InvalidInput
+from layer7.models import SetupRequest, StepEvent
+from validate import handler
+from validate.logic import StackDefaults, validate
+
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-tls-AbCdEf"
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+STACK = StackDefaults(cluster_name="milvus-eks", region="us-east-1")
+CONFIGURED = StackDefaults(
+    cluster_name="milvus-eks",
+    namespace="vector",
+    host="milvus.example.com",
+    certificate_secret_arn=SECRET_ARN,
+    hosted_zone_id="Z0123456789ABC",
+    region="us-east-1",
+)
+MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "Validate"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:Validate"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
+
+
+def refusal(raw, stack=STACK) -> str:
+    with pytest.raises(InvalidInput) as caught:
+        validate(raw, stack)
+    return str(caught.value)
+
+
+# --- defaults ----------------------------------------------------------------
+
+
+def test_a_minimal_input_gets_the_contract_defaults():
+    # Given only host and certificate
+    # When it is validated
+    request = validate(MINIMAL, STACK)
+    # Then every other field has the contract's default
+    assert request.to_wire() == {
+        "host": "milvus.example.com",
+        "certificate": {"secretArn": SECRET_ARN, "certificateArn": None},
+        "clusterName": "milvus-eks",
+        "namespace": "milvus",
+        "serviceName": "milvus-demo",
+        "servicePort": 19530,
+        "ingressName": "milvus-demo",
+        "scheme": "internet-facing",
+        "listenPort": 443,
+        "ingressAnnotations": {},
+        "layer4": "remove",
+        "verify": {"tokenSecretArn": None, "roundTrip": False, "timeoutSeconds": 120},
+        "hostedZoneId": None,
+        "albTimeoutSeconds": 900,
+    }
+
+
+def test_an_empty_input_takes_host_certificate_and_namespace_from_the_stack():
+    request = validate({}, CONFIGURED)
+    assert (request.host, request.certificate.secret_arn, request.namespace) == (
+        "milvus.example.com",
+        SECRET_ARN,
+        "vector",
+    )
+
+
+def test_the_stack_zone_is_not_a_default_dns_only_happens_when_asked():
+    # Given a stack with a hosted zone and an input that does not mention dns
+    # Then no DNS change is planned
+    assert validate({}, CONFIGURED).hosted_zone_id is None
+    # And one that asks for the stack's zone (in either of Route 53's spellings) gets it
+    assert (
+        validate({"dns": {"hostedZoneId": "/hostedzone/Z0123456789ABC"}}, CONFIGURED).hosted_zone_id == "Z0123456789ABC"
+    )
+
+
+def test_every_field_given_is_kept():
+    raw = {
+        "host": "Milvus.Example.com",
+        "certificate": {"certificateArn": CERT_ARN},
+        "clusterName": "milvus-eks",
+        "namespace": "db",
+        "serviceName": "my-milvus",
+        "servicePort": 19531,
+        "ingressName": "my-milvus.grpc",
+        "scheme": "internal",
+        "listenPort": 8443,
+        "ingressAnnotations": {"alb.ingress.kubernetes.io/group.name": "shared"},
+        "layer4": "keep",
+        "verify": {"tokenSecretArn": SECRET_ARN, "roundTrip": True, "timeoutSeconds": 30},
+        "albTimeoutSeconds": 600,
+    }
+    request = validate(raw, STACK)
+    assert request.host == "milvus.example.com"  # DNS is case-insensitive; Kubernetes wants lowercase
+    assert request.certificate.certificate_arn == CERT_ARN and request.certificate.secret_arn is None
+    assert (request.namespace, request.service_name, request.service_port) == ("db", "my-milvus", 19531)
+    assert (request.ingress_name, request.scheme, request.listen_port, request.layer4) == (
+        "my-milvus.grpc",
+        "internal",
+        8443,
+        "keep",
+    )
+    assert request.ingress_annotations == {"alb.ingress.kubernetes.io/group.name": "shared"}
+    assert request.verify.round_trip and request.verify.timeout_seconds == 30
+    assert request.alb_timeout_seconds == 600
+
+
+def test_the_ingress_is_named_after_the_service_by_default():
+    assert validate({**MINIMAL, "serviceName": "other"}, STACK).ingress_name == "other"
+
+
+def test_stack_defaults_come_from_the_function_environment():
+    env = {
+        "CLUSTER_NAME": "c1",
+        "DEFAULT_NAMESPACE": "",
+        "DEFAULT_HOST": "h.example.com",
+        "DEFAULT_CERTIFICATE_SECRET_ARN": SECRET_ARN,
+        "HOSTED_ZONE_ID": "/hostedzone/Z1",
+        "AWS_REGION": "eu-west-1",
+    }
+    assert StackDefaults.from_environment(env) == StackDefaults(
+        "c1", "milvus", "h.example.com", SECRET_ARN, "Z1", "eu-west-1"
+    )
+
+
+# --- refusals ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"hots": "x"}, "hots: unknown field"),
+        ({"service_port": 1}, "service_port: unknown field"),
+        ({"verify": {"timeout": 5}}, "verify.timeout: unknown field"),
+        ({"servicePort": "19530"}, "servicePort: Input should be a valid integer"),
+        ({"servicePort": True}, "servicePort: Input should be a valid integer"),
+        ({"servicePort": 70000}, "servicePort: Input should be less than or equal to 65535"),
+        ({"scheme": "public"}, "scheme: Input should be 'internet-facing' or 'internal'"),
+        ({"layer4": "delete"}, "layer4: "),
+        (
+            {"ingressAnnotations": {"alb.ingress.kubernetes.io/x": 1}},
+            "ingressAnnotations.alb.ingress.kubernetes.io/x: ",
+        ),
+        ({"certificate": {"secretArn": SECRET_ARN, "certificateArn": CERT_ARN}}, "certificate: give exactly one"),
+        ({"certificate": {}}, "certificate: give exactly one"),
+        ({"albTimeoutSeconds": 5}, "albTimeoutSeconds: "),
+    ],
+)
+def test_the_strict_model_names_the_field(change, expected):
+    assert expected in refusal({**MINIMAL, **change})
+
+
+def test_an_input_that_is_not_an_object_is_refused():
+    assert refusal(["host"]) == "input: must be a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("namespace", "Milvus"),
+        ("namespace", "-milvus"),
+        ("namespace", "a" * 64),
+        ("namespace", "mil.vus"),
+        ("serviceName", "milvus_demo"),
+        ("serviceName", "milvus-"),
+        ("ingressName", "a..b"),
+        ("ingressName", "UPPER"),
+        ("ingressName", "a" * 254),
+    ],
+)
+def test_names_that_kubernetes_would_refuse_are_refused(field, value):
+    assert refusal({**MINIMAL, field: value}).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("*.example.com", "wildcard"),
+        ("milvus.example.com.", "trailing dot"),
+        ("10.0.0.1", "IP address"),
+        ("milvus_db.example.com", "not a valid DNS name"),
+        ("a..example.com", "not a valid DNS name"),
+        ("-a.example.com", "not a valid DNS name"),
+        ("a" * 64 + ".example.com", "not a valid DNS name"),
+        ("https://milvus.example.com", "not a valid DNS name"),
+    ],
+)
+def test_a_host_that_is_not_a_dns_name_is_refused(host, expected):
+    message = refusal({**MINIMAL, "host": host})
+    assert message.startswith("host: ") and expected in message
+
+
+def test_another_cluster_is_refused():
+    assert "clusterName: 'other' is not the cluster this stack manages ('milvus-eks')" in refusal(
+        {**MINIMAL, "clusterName": "other"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("nginx.ingress.kubernetes.io/backend-protocol", "only alb.ingress.kubernetes.io/* annotations"),
+        ("alb.ingress.kubernetes.io/certificate-arn", "set by the workflow"),
+        ("alb.ingress.kubernetes.io/backend-protocol-version", "set by the workflow"),
+        ("alb.ingress.kubernetes.io/target-type", "set by the workflow"),
+        ("alb.ingress.kubernetes.io/listen-ports", "set by the workflow"),
+        ("alb.ingress.kubernetes.io/scheme", "set by the workflow"),
+        ("alb.ingress.kubernetes.io/", "not a valid annotation name"),
+    ],
+)
+def test_annotations_outside_the_prefix_or_owned_by_the_workflow_are_refused(key, expected):
+    message = refusal({**MINIMAL, "ingressAnnotations": {key: "x"}})
+    assert message.startswith(f"ingressAnnotations.{key}: ") and expected in message
+
+
+def test_other_alb_annotations_are_allowed():
+    annotations = {
+        "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "10",
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    }
+    assert validate({**MINIMAL, "ingressAnnotations": annotations}, STACK).ingress_annotations == annotations
+
+
+def test_host_and_certificate_are_required_when_the_stack_has_no_default():
+    message = refusal({})
+    assert "host: required" in message and "certificate: required" in message
+
+
+@pytest.mark.parametrize(
+    ("stack", "zone", "expected"),
+    [
+        (CONFIGURED, "ZOTHERZONE", "dns.hostedZoneId: 'ZOTHERZONE' is not the stack's hosted zone"),
+        (STACK, "Z0123456789ABC", "dns.hostedZoneId: the stack was deployed without a hosted zone"),
+    ],
+)
+def test_a_zone_the_stack_may_not_change_is_refused(stack, zone, expected):
+    assert expected in refusal({**MINIMAL, "dns": {"hostedZoneId": zone}}, stack)
+
+
+@pytest.mark.parametrize(
+    ("certificate", "expected"),
+    [
+        ({"secretArn": CERT_ARN}, "certificate.secretArn: not a Secrets Manager secret ARN"),
+        ({"secretArn": "milvus-tls"}, "certificate.secretArn: not a Secrets Manager secret ARN"),
+        ({"certificateArn": SECRET_ARN}, "certificate.certificateArn: not an ACM certificate ARN"),
+        ({"certificateArn": CERT_ARN.replace("us-east-1", "eu-west-1")}, "ACM certificates are regional"),
+    ],
+)
+def test_an_arn_of_the_wrong_service_is_refused(certificate, expected):
+    assert expected in refusal({**MINIMAL, "certificate": certificate})
+
+
+def test_a_token_secret_must_be_a_secret_arn():
+    assert "verify.tokenSecretArn: " in refusal({**MINIMAL, "verify": {"tokenSecretArn": "token"}})
+
+
+def test_every_problem_is_reported_at_once():
+    message = refusal({**MINIMAL, "namespace": "Bad", "clusterName": "other", "host": "*.example.com"})
+    assert "namespace: " in message and "clusterName: " in message and "host: " in message
+
+
+# --- the handler -----------------------------------------------------------------
+
+
+@pytest.fixture
+def stack_environment(monkeypatch):
+    for name, value in {
+        "CLUSTER_NAME": "milvus-eks",
+        "DEFAULT_NAMESPACE": "milvus",
+        "DEFAULT_HOST": "",
+        "DEFAULT_CERTIFICATE_SECRET_ARN": "",
+        "HOSTED_ZONE_ID": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def no_aws(*args, **kwargs):
+        raise AssertionError("Validate must not call AWS")
+
+    monkeypatch.setattr(boto3, "client", no_aws)
+    monkeypatch.setattr(boto3.session.Session, "client", no_aws)
+
+
+def test_the_handler_returns_the_request_the_next_steps_read(stack_environment):
+    # Given the Payload Step Functions sends
+    event = {"input": MINIMAL, "correlationId": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1"}
+    # When the handler runs
+    output = handler.lambda_handler(event, FakeLambdaContext())
+    # Then it returns the full request as plain JSON, which the later steps parse
+    assert output["serviceName"] == "milvus-demo" and output["hostedZoneId"] is None
+    assert SetupRequest.model_validate(output).to_wire() == output
+    StepEvent.model_validate({"correlationId": event["correlationId"], "request": output})
+
+
+def test_the_handler_refuses_a_bad_input_with_invalid_input(stack_environment):
+    event = {"input": {**MINIMAL, "servicePort": "x"}, "correlationId": "run-2"}
+    with pytest.raises(InvalidInput, match=r"^servicePort: "):
+        handler.lambda_handler(event, FakeLambdaContext())
+
+
+def test_the_handler_refuses_an_input_that_is_not_an_object(stack_environment):
+    with pytest.raises(InvalidInput, match="input: must be a JSON object"):
+        handler.lambda_handler({"input": "host=x", "correlationId": "run-3"}, FakeLambdaContext())

@@ -1,0 +1,218 @@
+"""VerifyGrpc against a real Milvus behind a real TLS proxy, with the chain in (moto's) ACM.
+
+One milvus-lite and one nginx serve the whole module: milvus-lite takes a
+moment to start, and every test only reads from it (the round trip drops its
+scratch collection).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from layer7.errors import VerificationFailed
+from layer7.models import VerifyGrpcEvent
+from sandbox.certs import make_ca, make_leaf
+from sandbox.dataplane import MilvusLite, NginxAlb, free_port
+from verify_grpc import handler
+from verify_grpc.logic import read_token, verify, write_ca_bundle
+
+HOST = "milvus.example.test"
+TOKEN = "root:s3cret-Milvus-token"
+
+
+@pytest.fixture(scope="module")
+def leaf():
+    return make_leaf(make_ca("verify-grpc test CA"), [HOST])
+
+
+@pytest.fixture(scope="module")
+def dataplane(tmp_path_factory, leaf):
+    work = tmp_path_factory.mktemp("dataplane")
+    milvus = MilvusLite(work / "milvus")
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    alb = NginxAlb(work / "alb", free_port(), *pems, milvus.port, host=HOST)
+    yield SimpleNamespace(milvus=milvus, alb=alb)
+    alb.stop()
+    milvus.stop()
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield SimpleNamespace(acm=boto3.client("acm"), secrets=boto3.client("secretsmanager"))
+
+
+def import_certificate(acm, leaf, with_chain: bool = True) -> str:
+    extra = {"CertificateChain": leaf.chain_pem.encode()} if with_chain else {}
+    return acm.import_certificate(
+        Certificate=leaf.certificate_pem.encode(), PrivateKey=leaf.private_key_pem.encode(), **extra
+    )["CertificateArn"]
+
+
+def make_event(arn: str, port: int, *, dns_name: str = "localhost", host: str = HOST, **verify) -> VerifyGrpcEvent:
+    verify = {"timeoutSeconds": 20, **verify}
+    return VerifyGrpcEvent.model_validate(
+        {
+            "correlationId": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1",
+            "request": {
+                "host": host,
+                "certificate": {"certificateArn": arn},
+                "clusterName": "milvus",
+                "namespace": "milvus",
+                "serviceName": "milvus-demo",
+                "servicePort": 19530,
+                "ingressName": "milvus-demo",
+                "scheme": "internet-facing",
+                "listenPort": port,
+                "ingressAnnotations": {},
+                "layer4": "remove",
+                "verify": verify,
+                "hostedZoneId": None,
+                "albTimeoutSeconds": 900,
+            },
+            "certificate": {
+                "certificateArn": arn,
+                "certificateImported": True,
+                "notAfter": "2030-01-01T00:00:00Z",
+                "daysUntilExpiry": 90,
+                "fingerprintSha256": "00",
+            },
+            "loadBalancer": {
+                "ready": True, "dnsName": dns_name, "listenPort": port, "state": "active", "healthyTargets": 1,
+            },  # fmt: skip
+        }
+    )
+
+
+def test_milvus_answers_through_the_proxy(dataplane, aws, leaf):
+    # Given the certificate and its chain in ACM, and Milvus behind the TLS proxy
+    arn = import_certificate(aws.acm, leaf)
+    # When VerifyGrpc checks the endpoint as the host
+    result = verify(make_event(arn, dataplane.alb.listen_port), acm=aws.acm, secrets=aws.secrets)
+    # Then it reports the server and the round trip time
+    assert result.endpoint == f"localhost:{dataplane.alb.listen_port}"
+    assert result.server_name == HOST
+    assert result.server_version
+    assert result.latency_ms > 0
+    assert result.round_trip is False
+
+
+def test_round_trip_with_credentials_creates_and_drops_a_scratch_collection(dataplane, aws, leaf):
+    # Given credentials as username and password
+    arn = import_certificate(aws.acm, leaf)
+    credentials = json.dumps({"username": "root", "password": "Milvus"})
+    secret = aws.secrets.create_secret(Name="milvus-token", SecretString=credentials)
+    event = make_event(arn, dataplane.alb.listen_port, tokenSecretArn=secret["ARN"], roundTrip=True)
+    # When VerifyGrpc runs the round trip
+    result = verify(event, acm=aws.acm, secrets=aws.secrets)
+    # Then it worked and left nothing behind
+    assert result.round_trip is True
+    from pymilvus import MilvusClient
+
+    direct = MilvusClient(uri=dataplane.milvus.uri, dedicated=True)
+    try:
+        assert not [name for name in direct.list_collections() if name.startswith("layer7_verify_")]
+    finally:
+        direct.close()
+
+
+def test_handler_returns_the_wire_dict_and_emits_the_latency_metric(dataplane, aws, leaf, capsys):
+    arn = import_certificate(aws.acm, leaf)
+    event = make_event(arn, dataplane.alb.listen_port).to_wire()
+    context = SimpleNamespace(
+        function_name="VerifyGrpc", memory_limit_in_mb=512, aws_request_id="req-1",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:VerifyGrpc",
+        get_remaining_time_in_millis=lambda: 60_000,
+    )  # fmt: skip
+    out = handler.lambda_handler(event, context, acm=aws.acm, secrets=aws.secrets)
+    assert out["serverName"] == HOST and out["latencyMs"] > 0 and out["endpoint"].startswith("localhost:")
+    assert "VerificationLatencyMs" in capsys.readouterr().out
+
+
+def test_a_name_that_does_not_resolve_fails_fast(aws, leaf):
+    arn = import_certificate(aws.acm, leaf)
+    started = time.monotonic()
+    with pytest.raises(VerificationFailed, match="does not resolve yet"):
+        verify(make_event(arn, 443, dns_name="k8s-x.invalid"), acm=aws.acm, secrets=aws.secrets)
+    assert time.monotonic() - started < 10
+
+
+def test_wrong_server_name_fails_without_showing_the_token(dataplane, aws, leaf):
+    # Given a host the certificate does not name, and a token
+    arn = import_certificate(aws.acm, leaf)
+    secret = aws.secrets.create_secret(Name="t", SecretString=json.dumps({"token": TOKEN}))
+    port = dataplane.alb.listen_port
+    event = make_event(arn, port, host="other.example.test", tokenSecretArn=secret["ARN"], timeoutSeconds=5)
+    # Then the TLS name check fails, and the message says what to look at
+    with pytest.raises(VerificationFailed, match="not trusted for other.example.test") as failure:
+        verify(event, acm=aws.acm, secrets=aws.secrets)
+    assert TOKEN not in str(failure.value)
+    assert "s3cret" not in str(failure.value)
+
+
+def test_untrusted_ca_fails(dataplane, aws, leaf):
+    # Given the certificate in ACM without its (private) chain: only system roots are trusted
+    arn = import_certificate(aws.acm, leaf, with_chain=False)
+    with pytest.raises(VerificationFailed, match="not trusted for milvus.example.test"):
+        verify(make_event(arn, dataplane.alb.listen_port, timeoutSeconds=5), acm=aws.acm, secrets=aws.secrets)
+
+
+def test_milvus_down_behind_the_proxy_fails(dataplane, aws, leaf):
+    # Given the TLS listener up but Milvus stopped behind it
+    arn = import_certificate(aws.acm, leaf)
+    dataplane.milvus.stop()
+    try:
+        assert not dataplane.milvus.answers_grpc()
+        with pytest.raises(VerificationFailed, match="could not reach Milvus"):
+            verify(make_event(arn, dataplane.alb.listen_port, timeoutSeconds=5), acm=aws.acm, secrets=aws.secrets)
+    finally:
+        dataplane.milvus.start()
+    # And once it is back, the check passes again
+    assert verify(make_event(arn, dataplane.alb.listen_port), acm=aws.acm, secrets=aws.secrets).server_version
+
+
+def test_missing_load_balancer_name_fails(aws, leaf):
+    arn = import_certificate(aws.acm, leaf)
+    event = make_event(arn, 443)
+    event = event.model_copy(update={"load_balancer": event.load_balancer.model_copy(update={"dns_name": None})})
+    with pytest.raises(VerificationFailed, match="no DNS name"):
+        verify(event, acm=aws.acm, secrets=aws.secrets)
+
+
+@pytest.mark.parametrize(
+    ("secret", "token"),
+    [
+        ({"token": "abc"}, "abc"),
+        ({"username": "u", "password": "p"}, "u:p"),
+        ({"token": "t", "username": "u", "password": "p"}, "t"),
+    ],
+)
+def test_read_token_accepts_a_token_or_username_and_password(aws, secret, token):
+    arn = aws.secrets.create_secret(Name="s", SecretString=json.dumps(secret))["ARN"]
+    assert read_token(aws.secrets, arn) == token
+
+
+def test_read_token_refuses_other_shapes_and_missing_secrets(aws):
+    assert read_token(aws.secrets, None) == ""
+    arn = aws.secrets.create_secret(Name="s", SecretString="not json")["ARN"]
+    with pytest.raises(VerificationFailed, match="JSON object"):
+        read_token(aws.secrets, arn)
+    with pytest.raises(VerificationFailed, match="cannot read"):
+        read_token(aws.secrets, "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf")
+
+
+def test_ca_bundle_holds_system_roots_and_the_chain(tmp_path, leaf):
+    path = write_ca_bundle(leaf.chain_pem, str(tmp_path))
+    try:
+        text = open(path).read()
+        assert leaf.chain_pem.strip() in text
+        assert text.count("BEGIN CERTIFICATE") > 1
+    finally:
+        os.unlink(path)

@@ -28,10 +28,11 @@ def aws():
         zone = route53.create_hosted_zone(Name="example.test", CallerReference="test")["HostedZone"]
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")
             for i, az in enumerate("ab")
         ]
-        alb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=[s["SubnetId"] for s in subnets])["LoadBalancers"][0]
+        subnets = [subnet["Subnet"]["SubnetId"] for subnet in subnets]
+        alb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets)["LoadBalancers"][0]
         yield SimpleNamespace(route53=route53, elbv2=elbv2, zone_id=zone["Id"].split("/")[-1], alb=alb)
 
 
@@ -99,7 +100,7 @@ def test_host_outside_the_zone_is_invalid_input(aws):
 def test_throttling_is_transient(aws):
     class Throttled:
         def get_hosted_zone(self, **_):
-            error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+            error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {}}
             raise ClientError(error, "GetHostedZone")
 
     with pytest.raises(TransientError):

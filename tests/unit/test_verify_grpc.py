@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -211,7 +212,7 @@ def test_read_token_refuses_other_shapes_and_missing_secrets(aws):
 def test_ca_bundle_holds_system_roots_and_the_chain(tmp_path, leaf):
     path = write_ca_bundle(leaf.chain_pem, str(tmp_path))
     try:
-        text = open(path).read()
+        text = Path(path).read_text()
         assert leaf.chain_pem.strip() in text
         assert text.count("BEGIN CERTIFICATE") > 1
     finally:

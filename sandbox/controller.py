@@ -1,0 +1,314 @@
+"""A stand-in for the AWS Load Balancer Controller, reconciling Ingresses of class ``alb`` into moto's ELBv2.
+
+What the workflow can observe of the real controller, and so what this
+reproduces: annotation checks that end in Warning events (``FailedBuildModel``
+/ ``FailedDeployModel``) and nothing else; an ALB named and tagged as the
+controller does, with a GRPC target group, an IP target and an HTTPS
+listener; the Ingress address written while the ALB is still
+``provisioning``; the ALB turning ``active`` later and its target health
+following whether the backend answers. moto creates load balancers that turn
+active on the first describe and reports every registered target healthy,
+so when moto runs in this process the stand-in overrides two things on
+moto's own objects (found through ``elbv2_backend_getter``): the load
+balancer's ``activate`` (held back until due) and the target group's
+``health_for`` (answering from ``backend_healthy``/``target_health``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+log = logging.getLogger(__name__)
+PREFIX = "alb.ingress.kubernetes.io/"
+COMPONENT = "ingress"
+
+
+def _moto_backend(account_id: str, region: str) -> Any:
+    from moto.elbv2.models import elbv2_backends
+    return elbv2_backends[account_id][region]
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class LoadBalancerControllerStandIn:
+    def __init__(self, kube: Any, *, elbv2: Any, acm: Any, ec2_subnet_ids: list[str], vpc_id: str,
+                 cluster_name: str, mode: str = "ok", alb_delay: float = 3.0, active_delay: float = 2.0,
+                 data_plane: Callable[[dict, dict], Any] | None = None,
+                 backend_healthy: Callable[[], bool] = lambda: True,
+                 target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
+                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1") -> None:
+        if mode not in ("ok", "reject", "never"):
+            raise ValueError(f"mode must be ok, reject or never, not {mode!r}")
+        self.kube, self.elbv2, self.acm = kube, elbv2, acm
+        self.subnets, self.vpc_id, self.cluster_name, self.mode = list(ec2_subnet_ids), vpc_id, cluster_name, mode
+        self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
+        self.data_plane, self.backend_healthy, self.target_health = data_plane, backend_healthy, target_health
+        self.target_ip = target_ip
+        self._backend_getter = elbv2_backend_getter or (
+            lambda: _moto_backend(os.environ.get("MOTO_ACCOUNT_ID", "123456789012"), elbv2.meta.region_name))
+        self.timeline: dict[str, dict[str, Any]] = {}
+        self.errors: list[str] = []
+        self._state: dict[str, dict[str, Any]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def start(self) -> "LoadBalancerControllerStandIn":
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="alb-controller-standin", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def timeline_for(self, namespace: str, name: str) -> dict[str, Any]:
+        return dict(self.timeline.get(f"{namespace}/{name}", {}))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.reconcile_once()
+            except Exception as e:  # noqa: BLE001 - keep reconciling, as the real controller does
+                log.exception("controller stand-in reconcile failed")
+                self.errors.append(repr(e))
+            self._stop.wait(self.poll_interval)
+
+    # -- reconciliation --------------------------------------------------------------------------------------------
+    def reconcile_once(self) -> None:
+        seen = set()
+        for ing in self.kube.list("ingresses", None):
+            if not self._is_alb(ing):
+                continue
+            key = f"{ing['metadata']['namespace']}/{ing['metadata']['name']}"
+            seen.add(key)
+            self._reconcile(key, ing)
+        for key in set(self._state) - seen:
+            self._cleanup(self._state.pop(key))
+
+    @staticmethod
+    def _is_alb(ing: dict[str, Any]) -> bool:
+        annotations = ing["metadata"].get("annotations") or {}
+        return (ing.get("spec") or {}).get("ingressClassName") == "alb" or \
+            annotations.get("kubernetes.io/ingress.class") == "alb"
+
+    def _reconcile(self, key: str, ing: dict[str, Any]) -> None:
+        meta = ing["metadata"]
+        version = (meta["uid"], meta.get("generation"), json.dumps(meta.get("annotations") or {}, sort_keys=True))
+        state = self._state.get(key)
+        if state is None or state["version"] != version:
+            if state is not None:
+                self._cleanup(state)
+            state = self._state[key] = {"version": version, "phase": "new"}
+            self.timeline[key] = {"seenAt": time.time()}
+        if state["phase"] == "new":
+            self._build(key, ing, state)
+        now = time.time()
+        if state["phase"] == "provisioning" and self.mode != "never" and now >= state["address_due"]:
+            self.kube.put_status("ingresses", meta["namespace"], meta["name"],
+                                 {"loadBalancer": {"ingress": [{"hostname": state["dns"]}]}}, manager="controller")
+            self.timeline[key]["addressAt"] = time.time()
+            state["phase"], state["active_due"] = "addressed", time.time() + self.active_delay
+        if state["phase"] == "addressed" and now >= state["active_due"]:
+            if self.data_plane is not None:
+                desc = self.elbv2.describe_load_balancers(LoadBalancerArns=[state["lb_arn"]])["LoadBalancers"][0]
+                self.data_plane(ing, desc)
+            self._set_active(state)
+            state["phase"] = "active"
+        if state["phase"] == "active" and "activeAt" not in self.timeline[key] and self._health() == "healthy":
+            self.timeline[key]["activeAt"] = time.time()
+
+    def _build(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> None:
+        meta = ing["metadata"]
+        try:
+            plan = self._plan(ing)
+            if self.mode == "reject":
+                raise Rejected("FailedDeployModel", "Failed deploy model due to AccessDenied: User: arn:aws:sts::"
+                               "123456789012:assumed-role/aws-load-balancer-controller/sandbox is not authorized "
+                               "to perform: elasticloadbalancing:CreateLoadBalancer\n\tstatus code: 403")
+            self._deploy(key, meta, plan, state)
+        except Rejected as e:
+            state["phase"] = "rejected"
+            self.kube.record_event(meta["namespace"], "Ingress", meta["name"], "Warning", e.reason, str(e), COMPONENT)
+            return
+        state.update(phase="provisioning", address_due=time.time() + self.alb_delay)
+        self.kube.record_event(meta["namespace"], "Ingress", meta["name"], "Normal", "SuccessfullyReconciled",
+                               "Successfully reconciled", COMPONENT)
+
+    def _plan(self, ing: dict[str, Any]) -> dict[str, Any]:
+        """Read the annotations as the controller's model builder does (FailedBuildModel on bad input)."""
+        meta, spec = ing["metadata"], ing.get("spec") or {}
+        a = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
+        where = f"ingress: {meta['namespace']}/{meta['name']}"
+        cert = a.get("certificate-arn", "").split(",")[0].strip()
+        try:
+            ports = json.loads(a.get("listen-ports") or (json.dumps([{"HTTPS": 443}]) if cert else '[{"HTTP": 80}]'))
+            listeners = [(proto, int(port)) for entry in ports for proto, port in entry.items()]
+        except (ValueError, AttributeError, TypeError) as e:
+            raise Rejected("FailedBuildModel", f"Failed build model due to failed to parse listen-ports "
+                           f"annotation of {where}: {e}") from None
+        scheme = a.get("scheme", "internal")
+        if scheme not in ("internal", "internet-facing"):
+            raise Rejected("FailedBuildModel", f"Failed build model due to unknown scheme: {scheme}")
+        paths = [(rule.get("host"), p) for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
+        if not paths:
+            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no rules with backends")
+        host, path = paths[0]
+        backend = path["backend"]["service"]
+        service = self.kube.get("services", meta["namespace"], backend["name"])
+        if service is None:
+            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
+        target_type = a.get("target-type", "instance")
+        if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
+            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
+                           "must be of type NodePort or LoadBalancer for instance target type")
+        grpc = a.get("backend-protocol-version", "HTTP1").upper() == "GRPC"
+        if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
+            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no certificate found for host: {host}")
+        if grpc and not any(proto == "HTTPS" for proto, _ in listeners):
+            raise Rejected("FailedDeployModel", "Failed deploy model due to ValidationError: Listener protocol 'HTTP' "
+                           "is not supported with a target group with the protocol-version 'GRPC'\n\tstatus code: 400")
+        if cert:
+            try:
+                self.acm.describe_certificate(CertificateArn=cert)
+            except ClientError as e:
+                if e.response["Error"]["Code"] in ("ResourceNotFoundException", "ValidationException"):
+                    raise Rejected("FailedDeployModel", f"Failed deploy model due to CertificateNotFound: Certificate "
+                                   f"'{cert}' not found\n\tstatus code: 400") from None
+                raise
+        port = backend["port"].get("number") or next(
+            (p["port"] for p in service["spec"].get("ports") or [] if p.get("name") == backend["port"].get("name")), 80)
+        return {"scheme": scheme, "listeners": listeners, "cert": cert, "grpc": grpc, "host": host, "port": port,
+                "target_type": target_type, "ssl_policy": a.get("ssl-policy", "ELBSecurityPolicy-2016-08"),
+                "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
+                "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
+                "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
+
+    @staticmethod
+    def _name(namespace: str, name: str, salt: str) -> str:
+        clean = lambda s: re.sub(r"[^A-Za-z0-9]", "", s)[:8]  # noqa: E731
+        digest = hashlib.sha256(f"{salt}/{namespace}/{name}".encode()).hexdigest()[:10]
+        return f"k8s-{clean(namespace)}-{clean(name)}-{digest}"[:32]
+
+    def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
+        ns, name = meta["namespace"], meta["name"]
+        tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": self.cluster_name},
+                {"Key": "ingress.k8s.aws/stack", "Value": key}]
+        lb = self.elbv2.create_load_balancer(
+            Name=self._name(ns, name, self.cluster_name + plan["scheme"]), Subnets=self.subnets,
+            Scheme=plan["scheme"], Type="application", IpAddressType="ipv4",
+            Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
+        state.update(lb_arn=lb["LoadBalancerArn"], dns=lb["DNSName"])
+        self._hold_provisioning(state)
+        tg_args: dict[str, Any] = dict(
+            Name=self._name(ns, plan["backend"], f"{self.cluster_name}/{name}/{plan['port']}"),
+            Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=self.vpc_id, TargetType=plan["target_type"],
+            HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
+            HealthCheckIntervalSeconds=15, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
+            UnhealthyThresholdCount=2,
+            Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
+        if plan["grpc"]:
+            tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})
+        else:
+            tg_args.update(Matcher={"HttpCode": plan["success"]})
+        tg = self.elbv2.create_target_group(**tg_args)["TargetGroups"][0]
+        state["tg_arn"] = tg["TargetGroupArn"]
+        self.elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                                    Targets=[{"Id": self.target_ip, "Port": plan["port"]}])
+        self._control_health(state)
+        forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+        for proto, port in plan["listeners"]:
+            args: dict[str, Any] = dict(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
+                                        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                            "StatusCode": "404", "ContentType": "text/plain"}}])
+            if proto == "HTTPS":
+                args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
+            listener = self.elbv2.create_listener(**args)["Listeners"][0]
+            conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
+            if plan["host"]:
+                conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
+            self.elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Conditions=conditions,
+                                   Actions=forward)
+        self.timeline[key].update(albArn=lb["LoadBalancerArn"], dnsName=lb["DNSName"], createdAt=time.time())
+
+    # -- moto hooks ------------------------------------------------------------------------------------------------
+    def _backend(self) -> Any | None:
+        try:
+            return self._backend_getter()
+        except Exception:  # noqa: BLE001 - moto out of process: state and health are moto's own
+            return None
+
+    def _hold_provisioning(self, state: dict[str, Any]) -> None:
+        backend = self._backend()
+        lb = backend.load_balancers.get(state["lb_arn"]) if backend is not None else None
+        if lb is not None:
+            lb.state = "provisioning"
+            lb.activate = lambda: None  # moto would turn it active on the next describe
+
+    def _set_active(self, state: dict[str, Any]) -> None:
+        backend = self._backend()
+        lb = backend.load_balancers.get(state["lb_arn"]) if backend is not None else None
+        if lb is not None:
+            lb.state = "active"
+        state["active"] = True
+
+    def _health(self) -> str:
+        if self.target_health is not None:
+            return self.target_health()
+        try:
+            return "healthy" if self.backend_healthy() else "unhealthy"
+        except Exception:  # noqa: BLE001 - a failing probe is an unhealthy target
+            return "unhealthy"
+
+    def _control_health(self, state: dict[str, Any]) -> None:
+        backend = self._backend()
+        tg = backend.target_groups.get(state["tg_arn"]) if backend is not None else None
+        if tg is None:
+            return
+        from moto.elbv2.models import FakeHealthStatus
+        original = tg.health_for
+
+        def health_for(target: dict[str, Any], ec2_backend: Any) -> Any:
+            status = original(target, ec2_backend)
+            if status.status != "healthy":
+                return status  # not registered, draining: moto's answer stands
+            if not state.get("active"):
+                return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, "initial",
+                                        "Elb.RegistrationInProgress", "Target registration is in progress")
+            health = self._health()
+            if health == "healthy":
+                return status
+            return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, health,
+                                    "Target.FailedHealthChecks", "Health checks failed")
+
+        tg.health_for = health_for
+
+    def _cleanup(self, state: dict[str, Any]) -> None:
+        """The Ingress went away or changed: delete what was built for it, as the controller does."""
+        try:
+            if state.get("lb_arn"):
+                for listener in self.elbv2.describe_listeners(LoadBalancerArn=state["lb_arn"])["Listeners"]:
+                    self.elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+                self.elbv2.delete_load_balancer(LoadBalancerArn=state["lb_arn"])
+            if state.get("tg_arn"):
+                self.elbv2.delete_target_group(TargetGroupArn=state["tg_arn"])
+        except ClientError as e:
+            self.errors.append(repr(e))

@@ -1,0 +1,173 @@
+"""The HTTP face of the stand-in: kmock's KubernetesEmulator plus authn, authz and real verbs.
+
+kmock serves discovery, watch streams and object history; its own CRUD is a
+naive dict merge with non-Kubernetes error reasons and no PUT. This subclass
+checks the EKS token (401), an optional RBAC denial (403), then answers
+resource requests itself through ``StoreMixin`` with ``Status`` bodies whose
+reasons match kube-apiserver's (NotFound, AlreadyExists, Conflict, Invalid).
+Watches still go to kmock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from typing import Any
+
+import aiohttp.web
+import attrs
+import yaml
+from kmock import KubernetesEmulator, KubernetesError, RawHandler, ResourceInfo, Request, action
+
+from sandbox.kubernetes import semantics
+from sandbox.kubernetes.auth import TokenError, TokenVerifier
+from sandbox.kubernetes.semantics import ApiError, Kind
+from sandbox.kubernetes.store import StoreMixin
+
+PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
+VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+APPLY = "application/apply-patch+yaml"
+# kmock's path parser reads /api/v1/namespaces[/NAME[/status]] as a namespace prefix, not as Namespace objects.
+NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?(?:/(status))?/?$")
+
+
+@attrs.define(kw_only=True)
+class Emulator(StoreMixin, KubernetesEmulator):
+    verifier: TokenVerifier | None = None
+    forbidden: bool = False  # every resource request answers 403
+    denied_namespaces: set[str] = attrs.field(factory=set)  # 403 in these namespaces only
+    auth_failures: list[str] = attrs.field(factory=list)  # why tokens were refused (never the token)
+    _rv: int = attrs.field(default=0, init=False)
+    _owners: dict[Any, Any] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        for kind in semantics.KINDS:
+            self.resources[self._res(kind)] = ResourceInfo(
+                kind=kind.kind, namespaced=kind.namespaced, singular=kind.kind.lower(),
+                verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+                subresources={"status"} if kind.has_status else set())
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        match = NAMESPACE_PATH.match(raw_request.path)
+        if not match:
+            return await super().__call__(raw_request)
+        body = await raw_request.read()
+        watch = raw_request.method == "GET" and raw_request.query.get("watch") in ("true", "1")
+        request = Request(method=raw_request.method, url=raw_request.url, params=dict(raw_request.query),
+                          headers=dict(raw_request.headers), body=body, text=body.decode("utf-8", "replace"),
+                          resource=self._res(semantics.BY_PLURAL["namespaces"]), raw_request=raw_request,
+                          action=action.WATCH if watch else None, name=match.group(1),
+                          subresource=match.group(2))
+        try:
+            return await self._handle(request)
+        except Exception as e:  # noqa: BLE001 - rendered as a Status, as kmock does for other paths
+            return await self._render_error(e)
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if isinstance(exc, KubernetesError):
+            body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                    "message": exc.message or "", "reason": exc.reason or "", "code": exc.status}
+            if exc.details:
+                body["details"] = exc.details
+            return aiohttp.web.json_response(body, status=exc.status)
+        return aiohttp.web.json_response(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "InternalError",
+             "message": f"Internal error occurred: {exc!r}", "code": 500,
+             "details": {"causes": [{"message": traceback.format_exc(limit=3)}]}}, status=500)
+
+    def _authenticate(self, request: Request) -> str:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            assert self.verifier is not None
+            return self.verifier.verify(headers.get("authorization"))
+        except TokenError as e:
+            self.auth_failures.append(f"{request.method} {request.url.path}: {e}")
+            raise ApiError(401, "Unauthorized", "Unauthorized") from None
+
+    def _authorize(self, user: str, request: Request, kind: Kind) -> None:
+        namespace = request.namespace if kind.namespaced else None
+        if not self.forbidden and (namespace is None or namespace not in self.denied_namespaces):
+            return
+        verb = VERBS.get(str(request.method), "get")
+        if verb == "get" and request.name is None:
+            verb = "watch" if request.params.get("watch") in ("true", "1") else "list"
+        what = f'{kind.group_resource} "{request.name}"' if request.name else kind.group_resource
+        scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        raise ApiError(403, "Forbidden", f'{what} is forbidden: User "{user}" cannot {verb} resource '
+                       f'"{kind.plural}" in API group "{kind.group}" {scope}',
+                       name=request.name or "", group=kind.group, kind=kind.plural)
+
+    async def _handle(self, request: Request) -> aiohttp.web.StreamResponse:
+        user = "system:anonymous"
+        if request.url.path not in PUBLIC_PATHS:
+            user = self._authenticate(request)
+        res = request.resource
+        if res is None or not res.plural:
+            return await RawHandler._handle(self, request)  # discovery, /version: kmock's scaffold
+        kind = semantics.find_kind(res.group, res.version, res.plural)
+        if kind is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        self._authorize(user, request, kind)
+        if request.method == "GET" and request.params.get("watch") in ("true", "1"):
+            return await RawHandler._handle(self, request)  # kmock streams the bus
+        async with self._lock:
+            result = await self._dispatch(kind, request)
+        code = 200
+        if request.method == "POST" or (request.method == "PATCH" and result.pop("__created__", False)):
+            code = 201
+        return aiohttp.web.json_response(result, status=code)
+
+    def _body(self, request: Request, content_type: str) -> Any:
+        if content_type == APPLY:
+            try:
+                return yaml.safe_load(request.text or "null")  # JSON is YAML too
+            except yaml.YAMLError as e:
+                raise ApiError(400, "BadRequest", f"error decoding YAML: {e}") from None
+        try:
+            return json.loads(request.text or "null")
+        except ValueError as e:
+            raise ApiError(400, "BadRequest", f"error decoding JSON: {e}") from None
+
+    async def _dispatch(self, kind: Kind, request: Request) -> Any:
+        ns, name, params = request.namespace, request.name, request.params
+        if kind.namespaced and ns is None and request.method != "GET":
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        content_type = (headers.get("content-type") or "application/json").split(";")[0].strip()
+        manager = params.get("fieldManager") or headers.get("user-agent", "unknown").split("/")[0]
+        sub = request.subresource
+        if sub not in (None, "status") or (sub == "status" and not kind.has_status):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if request.method == "GET":
+            if name is None:
+                return self.op_list(kind, ns, params.get("fieldSelector"), params.get("labelSelector"))
+            return self._current(kind, ns, name) or _raise(semantics.not_found(kind, name))
+        if request.method == "POST" and name is None:
+            return await self.op_create(kind, ns, self._body(request, content_type), manager)
+        if name is None:
+            raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+        if request.method == "PUT":
+            body = self._body(request, content_type)
+            return await self.op_update(kind, ns, name, body, manager, subresource=sub, check_rv=True)
+        if request.method == "DELETE":
+            return await self.op_delete(kind, ns, name)
+        if request.method == "PATCH" and content_type == APPLY:
+            if not params.get("fieldManager"):
+                raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: '
+                               "Required value: is required for apply patch", kind="PatchOptions",
+                               group="meta.k8s.io", causes=[{"reason": "FieldValueRequired",
+                                                             "field": "fieldManager"}])
+            created = self._current(kind, ns, name) is None
+            result = await self.op_apply(kind, ns, name, self._body(request, content_type), manager,
+                                         force=params.get("force") in ("true", "1"))
+            return dict(result, __created__=True) if created else result
+        if request.method == "PATCH":
+            return await self.op_patch(kind, ns, name, content_type, self._body(request, content_type), manager,
+                                       subresource=sub)
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc

@@ -1,0 +1,198 @@
+"""KubernetesStandIn: the EKS cluster's API server for the sandbox, on a thread of its own.
+
+The sandbox is synchronous (Step Functions executions, the controller
+stand-in's polling loop); kmock is asyncio. The stand-in owns one event loop
+on a daemon thread, serves HTTPS on 127.0.0.1 with a CA it generated, and
+offers synchronous helpers that run on that loop (so they share the lock and
+the watch buses with HTTP clients) and skip authentication, as a controller
+with its own credentials would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+import aiohttp.web
+
+from sandbox.kubernetes import semantics, tls
+from sandbox.kubernetes.auth import TokenVerifier
+from sandbox.kubernetes.server import Emulator
+
+HELM_MANAGER = "helm"
+
+
+class KubernetesStandIn:
+    def __init__(self, cluster_name: str = "milvus-eks", credentials: Mapping[str, str] | None = None, *,
+                 region: str = "us-east-1", forbidden: bool = False) -> None:
+        self.cluster_name, self.region = cluster_name, region
+        self.credentials = dict(credentials or {"testing": "testing"})
+        self.emulator = Emulator(verifier=TokenVerifier(cluster_name, self.credentials), forbidden=forbidden)
+        self.ca_pem, self._cert_pem, self._key_pem = tls.make_serving_material(cluster_name)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: aiohttp.web.BaseRunner | None = None
+        self._port: int | None = None
+        self._stopping: asyncio.Event | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("the Kubernetes stand-in is not started")
+        return f"https://127.0.0.1:{self._port}"
+
+    def start(self) -> "KubernetesStandIn":
+        if self._thread is not None:
+            return self
+        ready, failure = threading.Event(), []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve(ready))
+            except BaseException as e:  # noqa: BLE001 - reported to start()
+                failure.append(e)
+                ready.set()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"kube-standin-{self.cluster_name}", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if failure or self._port is None:
+            self._thread = None
+            raise RuntimeError(f"the Kubernetes stand-in did not start: {failure!r}")
+        return self
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._stopping = asyncio.Event()
+        async with self.emulator:
+            self._runner = aiohttp.web.ServerRunner(aiohttp.web.Server(self.emulator), access_log=None)
+            await self._runner.setup()
+            site = aiohttp.web.TCPSite(self._runner, "127.0.0.1", 0,
+                                       ssl_context=tls.server_context(self._cert_pem, self._key_pem))
+            await site.start()
+            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+            await self._stopping.wait()
+            await self._runner.cleanup()
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._stopping.set)  # type: ignore[union-attr]
+        self._thread.join(10)
+        self._thread, self._port = None, None
+
+    def __enter__(self) -> "KubernetesStandIn":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- synchronous helpers (no authentication: the caller is the sandbox itself) --------------------------------
+    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        if self._loop is None or self._thread is None:
+            coro.close()
+            raise RuntimeError("the Kubernetes stand-in is not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
+
+    async def _locked(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        async with self.emulator._lock:
+            result = fn(*args, **kwargs)
+            return await result if asyncio.iscoroutine(result) else result
+
+    def get(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator._current, kind, namespace, name))
+
+    def list(self, kind_plural: str, namespace: str | None = None, *, field_selector: str | None = None,
+             label_selector: str | None = None) -> list[dict[str, Any]]:
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_list, kind, namespace, field_selector, label_selector))["items"]
+
+    def create(self, kind_plural: str, namespace: str | None, body: dict[str, Any], *,
+               manager: str = "sandbox") -> dict[str, Any]:
+        """Create as the API would, except that ``status`` in the body is kept (seeding)."""
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_create, kind, namespace, body, manager, internal=True))
+
+    def patch(self, kind_plural: str, namespace: str | None, name: str, patch: dict[str, Any], *,
+              content_type: str = "application/merge-patch+json", manager: str = "sandbox") -> dict[str, Any]:
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_patch, kind, namespace, name, content_type, patch, manager))
+
+    def delete(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any]:
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_delete, kind, namespace, name))
+
+    def put_status(self, kind_plural: str, namespace: str | None, name: str, status: dict[str, Any], *,
+                   manager: str = "sandbox") -> dict[str, Any]:
+        """Replace an object's ``status`` (what a controller does through the status subresource)."""
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_update, kind, namespace, name, {"status": status},
+                                      manager, subresource="status"))
+
+    def record_event(self, namespace: str, involved_kind: str, involved_name: str, type_: str, reason: str,
+                     message: str, source_component: str) -> dict[str, Any]:
+        """Record a core/v1 Event on an object (uid filled in when the object exists), like client-go's recorder."""
+        kind = next(k for k in semantics.KINDS if k.kind == involved_kind)
+        involved = {"kind": kind.kind, "namespace": namespace, "name": involved_name, "apiVersion": kind.api_version}
+        obj = self.get(kind.plural, namespace, involved_name)
+        if obj:
+            involved.update(uid=obj["metadata"]["uid"], resourceVersion=obj["metadata"]["resourceVersion"])
+        return self._run(self._locked(self.emulator.op_event, namespace, involved, type_, reason, message,
+                                      source_component))
+
+    def events_for(self, namespace: str, involved_kind: str, involved_name: str) -> list[dict[str, Any]]:
+        return self.list("events", namespace,
+                         field_selector=f"involvedObject.kind={involved_kind},involvedObject.name={involved_name}")
+
+    def deny(self, namespace: str | None = None) -> None:
+        """RBAC refusal (403): in one namespace, or everywhere when ``namespace`` is None."""
+        if namespace is None:
+            self.emulator.forbidden = True
+        else:
+            self.emulator.denied_namespaces.add(namespace)
+
+    def allow(self) -> None:
+        self.emulator.forbidden = False
+        self.emulator.denied_namespaces.clear()
+
+    @property
+    def auth_failures(self) -> list[str]:
+        return list(self.emulator.auth_failures)
+
+    # -- seeding ---------------------------------------------------------------------------------------------------
+    def ensure_namespace(self, namespace: str) -> dict[str, Any]:
+        return self.get("namespaces", None, namespace) or self.create(
+            "namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+
+    def seed_milvus_service(self, namespace: str = "milvus", name: str = "milvus-demo", port: int = 19530,
+                            helm_release: str = "milvus-demo") -> dict[str, Any]:
+        """The Service a ``helm install --set service.type=LoadBalancer`` of Milvus leaves behind, with its NLB."""
+        self.ensure_namespace(namespace)
+        digest = hashlib.sha256(f"{self.cluster_name}/{namespace}/{name}".encode()).hexdigest()
+        hostname = f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{self.region}.amazonaws.com"
+        selector = {"app.kubernetes.io/instance": helm_release, "app.kubernetes.io/name": "milvus",
+                    "component": "standalone"}
+        body = {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {
+                "name": name, "namespace": namespace,
+                "labels": dict(selector, **{"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "milvus-4.2.8"}),
+                "annotations": {"meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": namespace},
+            },
+            "spec": {"type": "LoadBalancer", "selector": selector, "ports": [
+                {"name": "milvus", "port": port, "protocol": "TCP", "targetPort": "milvus"},
+                {"name": "metrics", "port": 9091, "protocol": "TCP", "targetPort": "metrics"}]},
+        }
+        self.create("services", namespace, body, manager=HELM_MANAGER)
+        return self.put_status("services", namespace, name, {"loadBalancer": {"ingress": [{"hostname": hostname}]}},
+                               manager="service-controller")

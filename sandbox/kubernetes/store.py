@@ -1,0 +1,262 @@
+"""Object lifecycle on top of kmock's object history: create, update, patch, delete, list.
+
+kmock keeps every version of every object (``emulator.objects``) and streams
+watch events from per-resource buses; this mixin decides what the next
+version is, the way kube-apiserver would (see ``semantics`` and
+``patching``), and tracks field managers so server-side apply can report
+conflicts and remove fields a manager stopped applying. It runs on the
+emulator's event loop, under its lock.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import secrets
+import uuid
+from typing import Any
+
+from kmock import resource
+
+from sandbox.kubernetes import patching, semantics
+from sandbox.kubernetes.semantics import ApiError, Kind
+
+SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp")
+UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _strip(obj: dict[str, Any], *, status: bool) -> dict[str, Any]:
+    obj = copy.deepcopy(obj)
+    for key in SYSTEM_META:
+        obj.get("metadata", {}).pop(key, None)
+    if status:
+        obj.pop("status", None)
+    return obj
+
+
+def _tracked(obj: dict[str, Any]) -> dict[patching.Path, Any]:
+    return {p: v for p, v in patching.leaves(obj).items() if p[:2] not in UNTRACKED and p[:1] != ("status",)
+            and not (p[:1] == ("metadata",) and len(p) > 1 and p[1] in SYSTEM_META)}
+
+
+def _dotted(path: patching.Path) -> str:
+    out = ""
+    for seg in path:
+        out += f"[{','.join(f'{v!r}' for v in seg[1])}]" if isinstance(seg, tuple) else f".{seg}"
+    return out
+
+
+class StoreMixin:
+    """Mixed into the emulator; needs ``_objects``, ``_buses``, ``_rv`` and ``_owners``."""
+
+    def _res(self, kind: Kind) -> resource:
+        return resource(group=kind.group, version=kind.version, plural=kind.plural)
+
+    def _key(self, kind: Kind, namespace: str | None, name: str) -> tuple[Any, ...]:
+        return (self._res(kind), namespace if kind.namespaced else None, name)
+
+    def _current(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any] | None:
+        key = self._key(kind, namespace, name)
+        if key in self._objects and not self._objects[key].deleted:
+            return copy.deepcopy(self._objects[key].raw)
+        return None
+
+    def _used_node_ports(self) -> set[int]:
+        return {p.get("nodePort") for (res, _, _), o in self._objects.items() if res.plural == "services"
+                and not o.deleted for p in (o.raw.get("spec") or {}).get("ports") or [] if p.get("nodePort")}
+
+    async def _store(self, kind: Kind, obj: dict[str, Any], event: str) -> dict[str, Any]:
+        meta = obj["metadata"]
+        key = self._key(kind, meta.get("namespace"), meta["name"])
+        owners = self._owners.get(key, {})
+        meta["managedFields"] = [
+            {"manager": m, "operation": op, "apiVersion": kind.api_version, "time": now_iso(),
+             "fieldsType": "FieldsV1", "fieldsV1": patching.fields_v1(paths)}
+            for m, (op, paths) in owners.items() if paths]
+        if key in self._objects:
+            self._objects[key].history.append(copy.deepcopy(obj))
+        else:
+            self._objects[key] = copy.deepcopy(obj)
+        await self._buses[self._res(kind)].put({"type": event, "object": copy.deepcopy(obj)})
+        return obj
+
+    def _next_rv(self) -> str:
+        self._rv += 1
+        return str(self._rv)
+
+    async def op_create(self, kind: Kind, namespace: str | None, body: Any, manager: str, *,
+                        internal: bool = False, operation: str = "Update") -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
+        obj = _strip(body, status=kind.has_status and not internal)
+        meta = obj.setdefault("metadata", {})
+        if kind.namespaced:
+            if meta.get("namespace") not in (None, namespace):
+                raise ApiError(400, "BadRequest", "the namespace of the provided object does not match "
+                               "the namespace sent on the request")
+            meta["namespace"] = namespace
+            if self._current(semantics.BY_PLURAL["namespaces"], None, namespace or "") is None:
+                raise semantics.not_found(semantics.BY_PLURAL["namespaces"], namespace or "")
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + secrets.token_hex(3)[:5]
+        name = meta.get("name") or ""
+        semantics.validate(kind, obj)
+        if self._current(kind, namespace, name) is not None:
+            raise ApiError(409, "AlreadyExists", f'{kind.group_resource} "{name}" already exists',
+                           name=name, group=kind.group, kind=kind.plural)
+        semantics.apply_defaults(kind, obj, self._used_node_ports())
+        meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_rv(), creationTimestamp=now_iso())
+        if kind.plural == "ingresses":
+            meta["generation"] = 1
+        self._owners[self._key(kind, namespace, name)] = {manager: (operation, set(_tracked(body)))}
+        return await self._store(kind, obj, "ADDED")
+
+    async def op_update(self, kind: Kind, namespace: str | None, name: str, new: dict[str, Any], manager: str, *,
+                        subresource: str | None = None, check_rv: bool = False, internal: bool = False,
+                        applied: dict[str, Any] | None = None) -> dict[str, Any]:
+        old = self._current(kind, namespace, name)
+        if old is None:
+            raise semantics.not_found(kind, name)
+        if not isinstance(new, dict):
+            raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
+        new = copy.deepcopy(new)
+        meta = new.setdefault("metadata", {})
+        if meta.get("name", name) != name:
+            raise ApiError(400, "BadRequest", f"the name of the object ({meta.get('name')}) does not match "
+                           f"the name on the URL ({name})")
+        if check_rv and meta.get("resourceVersion") not in (None, old["metadata"]["resourceVersion"]):
+            raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {kind.group_resource} "{name}": '
+                           "the object has been modified; please apply your changes to the latest version "
+                           "and try again", name=name, group=kind.group, kind=kind.plural)
+        if subresource == "status":
+            new = dict(copy.deepcopy(old), status=new.get("status") or {})
+        elif kind.has_status and not internal:
+            new["status"] = copy.deepcopy(old.get("status") or {})
+        meta = new["metadata"]
+        for key in ("uid", "creationTimestamp", "generation", "name", "namespace"):
+            if key in old["metadata"]:
+                meta[key] = old["metadata"][key]
+        if kind.plural == "services" and subresource != "status":
+            semantics.service_transition(old, new)
+        semantics.validate(kind, new)
+        semantics.apply_defaults(kind, new, self._used_node_ports() - {
+            p.get("nodePort") for p in (old.get("spec") or {}).get("ports") or []})
+        self._record_owners(kind, old, new, manager, applied)
+        if _strip(new, status=False) == _strip(old, status=False):
+            return old  # a no-op write keeps the resourceVersion, as the API server does
+        if kind.plural == "ingresses" and new.get("spec") != old.get("spec"):
+            meta["generation"] = old["metadata"].get("generation", 1) + 1
+        meta["resourceVersion"] = self._next_rv()
+        return await self._store(kind, new, "MODIFIED")
+
+    def _record_owners(self, kind: Kind, old: dict[str, Any], new: dict[str, Any], manager: str,
+                       applied: dict[str, Any] | None) -> None:
+        owners = self._owners.setdefault(self._key(kind, old["metadata"].get("namespace"), old["metadata"]["name"]), {})
+        before, after = _tracked(old), _tracked(new)
+        changed = {p for p, v in after.items() if before.get(p, patching) != v}
+        mine = set(_tracked(applied)) if applied is not None else changed
+        for other, (op, paths) in list(owners.items()):
+            if other != manager:
+                owners[other] = (op, {p for p in paths if p in after and p not in changed})
+        if applied is not None:
+            owners[manager] = ("Apply", mine)
+        else:
+            op, paths = owners.get(manager, ("Update", set()))
+            owners[manager] = (op if op == "Update" else "Update", {p for p in paths | mine if p in after})
+
+    async def op_apply(self, kind: Kind, namespace: str | None, name: str, config: Any, manager: str,
+                       force: bool) -> dict[str, Any]:
+        if not isinstance(config, dict):
+            raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
+        if config.get("kind") != kind.kind or config.get("apiVersion") != kind.api_version:
+            raise ApiError(400, "BadRequest", f"apply configuration must set apiVersion {kind.api_version} "
+                           f"and kind {kind.kind}")
+        config = _strip(config, status=kind.has_status)
+        config.setdefault("metadata", {})["name"] = config.get("metadata", {}).get("name", name)
+        old = self._current(kind, namespace, name)
+        if old is None:
+            return await self.op_create(kind, namespace, config, manager, operation="Apply")
+        owners = self._owners.setdefault(self._key(kind, namespace, name), {})
+        current, wanted = _tracked(old), _tracked(config)
+        conflicts = sorted({(o, p) for p, v in wanted.items() if p in current and current[p] != v
+                            for o, (_, paths) in owners.items() if o != manager and p in paths}, key=repr)
+        if conflicts and not force:
+            causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{o}"', "field": _dotted(p)}
+                      for o, p in conflicts]
+            raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflict(s): " + "; ".join(
+                f'conflict with "{o}": {_dotted(p)}' for o, p in conflicts), causes=causes, name=name,
+                group=kind.group, kind=kind.plural)
+        previous = owners.get(manager, ("Apply", set()))[1] if owners.get(manager, ("",))[0] == "Apply" else set()
+        others = set().union(*(paths for o, (_, paths) in owners.items() if o != manager))
+        base = copy.deepcopy(old)
+        for path in sorted(previous - set(wanted) - others, key=len, reverse=True):
+            patching.delete_path(base, path)
+        new = patching.apply_merge(base, config)
+        return await self.op_update(kind, namespace, name, new, manager, applied=config)
+
+    async def op_patch(self, kind: Kind, namespace: str | None, name: str, content_type: str, body: Any,
+                       manager: str, *, subresource: str | None = None) -> dict[str, Any]:
+        old = self._current(kind, namespace, name)
+        if old is None:
+            raise semantics.not_found(kind, name)
+        if content_type == "application/merge-patch+json":
+            new = patching.merge_patch(old, body)
+        elif content_type == "application/strategic-merge-patch+json":
+            new = patching.strategic_merge(old, body)
+        else:
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                           f"accepted media types include: application/merge-patch+json, "
+                           f"application/strategic-merge-patch+json, application/apply-patch+yaml")
+        if not isinstance(new, dict):
+            raise ApiError(400, "BadRequest", "the patch does not produce an object")
+        return await self.op_update(kind, namespace, name, new, manager, subresource=subresource)
+
+    async def op_delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        old = self._current(kind, namespace, name)
+        if old is None:
+            raise semantics.not_found(kind, name)
+        doomed = [self._key(kind, namespace, name)]
+        if kind.plural == "namespaces":
+            doomed += [k for k, o in self._objects.items() if k[1] == name and not o.deleted]
+        for key in doomed:
+            last = copy.deepcopy(self._objects[key].raw)
+            self._objects[key].delete()
+            self._owners.pop(key, None)
+            await self._buses[key[0]].put({"type": "DELETED", "object": last})
+        return {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success",
+                "details": {"name": name, "group": kind.group, "kind": kind.plural, "uid": old["metadata"]["uid"]}}
+
+    def op_list(self, kind: Kind, namespace: str | None, field_selector: str | None = None,
+                label_selector: str | None = None) -> dict[str, Any]:
+        items = [copy.deepcopy(o.raw) for (res, ns, _), o in self._objects.items()
+                 if res.plural == kind.plural and res.group == kind.group and not o.deleted
+                 and (namespace is None or not kind.namespaced or ns == namespace)]
+        items = [o for o in items if semantics.field_selector_matches(kind, o, field_selector)
+                 and semantics.label_selector_matches(o, label_selector)]
+        items.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"]))
+        return {"apiVersion": kind.api_version, "kind": f"{kind.kind}List",
+                "metadata": {"resourceVersion": str(self._rv)}, "items": items}
+
+    async def op_event(self, namespace: str, involved: dict[str, Any], type_: str, reason: str, message: str,
+                       component: str) -> dict[str, Any]:
+        """Record an Event; a repeat of the same one bumps its count, as client-go's correlator does."""
+        events = semantics.BY_PLURAL["events"]
+        same = [e for e in self.op_list(events, namespace)["items"] if e.get("involvedObject", {}).get("uid")
+                == involved.get("uid") and (e.get("reason"), e.get("message"), e.get("type")) == (reason, message, type_)]
+        if same:
+            event = same[0]
+            event.update(count=event.get("count", 1) + 1, lastTimestamp=now_iso())
+            return await self.op_update(events, namespace, event["metadata"]["name"], event, component)
+        stamp = now_iso()
+        body = {"metadata": {"name": f"{involved.get('name')}.{secrets.token_hex(8)}", "namespace": namespace},
+                "involvedObject": involved, "type": type_, "reason": reason, "message": message,
+                "source": {"component": component}, "reportingComponent": component, "reportingInstance": "",
+                "firstTimestamp": stamp, "lastTimestamp": stamp, "eventTime": None, "count": 1}
+        return await self.op_create(events, namespace, json.loads(json.dumps(body)), component, internal=True)

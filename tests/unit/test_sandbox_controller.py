@@ -1,0 +1,212 @@
+"""The load balancer controller stand-in against moto (in process) and the Kubernetes stand-in."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import boto3
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from moto import mock_aws
+
+from sandbox.controller import LoadBalancerControllerStandIn
+from sandbox.kubernetes import KubernetesStandIn
+
+REGION = "us-east-1"
+HOST = "milvus.example.com"
+
+
+def self_signed() -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()))
+
+
+@pytest.fixture(scope="module")
+def kube():
+    stand_in = KubernetesStandIn(cluster_name="milvus-eks", credentials={"testing": "testing"})
+    stand_in.start()
+    stand_in.seed_milvus_service(namespace="milvus", name="milvus-demo", port=19530, helm_release="milvus-demo")
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture()
+def aws(monkeypatch):
+    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")
+                   ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
+        acm = boto3.client("acm", region_name=REGION)
+        cert, key = self_signed()
+        arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+        yield {"elbv2": boto3.client("elbv2", region_name=REGION), "acm": acm, "vpc": vpc,
+               "subnets": subnets, "cert": arn}
+
+
+def ingress(name: str, cert: str, **overrides: str) -> dict:
+    annotations = {
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/backend-protocol-version": "GRPC",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
+        "alb.ingress.kubernetes.io/certificate-arn": cert,
+    }
+    annotations.update({f"alb.ingress.kubernetes.io/{k}": v for k, v in overrides.items()})
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "milvus", "annotations": annotations},
+            "spec": {"ingressClassName": "alb", "rules": [{"host": HOST, "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "milvus-demo", "port": {"number": 19530}}}}]}}]}}
+
+
+def controller(kube, aws, **kwargs) -> LoadBalancerControllerStandIn:
+    options = dict(elbv2=aws["elbv2"], acm=aws["acm"], ec2_subnet_ids=aws["subnets"], vpc_id=aws["vpc"],
+                   cluster_name="milvus-eks", alb_delay=0.6, active_delay=0.6, poll_interval=0.05)
+    options.update(kwargs)
+    return LoadBalancerControllerStandIn(kube, **options)
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def warnings(kube, name):
+    return [e for e in kube.events_for("milvus", "Ingress", name) if e["type"] == "Warning"]
+
+
+@pytest.fixture()
+def cleanup(kube):
+    names = []
+    yield names
+    for name in names:
+        if kube.get("ingresses", "milvus", name):
+            kube.delete("ingresses", "milvus", name)
+
+
+def test_ok_mode_address_then_active_with_healthy_target(kube, aws, cleanup):
+    healthy = {"value": False}
+    calls = []
+    ctl = controller(kube, aws, backend_healthy=lambda: healthy["value"], data_plane=lambda i, d: calls.append(d))
+    cleanup.append("ok")
+    kube.create("ingresses", "milvus", ingress("ok", aws["cert"]))
+    started = time.time()
+    ctl.start()
+    try:
+        wait_for(lambda: "albArn" in ctl.timeline_for("milvus", "ok"))
+        lb = aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]
+        assert lb["State"]["Code"] == "provisioning"  # moto alone would say active
+        assert kube.get("ingresses", "milvus", "ok")["status"]["loadBalancer"] == {}
+        assert lb["LoadBalancerName"].startswith("k8s-milvus-ok-") and len(lb["LoadBalancerName"]) <= 32
+        assert lb["Scheme"] == "internet-facing"
+        tags = {t["Key"]: t["Value"] for t in aws["elbv2"].describe_tags(
+            ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"]}
+        assert tags == {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/ok",
+                        "ingress.k8s.aws/resource": "LoadBalancer"}
+        tg = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"][0]
+        assert (tg["ProtocolVersion"], tg["TargetType"], tg["HealthCheckPath"], tg["Matcher"]) == (
+            "GRPC", "ip", "/AWS.ALB/healthcheck", {"GrpcCode": "12"})
+        listener = aws["elbv2"].describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"][0]
+        assert (listener["Protocol"], listener["Port"]) == ("HTTPS", 443)
+        assert listener["Certificates"][0]["CertificateArn"] == aws["cert"]
+
+        hostname = wait_for(lambda: (kube.get("ingresses", "milvus", "ok")["status"]["loadBalancer"]
+                                     .get("ingress") or [{}])[0].get("hostname"))
+        assert hostname == lb["DNSName"]
+        assert ctl.timeline["milvus/ok"]["addressAt"] - started >= 0.5
+        assert aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]["State"]["Code"] == "provisioning"
+
+        def health():
+            return aws["elbv2"].describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
+                "TargetHealthDescriptions"][0]["TargetHealth"]["State"]
+
+        wait_for(lambda: aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]["State"]["Code"] == "active")
+        assert calls and calls[0]["DNSName"] == hostname
+        assert health() == "unhealthy" and "activeAt" not in ctl.timeline["milvus/ok"]
+        healthy["value"] = True
+        assert health() == "healthy"
+        wait_for(lambda: "activeAt" in ctl.timeline["milvus/ok"])
+        assert ctl.timeline_for("milvus", "ok")["activeAt"] >= ctl.timeline["milvus/ok"]["addressAt"] + 0.5
+        assert not warnings(kube, "ok") and not ctl.errors
+    finally:
+        ctl.stop()
+
+
+@pytest.mark.parametrize("case, reason, text", [
+    ("reject", "FailedDeployModel", "AccessDenied"),
+    ("missing-cert", "FailedDeployModel", "CertificateNotFound"),
+    ("grpc-http", "FailedDeployModel", "GRPC"),
+])
+def test_rejections_record_one_warning_and_build_nothing(kube, aws, cleanup, case, reason, text):
+    mode = "reject" if case == "reject" else "ok"
+    extra = {}
+    if case == "missing-cert":
+        extra["certificate-arn"] = aws["cert"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    if case == "grpc-http":
+        extra["listen-ports"] = '[{"HTTP":80}]'
+    cleanup.append(case)
+    kube.create("ingresses", "milvus", ingress(case, aws["cert"], **extra))
+    ctl = controller(kube, aws, mode=mode).start()
+    try:
+        events = wait_for(lambda: warnings(kube, case))
+        time.sleep(0.3)  # more reconcile rounds: still one event, counted once
+        events = warnings(kube, case)
+        assert len(events) == 1 and events[0]["count"] == 1
+        assert events[0]["reason"] == reason and text in events[0]["message"]
+        assert events[0]["source"]["component"] == "ingress"
+        assert aws["elbv2"].describe_load_balancers()["LoadBalancers"] == []
+        assert kube.get("ingresses", "milvus", case)["status"]["loadBalancer"] == {}
+    finally:
+        ctl.stop()
+
+
+def test_never_mode_never_assigns_an_address(kube, aws, cleanup):
+    cleanup.append("never")
+    kube.create("ingresses", "milvus", ingress("never", aws["cert"]))
+    ctl = controller(kube, aws, mode="never", alb_delay=0.1).start()
+    try:
+        time.sleep(0.8)
+        assert kube.get("ingresses", "milvus", "never")["status"]["loadBalancer"] == {}
+        assert "addressAt" not in ctl.timeline_for("milvus", "never")
+        assert not warnings(kube, "never")
+    finally:
+        ctl.stop()
+
+
+def test_other_ingress_classes_are_ignored_and_deletion_cleans_up(kube, aws, cleanup):
+    other = ingress("nginx", aws["cert"])
+    other["spec"]["ingressClassName"] = "nginx"
+    cleanup.append("nginx")
+    kube.create("ingresses", "milvus", other)
+    kube.create("ingresses", "milvus", ingress("gone", aws["cert"]))
+    ctl = controller(kube, aws).start()
+    try:
+        wait_for(lambda: len(aws["elbv2"].describe_load_balancers()["LoadBalancers"]) == 1)
+        kube.delete("ingresses", "milvus", "gone")
+        wait_for(lambda: aws["elbv2"].describe_load_balancers()["LoadBalancers"] == [])
+        assert "milvus/nginx" not in ctl.timeline
+    finally:
+        ctl.stop()

@@ -1,0 +1,125 @@
+"""Deploy a CDK app into the sandbox's moto with the real CDK CLI.
+
+The point is to deploy exactly what `cdk deploy` would deploy to an account:
+the CLI bootstraps (CDKToolkit stack, asset bucket), uploads the Lambda code
+and layer assets to moto's S3 and creates the stack through moto's
+CloudFormation, which stores each function's code from its S3 asset.
+
+The CLI must not talk to real AWS or the internet: AWS_ENDPOINT_URL points
+every SDK call at moto, credentials are fake, and version checks, notices
+and telemetry are off. PATH starts with this interpreter's bin directory so
+`python3 app.py` (cdk.json) runs in the project's venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+timings: dict[str, float] = {}
+last_output: dict[str, str] = {}  # command -> the CLI's output, for diagnosis
+
+
+class DeployError(RuntimeError):
+    """The CDK CLI failed; the message ends with its output."""
+
+
+def cdk_binary(app_dir: Path) -> list[str]:
+    for candidate in (app_dir / "node_modules/.bin/cdk", PROJECT / "node_modules/.bin/cdk"):
+        if candidate.exists():
+            return [str(candidate)]
+    found = shutil.which("cdk")
+    if found:
+        return [found]
+    raise DeployError("CDK CLI not found: run `npm install --no-audit --no-fund` in the project")
+
+
+def cli_env(sandbox: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(sandbox.client_env())
+    env.update({
+        "CDK_DEFAULT_ACCOUNT": sandbox.account_id,
+        "CDK_DEFAULT_REGION": sandbox.region,
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_CLI_TELEMETRY": "false",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]),
+    })
+    return env
+
+
+def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> str:
+    proc = subprocess.run(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=timeout, check=False)
+    last_output[args[1]] = proc.stdout
+    if proc.returncode != 0:
+        raise DeployError(f"{' '.join(args[1:3])} failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}")
+    return proc.stdout
+
+
+def _context_args(context: dict[str, Any]) -> list[str]:
+    args: list[str] = []
+    for key, value in context.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        args += ["-c", f"{key}={text}"]
+    return args
+
+
+def bootstrap(sandbox: Any, *, app_dir: Path | None = None, context: dict[str, Any] | None = None,
+              timeout: float = 600) -> float:
+    """`cdk bootstrap aws://ACCOUNT/REGION`; returns its duration in seconds."""
+    app_dir = Path(app_dir or PROJECT)
+    started = time.monotonic()
+    _run([*cdk_binary(app_dir), "bootstrap", f"aws://{sandbox.account_id}/{sandbox.region}",
+          "--no-notices", "--no-version-reporting", *_context_args(context or {})],
+         cwd=app_dir, env=cli_env(sandbox), timeout=timeout)
+    timings["bootstrap"] = round(time.monotonic() - started, 2)
+    return timings["bootstrap"]
+
+
+def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.PathLike[str],
+                 app_dir: str | os.PathLike[str] | None = None, stacks: list[str] | None = None,
+                 skip_bootstrap: bool = False, timeout: float = 900) -> dict[str, dict[str, str]]:
+    """Bootstrap, then `cdk deploy` the app into `sandbox`; returns the outputs file.
+
+    The result maps stack name -> {output key: value}. `outdir` receives the
+    cloud assembly and `outputs.json`. Timings land in `deploy.timings`.
+    """
+    app = Path(app_dir or PROJECT)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not skip_bootstrap:
+        bootstrap(sandbox, app_dir=app, context=context, timeout=timeout)
+    outputs_file = out / "outputs.json"
+    started = time.monotonic()
+    _run([*cdk_binary(app), "deploy", *(stacks or ["--all"]), "--require-approval", "never",
+          "--no-notices", "--no-version-reporting", "--progress", "events",
+          "--output", str(out / "assembly"), "--outputs-file", str(outputs_file),
+          *_context_args(context)],
+         cwd=app, env=cli_env(sandbox), timeout=timeout)
+    timings["deploy"] = round(time.monotonic() - started, 2)
+    outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
+    _check_stacks(sandbox, stacks or list(outputs) or [])
+    return outputs
+
+
+def _check_stacks(sandbox: Any, names: list[str]) -> None:
+    """Fail loudly when a stack did not end complete (moto can leave it rolled back)."""
+    cfn = sandbox.client("cloudformation")
+    for name in names:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status.endswith("_COMPLETE") and "ROLLBACK" not in status and "DELETE" not in status:
+            continue
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+        reasons = [e.get("ResourceStatusReason", "") for e in events if "FAILED" in e["ResourceStatus"]]
+        raise DeployError(f"stack {name} is {status}: {'; '.join(r for r in reasons if r)}")

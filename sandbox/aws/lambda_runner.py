@@ -1,0 +1,240 @@
+"""Lambda invocations without Docker: the deployed zip, run by this machine's Python.
+
+moto runs a function in a Docker container (there is no Docker engine here)
+or, without Docker, returns a canned answer. The sandbox needs the real code
+to run, so `install()` replaces `LambdaFunction.invoke`: the function's code
+zip (moto keeps its bytes, read from the CDK asset in S3) and its layers' zips
+are unpacked once into a cache keyed by sha256, and each invocation is a
+subprocess of `sys.executable` running `lambda_bootstrap.py`, with
+PYTHONPATH = shim, code dir (/var/task), layers' `python/` (/opt/python).
+
+An exception in the handler comes back as Lambda's error shape with
+`X-Amz-Function-Error: Unhandled`, which is what moto's Step Functions
+interpreter reads to match Retry/Catch by the exception's class name. The
+process's output goes to the function's CloudWatch log group (its
+LoggingConfig.LogGroup, else /aws/lambda/<name>) like real Lambda's.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BOOTSTRAP = HERE / "lambda_bootstrap.py"
+SHIM_DIR = HERE / "lambda_shim"
+# Variables of this process that an invocation inherits (the rest is Lambda's own).
+PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
+               "SANDBOX_LOOPBACK_SUFFIXES", "GRPC_DNS_RESOLVER")
+
+
+@dataclasses.dataclass
+class RunnerConfig:
+    endpoint: str
+    region: str
+    cache_dir: Path
+    extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+_config: RunnerConfig | None = None
+_unpack_lock = threading.Lock()
+
+
+def install(config: RunnerConfig) -> None:
+    """Point every moto LambdaFunction's invoke at `run_function` (idempotent)."""
+    from moto.awslambda.models import LambdaFunction
+
+    global _config
+    _config = config
+    config.cache_dir.mkdir(parents=True, exist_ok=True)
+    if getattr(LambdaFunction.invoke, "_sandbox", False):
+        return
+    original_init = LambdaFunction.__init__
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        # moto ignores LoggingConfig; keep it so logs land in the configured group.
+        self.sandbox_logging_config = dict(spec.get("LoggingConfig") or {})
+
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        payload, errored, logs = run_function(self, body or "{}")
+        if errored:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        tail = logs.encode()[-4096:]
+        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        return payload
+
+    invoke._sandbox = True  # type: ignore[attr-defined]
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
+def log_group_of(fn: Any) -> str:
+    config = getattr(fn, "sandbox_logging_config", None) or {}
+    return config.get("LogGroup") or f"/aws/lambda/{fn.function_name}"
+
+
+def unpack(zip_bytes: bytes, sha256_b64: str, cache_dir: Path) -> Path:
+    """Unzip once into cache_dir/<sha256 hex>; later calls reuse the directory."""
+    key = base64.b64decode(sha256_b64).hex() if sha256_b64 else _sha256_hex(zip_bytes)
+    target = cache_dir / key
+    if target.is_dir():
+        return target
+    with _unpack_lock:
+        if target.is_dir():
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=cache_dir))
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            archive.extractall(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process unpacked it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _sha256_hex(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _layer_dirs(fn: Any, cache_dir: Path) -> list[Path]:
+    from moto.awslambda.utils import get_backend
+
+    backend = get_backend(fn.account_id, fn.region)
+    dirs = []
+    for layer in fn.layers or []:
+        version = backend.layers_versions_by_arn(layer["Arn"])
+        if version is not None and version.code_bytes:
+            dirs.append(unpack(version.code_bytes, version.code_sha_256, cache_dir))
+    return dirs
+
+
+def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Path],
+                 log_group: str, log_stream: str, result_path: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
+    python_path = [str(SHIM_DIR), str(code_dir)]
+    python_path += [str(d / "python") for d in layers] + [str(d) for d in layers]
+    env.update({
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "_HANDLER": fn.handler or "",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+        "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST" if str(fn.version) in ("1", "$LATEST") else str(fn.version),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
+        "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_FUNCTION_ARN": f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
+        "AWS_REGION": fn.region,
+        "AWS_DEFAULT_REGION": fn.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL": config.endpoint,
+        "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here
+        "SANDBOX_LAMBDA_RESULT": result_path,
+    })
+    env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+    env.update(config.extra_env)
+    env["AWS_ENDPOINT_URL"] = config.endpoint  # the function must never reach real AWS
+    return env
+
+
+def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
+    """Run one invocation; returns (payload, errored, log text)."""
+    config = _config
+    if config is None:
+        raise RuntimeError("sandbox.aws.lambda_runner is not installed")
+    request_id = str(uuid.uuid4())
+    now = time.gmtime()
+    log_stream = f"{now.tm_year}/{now.tm_mon:02d}/{now.tm_mday:02d}/[$LATEST]{uuid.uuid4().hex}"
+    log_group = log_group_of(fn)
+    code_dir = unpack(fn.code_bytes, fn.code_sha_256, config.cache_dir)
+    layers = _layer_dirs(fn, config.cache_dir)
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=config.cache_dir) as tmp:
+        result_path = os.path.join(tmp, "result.json")
+        env = _environment(fn, config, code_dir, layers, log_group, log_stream, result_path)
+        env["SANDBOX_LAMBDA_REQUEST_ID"] = request_id
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, str(BOOTSTRAP)], cwd=code_dir, env=env, start_new_session=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        timed_out = False
+        try:
+            output, _ = proc.communicate(event.encode(), timeout=float(fn.timeout))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            output, _ = proc.communicate()
+        duration_ms = (time.monotonic() - started) * 1000
+        payload, errored = _result(result_path, proc.returncode, timed_out, request_id, fn.timeout)
+    logs = output.decode("utf-8", "replace")
+    lines = [f"START RequestId: {request_id} Version: $LATEST", *logs.splitlines()]
+    if timed_out:
+        lines.append(f"{_iso()} {request_id} Task timed out after {float(fn.timeout):.2f} seconds")
+    lines += [f"END RequestId: {request_id}",
+              f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+              f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {fn.memory_size} MB"]
+    _save_logs(fn, log_group, log_stream, lines)
+    return payload, errored, "\n".join(lines)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _result(path: str, returncode: int | None, timed_out: bool, request_id: str,
+            timeout: Any) -> tuple[bytes, bool]:
+    if timed_out:
+        error = {"errorType": "Sandbox.Timedout",
+                 "errorMessage": f"RequestId: {request_id} Error: Task timed out after {float(timeout):.2f} seconds"}
+        return json.dumps(error).encode(), True
+    try:
+        with open(path, "rb") as handle:
+            record = json.loads(handle.read())
+        return record["payload"].encode(), bool(record["errored"])
+    except (OSError, ValueError, KeyError):
+        error = {"errorType": "Runtime.ExitError",
+                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}"}
+        return json.dumps(error).encode(), True
+
+
+def _save_logs(fn: Any, group: str, stream: str, lines: list[str]) -> None:
+    from moto.logs.models import logs_backends
+
+    backend = logs_backends[fn.account_id][fn.region]
+    backend.ensure_log_group(group)
+    try:
+        backend.create_log_stream(group, stream)
+    except Exception:  # noqa: BLE001 - exists already
+        pass
+    millis = int(time.time() * 1000)
+    events = [{"timestamp": millis, "message": line} for line in lines if line.strip()]
+    if events:
+        backend.put_log_events(group, stream, events)

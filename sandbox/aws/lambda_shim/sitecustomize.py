@@ -1,0 +1,148 @@
+"""Loaded by every sandbox Lambda process (first on PYTHONPATH): ALB names -> 127.0.0.1.
+
+In the sandbox the "ALB" (a TLS gRPC proxy) listens on 127.0.0.1, but the
+workflow reaches it by the DNS name moto's ELBv2 gave it
+(`*.elb.amazonaws.com`), which resolves nowhere. Rather than editing
+/etc/hosts, this resolves names ending in SANDBOX_LOOPBACK_SUFFIXES
+(comma-separated, default `.elb.amazonaws.com`) to 127.0.0.1:
+
+- socket.getaddrinfo / gethostbyname / gethostbyname_ex (Python clients;
+  TLS still sends and checks the original name);
+- grpc channel creation, because gRPC's C core does its own DNS: a target
+  `<name>:<port>` becomes `127.0.0.1:<port>`, with
+  `grpc.ssl_target_name_override` (secure channels) or
+  `grpc.default_authority` set to the original name unless the caller set
+  them, so the TLS name and :authority stay what the client asked for.
+  grpc is patched when it is first imported, so functions that never use it
+  pay nothing.
+
+An existing sitecustomize further down sys.path is still loaded afterwards.
+"""
+
+import importlib.abc
+import importlib.util
+import os
+import socket
+import sys
+
+_SUFFIXES = tuple(
+    s.strip().lower() for s in os.environ.get("SANDBOX_LOOPBACK_SUFFIXES", ".elb.amazonaws.com").split(",") if s.strip()
+)
+_LOOPBACK = "127.0.0.1"
+
+
+def _is_loopback_name(host) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "ignore")
+    if not isinstance(host, str) or not _SUFFIXES:
+        return False
+    host = host.rstrip(".").lower()
+    return any(host.endswith(s) or host == s.lstrip(".") for s in _SUFFIXES)
+
+
+def _patch_socket() -> None:
+    real_getaddrinfo, real_byname, real_byname_ex = socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex
+
+    def getaddrinfo(host, *args, **kwargs):
+        return real_getaddrinfo(_LOOPBACK if _is_loopback_name(host) else host, *args, **kwargs)
+
+    def gethostbyname(host):
+        return _LOOPBACK if _is_loopback_name(host) else real_byname(host)
+
+    def gethostbyname_ex(host):
+        return (host, [], [_LOOPBACK]) if _is_loopback_name(host) else real_byname_ex(host)
+
+    socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex = getaddrinfo, gethostbyname, gethostbyname_ex
+
+
+def rewrite_target(target, options, secure):
+    """(target, options) with an ALB name replaced by 127.0.0.1; else unchanged."""
+    if not isinstance(target, str):
+        return target, options
+    rest = target
+    for prefix in ("dns:///", "dns:"):
+        if rest.startswith(prefix):
+            rest = rest[len(prefix):]
+            break
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        host, port = rest, "443" if secure else "80"
+    if not _is_loopback_name(host):
+        return target, options
+    opts = list(options or [])
+    names = {name for name, _ in opts}
+    if secure and "grpc.ssl_target_name_override" not in names:
+        opts.append(("grpc.ssl_target_name_override", host))
+    if "grpc.default_authority" not in names and "grpc.ssl_target_name_override" not in names:
+        opts.append(("grpc.default_authority", rest))
+    return f"{_LOOPBACK}:{port}", opts
+
+
+def _wrap(module, name, secure) -> None:
+    real = getattr(module, name, None)
+    if real is None or getattr(real, "_sandbox", False):
+        return
+
+    def channel(target, *args, **kwargs):
+        # signatures: insecure_channel(target, options, compression),
+        # secure_channel(target, credentials, options, compression)
+        args = list(args)
+        index = 1 if secure else 0
+        if len(args) > index:
+            target, args[index] = rewrite_target(target, args[index], secure)
+        else:
+            target, kwargs["options"] = rewrite_target(target, kwargs.get("options"), secure)
+        return real(target, *args, **kwargs)
+
+    channel._sandbox = True
+    setattr(module, name, channel)
+
+
+def _patch_grpc_module(module) -> None:
+    _wrap(module, "insecure_channel", False)
+    _wrap(module, "secure_channel", True)
+
+
+class _GrpcPatcher(importlib.abc.MetaPathFinder):
+    """Wraps the loader of `grpc` and `grpc.aio` to patch them once executed."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in ("grpc", "grpc.aio"):
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return None
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            real_exec(module)
+            _patch_grpc_module(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _chain_next_sitecustomize() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    for entry in sys.path:
+        if not entry or os.path.abspath(entry) == here:
+            continue
+        candidate = os.path.join(entry, "sitecustomize.py")
+        if os.path.isfile(candidate):
+            spec = importlib.util.spec_from_file_location("_chained_sitecustomize", candidate)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return
+
+
+if _SUFFIXES:
+    _patch_socket()
+    if "grpc" in sys.modules:
+        _patch_grpc_module(sys.modules["grpc"])
+    else:
+        sys.meta_path.insert(0, _GrpcPatcher())
+_chain_next_sitecustomize()

@@ -1,0 +1,147 @@
+"""moto's server, in this process, with the fixes the sandbox needs.
+
+Why in-process: the sandbox mends moto by patching its backends (Lambda runs
+the deployed code, EventBridge starts executions, EKS points at the
+Kubernetes stand-in), which is only possible when the server shares our
+interpreter. `MotoSandbox` starts moto's `ThreadedMotoServer` on 127.0.0.1
+(a free port), turns on the Step Functions interpreter, installs the patches
+and hands out boto3 clients pointing at it.
+
+The endpoint is `http://localhost:PORT`, not 127.0.0.1: the CDK CLI uploads
+the template to S3 and passes its URL to CloudFormation, and moto only
+recognises an S3 URL whose host is a name (with 127.0.0.1 it misreads the
+bucket). Fake credentials testing/testing, account 123456789012 (moto's
+default). moto's state is process-wide: run one MotoSandbox at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ACCOUNT_ID = "123456789012"
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MotoSandbox:
+    """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
+
+    `lambda_env` adds variables to every Lambda invocation's environment
+    (after the function's own); `cache_dir` is where deployed code and layer
+    zips are unpacked (keyed by sha256, reused across runs).
+    """
+
+    def __init__(self, region: str = "us-east-1", *, port: int | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None,
+                 lambda_env: dict[str, str] | None = None, verbose: bool = False) -> None:
+        self.region = region
+        self.account_id = ACCOUNT_ID
+        self.port = port
+        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "milvus-layer7-sandbox"
+        self.lambda_env = dict(lambda_env or {})
+        self.verbose = verbose
+        self._server: Any = None
+
+    # --- lifecycle ----------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        if self.port is None:
+            raise RuntimeError("MotoSandbox is not started")
+        return f"http://localhost:{self.port}"
+
+    def start(self) -> MotoSandbox:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        from sandbox.aws import cfn_models, events_delivery, lambda_runner, sfn_fixes
+
+        if self._server is not None:
+            return self
+        self.port = self.port or _free_port()
+        # The ASL interpreter's own boto clients (asl/utils/boto_client.py) and
+        # moto's settings read MOTO_PORT: they must reach this server.
+        os.environ["MOTO_PORT"] = str(self.port)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        default_user_config["lambda"]["use_docker"] = True  # the real backend; invoke is patched
+        sfn_fixes.install()
+        events_delivery.install()
+        cfn_models.install()
+        lambda_runner.install(lambda_runner.RunnerConfig(
+            endpoint=f"http://localhost:{self.port}", region=self.region,
+            cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env))
+        if not self.verbose:  # werkzeug logs every request otherwise
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> MotoSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget every resource (moto's /moto-api/reset)."""
+        self._post("/moto-api/reset", b"")
+
+    def _post(self, path: str, body: bytes) -> None:
+        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local moto
+            resp.read()
+
+    # --- clients --------------------------------------------------------------
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points AWS SDKs and CLIs at this moto."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("region_name", self.region)
+        kwargs.setdefault("config", Config(retries={"max_attempts": 2}, read_timeout=900))
+        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
+                            aws_secret_access_key=SECRET_KEY, **kwargs)
+
+    # --- EKS and VPC ----------------------------------------------------------
+
+    def create_vpc(self, cidr: str = "10.0.0.0/16") -> tuple[str, list[str]]:
+        from sandbox.aws.eks import create_vpc
+
+        return create_vpc(self.client("ec2"), self.region, cidr)
+
+    def create_cluster(self, name: str, *, endpoint: str, ca_pem: str | bytes,
+                       subnet_ids: list[str] | None = None, version: str = "1.31") -> dict[str, Any]:
+        from sandbox.aws.eks import create_cluster
+
+        return create_cluster(self, name, endpoint=endpoint, ca_pem=ca_pem,
+                              subnet_ids=subnet_ids or [], version=version)
+
+    def describe(self) -> str:
+        return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})

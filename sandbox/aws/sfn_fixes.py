@@ -1,0 +1,79 @@
+"""Two mends to moto 5.2.5's Step Functions, each small and self-contained.
+
+1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
+   `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
+   LocalStack) leaves `StateTaskService._normalise_parameters` and
+   `_normalise_response` as no-ops, so the ASL's `StateMachineArn`/`Input`
+   reach boto3 (which wants `stateMachineArn`/`input`) and boto's
+   `executionArn` reaches code that reads `ExecutionArn`. The fix converts
+   both ways with the operation's botocore shapes, as LocalStack does, using
+   the helpers moto already ships (`_to_boto_request`, `_from_boto_response`).
+   Only the `states:` integration is changed; the others keep moto's
+   behaviour.
+
+2. CloudFormation creates AWS::StepFunctions::StateMachine in
+   `stepfunctions_backends`, but with execute_state_machine on, the API
+   serves `stepfunctions_parser_backends`: a deployed state machine would be
+   invisible. CloudFormation is pointed at the parser backends (a subclass).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+@functools.lru_cache(maxsize=None)
+def _operation_shapes(service: str, action_snake: str) -> tuple[Any, Any]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    wanted = action_snake.replace("_", "").lower()
+    for name in model.operation_names:
+        if name.lower() == wanted:
+            operation = model.operation_model(name)
+            return operation.input_shape, operation.output_shape
+    return None, None
+
+
+def install() -> None:
+    _install_sfn_casing()
+    _install_cfn_backend()
+
+
+def _install_sfn_casing() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    if getattr(StateTaskServiceSfn._normalise_parameters, "_sandbox", False):
+        return
+    original_params = StateTaskServiceSfn._normalise_parameters
+
+    def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                              service_action_name: str | None = None) -> None:
+        original_params(self, parameters, boto_service_name, service_action_name)
+        action = self._get_boto_service_action(service_action_name)
+        input_shape, _ = _operation_shapes("stepfunctions", action)
+        if input_shape is not None and isinstance(parameters, dict):
+            self._to_boto_request(parameters, input_shape)
+
+    def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                            service_action_name: str | None = None) -> None:
+        action = self._get_boto_service_action(service_action_name)
+        _, output_shape = _operation_shapes("stepfunctions", action)
+        if output_shape is not None and isinstance(response, dict):
+            self._from_boto_response(response, output_shape)
+
+    _normalise_parameters._sandbox = True  # type: ignore[attr-defined]
+    StateTaskServiceSfn._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
+    StateTaskServiceSfn._normalise_response = _normalise_response  # type: ignore[method-assign]
+
+
+def _install_cfn_backend() -> None:
+    import moto.stepfunctions.models as models
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    # Only the name the CloudFormation hooks read: moto's server finds a
+    # service's URL module through `moto.stepfunctions.stepfunctions_backends`.
+    models.stepfunctions_backends = stepfunctions_parser_backends

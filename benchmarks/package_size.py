@@ -1,0 +1,142 @@
+"""Each function's unzipped size (code asset + its layers) and handler import time.
+
+Why: Lambda refuses more than 250 MB unzipped per function and cold starts
+grow with what a handler imports; the project's budget is 150 MB. Reads a
+cloud assembly (``--cdk-out``) or synthesizes one (real layers, no Docker),
+prints one line per function and exits 1 if any function is over budget.
+
+    python benchmarks/package_size.py                       # default context (3.14/arm64)
+    python benchmarks/package_size.py -c lambdaPythonVersion=3.11 -c lambdaArchitecture=x86_64
+    python benchmarks/package_size.py --cdk-out cdk.out --no-import-times
+
+Import times need layers built for this machine's Python and architecture;
+otherwise they are reported as "n/a".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stacks import constants  # noqa: E402
+
+STACK_FILE = f"{constants.STACK_NAME}.template.json"
+
+
+@dataclass(frozen=True)
+class FunctionSize:
+    name: str
+    handler: str
+    code_dir: Path
+    layer_dirs: tuple[Path, ...]
+    code_bytes: int
+    layer_bytes: int
+    runtime: str
+    architecture: str
+
+    @property
+    def total_bytes(self) -> int:
+        return self.code_bytes + self.layer_bytes
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file() and not entry.is_symlink())
+
+
+def synthesize(outdir: Path, context: dict[str, str]) -> Path:
+    """Synthesize the app into ``outdir`` (same code path as ``cdk synth``)."""
+    import aws_cdk as cdk
+
+    import app as app_module
+
+    merged = {**json.loads((ROOT / "cdk.json").read_text())["context"], **context,
+              # resources then name their staged asset directory (aws:asset:path), as under the CLI
+              "aws:cdk:enable-asset-metadata": True}
+    app, _ = app_module.build_app(cdk.App(context=merged, outdir=str(outdir)))
+    app.synth()
+    return outdir
+
+
+def function_sizes(cdk_out: Path) -> list[FunctionSize]:
+    template = json.loads((cdk_out / STACK_FILE).read_text())
+    resources = template["Resources"]
+    layer_dirs = {logical_id: cdk_out / resource["Metadata"]["aws:asset:path"]
+                  for logical_id, resource in resources.items() if resource["Type"] == "AWS::Lambda::LayerVersion"}
+    sizes = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        props = resource["Properties"]
+        name = next((step.name for step in constants.STEPS if step.handler == props["Handler"]), logical_id)
+        code_dir = cdk_out / resource["Metadata"]["aws:asset:path"]
+        layers = tuple(layer_dirs[layer["Ref"]] for layer in props.get("Layers", []))
+        sizes.append(FunctionSize(
+            name=name, handler=props["Handler"], code_dir=code_dir, layer_dirs=layers,
+            code_bytes=directory_bytes(code_dir), layer_bytes=sum(directory_bytes(d) for d in layers),
+            runtime=props["Runtime"], architecture=props.get("Architectures", ["x86_64"])[0],
+        ))
+    return sizes
+
+
+def import_seconds(size: FunctionSize) -> float | None:
+    """Time ``import <handler module>`` in a fresh interpreter, code and layers first on sys.path
+    (boto3 comes from this interpreter, as the Lambda runtime provides it)."""
+    machine = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if size.runtime != here or size.architecture != machine:
+        return None
+    module = size.handler.rsplit(".", 1)[0]
+    paths = [str(size.code_dir)] + [str(layer / "python") for layer in size.layer_dirs]
+    script = ("import sys, time; sys.path[:0] = %r; t = time.perf_counter(); import %s; "
+              "print(time.perf_counter() - t)" % (paths, module))
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "1", "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        return None
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
+    """Print the table; True when every function is within the budget."""
+    budget = constants.FUNCTION_SIZE_BUDGET_BYTES
+    within = True
+    print(f"{'function':<20}{'code MB':>9}{'layers MB':>11}{'total MB':>10}{'import s':>10}"
+          f"  budget {budget / 2**20:.0f} MB")
+    for size in sorted(sizes, key=lambda s: s.name):
+        seconds = import_seconds(size) if with_imports else None
+        over = size.total_bytes > budget
+        within &= not over
+        print(f"{size.name:<20}{size.code_bytes / 2**20:>9.1f}{size.layer_bytes / 2**20:>11.1f}"
+              f"{size.total_bytes / 2**20:>10.1f}{'n/a' if seconds is None else f'{seconds:.2f}':>10}"
+              f"{'  OVER BUDGET' if over else ''}")
+    return within
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cdk-out", type=Path, help="read this cloud assembly instead of synthesizing")
+    parser.add_argument("-c", "--context", action="append", default=[], help="key=value, as for cdk synth")
+    parser.add_argument("--no-import-times", action="store_true")
+    args = parser.parse_args(argv)
+    context = dict(item.split("=", 1) for item in args.context)
+    if args.cdk_out:
+        sizes = function_sizes(args.cdk_out)
+    else:
+        with tempfile.TemporaryDirectory(prefix="package-size-") as outdir:
+            sizes = function_sizes(synthesize(Path(outdir), context))
+            return 0 if report(sizes, with_imports=not args.no_import_times) else 1
+    return 0 if report(sizes, with_imports=not args.no_import_times) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The stack's configuration, read once from CDK context and checked.
+
+CONTRACT.md "Stack configuration" names the keys. Values arrive as JSON from
+``cdk.json`` or as strings from ``-c key=value`` (the sandbox passes strings
+too), so every reader accepts both. A bad value fails synth with a message
+naming the key, rather than producing a stack that fails at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from stacks import constants
+
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+_K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
+_HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_PYTHON_VERSION = re.compile(r"^3\.(1[1-9]|[2-9]\d)$")
+_ARCHITECTURES = ("arm64", "x86_64")
+
+
+class ConfigError(ValueError):
+    """A context value the stack cannot be built from."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Typed CDK context; ``None`` / empty means "not configured"."""
+
+    cluster_name: str
+    namespace: str = constants.DEFAULT_NAMESPACE
+    vpc_id: str | None = None
+    private_subnet_ids: tuple[str, ...] = ()
+    host: str | None = None
+    certificate_secret_arn: str | None = None
+    create_access_entry: bool = True
+    hosted_zone_id: str | None = None
+    lambda_architecture: str = constants.DEFAULT_ARCHITECTURE
+    lambda_python_version: str = constants.DEFAULT_PYTHON_VERSION
+    verify_retry_interval_seconds: int = 10
+    verify_max_attempts: int = 6
+    skip_layer_bundling: bool = False
+
+    @property
+    def in_vpc(self) -> bool:
+        return self.vpc_id is not None
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> StackConfig:
+        """Build from a context getter such as ``app.node.try_get_context``."""
+        vpc_id = _optional(get, "vpcId", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
+        subnets = _subnet_list(get("privateSubnetIds"))
+        if bool(vpc_id) != bool(subnets):
+            raise ConfigError("context 'vpcId' and 'privateSubnetIds' go together: give both or neither")
+        cluster_name = _optional(get, "clusterName", _CLUSTER_NAME, "an EKS cluster name")
+        if cluster_name is None:
+            raise ConfigError("context 'clusterName' is required: the EKS cluster the workflow manages")
+        return cls(
+            cluster_name=cluster_name,
+            namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
+            or constants.DEFAULT_NAMESPACE,
+            vpc_id=vpc_id,
+            private_subnet_ids=subnets,
+            host=_optional(get, "host", _HOST, "a lower-case DNS name", transform=str.lower),
+            certificate_secret_arn=_optional(get, "certificateSecretArn", _SECRET_ARN,
+                                             "a Secrets Manager secret ARN"),
+            create_access_entry=_boolean(get("createAccessEntry"), "createAccessEntry", default=True),
+            hosted_zone_id=_optional(get, "hostedZoneId", _HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z...)"),
+            lambda_architecture=_choice(get("lambdaArchitecture"), "lambdaArchitecture", _ARCHITECTURES,
+                                        constants.DEFAULT_ARCHITECTURE),
+            lambda_python_version=_optional(get, "lambdaPythonVersion", _PYTHON_VERSION,
+                                            "a Lambda Python version such as 3.14 (3.11 or newer)")
+            or constants.DEFAULT_PYTHON_VERSION,
+            verify_retry_interval_seconds=_integer(get("verifyRetryIntervalSeconds"),
+                                                   "verifyRetryIntervalSeconds", 10, low=1, high=300),
+            verify_max_attempts=_integer(get("verifyMaxAttempts"), "verifyMaxAttempts", 6, low=0, high=20),
+            skip_layer_bundling=_boolean(get("skipLayerBundling"), "skipLayerBundling", default=False),
+        )
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _optional(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], what: str,
+              transform: Callable[[str], str] = lambda text: text) -> str | None:
+    value = get(key)
+    if _blank(value):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"context '{key}' must be a string ({what}), got {value!r}")
+    text = transform(value.strip())
+    if not pattern.match(text):
+        raise ConfigError(f"context '{key}' must be {what}, got {value!r}")
+    return text
+
+
+def _subnet_list(value: Any) -> tuple[str, ...]:
+    """A comma-separated string, a JSON list in a string, or a list."""
+    if _blank(value):
+        return ()
+    items: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"context 'privateSubnetIds' is not a valid JSON list: {error}") from error
+        else:
+            items = [part for part in text.split(",")]
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"context 'privateSubnetIds' must be subnet ids, comma-separated or a JSON list, "
+                          f"got {value!r}")
+    subnets = tuple(item.strip() for item in items if item.strip())
+    bad = [subnet for subnet in subnets if not _SUBNET_ID.match(subnet)]
+    if bad or not subnets:
+        raise ConfigError(f"context 'privateSubnetIds' must hold subnet ids such as subnet-0123456789abcdef0, "
+                          f"got {value!r}")
+    return subnets
+
+
+def _boolean(value: Any, key: str, *, default: bool) -> bool:
+    if _blank(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(f"context '{key}' must be true or false, got {value!r}")
+
+
+def _integer(value: Any, key: str, default: int, *, low: int, high: int) -> int:
+    if _blank(value):
+        return default
+    if isinstance(value, bool):
+        raise ConfigError(f"context '{key}' must be a whole number, got {value!r}")
+    try:
+        number = int(value.strip()) if isinstance(value, str) else value
+    except ValueError as error:
+        raise ConfigError(f"context '{key}' must be a whole number, got {value!r}") from error
+    if not isinstance(number, int) or not low <= number <= high:
+        raise ConfigError(f"context '{key}' must be a whole number from {low} to {high}, got {value!r}")
+    return number
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...], default: str) -> str:
+    if _blank(value):
+        return default
+    if value not in choices:
+        raise ConfigError(f"context '{key}' must be one of {', '.join(choices)}, got {value!r}")
+    return value

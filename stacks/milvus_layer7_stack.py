@@ -1,0 +1,184 @@
+"""The stack: composes the capabilities and wires who may do what.
+
+Every grant lives here, next to the step it is for, each scoped to its
+resource. Actions without resource-level permissions use ``*`` and are
+acknowledged in cdk-nag with the reason (``_acknowledge``).
+
+Secrets naming convention: besides the configured ``certificateSecretArn``,
+the steps may read any secret named ``milvus-layer7/...`` in the stack's
+account and region (``arn:...:secret:milvus-layer7/*``). Put per-execution
+certificate secrets and the ``verify.tokenSecretArn`` secrets under that
+prefix; a secret elsewhere needs its own grant.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnOutput, Stack, Tags, Validations
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks import constants
+from stacks.cluster_access import ClusterAccess, ClusterNetwork
+from stacks.config import StackConfig
+from stacks.step_functions import StepFunctions
+from stacks.triggers import SetupRequestedTrigger
+from stacks.workflow import Workflow
+
+
+class MilvusLayer7Stack(Stack):
+    """Step functions, workflow, cluster access and trigger for one EKS cluster."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        network = None
+        if config.in_vpc:
+            network = ClusterNetwork(self, "Network", vpc_id=config.vpc_id or "",
+                                     subnet_ids=config.private_subnet_ids)
+        else:
+            Annotations.of(self).add_warning_v2(
+                "milvus-layer7:NoVpc",
+                "No vpcId/privateSubnetIds in context: the step functions run outside any VPC and can only "
+                "reach a public EKS API endpoint.",
+            )
+        if config.skip_layer_bundling:
+            Annotations.of(self).add_warning_v2(
+                "milvus-layer7:PlaceholderLayers",
+                "skipLayerBundling=true: the dependency layers are empty placeholders. For template tests "
+                "only; never deploy this synth.",
+            )
+        self.steps = StepFunctions(
+            self, "Steps", config=config,
+            vpc=network.vpc if network else None,
+            subnets=network.subnets if network else None,
+            security_group=network.security_group if network else None,
+        )
+        self.workflow = Workflow(
+            self, "Workflow", functions=dict(self.steps.functions),
+            verify_retry_interval_seconds=config.verify_retry_interval_seconds,
+            verify_max_attempts=config.verify_max_attempts,
+        )
+        self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine)
+        kubernetes_roles = {step.name: self.steps.roles[step.name] for step in constants.STEPS
+                            if step.calls_kubernetes}
+        if config.create_access_entry:
+            ClusterAccess(self, "ClusterAccess", cluster_name=config.cluster_name, namespace=config.namespace,
+                          roles=kubernetes_roles)
+        self._grant_certificate_steps()
+        self._grant_cluster_steps(kubernetes_roles)
+        self._grant_dns_steps()
+        self._acknowledge_workflow_findings()
+        self._add_outputs()
+        Tags.of(self).add("project", constants.SERVICE_NAME)
+
+    # --- grants -----------------------------------------------------------
+
+    def _secret_arns(self) -> list[str]:
+        arns = [self.format_arn(service="secretsmanager", resource="secret",
+                                resource_name=f"{constants.SECRET_NAME_PREFIX}*",
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME)]
+        if self.config.certificate_secret_arn:
+            arns.insert(0, self.config.certificate_secret_arn)
+        return arns
+
+    def _certificate_arn_pattern(self) -> str:
+        return self.format_arn(service="acm", resource="certificate", resource_name="*")
+
+    # cdk-nag names a resource by its unresolved form: <AWS::Partition> for ${AWS::Partition}, ...
+    _NAG_CERTIFICATES = "arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*"
+    _NAG_SECRETS = (f"arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                    f"{constants.SECRET_NAME_PREFIX}*")
+    _NAG_CHANGES = "arn:<AWS::Partition>:route53:::change/*"
+
+    def _grant_certificate_steps(self) -> None:
+        roles = self.steps.roles
+        importer = roles["ImportCertificate"]
+        importer.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
+                                                   resources=self._secret_arns()))
+        importer.add_to_policy(iam.PolicyStatement(
+            actions=["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:ListTagsForCertificate",
+                     "acm:DescribeCertificate", "acm:GetCertificate"],
+            resources=[self._certificate_arn_pattern()],
+        ))
+        importer.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
+        self._acknowledge(importer, {
+            "Resource::*": "acm:ListCertificates has no resource level (finding an already imported "
+                           "certificate by fingerprint).",
+            f"Resource::{self._NAG_CERTIFICATES}": "Certificates are created by ImportCertificate at "
+                                                            "run time: their ids are not known at deploy time.",
+            f"Resource::{self._NAG_SECRETS}": "Per-execution certificate secrets follow the "
+                                                    "milvus-layer7/ naming convention (stack docstring).",
+        })
+        verifier = roles["VerifyGrpc"]
+        verifier.add_to_policy(iam.PolicyStatement(actions=["acm:GetCertificate"],
+                                                   resources=[self._certificate_arn_pattern()]))
+        verifier.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
+                                                   resources=[self._secret_arns()[-1]]))
+        self._acknowledge(verifier, {
+            f"Resource::{self._NAG_CERTIFICATES}": "The certificate (and its chain, trusted for the "
+                                                            "TLS check) is imported at run time.",
+            f"Resource::{self._NAG_SECRETS}": "Milvus token secrets follow the milvus-layer7/ naming "
+                                                    "convention (stack docstring).",
+        })
+
+    def _grant_cluster_steps(self, kubernetes_roles: dict[str, iam.Role]) -> None:
+        cluster_arn = self.format_arn(service="eks", resource="cluster", resource_name=self.config.cluster_name)
+        for role in kubernetes_roles.values():
+            role.add_to_policy(iam.PolicyStatement(actions=["eks:DescribeCluster"], resources=[cluster_arn]))
+        checker = self.steps.roles["CheckLoadBalancer"]
+        checker.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:Describe*"], resources=["*"]))
+        self._acknowledge(checker, {
+            "Action::elasticloadbalancing:Describe*": "Read-only ELBv2 describe calls (load balancers, tags, "
+                                                      "listeners, target groups, target health).",
+            "Resource::*": "ELBv2 Describe* actions have no resource level; the ALB is created by the "
+                           "load balancer controller at run time.",
+        })
+
+    def _grant_dns_steps(self) -> None:
+        change_arn = self.format_arn(service="route53", region="", account="", resource="change",
+                                     resource_name="*")
+        reason = "Route 53 change ids are returned by ChangeResourceRecordSets at run time."
+        upserter = self.steps.roles["UpsertDns"]
+        # The alias target: the ALB's DNS name and canonical hosted zone.
+        upserter.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:DescribeLoadBalancers"],
+                                                   resources=["*"]))
+        self._acknowledge(upserter, {"Resource::*": "elasticloadbalancing:DescribeLoadBalancers has no resource "
+                                                    "level; the ALB is created at run time."})
+        for name in ("UpsertDns", "CheckDnsChange"):
+            role = self.steps.roles[name]
+            role.add_to_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
+            self._acknowledge(role, {f"Resource::{self._NAG_CHANGES}": reason})
+        if self.config.hosted_zone_id:
+            zone_arn = self.format_arn(service="route53", region="", account="", resource="hostedzone",
+                                       resource_name=self.config.hosted_zone_id)
+            upserter.add_to_policy(iam.PolicyStatement(
+                actions=["route53:ChangeResourceRecordSets", "route53:GetHostedZone"], resources=[zone_arn]))
+
+    def _acknowledge_workflow_findings(self) -> None:
+        state_machine = self.workflow.state_machine
+        self._acknowledge(state_machine, {
+            "Resource::*": "CloudWatch Logs delivery (CreateLogDelivery, ...) and X-Ray actions have no "
+                           "resource level; added by the state machine's logging and tracing.",
+        })
+        for function in self.steps.functions.values():
+            self._acknowledge(state_machine, {
+                f"Resource::<{self.get_logical_id(function.node.default_child)}.Arn>:*":
+                    "lambda:InvokeFunction on the step function's versions and aliases (added by LambdaInvoke).",
+            })
+
+    @staticmethod
+    def _acknowledge(construct: Construct, findings: dict[str, str]) -> None:
+        """Acknowledge AwsSolutions-IAM5 findings one by one (cdk-nag v3 has no bulk suppression)."""
+        for finding, reason in findings.items():
+            Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]",
+                                                                 reason=reason))
+
+    # --- outputs ----------------------------------------------------------
+
+    def _add_outputs(self) -> None:
+        arn = self.workflow.state_machine.state_machine_arn
+        CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
+        example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'
+        CfnOutput(self, "StartExecutionCommand", description="Example: start one execution",
+                  value=f"aws stepfunctions start-execution --state-machine-arn {arn} "
+                        f"--input '{example_input}'")

@@ -1,0 +1,126 @@
+"""One Lambda function per workflow step (DESIGN.md, "Lambda entry points").
+
+Each function has its own role (so a reader finds a step's IAM next to it and
+no step inherits another's rights), its own log group with a retention,
+active tracing, JSON logs and ``retry_attempts=0``: the state machine decides
+about retries. Roles start empty; the stack wires the grants.
+
+Without a VPC the functions run outside one: they can then reach only a
+public EKS endpoint, and the stack says so in a warning.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks import bundling, constants
+from stacks.config import StackConfig
+
+
+class StepFunctions(Construct):
+    """The step functions, their layers and roles, keyed by state name."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig,
+                 vpc: ec2.IVpc | None = None, subnets: list[ec2.ISubnet] | None = None,
+                 security_group: ec2.ISecurityGroup | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.runtime = lambda_.Runtime(f"python{config.lambda_python_version}", lambda_.RuntimeFamily.PYTHON)
+        self.architecture = (lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64"
+                             else lambda_.Architecture.X86_64)
+        self.layers = {name: self._build_layer(name) for name in constants.LAYER_NAMES}
+        code = bundling.function_code()
+        self.functions: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for step in constants.STEPS:
+            self.roles[step.name] = self._build_role(step, in_vpc=vpc is not None)
+            self.functions[step.name] = self._build_function(step, code, vpc=vpc, subnets=subnets,
+                                                             security_group=security_group)
+
+    def _environment(self) -> dict[str, str]:
+        config = self._config
+        return {
+            "CLUSTER_NAME": config.cluster_name,
+            "DEFAULT_NAMESPACE": config.namespace,
+            "DEFAULT_HOST": config.host or "",
+            "DEFAULT_CERTIFICATE_SECRET_ARN": config.certificate_secret_arn or "",
+            "HOSTED_ZONE_ID": config.hosted_zone_id or "",
+            "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+        }
+
+    def _build_layer(self, name: str) -> lambda_.LayerVersion:
+        config = self._config
+        return lambda_.LayerVersion(
+            self, f"{name.capitalize()}Layer",
+            code=bundling.layer_code(name, architecture=config.lambda_architecture,
+                                     python_version=config.lambda_python_version,
+                                     skip_bundling=config.skip_layer_bundling),
+            compatible_runtimes=[self.runtime],
+            compatible_architectures=[self.architecture],
+            description=f"milvus-layer7 '{name}' dependencies (layers/{name}.txt)",
+        )
+
+    def _build_role(self, step: constants.StepSpec, *, in_vpc: bool) -> iam.Role:
+        role = iam.Role(self, f"{step.name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"milvus-layer7 {step.name} step")
+        if in_vpc:
+            # What AWSLambdaVPCAccessExecutionRole grants, inline: the Lambda
+            # service creates and removes the function's network interfaces.
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                         "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                         "ec2:UnassignPrivateIpAddresses"],
+                resources=["*"],
+            ))
+            Validations.of(role).acknowledge(Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="VPC network-interface actions: the interface ids do not exist before the Lambda "
+                       "service creates them, and Describe* has no resource level.",
+            ))
+        return role
+
+    def _build_function(self, step: constants.StepSpec, code: lambda_.Code, *, vpc: ec2.IVpc | None,
+                        subnets: list[ec2.ISubnet] | None,
+                        security_group: ec2.ISecurityGroup | None) -> lambda_.Function:
+        role = self.roles[step.name]
+        log_group = logs.LogGroup(self, f"{step.name}Logs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        function = lambda_.Function(
+            self, step.name,
+            description=f"milvus-layer7 workflow step {step.name}",
+            runtime=self.runtime,
+            architecture=self.architecture,
+            handler=step.handler,
+            code=code,
+            layers=[self.layers[name] for name in step.layers],
+            role=role,
+            timeout=Duration.seconds(step.timeout_seconds),
+            memory_size=step.memory_mb,
+            environment=self._environment(),
+            tracing=lambda_.Tracing.ACTIVE,
+            retry_attempts=0,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=subnets) if vpc is not None else None,
+            security_groups=[security_group] if security_group is not None else None,
+        )
+        log_group.grant_write(role)
+        # Function(tracing=ACTIVE) adds xray:PutTraceSegments/PutTelemetryRecords on "*".
+        Validations.of(role).acknowledge(Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="X-Ray PutTraceSegments/PutTelemetryRecords have no resource level (added by tracing=ACTIVE).",
+        ))
+        if self._config.lambda_python_version != constants.NEWEST_PYTHON_VERSION:
+            Validations.of(function).acknowledge(Acknowledgment(
+                id="AwsSolutions-L1",
+                reason=f"lambdaPythonVersion={self._config.lambda_python_version} chosen in context "
+                       f"(the local sandbox runs the functions on this machine's Python).",
+            ))
+        return function

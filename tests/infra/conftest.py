@@ -1,0 +1,82 @@
+"""Synthesize the app once per context and share the result.
+
+``skipLayerBundling`` keeps these synths fast (placeholder layers); only
+test_bundling.py builds real layers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+import app as app_module
+from stacks.constants import STACK_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+VPC_CONTEXT = {
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+    "host": "milvus.example.com",
+    "certificateSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-cert-AbCdEf",
+    "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "lambdaArchitecture": "x86_64",
+    "lambdaPythonVersion": "3.11",
+    "verifyRetryIntervalSeconds": "3",
+    "verifyMaxAttempts": "4",
+}
+
+
+@dataclass(frozen=True)
+class Synth:
+    template: Template
+    raw: dict[str, Any]
+    outdir: Path
+    stack: Any
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return self.raw["Resources"]
+
+    def of_type(self, kind: str) -> dict[str, Any]:
+        return {key: value for key, value in self.resources.items() if value["Type"] == kind}
+
+    def definition(self) -> dict[str, Any]:
+        """The state machine definition with every token replaced by a placeholder string."""
+        (machine,) = self.of_type("AWS::StepFunctions::StateMachine").values()
+        parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+        # Tokens (function ARNs, partition) sit inside JSON strings: "X" keeps the JSON valid.
+        return json.loads("".join(part if isinstance(part, str) else "X" for part in parts))
+
+    def validation_violations(self) -> list[dict[str, Any]]:
+        report = json.loads((self.outdir / "validation-report.json").read_text())
+        return [violation for plugin in report["pluginReports"] for violation in plugin["violations"]]
+
+
+def synthesize(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Synth:
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "skipLayerBundling": True, **overrides}
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stack = app_module.build_app(cdk.App(context=context, outdir=str(outdir)))
+    assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    raw = assembly.get_stack_by_name(STACK_NAME).template
+    return Synth(template=Template.from_json(raw), raw=raw, outdir=outdir, stack=stack)
+
+
+@pytest.fixture(scope="session")
+def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """cdk.json's context only: no VPC, arm64, Python 3.14."""
+    return synthesize(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def vpc_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Everything configured, as the sandbox does (x86_64, 3.11)."""
+    return synthesize(tmp_path_factory, **VPC_CONTEXT)

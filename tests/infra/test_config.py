@@ -1,0 +1,50 @@
+"""Context parsing: defaults, both list forms, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.config import ConfigError, StackConfig
+
+
+def config(**context):
+    return StackConfig.from_context(lambda key: context.get(key))
+
+
+def test_defaults():
+    parsed = config(clusterName="milvus-eks")
+    assert (parsed.namespace, parsed.lambda_architecture, parsed.lambda_python_version) == ("milvus", "arm64", "3.14")
+    assert parsed.create_access_entry is True and parsed.skip_layer_bundling is False
+    assert (parsed.verify_retry_interval_seconds, parsed.verify_max_attempts) == (10, 6)
+    assert not parsed.in_vpc
+
+
+@pytest.mark.parametrize("subnets", ["subnet-0123456789abcdef0, subnet-0123456789abcdef1",
+                                     '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+                                     ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]])
+def test_subnet_list_forms(subnets):
+    parsed = config(clusterName="c", vpcId="vpc-0123456789abcdef0", privateSubnetIds=subnets)
+    assert parsed.private_subnet_ids == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+
+
+def test_strings_from_the_command_line():
+    parsed = config(clusterName="c", createAccessEntry="false", verifyMaxAttempts="3", skipLayerBundling="true")
+    assert (parsed.create_access_entry, parsed.verify_max_attempts, parsed.skip_layer_bundling) == (False, 3, True)
+
+
+@pytest.mark.parametrize("context, key", [
+    ({}, "clusterName"),
+    ({"clusterName": "c", "lambdaArchitecture": "arm"}, "lambdaArchitecture"),
+    ({"clusterName": "c", "lambdaPythonVersion": "3.9"}, "lambdaPythonVersion"),
+    ({"clusterName": "c", "namespace": "Milvus_NS"}, "namespace"),
+    ({"clusterName": "c", "vpcId": "vpc-0123456789abcdef0"}, "vpcId"),
+    ({"clusterName": "c", "vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": "subnet-x"}, "privateSubnetIds"),
+    ({"clusterName": "c", "createAccessEntry": "yes"}, "createAccessEntry"),
+    ({"clusterName": "c", "verifyMaxAttempts": "many"}, "verifyMaxAttempts"),
+    ({"clusterName": "c", "verifyRetryIntervalSeconds": 0}, "verifyRetryIntervalSeconds"),
+    ({"clusterName": "c", "hostedZoneId": "zone"}, "hostedZoneId"),
+    ({"clusterName": "c", "certificateSecretArn": "my-secret"}, "certificateSecretArn"),
+])
+def test_invalid_values_name_the_key(context, key):
+    with pytest.raises(ConfigError, match=key):
+        config(**context)

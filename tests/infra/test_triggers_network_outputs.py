@@ -1,0 +1,97 @@
+"""The trigger rule, VPC placement, function settings and outputs."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match
+
+STEP_HANDLERS = {
+    "validate.handler.lambda_handler", "import_certificate.handler.lambda_handler",
+    "apply_ingress.handler.lambda_handler", "check_load_balancer.handler.lambda_handler",
+    "verify_grpc.handler.lambda_handler", "remove_layer4.handler.lambda_handler",
+    "upsert_dns.handler.lambda_handler", "upsert_dns.handler.check_change_handler",
+}
+
+
+def test_rule_starts_the_state_machine_with_the_detail(default_synth):
+    default_synth.template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Setup Requested"]},
+        "State": "ENABLED",
+        "Targets": [Match.object_like({"InputPath": "$.detail",
+                                       "Arn": {"Ref": Match.string_like_regexp("WorkflowStateMachine")}})],
+    })
+
+
+def test_one_function_per_step(default_synth):
+    functions = default_synth.of_type("AWS::Lambda::Function").values()
+    assert {f["Properties"]["Handler"] for f in functions} == STEP_HANDLERS
+    roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
+    log_groups = {f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in functions}
+    assert len(roles) == len(log_groups) == 8
+
+
+def test_function_defaults(default_synth):
+    default_synth.template.all_resources_properties("AWS::Lambda::Function", {
+        "Runtime": "python3.14",
+        "Architectures": ["arm64"],
+        "TracingConfig": {"Mode": "Active"},
+        "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+        "Environment": {"Variables": {
+            "CLUSTER_NAME": "milvus-eks", "DEFAULT_NAMESPACE": "milvus", "DEFAULT_HOST": "",
+            "DEFAULT_CERTIFICATE_SECRET_ARN": "", "HOSTED_ZONE_ID": "",
+            "POWERTOOLS_SERVICE_NAME": "milvus-layer7", "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7",
+        }},
+    })
+    default_synth.template.all_resources_properties("AWS::Lambda::EventInvokeConfig",
+                                                    {"MaximumRetryAttempts": 0})
+    for function in default_synth.of_type("AWS::Lambda::Function").values():
+        assert "VpcConfig" not in function["Properties"]
+    default_synth.template.all_resources_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_layers_per_function(default_synth):
+    layer_ids = {key: key for key in default_synth.of_type("AWS::Lambda::LayerVersion")}
+    for function in default_synth.of_type("AWS::Lambda::Function").values():
+        names = sorted(layer["Ref"].split("Layer")[0].removeprefix("Steps")
+                       for layer in function["Properties"]["Layers"])
+        handler = function["Properties"]["Handler"]
+        expected = (["Common", "Kubernetes"] if handler.split(".")[0] in
+                    ("apply_ingress", "check_load_balancer", "remove_layer4")
+                    else ["Common", "Milvus"] if handler.startswith("verify_grpc") else ["Common"])
+        assert names == expected, handler
+    assert len(layer_ids) == 3
+
+
+def test_no_vpc_is_a_warning(default_synth):
+    from aws_cdk.assertions import Annotations
+
+    Annotations.from_stack(default_synth.stack).has_warning("*", Match.string_like_regexp("outside any VPC"))
+
+
+def test_vpc_placement_and_configuration(vpc_synth):
+    vpc_synth.template.all_resources_properties("AWS::Lambda::Function", {
+        "Runtime": "python3.11",
+        "Architectures": ["x86_64"],
+        "VpcConfig": {"SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                      "SecurityGroupIds": [{"Fn::GetAtt": [Match.string_like_regexp("FunctionsSecurityGroup"),
+                                                           "GroupId"]}]},
+        "Environment": {"Variables": Match.object_like({
+            "DEFAULT_HOST": "milvus.example.com", "HOSTED_ZONE_ID": "Z0123456789ABCDEFGHIJ",
+            "DEFAULT_CERTIFICATE_SECRET_ARN":
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-cert-AbCdEf"})},
+    })
+    vpc_synth.template.has_resource_properties("AWS::EC2::SecurityGroup", {
+        "VpcId": "vpc-0123456789abcdef0",
+        "SecurityGroupEgress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                 "Description": Match.any_value()}],
+    })
+    assert "SecurityGroupIngress" not in next(iter(vpc_synth.of_type("AWS::EC2::SecurityGroup").values()))[
+        "Properties"]
+
+
+def test_outputs(default_synth):
+    outputs = default_synth.raw["Outputs"]
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": next(iter(default_synth.of_type(
+        "AWS::StepFunctions::StateMachine")))}
+    command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
+    assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
+    assert "--input" in command[-1]

@@ -44,10 +44,11 @@ demo: setup
 	$(BIN)/python -m sandbox demo
 
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/package_size.py
+	$(BIN)/python benchmarks/demo_phases.py
 
 diagram: install
-	$(BIN)/python -m stacks.diagram > docs/state-machine.md
+	$(BIN)/python -m stacks.diagram --write README.md
 
 clean:
 	rm -rf cdk.out .cache sandbox-runs

@@ -63,6 +63,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def _epoch(value: Any) -> float:
+    """History timestamps as boto3 returns them (datetime) or as kept in a report (ISO text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 

@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ class MotoSandbox:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from sandbox.aws import cfn_models, events_delivery, lambda_runner, sfn_fixes
+        from sandbox.aws import cfn_models, cloudtrail, events_delivery, lambda_runner, sfn_fixes
 
         if self._server is not None:
             return self
@@ -81,12 +82,18 @@ class MotoSandbox:
         default_user_config["lambda"]["use_docker"] = True  # the real backend; invoke is patched
         sfn_fixes.install()
         events_delivery.install()
+        cloudtrail.install()  # Secrets Manager writes -> "AWS API Call via CloudTrail" events
         cfn_models.install()
         lambda_runner.install(lambda_runner.RunnerConfig(
             endpoint=f"http://localhost:{self.port}", region=self.region,
             cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env))
         if not self.verbose:  # werkzeug logs every request otherwise
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
+            # cdk bootstrap's bucket policy is the one resource moto skips; saying so
+            # on every start only hides what matters in the demo's view.
+            warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
+            logging.getLogger("moto.cloudformation.parsing").addFilter(
+                lambda record: "AWS::S3::BucketPolicy" not in record.getMessage())
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

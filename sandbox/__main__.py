@@ -1,0 +1,81 @@
+"""``python -m sandbox demo``: the whole automation on one machine.
+
+The command line is public interface (../shared/CONTRACT.md, "The local
+sandbox"): outside scripts rely on every option and on the ``--json`` shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Run milvus-layer7 end to end on this machine, with no AWS account.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="deploy the stack into local AWS and run the workflow",
+        description=(
+            "Start local AWS (moto), a Kubernetes API with a Milvus Service, a load balancer "
+            "controller stand-in, a real Milvus (milvus-lite) and nginx as the ALB's data plane; "
+            "deploy the CDK app with cdk bootstrap and cdk deploy; send a 'Milvus Layer7 Setup "
+            "Requested' event and follow the execution. Exits 0 only when every run succeeded."
+        ),
+    )
+    demo.add_argument("--input", type=Path, metavar="FILE",
+                      help="execution input (default: a built-in example); the sandbox fills in what "
+                           "only it knows, such as host and certificate, when the file leaves them out")
+    demo.add_argument("--cert-dir", type=Path, metavar="DIR",
+                      help="certificate.pem, private-key.pem and optional chain.pem, stored as the "
+                           "certificate secret (default: a generated CA and leaf for the host)")
+    demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
+                      help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    demo.add_argument("--controller", choices=("ok", "reject", "never"), default="ok",
+                      help="ok: create the ALB; reject: record a Warning event FailedDeployModel on the "
+                           "Ingress; never: never assign an address (default ok)")
+    demo.add_argument("--milvus", choices=("up", "down"), default="up",
+                      help="down: the backend behind the proxy is stopped (default up)")
+    demo.add_argument("--runs", type=_positive_int, default=1, metavar="N",
+                      help="start N executions one after the other with the same input (default 1)")
+    demo.add_argument("--json", action="store_true",
+                      help="print one JSON object on stdout instead of the human view")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from sandbox.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        input_file=args.input,
+        cert_dir=args.cert_dir,
+        alb_delay=args.alb_delay,
+        controller=args.controller,
+        milvus=args.milvus,
+        runs=args.runs,
+        json=args.json,
+    )
+    return run_demo(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The demo run: start the sandbox, send the event, follow, report.
+
+The execution is started the way other pipelines start it: a ``Milvus Layer7
+Setup Requested`` event on the default bus, delivered by the stack's own rule.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from layer7ctl.executions import ExecutionRecord, first_ready_check, follow
+
+SOURCE = "milvus.layer7"
+REQUESTED = "Milvus Layer7 Setup Requested"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    input_file: Path | None = None
+    cert_dir: Path | None = None
+    alb_delay: float = 3.0
+    controller: str = "ok"
+    milvus: str = "up"
+    runs: int = 1
+    json: bool = False
+
+
+def builtin_input() -> dict[str, Any]:
+    """The example a person sees first: the guide's defaults, the sandbox's host."""
+    example: dict[str, Any] = {
+        "namespace": "milvus",
+        "serviceName": "milvus-demo",
+        "verify": {"roundTrip": True},
+        "albTimeoutSeconds": 120,
+    }
+    if os.geteuid() != 0:
+        example["listenPort"] = 8443  # only root may listen on 443
+    return example
+
+
+def execution_input(options: DemoOptions, host: str, secret_arn: str) -> dict[str, Any]:
+    """The run's input, with what only the sandbox knows filled in where left out."""
+    data = json.loads(options.input_file.read_text()) if options.input_file else builtin_input()
+    data.setdefault("host", host)
+    data.setdefault("certificate", {"secretArn": secret_arn})
+    return data
+
+
+def start_by_event(events: Any, sfn: Any, state_machine_arn: str, detail: dict[str, Any],
+                   timeout: float = 30.0) -> tuple[str, float]:
+    """Put the request event; return the execution the rule started and when."""
+    known = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]}
+    started_at = time.time()
+    answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": REQUESTED, "Detail": json.dumps(detail)}])
+    if answer.get("FailedEntryCount"):
+        raise RuntimeError(f"PutEvents refused the request: {answer['Entries']}")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for execution in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]:
+            if execution["executionArn"] not in known:
+                return execution["executionArn"], started_at
+        time.sleep(0.1)
+    raise TimeoutError("the event did not start an execution: is the rule deployed?")
+
+
+def _say(options: DemoOptions, text: str) -> None:
+    if not options.json:
+        print(text, flush=True)
+
+
+def run_demo(options: DemoOptions) -> int:
+    from sandbox.environment import HOST, Sandbox, SandboxSettings
+
+    settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus)
+    log = (lambda *a, **k: None) if options.json else print
+    records: list[ExecutionRecord] = []
+    _say(options, "Starting the sandbox: local AWS, Kubernetes API, controller, Milvus ...")
+    with Sandbox(settings, log=log) as sandbox:
+        if options.cert_dir:
+            sandbox.put_certificate(options.cert_dir)
+        _say(options, f"  stand-ins up in {sandbox.phases['standInsUp']:.1f} s; "
+                      f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
+        detail = execution_input(options, HOST, sandbox.secret_arn)
+        for run in range(1, options.runs + 1):
+            record = run_once(sandbox, options, detail, run)
+            records.append(record)
+        report = build_report(sandbox, records)
+    if options.json:
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
+    return 0 if records and all(r.status == "SUCCEEDED" for r in records) else 1
+
+
+def run_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any], run: int) -> ExecutionRecord:
+    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
+    arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
+    sandbox.last_run_started_at = started_at
+    _say(options, f"\nRun {run}: {REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
+    record = follow(sfn, arn, started_at,
+                    on_state=lambda name, at: _say(options, f"  {at:6.1f} s  {name}"))
+    if record.status == "SUCCEEDED":
+        _say(options, f"  SUCCEEDED in {record.seconds:.1f} s\n{json.dumps(record.output, indent=2)}")
+    else:
+        _say(options, f"  {record.status} in {record.seconds:.1f} s: {record.error}: {record.cause}")
+    return record
+
+
+def build_report(sandbox: Any, records: list[ExecutionRecord]) -> dict[str, Any]:
+    last = records[-1]
+    timeline = sandbox.controller.timeline_for(_namespace(last), _ingress_name(last))
+    detected = first_ready_check(last.history)
+
+    def since_start(at: float | None) -> float | None:
+        return None if at is None else round(at - last.started_at, 3)
+
+    return {
+        "runs": [r.to_json() for r in records],
+        "cluster": sandbox.cluster_view(),
+        "acm": {"certificates": sandbox.certificate_count()},
+        "timings": {
+            "albAddressAt": since_start(timeline.get("addressAt")),
+            "albReadyAt": since_start(timeline.get("activeAt")),
+            "detectedAt": since_start(detected),
+        },
+    }
+
+
+def _request(record: ExecutionRecord) -> dict[str, Any]:
+    for event in record.history:
+        details = event.get("stateExitedEventDetails")
+        if details and details.get("name") == "Validate":
+            return json.loads(details.get("output") or "{}").get("request") or {}
+    return {}
+
+
+def _namespace(record: ExecutionRecord) -> str:
+    return _request(record).get("namespace", "milvus")
+
+
+def _ingress_name(record: ExecutionRecord) -> str:
+    return _request(record).get("ingressName", "milvus-demo")

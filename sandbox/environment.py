@@ -1,0 +1,237 @@
+"""The sandbox's parts, started together and stopped together.
+
+One object owns everything the demo starts: moto's server (in this process),
+the Kubernetes API and controller stand-ins (threads here), milvus-lite and
+nginx (child processes). Leaving the ``with`` block stops them all, whatever
+happened, so a failed run leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.aws.deploy import deploy_stack
+from sandbox.aws.server import MotoSandbox
+from sandbox.certs import write_cert_dir
+from sandbox.controller import LoadBalancerControllerStandIn
+from sandbox.dataplane import MilvusLite, NginxAlb
+from sandbox.health import LaggingHealthCheck
+from sandbox.kubernetes import KubernetesStandIn
+from sandbox.reimport import ReimportWatcher
+
+CLUSTER_NAME = "milvus-eks"
+NAMESPACE = "milvus"
+SERVICE_NAME = "milvus-demo"
+SERVICE_PORT = 19530
+HOST = "milvus.sandbox.example.com"
+SECRET_NAME = "milvus-layer7/sandbox-certificate"
+CREDENTIALS = {"testing": "testing"}
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    alb_delay: float = 3.0
+    controller: str = "ok"  # ok | reject | never
+    milvus: str = "up"  # up | down
+    active_delay: float = 1.5
+    workdir: Path | None = None
+    # The state machine's VerificationFailed retries, shortened for a local run.
+    verify_retry_interval: int = 1
+    verify_max_attempts: int = 3
+    # Deploy the stack with context certificateRotation=true: a new value in the
+    # certificate secret (CloudTrail event, sandbox/aws/cloudtrail.py) starts a run.
+    certificate_rotation: bool = False
+
+
+class Sandbox(contextlib.AbstractContextManager):
+    """Everything ``python -m sandbox demo`` runs, as one context manager."""
+
+    def __init__(self, settings: SandboxSettings, log=print) -> None:
+        self.settings = settings
+        self.log = log
+        self._stack = contextlib.ExitStack()
+        self._own_workdir = settings.workdir is None
+        self.workdir = Path(settings.workdir or tempfile.mkdtemp(prefix="milvus-layer7-sandbox-"))
+        self.phases: dict[str, float] = {}
+        self.nginx: NginxAlb | None = None
+        self.state_machine_arn = ""
+        self.secret_arn = ""
+
+    # --- start -------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _phase(self, name: str, started: float) -> None:
+        self.phases[name] = round(time.monotonic() - started, 3)
+
+    def _start(self) -> None:
+        t0 = time.monotonic()
+        self.aws = MotoSandbox()
+        self.aws.start()
+        self._stack.callback(self.aws.stop)
+        self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS)
+        self.kube.start()
+        self._stack.callback(self.kube.stop)
+        self.kube.seed_milvus_service(namespace=NAMESPACE, name=SERVICE_NAME, port=SERVICE_PORT,
+                                      helm_release=SERVICE_NAME)
+        self.vpc_id, self.subnet_ids = self.aws.create_vpc()
+        self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
+                                subnet_ids=self.subnet_ids)
+        self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
+        self._stack.callback(self.milvus.stop)
+        self.put_certificate(self.settings_cert_dir())
+        self._phase("standInsUp", t0)
+
+        t1 = time.monotonic()
+        outputs = deploy_stack(self.aws, context=self.stack_context(), outdir=self.workdir / "cdk.out")
+        self.state_machine_arn = _find_output(outputs, "StateMachineArn")
+        self._phase("bootstrapAndDeploy", t1)
+
+        self.health = LaggingHealthCheck(self.milvus.answers_grpc)
+        # The ALB serves a certificate re-imported into the same ARN (sandbox/reimport.py).
+        self.reimports = ReimportWatcher(_imported_certificate, lambda bundle: self.nginx.reload(*bundle)).start()
+        self._stack.callback(self.reimports.stop)
+        self.controller = LoadBalancerControllerStandIn(
+            self.kube,
+            elbv2=self.aws.client("elbv2"),
+            acm=self.aws.client("acm"),
+            ec2_subnet_ids=self.subnet_ids,
+            vpc_id=self.vpc_id,
+            cluster_name=CLUSTER_NAME,
+            mode=self.settings.controller,
+            alb_delay=self.settings.alb_delay,
+            active_delay=self.settings.active_delay,
+            data_plane=self._serve_alb,
+            backend_healthy=self.health,
+            target_health=None,
+        )
+        self.controller.start()
+        self._stack.callback(self.controller.stop)
+
+    def settings_cert_dir(self) -> Path:
+        cert_dir = self.workdir / "certificate"
+        if not cert_dir.exists():
+            write_cert_dir(cert_dir, HOST)
+        return cert_dir
+
+    def stack_context(self) -> dict[str, str]:
+        context = {
+            "clusterName": CLUSTER_NAME,
+            "vpcId": self.vpc_id,
+            "privateSubnetIds": ",".join(self.subnet_ids),
+            "namespace": NAMESPACE,
+            "host": HOST,
+            "certificateSecretArn": self.secret_arn,
+            "lambdaArchitecture": _lambda_architecture(),
+            "lambdaPythonVersion": "3.11",
+            "verifyRetryIntervalSeconds": str(self.settings.verify_retry_interval),
+            "verifyMaxAttempts": str(self.settings.verify_max_attempts),
+        }
+        if self.settings.certificate_rotation:
+            context["certificateRotation"] = "true"
+        return context
+
+    # --- certificate and data plane -----------------------------------------
+
+    def put_certificate(self, cert_dir: Path) -> str:
+        """Store a certificate directory as the certificate secret (a new version on rotation)."""
+        value = {
+            "certificate": (cert_dir / "certificate.pem").read_text(),
+            "privateKey": (cert_dir / "private-key.pem").read_text(),
+        }
+        chain = cert_dir / "chain.pem"
+        if chain.exists():
+            value["certificateChain"] = chain.read_text()
+        secrets = self.aws.client("secretsmanager")
+        if self.secret_arn:
+            secrets.put_secret_value(SecretId=self.secret_arn, SecretString=json.dumps(value))
+        else:
+            self.secret_arn = secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(value))["ARN"]
+        return self.secret_arn
+
+    def _serve_alb(self, ingress: dict[str, Any], load_balancer: dict[str, Any]) -> None:
+        """The controller made an ALB: serve it with nginx and the imported certificate."""
+        annotations = ingress["metadata"].get("annotations", {})
+        arn = annotations["alb.ingress.kubernetes.io/certificate-arn"]
+        listen_port = next(iter(json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"])[0].values()))
+        host = (ingress["spec"].get("rules") or [{}])[0].get("host")
+        with self.reimports.lock:  # not while the watcher reloads a re-imported certificate
+            cert, key, chain = _imported_certificate(arn)
+            if self.nginx is None:
+                self.nginx = NginxAlb(self.workdir / "nginx", int(listen_port), cert, key, chain or None,
+                                      self.milvus.port, host=host)  # starts at once
+                self._stack.callback(self.nginx.stop)
+            else:
+                self.nginx.reload(cert, key, chain)
+            self.reimports.serving(arn, cert)
+        if self.settings.milvus == "down":
+            # The ALB counts a target unhealthy only after failed checks 15 s apart,
+            # so it still reports healthy while the backend is already gone.
+            self.health.hold_healthy()
+            self.milvus.stop()
+
+    # --- observations -------------------------------------------------------
+
+    def cluster_view(self) -> dict[str, Any]:
+        service = self.kube.get("services", NAMESPACE, SERVICE_NAME) or {}
+        ingresses = self.kube.list("ingresses", NAMESPACE)
+        return {
+            "service": {"type": (service.get("spec") or {}).get("type")},
+            "ingresses": [
+                {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {})}
+                for i in ingresses
+            ],
+        }
+
+    def certificate_count(self) -> int:
+        acm = self.aws.client("acm")
+        return sum(len(page["CertificateSummaryList"]) for page in acm.get_paginator("list_certificates").paginate())
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.close()
+        if self._own_workdir and not os.environ.get("SANDBOX_KEEP_WORKDIR"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _find_output(outputs: dict[str, Any], suffix: str) -> str:
+    for stack_outputs in outputs.values():
+        for key, value in stack_outputs.items():
+            if key.startswith(suffix) or key.endswith(suffix):
+                return value
+    raise KeyError(f"stack output {suffix} not found in {sorted(outputs)}")
+
+
+def _imported_certificate(arn: str) -> tuple[str, str, str]:
+    """The certificate, key and chain as imported into moto's ACM.
+
+    Real ACM never hands out an imported key; the ALB's data plane has it
+    because it is part of AWS. Here the data plane is nginx, so the sandbox
+    reads moto's store directly (it runs in this process).
+    """
+    from moto.acm.models import acm_backends
+
+    account, region = arn.split(":")[4], arn.split(":")[3]
+    bundle = acm_backends[account][region]._certificates[arn]
+
+    def text(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else (value or "")
+
+    return text(bundle.cert), text(bundle.key), text(bundle.chain)
+
+
+def _lambda_architecture() -> str:
+    return "arm64" if os.uname().machine in ("aarch64", "arm64") else "x86_64"

@@ -1,0 +1,117 @@
+"""Failure paths, rotation and key hygiene, through the sandbox's Python API.
+
+One sandbox serves the whole module, so the scenarios run in the order a
+person would meet them: bad input, a certificate for the wrong host, then a
+good run, then a rotated certificate. After each failure the Service must
+still be a LoadBalancer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from cryptography import x509
+
+from sandbox.certs import write_cert_dir
+from sandbox.demo import DemoOptions, execution_input, run_once
+from sandbox.environment import HOST, Sandbox, SandboxSettings
+
+pytestmark = pytest.mark.e2e
+QUIET = DemoOptions(json=True)
+CATCH_ALL_GROUP = "/sandbox/milvus-layer7-events"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(SandboxSettings(alb_delay=1.0), log=lambda *a, **k: None) as box:
+        _deliver_all_events_to_a_log_group(box)
+        yield box
+
+
+def _deliver_all_events_to_a_log_group(box: Sandbox) -> None:
+    logs, events = box.aws.client("logs"), box.aws.client("events")
+    logs.create_log_group(logGroupName=CATCH_ALL_GROUP)
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{CATCH_ALL_GROUP}"
+    events.put_rule(Name="catch-all-layer7", EventPattern=json.dumps({"source": ["milvus.layer7"]}))
+    events.put_targets(Rule="catch-all-layer7", Targets=[{"Id": "logs", "Arn": group_arn}])
+
+
+def _run(box: Sandbox, **overrides):
+    detail = execution_input(QUIET, HOST, box.secret_arn)
+    detail.update(overrides)
+    return run_once(box, QUIET, detail, run=1)
+
+
+def _service_type(box: Sandbox) -> str:
+    return box.cluster_view()["service"]["type"]
+
+
+def test_invalid_input_fails_at_validate_and_changes_nothing(sandbox):
+    record = _run(sandbox, servicePort="19530", surprise=True)
+    assert record.status == "FAILED"
+    assert record.error == "InvalidInput"
+    assert "ImportCertificate" not in record.states
+    assert sandbox.certificate_count() == 0
+    assert sandbox.cluster_view()["ingresses"] == []
+    assert _service_type(sandbox) == "LoadBalancer"
+
+
+def test_certificate_for_another_host_is_invalid(sandbox, tmp_path):
+    write_cert_dir(tmp_path, "other.example.org")
+    sandbox.put_certificate(tmp_path)
+    record = _run(sandbox)
+    assert record.error == "CertificateInvalid"
+    assert HOST in record.cause
+    assert sandbox.certificate_count() == 0
+    assert _service_type(sandbox) == "LoadBalancer"
+
+
+def test_rotated_certificate_is_reimported_into_the_same_arn(sandbox, tmp_path):
+    # Given a successful run with one certificate
+    write_cert_dir(tmp_path / "first", HOST)
+    sandbox.put_certificate(tmp_path / "first")
+    first = _run(sandbox)
+    assert first.status == "SUCCEEDED", (first.error, first.cause)
+    assert _service_type(sandbox) == "ClusterIP"
+    # When the secret gets a new certificate for the same host
+    write_cert_dir(tmp_path / "second", HOST)
+    sandbox.put_certificate(tmp_path / "second")
+    second = _run(sandbox)
+    # Then it is imported again, into the same ARN, and the ALB serves the new one
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    assert second.output["certificateImported"] is True
+    assert second.output["certificateArn"] == first.output["certificateArn"]
+    assert sandbox.certificate_count() == 1
+    acm = sandbox.aws.client("acm").describe_certificate(CertificateArn=second.output["certificateArn"])
+    new_leaf = x509.load_pem_x509_certificate((tmp_path / "second" / "certificate.pem").read_bytes())
+    assert _serial(acm["Certificate"]["Serial"]) == new_leaf.serial_number
+
+
+def test_no_private_key_in_history_logs_or_events(sandbox):
+    sfn, logs = sandbox.aws.client("stepfunctions"), sandbox.aws.client("logs")
+    texts = []
+    for execution in sfn.list_executions(stateMachineArn=sandbox.state_machine_arn)["executions"]:
+        history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
+        texts.append(json.dumps(history["events"], default=_iso))
+    groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    lambda_groups = [g for g in groups if "lambda" in g.lower() or "MilvusLayer7" in g]
+    assert lambda_groups, groups
+    delivered = []
+    for group in [*lambda_groups, CATCH_ALL_GROUP]:
+        for event in logs.filter_log_events(logGroupName=group).get("events", []):
+            texts.append(event["message"])
+            if group == CATCH_ALL_GROUP:
+                delivered.append(event["message"])
+    assert any("Endpoint Ready" in m for m in delivered) and any("Setup Failed" in m for m in delivered)
+    assert texts and all("PRIVATE KEY" not in t for t in texts)
+
+
+def _serial(text: str) -> int:
+    """ACM writes serials as colon-separated hex; moto as a decimal string."""
+    return int(text.replace(":", ""), 16) if ":" in text else int(text)
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, datetime) else str(value)

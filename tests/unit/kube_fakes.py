@@ -153,24 +153,6 @@ class FakeKube:
         return [c for c in self.calls if c["method"] == "PATCH"]
 
 
-class _LambdaContext:
-    function_name = "milvus-layer7-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:milvus-layer7-test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
-
-
-@pytest.fixture
-def lambda_context() -> _LambdaContext:
-    """What Powertools' inject_lambda_context reads from a real context."""
-    return _LambdaContext()
-
-
 # --- the sandbox's Kubernetes API stand-in behind moto's EKS ---------------------
 
 

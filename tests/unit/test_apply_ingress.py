@@ -14,7 +14,6 @@ from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
     FakeKube,
     apply_event,
     connector,
-    lambda_context,
     milvus_service,
     point_cluster_at,
     standin,

@@ -17,7 +17,6 @@ from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
     apply_event,
     check_event,
     connector,
-    lambda_context,
     point_cluster_at,
     standin,
 )

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import logging
-from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -26,12 +25,6 @@ HOST = "milvus.example.com"
 REGION = "us-east-1"
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "ImportCertificate"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ImportCertificate"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000002"
 
 
 @pytest.fixture(scope="module")
@@ -317,13 +310,13 @@ def test_secrets_manager_faults_are_sorted(code, status, expected):
 # --- the handler ---------------------------------------------------------------------------
 
 
-def test_the_handler_imports_and_reports_days_until_expiry(aws, leaf, capsys, caplog, log_output):
+def test_the_handler_imports_and_reports_days_until_expiry(aws, leaf, capsys, caplog, log_output, lambda_context):
     # Given a certificate secret, and every log line captured at DEBUG
     caplog.set_level(logging.DEBUG)
     _, secretsmanager = aws
     event = event_for(request_for({"secretArn": store(secretsmanager, leaf)}))
     # When the handler runs with clients it makes itself
-    output = handler.lambda_handler(event, FakeLambdaContext())
+    output = handler.lambda_handler(event, lambda_context)
     # Then it returns the certificate result as plain JSON
     assert output["certificateImported"] is True and output["certificateArn"].startswith("arn:aws:acm:")
     # And publishes the expiry metric
@@ -339,14 +332,14 @@ def test_the_handler_imports_and_reports_days_until_expiry(aws, leaf, capsys, ca
     assert "certificate imported" in log_output.getvalue()
 
 
-def test_a_failing_run_leaks_no_key_material(aws, ca, leaf, capsys, caplog, log_output):
+def test_a_failing_run_leaks_no_key_material(aws, ca, leaf, capsys, caplog, log_output, lambda_context):
     # Given a secret whose certificate does not name the host
     caplog.set_level(logging.DEBUG)
     acm, secretsmanager = aws
     event = event_for(request_for({"secretArn": store(secretsmanager, leaf)}, host="other.example.com"))
     # When the handler runs with injected clients
     with pytest.raises(CertificateInvalid) as caught:
-        handler.lambda_handler(event, FakeLambdaContext(), acm=acm, secretsmanager=secretsmanager)
+        handler.lambda_handler(event, lambda_context, acm=acm, secretsmanager=secretsmanager)
     # Then the error, the output and every log line are free of the key
     printed = capsys.readouterr()
     for text in (str(caught.value), printed.out, printed.err, log_output.getvalue(), caplog.text):

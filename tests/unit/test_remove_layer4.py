@@ -10,7 +10,6 @@ from remove_layer4.logic import clear_node_ports, remove_layer4
 from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
     FakeKube,
     connector,
-    lambda_context,
     milvus_service,
     point_cluster_at,
     standin,

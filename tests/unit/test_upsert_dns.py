@@ -15,10 +15,6 @@ from upsert_dns import handler
 from upsert_dns.logic import check_change, upsert_alias
 
 HOST = "milvus.example.test"
-CONTEXT = SimpleNamespace(
-    function_name="UpsertDns", memory_limit_in_mb=256, aws_request_id="req-1",
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:UpsertDns",
-)  # fmt: skip
 
 
 @pytest.fixture
@@ -115,8 +111,8 @@ def test_check_change_reports_the_current_status(aws):
     assert checked == change.model_copy(update={"status": "INSYNC"})
 
 
-def test_handlers_return_wire_dicts(aws):
-    out = handler.lambda_handler(step(aws), CONTEXT, route53=aws.route53, elbv2=aws.elbv2)
+def test_handlers_return_wire_dicts(aws, lambda_context):
+    out = handler.lambda_handler(step(aws), lambda_context, route53=aws.route53, elbv2=aws.elbv2)
     assert set(out) == {"name", "hostedZoneId", "changeId", "status"}
-    again = handler.check_change_handler({**step(aws), "dnsRecord": out}, CONTEXT, route53=aws.route53)
+    again = handler.check_change_handler({**step(aws), "dnsRecord": out}, lambda_context, route53=aws.route53)
     assert DnsChange.model_validate(again).change_id == out["changeId"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -26,12 +25,6 @@ CONFIGURED = StackDefaults(
 MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "Validate"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:Validate"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
 
 
 def refusal(raw, stack=STACK) -> str:
@@ -291,23 +284,23 @@ def stack_environment(monkeypatch):
     monkeypatch.setattr(boto3.session.Session, "client", no_aws)
 
 
-def test_the_handler_returns_the_request_the_next_steps_read(stack_environment):
+def test_the_handler_returns_the_request_the_next_steps_read(stack_environment, lambda_context):
     # Given the Payload Step Functions sends
     event = {"input": MINIMAL, "correlationId": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1"}
     # When the handler runs
-    output = handler.lambda_handler(event, FakeLambdaContext())
+    output = handler.lambda_handler(event, lambda_context)
     # Then it returns the full request as plain JSON, which the later steps parse
     assert output["serviceName"] == "milvus-demo" and output["hostedZoneId"] is None
     assert SetupRequest.model_validate(output).to_wire() == output
     StepEvent.model_validate({"correlationId": event["correlationId"], "request": output})
 
 
-def test_the_handler_refuses_a_bad_input_with_invalid_input(stack_environment):
+def test_the_handler_refuses_a_bad_input_with_invalid_input(stack_environment, lambda_context):
     event = {"input": {**MINIMAL, "servicePort": "x"}, "correlationId": "run-2"}
     with pytest.raises(InvalidInput, match=r"^servicePort: "):
-        handler.lambda_handler(event, FakeLambdaContext())
+        handler.lambda_handler(event, lambda_context)
 
 
-def test_the_handler_refuses_an_input_that_is_not_an_object(stack_environment):
+def test_the_handler_refuses_an_input_that_is_not_an_object(stack_environment, lambda_context):
     with pytest.raises(InvalidInput, match="input: must be a JSON object"):
-        handler.lambda_handler({"input": "host=x", "correlationId": "run-3"}, FakeLambdaContext())
+        handler.lambda_handler({"input": "host=x", "correlationId": "run-3"}, lambda_context)

@@ -124,15 +124,10 @@ def test_round_trip_with_credentials_creates_and_drops_a_scratch_collection(data
         direct.close()
 
 
-def test_handler_returns_the_wire_dict_and_emits_the_latency_metric(dataplane, aws, leaf, capsys):
+def test_handler_returns_the_wire_dict_and_emits_the_latency_metric(dataplane, aws, leaf, capsys, lambda_context):
     arn = import_certificate(aws.acm, leaf)
     event = make_event(arn, dataplane.alb.listen_port).to_wire()
-    context = SimpleNamespace(
-        function_name="VerifyGrpc", memory_limit_in_mb=512, aws_request_id="req-1",
-        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:VerifyGrpc",
-        get_remaining_time_in_millis=lambda: 60_000,
-    )  # fmt: skip
-    out = handler.lambda_handler(event, context, acm=aws.acm, secrets=aws.secrets)
+    out = handler.lambda_handler(event, lambda_context, acm=aws.acm, secrets=aws.secrets)
     assert out["serverName"] == HOST and out["latencyMs"] > 0 and out["endpoint"].startswith("localhost:")
     assert "VerificationLatencyMs" in capsys.readouterr().out
 

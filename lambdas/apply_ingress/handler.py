@@ -10,11 +10,10 @@ from layer7.models import ApplyIngressEvent
 from layer7.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = ApplyIngressEvent.model_validate(event)
     kube = connect(step.request.cluster_name)
     try:

@@ -11,7 +11,7 @@ from layer7.models import CheckLoadBalancerEvent
 from layer7.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(
@@ -20,7 +20,6 @@ def lambda_handler(
     connect: Callable[..., k8s.Kube] = k8s.connect,
     elbv2: Any = None,
 ) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = CheckLoadBalancerEvent.model_validate(event)
     kube = connect(step.request.cluster_name)
     try:

@@ -10,11 +10,10 @@ from layer7.observability import logger, metrics, tracer
 from remove_layer4.logic import remove_layer4
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = StepEvent.model_validate(event)
     kube = connect(step.request.cluster_name)
     try:

@@ -10,19 +10,17 @@ from layer7.observability import logger, metrics, tracer
 from upsert_dns.logic import check_change, upsert_alias
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, route53: Any = None, elbv2: Any = None) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = UpsertDnsEvent.model_validate(event)
     return upsert_alias(step, route53=route53 or client("route53"), elbv2=elbv2 or client("elbv2")).to_wire()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def check_change_handler(event: dict[str, Any], context: Any, route53: Any = None) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = CheckDnsChangeEvent.model_validate(event)
     return check_change(step, route53=route53 or client("route53")).to_wire()

@@ -24,11 +24,10 @@ def _budget(event: VerifyGrpcEvent, context: Any) -> float:
     return max(1.0, min(wanted, remaining_ms() / 1000 - _SAFETY_MARGIN_SECONDS))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, acm: Any = None, secrets: Any = None) -> dict[str, Any]:
-    logger.set_correlation_id(event.get("correlationId"))
     step = VerifyGrpcEvent.model_validate(event)
     result = verify(
         step,

@@ -23,6 +23,9 @@ _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _PYTHON_VERSION = re.compile(r"^3\.(1[1-9]|[2-9]\d)$")
+# Loose on purpose: SNS itself checks the address when it sends the confirmation mail.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ARCHITECTURES = ("arm64", "x86_64")
 
 
@@ -46,6 +49,9 @@ class StackConfig:
     lambda_python_version: str = constants.DEFAULT_PYTHON_VERSION
     verify_retry_interval_seconds: int = 10
     verify_max_attempts: int = 6
+    alarm_email: str | None = None
+    alarm_topic_arn: str | None = None
+    certificate_rotation: bool = False
     skip_layer_bundling: bool = False
 
     @property
@@ -62,15 +68,25 @@ class StackConfig:
         cluster_name = _optional(get, "clusterName", _CLUSTER_NAME, "an EKS cluster name")
         if cluster_name is None:
             raise ConfigError("context 'clusterName' is required: the EKS cluster the workflow manages")
+        host = _optional(get, "host", _HOST, "a lower-case DNS name", transform=str.lower)
+        secret_arn = _optional(get, "certificateSecretArn", _SECRET_ARN, "a Secrets Manager secret ARN")
+        alarm_email = _optional(get, "alarmEmail", _EMAIL, "an e-mail address")
+        alarm_topic_arn = _optional(get, "alarmTopicArn", _TOPIC_ARN, "an SNS topic ARN")
+        if alarm_email and alarm_topic_arn:
+            raise ConfigError("context 'alarmEmail' and 'alarmTopicArn' exclude each other: give the e-mail "
+                              "(a topic is created) or an existing topic, not both")
+        rotation = _boolean(get("certificateRotation"), "certificateRotation", default=False)
+        if rotation and not (host and secret_arn):
+            raise ConfigError("context 'certificateRotation=true' needs 'host' and 'certificateSecretArn': "
+                              "the executions it starts have input {} and take both from the stack")
         return cls(
             cluster_name=cluster_name,
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
             or constants.DEFAULT_NAMESPACE,
             vpc_id=vpc_id,
             private_subnet_ids=subnets,
-            host=_optional(get, "host", _HOST, "a lower-case DNS name", transform=str.lower),
-            certificate_secret_arn=_optional(get, "certificateSecretArn", _SECRET_ARN,
-                                             "a Secrets Manager secret ARN"),
+            host=host,
+            certificate_secret_arn=secret_arn,
             create_access_entry=_boolean(get("createAccessEntry"), "createAccessEntry", default=True),
             hosted_zone_id=_optional(get, "hostedZoneId", _HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z...)"),
             lambda_architecture=_choice(get("lambdaArchitecture"), "lambdaArchitecture", _ARCHITECTURES,
@@ -81,6 +97,9 @@ class StackConfig:
             verify_retry_interval_seconds=_integer(get("verifyRetryIntervalSeconds"),
                                                    "verifyRetryIntervalSeconds", 10, low=1, high=300),
             verify_max_attempts=_integer(get("verifyMaxAttempts"), "verifyMaxAttempts", 6, low=0, high=20),
+            alarm_email=alarm_email,
+            alarm_topic_arn=alarm_topic_arn,
+            certificate_rotation=rotation,
             skip_layer_bundling=_boolean(get("skipLayerBundling"), "skipLayerBundling", default=False),
         )
 

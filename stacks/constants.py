@@ -108,3 +108,19 @@ OUTPUT_KEYS = ("certificateArn", "certificateImported", "loadBalancer", "ingress
                "verification", "dnsRecord", "warnings")
 # What the state holds once the Dns? choice is reached (NoDns rebuilds it).
 STATE_KEYS_BEFORE_DNS = ("request", "certificate", "ingress", "loadBalancer", "verification", "service")
+
+# The Lambdas' Powertools EMF metrics (lambdas/layer7/observability.py: the
+# namespace, and the "service" dimension Powertools adds to every metric).
+METRIC_DIMENSIONS = {"service": SERVICE_NAME}
+METRIC_ALB_WAIT = "AlbWaitSeconds"  # CheckLoadBalancer, when the ALB is ready
+METRIC_VERIFICATION_LATENCY = "VerificationLatencyMs"  # VerifyGrpc
+METRIC_CERTIFICATE_DAYS = "CertificateDaysUntilExpiry"  # ImportCertificate
+CERTIFICATE_ALARM_DAYS = 30
+
+# ACM's own daily event for a certificate close to expiry (imported ones included).
+ACM_EVENT_SOURCE = "aws.acm"
+ACM_DETAIL_TYPE_EXPIRING = "ACM Certificate Approaching Expiration"
+
+# Secrets Manager calls that give the certificate secret a new version (rotation.py).
+SECRET_VALUE_CALLS = ("PutSecretValue", "UpdateSecret")
+SECRET_ROTATION_EVENT = "RotationSucceeded"

@@ -20,13 +20,15 @@ from constructs import Construct
 from stacks import constants
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig
+from stacks.monitoring import Monitoring
+from stacks.rotation import CertificateRotation
 from stacks.step_functions import StepFunctions
 from stacks.triggers import SetupRequestedTrigger
 from stacks.workflow import Workflow
 
 
 class MilvusLayer7Stack(Stack):
-    """Step functions, workflow, cluster access and trigger for one EKS cluster."""
+    """Step functions, workflow, cluster access, triggers and monitoring for one EKS cluster."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -59,6 +61,13 @@ class MilvusLayer7Stack(Stack):
             verify_max_attempts=config.verify_max_attempts,
         )
         self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine)
+        if config.certificate_rotation:
+            CertificateRotation(self, "CertificateRotation", state_machine=self.workflow.state_machine,
+                                secret_arn=config.certificate_secret_arn or "")
+        self.monitoring = Monitoring(
+            self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
+            alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
+        )
         kubernetes_roles = {step.name: self.steps.roles[step.name] for step in constants.STEPS
                             if step.calls_kubernetes}
         if config.create_access_entry:
@@ -178,6 +187,8 @@ class MilvusLayer7Stack(Stack):
     def _add_outputs(self) -> None:
         arn = self.workflow.state_machine.state_machine_arn
         CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
+                  description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'
         CfnOutput(self, "StartExecutionCommand", description="Example: start one execution",
                   value=f"aws stepfunctions start-execution --state-machine-arn {arn} "

@@ -33,6 +33,9 @@ VPC_CONTEXT = {
     "verifyRetryIntervalSeconds": "3",
     "verifyMaxAttempts": "4",
 }
+# Everything on: VPC, alarm e-mail (topic, key, subscription, ACM expiry rule), rotation rules.
+FULL_CONTEXT = {**VPC_CONTEXT, "alarmEmail": "ops@example.com", "certificateRotation": "true"}
+ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,15 @@ def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def vpc_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Everything configured, as the sandbox does (x86_64, 3.11)."""
     return synthesize(tmp_path_factory, **VPC_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def full_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Every optional capability on: alarm topic from alarmEmail, certificate rotation."""
+    return synthesize(tmp_path_factory, **FULL_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def topic_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Notifications to an existing topic (alarmTopicArn)."""
+    return synthesize(tmp_path_factory, alarmTopicArn=ALARM_TOPIC_ARN)

@@ -8,7 +8,7 @@ import pytest
 from cfnlint.api import lint_all
 
 
-@pytest.mark.parametrize("fixture", ["default_synth", "vpc_synth"])
+@pytest.mark.parametrize("fixture", ["default_synth", "vpc_synth", "full_synth"])
 def test_cfn_lint_has_no_error(fixture, request):
     synth = request.getfixturevalue(fixture)
     matches = lint_all(json.dumps(synth.raw))

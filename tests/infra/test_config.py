@@ -27,6 +27,17 @@ def test_subnet_list_forms(subnets):
     assert parsed.private_subnet_ids == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
 
 
+def test_notifications_and_rotation():
+    parsed = config(clusterName="c", alarmEmail=" ops@example.com ", certificateRotation="true",
+                    host="milvus.example.com",
+                    certificateSecretArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:cert-AbCdEf")
+    assert (parsed.alarm_email, parsed.alarm_topic_arn, parsed.certificate_rotation) == (
+        "ops@example.com", None, True)
+    topic = config(clusterName="c", alarmTopicArn="arn:aws:sns:us-east-1:123456789012:ops-alarms")
+    assert (topic.alarm_topic_arn, topic.certificate_rotation) == ("arn:aws:sns:us-east-1:123456789012:ops-alarms",
+                                                                   False)
+
+
 def test_strings_from_the_command_line():
     parsed = config(clusterName="c", createAccessEntry="false", verifyMaxAttempts="3", skipLayerBundling="true")
     assert (parsed.create_access_entry, parsed.verify_max_attempts, parsed.skip_layer_bundling) == (False, 3, True)
@@ -44,6 +55,12 @@ def test_strings_from_the_command_line():
     ({"clusterName": "c", "verifyRetryIntervalSeconds": 0}, "verifyRetryIntervalSeconds"),
     ({"clusterName": "c", "hostedZoneId": "zone"}, "hostedZoneId"),
     ({"clusterName": "c", "certificateSecretArn": "my-secret"}, "certificateSecretArn"),
+    ({"clusterName": "c", "alarmEmail": "ops at example.com"}, "alarmEmail"),
+    ({"clusterName": "c", "alarmTopicArn": "arn:aws:sqs:us-east-1:123456789012:q"}, "alarmTopicArn"),
+    ({"clusterName": "c", "alarmEmail": "ops@example.com",
+      "alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:ops"}, "alarmTopicArn"),
+    ({"clusterName": "c", "certificateRotation": "yes"}, "certificateRotation"),
+    ({"clusterName": "c", "certificateRotation": True, "host": "milvus.example.com"}, "certificateRotation"),
 ])
 def test_invalid_values_name_the_key(context, key):
     with pytest.raises(ConfigError, match=key):

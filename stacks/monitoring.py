@@ -1,0 +1,180 @@
+"""What an operator watches: a dashboard, three alarms, and ACM's expiry events.
+
+The workflow runs rarely, so the alarms watch outcomes rather than rates:
+an execution that failed or timed out, and a certificate close to expiry as
+ImportCertificate last saw it (``CertificateDaysUntilExpiry``; missing data is
+normal between executions and never breaches). ACM never renews an imported
+certificate, and the metric only exists when an execution runs, so ACM's own
+``ACM Certificate Approaching Expiration`` event (sent daily from 45 days
+before expiry) is forwarded too: an operator hears of it with no execution.
+
+Notifications go to one SNS topic: created with an e-mail subscription for
+context ``alarmEmail``, or an existing one for ``alarmTopicArn``; with neither,
+the alarms exist without actions and no expiry rule is made (nobody to tell).
+
+The created topic is encrypted with a customer-managed key, not the AWS-managed
+``alias/aws/sns``: that key's policy cannot be changed and lets neither
+CloudWatch alarms nor EventBridge encrypt, so they could never publish. Its
+policy lets exactly those two services use it, for this account only.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks import constants
+
+_CLOUDWATCH = "cloudwatch.amazonaws.com"
+_EXECUTION_PERIOD = Duration.minutes(5)
+# ImportCertificate reports at most once per execution: a day of data per point.
+_CERTIFICATE_PERIOD = Duration.days(1)
+
+
+def custom_metric(name: str, *, statistic: str, period: Duration, label: str | None = None) -> cloudwatch.Metric:
+    """One of the Lambdas' EMF metrics, with exactly the dimension Powertools writes.
+
+    No unit: an alarm with a unit ignores data points written with another one."""
+    return cloudwatch.Metric(namespace=constants.METRICS_NAMESPACE, metric_name=name,
+                             dimensions_map=dict(constants.METRIC_DIMENSIONS),
+                             statistic=statistic, period=period, label=label)
+
+
+class Monitoring(Construct):
+    """Dashboard, alarms and the optional notification topic for one workflow."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
+                 functions: dict[str, lambda_.IFunction], alarm_email: str | None = None,
+                 alarm_topic_arn: str | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self._prefix = Stack.of(self).stack_name
+        self.topic = self._build_topic(alarm_email, alarm_topic_arn)
+        self.alarms = self._build_alarms(state_machine)
+        if self.topic is not None:
+            action = cloudwatch_actions.SnsAction(self.topic)
+            for alarm in self.alarms.values():
+                alarm.add_alarm_action(action)
+            self.expiry_rule: events.Rule | None = self._build_expiry_rule(self.topic)
+        else:
+            self.expiry_rule = None
+        self.dashboard = self._build_dashboard(state_machine, functions)
+
+    # --- notifications --------------------------------------------------------
+
+    def _build_topic(self, alarm_email: str | None, alarm_topic_arn: str | None) -> sns.ITopic | None:
+        if alarm_topic_arn:
+            # Its policies are the owner's: README says what they must allow.
+            return sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn)
+        if not alarm_email:
+            return None
+        account = Stack.of(self).account
+        key = kms.Key(self, "AlarmTopicKey", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY,
+                      description="milvus-layer7 alarm topic: CloudWatch alarms and EventBridge may encrypt")
+        # EventBridge's use of the key is granted by the SnsTopic target itself.
+        key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(_CLOUDWATCH)],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))
+        topic = sns.Topic(self, "AlarmTopic", display_name="milvus-layer7 alarms", master_key=key,
+                          enforce_ssl=True)
+        # A topic policy replaces SNS's default owner-only one: say who publishes.
+        topic.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(_CLOUDWATCH)],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))
+        topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        return topic
+
+    def _build_expiry_rule(self, topic: sns.ITopic) -> events.Rule:
+        rule = events.Rule(
+            self, "CertificateExpiringRule",
+            description="Forward ACM's daily 'certificate approaching expiration' events to the alarm topic",
+            event_pattern=events.EventPattern(source=[constants.ACM_EVENT_SOURCE],
+                                              detail_type=[constants.ACM_DETAIL_TYPE_EXPIRING]),
+        )
+        rule.add_target(targets.SnsTopic(topic, message=events.RuleTargetInput.from_text(
+            f"ACM certificate {events.EventField.from_path('$.resources[0]')} "
+            f"({events.EventField.from_path('$.detail.CommonName')}) expires in "
+            f"{events.EventField.from_path('$.detail.DaysToExpiry')} days. ACM does not renew imported "
+            f"certificates: put the new PEMs into the certificate secret and start the milvus-layer7 workflow.")))
+        return rule
+
+    # --- alarms -----------------------------------------------------------------
+
+    def _build_alarms(self, state_machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
+        at_least_once = {"threshold": 1, "evaluation_periods": 1,
+                         "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                         "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        return {
+            "ExecutionsFailed": cloudwatch.Alarm(
+                self, "ExecutionsFailedAlarm", alarm_name=f"{self._prefix}-ExecutionsFailed",
+                alarm_description="A milvus-layer7 execution failed; its error names the cause (README "
+                                  "'Errors and what to do'). The Layer-4 load balancer is still in place.",
+                metric=state_machine.metric_failed(period=_EXECUTION_PERIOD, statistic="Sum"), **at_least_once),
+            "ExecutionsTimedOut": cloudwatch.Alarm(
+                self, "ExecutionsTimedOutAlarm", alarm_name=f"{self._prefix}-ExecutionsTimedOut",
+                alarm_description="A milvus-layer7 execution hit the state machine's timeout.",
+                metric=state_machine.metric_timed_out(period=_EXECUTION_PERIOD, statistic="Sum"),
+                **at_least_once),
+            "CertificateExpiring": cloudwatch.Alarm(
+                self, "CertificateExpiringAlarm", alarm_name=f"{self._prefix}-CertificateExpiring",
+                alarm_description=f"The certificate an execution imported expires in fewer than "
+                                  f"{constants.CERTIFICATE_ALARM_DAYS} days; ACM never renews imported "
+                                  f"certificates (README 'Certificate rotation').",
+                metric=custom_metric(constants.METRIC_CERTIFICATE_DAYS,
+                                     statistic="Minimum", period=_CERTIFICATE_PERIOD),
+                threshold=constants.CERTIFICATE_ALARM_DAYS, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+        }
+
+    # --- dashboard --------------------------------------------------------------
+
+    def _build_dashboard(self, state_machine: sfn.IStateMachine,
+                         functions: dict[str, lambda_.IFunction]) -> cloudwatch.Dashboard:
+        period = _EXECUTION_PERIOD
+        executions = cloudwatch.GraphWidget(
+            title="Executions", width=12, left=[
+                state_machine.metric_started(period=period, statistic="Sum", label="started"),
+                state_machine.metric_succeeded(period=period, statistic="Sum", label="succeeded"),
+                state_machine.metric_failed(period=period, statistic="Sum", label="failed"),
+                state_machine.metric_timed_out(period=period, statistic="Sum", label="timed out"),
+            ])
+        lambda_errors = cloudwatch.GraphWidget(
+            title="Step errors (Lambda)", width=12,
+            left=[function.metric_errors(period=period, statistic="Sum", label=name)
+                  for name, function in functions.items()])
+        alb_wait = cloudwatch.GraphWidget(
+            title="ALB wait until ready (s)", width=8, left=[
+                custom_metric(constants.METRIC_ALB_WAIT, statistic=stat,
+                              period=period, label=stat) for stat in ("Average", "Maximum")])
+        latency = cloudwatch.GraphWidget(
+            title="gRPC verification latency (ms)", width=8, left=[
+                custom_metric(constants.METRIC_VERIFICATION_LATENCY, statistic=stat, period=period, label=stat)
+                for stat in ("Average", "Maximum")])
+        certificate = cloudwatch.GraphWidget(
+            title="Certificate days until expiry", width=8,
+            left=[custom_metric(constants.METRIC_CERTIFICATE_DAYS, statistic="Minimum",
+                                period=_CERTIFICATE_PERIOD, label="days left")],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=constants.CERTIFICATE_ALARM_DAYS,
+                                                              label="alarm")])
+        status = cloudwatch.AlarmStatusWidget(title="Alarms", width=24, alarms=list(self.alarms.values()))
+        return cloudwatch.Dashboard(
+            self, "Dashboard",
+            dashboard_name=f"{self._prefix}-{Stack.of(self).region}",
+            widgets=[[status], [executions, lambda_errors], [alb_wait, latency, certificate]],
+        )

@@ -1,0 +1,118 @@
+"""Dashboard, alarms and notifications (stacks/monitoring.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk.assertions import Match
+
+from stacks import constants
+from tests.infra.conftest import ALARM_TOPIC_ARN, ROOT
+
+SERVICE_DIMENSION = [{"Name": "service", "Value": "milvus-layer7"}]
+
+
+def dashboard_body(synth) -> dict:
+    """The dashboard JSON with every token replaced by "X"."""
+    (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    return json.loads("".join(part if isinstance(part, str) else "X" for part in parts))
+
+
+def widget_metrics(synth) -> list[list]:
+    return [metric for widget in dashboard_body(synth)["widgets"]
+            for metric in widget["properties"].get("metrics", [])]
+
+
+def alarms_by_metric(synth) -> dict[str, dict]:
+    return {alarm["Properties"]["MetricName"]: alarm["Properties"]
+            for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()}
+
+
+def test_metric_names_are_the_ones_the_lambdas_emit():
+    """Given the handlers' add_metric calls, the dashboard and alarm watch exactly those names."""
+    sources = "".join(path.read_text() for path in (ROOT / "lambdas").glob("*/*.py"))
+    emitted = set(re.findall(r'add_metric\(name="(\w+)"', sources))
+    assert emitted == {constants.METRIC_ALB_WAIT, constants.METRIC_VERIFICATION_LATENCY,
+                       constants.METRIC_CERTIFICATE_DAYS}
+    observability = (ROOT / "lambdas" / "layer7" / "observability.py").read_text()
+    assert 'Metrics(namespace="MilvusLayer7", service="milvus-layer7")' in observability
+
+
+def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_synth):
+    metrics = widget_metrics(default_synth)
+    states = {metric[1] for metric in metrics if metric[0] == "AWS/States"}
+    assert states == {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"}
+    assert all(metric[2] == "StateMachineArn" for metric in metrics if metric[0] == "AWS/States")
+    custom = {metric[1] for metric in metrics if metric[0] == "MilvusLayer7"}
+    assert custom == {"AlbWaitSeconds", "VerificationLatencyMs", "CertificateDaysUntilExpiry"}
+    assert all(metric[2:4] == ["service", "milvus-layer7"] for metric in metrics if metric[0] == "MilvusLayer7")
+    errors = [metric for metric in metrics if metric[:2] == ["AWS/Lambda", "Errors"]]
+    assert sorted(metric[-1]["label"] for metric in errors) == sorted(constants.STEP_NAMES)
+    alarm_widgets = [w for w in dashboard_body(default_synth)["widgets"] if "alarms" in w["properties"]]
+    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 3
+
+
+def test_alarms_without_actions_by_default(default_synth):
+    alarms = alarms_by_metric(default_synth)
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "CertificateDaysUntilExpiry"}
+    for name in ("ExecutionsFailed", "ExecutionsTimedOut"):
+        alarm = alarms[name]
+        assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/States", "Sum", 300)
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert alarm["Dimensions"] == [{"Name": "StateMachineArn",
+                                        "Value": {"Ref": next(iter(default_synth.of_type(
+                                            "AWS::StepFunctions::StateMachine")))}}]
+    certificate = alarms["CertificateDaysUntilExpiry"]
+    assert (certificate["Namespace"], certificate["Statistic"], certificate["Dimensions"]) == (
+        "MilvusLayer7", "Minimum", SERVICE_DIMENSION)
+    assert (certificate["Threshold"], certificate["ComparisonOperator"]) == (30, "LessThanThreshold")
+    assert certificate["TreatMissingData"] == "notBreaching"
+    assert all("AlarmActions" not in alarm for alarm in alarms.values())
+    assert default_synth.of_type("AWS::SNS::Topic") == {}
+    assert not any(rule["Properties"]["EventPattern"].get("source") == ["aws.acm"]
+                   for rule in default_synth.of_type("AWS::Events::Rule").values())
+
+
+def test_alarm_email_creates_an_encrypted_topic(full_synth):
+    (topic_id, topic), = full_synth.of_type("AWS::SNS::Topic").items()
+    (key_id,) = full_synth.of_type("AWS::KMS::Key")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    full_synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    full_synth.template.has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": {"Ref": topic_id}})
+    policy = json.dumps(full_synth.of_type("AWS::SNS::TopicPolicy"))
+    assert '"aws:SecureTransport": "false"' in policy and "cloudwatch.amazonaws.com" in policy
+    key_policy = json.dumps(full_synth.of_type("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"])
+    assert "cloudwatch.amazonaws.com" in key_policy and "events.amazonaws.com" in key_policy
+    for alarm in alarms_by_metric(full_synth).values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    full_synth.template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.acm"], "detail-type": ["ACM Certificate Approaching Expiration"]},
+        "Targets": [Match.object_like({"Arn": {"Ref": topic_id},
+                                       "InputTransformer": Match.object_like({"InputPathsMap": Match.object_like(
+                                           {"detail-DaysToExpiry": "$.detail.DaysToExpiry"})})})],
+    })
+
+
+def test_alarm_topic_arn_is_used_as_is(topic_synth):
+    assert topic_synth.of_type("AWS::SNS::Topic") == {}
+    for alarm in alarms_by_metric(topic_synth).values():
+        assert alarm["AlarmActions"] == [ALARM_TOPIC_ARN]
+    topic_synth.template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.acm"], "detail-type": ["ACM Certificate Approaching Expiration"]},
+        "Targets": [Match.object_like({"Arn": ALARM_TOPIC_ARN})],
+    })
+
+
+@pytest.mark.parametrize("fixture", ["full_synth", "topic_synth"])
+def test_cdk_nag_clean_with_notifications(fixture, request):
+    assert request.getfixturevalue(fixture).validation_violations() == []
+
+
+def test_dashboard_name_is_an_output(default_synth):
+    (dashboard_id,) = default_synth.of_type("AWS::CloudWatch::Dashboard")
+    assert default_synth.raw["Outputs"]["DashboardName"]["Value"] == {"Ref": dashboard_id}

@@ -2,6 +2,7 @@
 
 The command line is public interface (../shared/CONTRACT.md, "The local
 sandbox"): outside scripts rely on every option and on the ``--json`` shape.
+``serve`` (sandbox/serve.py) keeps the sandbox running for trying it by hand.
 """
 
 from __future__ import annotations
@@ -58,11 +59,35 @@ def build_parser() -> argparse.ArgumentParser:
                       help="start N executions one after the other with the same input (default 1)")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
+    serve = commands.add_parser(
+        "serve",
+        help="deploy the stack into local AWS and keep it running until Ctrl-C",
+        description=(
+            "Start the same sandbox as demo and deploy the stack, then print the environment to export "
+            "(AWS_ENDPOINT_URL, fake credentials, the state machine and secret ARNs) and copies of "
+            "examples/ with the sandbox's host and secret, so the workflow can be started by hand: "
+            "aws events put-events, aws stepfunctions start-execution, python -m layer7ctl. "
+            "Runs until Ctrl-C or SIGTERM, then stops everything it started."
+        ),
+    )
+    serve.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
+                       help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    serve.add_argument("--certificate-rotation", action="store_true",
+                       help="deploy with certificateRotation=true: a new value in the certificate secret "
+                            "starts an execution by itself")
+    serve.add_argument("--parent-pipeline", action="store_true",
+                       help="also deploy examples/parent_pipeline (a parent state machine that runs the "
+                            "workflow with startExecution.sync:2)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from sandbox.serve import ServeOptions, run_serve
+
+        return run_serve(ServeOptions(alb_delay=args.alb_delay, certificate_rotation=args.certificate_rotation,
+                                      parent_pipeline=args.parent_pipeline))
     from sandbox.demo import DemoOptions, run_demo
 
     options = DemoOptions(

@@ -128,11 +128,15 @@ def make_leaf(
     return Issued(builder.sign(ca.private_key, hashes.SHA256()), key, ca)
 
 
-def write_cert_dir(directory: str | Path, host: str, key_type: str = "ec256") -> Issued:
-    """certificate.pem, private-key.pem and chain.pem (the CA) for ``host``: the sandbox's --cert-dir layout."""
+def write_cert_dir(directory: str | Path, host: str, key_type: str = "ec256", *,
+                   not_after: dt.datetime | None = None) -> Issued:
+    """certificate.pem, private-key.pem and chain.pem (the CA) for ``host``: the sandbox's --cert-dir layout.
+
+    ``not_after`` (default 90 days from now) lets a rotation test tell two certificates apart by expiry.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    leaf = make_leaf(make_ca("milvus-layer7 sandbox CA", key_type), [host], key_type)
+    leaf = make_leaf(make_ca("milvus-layer7 sandbox CA", key_type), [host], key_type, not_after=not_after)
     (directory / "certificate.pem").write_text(leaf.certificate_pem)
     key_path = directory / "private-key.pem"
     key_path.touch(mode=0o600)

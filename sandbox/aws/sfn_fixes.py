@@ -1,4 +1,4 @@
-"""Two mends to moto 5.2.5's Step Functions, each small and self-contained.
+"""Three mends to moto 5.2.5's Step Functions, each small and self-contained.
 
 1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
    `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
@@ -15,6 +15,12 @@
    `stepfunctions_backends`, but with execute_state_machine on, the API
    serves `stepfunctions_parser_backends`: a deployed state machine would be
    invisible. CloudFormation is pointed at the parser backends (a subclass).
+
+3. StartExecution without a `name` (the console, `aws stepfunctions
+   start-execution`, a parent's `startExecution` task) gets no generated name
+   from the parser backend: the execution is called `None`, and the second
+   such call fails with ExecutionAlreadyExists. AWS names it with a UUID, as
+   moto's own backend does; the parser backend is made to do the same.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def _operation_shapes(service: str, action_snake: str) -> tuple[Any, Any]:
 def install() -> None:
     _install_sfn_casing()
     _install_cfn_backend()
+    _install_execution_names()
 
 
 def _install_sfn_casing() -> None:
@@ -77,3 +84,19 @@ def _install_cfn_backend() -> None:
     # Only the name the CloudFormation hooks read: moto's server finds a
     # service's URL module through `moto.stepfunctions.stepfunctions_backends`.
     models.stepfunctions_backends = stepfunctions_parser_backends
+
+
+def _install_execution_names() -> None:
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_sandbox", False):
+        return
+
+    def start_execution(self: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    start_execution._sandbox = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]

@@ -1,0 +1,91 @@
+"""The ALB picks up a certificate re-imported into the same ACM ARN; so must nginx.
+
+On AWS, re-importing a certificate into an existing ACM ARN (what
+ImportCertificate does when a rotated certificate arrives) changes what every
+listener using that ARN serves, with no change to the listener or the
+Ingress. The controller stand-in only calls the data plane when it (re)builds
+an ALB, and an Ingress whose annotations did not change is not rebuilt, so
+nginx would keep serving the old certificate: a rotation would then fail its
+TLS check (a new CA) or, worse, pass against the old certificate.
+
+`ReimportWatcher` closes that gap: it remembers which ACM certificate the
+listener serves and what it looked like, polls moto's ACM store, and reloads
+the data plane when the certificate behind the same ARN changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+Bundle = tuple[str, str, str]  # certificate, private key, chain (PEM)
+
+
+def _fingerprint(certificate_pem: str) -> str:
+    return hashlib.sha256(certificate_pem.strip().encode()).hexdigest()
+
+
+class ReimportWatcher:
+    """Reload the data plane when the listener's ACM certificate is re-imported.
+
+    ``read(arn)`` returns the bundle ACM holds for ``arn`` now; ``apply(bundle)``
+    makes the data plane serve it. Whoever else reloads the data plane (the
+    controller's ``data_plane`` callback) does so under ``lock`` and then calls
+    ``serving`` so the two never race or undo each other.
+    """
+
+    def __init__(self, read: Callable[[str], Bundle], apply: Callable[[Bundle], None], *,
+                 interval: float = 0.5) -> None:
+        self.read, self.apply, self.interval = read, apply, interval
+        self.lock = threading.RLock()
+        self.reloads = 0
+        self._arn: str | None = None
+        self._fingerprint: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def serving(self, arn: str, certificate_pem: str) -> None:
+        with self.lock:
+            self._arn, self._fingerprint = arn, _fingerprint(certificate_pem)
+
+    def check_once(self) -> bool:
+        """Reload when the certificate behind the served ARN changed; True when it did."""
+        with self.lock:
+            if self._arn is None:
+                return False
+            try:
+                bundle = self.read(self._arn)
+            except KeyError:  # the certificate was deleted: the listener keeps what it has
+                return False
+            fingerprint = _fingerprint(bundle[0])
+            if fingerprint == self._fingerprint:
+                return False
+            self._fingerprint = fingerprint  # once per change, even when the reload fails
+            try:
+                self.apply(bundle)
+            except Exception:  # noqa: BLE001 - keep watching; the log says why
+                log.exception("the data plane refused the re-imported certificate %s", self._arn)
+                return False
+            self.reloads += 1
+            return True
+
+    def start(self) -> ReimportWatcher:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="acm-reimport-watcher", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check_once()

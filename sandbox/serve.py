@@ -1,0 +1,124 @@
+"""``python -m sandbox serve``: the sandbox left running, for trying it by hand.
+
+``demo`` starts and follows one execution and stops; a person who wants to
+start the workflow the other ways (an event with ``aws events put-events``,
+the operator CLI, a parent state machine, a new certificate in the secret)
+needs the sandbox to stay up and to say how to reach it. ``serve`` deploys
+the same stack, prints the environment to export and ready-to-use copies of
+``examples/`` (the originals' host and secret ARN are placeholders for a real
+account), and waits until Ctrl-C (or SIGTERM), then stops everything it
+started, like ``demo``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PARENT_STACK = "Layer7ParentPipelineExample"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    alb_delay: float = 3.0
+    certificate_rotation: bool = False
+    parent_pipeline: bool = False
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def write_examples(directory: Path, host: str, secret_arn: str) -> dict[str, Path]:
+    """examples/input.json and event.json with the sandbox's host and certificate secret."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ours = {"host": host, "certificate": {"secretArn": secret_arn}}
+    data = {**json.loads((EXAMPLES / "input.json").read_text()), **ours}
+    entries = json.loads((EXAMPLES / "event.json").read_text())
+    for entry in entries:
+        entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), **ours})
+    paths = {"input": directory / "input.json", "event": directory / "event.json"}
+    paths["input"].write_text(json.dumps(data, indent=2) + "\n")
+    paths["event"].write_text(json.dumps(entries, indent=2) + "\n")
+    return paths
+
+
+def write_rotated_secret(directory: Path, host: str) -> Path:
+    """A new certificate for ``host`` as the secret's JSON value, for ``put-secret-value`` (0600: it has a key)."""
+    from sandbox.certs import write_cert_dir
+
+    leaf = write_cert_dir(directory / "rotated-certificate", host)
+    path = directory / "rotated-secret.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
+                                "certificateChain": leaf.chain_pem}))
+    return path
+
+
+def deploy_parent_pipeline(sandbox: Any) -> str:
+    """examples/parent_pipeline, deployed with the real CDK CLI next to the workflow."""
+    from sandbox.aws.deploy import deploy_stack
+
+    outputs = deploy_stack(sandbox.aws, context={"childStateMachineArn": sandbox.state_machine_arn},
+                           outdir=sandbox.workdir / "parent-cdk.out", app_dir=EXAMPLES / "parent_pipeline",
+                           skip_bootstrap=True, stacks=[PARENT_STACK])
+    return outputs[PARENT_STACK]["ParentStateMachineArn"]
+
+
+def run_serve(options: ServeOptions) -> int:
+    from sandbox.environment import HOST, Sandbox, SandboxSettings
+
+    _stop_on_sigterm()
+    settings = SandboxSettings(alb_delay=options.alb_delay, certificate_rotation=options.certificate_rotation)
+    print("Starting the sandbox: local AWS, Kubernetes API, controller, Milvus, cdk bootstrap + deploy ...",
+          flush=True)
+    try:
+        with Sandbox(settings) as sandbox:
+            parent_arn = deploy_parent_pipeline(sandbox) if options.parent_pipeline else ""
+            examples = write_examples(sandbox.workdir / "examples", HOST, sandbox.secret_arn)
+            if options.certificate_rotation:
+                examples["rotated"] = write_rotated_secret(sandbox.workdir / "examples", HOST)
+            print(_instructions(sandbox, HOST, examples, parent_arn), flush=True)
+            threading.Event().wait()  # until Ctrl-C / SIGTERM
+    except KeyboardInterrupt:
+        print("\nStopped: every process the sandbox started has ended.", flush=True)
+    return 0
+
+
+def _instructions(sandbox: Any, host: str, examples: dict[str, Path], parent_arn: str) -> str:
+    env = dict(sandbox.aws.client_env())
+    env.update(MILVUS_LAYER7_STATE_MACHINE_ARN=sandbox.state_machine_arn, MILVUS_LAYER7_SECRET_ARN=sandbox.secret_arn,
+               MILVUS_LAYER7_HOST=host)
+    if parent_arn:
+        env["MILVUS_LAYER7_PARENT_ARN"] = parent_arn
+    lines = ["", "Sandbox ready. In another shell, from the project directory:", ""]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+    parent_input = shlex.quote(json.dumps({"host": host, "certificate": {"secretArn": sandbox.secret_arn}}))
+    lines += [
+        "",
+        "Then start the workflow any of these ways (the examples below carry the sandbox's host and secret):",
+        f"  aws events put-events --entries file://{examples['event']}",
+        f"  aws stepfunctions start-execution --state-machine-arn $MILVUS_LAYER7_STATE_MACHINE_ARN "
+        f"--input file://{examples['input']}",
+        f"  python -m layer7ctl start --input {examples['input']} --follow",
+        "  python -m layer7ctl start --follow          # {} input: the stack's host and certificate",
+        "  python -m layer7ctl list",
+    ]
+    if parent_arn:
+        lines.append(f"  aws stepfunctions start-execution --state-machine-arn $MILVUS_LAYER7_PARENT_ARN "
+                     f"--input {parent_input}")
+    if sandbox.settings.certificate_rotation:
+        lines += ["And with no one starting it: a new certificate in the secret starts a run by itself:",
+                  f"  aws secretsmanager put-secret-value --secret-id $MILVUS_LAYER7_SECRET_ARN "
+                  f"--secret-string file://{examples['rotated']}"]
+    lines += ["", "Ctrl-C stops the sandbox."]
+    return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""The ways operators start the workflow, each run in the sandbox as a person would.
+
+The console (StartExecution with examples/input.json), an event
+(examples/event.json as ``aws events put-events --entries file://...`` sends
+it), a parent state machine (examples/parent_pipeline, ``startExecution.sync:2``),
+the operator CLI (``python -m layer7ctl``) and, with no person at all, a new
+certificate in the secret (the stack's certificateRotation rules on
+CloudTrail's Secrets Manager events). One sandbox serves the module: starting
+one costs a cdk bootstrap and deploy. The example files' host and secret ARN
+are placeholders for a real account; the sandbox's replace them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from layer7ctl.executions import follow
+from layer7ctl.remedies import remedy_for
+from sandbox.aws.deploy import deploy_stack
+from sandbox.certs import write_cert_dir
+from sandbox.environment import HOST, Sandbox, SandboxSettings
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+STATES = ["Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc", "RemoveLayer4",
+          "BuildOutput", "PublishReady"]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(SandboxSettings(certificate_rotation=True, alb_delay=1.0), log=lambda *a, **k: None) as box:
+        yield box
+
+
+def _for_sandbox(data: dict, box: Sandbox) -> dict:
+    """An example input with the sandbox's host and certificate secret in place of the placeholders."""
+    return {**data, "host": HOST, "certificate": {"secretArn": box.secret_arn}}
+
+
+def _executions(box: Sandbox, state_machine_arn: str | None = None) -> set[str]:
+    sfn = box.aws.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=state_machine_arn or box.state_machine_arn, maxResults=1000)
+    return {e["executionArn"] for e in listed["executions"]}
+
+
+def _new_execution(box: Sandbox, known: set[str], timeout: float = 30.0) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        new = _executions(box) - known
+        if new:
+            assert len(new) == 1, new
+            return new.pop()
+        time.sleep(0.1)
+    raise AssertionError("no execution started")
+
+
+def _follow(box: Sandbox, arn: str):
+    sfn = box.aws.client("stepfunctions")
+    started = sfn.describe_execution(executionArn=arn)["startDate"].timestamp()
+    return follow(sfn, arn, started, timeout_seconds=180)
+
+
+def _succeeded(record) -> None:
+    assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
+
+
+def test_console_input_file_succeeds(sandbox):
+    # Given examples/input.json, pasted into the console's "Start execution"
+    data = _for_sandbox(json.loads((EXAMPLES / "input.json").read_text()), sandbox)
+    sfn = sandbox.aws.client("stepfunctions")
+    # When it is started with StartExecution
+    arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(data))["executionArn"]
+    record = _follow(sandbox, arn)
+    # Then Milvus is behind the ALB with the file's extra annotation, and the Layer-4 LB is gone
+    _succeeded(record)
+    assert record.states[0] == "Validate" and record.states[-2:] == ["PublishReady", "Succeed"]
+    assert record.output["verification"]["serverName"] == HOST
+    assert record.output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP"}
+    ingress = sandbox.cluster_view()["ingresses"][0]
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+def test_event_file_starts_an_execution_that_succeeds(sandbox):
+    # Given examples/event.json's entries as `aws events put-events --entries file://...` sends them
+    entries = json.loads((EXAMPLES / "event.json").read_text())
+    for entry in entries:
+        entry["Detail"] = json.dumps(_for_sandbox(json.loads(entry["Detail"]), sandbox))
+    known = _executions(sandbox)
+    # When they are put on the default bus
+    answer = sandbox.aws.client("events").put_events(Entries=entries)
+    assert answer["FailedEntryCount"] == 0
+    # Then the stack's rule starts one execution with the detail as input, and it succeeds
+    arn = _new_execution(sandbox, known)
+    started = sandbox.aws.client("stepfunctions").describe_execution(executionArn=arn)
+    assert json.loads(started["input"]) == json.loads(entries[0]["Detail"])
+    _succeeded(_follow(sandbox, arn))
+
+
+def test_parent_pipeline_runs_the_workflow_and_reads_its_output(sandbox):
+    # Given the example parent state machine, deployed next to the workflow
+    outputs = deploy_stack(sandbox.aws, context={"childStateMachineArn": sandbox.state_machine_arn},
+                           outdir=sandbox.workdir / "parent-cdk.out", app_dir=EXAMPLES / "parent_pipeline",
+                           skip_bootstrap=True)
+    parent_arn = outputs["Layer7ParentPipelineExample"]["ParentStateMachineArn"]
+    sfn = sandbox.aws.client("stepfunctions")
+    # When it runs with a host and a certificate
+    arn = sfn.start_execution(stateMachineArn=parent_arn, input=json.dumps(_for_sandbox({}, sandbox)))["executionArn"]
+    record = _follow(sandbox, arn)
+    # Then it waited for the child (startExecution.sync:2) and passed on the child's output
+    _succeeded(record)
+    assert record.states == ["SetUpLayer7", "ReadEndpoint"]
+    out = record.output
+    child = sfn.describe_execution(executionArn=out["childExecutionArn"])
+    assert child["stateMachineArn"] == sandbox.state_machine_arn and child["status"] == "SUCCEEDED"
+    assert out["layer7"] == json.loads(child["output"])
+    assert out["endpoint"] == out["layer7"]["loadBalancer"]["dnsName"]
+    assert out["certificateArn"] == out["layer7"]["certificateArn"]
+    assert out["serverName"] == HOST
+
+
+def _layer7ctl(box: Sandbox, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MILVUS_LAYER7_"))}
+    env.update(AWS_ENDPOINT_URL=box.aws.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1")
+    return subprocess.run([sys.executable, "-m", "layer7ctl", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+
+
+def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
+    # Given an input file for the sandbox
+    input_file = tmp_path / "input.json"
+    input_file.write_text(json.dumps(_for_sandbox(json.loads((EXAMPLES / "input.json").read_text()), sandbox)))
+    # When an operator starts it and follows it
+    run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--follow")
+    # Then each state is listed with its elapsed seconds, then SUCCEEDED and the output
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    entered = [m.group(2) for m in (re.match(r"^\s*(\d+\.\d) s  (\w+)$", line) for line in lines) if m]
+    assert list(dict.fromkeys(s for s in entered if s in STATES)) == STATES, run.stdout
+    assert re.search(r"^SUCCEEDED in \d+\.\d s$", run.stdout, re.MULTILINE)
+    output = json.loads(run.stdout[run.stdout.index("{"):])
+    assert output["verification"]["serverName"] == HOST
+    # And `list` shows the executions, newest first, with status and duration
+    listed = _layer7ctl(sandbox, "list")
+    assert listed.returncode == 0, listed.stderr
+    started = run.stdout.split("started ", 1)[1].split()[0]
+    rows = [line for line in listed.stdout.splitlines() if "SUCCEEDED" in line]
+    assert rows and started.rsplit(":", 1)[-1] in rows[0]
+    assert all(re.search(r"\d+\.\d s", row) for row in rows)
+    assert len(rows) >= 3  # the console, event and parent-pipeline runs, and this one
+
+
+def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
+    # Given an input naming a Service that does not exist
+    input_file = tmp_path / "input.json"
+    input_file.write_text(json.dumps(_for_sandbox({}, sandbox)))
+    # When it is started and followed
+    run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--service-name", "no-such-milvus", "--follow")
+    # Then the operator sees the contract's error, its cause and the README's remedy
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"^FAILED in \d+\.\d s: ServiceNotFound$", run.stdout, re.MULTILINE), run.stdout
+    assert "cause: " in run.stdout and "no-such-milvus" in run.stdout
+    remedy = remedy_for("ServiceNotFound")
+    assert remedy and f"what to do: {remedy}" in run.stdout
+    assert sandbox.cluster_view()["service"]["type"] == "ClusterIP"  # the earlier runs' result stands
+
+
+def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(sandbox, tmp_path):
+    # Given a successful run with the stack's defaults (the input the rotation rule sends)
+    sfn = sandbox.aws.client("stepfunctions")
+    first = _follow(sandbox, sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input="{}")["executionArn"])
+    _succeeded(first)
+    # When the secret gets a new certificate for the same host, valid for longer
+    not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=200)
+    leaf = write_cert_dir(tmp_path / "rotated", HOST, not_after=not_after)
+    known = _executions(sandbox)
+    sandbox.put_certificate(tmp_path / "rotated")
+    # Then the rotation rule starts an execution by itself (input {}), and it succeeds
+    arn = _new_execution(sandbox, known)
+    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {}
+    second = _follow(sandbox, arn)
+    _succeeded(second)
+    # And the same ACM certificate now holds the new one
+    assert second.output["certificateArn"] == first.output["certificateArn"]
+    assert second.output["certificateImported"] is True
+    described = sandbox.aws.client("acm").describe_certificate(CertificateArn=second.output["certificateArn"])
+    assert int(described["Certificate"]["Serial"]) == leaf.certificate.serial_number  # moto: decimal text
+    assert described["Certificate"]["NotAfter"].astimezone(dt.UTC) == not_after
+    # And the ALB, not rebuilt, serves it (the re-import reached the data plane)
+    assert second.output["loadBalancer"]["arn"] == first.output["loadBalancer"]["arn"]
+    wanted = hashlib.sha256(leaf.certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+    deadline = time.time() + 10
+    while sandbox.nginx.served_certificate_sha256() != wanted and time.time() < deadline:
+        time.sleep(0.2)
+    assert sandbox.nginx.served_certificate_sha256() == wanted
+    assert sandbox.reimports.reloads >= 1  # by the re-import watcher, as the ALB would

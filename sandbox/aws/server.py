@@ -96,6 +96,9 @@ class MotoSandbox:
                 lambda record: "AWS::S3::BucketPolicy" not in record.getMessage())
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        # moto's backends live in this process, not in the server: a sandbox
+        # started after another one (a second test module) must start empty.
+        self.reset()
         return self
 
     def stop(self) -> None:

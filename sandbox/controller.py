@@ -21,12 +21,13 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
 PREFIX = "alb.ingress.kubernetes.io/"
@@ -63,34 +64,25 @@ class LoadBalancerControllerStandIn:
         self.timeline: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
         self._state: dict[str, dict[str, Any]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PollingThread(self._reconcile_logged, interval=poll_interval, name="alb-controller-standin")
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "LoadBalancerControllerStandIn":
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="alb-controller-standin", daemon=True)
-            self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        self._loop.stop()
 
     def timeline_for(self, namespace: str, name: str) -> dict[str, Any]:
         return dict(self.timeline.get(f"{namespace}/{name}", {}))
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.reconcile_once()
-            except Exception as e:  # noqa: BLE001 - keep reconciling, as the real controller does
-                log.exception("controller stand-in reconcile failed")
-                self.errors.append(repr(e))
-            self._stop.wait(self.poll_interval)
+    def _reconcile_logged(self) -> None:
+        try:
+            self.reconcile_once()
+        except Exception as e:  # noqa: BLE001 - keep reconciling, as the real controller does
+            log.exception("controller stand-in reconcile failed")
+            self.errors.append(repr(e))
 
     # -- reconciliation --------------------------------------------------------------------------------------------
     def reconcile_once(self) -> None:

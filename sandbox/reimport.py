@@ -20,6 +20,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from sandbox.polling import PollingThread
+
 log = logging.getLogger(__name__)
 
 Bundle = tuple[str, str, str]  # certificate, private key, chain (PEM)
@@ -45,8 +47,7 @@ class ReimportWatcher:
         self.reloads = 0
         self._arn: str | None = None
         self._fingerprint: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PollingThread(self.check_once, interval=interval, name="acm-reimport-watcher")
 
     def serving(self, arn: str, certificate_pem: str) -> None:
         with self.lock:
@@ -74,18 +75,8 @@ class ReimportWatcher:
             return True
 
     def start(self) -> ReimportWatcher:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="acm-reimport-watcher", daemon=True)
-            self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.check_once()
+        self._loop.stop()

@@ -1,0 +1,36 @@
+"""A background loop for the sandbox's stand-ins that watch and react.
+
+The controller stand-in and the re-import watcher both do one small check
+over and over until the sandbox stops; this is that loop, once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class PollingThread:
+    """Calls ``tick`` every ``interval`` seconds on a daemon thread until ``stop``."""
+
+    def __init__(self, tick: Callable[[], object], *, interval: float, name: str) -> None:
+        self._tick, self.interval, self._name = tick, interval, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._tick()
+            self._stop.wait(self.interval)

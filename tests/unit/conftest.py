@@ -25,3 +25,13 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """moto's server in this process, with the sandbox's patches (one test module at a time)."""
+    from sandbox.aws.server import MotoSandbox
+
+    moto = MotoSandbox(cache_dir=tmp_path_factory.mktemp("lambda-cache")).start()
+    yield moto
+    moto.stop()

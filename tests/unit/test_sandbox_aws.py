@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from sandbox.aws.events_delivery import render_template, target_input
-from sandbox.aws.server import MotoSandbox
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -53,13 +52,6 @@ def _zip(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = MotoSandbox(cache_dir=tmp_path_factory.mktemp("lambda-cache")).start()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,9 @@ import time
 
 import pytest
 
-from sandbox.aws.server import MotoSandbox
 from sandbox.reimport import ReimportWatcher
 
 GROUP = "/sandbox/cloudtrail-test"
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = MotoSandbox(cache_dir=tmp_path_factory.mktemp("lambda-cache")).start()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture(scope="module")

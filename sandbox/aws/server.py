@@ -92,7 +92,7 @@ class MotoSandbox:
             # cdk bootstrap's bucket policy is the one resource moto skips; saying so
             # on every start only hides what matters in the demo's view.
             warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
-            logging.getLogger("moto.cloudformation.parsing").addFilter(
+            logging.getLogger("moto").addFilter(
                 lambda record: "AWS::S3::BucketPolicy" not in record.getMessage())
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

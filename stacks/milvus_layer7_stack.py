@@ -77,7 +77,7 @@ class MilvusLayer7Stack(Stack):
         self._grant_cluster_steps(kubernetes_roles)
         self._grant_dns_steps()
         self._acknowledge_workflow_findings()
-        self._add_outputs()
+        self._add_outputs(kubernetes_roles)
         Tags.of(self).add("project", constants.SERVICE_NAME)
 
     # --- grants -----------------------------------------------------------
@@ -184,9 +184,12 @@ class MilvusLayer7Stack(Stack):
 
     # --- outputs ----------------------------------------------------------
 
-    def _add_outputs(self) -> None:
+    def _add_outputs(self, kubernetes_roles: dict[str, iam.Role]) -> None:
         arn = self.workflow.state_machine.state_machine_arn
         CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
+        # Clusters on the aws-auth ConfigMap map these roles by hand (README).
+        CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
+                  description="Roles that call the Kubernetes API (ApplyIngress, CheckLoadBalancer, RemoveLayer4)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

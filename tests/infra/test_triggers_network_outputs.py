@@ -92,6 +92,11 @@ def test_outputs(default_synth):
     outputs = default_synth.raw["Outputs"]
     assert outputs["StateMachineArn"]["Value"] == {"Ref": next(iter(default_synth.of_type(
         "AWS::StepFunctions::StateMachine")))}
+    parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
+    roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
+    assert [p for p in parts if isinstance(p, str)] == [",", ","]
+    assert [any(step in role for role in roles) for step in ("ApplyIngress", "CheckLoadBalancer", "RemoveLayer4")] \
+        == [True, True, True]
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
     assert "--input" in command[-1]

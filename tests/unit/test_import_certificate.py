@@ -25,8 +25,6 @@ HOST = "milvus.example.com"
 REGION = "us-east-1"
 
 
-
-
 @pytest.fixture(scope="module")
 def ca():
     return make_ca("Test Root CA")

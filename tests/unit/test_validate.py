@@ -25,8 +25,6 @@ CONFIGURED = StackDefaults(
 MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
 
 
-
-
 def refusal(raw, stack=STACK) -> str:
     with pytest.raises(InvalidInput) as caught:
         validate(raw, stack)

@@ -147,7 +147,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
         if request.method == "POST" and name is None:
             return await self.op_create(kind, ns, self._body(request, content_type), manager)
         if name is None:
-            raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if request.method == "PUT":
             body = self._body(request, content_type)
             return await self.op_update(kind, ns, name, body, manager, subresource=sub, check_rv=True)

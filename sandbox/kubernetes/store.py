@@ -211,9 +211,9 @@ class StoreMixin:
         elif content_type == "application/strategic-merge-patch+json":
             new = patching.strategic_merge(old, body)
         else:
-            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                           f"accepted media types include: application/merge-patch+json, "
-                           f"application/strategic-merge-patch+json, application/apply-patch+yaml")
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                           "accepted media types include: application/merge-patch+json, "
+                           "application/strategic-merge-patch+json, application/apply-patch+yaml")
         if not isinstance(new, dict):
             raise ApiError(400, "BadRequest", "the patch does not produce an object")
         return await self.op_update(kind, namespace, name, new, manager, subresource=subresource)

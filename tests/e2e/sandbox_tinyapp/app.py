@@ -4,7 +4,7 @@ EventBridge rule (InputPath), EKS access entry, security group egress, dashboard
 import aws_cdk as cdk
 from aws_cdk import (aws_lambda as lambda_, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks,
                      aws_events as events, aws_events_targets as targets, aws_logs as logs, aws_ec2 as ec2,
-                     aws_eks as eks, aws_cloudwatch as cw, aws_iam as iam)
+                     aws_eks as eks, aws_cloudwatch as cw)
 
 app = cdk.App()
 stack = cdk.Stack(app, "TinyStack", env=cdk.Environment(account="123456789012", region="us-east-1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any, Callable
 
 from apply_ingress.logic import apply_ingress
@@ -15,8 +16,5 @@ from layer7.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
     step = ApplyIngressEvent.model_validate(event)
-    kube = connect(step.request.cluster_name)
-    try:
+    with closing(connect(step.request.cluster_name)) as kube:
         return apply_ingress(step, kube).to_wire()
-    finally:
-        kube.close()

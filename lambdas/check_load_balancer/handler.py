@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any, Callable
 
 from check_load_balancer.logic import check_load_balancer
@@ -21,8 +22,5 @@ def lambda_handler(
     elbv2: Any = None,
 ) -> dict[str, Any]:
     step = CheckLoadBalancerEvent.model_validate(event)
-    kube = connect(step.request.cluster_name)
-    try:
+    with closing(connect(step.request.cluster_name)) as kube:
         return check_load_balancer(step, kube, elbv2 or aws.client("elbv2")).to_wire()
-    finally:
-        kube.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any, Callable
 
 from layer7 import kube as k8s
@@ -15,8 +16,5 @@ from remove_layer4.logic import remove_layer4
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
     step = StepEvent.model_validate(event)
-    kube = connect(step.request.cluster_name)
-    try:
+    with closing(connect(step.request.cluster_name)) as kube:
         return remove_layer4(step, kube).to_wire()
-    finally:
-        kube.close()

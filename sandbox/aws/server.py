@@ -92,8 +92,7 @@ class MotoSandbox:
             # cdk bootstrap's bucket policy is the one resource moto skips; saying so
             # on every start only hides what matters in the demo's view.
             warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
-            logging.getLogger("moto").addFilter(
-                lambda record: "AWS::S3::BucketPolicy" not in record.getMessage())
+            logging.getLogger("moto").addFilter(_not_bucket_policy_notice)  # added once, however often
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # moto's backends live in this process, not in the server: a sandbox
@@ -155,3 +154,8 @@ class MotoSandbox:
 
     def describe(self) -> str:
         return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})
+
+
+def _not_bucket_policy_notice(record: logging.LogRecord) -> bool:
+    """Drop moto's notice that it skips cdk bootstrap's bucket policy."""
+    return "AWS::S3::BucketPolicy" not in record.getMessage()

@@ -1,6 +1,6 @@
 """``python -m sandbox demo``: the whole automation on one machine.
 
-The command line is public interface (../shared/CONTRACT.md, "The local
+The command line is public interface (docs/CONTRACT.md, "The local
 sandbox"): outside scripts rely on every option and on the ``--json`` shape.
 ``serve`` (sandbox/serve.py) keeps the sandbox running for trying it by hand.
 """

@@ -8,7 +8,7 @@ any address because public AWS endpoints and the ALB have no fixed range.
 
 Identity: an ``AWS::EKS::AccessEntry`` per role that calls the Kubernetes API
 (ApplyIngress, CheckLoadBalancer, RemoveLayer4), with ``AmazonEKSEditPolicy``
-scoped to the one namespace (REFERENCE.md "EKS authentication": Services,
+scoped to the one namespace (docs/REFERENCE.md "EKS authentication": Services,
 Ingresses and Events there, nothing cluster-wide). Skipped when
 ``createAccessEntry`` is false, for clusters whose access is managed elsewhere.
 """

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from layer7.errors import CertificateInvalid
 
-# ACM's ImportCertificate limits (REFERENCE.md, "ACM ImportCertificate"). RSA 1024
+# ACM's ImportCertificate limits (docs/REFERENCE.md, "ACM ImportCertificate"). RSA 1024
 # is importable but too weak to put in front of a database: not accepted here.
 MAX_PRIVATE_KEY_PEM_BYTES = 5120
 RSA_KEY_SIZES = (2048, 3072, 4096)

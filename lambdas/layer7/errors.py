@@ -1,6 +1,6 @@
 """The workflow's error names.
 
-Each class name is public interface (../shared/CONTRACT.md, "Errors"): the
+Each class name is public interface (docs/CONTRACT.md, "Errors"): the
 Lambda runtime reports it as ``errorType``, Step Functions as the state's
 error, and Retry / Catch match it by name. Messages must be something a person
 can act on and must never carry key material.

@@ -1,6 +1,6 @@
 """Typed shapes of what flows between the states.
 
-Wire names are camelCase as in ../shared/CONTRACT.md; Python names are
+Wire names are camelCase as in docs/CONTRACT.md; Python names are
 snake_case. ``ExecutionInput`` is the contract's input table as the caller
 wrote it (every field optional, nothing unknown); ``SetupRequest`` is the same
 request with every default filled in, which ``Validate`` puts at ``$.request``

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="down: the backend behind the proxy is stopped (default up)")
     demo.add_argument("--runs", type=_positive_int, default=1, metavar="N",
                       help="start N executions one after the other with the same input (default 1)")
+    demo.add_argument("--service", type=Path, metavar="FILE",
+                      help="a Service manifest (YAML or JSON) to seed as the Milvus Service instead of the Milvus "
+                           "chart's rendering (sandbox/fixtures/milvus-chart-service.yaml); the sandbox routes it "
+                           "to its Milvus whatever its selector says")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
     serve = commands.add_parser(
@@ -97,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         controller=args.controller,
         milvus=args.milvus,
         runs=args.runs,
+        service_file=args.service,
         json=args.json,
     )
     return run_demo(options)

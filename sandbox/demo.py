@@ -28,14 +28,13 @@ class DemoOptions:
     controller: str = "ok"
     milvus: str = "up"
     runs: int = 1
+    service_file: Path | None = None
     json: bool = False
 
 
 def builtin_input() -> dict[str, Any]:
-    """The example a person sees first: the guide's defaults, the sandbox's host."""
+    """The example a person sees first: the guide's defaults; host, secret and Service are the sandbox's."""
     example: dict[str, Any] = {
-        "namespace": "milvus",
-        "serviceName": "milvus-demo",
         "verify": {"roundTrip": True},
         "albTimeoutSeconds": 120,
     }
@@ -44,11 +43,14 @@ def builtin_input() -> dict[str, Any]:
     return example
 
 
-def execution_input(options: DemoOptions, host: str, secret_arn: str) -> dict[str, Any]:
-    """The run's input, with what only the sandbox knows filled in where left out."""
+def execution_input(options: DemoOptions, host: str, secret_arn: str,
+                    service: tuple[str, str] = ("milvus", "milvus-demo")) -> dict[str, Any]:
+    """The run's input, with what only the sandbox knows (host, secret, the seeded Service) filled in where left out."""
     data = json.loads(options.input_file.read_text()) if options.input_file else builtin_input()
     data.setdefault("host", host)
     data.setdefault("certificate", {"secretArn": secret_arn})
+    data.setdefault("namespace", service[0])
+    data.setdefault("serviceName", service[1])
     return data
 
 
@@ -75,9 +77,10 @@ def _say(options: DemoOptions, text: str) -> None:
 
 
 def run_demo(options: DemoOptions) -> int:
-    from sandbox.environment import HOST, Sandbox, SandboxSettings
+    from sandbox.environment import HOST, Sandbox, SandboxSettings, load_manifest
 
-    settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus)
+    settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus,
+                               service_manifest=load_manifest(options.service_file) if options.service_file else None)
     log = (lambda *a, **k: None) if options.json else print
     records: list[ExecutionRecord] = []
     _say(options, "Starting the sandbox: local AWS, Kubernetes API, controller, Milvus ...")
@@ -86,7 +89,7 @@ def run_demo(options: DemoOptions) -> int:
             sandbox.put_certificate(options.cert_dir)
         _say(options, f"  stand-ins up in {sandbox.phases['standInsUp']:.1f} s; "
                       f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
-        detail = execution_input(options, HOST, sandbox.secret_arn)
+        detail = execution_input(options, HOST, sandbox.secret_arn, (sandbox.namespace, sandbox.service_name))
         for run in range(1, options.runs + 1):
             record = run_once(sandbox, options, detail, run)
             records.append(record)

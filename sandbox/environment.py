@@ -29,8 +29,7 @@ from sandbox.reimport import ReimportWatcher
 
 CLUSTER_NAME = "milvus-eks"
 NAMESPACE = "milvus"
-SERVICE_NAME = "milvus-demo"
-SERVICE_PORT = 19530
+CHART_SERVICE = Path(__file__).resolve().parent / "fixtures" / "milvus-chart-service.yaml"
 HOST = "milvus.sandbox.example.com"
 SECRET_NAME = "milvus-layer7/sandbox-certificate"
 CREDENTIALS = {"testing": "testing"}
@@ -49,6 +48,19 @@ class SandboxSettings:
     # Deploy the stack with context certificateRotation=true: a new value in the
     # certificate secret (CloudTrail event, sandbox/aws/cloudtrail.py) starts a run.
     certificate_rotation: bool = False
+    # The Milvus Service to seed (a manifest as an installer sends it); None: the chart's rendering.
+    service_manifest: dict[str, Any] | None = None
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    """A Service manifest from a YAML or JSON file (JSON is YAML)."""
+    import yaml
+
+    manifest = yaml.safe_load(path.read_text())
+    if not isinstance(manifest, dict) or manifest.get("kind") != "Service":
+        raise ValueError(f"{path}: not a Service manifest (kind: Service)")
+    manifest.setdefault("metadata", {}).setdefault("namespace", NAMESPACE)
+    return manifest
 
 
 class Sandbox(contextlib.AbstractContextManager):
@@ -64,6 +76,7 @@ class Sandbox(contextlib.AbstractContextManager):
         self.nginx: NginxAlb | None = None
         self.state_machine_arn = ""
         self.secret_arn = ""
+        self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
 
     # --- start -------------------------------------------------------------
 
@@ -86,8 +99,9 @@ class Sandbox(contextlib.AbstractContextManager):
         self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS)
         self.kube.start()
         self._stack.callback(self.kube.stop)
-        self.kube.seed_milvus_service(namespace=NAMESPACE, name=SERVICE_NAME, port=SERVICE_PORT,
-                                      helm_release=SERVICE_NAME)
+        # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.
+        service = self.kube.seed_service(self.settings.service_manifest or load_manifest(CHART_SERVICE))
+        self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]
         self.vpc_id, self.subnet_ids = self.aws.create_vpc()
         self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
                                 subnet_ids=self.subnet_ids)
@@ -133,7 +147,7 @@ class Sandbox(contextlib.AbstractContextManager):
             "clusterName": CLUSTER_NAME,
             "vpcId": self.vpc_id,
             "privateSubnetIds": ",".join(self.subnet_ids),
-            "namespace": NAMESPACE,
+            "namespace": self.namespace,
             "host": HOST,
             "certificateSecretArn": self.secret_arn,
             "lambdaArchitecture": _lambda_architecture(),
@@ -187,10 +201,11 @@ class Sandbox(contextlib.AbstractContextManager):
     # --- observations -------------------------------------------------------
 
     def cluster_view(self) -> dict[str, Any]:
-        service = self.kube.get("services", NAMESPACE, SERVICE_NAME) or {}
-        ingresses = self.kube.list("ingresses", NAMESPACE)
+        """The Milvus Service as the API returns it, and the Ingresses beside it."""
+        service = self.kube.get("services", self.namespace, self.service_name)
+        ingresses = self.kube.list("ingresses", self.namespace)
         return {
-            "service": {"type": (service.get("spec") or {}).get("type")},
+            "service": service,
             "ingresses": [
                 {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {})}
                 for i in ingresses

@@ -1,22 +1,20 @@
 """What kube-apiserver does to objects beyond storing them, for the kinds the workflow uses.
 
-Defaults and allocations on create (uid, resourceVersion, clusterIP,
-nodePorts), validation the workflow could trip over (names, string-only
-annotations, Ingress ``pathType``, nodePorts on a ClusterIP Service), the
-Service type-change rules of ``pkg/registry/core/service/storage``
-(``dropTypeDependentFields`` / ``patchAllocatedValues``) and field/label
-selectors. Pure functions on dicts; errors are ``ApiError`` (a Status).
+Defaults, validation the workflow could trip over (names, string-only
+annotations, Ingress ``pathType``; every Service rule lives in ``services``),
+the 422 message as apimachinery builds it, and field/label selectors. Pure
+functions on dicts; errors are ``ApiError`` (a Status).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import random
 import re
 from typing import Any
 
 from kmock import KubernetesError
+
+from sandbox.kubernetes import services
 
 
 def ApiError(code: int, reason: str, message: str, **details: Any) -> KubernetesError:  # noqa: N802
@@ -57,7 +55,6 @@ EVENT_FIELDS = {"involvedObject.kind", "involvedObject.namespace", "involvedObje
                 "reason", "reportingComponent", "source", "type"}
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
 
 
 def find_kind(group: str | None, version: str | None, plural: str | None) -> Kind | None:
@@ -70,7 +67,8 @@ def not_found(kind: Kind, name: str) -> KubernetesError:
                     group=kind.group, kind=kind.plural)
 
 
-def validate(kind: Kind, obj: dict[str, Any]) -> None:
+def validate(kind: Kind, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    """422 Invalid with apimachinery's message: ``<Kind> "<name>" is invalid: <error>`` or ``[e1, e2]`` for several."""
     meta = obj.get("metadata") or {}
     name = meta.get("name", "")
     for field in ("labels", "annotations"):
@@ -78,114 +76,50 @@ def validate(kind: Kind, obj: dict[str, Any]) -> None:
         if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
             raise ApiError(400, "BadRequest", f"metadata.{field}: values must be strings "
                            f"(json: cannot unmarshal into Go struct field ObjectMeta.metadata.{field} of type string)")
-    problems = []
+    found: list[services.FieldError] = []
     pattern = LABEL_1035 if kind.dns_label else SUBDOMAIN
     if not pattern.match(name) or len(name) > (63 if kind.dns_label else 253):
-        problems.append(f'metadata.name: Invalid value: "{name}": a lowercase RFC '
-                        f'{"1035 label" if kind.dns_label else "1123 subdomain"} is required')
+        found.append(services.FieldError("metadata.name", "Invalid value", f'a lowercase RFC '
+                                         f'{"1035 label" if kind.dns_label else "1123 subdomain"} is required', name))
     if kind.plural == "services":
-        problems += _service_problems(obj.get("spec") or {})
+        found += services.problems(obj, old)
     if kind.plural == "ingresses":
-        problems += _ingress_problems(obj.get("spec") or {})
-    if problems:
-        raise ApiError(422, "Invalid", f'{kind.kind} "{name}" is invalid: ' + ", ".join(problems),
+        found += _ingress_problems(obj.get("spec") or {})
+    if found:
+        # apimachinery/pkg/api/errors NewInvalid + util/errors aggregate: one error bare, several in brackets.
+        errors = list(dict.fromkeys(str(error) for error in found))
+        text = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+        raise ApiError(422, "Invalid", f'{kind.kind} "{name}" is invalid: {text}',
                        name=name, group=kind.group, kind=kind.kind,
-                       causes=[{"reason": "FieldValueInvalid", "message": p} for p in problems])
+                       causes=[{"reason": e.reason, "message": e.body(), "field": e.field} for e in found])
 
 
-def _service_problems(spec: dict[str, Any]) -> list[str]:
-    type_ = spec.get("type", "ClusterIP")
-    if type_ not in SERVICE_TYPES:
-        return [f'spec.type: Unsupported value: "{type_}"']
-    problems = []
-    for i, port in enumerate(spec.get("ports") or []):
-        if port.get("nodePort") and type_ not in ("NodePort", "LoadBalancer"):
-            problems.append(f"spec.ports[{i}].nodePort: Forbidden: may not be used when `type` is '{type_}'")
-    if spec.get("healthCheckNodePort") and type_ != "LoadBalancer":
-        problems.append("spec.healthCheckNodePort: Invalid value: only valid for LoadBalancer services")
-    return problems
-
-
-def _ingress_problems(spec: dict[str, Any]) -> list[str]:
-    problems = []
+def _ingress_problems(spec: dict[str, Any]) -> list[services.FieldError]:
+    found = []
     for r, rule in enumerate(spec.get("rules") or []):
         for p, path in enumerate((rule.get("http") or {}).get("paths") or []):
             where = f"spec.rules[{r}].http.paths[{p}]"
             if path.get("pathType") not in ("Exact", "Prefix", "ImplementationSpecific"):
-                problems.append(f"{where}.pathType: Required value: pathType must be specified")
+                found.append(services.FieldError(f"{where}.pathType", "Required value", "pathType must be specified"))
             service = (path.get("backend") or {}).get("service") or {}
             port = service.get("port") or {}
             if not service.get("name") or not (port.get("number") or port.get("name")):
-                problems.append(f"{where}.backend: Invalid value: service name and port are required")
-    return problems
+                found.append(services.FieldError(f"{where}.backend", "Invalid value",
+                                                 "service name and port are required", service))
+    return found
 
 
-def apply_defaults(kind: Kind, obj: dict[str, Any], used_node_ports: set[int]) -> None:
-    """Defaults the API server fills in on create (and keeps filling on update)."""
+def apply_defaults(kind: Kind, obj: dict[str, Any]) -> None:
+    """Defaults the API server fills in when it decodes a request body (create, and every update)."""
     obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
     if kind.plural == "namespaces":
         obj.setdefault("metadata", {}).setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
         obj.setdefault("spec", {"finalizers": ["kubernetes"]})
         obj["status"] = obj.get("status") or {"phase": "Active"}
     if kind.plural == "services":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
-        if spec["type"] != "ExternalName":
-            spec.setdefault("clusterIP", f"10.100.{random.randint(0, 255)}.{random.randint(1, 254)}")
-            spec.setdefault("clusterIPs", [spec["clusterIP"]])
-            spec.setdefault("ipFamilies", ["IPv4"])
-            spec.setdefault("ipFamilyPolicy", "SingleStack")
-            spec.setdefault("internalTrafficPolicy", "Cluster")
-        if spec["type"] in ("NodePort", "LoadBalancer"):
-            spec.setdefault("externalTrafficPolicy", "Cluster")
-        if spec["type"] == "LoadBalancer":
-            spec.setdefault("allocateLoadBalancerNodePorts", True)
-        for port in spec.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-            port.setdefault("targetPort", port.get("port"))
-            if spec["type"] in ("NodePort", "LoadBalancer") and not port.get("nodePort"):
-                port["nodePort"] = allocate_node_port(used_node_ports)
-        obj["status"] = obj.get("status") or {"loadBalancer": {}}
+        services.apply_defaults(obj)
     if kind.plural == "ingresses":
         obj["status"] = obj.get("status") or {"loadBalancer": {}}
-
-
-def allocate_node_port(used: set[int]) -> int:
-    port = random.choice([p for p in range(30000, 32768) if p not in used])
-    used.add(port)
-    return port
-
-
-def service_transition(old: dict[str, Any], new: dict[str, Any]) -> None:
-    """Service update rules: keep allocations the request left out; wipe the ones the new type no longer needs."""
-    os, ns = old.get("spec") or {}, new.setdefault("spec", {})
-    old_type, new_type = os.get("type", "ClusterIP"), ns.setdefault("type", "ClusterIP")
-    node = ("NodePort", "LoadBalancer")
-    if old_type != "ExternalName" and new_type != "ExternalName":  # patchAllocatedValues
-        ns.setdefault("clusterIP", os.get("clusterIP"))
-        ns.setdefault("clusterIPs", copy.deepcopy(os.get("clusterIPs")))
-    if old_type in node and new_type in node:
-        old_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in os.get("ports") or []}
-        for port in ns.get("ports") or []:
-            if not port.get("nodePort"):
-                port["nodePort"] = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
-    if old_type in node and new_type not in node:  # dropTypeDependentFields
-        same = [p.get("nodePort") for p in os.get("ports") or []] == [p.get("nodePort") for p in ns.get("ports") or []]
-        if same:
-            for port in ns.get("ports") or []:
-                port.pop("nodePort", None)
-        if os.get("externalTrafficPolicy") == ns.get("externalTrafficPolicy"):
-            ns.pop("externalTrafficPolicy", None)
-    if old_type == "LoadBalancer" and new_type != "LoadBalancer":
-        if os.get("healthCheckNodePort") == ns.get("healthCheckNodePort"):
-            ns.pop("healthCheckNodePort", None)
-        if os.get("allocateLoadBalancerNodePorts") == ns.get("allocateLoadBalancerNodePorts"):
-            ns.pop("allocateLoadBalancerNodePorts", None)
-        if os.get("loadBalancerClass") == ns.get("loadBalancerClass"):
-            ns.pop("loadBalancerClass", None)
-        # The cloud load balancer goes away with the type.
-        new.setdefault("status", {})["loadBalancer"] = {}
 
 
 def _field_value(obj: dict[str, Any], path: str) -> str:

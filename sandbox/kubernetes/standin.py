@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from collections.abc import Coroutine, Mapping
 from typing import Any
@@ -174,25 +175,23 @@ class KubernetesStandIn:
         return self.get("namespaces", None, namespace) or self.create(
             "namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
 
-    def seed_milvus_service(self, namespace: str = "milvus", name: str = "milvus-demo", port: int = 19530,
-                            helm_release: str = "milvus-demo") -> dict[str, Any]:
-        """The Service a ``helm install --set service.type=LoadBalancer`` of Milvus leaves behind, with its NLB."""
-        self.ensure_namespace(namespace)
+    def layer4_hostname(self, namespace: str, name: str) -> str:
+        """The NLB name a cloud load balancer controller gives a LoadBalancer Service (stable per Service)."""
         digest = hashlib.sha256(f"{self.cluster_name}/{namespace}/{name}".encode()).hexdigest()
-        hostname = f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{self.region}.amazonaws.com"
-        selector = {"app.kubernetes.io/instance": helm_release, "app.kubernetes.io/name": "milvus",
-                    "component": "standalone"}
-        body = {
-            "apiVersion": "v1", "kind": "Service",
-            "metadata": {
-                "name": name, "namespace": namespace,
-                "labels": dict(selector, **{"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "milvus-4.2.8"}),
-                "annotations": {"meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": namespace},
-            },
-            "spec": {"type": "LoadBalancer", "selector": selector, "ports": [
-                {"name": "milvus", "port": port, "protocol": "TCP", "targetPort": "milvus"},
-                {"name": "metrics", "port": 9091, "protocol": "TCP", "targetPort": "metrics"}]},
-        }
-        self.create("services", namespace, body, manager=HELM_MANAGER)
-        return self.put_status("services", namespace, name, {"loadBalancer": {"ingress": [{"hostname": hostname}]}},
-                               manager="service-controller")
+        return f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{self.region}.amazonaws.com"
+
+    def seed_service(self, manifest: Mapping[str, Any], *, manager: str = HELM_MANAGER) -> dict[str, Any]:
+        """Create a Service as its installer sent it (the chart's rendering by default), with its Layer-4 address.
+
+        A LoadBalancer Service gets the address the cloud's service controller
+        writes to ``status.loadBalancer`` once its NLB exists.
+        """
+        body = json.loads(json.dumps(manifest))
+        namespace = (body.get("metadata") or {}).get("namespace") or "default"
+        self.ensure_namespace(namespace)
+        created = self.create("services", namespace, body, manager=manager)
+        if (created.get("spec") or {}).get("type") != "LoadBalancer":
+            return created
+        name = created["metadata"]["name"]
+        address = {"loadBalancer": {"ingress": [{"hostname": self.layer4_hostname(namespace, name)}]}}
+        return self.put_status("services", namespace, name, address, manager="service-controller")

@@ -19,7 +19,7 @@ from typing import Any
 
 from kmock import resource
 
-from sandbox.kubernetes import patching, semantics
+from sandbox.kubernetes import patching, semantics, services
 from sandbox.kubernetes.semantics import ApiError, Kind
 
 SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp")
@@ -107,11 +107,13 @@ class StoreMixin:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + secrets.token_hex(3)[:5]
         name = meta.get("name") or ""
+        semantics.apply_defaults(kind, obj)
         semantics.validate(kind, obj)
         if self._current(kind, namespace, name) is not None:
             raise ApiError(409, "AlreadyExists", f'{kind.group_resource} "{name}" already exists',
                            name=name, group=kind.group, kind=kind.plural)
-        semantics.apply_defaults(kind, obj, self._used_node_ports())
+        if kind.plural == "services":
+            services.allocate(obj, self._used_node_ports())
         meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_rv(), creationTimestamp=now_iso())
         if kind.plural == "ingresses":
             meta["generation"] = 1
@@ -143,11 +145,14 @@ class StoreMixin:
         for key in ("uid", "creationTimestamp", "generation", "name", "namespace"):
             if key in old["metadata"]:
                 meta[key] = old["metadata"][key]
+        semantics.apply_defaults(kind, new)
         if kind.plural == "services" and subresource != "status":
-            semantics.service_transition(old, new)
-        semantics.validate(kind, new)
-        semantics.apply_defaults(kind, new, self._used_node_ports() - {
-            p.get("nodePort") for p in (old.get("spec") or {}).get("ports") or []})
+            services.patch_allocated_values(old, new)  # REST.beginUpdate, then BeforeUpdate's PrepareForUpdate
+            services.drop_type_dependent_fields(old, new)
+        semantics.validate(kind, new, old)
+        if kind.plural == "services":
+            services.allocate(new, self._used_node_ports() - {
+                p.get("nodePort") for p in (old.get("spec") or {}).get("ports") or []})
         self._record_owners(kind, old, new, manager, applied)
         if _strip(new, status=False) == _strip(old, status=False):
             return old  # a no-op write keeps the resourceVersion, as the API server does

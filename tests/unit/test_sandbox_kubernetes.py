@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import urllib.parse
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 from kmock import KubernetesError
 from kubernetes.client.rest import ApiException
 
+from sandbox.environment import CHART_SERVICE, load_manifest
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.kubernetes.auth import TokenError, TokenVerifier
 
@@ -42,11 +44,20 @@ def make_token(cluster: str = CLUSTER, *, key: str = "AKIDSANDBOX", secret: str 
     return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
+def chart_service(namespace: str, *, source_ranges: bool = True) -> dict:
+    """The Milvus chart's LoadBalancer Service (sandbox/fixtures), in ``namespace``."""
+    manifest = load_manifest(CHART_SERVICE)
+    manifest["metadata"]["namespace"] = namespace
+    if not source_ranges:
+        del manifest["spec"]["loadBalancerSourceRanges"]
+    return manifest
+
+
 @pytest.fixture(scope="module")
 def kube():
     stand_in = KubernetesStandIn(cluster_name=CLUSTER, credentials=CREDS)
     stand_in.start()
-    stand_in.seed_milvus_service(namespace="milvus", name="milvus-demo", port=19530, helm_release="milvus-demo")
+    stand_in.seed_service(chart_service("milvus"))
     yield stand_in
     stand_in.stop()
 
@@ -218,14 +229,14 @@ def test_create_conflict_and_validation(kube, net):
 
 
 def test_apply_conflicts_with_helm_unless_forced(kube, core):
-    kube.seed_milvus_service(namespace="conflict", name="svc", port=19530, helm_release="svc")
-    config = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc", "namespace": "conflict"},
+    kube.seed_service(chart_service("conflict", source_ranges=False))
+    config = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "milvus-demo", "namespace": "conflict"},
               "spec": {"type": "ClusterIP"}}
     with pytest.raises(ApiException) as e:
-        core.patch_namespaced_service("svc", "conflict", config, field_manager="layer7",
+        core.patch_namespaced_service("milvus-demo", "conflict", config, field_manager="layer7",
                                       _content_type="application/apply-patch+yaml")
     assert e.value.status == 409 and ".spec.type" in e.value.body
-    svc = core.patch_namespaced_service("svc", "conflict", config, field_manager="layer7", force=True,
+    svc = core.patch_namespaced_service("milvus-demo", "conflict", config, field_manager="layer7", force=True,
                                         _content_type="application/apply-patch+yaml")
     assert svc.spec.type == "ClusterIP"
     assert all(p.node_port is None for p in svc.spec.ports)
@@ -234,8 +245,9 @@ def test_apply_conflicts_with_helm_unless_forced(kube, core):
 
 @pytest.mark.parametrize("how", ["strategic", "merge", "replace"])
 def test_service_to_cluster_ip_drops_node_ports_and_load_balancer(kube, core, how):
+    # Given a LoadBalancer Service without source ranges (the chart's has them: see below)
     ns = f"l4-{how}"
-    kube.seed_milvus_service(namespace=ns, name="milvus-demo", port=19530, helm_release="milvus-demo")
+    kube.seed_service(chart_service(ns, source_ranges=False))
     before = core.read_namespaced_service("milvus-demo", ns)
     if how == "strategic":
         svc = core.patch_namespaced_service("milvus-demo", ns, {"spec": {"type": "ClusterIP"}})
@@ -254,12 +266,74 @@ def test_service_to_cluster_ip_drops_node_ports_and_load_balancer(kube, core, ho
 
 
 def test_explicit_node_port_on_cluster_ip_is_invalid(kube, core):
-    kube.seed_milvus_service(namespace="np", name="milvus-demo", port=19530, helm_release="milvus-demo")
+    kube.seed_service(chart_service("np", source_ranges=False))
     svc = core.read_namespaced_service("milvus-demo", "np")
     ports = [{"port": p.port, "nodePort": p.node_port + 1 if p.node_port < 32767 else 30000} for p in svc.spec.ports]
     with pytest.raises(ApiException) as e:
         core.patch_namespaced_service("milvus-demo", "np", {"spec": {"type": "ClusterIP", "ports": ports}})
     assert e.value.status == 422
+
+
+def test_chart_service_cannot_become_cluster_ip_by_type_alone(kube, core):
+    # Given the chart's Service, whose values render loadBalancerSourceRanges [0.0.0.0/0]
+    kube.seed_service(chart_service("ranges"))
+    # When only the type is patched, as `kubectl patch -p '{"spec":{"type":"ClusterIP"}}'` does
+    with pytest.raises(ApiException) as e:
+        core.patch_namespaced_service("milvus-demo", "ranges", {"spec": {"type": "ClusterIP"}})
+    # Then the API server refuses it as ValidateService does (dropTypeDependentFields leaves source ranges)
+    assert e.value.status == 422
+    status = json.loads(e.value.body)
+    assert status["message"] == ('Service "milvus-demo" is invalid: spec.LoadBalancerSourceRanges: Forbidden: '
+                                 "may only be used when `type` is 'LoadBalancer'")
+    assert status["details"]["causes"] == [{"reason": "FieldValueForbidden", "field": "spec.LoadBalancerSourceRanges",
+                                            "message": "Forbidden: may only be used when `type` is 'LoadBalancer'"}]
+    # and the Service is unchanged
+    assert core.read_namespaced_service("milvus-demo", "ranges").spec.type == "LoadBalancer"
+
+
+def test_null_deletes_make_the_chart_service_cluster_ip(kube, core):
+    kube.seed_service(chart_service("nulls"))
+    patch = {"spec": {"type": "ClusterIP", "loadBalancerSourceRanges": None}}
+    svc = core.patch_namespaced_service("milvus-demo", "nulls", patch)
+    assert svc.spec.type == "ClusterIP" and svc.spec.load_balancer_source_ranges is None
+    assert svc.spec.allocate_load_balancer_node_ports is None and svc.spec.external_traffic_policy is None
+
+
+@pytest.mark.parametrize(("patch", "message"), [
+    ({"metadata": {"annotations": {"service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}},
+      "spec": {"loadBalancerSourceRanges": None}},
+     "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: Forbidden: may only be used "
+     "when `type` is 'LoadBalancer'"),
+    ({"spec": {"loadBalancerSourceRanges": None, "allocateLoadBalancerNodePorts": False}},
+     "spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'"),
+    ({"spec": {"loadBalancerSourceRanges": None, "loadBalancerClass": "service.k8s.aws/nlb"}},
+     "spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'"),
+    ({"spec": {"loadBalancerSourceRanges": None, "externalTrafficPolicy": "Local"}},
+     'spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services'),
+    ({"spec": {"loadBalancerSourceRanges": None, "healthCheckNodePort": 31000}},
+     "spec.healthCheckNodePort: Invalid value: 31000: may only be set when `type` is 'LoadBalancer' and "
+     "`externalTrafficPolicy` is 'Local'"),
+])
+def test_load_balancer_only_fields_are_refused_on_cluster_ip(kube, core, patch, message):
+    # Given the chart's Service, and a change to ClusterIP that keeps (or sets) one LoadBalancer-only field
+    ns = f"lb-only-{abs(hash(message)) % 10**6}"
+    kube.seed_service(chart_service(ns))
+    patch = {**patch, "spec": {"type": "ClusterIP", **patch["spec"]}}
+    with pytest.raises(ApiException) as e:
+        core.patch_namespaced_service("milvus-demo", ns, patch)
+    assert e.value.status == 422
+    assert json.loads(e.value.body)["message"] == f'Service "milvus-demo" is invalid: {message}'
+
+
+def test_several_problems_are_listed_in_brackets(kube, core):
+    kube.seed_service(chart_service("several"))
+    with pytest.raises(ApiException) as e:
+        core.patch_namespaced_service("milvus-demo", "several",
+                                      {"spec": {"type": "ClusterIP", "allocateLoadBalancerNodePorts": False}})
+    assert json.loads(e.value.body)["message"] == (
+        'Service "milvus-demo" is invalid: [spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` '
+        "is 'LoadBalancer', spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is "
+        "'LoadBalancer']")
 
 
 def test_events_field_selector(kube, core):

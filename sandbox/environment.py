@@ -20,7 +20,7 @@ from typing import Any
 
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
-from sandbox.certs import write_cert_dir
+from testkit.certs import write_cert_dir
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane import MilvusLite, NginxAlb
 from sandbox.health import LaggingHealthCheck

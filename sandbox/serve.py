@@ -54,7 +54,7 @@ def write_examples(directory: Path, host: str, secret_arn: str) -> dict[str, Pat
 
 def write_rotated_secret(directory: Path, host: str) -> Path:
     """A new certificate for ``host`` as the secret's JSON value, for ``put-secret-value`` (0600: it has a key)."""
-    from sandbox.certs import write_cert_dir
+    from testkit.certs import write_cert_dir
 
     leaf = write_cert_dir(directory / "rotated-certificate", host)
     path = directory / "rotated-secret.json"

@@ -75,6 +75,7 @@ class Workflow(Construct):
             "name.$": "$.request.serviceName",
             "previousType.$": "$.ingress.serviceType",
             "type.$": "$.ingress.serviceType",
+            "before.$": "States.StringToJson('null')",  # this run changed nothing (see NoDns)
         })
         upsert_dns = self._invoke("UpsertDns", {"request.$": "$.request", "loadBalancer.$": "$.loadBalancer"},
                                   result_path="$.dnsRecord")

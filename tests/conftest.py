@@ -1,6 +1,9 @@
-"""Settings every test shares: a fake AWS account, no tracing daemon."""
+"""Settings every test shares: a fake AWS account, no tracing daemon, a fake Lambda context."""
 
 import os
+from dataclasses import dataclass
+
+import pytest
 
 # Never reach a real AWS account from a test, whatever the machine has.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
@@ -16,3 +19,23 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7",
     }
 )
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Powertools' inject_lambda_context and the handlers read from a real context."""
+
+    function_name: str = "milvus-layer7-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:milvus-layer7-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()

@@ -156,12 +156,27 @@ class VerificationResult(WireModel):
     round_trip: bool = False
 
 
+class Layer4Record(WireModel):
+    """What the Service had before RemoveLayer4 changed it, as kept in its annotation ``milvus-layer7/layer4``.
+
+    ``spec`` holds the LoadBalancer-only fields removed (``loadBalancerSourceRanges``, ...), ``annotations``
+    the LoadBalancer-only annotations removed; the undo puts exactly these back.
+    """
+
+    model_config = ConfigDict(alias_generator=None, populate_by_name=True, frozen=True)
+
+    type: str
+    spec: dict[str, Any] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
 class ServiceResult(WireModel):
     """RemoveLayer4's result, at ``$.service``."""
 
     name: str
     previous_type: str
     type: str
+    before: Layer4Record | None = None  # null when this workflow never changed the Service
 
 
 class DnsChange(WireModel):

@@ -1,75 +1,106 @@
 """RemoveLayer4: turn the Milvus Service into ClusterIP, as the guide's ``helm upgrade --set service.type=ClusterIP``.
 
-Runs only after VerifyGrpc has proven the Layer-7 path, so clients are never
-without a way in. Changing the type is enough: since Kubernetes 1.20 the API
-server clears ``nodePort`` and ``healthCheckNodePort`` itself when the request
-leaves them alone, and the cloud controller then deletes the Layer-4 load
-balancer. Older servers answer 422 about node ports; then the patch is sent
-once more with the node ports cleared explicitly.
+Runs only after the Layer-7 path has been verified (and, with DNS, after the
+host points at the ALB), so clients are never without a way in.
+
+Changing the type alone is not enough on the Milvus chart's own Service: its
+values render ``loadBalancerSourceRanges: [0.0.0.0/0]`` whenever the type is
+LoadBalancer, and Kubernetes refuses that field (and its annotation
+``service.beta.kubernetes.io/load-balancer-source-ranges``) on any other type
+with a 422; the API server's ``dropTypeDependentFields`` never clears it
+(docs/REFERENCE.md, "Kubernetes API behaviour"). So one strategic merge patch
+sets the type and deletes, with ``null``, every field and annotation only a
+LoadBalancer Service may carry, node ports included (older API servers do not
+clear them themselves).
+
+What it removes is first written onto the Service itself, in the annotation
+``milvus-layer7/layer4``, in the same patch: the undo restores exactly that
+and never guesses, and a re-run finds the record still there.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import ServiceNotFound
-from layer7.models import ServiceResult, StepEvent
+from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
 
 CLUSTER_IP = "ClusterIP"
+LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+# Spec fields Kubernetes allows only on LoadBalancer Services (or NodePort ones): ValidateService refuses
+# them on ClusterIP, or the registry would drop them anyway (pkg/registry/core/service/strategy.go).
+LOAD_BALANCER_ONLY_FIELDS = ("loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts",
+                             "healthCheckNodePort", "externalTrafficPolicy")
+LOAD_BALANCER_ONLY_ANNOTATIONS = (SOURCE_RANGES_ANNOTATION,)
 
 
 def _type_of(service: dict[str, Any]) -> str:
     return str((service.get("spec") or {}).get("type") or CLUSTER_IP)
 
 
-def clear_node_ports(service: dict[str, Any]) -> dict[str, Any]:
-    """The fallback patch: ClusterIP with every node port set to null (ports merge on ``port``)."""
-    ports = [
-        {"port": port["port"], "protocol": port.get("protocol", "TCP"), "nodePort": None}
-        for port in (service.get("spec") or {}).get("ports") or []
-        if "port" in port
-    ]
-    spec: dict[str, Any] = {"type": CLUSTER_IP, "healthCheckNodePort": None}
+def recorded_layer4(service: dict[str, Any]) -> Layer4Record | None:
+    """What an earlier run removed, from the Service's own annotation; None when it was never changed by us."""
+    text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)
+    if not text:
+        return None
+    try:
+        return Layer4Record.model_validate_json(text)
+    except ValueError:
+        logger.warning("unreadable layer4 record on the Service", extra={"annotation": LAYER4_RECORD_ANNOTATION})
+        return None
+
+
+def layer4_record(service: dict[str, Any]) -> Layer4Record:
+    """The type and every LoadBalancer-only field and annotation the Service has now."""
+    spec = service.get("spec") or {}
+    annotations = (service.get("metadata") or {}).get("annotations") or {}
+    fields = {name: spec[name] for name in LOAD_BALANCER_ONLY_FIELDS if spec.get(name) is not None}
+    if spec.get("externalIPs"):
+        fields.pop("externalTrafficPolicy", None)  # a ClusterIP Service with externalIPs keeps it
+    return Layer4Record(
+        type=_type_of(service),
+        spec=fields,
+        annotations={name: annotations[name] for name in LOAD_BALANCER_ONLY_ANNOTATIONS if name in annotations},
+    )
+
+
+def cluster_ip_patch(service: dict[str, Any], record: Layer4Record) -> dict[str, Any]:
+    """One strategic merge patch: the record written, the type changed, every LoadBalancer-only field deleted."""
+    spec: dict[str, Any] = {"type": CLUSTER_IP, **{name: None for name in record.spec}}
+    ports = [{"port": port["port"], "nodePort": None}
+             for port in (service.get("spec") or {}).get("ports") or [] if port.get("nodePort")]
     if ports:
-        spec["ports"] = ports
-    return {"spec": spec}
-
-
-def _is_node_port_refusal(exc: k8s.KubeError) -> bool:
-    return exc.status == 422 and "nodeport" in str(exc).lower()
+        spec["ports"] = ports  # merged on "port" (ServiceSpec.ports patchMergeKey)
+    annotations: dict[str, Any] = {name: None for name in record.annotations}
+    annotations[LAYER4_RECORD_ANNOTATION] = json.dumps(record.to_wire(), separators=(",", ":"), sort_keys=True)
+    return {"metadata": {"annotations": annotations}, "spec": spec}
 
 
 def remove_layer4(event: StepEvent, kube: k8s.Kube) -> ServiceResult:
-    """Set the Service to ClusterIP; report its type before and after."""
+    """Set the Service to ClusterIP; report its type before and after, and what the record says it had."""
     request = event.request
     namespace, name = request.namespace, request.service_name
     service = k8s.read_service(kube, namespace, name)
     previous = _type_of(service)
     if previous == CLUSTER_IP:
         logger.info("Service already ClusterIP", extra={"namespace": namespace, "service": name})
-        return ServiceResult(name=name, previous_type=previous, type=previous)
+        return ServiceResult(name=name, previous_type=previous, type=previous, before=recorded_layer4(service))
 
-    path = k8s.service_path(namespace, name)
-    what = f"change Service {namespace}/{name} to ClusterIP"
+    record = layer4_record(service)
     try:
-        try:
-            patched = kube.patch(
-                path, what, {"spec": {"type": CLUSTER_IP}},
-                content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
-            )
-        except k8s.KubeError as exc:
-            if isinstance(exc, k8s.NotFound) or not _is_node_port_refusal(exc):
-                raise
-            logger.info("API server kept node ports; clearing them explicitly", extra={"service": name})
-            patched = kube.patch(
-                path, what, clear_node_ports(service),
-                content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
-            )
+        patched = kube.patch(
+            k8s.service_path(namespace, name), f"change Service {namespace}/{name} to ClusterIP",
+            cluster_ip_patch(service, record),
+            content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
+        )
     except k8s.NotFound as exc:
         raise ServiceNotFound(f"Service {name!r} in namespace {namespace!r} disappeared before it could be changed") from exc
 
     new_type = _type_of(patched)
-    logger.info("Service type changed", extra={"namespace": namespace, "service": name, "from": previous, "to": new_type})
-    return ServiceResult(name=name, previous_type=previous, type=new_type)
+    logger.info("Service type changed", extra={"namespace": namespace, "service": name, "from": previous,
+                                               "to": new_type, "removed": record.to_wire()})
+    return ServiceResult(name=name, previous_type=previous, type=new_type, before=record)

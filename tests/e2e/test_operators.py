@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
-from sandbox.certs import write_cert_dir
+from testkit.certs import write_cert_dir
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from cryptography import x509
 
-from sandbox.certs import write_cert_dir
+from testkit.certs import write_cert_dir
 from sandbox.demo import DemoOptions, execution_input, run_once
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import time
 from typing import Any
-
-import pytest
 
 from layer7 import kube as k8s
 from layer7.models import (
@@ -151,39 +148,3 @@ class FakeKube:
 
     def patches(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] == "PATCH"]
-
-
-# --- the sandbox's Kubernetes API stand-in behind moto's EKS ---------------------
-
-
-@pytest.fixture
-def standin():
-    """The sandbox's API server for cluster milvus-eks, accepting tokens signed with testing/testing."""
-    module = pytest.importorskip("sandbox.kubernetes")
-    server = module.KubernetesStandIn(cluster_name=CLUSTER, credentials={"testing": "testing"})
-    server.start()
-    yield server
-    server.stop()
-
-
-def point_cluster_at(standin: Any, name: str = CLUSTER, region: str = "us-east-1") -> Any:
-    """Create ``name`` in moto's EKS (inside mock_aws) and make DescribeCluster answer with the stand-in."""
-    import boto3
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.eks.models import eks_backends
-
-    eks = boto3.client("eks", region_name=region)
-    eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
-    cluster = eks_backends[DEFAULT_ACCOUNT_ID][region].clusters[name]
-    cluster.endpoint = standin.url
-    ca = standin.ca_pem.encode() if isinstance(standin.ca_pem, str) else standin.ca_pem
-    cluster.certificate_authority = {"data": base64.b64encode(ca).decode()}
-    return eks
-
-
-def connector(eks: Any, access_key: str = "testing", secret: str = "testing") -> Any:
-    """``connect`` as the handlers call it, signing with explicit keys (mock_aws swaps the environment's)."""
-    import boto3
-
-    session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret, region_name="us-east-1")
-    return lambda name: k8s.connect(name, eks=eks, session=session)

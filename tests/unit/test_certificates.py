@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from layer7.certificates import check_bundle, dns_names, fingerprint_sha256, host_covered, host_matches
 from layer7.errors import CertificateInvalid
-from sandbox.certs import make_ca, make_leaf, write_cert_dir
+from testkit.certs import make_ca, make_leaf, write_cert_dir
 
 HOST = "milvus.example.com"
 NOW = dt.datetime.now(dt.UTC)

@@ -12,13 +12,10 @@ from layer7 import kube as k8s
 from layer7.errors import IngressRejected, KubernetesForbidden, LoadBalancerTimeout
 from layer7.observability import metrics
 from apply_ingress.logic import apply_ingress
-from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
+from tests.unit.kube_fakes import (
     FakeKube,
     apply_event,
     check_event,
-    connector,
-    point_cluster_at,
-    standin,
 )
 
 INGRESS = k8s.ingress_path("milvus", "milvus-demo")
@@ -239,59 +236,3 @@ def test_handler_uses_the_injected_clients(lambda_context):
     out = handler.lambda_handler(check_event().to_wire(), lambda_context, connect=lambda name: kube, elbv2=FakeElbv2())
     assert out["ready"] is False and out["listenPort"] == 443 and out["waitSeconds"] >= 1
     assert kube.closed
-
-
-# --- against the sandbox's Kubernetes API stand-in, reached through moto's EKS ---
-
-
-def applied_on_stand_in(standin):
-    """Milvus seeded and the Ingress applied by ApplyIngress; returns (connect, CheckLoadBalancer event)."""
-    standin.seed_milvus_service()
-    connect = connector(point_cluster_at(standin))
-    result = apply_ingress(apply_event(), connect("milvus-eks"))
-    event = check_event(applied_at=result.applied_at)
-    return connect, event
-
-
-@mock_aws
-def test_stand_in_controller_warning_is_ingress_rejected_at_once(standin):
-    # Given the controller (stand-in) records FailedDeployModel on the applied Ingress
-    connect, event = applied_on_stand_in(standin)
-    message = "Failed deploy model due to AccessDenied: not authorized to perform elasticloadbalancing:CreateLoadBalancer"
-    standin.record_event("milvus", "Ingress", "milvus-demo", "Warning", "FailedDeployModel", message, "ingress")
-    # When CheckLoadBalancer looks, far from the timeout
-    with pytest.raises(IngressRejected) as caught:
-        check_load_balancer(event, connect("milvus-eks"), boto3.client("elbv2"))
-    # Then the controller's message is the cause
-    assert message in str(caught.value)
-
-
-@mock_aws
-def test_stand_in_ingress_with_an_active_alb_is_ready(standin, lambda_context):
-    # Given the controller gave the Ingress the address of an active ALB with a healthy pod target
-    connect, event = applied_on_stand_in(standin)
-    ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-               for i, z in enumerate("ab")]
-    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets)["LoadBalancers"][0]
-    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTPS", Port=19530, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
-    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.1.0.7", "Port": 19530}])
-    standin.put_status("ingresses", "milvus", "milvus-demo", {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}},
-                       manager="aws-load-balancer-controller")
-    # When the handler runs
-    out = handler.lambda_handler(event.to_wire(), lambda_context, connect=connect, elbv2=elbv2)
-    # Then it is ready
-    assert out["ready"] is True and out["dnsName"] == lb["DNSName"] and out["healthyTargets"] == 1
-
-
-@mock_aws
-def test_stand_in_without_an_address_past_the_timeout_is_load_balancer_timeout(standin):
-    # Given a controller that never assigns an address, and albTimeoutSeconds long gone
-    connect, event = applied_on_stand_in(standin)
-    late = check_event(applied_at=event.ingress.applied_at - 120, albTimeoutSeconds=60)
-    # Then LoadBalancerTimeout says the Ingress never got an address
-    with pytest.raises(LoadBalancerTimeout, match="no address"):
-        check_load_balancer(late, connect("milvus-eks"), boto3.client("elbv2"))

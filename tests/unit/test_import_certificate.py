@@ -18,7 +18,7 @@ from import_certificate.logic import ensure_certificate
 from layer7.errors import CertificateInvalid, CertificateNotFound, TransientError
 from layer7.models import SetupRequest
 from layer7.observability import logger
-from sandbox.certs import make_ca, make_leaf
+from testkit.certs import make_ca, make_leaf
 from validate.logic import StackDefaults, validate
 
 HOST = "milvus.example.com"

@@ -1,46 +1,94 @@
-"""RemoveLayer4: the Service becomes ClusterIP; its type before and after is what the server says."""
+"""RemoveLayer4: the Service becomes ClusterIP in one patch that also deletes every LoadBalancer-only field,
+and records what it had on the Service itself."""
+
+import json
 
 import pytest
-from moto import mock_aws
 
 from layer7 import kube as k8s
 from layer7.errors import KubernetesForbidden, ServiceNotFound, TransientError
 from remove_layer4 import handler
-from remove_layer4.logic import clear_node_ports, remove_layer4
-from tests.unit.kube_fakes import (  # noqa: F401 - fixtures
-    FakeKube,
-    connector,
-    milvus_service,
-    point_cluster_at,
-    standin,
-    step_event,
-)
+from remove_layer4.logic import LAYER4_RECORD_ANNOTATION, remove_layer4
+from tests.unit.kube_fakes import FakeKube, milvus_service, step_event
 
 SERVICE = k8s.service_path("milvus", "milvus-demo")
+SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
 
 
-def test_load_balancer_service_becomes_cluster_ip():
-    # Given the Milvus Service with its Layer-4 load balancer
-    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+def chart_like_service() -> dict:
+    """A LoadBalancer Service as the Milvus chart renders it and the API server defaults it."""
+    service = milvus_service("LoadBalancer", helm_release="milvus-demo")
+    service["spec"].update(loadBalancerSourceRanges=["0.0.0.0/0"], allocateLoadBalancerNodePorts=True,
+                           externalTrafficPolicy="Cluster", sessionAffinity="None")
+    return service
+
+
+def test_chart_service_becomes_cluster_ip_in_one_patch_that_deletes_the_load_balancer_fields():
+    # Given the chart's Service: LoadBalancer with source ranges, node ports and the defaulted fields
+    kube = FakeKube({SERVICE: chart_like_service()})
     # When RemoveLayer4 runs
     result = remove_layer4(step_event(), kube)
-    # Then one strategic-merge patch changes only the type (the server clears node ports)
+    # Then one strategic merge patch sets the type, nulls every LoadBalancer-only field and node port,
     [patch] = kube.patches()
-    assert patch["path"] == SERVICE
     assert patch["contentType"] == "application/strategic-merge-patch+json"
-    assert patch["body"] == {"spec": {"type": "ClusterIP"}}
-    assert result.to_wire() == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP"}
-    assert "nodePort" not in kube.objects[SERVICE]["spec"]["ports"][0]
+    assert patch["query"] == {"fieldManager": "milvus-layer7"}
+    before = {"type": "LoadBalancer", "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"],
+                                               "allocateLoadBalancerNodePorts": True,
+                                               "externalTrafficPolicy": "Cluster"}, "annotations": {}}
+    assert patch["body"] == {
+        "metadata": {"annotations": {LAYER4_RECORD_ANNOTATION: json.dumps(before, separators=(",", ":"),
+                                                                          sort_keys=True)}},
+        "spec": {"type": "ClusterIP", "loadBalancerSourceRanges": None, "allocateLoadBalancerNodePorts": None,
+                 "externalTrafficPolicy": None, "ports": [{"port": 19530, "nodePort": None}]},
+    }
+    # and what it removed is in the output (the undo restores it from the Service's annotation)
+    assert result.to_wire() == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
+                                "before": before}
+    assert "loadBalancerSourceRanges" not in kube.objects[SERVICE]["spec"]
 
 
-def test_already_cluster_ip_is_reported_and_left_alone():
-    # Given a Service that is already ClusterIP (a re-run, or a chart with the new default)
-    kube = FakeKube({SERVICE: milvus_service("ClusterIP")})
-    # When RemoveLayer4 runs
+def test_the_source_ranges_annotation_is_removed_and_recorded():
+    service = chart_like_service()
+    del service["spec"]["loadBalancerSourceRanges"]
+    service["metadata"]["annotations"][SOURCE_RANGES] = "10.0.0.0/8,192.168.0.0/16"
+    kube = FakeKube({SERVICE: service})
     result = remove_layer4(step_event(), kube)
-    # Then nothing is written and previous = new = ClusterIP
+    [patch] = kube.patches()
+    assert patch["body"]["metadata"]["annotations"][SOURCE_RANGES] is None
+    assert result.before is not None and result.before.annotations == {SOURCE_RANGES: "10.0.0.0/8,192.168.0.0/16"}
+    # the Helm annotations stay: only LoadBalancer-only ones go
+    assert kube.objects[SERVICE]["metadata"]["annotations"]["meta.helm.sh/release-name"] == "milvus-demo"
+
+
+def test_a_cluster_ip_service_with_external_ips_keeps_its_traffic_policy():
+    # Given a LoadBalancer Service that also has externalIPs (a ClusterIP with them may keep the policy)
+    service = chart_like_service()
+    service["spec"]["externalIPs"] = ["203.0.113.7"]
+    kube = FakeKube({SERVICE: service})
+    remove_layer4(step_event(), kube)
+    [patch] = kube.patches()
+    assert "externalTrafficPolicy" not in patch["body"]["spec"]
+
+
+def test_already_cluster_ip_is_left_alone_and_reports_the_earlier_record():
+    # Given a Service an earlier run already changed: ClusterIP, with our record
+    record = {"type": "LoadBalancer", "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"]}, "annotations": {}}
+    service = milvus_service("ClusterIP")
+    service["metadata"]["annotations"] = {LAYER4_RECORD_ANNOTATION: json.dumps(record)}
+    kube = FakeKube({SERVICE: service})
+    # When RemoveLayer4 runs again
+    result = remove_layer4(step_event(), kube)
+    # Then nothing is written; the record is reported as it stands
     assert kube.patches() == []
-    assert (result.previous_type, result.type) == ("ClusterIP", "ClusterIP")
+    assert result.to_wire() == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP",
+                                "before": record}
+
+
+def test_a_service_that_was_always_cluster_ip_has_no_record():
+    kube = FakeKube({SERVICE: milvus_service("ClusterIP")})
+    result = remove_layer4(step_event(), kube)
+    assert kube.patches() == []
+    assert result.before is None
 
 
 def test_type_is_read_back_from_the_servers_answer():
@@ -59,24 +107,8 @@ def test_type_is_read_back_from_the_servers_answer():
     assert (result.previous_type, result.type) == ("NodePort", "NodePort")
 
 
-def test_old_api_server_refusing_node_ports_gets_them_cleared_explicitly():
-    # Given an API server that answers 422 because node ports are still set
-    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
-    kube.errors[("PATCH", SERVICE)] = [
-        k8s.KubeError("spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'", status=422)
-    ]
-    # When RemoveLayer4 runs
-    result = remove_layer4(step_event(), kube)
-    # Then the second patch sets each node port to null, merged on the port number
-    first, second = kube.patches()
-    assert first["body"] == {"spec": {"type": "ClusterIP"}}
-    assert second["body"] == clear_node_ports(milvus_service("LoadBalancer"))
-    assert second["body"]["spec"]["ports"] == [{"port": 19530, "protocol": "TCP", "nodePort": None}]
-    assert result.type == "ClusterIP"
-
-
 def test_other_refusals_are_not_retried():
-    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    kube = FakeKube({SERVICE: chart_like_service()})
     kube.errors[("PATCH", SERVICE)] = [k8s.KubeError("admission webhook denied the request", status=400)]
     with pytest.raises(k8s.KubeError):
         remove_layer4(step_event(), kube)
@@ -85,22 +117,19 @@ def test_other_refusals_are_not_retried():
 
 @pytest.mark.parametrize("error", [KubernetesForbidden("no"), TransientError("busy")])
 def test_contract_errors_pass_through(error):
-    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    kube = FakeKube({SERVICE: chart_like_service()})
     kube.errors[("PATCH", SERVICE)] = [error]
     with pytest.raises(type(error)):
         remove_layer4(step_event(), kube)
 
 
 def test_missing_service_is_service_not_found():
-    # Given no Service in the namespace
-    kube = FakeKube({})
-    # Then ServiceNotFound names it
     with pytest.raises(ServiceNotFound, match="milvus-demo"):
-        remove_layer4(step_event(), kube)
+        remove_layer4(step_event(), FakeKube({}))
 
 
 def test_service_deleted_between_read_and_patch_is_service_not_found():
-    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    kube = FakeKube({SERVICE: chart_like_service()})
     kube.errors[("PATCH", SERVICE)] = [k8s.NotFound("gone", status=404)]
     with pytest.raises(ServiceNotFound):
         remove_layer4(step_event(), kube)
@@ -109,44 +138,6 @@ def test_service_deleted_between_read_and_patch_is_service_not_found():
 def test_handler_returns_the_wire_dict(lambda_context):
     kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
     out = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=lambda name: kube)
-    assert out == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP"}
+    assert out == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
+                   "before": {"type": "LoadBalancer", "spec": {}, "annotations": {}}}
     assert kube.closed
-
-
-# --- against the sandbox's Kubernetes API stand-in, reached through moto's EKS ---
-
-
-@mock_aws
-def test_stand_in_service_becomes_cluster_ip_and_loses_its_node_ports(standin, lambda_context):
-    # Given the Helm-installed LoadBalancer Service with node ports and an NLB address
-    standin.seed_milvus_service()
-    assert all("nodePort" in p for p in standin.get("services", "milvus", "milvus-demo")["spec"]["ports"])
-    connect = connector(point_cluster_at(standin))
-    # When RemoveLayer4 runs, then runs again
-    first = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=connect)
-    second = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=connect)
-    # Then the Service is ClusterIP without node ports, and the re-run changed nothing
-    service = standin.get("services", "milvus", "milvus-demo")
-    assert service["spec"]["type"] == "ClusterIP"
-    assert not any("nodePort" in p for p in service["spec"]["ports"])
-    assert first == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP"}
-    assert second == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP"}
-
-
-@mock_aws
-def test_stand_in_without_the_service_is_service_not_found(standin):
-    standin.ensure_namespace("milvus")
-    connect = connector(point_cluster_at(standin))
-    with pytest.raises(ServiceNotFound, match="'milvus-demo'"):
-        remove_layer4(step_event(), connect("milvus-eks"))
-
-
-@mock_aws
-def test_stand_in_rbac_refusal_keeps_the_layer4_load_balancer(standin):
-    standin.seed_milvus_service()
-    standin.deny("milvus")
-    connect = connector(point_cluster_at(standin))
-    with pytest.raises(KubernetesForbidden):
-        remove_layer4(step_event(), connect("milvus-eks"))
-    standin.allow()
-    assert standin.get("services", "milvus", "milvus-demo")["spec"]["type"] == "LoadBalancer"

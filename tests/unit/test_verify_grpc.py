@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from layer7.errors import VerificationFailed
 from layer7.models import VerifyGrpcEvent
-from sandbox.certs import make_ca, make_leaf
+from testkit.certs import make_ca, make_leaf
 from sandbox.dataplane import MilvusLite, NginxAlb, free_port
 from verify_grpc import handler
 from verify_grpc.logic import read_token, verify, write_ca_bundle

@@ -10,7 +10,7 @@ import time
 import grpc
 import pytest
 
-from sandbox.certs import make_ca, make_leaf
+from testkit.certs import make_ca, make_leaf
 from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
 
 HOST = "milvus.example.test"

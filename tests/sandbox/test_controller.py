@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.kubernetes import KubernetesStandIn
+from tests.sandbox.conftest import chart_service
 
 REGION = "us-east-1"
 HOST = "milvus.example.com"
@@ -38,7 +39,7 @@ def self_signed() -> tuple[bytes, bytes]:
 def kube():
     stand_in = KubernetesStandIn(cluster_name="milvus-eks", credentials={"testing": "testing"})
     stand_in.start()
-    stand_in.seed_milvus_service(namespace="milvus", name="milvus-demo", port=19530, helm_release="milvus-demo")
+    stand_in.seed_service(chart_service())
     yield stand_in
     stand_in.stop()
 

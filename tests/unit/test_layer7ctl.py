@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from layer7 import errors
 from layer7ctl.__main__ import main
-from layer7ctl.remedies import load_remedies
+from layer7ctl.remedies import REMEDIES
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7Workflow"
 
@@ -79,10 +82,19 @@ def test_list_shows_status_and_duration_newest_first(capsys):
     assert "FAILED" in out and "12.0 s" in out and "95.0 s" in out
 
 
-def test_every_contract_error_has_a_remedy_in_the_readme():
-    remedies = load_remedies()
-    assert set(remedies) >= set(errors.CONTRACT_ERROR_NAMES)
-    assert all(remedies[name] for name in errors.CONTRACT_ERROR_NAMES)
+def _readme_section(title: str) -> str:
+    return README.read_text().split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_error_table_says_what_the_code_says_row_for_row():
+    rows = [m.groups() for m in re.finditer(r"^\| `(\w+)` \| .*? \| (.*) \|$", _readme_section(
+        "Errors and what to do"), re.MULTILINE)]
+    assert rows == list(REMEDIES.items())
+
+
+def test_every_contract_error_and_TransientError_has_a_remedy():
+    assert set(REMEDIES) >= {*errors.CONTRACT_ERROR_NAMES, "TransientError"}
+    assert all(REMEDIES.values())
 
 
 @pytest.mark.parametrize("command", ["start", "follow", "list"])

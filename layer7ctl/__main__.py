@@ -62,6 +62,7 @@ def input_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None, sfn: Any = None) -> int:
     args = build_parser().parse_args(argv)
+    console = views.make_console()
     if sfn is None:
         import boto3
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None, sfn: Any = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "list":
-        views.print_list(sfn, arn, args.max)
+        views.print_list(console, sfn, arn, args.max)
         return 0
     if args.command == "start":
         kwargs = {"stateMachineArn": arn, "input": json.dumps(input_from_args(args))}
@@ -86,9 +87,10 @@ def main(argv: list[str] | None = None, sfn: Any = None) -> int:
     else:
         execution_arn = args.execution_arn or views.latest_execution(sfn, arn)
     started_at = sfn.describe_execution(executionArn=execution_arn)["startDate"].timestamp()
-    with views.LiveStates() as live:
+    with views.LiveStates(console) as live:
         record = follow(sfn, execution_arn, started_at, on_state=live.entered)
-    views.print_result(record)
+        live.finished(record)
+    views.print_result(console, record)
     return 0 if record.status == "SUCCEEDED" else 1
 
 

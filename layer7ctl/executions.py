@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from layer7ctl.exits import OperatorError
+
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 ENDED_BADLY = TERMINAL - {"SUCCEEDED"}
 
@@ -118,6 +120,14 @@ def failed_state_index(record: ExecutionRecord) -> int | None:
     if raised_in is not None:
         return raised_in
     return entered if entered >= 0 else None
+
+
+def latest_execution(sfn: Any, state_machine_arn: str) -> str:
+    executions = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1)["executions"]
+    if not executions:
+        raise OperatorError(f"no executions yet of {state_machine_arn}: start one with "
+                            "`python -m layer7ctl start`, or pass an execution ARN")
+    return executions[0]["executionArn"]
 
 
 def follow(

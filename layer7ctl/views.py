@@ -116,10 +116,3 @@ def print_list(console: Console, sfn: Any, state_machine_arn: str, limit: int) -
         table.add_row(Text(execution["name"]), Text(execution["status"]),
                       Text(execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")), Text(duration))
     console.print(table)
-
-
-def latest_execution(sfn: Any, state_machine_arn: str) -> str:
-    executions = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1)["executions"]
-    if not executions:
-        raise SystemExit("no executions yet")
-    return executions[0]["executionArn"]

@@ -20,9 +20,9 @@ from layer7ctl import aws_errors, views
 from layer7ctl.clients import Clients, connect
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
-from layer7ctl.inputs import setup_input
+from layer7ctl.inputs import setup_input, undo_input
 from layer7ctl.parser import build_parser
-from layer7ctl.state_machines import SETUP, Workflow, stack_name, state_machine_arn
+from layer7ctl.state_machines import SETUP, UNDO, Workflow, stack_name, state_machine_arn
 
 
 def main(argv: list[str] | None = None, *, connect: Callable[[str | None], Clients] = connect,
@@ -52,6 +52,8 @@ def _fail(error: OperatorError) -> int:
 def _input_for(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.command == "start":
         return setup_input(args)
+    if args.command == "undo":
+        return undo_input(args)
     return None
 
 
@@ -67,8 +69,9 @@ def _run(args: argparse.Namespace, clients: Clients, execution_input: dict[str, 
     if args.command == "list":
         views.print_list(console, sfn, _arn_of(SETUP, args, clients), args.max)
         return SUCCEEDED
-    if args.command == "start":
-        kwargs = {"stateMachineArn": _arn_of(SETUP, args, clients), "input": json.dumps(execution_input)}
+    if args.command in ("start", "undo"):
+        workflow = UNDO if args.command == "undo" else SETUP
+        kwargs = {"stateMachineArn": _arn_of(workflow, args, clients), "input": json.dumps(execution_input)}
         if args.name:
             kwargs["name"] = args.name
         execution_arn = sfn.start_execution(**kwargs)["executionArn"]

@@ -12,7 +12,7 @@ from botocore import exceptions as sdk
 
 from layer7ctl.exits import AWS_UNAVAILABLE, USAGE, OperatorError
 
-_STATE_MACHINE_HINT = ("check --state-machine-arn and $MILVUS_LAYER7_STATE_MACHINE_ARN, "
+_STATE_MACHINE_HINT = ("check --state-machine-arn / --undo-state-machine-arn and their environment variables, "
                        "or leave them out to read the stack's outputs")
 _EXECUTION_HINT = "pass an execution ARN from `python -m layer7ctl list`"
 

@@ -15,7 +15,8 @@ from layer7ctl.exits import OperatorError
 
 # flag attribute -> input field, for the plain string fields of each workflow
 SETUP_FIELDS = {"host": "host", "namespace": "namespace", "service_name": "serviceName", "layer4": "layer4"}
-
+UNDO_FIELDS = {"host": "host", "cluster_name": "clusterName", "namespace": "namespace",
+               "service_name": "serviceName", "ingress_name": "ingressName"}
 
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false",
@@ -53,3 +54,10 @@ def setup_input(args: argparse.Namespace) -> dict[str, Any]:
         data["certificate"] = {"certificateArn": args.certificate_arn}
     return data
 
+
+def undo_input(args: argparse.Namespace) -> dict[str, Any]:
+    data = _with_flags(read_input_file(args.input), args, UNDO_FIELDS)
+    if args.hosted_zone_id:
+        dns = data.get("dns") if isinstance(data.get("dns"), dict) else {}
+        data["dns"] = {**dns, "hostedZoneId": args.hosted_zone_id}
+    return data

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from layer7ctl.exits import EXIT_CODES, USAGE
-from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, STACK_NAME_VARIABLE
+from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, STACK_NAME_VARIABLE, UNDO
 
 MAX_RESULTS = 1000  # ListExecutions' own limit for one page
 
@@ -62,6 +62,21 @@ def _add_start(commands: argparse._SubParsersAction) -> None:
     start.add_argument("--follow", action="store_true", help="then follow it until it ends")
 
 
+def _add_undo(commands: argparse._SubParsersAction) -> None:
+    undo = _command(commands, "undo", summary="start an undo execution (stack output UndoStateMachineArn)",
+                    description="Start the undo workflow from an input file and/or flags "
+                                "(flags override the file's fields).")
+    undo.add_argument("--input", type=Path, metavar="FILE", help="undo execution input JSON")
+    undo.add_argument("--host", help="the DNS name of the setup to undo (host)")
+    undo.add_argument("--cluster-name", help="the EKS cluster (clusterName)")
+    undo.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
+    undo.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
+    undo.add_argument("--ingress-name", help="the Ingress the setup created (ingressName)")
+    undo.add_argument("--hosted-zone-id", metavar="ZONE_ID", help="the Route 53 zone of the record (dns.hostedZoneId)")
+    undo.add_argument("--name", help="execution name (default: generated)")
+    undo.add_argument("--follow", action="store_true", help="then follow it until it ends")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="python -m layer7ctl",
@@ -77,12 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-name", metavar="NAME",
                         help=f"the deployed stack whose outputs name the workflows (default: "
                              f"${STACK_NAME_VARIABLE}, else {DEFAULT_STACK_NAME})")
-    parser.add_argument(SETUP.option, metavar="ARN",
-                        help=f"the {SETUP.label} workflow (default: ${SETUP.variable}, else the "
-                             f"stack output {SETUP.output_key})")
+    for workflow in (SETUP, UNDO):
+        parser.add_argument(workflow.option, metavar="ARN",
+                            help=f"the {workflow.label} workflow (default: ${workflow.variable}, else the "
+                                 f"stack output {workflow.output_key})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, follow or list")
+                                     help="start, undo, follow or list")
     _add_start(commands)
+    _add_undo(commands)
     follow_cmd = _command(commands, "follow", summary="watch an execution until it ends",
                           description="A live view: each state with its elapsed time as it is entered, "
                                       "the failed one marked, then the output, or the error with what to do.")

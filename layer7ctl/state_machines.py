@@ -3,7 +3,7 @@
 On AWS, CloudFormation names a state machine without a name of its own
 ``<LogicalId>-<random>``, without the stack's name, so a search by name finds
 nothing. The stack's outputs are the stable handle: ``StateMachineArn`` for
-setup. An ARN given explicitly wins.
+setup, ``UndoStateMachineArn`` for undo. An ARN given explicitly wins.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Workflow:
 
 
 SETUP = Workflow("setup", "StateMachineArn", "--state-machine-arn", "MILVUS_LAYER7_STATE_MACHINE_ARN")
+UNDO = Workflow("undo", "UndoStateMachineArn", "--undo-state-machine-arn", "MILVUS_LAYER7_UNDO_STATE_MACHINE_ARN")
 
 
 def stack_name(given: str | None, environ: Mapping[str, str] = os.environ) -> str:

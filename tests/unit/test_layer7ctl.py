@@ -20,7 +20,7 @@ from layer7ctl.executions import ExecutionRecord, failed_state_index
 from layer7ctl.exits import EXIT_CODES
 from layer7ctl.parser import build_parser
 from layer7ctl.remedies import REMEDIES
-from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, stack_output
+from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, UNDO, stack_output
 from layer7ctl.views import LiveStates, make_console, print_result
 from stacks.constants import STACK_NAME
 
@@ -141,8 +141,9 @@ def _rendered(live: LiveStates) -> list[list[str]]:
 def test_the_setup_workflow_is_the_stacks_StateMachineArn_output():
     # Given a stack whose outputs name both workflows
     # When the setup workflow is looked up
-    # Then it is the StateMachineArn output
+    # Then it is the StateMachineArn output, and undo's is UndoStateMachineArn
     assert stack_output(cloudformation(), SETUP, stack="MilvusLayer7", region="us-east-1") == MACHINE
+    assert stack_output(cloudformation(), UNDO, stack="MilvusLayer7", region="us-east-1") == UNDO_MACHINE
 
 
 def test_an_output_key_with_a_suffix_is_found():
@@ -214,7 +215,20 @@ def test_a_missing_stack_is_one_line_naming_stack_region_and_what_to_pass(capsys
         "or --state-machine-arn / $MILVUS_LAYER7_STATE_MACHINE_ARN\n")
 
 
-# --- start, follow, list ----------------------------------------------------------------------
+def test_a_stack_without_the_undo_output_is_one_line(capsys):
+    # Given a stack deployed before the undo workflow existed
+    cfn = cloudformation(outputs={"StateMachineArn": MACHINE})
+    # When undo is started
+    code = main(["undo", "--host", "h"], connect=connected(ScriptedStepFunctions(), cfn))
+    # Then it says which output is missing and what to do, and exits 2
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: stack MilvusLayer7 in us-east-1 (CREATE_COMPLETE) has no output UndoStateMachineArn (the undo "
+        "workflow): deploy a version that has it, or pass --stack-name and --region of the deployment, "
+        "or --undo-state-machine-arn / $MILVUS_LAYER7_UNDO_STATE_MACHINE_ARN\n")
+
+
+# --- start, undo, follow, list ----------------------------------------------------------------------
 
 
 def test_start_with_flags_starts_the_stacks_workflow_and_follows(capsys):
@@ -243,6 +257,35 @@ def test_start_flags_override_the_input_file(tmp_path):
     assert sfn.started == [{"stateMachineArn": MACHINE, "name": "n1", "input": json.dumps(
         {"host": "new.example.com", "namespace": "milvus", "certificate": {"certificateArn": "arn:acm"},
          "layer4": "keep"})}]
+
+
+def test_undo_starts_the_undo_workflow_with_its_flags(tmp_path, capsys):
+    # Given an undo input file with a DNS block
+    path = tmp_path / "undo.json"
+    path.write_text(json.dumps({"host": "milvus.example.com", "dns": {"hostedZoneId": "Zold", "extra": 1}}))
+    sfn = ScriptedStepFunctions(status="SUCCEEDED", output={"removed": True})
+    # When undo is started with every flag and followed
+    code = main(["undo", "--input", str(path), "--cluster-name", "milvus-eks", "--namespace", "ns",
+                 "--service-name", "svc", "--ingress-name", "ing", "--hosted-zone-id", "Z123", "--name", "u1",
+                 "--follow"], connect=connected(sfn))
+    # Then the undo workflow got the merged input, the live view ran, and it exits 0
+    assert code == 0
+    assert sfn.started == [{"stateMachineArn": UNDO_MACHINE, "name": "u1", "input": json.dumps(
+        {"host": "milvus.example.com", "dns": {"hostedZoneId": "Z123", "extra": 1}, "clusterName": "milvus-eks",
+         "namespace": "ns", "serviceName": "svc", "ingressName": "ing"})}]
+    assert capsys.readouterr().out.splitlines() == [
+        f"started {EXECUTION}", "    0.0 s  Validate", "    1.0 s  ImportCertificate", "    2.0 s  ApplyIngress",
+        "SUCCEEDED in 12.0 s", "{", '  "removed": true', "}"]
+
+
+def test_undo_never_starts_the_setup_workflow_named_by_the_environment(monkeypatch):
+    # Given a shell with the setup workflow's ARN exported (as `python -m sandbox serve` prints)
+    monkeypatch.setenv("MILVUS_LAYER7_STATE_MACHINE_ARN", MACHINE)
+    sfn = ScriptedStepFunctions()
+    # When undo is started
+    assert main(["undo", "--hosted-zone-id", "Z1"], connect=connected(sfn)) == 0
+    # Then it is the undo workflow that runs
+    assert sfn.started == [{"stateMachineArn": UNDO_MACHINE, "input": '{"dns": {"hostedZoneId": "Z1"}}'}]
 
 
 def test_follow_success_prints_the_output(capsys):
@@ -400,8 +443,8 @@ def test_a_wrong_state_machine_arn_is_one_line_and_exit_2(code, expected, capsys
                                   {"stateMachineArn": "arn:wrong", "maxResults": 20})
     assert main(["--state-machine-arn", "arn:wrong", "list"], connect=connected(sfn, NoCalls())) == 2
     assert capsys.readouterr().err == (
-        f"error: ListExecutions: {code}: Bad: 'arn:wrong' -- {expected}: check --state-machine-arn and "
-        "$MILVUS_LAYER7_STATE_MACHINE_ARN, or leave them out to read the stack's outputs\n")
+        f"error: ListExecutions: {code}: Bad: 'arn:wrong' -- {expected}: check --state-machine-arn / "
+        "--undo-state-machine-arn and their environment variables, or leave them out to read the stack's outputs\n")
 
 
 @pytest.mark.parametrize(("code", "expected"), [
@@ -438,7 +481,7 @@ def test_follow_with_no_executions_yet_is_one_line_and_exit_2(capsys):
     ('["host"]', '--input {path} holds an array, not a JSON object: write the input as {{"field": value, ...}} '
                  "(docs/CONTRACT.md)"),
 ])
-@pytest.mark.parametrize("command", ["start"])
+@pytest.mark.parametrize("command", ["start", "undo"])
 def test_a_bad_input_file_is_one_line_and_exit_2_before_any_aws_call(command, content, expected, tmp_path, capsys):
     path = tmp_path / "input.json"
     if content is not None:
@@ -490,7 +533,7 @@ def _parsers():
     return {"": parser, **commands.choices}
 
 
-@pytest.mark.parametrize("command", ["start", "follow", "list"])
+@pytest.mark.parametrize("command", ["start", "undo", "follow", "list"])
 def test_every_subcommand_has_help_with_the_exit_codes(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"], connect=NoCalls())

@@ -565,3 +565,9 @@ def test_the_readme_error_table_says_what_the_code_says_row_for_row():
 def test_every_contract_error_and_TransientError_has_a_remedy():
     assert set(REMEDIES) >= {*errors.CONTRACT_ERROR_NAMES, "TransientError"}
     assert all(REMEDIES.values())
+
+
+def test_the_readme_lists_the_exit_codes_the_code_uses():
+    rows = re.findall(r"^\| `(\d+)` \| (.*) \|$", _readme_section("Watching it: the operator command line"),
+                      re.MULTILINE)
+    assert rows == [(str(code), meaning) for code, meaning in EXIT_CODES]

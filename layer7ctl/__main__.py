@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from layer7ctl import aws_errors, views
-from layer7ctl.clients import Clients, connect
+from layer7ctl.clients import Clients, connect_to_aws
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
 from layer7ctl.inputs import setup_input, undo_input
@@ -25,7 +25,7 @@ from layer7ctl.parser import build_parser
 from layer7ctl.state_machines import SETUP, UNDO, Workflow, stack_name, state_machine_arn
 
 
-def main(argv: list[str] | None = None, *, connect: Callable[[str | None], Clients] = connect,
+def main(argv: list[str] | None = None, *, connect: Callable[[str | None], Clients] = connect_to_aws,
          console: Console | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = console or views.make_console()
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None, *, connect: Callable[[str | None], Clien
     except OperatorError as error:
         return _fail(error)
     except KeyboardInterrupt:
-        return _fail(OperatorError("stopped following; the execution goes on: "
-                                   "`python -m layer7ctl follow EXECUTION_ARN` to watch it again", INTERRUPTED))
+        return _fail(OperatorError("interrupted; an execution already started goes on: "
+                                   "`python -m layer7ctl follow EXECUTION_ARN` watches it again", INTERRUPTED))
 
 
 def _fail(error: OperatorError) -> int:

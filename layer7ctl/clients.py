@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
+
 
 @dataclass(frozen=True)
 class Clients:
@@ -19,10 +21,8 @@ class Clients:
     region: str
 
 
-def connect(region: str | None) -> Clients:
+def connect_to_aws(region: str | None) -> Clients:
     """Clients for `region`, or for the SDK's region when None (botocore raises NoRegionError without one)."""
-    import boto3  # here, so that --help and usage errors do not wait for boto3 to import
-
     session = boto3.Session(region_name=region)
     sfn = session.client("stepfunctions")
     return Clients(sfn=sfn, cfn=session.client("cloudformation"), region=sfn.meta.region_name)

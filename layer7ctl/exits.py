@@ -21,7 +21,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
             "machine or execution"),
     (AWS_UNAVAILABLE, "AWS unreachable or refused: no region or endpoint, no credentials, access "
                       "denied, throttled"),
-    (INTERRUPTED, "interrupted (Ctrl-C) while following; the execution goes on"),
+    (INTERRUPTED, "interrupted (Ctrl-C); an execution already started goes on"),
 )
 
 

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from layer7 import errors
 from layer7ctl.__main__ import main
-from layer7ctl.clients import Clients, connect
+from layer7ctl.clients import Clients, connect_to_aws
 from layer7ctl.executions import ExecutionRecord, failed_state_index
 from layer7ctl.exits import EXIT_CODES
 from layer7ctl.parser import build_parser
@@ -171,7 +171,7 @@ def test_two_deployments_in_two_regions_are_each_found_with_region():
 def test_every_client_is_made_for_the_region_given():
     # Given --region eu-west-1 and an SDK default of us-east-1 (tests/conftest.py)
     # When the clients are made
-    clients = connect("eu-west-1")
+    clients = connect_to_aws("eu-west-1")
     # Then every one of them talks to eu-west-1
     assert (clients.region, clients.sfn.meta.region_name, clients.cfn.meta.region_name) == ("eu-west-1",) * 3
 
@@ -520,8 +520,8 @@ def test_ctrl_c_while_following_is_one_line_and_exit_130(capsys):
             raise KeyboardInterrupt
 
     assert main(["follow", EXECUTION], connect=connected(Interrupted(), NoCalls())) == 130
-    assert capsys.readouterr().err == ("error: stopped following; the execution goes on: "
-                                       "`python -m layer7ctl follow EXECUTION_ARN` to watch it again\n")
+    assert capsys.readouterr().err == ("error: interrupted; an execution already started goes on: "
+                                       "`python -m layer7ctl follow EXECUTION_ARN` watches it again\n")
 
 
 # --- help and the README ------------------------------------------------------------------------------

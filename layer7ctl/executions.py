@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from layer7ctl.exits import OperatorError
+
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+ENDED_BADLY = TERMINAL - {"SUCCEEDED"}
 
 
 @dataclass
@@ -88,6 +91,43 @@ def first_ready_check(events: list[dict[str, Any]]) -> float | None:
             if (state.get("loadBalancer") or {}).get("ready"):
                 return _epoch(event["timestamp"])
     return None
+
+
+def _raised_error(event: dict[str, Any]) -> str | None:
+    """The error of a task's failure or time-out event (not the execution's own ending)."""
+    for key, details in event.items():
+        if key.endswith(("FailedEventDetails", "TimedOutEventDetails")) and not key.startswith("execution"):
+            return (details or {}).get("error")
+    return None
+
+
+def failed_state_index(record: ExecutionRecord) -> int | None:
+    """Which entered state (an index into ``record.states``) a run that ended badly failed in.
+
+    The last state entered before the execution failed, timed out or was
+    aborted -- unless a state raised the execution's own error earlier: a
+    caught error runs the failure path (ExplainFailure ... Failed) first, and
+    the state to look at is the one that raised it, not the Fail state.
+    """
+    if record.status not in ENDED_BADLY:
+        return None
+    entered, raised_in = -1, None
+    for event in record.history:
+        if event.get("stateEnteredEventDetails"):
+            entered += 1
+        elif entered >= 0 and record.error and _raised_error(event) == record.error:
+            raised_in = entered
+    if raised_in is not None:
+        return raised_in
+    return entered if entered >= 0 else None
+
+
+def latest_execution(sfn: Any, state_machine_arn: str) -> str:
+    executions = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1)["executions"]
+    if not executions:
+        raise OperatorError(f"no executions yet of {state_machine_arn}: start one with "
+                            "`python -m layer7ctl start`, or pass an execution ARN")
+    return executions[0]["executionArn"]
 
 
 def follow(

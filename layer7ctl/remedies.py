@@ -1,31 +1,29 @@
-"""What to do about each contract error, as the README's error table says.
+"""What to do about each error an execution can end with.
 
-The README's table is the source people read; tests/unit/test_layer7ctl.py
-checks that this copy says the same, so ``follow`` never gives stale advice.
+The command line carries its advice in code: it must not depend on finding
+the README next to it. The README's "Errors and what to do" table says the
+same, row for row, in the same order (tests/unit/test_layer7ctl.py checks).
+A new error name is one entry here and one row there.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def load_remedies(readme: Path = README) -> dict[str, str]:
-    """Error name -> the README's "what to do" cell."""
-    try:
-        text = readme.read_text()
-    except OSError:
-        return {}
-    section = text.split("## Errors and what to do", 1)[-1].split("\n## ", 1)[0]
-    remedies = {}
-    for line in section.splitlines():
-        match = re.match(r"^\| `(\w+)` \| .*? \| (.*) \|$", line)
-        if match:
-            remedies[match.group(1)] = match.group(2).strip()
-    return remedies
+REMEDIES: dict[str, str] = {
+    "InvalidInput": "fix the input; the cause names the field. Nothing was changed.",
+    "CertificateNotFound": "check the ARN and region; name the secret `milvus-layer7/...` or deploy with "
+                           "`certificateSecretArn`",
+    "CertificateInvalid": "the cause says which check failed; fix the PEMs in the secret",
+    "ClusterNotFound": "wait for ACTIVE or fix the name",
+    "KubernetesForbidden": "deploy with `createAccessEntry=true` on an `API`/`API_AND_CONFIG_MAP` cluster, or map "
+                           "the roles in aws-auth (\"Clusters still on the aws-auth ConfigMap\" in the README)",
+    "ServiceNotFound": "`kubectl -n NS get svc` and fix the input",
+    "IngressRejected": "the cause is the controller's own message; fix that and start again",
+    "LoadBalancerTimeout": "`kubectl -n NS describe ingress NAME`; check target health in the EC2 console",
+    "VerificationFailed": "the cause says what the gRPC call saw; the Layer-4 load balancer is still in place",
+    "TransientError": "start it again; if it keeps failing, check the AWS Health Dashboard and the account's "
+                      "service quotas",
+}
 
 
 def remedy_for(error: str | None) -> str | None:
-    return load_remedies().get(error or "")
+    return REMEDIES.get(error or "")

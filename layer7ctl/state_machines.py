@@ -1,30 +1,68 @@
-"""Finding the workflow's state machine without making the operator copy ARNs."""
+"""Finding the workflow's state machines without making the operator copy ARNs.
+
+On AWS, CloudFormation names a state machine without a name of its own
+``<LogicalId>-<random>``, without the stack's name, so a search by name finds
+nothing. The stack's outputs are the stable handle: ``StateMachineArn`` for
+setup, ``UndoStateMachineArn`` for undo. An ARN given explicitly wins.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-NAME_PREFIX = "MilvusLayer7"
+from botocore.exceptions import ClientError
+
+from layer7ctl.exits import OperatorError
+
+DEFAULT_STACK_NAME = "MilvusLayer7"  # stacks/constants.py STACK_NAME; a test keeps them equal
+STACK_NAME_VARIABLE = "MILVUS_LAYER7_STACK_NAME"
 
 
-class StateMachineNotFound(Exception):
-    pass
+@dataclass(frozen=True)
+class Workflow:
+    """One of the stack's state machines and the ways an operator can name it."""
+
+    label: str
+    output_key: str
+    option: str  # the command-line option that names its ARN
+    variable: str  # the environment variable that does the same
 
 
-def find_state_machine(sfn: Any) -> str:
-    """$MILVUS_LAYER7_STATE_MACHINE_ARN, else the one state machine named MilvusLayer7*."""
-    if os.environ.get("MILVUS_LAYER7_STATE_MACHINE_ARN"):
-        return os.environ["MILVUS_LAYER7_STATE_MACHINE_ARN"]
-    found = [
-        machine["stateMachineArn"]
-        for page in sfn.get_paginator("list_state_machines").paginate()
-        for machine in page["stateMachines"]
-        if machine["name"].startswith(NAME_PREFIX)
-    ]
-    if len(found) != 1:
-        raise StateMachineNotFound(
-            f"found {len(found)} state machines named {NAME_PREFIX}*: pass --state-machine-arn "
-            "(the stack output StateMachineArn) or set MILVUS_LAYER7_STATE_MACHINE_ARN"
-        )
-    return found[0]
+SETUP = Workflow("setup", "StateMachineArn", "--state-machine-arn", "MILVUS_LAYER7_STATE_MACHINE_ARN")
+UNDO = Workflow("undo", "UndoStateMachineArn", "--undo-state-machine-arn", "MILVUS_LAYER7_UNDO_STATE_MACHINE_ARN")
+
+
+def stack_name(given: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    return given or environ.get(STACK_NAME_VARIABLE) or DEFAULT_STACK_NAME
+
+
+def state_machine_arn(workflow: Workflow, *, given: str | None, cfn: Any, stack: str, region: str,
+                      environ: Mapping[str, str] = os.environ) -> str:
+    """The option, else its environment variable, else the stack's output."""
+    return given or environ.get(workflow.variable) or stack_output(cfn, workflow, stack=stack, region=region)
+
+
+def stack_output(cfn: Any, workflow: Workflow, *, stack: str, region: str) -> str:
+    """The output named `workflow.output_key`, or one whose key starts with it (CDK may add a suffix)."""
+    what_to_pass = f"pass --stack-name and --region of the deployment, or {workflow.option} / ${workflow.variable}"
+    try:
+        found = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if "does not exist" not in error.response.get("Error", {}).get("Message", ""):
+            raise
+        raise OperatorError(f"no stack {stack} in {region}: {what_to_pass}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in found[0].get("Outputs", [])}
+    if workflow.output_key in outputs:
+        return outputs[workflow.output_key]
+    matching = sorted(key for key in outputs if key.startswith(workflow.output_key))
+    if len(matching) == 1:
+        return outputs[matching[0]]
+    if matching:
+        raise OperatorError(f"stack {stack} in {region} has {len(matching)} outputs named "
+                            f"{workflow.output_key}* ({', '.join(matching)}): pass {workflow.option}")
+    raise OperatorError(f"stack {stack} in {region} ({found[0].get('StackStatus', 'status unknown')}) has no "
+                        f"output {workflow.output_key} (the {workflow.label} workflow): deploy a version that "
+                        f"has it, or {what_to_pass}")

@@ -1,0 +1,112 @@
+"""The command line's options, each with its help; the exit codes in the epilog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import NoReturn
+
+from layer7ctl.exits import EXIT_CODES, USAGE
+from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, STACK_NAME_VARIABLE, UNDO
+
+MAX_RESULTS = 1000  # ListExecutions' own limit for one page
+
+
+def exit_codes_text() -> str:
+    lines = [textwrap.fill(meaning, width=78, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+             for code, meaning in EXIT_CODES]
+    return "exit codes:\n" + "\n".join(lines)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (what is wrong, where to read more)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(USAGE)
+
+
+def _max_results(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_RESULTS:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: pass 1 to {MAX_RESULTS}")
+    return value
+
+
+def _command(commands: argparse._SubParsersAction, name: str, *, summary: str, description: str) -> Parser:
+    return commands.add_parser(name, help=summary, description=textwrap.fill(description, width=78),
+                               epilog=exit_codes_text(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _add_start(commands: argparse._SubParsersAction) -> None:
+    start = _command(commands, "start", summary="start a setup execution",
+                             description="Start a setup execution from an input file and/or flags "
+                                         "(flags override the file's fields).")
+    start.add_argument("--input", type=Path, metavar="FILE", help="execution input JSON (docs/CONTRACT.md)")
+    start.add_argument("--host", help="the DNS name clients use (host)")
+    certificate = start.add_mutually_exclusive_group()
+    certificate.add_argument("--secret-arn", metavar="ARN", help="certificate secret (certificate.secretArn)")
+    certificate.add_argument("--certificate-arn", metavar="ARN",
+                             help="certificate already in ACM (certificate.certificateArn)")
+    start.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
+    start.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
+    start.add_argument("--layer4", choices=("remove", "keep"),
+                       help="remove the Layer-4 load balancer after verification, or keep it (layer4)")
+    start.add_argument("--name", help="execution name (default: generated)")
+    start.add_argument("--follow", action="store_true", help="then follow it until it ends")
+
+
+def _add_undo(commands: argparse._SubParsersAction) -> None:
+    undo = _command(commands, "undo", summary="start an undo execution (stack output UndoStateMachineArn)",
+                    description="Start the undo workflow from an input file and/or flags "
+                                "(flags override the file's fields).")
+    undo.add_argument("--input", type=Path, metavar="FILE", help="undo execution input JSON")
+    undo.add_argument("--host", help="the DNS name of the setup to undo (host)")
+    undo.add_argument("--cluster-name", help="the EKS cluster (clusterName)")
+    undo.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
+    undo.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
+    undo.add_argument("--ingress-name", help="the Ingress the setup created (ingressName)")
+    undo.add_argument("--hosted-zone-id", metavar="ZONE_ID", help="the Route 53 zone of the record (dns.hostedZoneId)")
+    undo.add_argument("--name", help="execution name (default: generated)")
+    undo.add_argument("--follow", action="store_true", help="then follow it until it ends")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="python -m layer7ctl",
+        description=textwrap.fill("Start, follow and list milvus-layer7 executions. Uses the usual AWS "
+                                  "credentials chain; set AWS_ENDPOINT_URL to talk to the sandbox. The "
+                                  "workflows are found through the stack's outputs unless an ARN is given.",
+                                  width=78),
+        epilog=exit_codes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--region", help="the deployment's AWS region; every call goes there "
+                                         "(default: the SDK's region, AWS_REGION or the profile's)")
+    parser.add_argument("--stack-name", metavar="NAME",
+                        help=f"the deployed stack whose outputs name the workflows (default: "
+                             f"${STACK_NAME_VARIABLE}, else {DEFAULT_STACK_NAME})")
+    for workflow in (SETUP, UNDO):
+        parser.add_argument(workflow.option, metavar="ARN",
+                            help=f"the {workflow.label} workflow (default: ${workflow.variable}, else the "
+                                 f"stack output {workflow.output_key})")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="start, undo, follow or list")
+    _add_start(commands)
+    _add_undo(commands)
+    follow_cmd = _command(commands, "follow", summary="watch an execution until it ends",
+                          description="A live view: each state with its elapsed time as it is entered, "
+                                      "the failed one marked, then the output, or the error with what to do.")
+    follow_cmd.add_argument("execution_arn", nargs="?", metavar="EXECUTION_ARN",
+                            help="the execution (default: the setup workflow's most recent one)")
+    list_cmd = _command(commands, "list", summary="recent setup executions with status and duration",
+                        description="Recent setup executions, newest first.")
+    list_cmd.add_argument("--max", type=_max_results, default=20, metavar="N",
+                          help=f"how many, 1 to {MAX_RESULTS} (default 20)")
+    return parser

@@ -22,11 +22,13 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sandbox.controller_webhook import IngressValidator, alb_ingress_class
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,17 @@ COMPONENT = "ingress"
 def _moto_backend(account_id: str, region: str) -> Any:
     from moto.elbv2.models import elbv2_backends
     return elbv2_backends[account_id][region]
+
+
+# ok: reconcile; reject: every deploy fails (AccessDenied), retried for ever; never: no address ever;
+# transient: ELBv2 does not yet see a certificate ACM just imported (the first reconciles fail, a later one
+# succeeds); webhook-deny: the controller's chart created no IngressClass "alb", so its webhook denies the Ingress.
+MODES = ("ok", "reject", "never", "transient", "webhook-deny")
+# controller-runtime's default per-item rate limiter: 5 ms doubling to 1,000 s
+# (client-go util/workqueue/default_rate_limiters.go DefaultTypedControllerRateLimiter).
+BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS = 0.005, 1000.0
+# transient mode: how long a new certificate stays invisible to ELBv2 (eventual consistency between ACM and ELB).
+CERTIFICATE_VISIBILITY_SECONDS = 5.0
 
 
 class Rejected(Exception):
@@ -52,8 +65,8 @@ class LoadBalancerControllerStandIn:
                  backend_healthy: Callable[[], bool] = lambda: True,
                  target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
                  elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1") -> None:
-        if mode not in ("ok", "reject", "never"):
-            raise ValueError(f"mode must be ok, reject or never, not {mode!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
         self.subnets, self.vpc_id, self.cluster_name, self.mode = list(ec2_subnet_ids), vpc_id, cluster_name, mode
         self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
@@ -64,15 +77,24 @@ class LoadBalancerControllerStandIn:
         self.timeline: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
         self._state: dict[str, dict[str, Any]] = {}
+        self._certificates_first_seen: dict[str, float] = {}
+        self.webhook = IngressValidator()
         self._loop = PollingThread(self._reconcile_logged, interval=poll_interval, name="alb-controller-standin")
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "LoadBalancerControllerStandIn":
+        """Install as the controller's Helm chart does: its IngressClass and its webhook, then reconcile."""
+        if self.mode != "webhook-deny" and self.kube.get("ingressclasses", None, "alb") is None:
+            self.kube.create("ingressclasses", None, alb_ingress_class(), manager="helm")
+        if self.webhook not in self.kube.emulator.validating_webhooks:
+            self.kube.emulator.validating_webhooks.append(self.webhook)
         self._loop.start()
         return self
 
     def stop(self) -> None:
         self._loop.stop()
+        if self.webhook in self.kube.emulator.validating_webhooks:
+            self.kube.emulator.validating_webhooks.remove(self.webhook)
 
     def timeline_for(self, namespace: str, name: str) -> dict[str, Any]:
         return dict(self.timeline.get(f"{namespace}/{name}", {}))
@@ -111,6 +133,8 @@ class LoadBalancerControllerStandIn:
                 self._cleanup(state)
             state = self._state[key] = {"version": version, "phase": "new"}
             self.timeline[key] = {"seenAt": time.time()}
+        if state["phase"] == "failed" and time.time() >= state["retry_at"]:
+            state["phase"] = "new"  # the rate limiter hands the key back: reconcile again
         if state["phase"] == "new":
             self._build(key, ing, state)
         now = time.time()
@@ -129,6 +153,8 @@ class LoadBalancerControllerStandIn:
             self.timeline[key]["activeAt"] = time.time()
 
     def _build(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> None:
+        """One reconcile. A failure records its Warning event (client-go's recorder folds repeats into its count)
+        and is retried after the rate limiter's backoff, as group_controller.go's errors are."""
         meta = ing["metadata"]
         try:
             plan = self._plan(ing)
@@ -136,9 +162,12 @@ class LoadBalancerControllerStandIn:
                 raise Rejected("FailedDeployModel", "Failed deploy model due to AccessDenied: User: arn:aws:sts::"
                                "123456789012:assumed-role/aws-load-balancer-controller/sandbox is not authorized "
                                "to perform: elasticloadbalancing:CreateLoadBalancer\n\tstatus code: 403")
+            self._check_certificate_visible(plan)
             self._deploy(key, meta, plan, state)
         except Rejected as e:
-            state["phase"] = "rejected"
+            attempts = state.get("attempts", 0) + 1
+            backoff = min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS)
+            state.update(phase="failed", attempts=attempts, retry_at=time.time() + backoff)
             self.kube.record_event(meta["namespace"], "Ingress", meta["name"], "Warning", e.reason, str(e), COMPONENT)
             return
         state.update(phase="provisioning", address_due=time.time() + self.alb_delay)
@@ -193,6 +222,15 @@ class LoadBalancerControllerStandIn:
                 "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
                 "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
                 "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
+
+    def _check_certificate_visible(self, plan: dict[str, Any]) -> None:
+        """transient mode: CreateListener's CertificateNotFound while ELBv2 does not yet see a new certificate."""
+        if self.mode != "transient" or not plan["cert"]:
+            return
+        first_seen = self._certificates_first_seen.setdefault(plan["cert"], time.time())
+        if time.time() < first_seen + CERTIFICATE_VISIBILITY_SECONDS:
+            raise Rejected("FailedDeployModel", f"Failed deploy model due to CertificateNotFound: Certificate "
+                           f"'{plan['cert']}' not found\n\tstatus code: 400, request id: {uuid.uuid4()}")
 
     @staticmethod
     def _name(namespace: str, name: str, salt: str) -> str:

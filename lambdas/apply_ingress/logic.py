@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable
 
 from layer7 import kube as k8s
+from layer7.errors import IngressRejected
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
 
@@ -109,14 +110,21 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
     request = event.request
     service = k8s.read_service(kube, request.namespace, request.service_name)
     manifest = ingress_manifest(request, event.certificate.certificate_arn)
-    applied = kube.patch(
-        k8s.ingress_path(request.namespace, request.ingress_name),
-        f"apply Ingress {request.namespace}/{request.ingress_name}",
-        manifest,
-        content_type=k8s.APPLY_PATCH,
-        fieldManager=k8s.FIELD_MANAGER,
-        force=True,
-    )
+    try:
+        applied = kube.patch(
+            k8s.ingress_path(request.namespace, request.ingress_name),
+            f"apply Ingress {request.namespace}/{request.ingress_name}",
+            manifest,
+            content_type=k8s.APPLY_PATCH,
+            fieldManager=k8s.FIELD_MANAGER,
+            force=True,
+        )
+    except k8s.AdmissionDenied as exc:
+        # The controller's own webhook (vingress.elbv2.k8s.aws) answers 403: a verdict on the Ingress, not on access.
+        raise IngressRejected(
+            f"Ingress {request.namespace}/{request.ingress_name} was refused at admission: "
+            f"{exc.body.get('message') or exc}. Nothing was applied; fix what the webhook names and start again."
+        ) from None
     applied_at = now()
     warnings = service_warnings(request, service)
     service_type = (service.get("spec") or {}).get("type") or "ClusterIP"

@@ -36,7 +36,7 @@ class ServiceNotFound(Layer7Error):
 
 
 class IngressRejected(Layer7Error):
-    """The load balancer controller recorded a Warning event on the Ingress."""
+    """The load balancer controller rejected the Ingress: a failure that persists, or its webhook's denial."""
 
 
 class LoadBalancerTimeout(Layer7Error):
@@ -45,6 +45,14 @@ class LoadBalancerTimeout(Layer7Error):
 
 class VerificationFailed(Layer7Error):
     """The gRPC check through the ALB failed (retried by the state machine)."""
+
+
+class RunInProgress(Layer7Error):
+    """Another execution for the same host is running; this one changed nothing."""
+
+
+class NetworkMisconfigured(Layer7Error):
+    """The functions' network cannot reach what the run needs (route, NAT, TLS to the cluster's endpoint)."""
 
 
 class TransientError(Exception):
@@ -66,5 +74,7 @@ CONTRACT_ERRORS: tuple[type[Layer7Error], ...] = (
     IngressRejected,
     LoadBalancerTimeout,
     VerificationFailed,
+    RunInProgress,
+    NetworkMisconfigured,
 )
 CONTRACT_ERROR_NAMES: tuple[str, ...] = tuple(cls.__name__ for cls in CONTRACT_ERRORS)

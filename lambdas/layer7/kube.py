@@ -31,7 +31,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
 from layer7 import aws, eks_token
-from layer7.errors import ClusterNotFound, KubernetesForbidden, ServiceNotFound, TransientError
+from layer7.errors import ClusterNotFound, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound, TransientError
 
 FIELD_MANAGER = "milvus-layer7"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -59,6 +59,20 @@ class KubeError(Exception):
 
 class NotFound(KubeError):
     """404: the caller knows which contract error (if any) that means."""
+
+
+class AdmissionDenied(KubeError):
+    """A validating admission webhook refused the write; the caller knows whose webhook that is.
+
+    kube-apiserver words it ``admission webhook "<name>" denied the request: <message>``
+    (apiserver/pkg/admission/plugin/webhook/errors ToStatusErr), with the webhook's
+    code: 403 from controller-runtime's ``admission.Denied``, at least 400 otherwise.
+    """
+
+    @property
+    def webhook_message(self) -> str:
+        message = str(self.body.get("message") or "")
+        return message.partition("denied the request")[2].lstrip(": ") or message
 
 
 # --- EKS -------------------------------------------------------------------
@@ -181,6 +195,11 @@ class Kube:
             data = response.read()
         except urllib3.exceptions.HTTPError as exc:
             raise connection_error(exc, what, self.cluster_name) from exc
+        except ApiException as exc:
+            # kubernetes.client.rest turns urllib3's SSLError into ApiException(status=0) before we see it.
+            if exc.status == 0:
+                raise tls_error(str(exc.reason or "").split("\n", 1)[0], what, self.cluster_name) from None
+            raise
         if not 200 <= response.status <= 299:
             text = data.decode("utf-8", "replace") if data else ""
             raise api_error(ApiException(status=response.status, reason=response.reason, body=text),
@@ -210,6 +229,8 @@ def api_error(exc: ApiException, what: str, cluster: str, identity: Callable[[],
     """The exception to raise for an ``ApiException`` met while doing ``what``."""
     status = int(exc.status or 0)
     message, body = status_message(exc)
+    if status >= 400 and message.startswith("admission webhook ") and "denied the request" in message:
+        return AdmissionDenied(f"{what}: {message}", status=status, reason=str(body.get("reason") or ""), body=body)
     if status in (401, 403):
         who = identity() if identity else "the workflow's IAM role"
         if status == 401:
@@ -235,15 +256,26 @@ def api_error(exc: ApiException, what: str, cluster: str, identity: Callable[[],
     )
 
 
+def tls_error(detail: str, what: str, cluster: str) -> NetworkMisconfigured:
+    """TLS to the endpoint DescribeCluster named failed: no retry fixes what answers in the cluster's place."""
+    return NetworkMisconfigured(
+        f"TLS to the Kubernetes API of {cluster!r} failed while trying to {what} ({detail or 'SSLError'}): the "
+        "endpoint did not present a certificate from the cluster's own certificate authority. Something between "
+        "the functions and the endpoint answers for it: a TLS-inspecting proxy or firewall, or a DNS answer for "
+        "the private endpoint that points elsewhere. Let the functions reach the endpoint directly."
+    )
+
+
 def connection_error(exc: urllib3.exceptions.HTTPError, what: str, cluster: str) -> Exception:
     """A broken connection is worth another try; a certificate that does not verify is not."""
     reason = getattr(exc, "reason", None)
     if isinstance(exc, urllib3.exceptions.SSLError) or isinstance(reason, urllib3.exceptions.SSLError):
-        return KubeError(
-            f"TLS to the Kubernetes API of {cluster!r} failed while trying to {what}: the server's certificate "
-            f"does not verify against the cluster's certificate authority ({type(reason or exc).__name__})"
-        )
-    return TransientError(f"could not reach the Kubernetes API of {cluster!r} to {what}: {type(exc).__name__}")
+        return tls_error(type(reason or exc).__name__, what, cluster)
+    return TransientError(
+        f"could not reach the Kubernetes API of {cluster!r} to {what}: {type(exc).__name__}. If this persists, "
+        "the cluster security group must allow inbound 443 from the functions' security group (context "
+        "clusterSecurityGroupId adds that rule), and a private endpoint needs the functions in the cluster's VPC"
+    )
 
 
 # --- one call for the steps ------------------------------------------------

@@ -38,6 +38,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
     forbidden: bool = False  # every resource request answers 403
     denied_namespaces: set[str] = attrs.field(factory=set)  # 403 in these namespaces only
     auth_failures: list[str] = attrs.field(factory=list)  # why tokens were refused (never the token)
+    validating_webhooks: list[Any] = attrs.field(factory=list)  # admission.ValidatingWebhook, in call order
     _rv: int = attrs.field(default=0, init=False)
     _owners: dict[Any, Any] = attrs.field(factory=dict, init=False)
 

@@ -21,6 +21,7 @@ import aiohttp.web
 
 from sandbox.kubernetes import semantics, tls
 from sandbox.kubernetes.auth import TokenVerifier
+from sandbox.kubernetes.events import EventCorrelator
 from sandbox.kubernetes.server import Emulator
 
 HELM_MANAGER = "helm"
@@ -38,6 +39,8 @@ class KubernetesStandIn:
         self._runner: aiohttp.web.BaseRunner | None = None
         self._port: int | None = None
         self._stopping: asyncio.Event | None = None
+        self._correlator = EventCorrelator()
+        self._event_names: dict[tuple[str, ...], str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
@@ -141,15 +144,22 @@ class KubernetesStandIn:
                                       manager, subresource="status"))
 
     def record_event(self, namespace: str, involved_kind: str, involved_name: str, type_: str, reason: str,
-                     message: str, source_component: str) -> dict[str, Any]:
-        """Record a core/v1 Event on an object (uid filled in when the object exists), like client-go's recorder."""
+                     message: str, source_component: str) -> dict[str, Any] | None:
+        """Record a core/v1 Event on an object as client-go's recorder does (``events.EventCorrelator``):
+        repeats are counted, similar ones combined, a flood dropped (None)."""
         kind = next(k for k in semantics.KINDS if k.kind == involved_kind)
         involved = {"kind": kind.kind, "namespace": namespace, "name": involved_name, "apiVersion": kind.api_version}
         obj = self.get(kind.plural, namespace, involved_name)
         if obj:
             involved.update(uid=obj["metadata"]["uid"], resourceVersion=obj["metadata"]["resourceVersion"])
-        return self._run(self._locked(self.emulator.op_event, namespace, involved, type_, reason, message,
-                                      source_component))
+        correlated = self._correlator.correlate((kind.kind, namespace, involved_name, involved.get("uid", "")),
+                                                type_, reason, message, source_component)
+        if correlated is None:
+            return None
+        event = self._run(self._locked(self.emulator.op_event, namespace, involved, type_, reason, correlated.message,
+                                       source_component, self._event_names.get(correlated.key)))
+        self._event_names[correlated.key] = event["metadata"]["name"]
+        return event
 
     def events_for(self, namespace: str, involved_kind: str, involved_name: str) -> list[dict[str, Any]]:
         return self.list("events", namespace,

@@ -19,7 +19,7 @@ from typing import Any
 
 from kmock import resource
 
-from sandbox.kubernetes import patching, semantics, services
+from sandbox.kubernetes import admission, patching, semantics, services
 from sandbox.kubernetes.semantics import ApiError, Kind
 
 SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp")
@@ -52,7 +52,7 @@ def _dotted(path: patching.Path) -> str:
 
 
 class StoreMixin:
-    """Mixed into the emulator; needs ``_objects``, ``_buses``, ``_rv`` and ``_owners``."""
+    """Mixed into the emulator; needs ``_objects``, ``_buses``, ``_rv``, ``_owners`` and ``validating_webhooks``."""
 
     def _res(self, kind: Kind) -> resource:
         return resource(group=kind.group, version=kind.version, plural=kind.plural)
@@ -65,6 +65,10 @@ class StoreMixin:
         if key in self._objects and not self._objects[key].deleted:
             return copy.deepcopy(self._objects[key].raw)
         return None
+
+    def _lookup(self, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """What a webhook reads while the request holds the lock (a webhook's own client, in effect)."""
+        return self._current(semantics.BY_PLURAL[plural], namespace, name)
 
     def _used_node_ports(self) -> set[int]:
         return {p.get("nodePort") for (res, _, _), o in self._objects.items() if res.plural == "services"
@@ -114,6 +118,7 @@ class StoreMixin:
                            name=name, group=kind.group, kind=kind.plural)
         if kind.plural == "services":
             services.allocate(obj, self._used_node_ports())
+        admission.admit(self.validating_webhooks, kind, "CREATE", obj, None, self._lookup)
         meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_rv(), creationTimestamp=now_iso())
         if kind.plural == "ingresses":
             meta["generation"] = 1
@@ -153,6 +158,7 @@ class StoreMixin:
         if kind.plural == "services":
             services.allocate(new, self._used_node_ports() - {
                 p.get("nodePort") for p in (old.get("spec") or {}).get("ports") or []})
+        admission.admit(self.validating_webhooks, kind, "UPDATE", new, old, self._lookup, subresource)
         self._record_owners(kind, old, new, manager, applied)
         if _strip(new, status=False) == _strip(old, status=False):
             return old  # a no-op write keeps the resourceVersion, as the API server does
@@ -250,15 +256,13 @@ class StoreMixin:
                 "metadata": {"resourceVersion": str(self._rv)}, "items": items}
 
     async def op_event(self, namespace: str, involved: dict[str, Any], type_: str, reason: str, message: str,
-                       component: str) -> dict[str, Any]:
-        """Record an Event; a repeat of the same one bumps its count, as client-go's correlator does."""
+                       component: str, name: str | None = None) -> dict[str, Any]:
+        """Create an Event, or, given the ``name`` of one already recorded, count it up as client-go's logger does."""
         events = semantics.BY_PLURAL["events"]
-        same = [e for e in self.op_list(events, namespace)["items"] if e.get("involvedObject", {}).get("uid")
-                == involved.get("uid") and (e.get("reason"), e.get("message"), e.get("type")) == (reason, message, type_)]
-        if same:
-            event = same[0]
-            event.update(count=event.get("count", 1) + 1, lastTimestamp=now_iso())
-            return await self.op_update(events, namespace, event["metadata"]["name"], event, component)
+        existing = self._current(events, namespace, name) if name else None
+        if existing is not None:
+            existing.update(count=existing.get("count", 1) + 1, lastTimestamp=now_iso(), message=message)
+            return await self.op_update(events, namespace, existing["metadata"]["name"], existing, component)
         stamp = now_iso()
         body = {"metadata": {"name": f"{involved.get('name')}.{secrets.token_hex(8)}", "namespace": namespace},
                 "involvedObject": involved, "type": type_, "reason": reason, "message": message,

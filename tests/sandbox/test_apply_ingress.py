@@ -1,12 +1,18 @@
 """ApplyIngress against the sandbox's Kubernetes API stand-in, reached through moto's EKS."""
 
+import base64
+
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.eks.models import eks_backends
 
 from apply_ingress import handler
 from apply_ingress.logic import apply_ingress
-from layer7.errors import KubernetesForbidden, ServiceNotFound
+from layer7.errors import IngressRejected, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound
+from sandbox.controller_webhook import IngressValidator, alb_ingress_class
 from tests.sandbox.conftest import chart_service, connector, point_cluster_at
+from testkit.certs import make_ca
 from tests.unit.kube_fakes import CERT_ARN, apply_event
 
 
@@ -67,3 +73,36 @@ def test_stand_in_rbac_refusal_is_kubernetes_forbidden(standin):
     with pytest.raises(KubernetesForbidden) as caught:
         apply_ingress(apply_event(), connect("milvus-eks"))
     assert "403" in str(caught.value) and "forbidden" in str(caught.value)
+
+
+@mock_aws
+def test_stand_in_webhook_denies_an_ingress_whose_class_does_not_exist(standin):
+    # Given the controller's webhook registered, but no IngressClass "alb" (its chart did not create one)
+    standin.seed_service(chart_service())
+    standin.emulator.validating_webhooks.append(IngressValidator())
+    connect = connector(point_cluster_at(standin))
+    # When ApplyIngress applies the Ingress
+    with pytest.raises(IngressRejected) as caught:
+        apply_ingress(apply_event(), connect("milvus-eks"))
+    # Then the webhook's own words are the cause, and nothing was stored
+    assert ('admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class: '
+            'ingressclasses.networking.k8s.io "alb" not found') in str(caught.value)
+    assert standin.get("ingresses", "milvus", "milvus-demo") is None
+    # And once the class exists the same apply passes the webhook
+    standin.create("ingressclasses", None, alb_ingress_class())
+    apply_ingress(apply_event(), connect("milvus-eks"))
+    assert standin.get("ingresses", "milvus", "milvus-demo") is not None
+
+
+@mock_aws
+def test_stand_in_reached_through_a_certificate_of_another_authority_is_network_misconfigured(standin):
+    # Given DescribeCluster's CA is not the one the endpoint's certificate chains to (what a TLS proxy does)
+    standin.seed_service(chart_service())
+    eks = point_cluster_at(standin)
+    other_ca = make_ca("someone else's CA").certificate_pem.encode()
+    eks_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].clusters["milvus-eks"].certificate_authority = {
+        "data": base64.b64encode(other_ca).decode()}
+    # Then the step fails with NetworkMisconfigured, not a crash, and nothing was applied
+    with pytest.raises(NetworkMisconfigured, match="did not present a certificate from the cluster's own"):
+        apply_ingress(apply_event(), connector(eks)("milvus-eks"))
+    assert standin.get("ingresses", "milvus", "milvus-demo") is None

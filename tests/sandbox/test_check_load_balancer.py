@@ -22,11 +22,12 @@ def applied_on_stand_in(standin):
 
 
 @mock_aws
-def test_stand_in_controller_warning_is_ingress_rejected_at_once(standin):
-    # Given the controller (stand-in) records FailedDeployModel on the applied Ingress
+def test_stand_in_controller_failure_repeated_is_ingress_rejected(standin):
+    # Given the controller (stand-in) failed twice with FailedDeployModel on the applied Ingress
     connect, event = applied_on_stand_in(standin)
     message = "Failed deploy model due to AccessDenied: not authorized to perform elasticloadbalancing:CreateLoadBalancer"
-    standin.record_event("milvus", "Ingress", "milvus-demo", "Warning", "FailedDeployModel", message, "ingress")
+    for _ in range(2):
+        standin.record_event("milvus", "Ingress", "milvus-demo", "Warning", "FailedDeployModel", message, "ingress")
     # When CheckLoadBalancer looks, far from the timeout
     with pytest.raises(IngressRejected) as caught:
         check_load_balancer(event, connect("milvus-eks"), boto3.client("elbv2"))
@@ -42,8 +43,11 @@ def test_stand_in_ingress_with_an_active_alb_is_ready(standin, lambda_context):
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
                for i, z in enumerate("ab")]
-    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets)["LoadBalancers"][0]
-    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTPS", Port=19530, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": "milvus-eks"},
+            {"Key": "ingress.k8s.aws/stack", "Value": "milvus/milvus-demo"}]
+    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets, Tags=tags)["LoadBalancers"][0]
+    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTPS", Port=19530, VpcId=vpc, TargetType="ip", Tags=[
+        *tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}])["TargetGroups"][0]
     elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.1.0.7", "Port": 19530}])

@@ -8,7 +8,7 @@ from moto import mock_aws
 from apply_ingress import handler
 from apply_ingress.logic import apply_ingress
 from layer7 import kube as k8s
-from layer7.errors import ClusterNotFound, KubernetesForbidden, ServiceNotFound
+from layer7.errors import ClusterNotFound, IngressRejected, KubernetesForbidden, ServiceNotFound
 from tests.unit.kube_fakes import (
     CERT_ARN,
     FakeKube,
@@ -127,6 +127,19 @@ def test_forbidden_apply_is_reported_as_such():
     # Then the contract's error comes out unchanged
     with pytest.raises(KubernetesForbidden):
         apply_ingress(apply_event(), kube)
+
+
+def test_a_webhook_denial_is_ingress_rejected_with_its_message():
+    # Given the controller's validating webhook denies the Ingress (403, as controller-runtime answers)
+    kube = FakeKube({SERVICE: milvus_service()})
+    message = ('admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class: '
+               'ingressclasses.networking.k8s.io "alb" not found')
+    kube.errors[("PATCH", INGRESS)] = [k8s.AdmissionDenied(message, status=403, body={"message": message})]
+    # Then the run ends in IngressRejected, not KubernetesForbidden, quoting the webhook
+    with pytest.raises(IngressRejected) as caught:
+        apply_ingress(apply_event(), kube)
+    assert str(caught.value) == (f"Ingress milvus/milvus-demo was refused at admission: {message}. Nothing was "
+                                 "applied; fix what the webhook names and start again.")
 
 
 def test_handler_returns_the_wire_dict_and_closes_the_client(lambda_context):

@@ -1,4 +1,5 @@
-"""CheckLoadBalancer: ready only with an address, an active ALB and a healthy target; rejected at once on a Warning."""
+"""CheckLoadBalancer: ready only with an address, an active ALB of this Ingress and a healthy target of its own;
+rejected only when the controller's failure persists."""
 
 import datetime
 
@@ -7,21 +8,21 @@ import pytest
 from moto import mock_aws
 
 from check_load_balancer import handler
+from check_load_balancer.controller_events import REJECTION_GRACE_SECONDS, TRANSIENT_GRACE_SECONDS
+from check_load_balancer.dal import load_balancer_name
 from check_load_balancer.logic import check_load_balancer, next_wait
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected, KubernetesForbidden, LoadBalancerTimeout
 from layer7.observability import metrics
-from apply_ingress.logic import apply_ingress
-from tests.unit.kube_fakes import (
-    FakeKube,
-    apply_event,
-    check_event,
-)
+from tests.unit.kube_fakes import FakeKube, check_event
 
 INGRESS = k8s.ingress_path("milvus", "milvus-demo")
-DNS = "k8s-milvus-milvusde-0123456789-1234567890.us-east-1.elb.amazonaws.com"
-LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/k8s-milvus-milvusde/0123456789"
+NAME = "k8s-milvus-milvusde-0123456789"
+DNS = f"{NAME}-1234567890.us-east-1.elb.amazonaws.com"
+LB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{NAME}/0123456789"
 TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-milvus-milvusde/abcdef"
+OTHER_TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-milvus-otherapp/fedcba"
+OUR_TAGS = {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/milvus-demo"}
 T0 = 1_800_000_000.0
 
 
@@ -35,49 +36,64 @@ def ingress(hostname: str | None = DNS, applied: float = T0) -> dict:
     return {"metadata": {"name": "milvus-demo", "namespace": "milvus", "managedFields": managed}, "status": status}
 
 
-def warning(reason: str = "FailedDeployModel", at: float = T0 + 5, message: str = "CertificateNotFound: cert not found") -> dict:
+def warning(reason: str = "FailedDeployModel", at: float = T0 + 5, count: int = 1,
+            message: str = "Failed deploy model due to AccessDenied: not authorized", last: float | None = None) -> dict:
+    """A Warning Event as client-go's recorder leaves it: first/last time and a count of the repeats."""
     return {
         "type": "Warning",
         "reason": reason,
         "message": message,
         "involvedObject": {"kind": "Ingress", "name": "milvus-demo", "namespace": "milvus"},
         "source": {"component": "ingress"},
-        "lastTimestamp": iso(at),
+        "firstTimestamp": iso(at),
+        "lastTimestamp": iso(at if last is None else last),
+        "count": count,
     }
 
 
-class FakeElbv2:
-    """DescribeLoadBalancers one per page (so paging is exercised), target groups and health."""
+def success(at: float) -> dict:
+    return {**warning(at=at), "type": "Normal", "reason": "SuccessfullyReconciled", "message": "Successfully reconciled"}
 
-    def __init__(self, state: str = "active", healthy: int = 1, others: int = 2):
-        lbs = [{"LoadBalancerArn": f"{LB_ARN}-{i}", "DNSName": f"other-{i}.elb.amazonaws.com", "State": {"Code": "active"}}
-               for i in range(others)]
-        lbs.append({"LoadBalancerArn": LB_ARN, "DNSName": DNS.upper(), "State": {"Code": state},
-                    "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K"})
-        self.lbs = lbs
-        self.health = ["healthy"] * healthy + ["initial"]
+
+class FakeElbv2:
+    """The four ELBv2 calls CheckLoadBalancer makes, answering from a small model; counts every call."""
+
+    def __init__(self, state: str = "active", healthy: int = 1, *, lb_tags: dict | None = None,
+                 tg_resource: str = "milvus/milvus-demo-milvus-demo:19530", other_load_balancers: int = 2,
+                 other_tg_healthy: int = 0):
+        self.load_balancers = {f"other-{i}": {"LoadBalancerArn": f"{LB_ARN}-{i}", "DNSName": f"other-{i}-1.elb.amazonaws.com",
+                                              "State": {"Code": "active"}} for i in range(other_load_balancers)}
+        self.load_balancers[NAME] = {"LoadBalancerArn": LB_ARN, "DNSName": DNS.upper(), "State": {"Code": state},
+                                     "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K"}
+        self.tags = {LB_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": "LoadBalancer"} if lb_tags is None else lb_tags,
+                     TG_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": tg_resource},
+                     OTHER_TG_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": "milvus/other-app-other:80"}}
+        self.health = {TG_ARN: ["healthy"] * healthy + ["initial"], OTHER_TG_ARN: ["healthy"] * other_tg_healthy}
         self.calls: list[str] = []
 
-    def get_paginator(self, name):
-        assert name == "describe_load_balancers"
-        fake = self
-
-        class Paginator:
-            def paginate(self):
-                fake.calls.append(name)
-                for lb in fake.lbs:
-                    yield {"LoadBalancers": [lb]}
-
-        return Paginator()
+    def describe_load_balancers(self, Names):
+        self.calls.append("DescribeLoadBalancers")
+        found = [self.load_balancers[n] for n in Names if n in self.load_balancers]
+        if not found:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "LoadBalancerNotFound", "Message": "not found"}}, "DescribeLoadBalancers")
+        return {"LoadBalancers": found}
 
     def describe_target_groups(self, LoadBalancerArn):
-        self.calls.append("describe_target_groups")
-        return {"TargetGroups": [{"TargetGroupArn": TG_ARN}]} if LoadBalancerArn == LB_ARN else {"TargetGroups": []}
+        self.calls.append("DescribeTargetGroups")
+        groups = [TG_ARN, OTHER_TG_ARN] if LoadBalancerArn == LB_ARN else []
+        return {"TargetGroups": [{"TargetGroupArn": arn} for arn in groups]}
+
+    def describe_tags(self, ResourceArns):
+        self.calls.append("DescribeTags")
+        return {"TagDescriptions": [{"ResourceArn": arn, "Tags": [{"Key": k, "Value": v} for k, v in
+                                                                 self.tags.get(arn, {}).items()]}
+                                    for arn in ResourceArns]}
 
     def describe_target_health(self, TargetGroupArn):
-        self.calls.append("describe_target_health")
+        self.calls.append(f"DescribeTargetHealth {TargetGroupArn.rsplit('/', 2)[1]}")
         return {"TargetHealthDescriptions": [{"Target": {"Id": f"10.0.0.{i}"}, "TargetHealth": {"State": s}}
-                                             for i, s in enumerate(self.health)]}
+                                             for i, s in enumerate(self.health[TargetGroupArn])]}
 
 
 @pytest.fixture(autouse=True)
@@ -87,109 +103,189 @@ def _no_metric_leaks():
     metrics.clear_metrics()
 
 
-def test_active_alb_with_a_healthy_target_is_ready():
-    # Given an Ingress with an address and an active ALB with one healthy target, 60 s after the apply
+# --- finding the ALB and its targets ----------------------------------------------------------------------------
+
+
+def test_active_alb_with_a_healthy_target_of_its_own_is_ready():
+    # Given an Ingress with an address and an active ALB tagged for it, with one healthy target
     kube = FakeKube({INGRESS: ingress()})
     elbv2 = FakeElbv2("active", healthy=1)
-    # When CheckLoadBalancer looks
+    # When CheckLoadBalancer looks, 60 s after the apply
     status = check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 60)
-    # Then it is ready, with everything the later steps need
+    # Then it is ready, with what the next steps need
+    assert status.ready and status.wait_seconds == 0
     assert status.to_wire() == {
-        "ready": True,
-        "dnsName": DNS,
-        "arn": LB_ARN,
-        "state": "active",
-        "healthyTargets": 1,
-        "listenPort": 443,
-        "canonicalHostedZoneId": "Z35SXDOTRQ7X7K",
-        "waitSeconds": 0,
-        "elapsedSeconds": 60.0,
+        "ready": True, "dnsName": DNS, "arn": LB_ARN, "state": "active", "healthyTargets": 1, "listenPort": 443,
+        "canonicalHostedZoneId": "Z35SXDOTRQ7X7K", "waitSeconds": 0, "elapsedSeconds": 60.0,
     }
-    # And the wait is recorded as a metric
-    assert metrics.metric_set["AlbWaitSeconds"]["Unit"] == "Seconds"
-    assert metrics.metric_set["AlbWaitSeconds"]["Value"] == [60.0]
+    # and it asked ELBv2 four things: the ALB by name, its target groups, their tags, this Ingress's targets
+    assert elbv2.calls == ["DescribeLoadBalancers", "DescribeTargetGroups", "DescribeTags",
+                           "DescribeTargetHealth k8s-milvus-milvusde"]
+
+
+def test_the_number_of_elbv2_calls_does_not_grow_with_the_account():
+    # Given an account with 500 other load balancers
+    elbv2 = FakeElbv2(other_load_balancers=500)
+    # Then one look costs the same four calls
+    check_load_balancer(check_event(applied_at=T0), FakeKube({INGRESS: ingress()}), elbv2, now=lambda: T0 + 60)
+    assert len(elbv2.calls) == 4
+
+
+def test_another_ingresss_healthy_targets_in_a_shared_group_do_not_make_it_ready():
+    # Given an IngressGroup ALB whose other target group is healthy while ours has no healthy target yet
+    elbv2 = FakeElbv2(healthy=0, other_tg_healthy=3)
+    status = check_load_balancer(check_event(applied_at=T0), FakeKube({INGRESS: ingress()}), elbv2,
+                                 now=lambda: T0 + 60)
+    # Then it is not ready, and the other group's health was never asked for
+    assert not status.ready and status.healthy_targets == 0
+    assert "DescribeTargetHealth k8s-milvus-otherapp" not in elbv2.calls
+
+
+def test_an_alb_without_this_ingresss_tags_is_not_ready():
+    elbv2 = FakeElbv2(lb_tags={"elbv2.k8s.aws/cluster": "another-cluster", "ingress.k8s.aws/stack": "x/y"})
+    kube = FakeKube({INGRESS: ingress()})
+    status = check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=60), kube, elbv2, now=lambda: T0 + 30)
+    assert not status.ready
+    with pytest.raises(LoadBalancerTimeout, match="does not carry this Ingress's controller tags"):
+        check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=60), kube, elbv2, now=lambda: T0 + 61)
+
+
+def test_an_ingress_group_is_found_by_its_group_name():
+    # Given the caller put the Ingress into an explicit IngressGroup: the stack tag is the group's name
+    elbv2 = FakeElbv2(lb_tags={"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "shared"})
+    event = check_event(applied_at=T0, ingressAnnotations={"alb.ingress.kubernetes.io/group.name": "shared"})
+    assert check_load_balancer(event, FakeKube({INGRESS: ingress()}), elbv2, now=lambda: T0 + 60).ready
+
+
+@pytest.mark.parametrize(("dns_name", "name"), [
+    ("my-load-balancer-424835706.us-west-2.elb.amazonaws.com", "my-load-balancer"),
+    ("internal-my-internal-load-balancer-1529930873.us-west-2.elb.amazonaws.com", "my-internal-load-balancer"),
+    ("K8S-MILVUS-MILVUSDE-0123456789-1234567890.us-east-1.elb.amazonaws.com.", "k8s-milvus-milvusde-0123456789"),
+    ("localhost", None),
+])
+def test_the_load_balancer_name_comes_from_its_dns_name(dns_name, name):
+    # The first two are botocore's own elbv2 examples of an ALB's DNSName
+    assert load_balancer_name(dns_name) == name
 
 
 def test_no_address_yet_is_not_ready_and_asks_for_a_short_wait():
-    # Given an Ingress the controller has not addressed yet, 3 s after the apply
     kube = FakeKube({INGRESS: ingress(hostname=None)})
     elbv2 = FakeElbv2()
-    # When CheckLoadBalancer looks
     status = check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 3)
-    # Then it is not ready, waits the minimum, and did not ask ELBv2
-    assert (status.ready, status.dns_name, status.state, status.wait_seconds) == (False, None, None, 2)
+    assert not status.ready and status.dns_name is None and status.wait_seconds == 2
     assert elbv2.calls == []
-    assert "AlbWaitSeconds" not in metrics.metric_set
 
 
-@pytest.mark.parametrize(("state", "healthy"), [("provisioning", 0), ("active", 0), ("provisioning", 1)])
+@pytest.mark.parametrize(("state", "healthy"), [("provisioning", 0), ("active", 0)])
 def test_an_address_alone_is_not_readiness(state, healthy):
-    # Given an address, but an ALB still provisioning or without healthy targets
     kube = FakeKube({INGRESS: ingress()})
     status = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(state, healthy), now=lambda: T0 + 40)
-    # Then it is not ready, and says what it saw
     assert not status.ready
     assert status.state == state and status.arn == LB_ARN and status.wait_seconds == 10
 
 
-def test_warning_event_from_the_controller_rejects_at_once():
-    # Given the controller recorded FailedDeployModel on the Ingress after the apply
-    message = "Failed deploy model due to CertificateNotFound: Certificate 'arn:aws:acm:...' not found"
-    kube = FakeKube({INGRESS: ingress()}, events=[warning(message=message)])
+# --- the controller's Warning events ------------------------------------------------------------------------------
+
+
+def test_a_repeated_failure_is_a_verdict_and_its_message_is_the_cause():
+    # Given the controller failed twice with the same non-transient error since the apply
+    message = "Failed build model due to ingress: milvus/milvus-demo: unknown scheme: internet"
+    kube = FakeKube({INGRESS: ingress()}, events=[warning("FailedBuildModel", count=2, message=message)])
     elbv2 = FakeElbv2()
     # When CheckLoadBalancer looks, well before the timeout
     with pytest.raises(IngressRejected) as caught:
-        check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 10)
-    # Then the controller's own message is the cause, and ELBv2 was not consulted
-    assert message in str(caught.value) and "FailedDeployModel" in str(caught.value)
+        check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 6)
+    # Then the controller's own words are the cause, and ELBv2 was not consulted
+    assert str(caught.value) == (f"the load balancer controller rejected Ingress milvus/milvus-demo: FailedBuildModel: "
+                                 f"{message} (seen 2 time(s), standing for 1 s with no successful reconcile since)")
     assert elbv2.calls == []
-    # And the events were asked for this Ingress only
     [listing] = [c for c in kube.calls if c["method"] == "LIST"]
     assert listing["query"] == {"fieldSelector": "involvedObject.kind=Ingress,involvedObject.name=milvus-demo"}
 
 
-def test_warning_from_before_the_last_change_does_not_count():
-    # Given a FailedBuildModel from a previous run, before this run changed the Ingress
-    kube = FakeKube({INGRESS: ingress(applied=T0)}, events=[warning("FailedBuildModel", at=T0 - 120)])
-    # Then the check goes on
-    status = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60)
-    assert status.ready
+def test_a_single_fresh_failure_is_waited_on_then_a_verdict_after_the_grace_period():
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(at=T0 + 5)])
+    early = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2("provisioning", 0), now=lambda: T0 + 8)
+    assert not early.ready  # the controller may still get past it
+    with pytest.raises(IngressRejected, match="standing for 20 s"):
+        check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 5 + REJECTION_GRACE_SECONDS)
 
 
-def test_warning_followed_by_a_successful_reconcile_does_not_count():
-    # Given a transient failure the controller got past
-    success = {**warning(), "type": "Normal", "reason": "SuccessfullyReconciled", "message": "ok", "lastTimestamp": iso(T0 + 30)}
-    kube = FakeKube({INGRESS: ingress()}, events=[warning(at=T0 + 5), success])
-    status = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60)
-    assert status.ready
+@pytest.mark.parametrize("message", [
+    "Failed deploy model due to CertificateNotFound: Certificate 'arn:aws:acm:us-east-1:123456789012:certificate/x' "
+    "not found\n\tstatus code: 400, request id: 0f0e",
+    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, exceeded maximum number "
+    "of attempts, 10, https response error StatusCode: 400, api error Throttling: Rate exceeded",
+    'Failed add finalizer due to Operation cannot be fulfilled on ingresses.networking.k8s.io "milvus-demo": the '
+    "object has been modified; please apply your changes to the latest version and try again",
+])
+def test_a_transient_failure_is_not_a_verdict_even_repeated_until_it_has_stood_long(message):
+    # Given the controller keeps failing on something AWS's eventual consistency explains
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(count=12, message=message, last=T0 + 40)])
+    # Then the run goes on, saying what the controller retries
+    status = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2("provisioning", 0), now=lambda: T0 + 45)
+    assert not status.ready
+    # until it has stood for the transient grace period
+    with pytest.raises(IngressRejected):
+        check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(),
+                            now=lambda: T0 + 5 + TRANSIENT_GRACE_SECONDS)
+
+
+def test_a_failure_followed_by_a_successful_reconcile_does_not_count():
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(at=T0 + 5, count=3, message="CertificateNotFound"),
+                                                  success(T0 + 30)])
+    assert check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60).ready
+
+
+def test_a_failure_from_before_the_last_change_does_not_count():
+    kube = FakeKube({INGRESS: ingress(applied=T0)}, events=[warning("FailedBuildModel", at=T0 - 120, count=5)])
+    assert check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60).ready
+
+
+def test_an_old_failure_still_repeating_after_the_apply_counts_from_the_apply():
+    # Given a failure that began before this run's apply and still repeats after it
+    kube = FakeKube({INGRESS: ingress(applied=T0)}, events=[warning(at=T0 - 600, count=40, last=T0 + 10)])
+    # Then its earlier repeats do not count, only how long it has stood since the apply
+    assert not check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2("provisioning"),
+                                   now=lambda: T0 + 12).ready
+    with pytest.raises(IngressRejected, match="seen 1 time"):
+        check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + REJECTION_GRACE_SECONDS)
 
 
 def test_other_ingresses_warnings_and_non_failures_are_ignored():
-    other = warning()
+    other = warning(count=3)
     other["involvedObject"] = {**other["involvedObject"], "name": "someone-else"}
-    not_failure = {**warning(), "reason": "BackendNotFound"}
+    not_failure = {**warning(count=3), "reason": "BackendNotFound"}
     kube = FakeKube({INGRESS: ingress()}, events=[other, not_failure])
     assert check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60).ready
 
 
+# --- time ---------------------------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("hostname", "state", "healthy", "seen"),
-    [(None, None, 0, "no address"), (DNS, "provisioning", 0, "provisioning with 0 healthy"), (DNS, "active", 0, "active with 0 healthy")],
+    [(None, None, 0, "no address"), (DNS, "provisioning", 0, "provisioning with 0 healthy"),
+     (DNS, "active", 0, "active with 0 healthy")],
 )
 def test_past_the_timeout_not_ready_is_load_balancer_timeout(hostname, state, healthy, seen):
-    # Given albTimeoutSeconds = 300 and 301 s since the apply
     kube = FakeKube({INGRESS: ingress(hostname=hostname)})
     elbv2 = FakeElbv2(state or "active", healthy)
-    # When CheckLoadBalancer looks and it is still not ready
     with pytest.raises(LoadBalancerTimeout) as caught:
         check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=300), kube, elbv2, now=lambda: T0 + 301)
-    # Then the message says how long and what was last seen
     assert "300 s" in str(caught.value) and seen in str(caught.value)
+
+
+def test_a_timeout_while_the_controller_retries_says_what_it_retries():
+    kube = FakeKube({INGRESS: ingress(hostname=None)}, events=[warning(count=50, message="CertificateNotFound: x")])
+    with pytest.raises(LoadBalancerTimeout, match="the controller is retrying after FailedDeployModel: CertificateNotFound"):
+        check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=60), kube, FakeElbv2(), now=lambda: T0 + 61)
 
 
 def test_ready_just_past_the_timeout_still_succeeds():
     kube = FakeKube({INGRESS: ingress()})
-    status = check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=300), kube, FakeElbv2(), now=lambda: T0 + 305)
+    status = check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=300), kube, FakeElbv2(),
+                                 now=lambda: T0 + 305)
     assert status.ready
 
 
@@ -210,22 +306,26 @@ def test_forbidden_events_listing_passes_through():
 
 @mock_aws
 def test_finds_the_alb_and_its_healthy_targets_in_elbv2():
-    # Given an ALB in (moto's) ELBv2 with an ip target group and a registered pod IP
-    ec2 = boto3.client("ec2")
-    elbv2 = boto3.client("elbv2")
+    # Given an ALB in (moto's) ELBv2 tagged as the controller tags it, with an ip target group and a pod IP
+    ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-               for i, z in enumerate("ab")]
-    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets, Type="application")["LoadBalancers"][0]
-    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTPS", ProtocolVersion="GRPC", Port=19530,
-                                   VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    tags = [{"Key": k, "Value": v} for k, v in OUR_TAGS.items()]
+    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets, Type="application",
+                                    Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}]
+                                    )["LoadBalancers"][0]
+    tg = elbv2.create_target_group(
+        Name="k8s-milvus-tg", Protocol="HTTPS", ProtocolVersion="GRPC", Port=19530, VpcId=vpc, TargetType="ip",
+        Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}],
+    )["TargetGroups"][0]
     elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.10", "Port": 19530}])
     kube = FakeKube({INGRESS: ingress(hostname=lb["DNSName"])})
     # When CheckLoadBalancer looks
     status = check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 30)
-    # Then it matched the ALB by DNS name and counted the target
+    # Then it found the ALB by the name in its DNS name and counted the target
     assert status.arn == lb["LoadBalancerArn"] and status.state == "active"
     assert status.healthy_targets == 1 and status.ready
     assert status.canonical_hosted_zone_id == lb["CanonicalHostedZoneId"]

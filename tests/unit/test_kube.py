@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import eks_backends
 
 from layer7 import kube as k8s
-from layer7.errors import ClusterNotFound, KubernetesForbidden, TransientError
+from layer7.errors import ClusterNotFound, KubernetesForbidden, NetworkMisconfigured, TransientError
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 TOKEN = "k8s-aws-v1.c2VjcmV0"
@@ -160,15 +160,45 @@ def test_broken_connection_is_transient():
         kube.list(k8s.events_path("milvus"), "list events")
 
 
-def test_certificate_that_does_not_verify_is_not_retried():
+def test_certificate_that_does_not_verify_is_network_misconfigured_not_retried():
     kube, _ = capturing_kube()
 
     def bad_tls(method, url, **kwargs):
         raise urllib3.exceptions.MaxRetryError(None, url, urllib3.exceptions.SSLError("certificate verify failed"))
 
     kube.api_client.rest_client.pool_manager.request = bad_tls
-    with pytest.raises(k8s.KubeError, match="certificate authority"):
+    with pytest.raises(NetworkMisconfigured, match="certificate authority"):
         kube.get("/x", "read")
+
+
+def test_the_clients_own_tls_failure_status_0_is_network_misconfigured():
+    # Given what kubernetes.client.rest does with urllib3's SSLError (retries off): ApiException(status=0)
+    kube, _ = capturing_kube()
+
+    def bad_tls(method, url, **kwargs):
+        raise urllib3.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+
+    kube.api_client.rest_client.pool_manager.request = bad_tls
+    # Then the step fails with the named error, its cause saying what answers in the cluster's place
+    with pytest.raises(NetworkMisconfigured) as caught:
+        kube.get("/x", "read Service milvus/milvus-demo")
+    assert "while trying to read Service milvus/milvus-demo (SSLError)" in str(caught.value)
+    assert "TLS-inspecting proxy" in str(caught.value)
+
+
+def test_an_admission_webhook_denial_is_its_own_kind_of_refusal():
+    body = json.dumps({"kind": "Status", "code": 403, "reason": "Forbidden", "message":
+                       'admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class: '
+                       'ingressclasses.networking.k8s.io "alb" not found'})
+    error = k8s.api_error(_api_exception(403, body), "apply Ingress milvus/milvus-demo", "c")
+    assert isinstance(error, k8s.AdmissionDenied) and not isinstance(error, KubernetesForbidden)
+    assert error.webhook_message == 'invalid ingress class: ingressclasses.networking.k8s.io "alb" not found'
+
+
+def _api_exception(status: int, body: str) -> ApiException:
+    exc = ApiException(status=status, reason="x")
+    exc.body = body
+    return exc
 
 
 def test_api_exception_mapping_without_a_body():

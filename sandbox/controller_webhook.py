@@ -1,0 +1,104 @@
+"""The load balancer controller's validating webhook for Ingresses, ``vingress.elbv2.k8s.aws``.
+
+Follows kubernetes-sigs/aws-load-balancer-controller
+``webhooks/networking/ingress_validator.go`` (``ValidateCreate`` /
+``ValidateUpdate``), with the checks its default flags switch on:
+
+1. ``checkIngressClass``: does this controller handle the Ingress? A
+   ``kubernetes.io/ingress.class`` annotation decides by itself (``alb``, the
+   ``--ingress-class`` default); otherwise the IngressClass is loaded
+   (``pkg/ingress/class_loader.go``): ``spec.ingressClassName``, else the
+   cluster's default class. A class that does not exist is a denial
+   (``invalid ingress class: ingressclasses.networking.k8s.io "<x>" not found``);
+   a class of another controller, or none at all, skips every later check.
+2. ``checkIngressClassUsage``: on CREATE with a class name, or UPDATE that
+   changes it, the class must load (the same errors).
+3. ``checkIngressAnnotationConditions``: each path's
+   ``alb.ingress.kubernetes.io/conditions.<service>`` must be JSON
+   (``failed to parse json annotation, <key>: <raw>: <error>``).
+
+The IngressClass-params and group-name checks are off by default
+(``--disable-ingress-class-annotation``, ``--disable-ingress-group-name-annotation``)
+and are not played. A denial is controller-runtime's ``admission.Denied``: 403
+Forbidden (pkg/webhook/admission/response.go ``ValidationResponse``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sandbox.kubernetes.admission import Denial, Lookup
+
+NAME = "vingress.elbv2.k8s.aws"
+CONTROLLER = "ingress.k8s.aws/alb"
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+CONDITIONS_PREFIX = "alb.ingress.kubernetes.io/conditions."
+
+
+class ClassNotLoaded(Exception):
+    """class_loader.go's ``ErrInvalidIngressClass`` (and friends), with its message."""
+
+
+class IngressValidator:
+    name = NAME
+    resources = frozenset({"ingresses"})
+
+    def __init__(self, ingress_class: str = "alb") -> None:
+        self.ingress_class = ingress_class
+
+    def review(self, operation: str, ing: dict[str, Any], old: dict[str, Any] | None,
+               lookup: Lookup) -> Denial | None:
+        annotations = (ing.get("metadata") or {}).get("annotations") or {}
+        try:
+            if INGRESS_CLASS_ANNOTATION in annotations:
+                if annotations[INGRESS_CLASS_ANNOTATION] != self.ingress_class:
+                    return None
+            else:
+                ingress_class = self._load_class(ing, lookup)
+                if ingress_class is None or (ingress_class.get("spec") or {}).get("controller") != CONTROLLER:
+                    return None
+            self._check_class_usage(operation, ing, old, lookup)
+            self._check_conditions(ing, annotations)
+        except ClassNotLoaded as exc:
+            return Denial(str(exc))
+        except ValueError as exc:
+            return Denial(str(exc))
+        return None
+
+    @staticmethod
+    def _load_class(ing: dict[str, Any], lookup: Lookup) -> dict[str, Any] | None:
+        name = (ing.get("spec") or {}).get("ingressClassName")
+        if name:
+            found = lookup("ingressclasses", None, name)
+            if found is None:
+                raise ClassNotLoaded(f'invalid ingress class: ingressclasses.networking.k8s.io "{name}" not found')
+            return found
+        return None  # the cluster's default class: the sandbox seeds none
+
+    def _check_class_usage(self, operation: str, ing: dict[str, Any], old: dict[str, Any] | None,
+                           lookup: Lookup) -> None:
+        name = (ing.get("spec") or {}).get("ingressClassName")
+        before = ((old or {}).get("spec") or {}).get("ingressClassName")
+        if name and (operation == "CREATE" or name != before):
+            self._load_class(ing, lookup)
+
+    @staticmethod
+    def _check_conditions(ing: dict[str, Any], annotations: dict[str, str]) -> None:
+        for rule in (ing.get("spec") or {}).get("rules") or []:
+            for path in (rule.get("http") or {}).get("paths") or []:
+                service = ((path.get("backend") or {}).get("service") or {}).get("name")
+                key = f"{CONDITIONS_PREFIX}{service}"
+                if service and key in annotations:
+                    try:
+                        json.loads(annotations[key])
+                    except ValueError as exc:
+                        raise ValueError(f"failed to parse json annotation, {key}: {annotations[key]}: {exc}") from None
+
+
+def alb_ingress_class() -> dict[str, Any]:
+    """The IngressClass the controller's Helm chart creates (``createIngressClassResource: true``)."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "alb", "labels": {"app.kubernetes.io/name": "aws-load-balancer-controller"}},
+            "spec": {"controller": CONTROLLER}}

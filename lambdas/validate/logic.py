@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from layer7.errors import InvalidInput
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
+from validate.annotations import check_annotation, check_annotations
 
 DEFAULT_NAMESPACE = "milvus"
 DEFAULT_SERVICE_NAME = "milvus-demo"
@@ -106,8 +107,9 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
     problems.extend(_label_problems("serviceName", service_name))
     problems.extend(_subdomain_problems("ingressName", ingress_name))
 
-    for key in given.ingress_annotations:
-        problems.extend(_annotation_problems(key))
+    for key, value in given.ingress_annotations.items():
+        problems.extend(_annotation_problems(key, value))
+    problems.extend(check_annotations(given.ingress_annotations))
 
     if given.verify.token_secret_arn is not None and not _SECRET_ARN.match(given.verify.token_secret_arn):
         problems.append(
@@ -230,7 +232,8 @@ def _subdomain_problems(field: str, value: str) -> list[str]:
     return []
 
 
-def _annotation_problems(key: str) -> list[str]:
+def _annotation_problems(key: str, value: str) -> list[str]:
+    """The name first (prefix, owned, syntax), then the value against the controller's rules (annotations.py)."""
     field = f"ingressAnnotations.{key}"
     if not key.startswith(ANNOTATION_PREFIX):
         return [f"{field}: only {ANNOTATION_PREFIX}* annotations can be added"]
@@ -239,7 +242,8 @@ def _annotation_problems(key: str) -> list[str]:
         return [f"{field}: set by the workflow itself and cannot be overridden"]
     if len(name) > 63 or not _ANNOTATION_NAME.match(name):
         return [f"{field}: not a valid annotation name"]
-    return []
+    # The workflow's target group is always GRPC (workflow_annotations), so success-codes is a gRPC matcher.
+    return check_annotation(key, value, protocol_version="GRPC")
 
 
 def _zone_id(value: str) -> str:

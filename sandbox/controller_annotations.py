@@ -1,0 +1,221 @@
+"""The load balancer controller's reading of Ingress annotations, as its Go source does it, for the stand-in.
+
+Why: the stand-in used to accept any value, so no test saw what the real
+controller does with a newline or an out-of-range number. ``parse`` reads the
+annotations the way kubernetes-sigs/aws-load-balancer-controller does
+(at 225f44568848, v3.5.0+; the same in v2.17) and fails the same way:
+
+- pkg/annotations/parser.go (sandbox/controller_parser.py): the encodings
+  and their exact errors ("failed to parse int32 annotation, %v: %v"
+  wrapping strconv's, ...);
+- pkg/ingress/group_loader.go: group.name (a FailedLoadGroupID event) and
+  group.order (no event at all: the group fails to load and is retried);
+- pkg/ingress/model_build_*.go: the model builder's checks, in the order
+  model_builder.go ``run`` meets them (per-Ingress listen ports first, then
+  the load balancer, then listeners and target groups), each wrapped as the
+  code wraps it (``ingress: <ns>/<name>: ``) -> FailedBuildModel;
+- then sandbox/elbv2_validation.py: what the ELBv2 API refuses of the
+  values the controller passed through -> FailedDeployModel, in the AWS SDK
+  for Go v2's form (``operation error Elastic Load Balancing v2: <Op>, https
+  response error StatusCode: 400, RequestID: <id>, api error <Code>: <msg>``,
+  as quoted in kubernetes-sigs/aws-load-balancer-controller#4014).
+
+It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sandbox.controller_parser import Annotations, GoError, go_json_error, go_json_kind
+from sandbox.elbv2_validation import deploy_error
+
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"  # pkg/config/controller_config.go defaultSSLPolicy
+# model_builder.go Build: the defaults of a target group's health check.
+HEALTH_CHECK_DEFAULTS = {"interval_seconds": 15, "timeout_seconds": 5, "healthy_threshold_count": 2,
+                         "unhealthy_threshold_count": 2}
+_GROUP_NAME = re.compile("^([a-z0-9][-a-z0-9.]*)?[a-z0-9]$")  # group_loader.go groupNameRegex
+
+
+class AnnotationRejected(Exception):
+    """What the controller would report: ``reason`` is the event's, or None where it records no event."""
+
+    def __init__(self, reason: str | None, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def listen_ports(raw: str) -> dict[int, str]:
+    """model_build_listener.go computeIngressListenPorts: json.Unmarshal into []map[string]int32, then checks."""
+    def refuse(inner: str) -> GoError:
+        return GoError(f"failed to parse listen-ports configuration: `{raw}`: {inner}")
+
+    def no_constant(name: str) -> Any:
+        raise json.JSONDecodeError("Expecting value", raw, raw.index(name))
+    try:  # numbers kept as literals: Go reports "number 1.5" with the literal
+        entries = json.loads(raw, parse_int=lambda s: ("number", s), parse_float=lambda s: ("number", s),
+                             parse_constant=no_constant)
+    except json.JSONDecodeError as e:
+        raise refuse(go_json_error(raw, e)) from None
+    if entries is not None and not isinstance(entries, list):
+        raise refuse(f"json: cannot unmarshal {go_json_kind(entries)} into Go value of type []map[string]int32")
+    for entry in entries or []:  # Unmarshal reports the first value of a wrong type, after reading them all
+        if entry is not None and not isinstance(entry, dict):
+            raise refuse(f"json: cannot unmarshal {go_json_kind(entry)} into Go value of type map[string]int32")
+        for literal in (entry or {}).values():
+            if literal is not None and not (isinstance(literal, tuple) and re.fullmatch(r"-?[0-9]+", literal[1])
+                                            and -2**31 <= int(literal[1]) < 2**31):
+                raise refuse(f"json: cannot unmarshal {go_json_kind(literal)} into Go value of type int32")
+    if not entries:
+        raise GoError(f"empty listen-ports configuration: `{raw}`")
+    ports: dict[int, str] = {}
+    for entry in entries:
+        for protocol, literal in (entry or {}).items():
+            port = 0 if literal is None else int(literal[1])  # null leaves the int32 at zero
+            if not 1 <= port <= 65535:
+                raise GoError(f"listen port must be within [1, 65535]: {port}")
+            if protocol not in ("HTTP", "HTTPS"):
+                raise GoError(f"listen protocol must be within [HTTP, HTTPS]: {protocol}")
+            ports[port] = protocol
+    return ports
+
+
+def _load_group(a: Annotations, ingress: str) -> dict[str, Any]:
+    """group_loader.go: a bad name is a FailedLoadGroupID event; a bad order fails the load with no event."""
+    name = a.string("group.name")
+    if name is not None:
+        problem = ("groupName must consist of lower case alphanumeric characters, '-' or '.', and must start and "
+                   "end with an alphanumeric character" if not _GROUP_NAME.match(name) else
+                   "groupName must be no more than 63 characters" if len(name) > 63 else None)
+        if problem:  # eventhandlers/ingress_events.go records it; the Ingress is then in no group
+            raise AnnotationRejected("FailedLoadGroupID",
+                                     f"failed load groupID due to invalid ingress group: {problem}")
+    try:
+        order = a.integer("group.order")
+    except GoError as e:
+        raise AnnotationRejected(None, f"failed to load Ingress group order for ingress: {ingress}: {e}") from None
+    if order is not None and not -1000 <= order <= 1000:
+        raise AnnotationRejected(None, "explicit Ingress group order must be within [-1000:1000], "
+                                       f"Ingress: {ingress}, order: {order}")
+    return {"name": name, "order": 0 if order is None else order}
+
+
+def _listen_port_config(a: Annotations, ingress: str) -> dict[str, Any]:
+    """computeIngressListenPortConfigByPort: certificates, ssl-policy, inbound-cidrs, listen-ports."""
+    certificates = a.string_list("certificate-arn") or []
+    for cidr in a.string_list("inbound-cidrs") or []:
+        _, slash, length = cidr.partition("/")
+        try:  # Go's net.ParseCIDR: the prefix length is required, host bits may be set
+            if not (slash and length.isascii() and length.isdigit()):
+                raise ValueError(cidr)
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise GoError(f"invalid inbound-cidrs settings on Ingress: {ingress}: "
+                          f"invalid CIDR address: {cidr}") from None
+    raw_ports = a.string("listen-ports")
+    ports = ({443: "HTTPS"} if certificates else {80: "HTTP"}) if raw_ports is None else listen_ports(raw_ports)
+    https = any(protocol == "HTTPS" for protocol in ports.values())
+    return {"certificate_arns": certificates, "listeners": [(protocol, port) for port, protocol in ports.items()],
+            "ssl_policy": (a.string("ssl-policy") or DEFAULT_SSL_POLICY) if https else None,
+            "inbound_cidrs": a.string_list("inbound-cidrs") or ["0.0.0.0/0", "::/0"]}
+
+
+def _load_balancer(a: Annotations, ingress: str) -> dict[str, Any]:
+    """model_build_load_balancer.go buildLoadBalancerSpec (and buildSSLRedirectConfig after it); errors unwrapped."""
+    scheme = a.string("scheme", "internal")
+    if scheme not in ("internal", "internet-facing"):
+        raise GoError(f"unknown scheme: {scheme}")
+    ip_address_type = a.string("ip-address-type", "ipv4")
+    if ip_address_type not in ("ipv4", "dualstack", "dualstack-without-public-ipv4"):
+        raise GoError(f"unknown IPAddressType: {ip_address_type}")
+    pool = a.string("customer-owned-ipv4-pool")
+    if pool == "":
+        raise GoError(f"cannot use empty value for customer-owned-ipv4-pool annotation, ingress: {ingress}")
+    attributes, tags = a.string_map("load-balancer-attributes") or {}, a.string_map("tags") or {}
+    name = a.string("load-balancer-name")
+    if name is not None and len(name) > 32:
+        raise GoError("load balancer name cannot be longer than 32 characters")
+    return {"scheme": scheme, "ip_address_type": ip_address_type, "customer_owned_ipv4_pool": pool,
+            "load_balancer_attributes": attributes, "tags": tags, "load_balancer_name": name}
+
+
+def _ssl_redirect(a: Annotations, ingress: str, listeners: list[tuple[str, int]]) -> int | None:
+    try:
+        port = a.integer("ssl-redirect")
+    except GoError as e:
+        raise GoError(f"ingress: {ingress}: {e}") from None
+    protocols = {listen_port: protocol for protocol, listen_port in listeners}
+    if port is not None and port not in protocols:
+        raise GoError(f"listener does not exist for SSLRedirect port: {port}")
+    if port is not None and protocols[port] != "HTTPS":
+        raise GoError(f"listener protocol non-SSL for SSLRedirect port: {port}")
+    return port
+
+
+def _target_group(a: Annotations) -> dict[str, Any]:
+    """model_build_target_group.go buildTargetGroupSpec, in its order."""
+    target_type = a.string("target-type", "instance")
+    if target_type not in ("instance", "ip"):
+        raise GoError(f"unknown targetType: {target_type}")
+    protocol = a.string("backend-protocol", "HTTP")
+    if protocol not in ("HTTP", "HTTPS"):
+        raise GoError(f"backend protocol must be within [HTTP, HTTPS]: {protocol}")
+    version = a.string("backend-protocol-version", "HTTP1")
+    if version not in ("HTTP1", "HTTP2", "GRPC"):
+        raise GoError(f"backend protocol version must be within [HTTP1, HTTP2, GRPC]: {version}")
+    port = a.string("healthcheck-port", "traffic-port")  # a named port is resolved against the Service by the caller
+    check_protocol = a.string("healthcheck-protocol", protocol)
+    if check_protocol not in ("HTTP", "HTTPS"):
+        raise GoError("healthCheckProtocol must be within [HTTP, HTTPS]")
+    grpc = version == "GRPC"
+    path = a.string("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/")
+    codes = a.string("success-codes", "12" if grpc else "200")
+    health_check = {"port": port, "protocol": check_protocol, "path": path}
+    for key, suffix in (("interval_seconds", "healthcheck-interval-seconds"),
+                        ("timeout_seconds", "healthcheck-timeout-seconds"),
+                        ("healthy_threshold_count", "healthy-threshold-count"),
+                        ("unhealthy_threshold_count", "unhealthy-threshold-count")):
+        health_check[key] = a.integer(suffix, HEALTH_CHECK_DEFAULTS[key])
+    attributes = a.string_map("target-group-attributes") or {}
+    a.boolean("multi-cluster-target-group")
+    return {"target_type": target_type, "backend_protocol": protocol, "protocol_version": version, "grpc": grpc,
+            "health_check": health_check, "matcher": {"GrpcCode" if grpc else "HttpCode": codes},
+            "target_group_attributes": attributes}
+
+
+def parse(annotations: Mapping[str, str], where: str, *,
+          request_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> dict[str, Any]:
+    """The settings the stand-in builds from, or AnnotationRejected as the controller would report it.
+
+    ``where`` is the Ingress as ``<namespace>/<name>``.
+    """
+    a = Annotations(annotations)
+    group = _load_group(a, where)
+    try:
+        try:
+            listen = _listen_port_config(a, where)
+        except GoError as e:
+            raise GoError(f"ingress: {where}: {e}") from None
+        settings = {"group": group, **listen, **_load_balancer(a, where)}
+        settings["ssl_redirect"] = _ssl_redirect(a, where, listen["listeners"])
+        try:  # buildListenerRules wraps what the target group's build returns
+            settings.update(_target_group(a))
+            a.boolean("use-regex-path-match")
+        except GoError as e:
+            raise GoError(f"ingress: {where}: {e}") from None
+        a.boolean("shield-advanced-protection")  # model_build_load_balancer_addons.go, unwrapped
+    except GoError as e:
+        raise AnnotationRejected("FailedBuildModel", f"Failed build model due to {e}") from None
+    settings["certificate_arn"] = (settings["certificate_arns"] or [""])[0]
+    refused = deploy_error(settings)
+    if refused is not None:
+        operation, code, message = refused
+        raise AnnotationRejected("FailedDeployModel", "Failed deploy model due to operation error Elastic Load "
+                                 f"Balancing v2: {operation}, https response error StatusCode: 400, RequestID: "
+                                 f"{request_id()}, api error {code}: {message}")
+    return settings

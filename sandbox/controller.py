@@ -179,16 +179,14 @@ class LoadBalancerControllerStandIn:
         meta, spec = ing["metadata"], ing.get("spec") or {}
         a = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         where = f"ingress: {meta['namespace']}/{meta['name']}"
-        cert = a.get("certificate-arn", "").split(",")[0].strip()
+        from sandbox import controller_annotations  # the controller's parsing and the ELBv2 API's checks
         try:
-            ports = json.loads(a.get("listen-ports") or (json.dumps([{"HTTPS": 443}]) if cert else '[{"HTTP": 80}]'))
-            listeners = [(proto, int(port)) for entry in ports for proto, port in entry.items()]
-        except (ValueError, AttributeError, TypeError) as e:
-            raise Rejected("FailedBuildModel", f"Failed build model due to failed to parse listen-ports "
-                           f"annotation of {where}: {e}") from None
-        scheme = a.get("scheme", "internal")
-        if scheme not in ("internal", "internet-facing"):
-            raise Rejected("FailedBuildModel", f"Failed build model due to unknown scheme: {scheme}")
+            parsed = controller_annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
+        except controller_annotations.AnnotationRejected as e:
+            # reason None: the real controller records no event (a group that fails to load); this stand-in can only
+            # reject with one, so it says FailedBuildModel
+            raise Rejected(e.reason or "FailedBuildModel", e.message) from None
+        cert, listeners, scheme = parsed["certificate_arn"], parsed["listeners"], parsed["scheme"]
         paths = [(rule.get("host"), p) for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
         if not paths:
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no rules with backends")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.controller import LoadBalancerControllerStandIn, Rejected
 from sandbox.controller_annotations import AnnotationRejected, parse
 from sandbox.controller_parser import go_quote, split_key_value_pairs
 
@@ -247,3 +248,38 @@ def test_a_load_balancer_name_the_api_refuses():
     assert rejection(**{"load-balancer-name": "internal-milvus"}) == deploy(
         "CreateLoadBalancer", "ValidationError: Load balancer name 'internal-milvus' cannot begin or end with '-', "
         "or begin with 'internal-'")
+
+
+# --- through the stand-in ------------------------------------------------------------------------------------------
+
+
+class NoKube:
+    def get(self, *args):
+        raise AssertionError("a bad annotation is refused before the Service is read")
+
+
+def stand_in() -> LoadBalancerControllerStandIn:
+    return LoadBalancerControllerStandIn(NoKube(), elbv2=None, acm=None, ec2_subnet_ids=[], vpc_id="vpc-1",
+                                         cluster_name="milvus-eks", elbv2_backend_getter=lambda: None)
+
+
+def ingress(**annotations: str) -> dict:
+    return {"metadata": {"namespace": "milvus", "name": "milvus-demo",
+                         "annotations": {**WORKFLOW, **{P + k: v for k, v in annotations.items()}}},
+            "spec": {"rules": [{"host": "milvus.example.com", "http": {"paths": [{"path": "/", "backend": {
+                "service": {"name": "milvus-demo", "port": {"number": 19530}}}}]}}]}}
+
+
+def test_the_stand_in_rejects_a_bad_value_with_the_controllers_event():
+    with pytest.raises(Rejected) as caught:
+        stand_in()._plan(ingress(**{"healthcheck-interval-seconds": "abc"}))
+    assert (caught.value.reason, str(caught.value)) == build(
+        "ingress: milvus/milvus-demo: failed to parse int32 annotation, "
+        "alb.ingress.kubernetes.io/healthcheck-interval-seconds: abc: strconv.ParseInt: parsing \"abc\": "
+        "invalid syntax")
+
+
+def test_where_the_controller_records_no_event_the_stand_in_says_failed_build_model():
+    with pytest.raises(Rejected) as caught:
+        stand_in()._plan(ingress(**{"group.order": "5000"}))
+    assert caught.value.reason == "FailedBuildModel"

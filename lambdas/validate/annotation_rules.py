@@ -158,16 +158,26 @@ def string_list(item: Rule = any_string) -> Rule:
     return rule
 
 
-def json_value(shape: type, example: str) -> Rule:
-    kind = {dict: "a JSON object", list: "a JSON array"}[shape]
+class JsonRule:
+    """A JSON value must parse (as Go's encoding/json would) into the shape the controller unmarshals.
 
-    def rule(value: str) -> list[str]:
+    A class, not a closure, so check_annotation can tell that JSON's own
+    whitespace is not a control character in this value.
+    """
+
+    def __init__(self, shape: type, example: str) -> None:
+        self.shape, self.example = shape, example
+        self.kind = {dict: "a JSON object", list: "a JSON array"}[shape]
+
+    def __call__(self, value: str) -> list[str]:
         ok, parsed = parse_json(value)
         if not ok:
-            return [f"must be valid JSON ({kind}, e.g. {example}), not {shown(value)}"]
-        return [] if isinstance(parsed, shape) else [f"must be {kind}, e.g. {example}"]
-    rule.json = True  # type: ignore[attr-defined]  # check_annotation allows JSON's whitespace in it
-    return rule
+            return [f"must be valid JSON ({self.kind}, e.g. {self.example}), not {shown(value)}"]
+        return [] if isinstance(parsed, self.shape) else [f"must be {self.kind}, e.g. {self.example}"]
+
+
+def json_value(shape: type, example: str) -> Rule:
+    return JsonRule(shape, example)
 
 
 def string_map(check: Callable[[dict[str, str]], list[str]] = lambda pairs: []) -> Rule:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 from validate.annotation_rules import (
     Rule, alternatives, any_string, attributes, boolean, cidr, close_names, control_character_problems, either,
-    health_check_path, integer, json_value, matching, one_of, parse_integer, shown, string_list, string_map,
+    health_check_path, integer, JsonRule, json_value, matching, one_of, parse_integer, shown, string_list, string_map,
     success_codes, tags,
 )
 
@@ -226,7 +226,7 @@ def check_annotation(key: str, value: str, *, protocol_version: str = "GRPC") ->
     rule = SUCCESS_CODES.get(protocol_version, SUCCESS_CODES["GRPC"]) if name == "success-codes" else rule_for(name)
     if rule is None:
         return [f"{field}: {_unknown(name)}"]
-    problems = control_character_problems(value, json_whitespace=getattr(rule, "json", False))
+    problems = control_character_problems(value, json_whitespace=isinstance(rule, JsonRule))
     return [f"{field}: {problem}" for problem in problems or rule(value)]
 
 
@@ -239,10 +239,12 @@ def check_annotations(annotations: Mapping[str, str]) -> list[str]:
                         "256 KiB of annotations per object, and the workflow adds its own)")
     interval = parse_integer(annotations.get(f"{PREFIX}healthcheck-interval-seconds", str(DEFAULT_INTERVAL_SECONDS)))
     timeout = parse_integer(annotations.get(f"{PREFIX}healthcheck-timeout-seconds", str(DEFAULT_TIMEOUT_SECONDS)))
-    # The ELBv2 API: "Health check timeout '%d' must be smaller than the interval '%d'" (HTTP/HTTPS target groups).
-    if interval is not None and timeout is not None and timeout >= interval:
-        problems.append(f"ingressAnnotations.{PREFIX}healthcheck-timeout-seconds: must be less than the health check "
-                        f"interval ({interval} seconds), not {timeout}")
+    # The ELBv2 API for HTTP/HTTPS target groups: "Health check timeout '%d' must be smaller than the interval '%d'"
+    # (the text as moto's elbv2 models.py gives it). Only between values that pass their own ranges.
+    if interval is not None and timeout is not None and 5 <= interval <= 300 and 2 <= timeout <= 120:
+        if timeout >= interval:
+            problems.append(f"ingressAnnotations.{PREFIX}healthcheck-timeout-seconds: must be less than the health "
+                            f"check interval ({interval} seconds), not {timeout}")
     return problems
 
 

@@ -218,6 +218,8 @@ def test_a_timeout_not_below_the_interval_is_refused():
     assert found == [field("healthcheck-timeout-seconds") + "must be less than the health check interval "
                      "(15 seconds), not 30"]
     assert check_annotations({P + "healthcheck-timeout-seconds": "30", P + "healthcheck-interval-seconds": "60"}) == []
+    # And an interval already refused for its range is not blamed on the timeout too
+    assert check_annotations({P + "healthcheck-interval-seconds": "4"}) == []
 
 
 # --- names ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ A new error name is one entry here and one row there.
 from __future__ import annotations
 
 REMEDIES: dict[str, str] = {
-    "InvalidInput": "fix the input; the cause names the field. Nothing was changed.",
+    "InvalidInput": "fix the input; the cause names the field and what it allows. Nothing was changed.",
     "CertificateNotFound": "check the ARN and region; name the secret `milvus-layer7/...` or deploy with "
                            "`certificateSecretArn`",
     "CertificateInvalid": "the cause says which check failed; fix the PEMs in the secret",

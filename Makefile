@@ -48,7 +48,7 @@ bench: setup
 	$(BIN)/python benchmarks/demo_phases.py
 
 diagram: install
-	$(BIN)/python -m stacks.diagram --write README.md
+	$(BIN)/python -m tools.diagram --write README.md
 
 clean:
 	rm -rf cdk.out .cache sandbox-runs

@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stacks import constants  # noqa: E402
+from stacks import names, steps  # noqa: E402
 
-STACK_FILE = f"{constants.STACK_NAME}.template.json"
+STACK_FILE = f"{names.STACK_NAME}.template.json"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def function_sizes(cdk_out: Path) -> list[FunctionSize]:
         if resource["Type"] != "AWS::Lambda::Function":
             continue
         props = resource["Properties"]
-        name = next((step.name for step in constants.STEPS if step.handler == props["Handler"]), logical_id)
+        name = next((step.name for step in steps.STEPS if step.handler == props["Handler"]), logical_id)
         code_dir = cdk_out / resource["Metadata"]["aws:asset:path"]
         layers = tuple(layer_dirs[layer["Ref"]] for layer in props.get("Layers", []))
         sizes.append(FunctionSize(
@@ -108,7 +108,7 @@ def import_seconds(size: FunctionSize) -> float | None:
 
 def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
     """Print the table; True when every function is within the budget."""
-    budget = constants.FUNCTION_SIZE_BUDGET_BYTES
+    budget = steps.FUNCTION_SIZE_BUDGET_BYTES
     within = True
     print(f"{'function':<20}{'code MB':>9}{'layers MB':>11}{'total MB':>10}{'import s':>10}"
           f"  budget {budget / 2**20:.0f} MB")

@@ -40,7 +40,7 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from stacks import constants
+from stacks import paths
 
 # Bump when the recipe below changes: it is part of every cache key.
 RECIPE_VERSION = "4"
@@ -59,8 +59,8 @@ def pip_platforms(architecture: str) -> list[str]:
 
 def layer_requirements(name: str) -> list[Path]:
     """The requirement files a layer is resolved from (see module docstring)."""
-    own = constants.LAYERS_DIR / f"{name}.txt"
-    return [own] if name == "common" else [constants.LAYERS_DIR / "common.txt", own]
+    own = paths.LAYERS_DIR / f"{name}.txt"
+    return [own] if name == "common" else [paths.LAYERS_DIR / "common.txt", own]
 
 
 def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str:
@@ -77,7 +77,7 @@ class PipLayerBundling:
     """Builds one layer into ``<output>/python`` with pip, through the cache."""
 
     def __init__(self, *, name: str, architecture: str, python_version: str,
-                 cache_root: Path = constants.LAYER_CACHE_DIR) -> None:
+                 cache_root: Path = paths.LAYER_CACHE_DIR) -> None:
         self.name = name
         self.architecture = architecture
         self.python_version = python_version
@@ -202,10 +202,10 @@ def prune(site: Path) -> None:
 def layer_code(name: str, *, architecture: str, python_version: str, skip_bundling: bool) -> lambda_.Code:
     """A layer's asset: bundled by pip, or the marked placeholder for fast template tests."""
     if skip_bundling:
-        return lambda_.Code.from_asset(str(constants.PLACEHOLDER_LAYER_DIR))
+        return lambda_.Code.from_asset(str(paths.PLACEHOLDER_LAYER_DIR))
     bundler = PipLayerBundling(name=name, architecture=architecture, python_version=python_version)
     return lambda_.Code.from_asset(
-        str(constants.LAYERS_DIR),
+        str(paths.LAYERS_DIR),
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=layer_cache_key(name, architecture=architecture, python_version=python_version),
         bundling=BundlingOptions(
@@ -218,4 +218,4 @@ def layer_code(name: str, *, architecture: str, python_version: str, skip_bundli
 
 def function_code() -> lambda_.Code:
     """Every function's code: the whole ``lambdas/`` package tree, tests excluded."""
-    return lambda_.Code.from_asset(str(constants.LAMBDAS_DIR), exclude=constants.CODE_EXCLUDES)
+    return lambda_.Code.from_asset(str(paths.LAMBDAS_DIR), exclude=paths.CODE_EXCLUDES)

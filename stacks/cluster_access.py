@@ -21,9 +21,9 @@ from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks import constants
 
 HTTPS_PORT = 443
+EKS_EDIT_POLICY = "AmazonEKSEditPolicy"
 
 
 class ClusterNetwork(Construct):
@@ -59,7 +59,7 @@ class ClusterAccess(Construct):
         super().__init__(scope, construct_id)
         policy_arn = Stack.of(self).format_arn(
             service="eks", region="", account="aws", resource="cluster-access-policy",
-            resource_name=constants.EKS_EDIT_POLICY,
+            resource_name=EKS_EDIT_POLICY,
         )
         self.access_entries = {
             name: eks.CfnAccessEntry(

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from stacks import constants
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -28,6 +27,12 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ARCHITECTURES = ("arm64", "x86_64")
 
+# Defaults of the context keys (cdk.json sets the same; the README's table says why).
+DEFAULT_NAMESPACE = "milvus"
+DEFAULT_ARCHITECTURE = "arm64"
+DEFAULT_PYTHON_VERSION = "3.14"
+NEWEST_PYTHON_VERSION = "3.14"  # cdk-nag's AwsSolutions-L1 wants the newest runtime
+
 
 class ConfigError(ValueError):
     """A context value the stack cannot be built from."""
@@ -38,15 +43,15 @@ class StackConfig:
     """Typed CDK context; ``None`` / empty means "not configured"."""
 
     cluster_name: str
-    namespace: str = constants.DEFAULT_NAMESPACE
+    namespace: str = DEFAULT_NAMESPACE
     vpc_id: str | None = None
     private_subnet_ids: tuple[str, ...] = ()
     host: str | None = None
     certificate_secret_arn: str | None = None
     create_access_entry: bool = True
     hosted_zone_id: str | None = None
-    lambda_architecture: str = constants.DEFAULT_ARCHITECTURE
-    lambda_python_version: str = constants.DEFAULT_PYTHON_VERSION
+    lambda_architecture: str = DEFAULT_ARCHITECTURE
+    lambda_python_version: str = DEFAULT_PYTHON_VERSION
     verify_retry_interval_seconds: int = 10
     verify_max_attempts: int = 6
     alarm_email: str | None = None
@@ -82,7 +87,7 @@ class StackConfig:
         return cls(
             cluster_name=cluster_name,
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
-            or constants.DEFAULT_NAMESPACE,
+            or DEFAULT_NAMESPACE,
             vpc_id=vpc_id,
             private_subnet_ids=subnets,
             host=host,
@@ -90,10 +95,10 @@ class StackConfig:
             create_access_entry=_boolean(get("createAccessEntry"), "createAccessEntry", default=True),
             hosted_zone_id=_optional(get, "hostedZoneId", _HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z...)"),
             lambda_architecture=_choice(get("lambdaArchitecture"), "lambdaArchitecture", _ARCHITECTURES,
-                                        constants.DEFAULT_ARCHITECTURE),
+                                        DEFAULT_ARCHITECTURE),
             lambda_python_version=_optional(get, "lambdaPythonVersion", _PYTHON_VERSION,
                                             "a Lambda Python version such as 3.14 (3.11 or newer)")
-            or constants.DEFAULT_PYTHON_VERSION,
+            or DEFAULT_PYTHON_VERSION,
             verify_retry_interval_seconds=_integer(get("verifyRetryIntervalSeconds"),
                                                    "verifyRetryIntervalSeconds", 10, low=1, high=300),
             verify_max_attempts=_integer(get("verifyMaxAttempts"), "verifyMaxAttempts", 6, low=0, high=20),

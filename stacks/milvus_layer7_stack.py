@@ -17,14 +17,14 @@ from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnOutput, Stack, Ta
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks import constants
+from stacks import names, steps
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
-from stacks.step_functions import StepFunctions
+from stacks.functions import WorkflowFunctions
 from stacks.triggers import SetupRequestedTrigger
-from stacks.workflow import Workflow
+from stacks.workflow import Workflow, setup_state_machine_name
 
 
 class MilvusLayer7Stack(Stack):
@@ -49,7 +49,7 @@ class MilvusLayer7Stack(Stack):
                 "skipLayerBundling=true: the dependency layers are empty placeholders. For template tests "
                 "only; never deploy this synth.",
             )
-        self.steps = StepFunctions(
+        self.steps = WorkflowFunctions(
             self, "Steps", config=config,
             vpc=network.vpc if network else None,
             subnets=network.subnets if network else None,
@@ -68,23 +68,24 @@ class MilvusLayer7Stack(Stack):
             self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
             alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
         )
-        kubernetes_roles = {step.name: self.steps.roles[step.name] for step in constants.STEPS
+        kubernetes_roles = {step.name: self.steps.roles[step.name] for step in steps.STEPS
                             if step.calls_kubernetes}
         if config.create_access_entry:
             ClusterAccess(self, "ClusterAccess", cluster_name=config.cluster_name, namespace=config.namespace,
                           roles=kubernetes_roles)
+        self._grant_validate()
         self._grant_certificate_steps()
         self._grant_cluster_steps(kubernetes_roles)
         self._grant_dns_steps()
         self._acknowledge_workflow_findings()
         self._add_outputs(kubernetes_roles)
-        Tags.of(self).add("project", constants.SERVICE_NAME)
+        Tags.of(self).add("project", names.SERVICE_NAME)
 
     # --- grants -----------------------------------------------------------
 
     def _secret_arns(self) -> list[str]:
         arns = [self.format_arn(service="secretsmanager", resource="secret",
-                                resource_name=f"{constants.SECRET_NAME_PREFIX}*",
+                                resource_name=f"{names.SECRET_NAME_PREFIX}*",
                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)]
         if self.config.certificate_secret_arn:
             arns.insert(0, self.config.certificate_secret_arn)
@@ -96,8 +97,23 @@ class MilvusLayer7Stack(Stack):
     # cdk-nag names a resource by its unresolved form: <AWS::Partition> for ${AWS::Partition}, ...
     _NAG_CERTIFICATES = "arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*"
     _NAG_SECRETS = (f"arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                    f"{constants.SECRET_NAME_PREFIX}*")
+                    f"{names.SECRET_NAME_PREFIX}*")
     _NAG_CHANGES = "arn:<AWS::Partition>:route53:::change/*"
+
+    def _grant_validate(self) -> None:
+        """One run per host: Validate reads which executions of this stack's workflows are running, and for what."""
+        validator = self.steps.roles["Validate"]
+        machine_name = setup_state_machine_name(self.stack_name)
+        machine = self.format_arn(service="states", resource="stateMachine", resource_name=machine_name,
+                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        executions = self.format_arn(service="states", resource="execution", resource_name=f"{machine_name}:*",
+                                     arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        validator.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=[machine]))
+        validator.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
+        self._acknowledge(validator, {
+            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*":
+                "Execution ids are made when executions start; only this workflow's executions.",
+        })
 
     def _grant_certificate_steps(self) -> None:
         roles = self.steps.roles
@@ -153,15 +169,15 @@ class MilvusLayer7Stack(Stack):
                                                    resources=["*"]))
         self._acknowledge(upserter, {"Resource::*": "elasticloadbalancing:DescribeLoadBalancers has no resource "
                                                     "level; the ALB is created at run time."})
-        for name in ("UpsertDns", "CheckDnsChange"):
-            role = self.steps.roles[name]
-            role.add_to_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
-            self._acknowledge(role, {f"Resource::{self._NAG_CHANGES}": reason})
+        checker = self.steps.roles["CheckDnsChange"]
+        checker.add_to_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
+        self._acknowledge(checker, {f"Resource::{self._NAG_CHANGES}": reason})
         if self.config.hosted_zone_id:
             zone_arn = self.format_arn(service="route53", region="", account="", resource="hostedzone",
                                        resource_name=self.config.hosted_zone_id)
             upserter.add_to_policy(iam.PolicyStatement(
-                actions=["route53:ChangeResourceRecordSets", "route53:GetHostedZone"], resources=[zone_arn]))
+                actions=["route53:ChangeResourceRecordSets", "route53:GetHostedZone",
+                         "route53:ListResourceRecordSets"], resources=[zone_arn]))
 
     def _acknowledge_workflow_findings(self) -> None:
         state_machine = self.workflow.state_machine
@@ -189,7 +205,7 @@ class MilvusLayer7Stack(Stack):
         CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
         # Clusters on the aws-auth ConfigMap map these roles by hand (README).
         CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
-                  description="Roles that call the Kubernetes API (ApplyIngress, CheckLoadBalancer, RemoveLayer4)")
+                  description="Roles that call the Kubernetes API (ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

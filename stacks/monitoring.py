@@ -33,9 +33,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks import constants
+from stacks import names
 
 _CLOUDWATCH = "cloudwatch.amazonaws.com"
+CERTIFICATE_ALARM_DAYS = 30
 _EXECUTION_PERIOD = Duration.minutes(5)
 # ImportCertificate reports at most once per execution: a day of data per point.
 _CERTIFICATE_PERIOD = Duration.days(1)
@@ -45,8 +46,8 @@ def custom_metric(name: str, *, statistic: str, period: Duration, label: str | N
     """One of the Lambdas' EMF metrics, with exactly the dimension Powertools writes.
 
     No unit: an alarm with a unit ignores data points written with another one."""
-    return cloudwatch.Metric(namespace=constants.METRICS_NAMESPACE, metric_name=name,
-                             dimensions_map=dict(constants.METRIC_DIMENSIONS),
+    return cloudwatch.Metric(namespace=names.METRICS_NAMESPACE, metric_name=name,
+                             dimensions_map=dict(names.METRIC_DIMENSIONS),
                              statistic=statistic, period=period, label=label)
 
 
@@ -103,8 +104,8 @@ class Monitoring(Construct):
         rule = events.Rule(
             self, "CertificateExpiringRule",
             description="Forward ACM's daily 'certificate approaching expiration' events to the alarm topic",
-            event_pattern=events.EventPattern(source=[constants.ACM_EVENT_SOURCE],
-                                              detail_type=[constants.ACM_DETAIL_TYPE_EXPIRING]),
+            event_pattern=events.EventPattern(source=[names.ACM_EVENT_SOURCE],
+                                              detail_type=[names.ACM_DETAIL_TYPE_EXPIRING]),
         )
         rule.add_target(targets.SnsTopic(topic, message=events.RuleTargetInput.from_text(
             f"ACM certificate {events.EventField.from_path('$.resources[0]')} "
@@ -133,11 +134,11 @@ class Monitoring(Construct):
             "CertificateExpiring": cloudwatch.Alarm(
                 self, "CertificateExpiringAlarm", alarm_name=f"{self._prefix}-CertificateExpiring",
                 alarm_description=f"The certificate an execution imported expires in fewer than "
-                                  f"{constants.CERTIFICATE_ALARM_DAYS} days; ACM never renews imported "
+                                  f"{CERTIFICATE_ALARM_DAYS} days; ACM never renews imported "
                                   f"certificates (README 'Certificate rotation').",
-                metric=custom_metric(constants.METRIC_CERTIFICATE_DAYS,
+                metric=custom_metric(names.METRIC_CERTIFICATE_DAYS,
                                      statistic="Minimum", period=_CERTIFICATE_PERIOD),
-                threshold=constants.CERTIFICATE_ALARM_DAYS, evaluation_periods=1,
+                threshold=CERTIFICATE_ALARM_DAYS, evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
@@ -160,17 +161,17 @@ class Monitoring(Construct):
                   for name, function in functions.items()])
         alb_wait = cloudwatch.GraphWidget(
             title="ALB wait until ready (s)", width=8, left=[
-                custom_metric(constants.METRIC_ALB_WAIT, statistic=stat,
+                custom_metric(names.METRIC_ALB_WAIT, statistic=stat,
                               period=period, label=stat) for stat in ("Average", "Maximum")])
         latency = cloudwatch.GraphWidget(
             title="gRPC verification latency (ms)", width=8, left=[
-                custom_metric(constants.METRIC_VERIFICATION_LATENCY, statistic=stat, period=period, label=stat)
+                custom_metric(names.METRIC_VERIFICATION_LATENCY, statistic=stat, period=period, label=stat)
                 for stat in ("Average", "Maximum")])
         certificate = cloudwatch.GraphWidget(
             title="Certificate days until expiry", width=8,
-            left=[custom_metric(constants.METRIC_CERTIFICATE_DAYS, statistic="Minimum",
+            left=[custom_metric(names.METRIC_CERTIFICATE_DAYS, statistic="Minimum",
                                 period=_CERTIFICATE_PERIOD, label="days left")],
-            left_annotations=[cloudwatch.HorizontalAnnotation(value=constants.CERTIFICATE_ALARM_DAYS,
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=CERTIFICATE_ALARM_DAYS,
                                                               label="alarm")])
         status = cloudwatch.AlarmStatusWidget(title="Alarms", width=24, alarms=list(self.alarms.values()))
         return cloudwatch.Dashboard(

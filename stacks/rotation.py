@@ -29,7 +29,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks import constants
+from stacks import names
 
 _SECRETS_MANAGER = "secretsmanager.amazonaws.com"
 _RANDOM_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
@@ -54,14 +54,14 @@ class CertificateRotation(Construct):
             "SecretValueChangedRule",
             "Start the milvus-layer7 workflow when the certificate secret gets a new value",
             detail_type="AWS API Call via CloudTrail",
-            detail={"eventSource": [_SECRETS_MANAGER], "eventName": list(constants.SECRET_VALUE_CALLS),
+            detail={"eventSource": [_SECRETS_MANAGER], "eventName": list(names.SECRET_VALUE_CALLS),
                     "requestParameters": {"secretId": ids}},
             state_machine=state_machine)
         self.rotation_rule = self._rule(
             "RotationSucceededRule",
             "Start the milvus-layer7 workflow when Secrets Manager rotated the certificate secret",
             detail_type="AWS Service Event via CloudTrail",
-            detail={"eventSource": [_SECRETS_MANAGER], "eventName": [constants.SECRET_ROTATION_EVENT],
+            detail={"eventSource": [_SECRETS_MANAGER], "eventName": [names.SECRET_ROTATION_EVENT],
                     "additionalEventData": {"SecretId": ids}},
             state_machine=state_machine)
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks import constants
+from stacks import names
 
 
 class SetupRequestedTrigger(Construct):
@@ -22,8 +22,8 @@ class SetupRequestedTrigger(Construct):
         self.rule = events.Rule(
             self, "Rule",
             description="Start the milvus-layer7 workflow with the event's detail as input",
-            event_pattern=events.EventPattern(source=[constants.EVENT_SOURCE],
-                                              detail_type=[constants.DETAIL_TYPE_REQUESTED]),
+            event_pattern=events.EventPattern(source=[names.EVENT_SOURCE],
+                                              detail_type=[names.DETAIL_TYPE_REQUESTED]),
         )
         self.rule.add_target(targets.SfnStateMachine(
             state_machine, input=events.RuleTargetInput.from_event_path("$.detail"),

@@ -1,17 +1,20 @@
-"""The Step Functions state machine, exactly as DESIGN.md "State data flow".
+"""The setup state machine, exactly as docs/DESIGN.md "State data flow".
+
+Order, so that Milvus is never unreachable: verify the Layer-7 path, then
+(with DNS) point ``host`` at the ALB and wait until Route 53 is INSYNC and
+the old record's TTL and the drain period have passed, and only then remove
+the Layer-4 load balancer.
 
 Each Lambda task passes ``payload_response_only=True``: the function's return
 value is the task result (placed at the state's ResultPath with no
 ``$.Payload`` unwrapping), and a function error surfaces with its
 ``errorType`` as the state's error, which is what Retry and Catch match.
 
-Failure path. Catch puts Error/Cause at ``$.caught``. For the nine contract
-errors the Cause is the Lambda's error JSON; Amazon States Language cannot
-index into the result of ``States.StringToJson`` within one state, so
-``ExplainFailure`` parses it and ``TakeErrorMessage`` keeps only
-``errorMessage`` (the stack trace never reaches the event or the execution's
-cause). Anything else goes to ``RecordFailure`` with the raw Error and Cause.
-Both leave ``$.failure = {error, cause}`` for ``PublishFailed`` and ``Failed``.
+The failure path is ``failure_path.FailurePath``. Validate's catchers replace
+the whole state with the error (ResultPath ``$``): the state then holds only
+the input, which may be close to the 256 KiB payload limit or not an object
+at all, and keeping it beside the error could end the run in
+``States.DataLimitExceeded`` or ``States.Runtime``, which no Catch can catch.
 """
 
 from __future__ import annotations
@@ -23,9 +26,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import constants
+from stacks import names, retries, timeouts
+from stacks.failure_path import EXECUTION_ID, FailurePath, publish
 
-_EXECUTION_ID = "$$.Execution.Id"  # correlationId and executionArn (a plain path: CDK would add a 2nd ".$" to a token)
+DNS_WAIT_SECONDS = 5
+# What the state holds once the Dns? choice is reached (NoDns rebuilds it with dnsRecord = null).
+STATE_KEYS_BEFORE_DNS = ("request", "certificate", "ingress", "loadBalancer", "verification")
+# VerifyGrpc's retries of VerificationFailed never wait longer than this between two tries.
+VERIFY_MAX_DELAY_SECONDS = 60
 
 
 class Workflow(Construct):
@@ -35,30 +43,36 @@ class Workflow(Construct):
                  verify_retry_interval_seconds: int, verify_max_attempts: int) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
-        self._verify_retry = (verify_retry_interval_seconds, verify_max_attempts)
-        self._failure_start = self._build_failure_path()
+        self.verify_retry = retries.RetryPolicy(("VerificationFailed",), verify_retry_interval_seconds,
+                                                verify_max_attempts)
+        self.failure = FailurePath(self, "Failure")
         definition = self._build_definition()
+        stack_name = Stack.of(self).stack_name
         self.log_group = logs.LogGroup(
             self, "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-Workflow",
+            log_group_name=f"/aws/vendedlogs/states/{stack_name}-Workflow",
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        self.timeout_seconds = timeouts.setup_timeout_seconds(self.verify_retry, VERIFY_MAX_DELAY_SECONDS)
         self.state_machine = sfn.StateMachine(
             self, "StateMachine",
+            # A stable name from the stack's: the CLI and other pipelines find it, and Validate's grant to
+            # list its executions needs no reference back to the state machine.
+            state_machine_name=setup_state_machine_name(stack_name),
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.hours(constants.WORKFLOW_TIMEOUT_HOURS),
+            timeout=Duration.seconds(self.timeout_seconds),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            comment="milvus-layer7: put a Milvus on EKS behind an ALB (CONTRACT.md)",
+            comment="milvus-layer7: put a Milvus on EKS behind an ALB (docs/CONTRACT.md)",
         )
 
     # --- the happy path -------------------------------------------------------
 
     def _build_definition(self) -> sfn.IChainable:
-        validate = self._invoke("Validate", {"input.$": "$"}, result_path="$",
-                                result_selector={"request.$": "$"})
+        validate = self._invoke("Validate", {"input.$": "$", "stateMachineArn.$": "$$.StateMachine.Id"},
+                                result_path="$", result_selector={"request.$": "$"}, keeps_input=False)
         import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request"},
                                           result_path="$.certificate")
         apply_ingress = self._invoke("ApplyIngress", {"request.$": "$.request", "certificate.$": "$.certificate"},
@@ -69,25 +83,24 @@ class Workflow(Construct):
                                           time=sfn.WaitTime.seconds_path("$.loadBalancer.waitSeconds"))
         verify_grpc = self._invoke("VerifyGrpc", {"request.$": "$.request", "certificate.$": "$.certificate",
                                                   "loadBalancer.$": "$.loadBalancer"},
-                                   result_path="$.verification", extra_retry=self._verify_retry)
+                                   result_path="$.verification", extra_retry=self.verify_retry)
+        upsert_dns = self._invoke("UpsertDns", {"request.$": "$.request", "loadBalancer.$": "$.loadBalancer"},
+                                  result_path="$.dnsRecord")
+        check_dns_change = self._invoke("CheckDnsChange", {"request.$": "$.request", "dnsRecord.$": "$.dnsRecord"},
+                                        result_path="$.dnsRecord")
+        wait_for_dns = sfn.Wait(self, "WaitForDns", time=sfn.WaitTime.duration(Duration.seconds(DNS_WAIT_SECONDS)))
+        # The Pass "Result" field cannot carry a bare null through CDK, States.StringToJson('null') can.
+        no_dns = sfn.Pass(self, "NoDns", result_path="$", parameters={
+            **{f"{key}.$": f"$.{key}" for key in STATE_KEYS_BEFORE_DNS},
+            "dnsRecord.$": "States.StringToJson('null')",
+        })
+        wait_for_drain = sfn.Wait(self, "WaitForDrain", time=sfn.WaitTime.seconds_path("$.dnsRecord.waitSeconds"))
         remove_layer4 = self._invoke("RemoveLayer4", {"request.$": "$.request"}, result_path="$.service")
         keep_layer4 = sfn.Pass(self, "KeepLayer4", result_path="$.service", parameters={
             "name.$": "$.request.serviceName",
             "previousType.$": "$.ingress.serviceType",
             "type.$": "$.ingress.serviceType",
-            "before.$": "States.StringToJson('null')",  # this run changed nothing (see NoDns)
-        })
-        upsert_dns = self._invoke("UpsertDns", {"request.$": "$.request", "loadBalancer.$": "$.loadBalancer"},
-                                  result_path="$.dnsRecord")
-        check_dns_change = self._invoke("CheckDnsChange", {"request.$": "$.request", "dnsRecord.$": "$.dnsRecord"},
-                                        result_path="$.dnsRecord")
-        wait_for_dns = sfn.Wait(self, "WaitForDns", time=sfn.WaitTime.duration(
-            Duration.seconds(constants.DNS_WAIT_SECONDS)))
-        # The state is rebuilt with dnsRecord = null: the Pass "Result" field
-        # cannot carry a bare null through CDK, States.StringToJson('null') can.
-        no_dns = sfn.Pass(self, "NoDns", result_path="$", parameters={
-            **{f"{key}.$": f"$.{key}" for key in constants.STATE_KEYS_BEFORE_DNS},
-            "dnsRecord.$": "States.StringToJson('null')",
+            "before.$": "States.StringToJson('null')",  # this run changed nothing
         })
         build_output = sfn.Pass(self, "BuildOutput", result_path="$", parameters={
             "certificateArn.$": "$.certificate.certificateArn",
@@ -103,30 +116,37 @@ class Workflow(Construct):
             "dnsRecord.$": "$.dnsRecord",
             "warnings.$": "$.ingress.warnings",
         })
-        publish_ready = self._publish("PublishReady", constants.DETAIL_TYPE_READY, {
-            **{f"{key}.$": f"$.{key}" for key in constants.OUTPUT_KEYS},
-            "executionArn.$": _EXECUTION_ID,
+        publish_ready = publish(self, "PublishReady", names.DETAIL_TYPE_READY, {
+            **{f"{key}.$": f"$.{key}" for key in names.OUTPUT_KEYS},
+            "executionArn.$": EXECUTION_ID,
         })
-        publish_ready.add_catch(self._record_failure, errors=["States.ALL"], result_path="$.caught")
         succeed = sfn.Succeed(self, "Succeed")
+        # The endpoint is live by now: a ready event that cannot be published does not fail the run,
+        # the output says so instead.
+        ready_not_published = sfn.Pass(self, "ReadyEventNotPublished", result_path="$.readyEventError", parameters={
+            "error.$": "$.caught.Error", "cause.$": "$.caught.Cause"})
+        publish_ready.add_catch(ready_not_published, errors=["States.ALL"], result_path="$.caught")
+        ready_not_published.next(succeed)
 
+        build_output.next(publish_ready).next(succeed)
+        remove_layer4.next(build_output)
+        keep_layer4.next(build_output)
+        wait_for_drain.next(remove_layer4)
+        layer4 = (sfn.Choice(self, "Layer4?")
+                  .when(sfn.Condition.string_equals("$.request.layer4", "keep"), keep_layer4)
+                  .when(sfn.Condition.is_not_null("$.dnsRecord"), wait_for_drain)
+                  .otherwise(remove_layer4))
+        no_dns.next(layer4)
         dns_in_sync = (sfn.Choice(self, "DnsInSync?")
-                       .when(sfn.Condition.string_equals("$.dnsRecord.status", "INSYNC"), build_output)
+                       .when(sfn.Condition.string_equals("$.dnsRecord.status", "INSYNC"), layer4)
                        .otherwise(wait_for_dns.next(check_dns_change)))
         check_dns_change.next(dns_in_sync)
         upsert_dns.next(dns_in_sync)
-        build_output.next(publish_ready).next(succeed)
-        no_dns.next(build_output)
         dns = (sfn.Choice(self, "Dns?")
                .when(sfn.Condition.and_(sfn.Condition.is_present("$.request.hostedZoneId"),
                                         sfn.Condition.is_not_null("$.request.hostedZoneId")), upsert_dns)
                .otherwise(no_dns))
-        remove_layer4.next(dns)
-        keep_layer4.next(dns)
-        layer4 = (sfn.Choice(self, "Layer4?")
-                  .when(sfn.Condition.string_equals("$.request.layer4", "keep"), keep_layer4)
-                  .otherwise(remove_layer4))
-        verify_grpc.next(layer4)
+        verify_grpc.next(dns)
         load_balancer_ready = (sfn.Choice(self, "LoadBalancerReady?")
                                .when(sfn.Condition.boolean_equals("$.loadBalancer.ready", True), verify_grpc)
                                .otherwise(wait_for_load_balancer.next(check_load_balancer)))
@@ -135,64 +155,26 @@ class Workflow(Construct):
 
     def _invoke(self, name: str, payload: dict[str, object], *, result_path: str,
                 result_selector: dict[str, object] | None = None,
-                extra_retry: tuple[int, int] | None = None) -> tasks.LambdaInvoke:
+                extra_retry: retries.RetryPolicy | None = None, keeps_input: bool = True) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
             self, name,
             lambda_function=self._functions[name],
-            payload=sfn.TaskInput.from_object({**payload, "correlationId.$": _EXECUTION_ID}),
+            payload=sfn.TaskInput.from_object({**payload, "correlationId.$": EXECUTION_ID}),
             payload_response_only=True,
-            retry_on_service_exceptions=False,  # replaced by the DESIGN.md retrier below
+            retry_on_service_exceptions=False,  # replaced by the retriers of stacks/retries.py
             result_selector=result_selector,
             result_path=result_path,
         )
-        if extra_retry is not None and extra_retry[1] > 0:
-            interval, attempts = extra_retry
-            task.add_retry(errors=["VerificationFailed"], interval=Duration.seconds(interval),
-                           max_attempts=attempts, backoff_rate=constants.RETRY_BACKOFF_RATE)
-        task.add_retry(errors=list(constants.RETRYABLE_ERRORS),
-                       interval=Duration.seconds(constants.RETRY_INTERVAL_SECONDS),
-                       max_attempts=constants.RETRY_MAX_ATTEMPTS, backoff_rate=constants.RETRY_BACKOFF_RATE)
-        task.add_catch(self._failure_start, errors=list(constants.CONTRACT_ERROR_NAMES), result_path="$.caught")
-        task.add_catch(self._record_failure, errors=["States.ALL"], result_path="$.caught")
+        if extra_retry is not None and extra_retry.max_attempts > 0:
+            task.add_retry(errors=list(extra_retry.errors), interval=Duration.seconds(extra_retry.interval_seconds),
+                           max_attempts=extra_retry.max_attempts, backoff_rate=extra_retry.backoff_rate,
+                           max_delay=Duration.seconds(VERIFY_MAX_DELAY_SECONDS))
+        for policy in retries.LAMBDA_POLICIES:
+            task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
+                           max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
+        self.failure.catch(task, keeps_input=keeps_input)
         return task
 
-    def _publish(self, name: str, detail_type: str, detail: dict[str, object]) -> tasks.EventBridgePutEvents:
-        """events:PutEvents on the default bus (no event_bus given)."""
-        task = tasks.EventBridgePutEvents(
-            self, name,
-            entries=[tasks.EventBridgePutEventsEntry(
-                detail=sfn.TaskInput.from_object(detail),
-                detail_type=detail_type,
-                source=constants.EVENT_SOURCE,
-            )],
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        task.add_retry(errors=["States.TaskFailed"], interval=Duration.seconds(1), max_attempts=3,
-                       backoff_rate=constants.RETRY_BACKOFF_RATE)
-        return task
 
-    # --- the failure path (module docstring) ----------------------------------
-
-    def _build_failure_path(self) -> sfn.IChainable:
-        explain = sfn.Pass(self, "ExplainFailure", result_path="$.failure", parameters={
-            "error.$": "$.caught.Error",
-            "lambdaError.$": "States.StringToJson($.caught.Cause)",
-        })
-        take_message = sfn.Pass(self, "TakeErrorMessage", result_path="$.failure", parameters={
-            "error.$": "$.failure.error",
-            "cause.$": "$.failure.lambdaError.errorMessage",
-        })
-        self._record_failure = sfn.Pass(self, "RecordFailure", result_path="$.failure", parameters={
-            "error.$": "$.caught.Error",
-            "cause.$": "$.caught.Cause",
-        })
-        publish_failed = self._publish("PublishFailed", constants.DETAIL_TYPE_FAILED, {
-            "error.$": "$.failure.error",
-            "cause.$": "$.failure.cause",
-            "executionArn.$": _EXECUTION_ID,
-        })
-        failed = sfn.Fail(self, "Failed", error_path="$.failure.error", cause_path="$.failure.cause")
-        publish_failed.next(failed)
-        self._record_failure.next(publish_failed)
-        explain.next(take_message).next(publish_failed)
-        return explain
+def setup_state_machine_name(stack_name: str) -> str:
+    return f"{stack_name}-Setup"

@@ -76,6 +76,7 @@ class ExecutionInput(StrictInput):
     verify: VerifyOptions = Field(default_factory=VerifyOptions)
     dns: DnsOptions = Field(default_factory=DnsOptions)
     alb_timeout_seconds: int | None = Field(default=None, ge=10, le=3600)
+    layer4_drain_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
 # --- the resolved request every later step reads ----------------------------
@@ -107,6 +108,7 @@ class SetupRequest(WireModel):
     verify: VerifySettings
     hosted_zone_id: str | None = None
     alb_timeout_seconds: int
+    layer4_drain_seconds: int = 60
 
 
 # --- what each step adds to the state ---------------------------------------
@@ -186,6 +188,9 @@ class DnsChange(WireModel):
     hosted_zone_id: str
     change_id: str
     status: str  # PENDING until Route 53 says INSYNC
+    replaced: list[dict[str, Any]] = Field(default_factory=list)  # the record sets that answered for the host before
+    wait_seconds: int = 0  # once INSYNC: the replaced records' TTL plus layer4DrainSeconds, before RemoveLayer4
+    submitted_at: float = 0.0  # epoch seconds: CheckDnsChange gives up on a change PENDING for too long
 
 
 # --- what each Lambda receives (the Task's Payload) -------------------------
@@ -201,6 +206,7 @@ class StepEvent(WireModel):
 class ValidateEvent(WireModel):
     correlation_id: str
     input: dict[str, Any]
+    state_machine_arn: str = ""  # the workflow this execution belongs to ($$.StateMachine.Id)
 
 
 class ApplyIngressEvent(StepEvent):

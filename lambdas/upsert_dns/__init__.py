@@ -1,1 +1,1 @@
-"""UpsertDns / CheckDnsChange: the host's Route 53 alias record points at the ALB, and the change is INSYNC."""
+"""UpsertDns: the host's Route 53 alias record points at the ALB, in place of what answered before."""

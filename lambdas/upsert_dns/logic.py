@@ -1,29 +1,53 @@
-"""UpsertDns and CheckDnsChange: point ``host`` at the ALB with a Route 53 alias record.
+"""UpsertDns: point ``host`` at the ALB with a Route 53 alias record, in place of what answered for it before.
+
+Runs after VerifyGrpc and before RemoveLayer4: clients that reach Milvus
+through ``host`` may still resolve it to the Layer-4 load balancer, so the
+record moves first, and the Layer-4 load balancer goes only once Route 53 is
+INSYNC and the old record's TTL (plus ``layer4DrainSeconds``) has passed
+(``waitSeconds``, a Wait state's SecondsPath).
 
 An alias A record (not a CNAME) because it is free to query, works at a zone
-apex, and follows the ALB's changing addresses. ``dualstack.`` answers both A
-and AAAA lookups through one record. EvaluateTargetHealth lets Route 53 see an
-ALB without healthy targets, which matters once the record has failover
-siblings. UPSERT makes a rerun harmless. Route 53 applies a change in about a
-minute; the state machine polls CheckDnsChange until INSYNC rather than a
-Lambda waiting.
+apex, and follows the ALB's changing addresses; ``dualstack.`` answers both A
+and AAAA lookups. A CNAME cannot share its name with any other record, so
+whatever answered for ``host`` before (the guide's CNAME to the NLB, an A or
+AAAA record) is deleted in the same batch, before the alias is created: Route
+53 applies a batch in order and all or nothing.
+
+What it replaced is written first, onto the Ingress (annotation
+``milvus-layer7/dns-replaced``), so the undo restores exactly that, and a
+re-run that finds its own alias in place still knows the original.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import InvalidInput
-from layer7.models import CheckDnsChangeEvent, DnsChange, LoadBalancerStatus, UpsertDnsEvent
+from layer7.models import DnsChange, LoadBalancerStatus, UpsertDnsEvent
 from layer7.observability import logger
+
+DNS_RECORD_ANNOTATION = "milvus-layer7/dns-replaced"
+DNS_FIELD_MANAGER = "milvus-layer7-dns"
+RECORD_TYPES = ("A", "AAAA", "CNAME")
+# Route 53 answers an alias to an ELB load balancer with the load balancer's own TTL, 60 s.
+ALIAS_TTL_SECONDS = 60
+# Waiting out an old TTL longer than this would outlast the state machine's timeout (see stacks/timeouts.py).
+MAX_OLD_TTL_SECONDS = 3600
 
 
 def bare_id(resource_id: str) -> str:
     """``/hostedzone/Z123`` or ``/change/C123`` -> the id alone, as it is shown and stored."""
     return resource_id.rsplit("/", 1)[-1]
+
+
+def normalized(name: str) -> str:
+    return name.lower().rstrip(".")
 
 
 def alias_dns_name(dns_name: str) -> str:
@@ -57,31 +81,87 @@ def _zone_name(route53: Any, zone_id: str) -> str:
         raise
 
 
-def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = None) -> DnsChange:
-    """UPSERT ``host`` A alias -> the ALB in ``request.hostedZoneId``; returns the change to poll."""
+def records_at(route53: Any, zone_id: str, host: str) -> list[dict[str, Any]]:
+    """The A, AAAA and CNAME record sets named exactly ``host``, as Route 53 returns them."""
+    try:
+        answer = route53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=host, MaxItems="20")
+    except ClientError as exc:
+        raise_if_transient(exc, "listing the host's records")
+        raise
+    return [record for record in answer.get("ResourceRecordSets", [])
+            if normalized(record["Name"]) == host and record["Type"] in RECORD_TYPES]
+
+
+def is_alias_to(record: dict[str, Any], alias: dict[str, Any]) -> bool:
+    target = record.get("AliasTarget") or {}
+    return record["Type"] == "A" and normalized(str(target.get("DNSName", ""))) == normalized(alias["DNSName"])
+
+
+def ttl_of(records: list[dict[str, Any]]) -> int:
+    """How long resolvers may keep answering with what these records said."""
+    return max((int(record["TTL"]) if "TTL" in record else ALIAS_TTL_SECONDS for record in records), default=0)
+
+
+def recorded_replacement(ingress: dict[str, Any]) -> list[dict[str, Any]] | None:
+    text = ((ingress.get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value.get("records") if isinstance(value, dict) and isinstance(value.get("records"), list) else None
+
+
+def record_replacement(kube: k8s.Kube, event: UpsertDnsEvent, zone_id: str, records: list[dict[str, Any]]) -> None:
+    request = event.request
+    annotation = json.dumps({"hostedZoneId": zone_id, "name": request.host, "records": records},
+                            separators=(",", ":"), sort_keys=True)
+    kube.patch(k8s.ingress_path(request.namespace, request.ingress_name),
+               f"record the replaced DNS records on Ingress {request.namespace}/{request.ingress_name}",
+               {"metadata": {"annotations": {DNS_RECORD_ANNOTATION: annotation}}},
+               content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=DNS_FIELD_MANAGER)
+
+
+def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: Any | None = None) -> DnsChange:
+    """Replace what answers for ``host`` in ``request.hostedZoneId`` with an alias to the ALB; return the change."""
     request, load_balancer = event.request, event.load_balancer
     if not request.hosted_zone_id:
         raise InvalidInput("UpsertDns needs dns.hostedZoneId")
     if not load_balancer.dns_name:
         raise RuntimeError("the load balancer has no DNS name; CheckLoadBalancer should have waited for it")
     zone_id = bare_id(request.hosted_zone_id)
-    zone_name = _zone_name(route53, zone_id).rstrip(".").lower()
-    host = request.host.rstrip(".").lower()
+    zone_name = normalized(_zone_name(route53, zone_id))
+    host = normalized(request.host)
     if host != zone_name and not host.endswith(f".{zone_name}"):
         raise InvalidInput(f"host {request.host} is not inside the hosted zone {zone_id} ({zone_name})")
-    record = {
-        "Name": host,
-        "Type": "A",
-        "AliasTarget": {
-            "HostedZoneId": canonical_zone_of(load_balancer, elbv2),
-            "DNSName": alias_dns_name(load_balancer.dns_name),
-            "EvaluateTargetHealth": True,
-        },
-    }
-    batch = {
-        "Comment": f"milvus-layer7: {host} -> ALB {load_balancer.dns_name}"[:256],
-        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}],
-    }
+    alias = {"HostedZoneId": canonical_zone_of(load_balancer, elbv2),
+             "DNSName": alias_dns_name(load_balancer.dns_name), "EvaluateTargetHealth": True}
+    current = records_at(route53, zone_id, host)
+    routed = [record for record in current if record.get("SetIdentifier")]
+    if routed:
+        raise InvalidInput(f"host {host} has records with a routing policy ({routed[0]['Type']} set "
+                           f"{routed[0]['SetIdentifier']!r}) in {zone_id}; the workflow only replaces simple "
+                           "records: point it at the ALB yourself, or remove them and start again")
+    others = [record for record in current if not is_alias_to(record, alias)]
+    ingress = kube.get(k8s.ingress_path(request.namespace, request.ingress_name),
+                       f"read Ingress {request.namespace}/{request.ingress_name}")
+    replaced = recorded_replacement(ingress) if not others and current else None
+    if replaced is None:
+        replaced = others
+    old_ttl = ttl_of(replaced)
+    if old_ttl > MAX_OLD_TTL_SECONDS:
+        raise InvalidInput(f"host {host} answers with a TTL of {old_ttl} s, longer than the {MAX_OLD_TTL_SECONDS} s "
+                           "the workflow waits out; lower the record's TTL, wait out the old one, and start again "
+                           "(nothing in DNS or on the Service was changed)")
+    if recorded_replacement(ingress) != replaced:
+        record_replacement(kube, event, zone_id, replaced)  # before DNS changes: the original is never lost
+
+    record = {"Name": host, "Type": "A", "AliasTarget": alias}
+    action = "UPSERT" if len(others) < len(current) else "CREATE"
+    changes = [{"Action": "DELETE", "ResourceRecordSet": old} for old in others]
+    changes.append({"Action": action, "ResourceRecordSet": record})
+    batch = {"Comment": f"milvus-layer7: {host} -> ALB {load_balancer.dns_name}"[:256], "Changes": changes}
     try:
         info = route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch)["ChangeInfo"]
     except ClientError as exc:
@@ -89,21 +169,11 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = Non
         if error_code(exc) == "NoSuchHostedZone":
             raise InvalidInput(f"dns.hostedZoneId {zone_id} names no Route 53 hosted zone") from exc
         if error_code(exc) == "InvalidChangeBatch":
-            # e.g. a CNAME already holds the name: Route 53 says which, and a person must decide.
             message = exc.response.get("Error", {}).get("Message", "")
             raise InvalidInput(f"Route 53 refused the alias record {host}: {message}") from exc
         raise
-    change = DnsChange(name=host, hosted_zone_id=zone_id, change_id=bare_id(info["Id"]), status=info["Status"])
+    change = DnsChange(name=host, hosted_zone_id=zone_id, change_id=bare_id(info["Id"]), status=info["Status"],
+                       replaced=replaced, wait_seconds=old_ttl + request.layer4_drain_seconds,
+                       submitted_at=time.time())
     logger.info("alias record upserted", extra={"dnsRecord": change.to_wire()})
     return change
-
-
-def check_change(event: CheckDnsChangeEvent, *, route53: Any) -> DnsChange:
-    """The same change with Route 53's current status (PENDING or INSYNC)."""
-    record = event.dns_record
-    try:
-        info = route53.get_change(Id=record.change_id)["ChangeInfo"]
-    except ClientError as exc:
-        raise_if_transient(exc, "reading the Route 53 change")
-        raise
-    return record.model_copy(update={"status": info["Status"]})

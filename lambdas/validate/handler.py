@@ -1,22 +1,27 @@
-"""Validate's Lambda entry point: no AWS call, so a refused input has changed nothing."""
+"""Validate's Lambda entry point: it only reads (the input, and the executions running), so a refusal changed nothing."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from layer7.aws import client
 from layer7.errors import InvalidInput
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
-from validate.logic import StackDefaults, validate
+from validate.concurrency import refuse_if_another_run
+from validate.logic import StackDefaults, check_budget, validate
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None) -> dict[str, Any]:
+    """``sfn`` lets a test hand in its own Step Functions client."""
+    check_budget(event.get("input") if isinstance(event, dict) else event)
     try:
         parsed = ValidateEvent.model_validate(event)
     except ValidationError as exc:
@@ -24,11 +29,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if all(error["loc"][:1] == ("input",) for error in exc.errors()):
             raise InvalidInput("input: must be a JSON object") from None
         raise
+    stack = StackDefaults.from_environment()
     try:
-        request = validate(parsed.input, StackDefaults.from_environment())
+        request = validate(parsed.input, stack)
     except InvalidInput as exc:
         logger.warning("input refused", extra={"reason": str(exc)})
         raise
+    if parsed.state_machine_arn:
+        related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",")]
+        refuse_if_another_run(request.host, sfn=sfn or client("stepfunctions"), execution_arn=parsed.correlation_id,
+                              state_machine_arns=[parsed.state_machine_arn, *related], default_host=stack.host)
     logger.info(
         "input accepted",
         extra={

@@ -9,6 +9,7 @@ so one correction fixes the input.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +29,10 @@ DEFAULT_SCHEME = "internet-facing"
 DEFAULT_LISTEN_PORT = 443
 DEFAULT_LAYER4 = "remove"
 DEFAULT_ALB_TIMEOUT_SECONDS = 900
+INPUT_BUDGET_BYTES = 64 * 1024
+# With dns: after the record is INSYNC and the old TTL has passed, clients whose resolvers or runtimes hold an
+# answer longer than its TTL (JVMs, connection pools) get this long before the Layer-4 load balancer goes.
+DEFAULT_LAYER4_DRAIN_SECONDS = 60
 
 ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/"
 # The workflow sets these itself; letting a caller override one would break the
@@ -142,7 +147,38 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
         alb_timeout_seconds=given.alb_timeout_seconds
         if given.alb_timeout_seconds is not None
         else DEFAULT_ALB_TIMEOUT_SECONDS,
+        layer4_drain_seconds=given.layer4_drain_seconds
+        if given.layer4_drain_seconds is not None
+        else DEFAULT_LAYER4_DRAIN_SECONDS,
     )
+
+
+def check_budget(raw: Any) -> None:
+    """Refuse an input that could carry the run's state past Step Functions' 256 KiB payload limit.
+
+    The state holds the resolved request (about the input's size, plus its
+    defaults) and what every step adds (at most about 32 KiB: warnings, the
+    records UpsertDns replaced, the failure's cause), and each Lambda's
+    payload is built from it. A run that passes the limit fails with
+    ``States.DataLimitExceeded``, which no Catch can catch: no failure event,
+    no remedy. An input within ``INPUT_BUDGET_BYTES`` keeps every state far
+    below the limit; a real input is a few KiB at most.
+    """
+    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > INPUT_BUDGET_BYTES:
+        raise InvalidInput(
+            f"input: {size} bytes of JSON is over the input budget of {INPUT_BUDGET_BYTES} bytes (64 KiB), which "
+            "keeps every state of the run under Step Functions' 256 KiB limit; the largest field is "
+            f"{_largest_field(raw)}"
+        )
+
+
+def _largest_field(raw: Any) -> str:
+    if not isinstance(raw, dict) or not raw:
+        return "the input itself (it is not a JSON object)"
+    sizes = {str(key): len(json.dumps(value, ensure_ascii=False).encode()) for key, value in raw.items()}
+    key = max(sizes, key=lambda name: sizes[name])
+    return f"{key[:64]!r} ({sizes[key]} bytes)"
 
 
 def validate(raw: Any, stack: StackDefaults) -> SetupRequest:

@@ -70,7 +70,7 @@ class MotoSandbox:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from sandbox.aws import cfn_models, cloudtrail, events_delivery, lambda_runner, sfn_fixes
+        from sandbox.aws import cfn_models, cloudtrail, events_delivery, lambda_runner, route53_fixes, sfn_fixes
 
         if self._server is not None:
             return self
@@ -84,6 +84,7 @@ class MotoSandbox:
         events_delivery.install()
         cloudtrail.install()  # Secrets Manager writes -> "AWS API Call via CloudTrail" events
         cfn_models.install()
+        route53_fixes.install()  # CNAME conflicts refused, changes PENDING before INSYNC
         lambda_runner.install(lambda_runner.RunnerConfig(
             endpoint=f"http://localhost:{self.port}", region=self.region,
             cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env))

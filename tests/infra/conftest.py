@@ -17,7 +17,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 import app as app_module
-from stacks.constants import STACK_NAME
+from stacks.names import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.package_size import function_sizes, synthesize
-from stacks import bundling, constants
+from stacks import bundling, steps
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,9 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_function_within_budget(bundled):
     sizes = function_sizes(bundled)
-    assert len(sizes) == len(constants.STEPS)
+    assert len(sizes) == len(steps.STEPS)
     for size in sizes:
-        assert size.total_bytes <= constants.FUNCTION_SIZE_BUDGET_BYTES, size.name
+        assert size.total_bytes <= steps.FUNCTION_SIZE_BUDGET_BYTES, size.name
         assert size.layer_bytes > 10 * 2**20, f"{size.name}: layers look empty"
 
 

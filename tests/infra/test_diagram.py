@@ -1,10 +1,10 @@
-"""README's state machine diagram is the synthesized definition's (stacks/diagram.py)."""
+"""README's state machine diagram is the synthesized definition's (tools/diagram.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from stacks import diagram
+from tools import diagram
 from tests.infra.conftest import ROOT
 
 
@@ -28,8 +28,10 @@ def test_every_state_and_branch_is_drawn(mermaid, default_synth):
     assert "Dns_ --> UpsertDns : request.hostedZoneId is present and not null" in mermaid
     assert "VerifyGrpc --> ExplainFailure : contract errors" in mermaid
     assert "VerifyGrpc --> RecordFailure : any other error" in mermaid
-    assert "VerifyGrpc : retry VerificationFailed (6x, 10 s, backoff 2)" in mermaid
-    assert "note right of Validate : every Lambda step: retry Lambda.*, TransientError" in mermaid
+    assert "VerifyGrpc : retry VerificationFailed (6x, 10 s, backoff 2, at most 60 s)" in mermaid
+    assert ("note right of Validate : every Lambda step: retry Lambda.* (6x, 10 s, backoff 2); "
+            "retry Lambda.*, TransientError (3x, 2 s, backoff 2)") in mermaid
+    assert "Layer4_ --> WaitForDrain : dnsRecord is not null" in mermaid
 
 
 def test_replace_block_keeps_the_rest():

@@ -8,7 +8,7 @@ import re
 import pytest
 from aws_cdk.assertions import Match
 
-from stacks import constants
+from stacks import names, steps
 from tests.infra.conftest import ALARM_TOPIC_ARN, ROOT
 
 SERVICE_DIMENSION = [{"Name": "service", "Value": "milvus-layer7"}]
@@ -36,8 +36,8 @@ def test_metric_names_are_the_ones_the_lambdas_emit():
     """Given the handlers' add_metric calls, the dashboard and alarm watch exactly those names."""
     sources = "".join(path.read_text() for path in (ROOT / "lambdas").glob("*/*.py"))
     emitted = set(re.findall(r'add_metric\(name="(\w+)"', sources))
-    assert emitted == {constants.METRIC_ALB_WAIT, constants.METRIC_VERIFICATION_LATENCY,
-                       constants.METRIC_CERTIFICATE_DAYS}
+    assert emitted == {names.METRIC_ALB_WAIT, names.METRIC_VERIFICATION_LATENCY,
+                       names.METRIC_CERTIFICATE_DAYS}
     observability = (ROOT / "lambdas" / "layer7" / "observability.py").read_text()
     assert 'Metrics(namespace="MilvusLayer7", service="milvus-layer7")' in observability
 
@@ -51,7 +51,7 @@ def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_syn
     assert custom == {"AlbWaitSeconds", "VerificationLatencyMs", "CertificateDaysUntilExpiry"}
     assert all(metric[2:4] == ["service", "milvus-layer7"] for metric in metrics if metric[0] == "MilvusLayer7")
     errors = [metric for metric in metrics if metric[:2] == ["AWS/Lambda", "Errors"]]
-    assert sorted(metric[-1]["label"] for metric in errors) == sorted(constants.STEP_NAMES)
+    assert sorted(metric[-1]["label"] for metric in errors) == sorted(steps.STEP_NAMES)
     alarm_widgets = [w for w in dashboard_body(default_synth)["widgets"] if "alarms" in w["properties"]]
     assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 3
 

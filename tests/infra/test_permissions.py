@@ -57,7 +57,7 @@ def test_no_managed_policies(default_synth):
 
 
 @pytest.mark.parametrize("step, expected", [
-    ("Validate", {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:CreateLogStream", "logs:PutLogEvents"}),
+    ("Validate", {"states:ListExecutions", "states:DescribeExecution"}),
     ("ImportCertificate", {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:AddTagsToCertificate",
                            "acm:ListTagsForCertificate", "acm:DescribeCertificate", "acm:GetCertificate",
                            "acm:ListCertificates"}),
@@ -65,8 +65,8 @@ def test_no_managed_policies(default_synth):
     ("CheckLoadBalancer", {"eks:DescribeCluster", "elasticloadbalancing:Describe*"}),
     ("VerifyGrpc", {"acm:GetCertificate", "secretsmanager:GetSecretValue"}),
     ("RemoveLayer4", {"eks:DescribeCluster"}),
-    ("UpsertDns", {"route53:GetChange", "route53:ChangeResourceRecordSets", "route53:GetHostedZone",
-                   "elasticloadbalancing:DescribeLoadBalancers"}),
+    ("UpsertDns", {"eks:DescribeCluster", "route53:ChangeResourceRecordSets", "route53:GetHostedZone",
+                   "route53:ListResourceRecordSets", "elasticloadbalancing:DescribeLoadBalancers"}),
     ("CheckDnsChange", {"route53:GetChange"}),
 ])
 def test_step_actions(vpc_synth, step, expected):
@@ -111,7 +111,7 @@ def test_access_entries(default_synth):
     entries = default_synth.of_type("AWS::EKS::AccessEntry").values()
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
     assert [p.split("Role")[0] for p in principals] == ["StepsApplyIngress", "StepsCheckLoadBalancer",
-                                                         "StepsRemoveLayer4"]
+                                                         "StepsRemoveLayer4", "StepsUpsertDns"]
     for entry in entries:
         props = entry["Properties"]
         assert props["ClusterName"] == "milvus-eks" and props["Type"] == "STANDARD"

@@ -8,7 +8,7 @@ STEP_HANDLERS = {
     "validate.handler.lambda_handler", "import_certificate.handler.lambda_handler",
     "apply_ingress.handler.lambda_handler", "check_load_balancer.handler.lambda_handler",
     "verify_grpc.handler.lambda_handler", "remove_layer4.handler.lambda_handler",
-    "upsert_dns.handler.lambda_handler", "upsert_dns.handler.check_change_handler",
+    "upsert_dns.handler.lambda_handler", "check_dns_change.handler.lambda_handler",
 }
 
 
@@ -55,7 +55,7 @@ def test_layers_per_function(default_synth):
                        for layer in function["Properties"]["Layers"])
         handler = function["Properties"]["Handler"]
         expected = (["Common", "Kubernetes"] if handler.split(".")[0] in
-                    ("apply_ingress", "check_load_balancer", "remove_layer4")
+                    ("apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4")
                     else ["Common", "Milvus"] if handler.startswith("verify_grpc") else ["Common"])
         assert names == expected, handler
     assert len(layer_ids) == 3
@@ -94,9 +94,9 @@ def test_outputs(default_synth):
         "AWS::StepFunctions::StateMachine")))}
     parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
     roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
-    assert [p for p in parts if isinstance(p, str)] == [",", ","]
-    assert [any(step in role for role in roles) for step in ("ApplyIngress", "CheckLoadBalancer", "RemoveLayer4")] \
-        == [True, True, True]
+    assert [p for p in parts if isinstance(p, str)] == [",", ",", ","]
+    assert [any(step in role for role in roles) for step in ("ApplyIngress", "CheckLoadBalancer", "UpsertDns",
+                                                             "RemoveLayer4")] == [True, True, True, True]
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
     assert "--input" in command[-1]

@@ -1,27 +1,37 @@
-"""The state machine matches DESIGN.md "State data flow"."""
+"""The state machine matches docs/DESIGN.md "State data flow"."""
 
 from __future__ import annotations
 
 from layer7.errors import CONTRACT_ERROR_NAMES
 
 LAMBDA_STATES = ("Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc",
-                 "RemoveLayer4", "UpsertDns", "CheckDnsChange")
-RETRYABLE = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-             "Lambda.TooManyRequestsException", "TransientError"]
+                 "UpsertDns", "CheckDnsChange", "RemoveLayer4")
+SERVICE_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                                 "Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException",
+                                 "TransientError"],
+                 "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}
+NOT_READY_RETRY = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.ENINotReadyException",
+                                   "Lambda.EC2ThrottledException", "Lambda.ResourceConflictException"],
+                   "IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2}
+FAILURE_STATES = {"KeepValidateError", "KeepValidateFailure", "ExplainFailure", "TakeErrorMessage", "RecordFailure",
+                  "ServiceState?", "ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead",
+                  "PublishFailed", "Failed"}
 
 
 def test_state_names_are_the_design_words(default_synth):
     states = default_synth.definition()["States"]
     assert set(states) == {
-        *LAMBDA_STATES, "LoadBalancerReady?", "WaitForLoadBalancer", "Layer4?", "KeepLayer4", "Dns?", "NoDns",
-        "DnsInSync?", "WaitForDns", "BuildOutput", "PublishReady", "Succeed",
-        "ExplainFailure", "TakeErrorMessage", "RecordFailure", "PublishFailed", "Failed",
+        *LAMBDA_STATES, "LoadBalancerReady?", "WaitForLoadBalancer", "Dns?", "NoDns", "DnsInSync?", "WaitForDns",
+        "Layer4?", "KeepLayer4", "WaitForDrain", "BuildOutput", "PublishReady", "ReadyEventNotPublished", "Succeed",
+        *FAILURE_STATES,
     }
     assert default_synth.definition()["StartAt"] == "Validate"
 
 
-def test_happy_path_transitions(default_synth):
+def test_dns_moves_before_the_layer4_load_balancer_goes(default_synth):
+    # Given the synthesized definition
     states = default_synth.definition()["States"]
+    # Then the steps run Validate .. VerifyGrpc, then DNS, then the drain, and only then RemoveLayer4
     assert [states[name]["Next"] for name in ("Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer")] \
         == ["ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "LoadBalancerReady?"]
     ready = states["LoadBalancerReady?"]
@@ -29,19 +39,22 @@ def test_happy_path_transitions(default_synth):
     assert ready["Default"] == "WaitForLoadBalancer"
     assert states["WaitForLoadBalancer"] == {"Type": "Wait", "SecondsPath": "$.loadBalancer.waitSeconds",
                                              "Next": "CheckLoadBalancer"}
-    assert states["VerifyGrpc"]["Next"] == "Layer4?"
-    assert states["Layer4?"]["Choices"][0] == {"Variable": "$.request.layer4", "StringEquals": "keep",
-                                               "Next": "KeepLayer4"}
-    assert states["Layer4?"]["Default"] == "RemoveLayer4"
-    assert states["RemoveLayer4"]["Next"] == states["KeepLayer4"]["Next"] == "Dns?"
+    assert states["VerifyGrpc"]["Next"] == "Dns?"
     assert states["Dns?"]["Choices"][0]["Next"] == "UpsertDns" and states["Dns?"]["Default"] == "NoDns"
     assert states["UpsertDns"]["Next"] == states["CheckDnsChange"]["Next"] == "DnsInSync?"
-    assert states["DnsInSync?"]["Choices"][0] == {"Variable": "$.dnsRecord.status", "StringEquals": "INSYNC",
-                                                  "Next": "BuildOutput"}
+    assert states["DnsInSync?"]["Choices"] == [{"Variable": "$.dnsRecord.status", "StringEquals": "INSYNC",
+                                                "Next": "Layer4?"}]
     assert states["DnsInSync?"]["Default"] == "WaitForDns"
     assert states["WaitForDns"]["Next"] == "CheckDnsChange"
-    assert states["NoDns"]["Next"] == "BuildOutput"
+    assert states["NoDns"]["Next"] == "Layer4?"
     assert states["NoDns"]["Parameters"]["dnsRecord.$"] == "States.StringToJson('null')"
+    assert states["Layer4?"]["Choices"] == [
+        {"Variable": "$.request.layer4", "StringEquals": "keep", "Next": "KeepLayer4"},
+        {"Variable": "$.dnsRecord", "IsNull": False, "Next": "WaitForDrain"},
+    ]
+    assert states["Layer4?"]["Default"] == "RemoveLayer4"
+    assert states["WaitForDrain"] == {"Type": "Wait", "SecondsPath": "$.dnsRecord.waitSeconds", "Next": "RemoveLayer4"}
+    assert states["RemoveLayer4"]["Next"] == states["KeepLayer4"]["Next"] == "BuildOutput"
     assert states["BuildOutput"]["Next"] == "PublishReady"
     assert states["PublishReady"]["Next"] == "Succeed"
     assert states["PublishReady"]["ResultPath"] is None
@@ -50,14 +63,14 @@ def test_happy_path_transitions(default_synth):
 def test_payloads_and_result_paths(default_synth):
     states = default_synth.definition()["States"]
     expected = {
-        "Validate": ({"input.$"}, "$"),
+        "Validate": ({"input.$", "stateMachineArn.$"}, "$"),
         "ImportCertificate": ({"request.$"}, "$.certificate"),
         "ApplyIngress": ({"request.$", "certificate.$"}, "$.ingress"),
         "CheckLoadBalancer": ({"request.$", "ingress.$"}, "$.loadBalancer"),
         "VerifyGrpc": ({"request.$", "certificate.$", "loadBalancer.$"}, "$.verification"),
-        "RemoveLayer4": ({"request.$"}, "$.service"),
         "UpsertDns": ({"request.$", "loadBalancer.$"}, "$.dnsRecord"),
         "CheckDnsChange": ({"request.$", "dnsRecord.$"}, "$.dnsRecord"),
+        "RemoveLayer4": ({"request.$"}, "$.service"),
     }
     for name, (keys, result_path) in expected.items():
         state = states[name]
@@ -65,20 +78,28 @@ def test_payloads_and_result_paths(default_synth):
         assert state["Parameters"]["correlationId.$"] == "$$.Execution.Id"
         assert state["ResultPath"] == result_path, name
     assert states["Validate"]["ResultSelector"] == {"request.$": "$"}
+    assert states["Validate"]["Parameters"]["stateMachineArn.$"] == "$$.StateMachine.Id"
+    assert states["KeepLayer4"]["Parameters"]["before.$"] == "States.StringToJson('null')"
 
 
-def test_every_lambda_task_retries_and_catches(default_synth):
+def test_every_lambda_task_retries_a_not_ready_function_and_the_service_and_catches(default_synth):
     states = default_synth.definition()["States"]
     for name in LAMBDA_STATES:
         state = states[name]
-        general = state["Retry"][-1]
-        assert general == {"ErrorEquals": RETRYABLE, "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}, name
+        assert state["Retry"][-2:] == [NOT_READY_RETRY, SERVICE_RETRY], name
+        if name == "Validate":
+            # its catchers drop the input (it may be near the payload limit, or not an object)
+            assert state["Catch"] == [
+                {"ErrorEquals": list(CONTRACT_ERROR_NAMES), "ResultPath": "$", "Next": "KeepValidateError"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": "KeepValidateFailure"},
+            ]
+            continue
         assert state["Catch"] == [
             {"ErrorEquals": list(CONTRACT_ERROR_NAMES), "ResultPath": "$.caught", "Next": "ExplainFailure"},
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "RecordFailure"},
         ], name
     assert states["VerifyGrpc"]["Retry"][0] == {"ErrorEquals": ["VerificationFailed"], "IntervalSeconds": 10,
-                                                "MaxAttempts": 6, "BackoffRate": 2}
+                                                "MaxAttempts": 6, "BackoffRate": 2, "MaxDelaySeconds": 60}
 
 
 def test_verify_retry_comes_from_context(vpc_synth):
@@ -86,14 +107,36 @@ def test_verify_retry_comes_from_context(vpc_synth):
     assert (retry["IntervalSeconds"], retry["MaxAttempts"]) == (3, 4)
 
 
-def test_failure_path(default_synth):
+def test_failure_path_keeps_the_error_and_says_what_became_of_the_service(default_synth):
     states = default_synth.definition()["States"]
+    assert states["KeepValidateError"]["Parameters"] == {"caught.$": "$"}
+    assert states["KeepValidateError"]["Next"] == "ExplainFailure"
+    assert states["KeepValidateFailure"]["Next"] == "RecordFailure"
     assert states["ExplainFailure"]["Parameters"]["lambdaError.$"] == "States.StringToJson($.caught.Cause)"
     assert states["ExplainFailure"]["Next"] == "TakeErrorMessage"
     assert states["TakeErrorMessage"]["Parameters"]["cause.$"] == "$.failure.lambdaError.errorMessage"
-    assert states["TakeErrorMessage"]["Next"] == states["RecordFailure"]["Next"] == "PublishFailed"
+    assert states["TakeErrorMessage"]["Next"] == states["RecordFailure"]["Next"] == "ServiceState?"
+    choice = states["ServiceState?"]
+    assert [c["Next"] for c in choice["Choices"]] == ["ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead"]
+    assert choice["Default"] == "ServiceNotRead"
+    assert states["ServiceAfterRemoveLayer4"]["Parameters"] == {"name.$": "$.service.name", "type.$": "$.service.type",
+                                                                "changedByThisRun": True}
+    assert states["ServiceAsRead"]["Parameters"]["type.$"] == "$.ingress.serviceType"
+    for name in ("ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead"):
+        assert states[name]["ResultPath"] == "$.failure.service" and states[name]["Next"] == "PublishFailed"
+    # a failure to publish keeps the original error: Failed reads $.failure either way
     assert states["PublishFailed"]["Next"] == "Failed"
+    assert states["PublishFailed"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.publishError",
+                                                 "Next": "Failed"}]
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
+
+
+def test_a_ready_event_that_cannot_be_published_does_not_fail_a_live_endpoint(default_synth):
+    states = default_synth.definition()["States"]
+    assert states["PublishReady"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught",
+                                                "Next": "ReadyEventNotPublished"}]
+    assert states["ReadyEventNotPublished"]["ResultPath"] == "$.readyEventError"
+    assert states["ReadyEventNotPublished"]["Next"] == "Succeed"
 
 
 def test_events_published(default_synth):
@@ -104,17 +147,18 @@ def test_events_published(default_synth):
     assert (ready["Source"], ready["DetailType"]) == ("milvus.layer7", "Milvus Layer7 Endpoint Ready")
     assert (failed["Source"], failed["DetailType"]) == ("milvus.layer7", "Milvus Layer7 Setup Failed")
     assert ready["Detail"]["executionArn.$"] == failed["Detail"]["executionArn.$"] == "$$.Execution.Id"
-    assert set(failed["Detail"]) == {"error.$", "cause.$", "executionArn.$"}
+    assert set(failed["Detail"]) == {"error.$", "cause.$", "service.$", "executionArn.$"}
     assert "EventBusName" not in ready  # the default bus
+    assert states["PublishReady"]["TimeoutSeconds"] == states["PublishFailed"]["TimeoutSeconds"] == 30
 
 
 def test_state_machine_settings(default_synth):
     default_synth.template.has_resource_properties("AWS::StepFunctions::StateMachine", {
+        "StateMachineName": "MilvusLayer7-Setup",
         "StateMachineType": "STANDARD",
         "TracingConfiguration": {"Enabled": True},
         "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True,
                                  "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {}}}]},
     })
-    assert default_synth.definition()["TimeoutSeconds"] == 7200
     default_synth.template.has_resource_properties("AWS::Logs::LogGroup", {
         "LogGroupName": "/aws/vendedlogs/states/MilvusLayer7-Workflow", "RetentionInDays": 30})

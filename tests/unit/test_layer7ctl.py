@@ -22,7 +22,7 @@ from layer7ctl.parser import build_parser
 from layer7ctl.remedies import REMEDIES
 from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, UNDO, stack_output
 from layer7ctl.views import LiveStates, make_console, print_result
-from stacks.constants import STACK_NAME
+from stacks.names import STACK_NAME
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)

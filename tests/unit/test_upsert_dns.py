@@ -1,7 +1,9 @@
-"""UpsertDns / CheckDnsChange against moto's Route 53, with a moto ALB for its canonical zone."""
+"""UpsertDns against moto's Route 53, with a moto ALB for its canonical zone and a fake Kubernetes API:
+the host's old records replaced in one batch, recorded on the Ingress first, their TTL waited out."""
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import boto3
@@ -9,12 +11,17 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from layer7 import kube as k8s
 from layer7.errors import InvalidInput, TransientError
-from layer7.models import CheckDnsChangeEvent, DnsChange, UpsertDnsEvent
+from layer7.models import UpsertDnsEvent
+from tests.unit.kube_fakes import FakeKube
 from upsert_dns import handler
-from upsert_dns.logic import check_change, upsert_alias
+from upsert_dns.logic import DNS_RECORD_ANNOTATION, upsert_alias
 
 HOST = "milvus.example.test"
+INGRESS = k8s.ingress_path("milvus", "milvus-demo")
+NLB = "k8s-milvus-milvusde-0123456789-abcdef0123456789.elb.us-east-1.amazonaws.com"
+OLD_CNAME = {"Name": f"{HOST}.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": NLB}]}
 
 
 @pytest.fixture
@@ -23,16 +30,14 @@ def aws():
         route53, ec2, elbv2 = boto3.client("route53"), boto3.client("ec2"), boto3.client("elbv2")
         zone = route53.create_hosted_zone(Name="example.test", CallerReference="test")["HostedZone"]
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")
-            for i, az in enumerate("ab")
-        ]
-        subnets = [subnet["Subnet"]["SubnetId"] for subnet in subnets]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")
+                   ["Subnet"]["SubnetId"] for i, az in enumerate("ab")]
         alb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets)["LoadBalancers"][0]
-        yield SimpleNamespace(route53=route53, elbv2=elbv2, zone_id=zone["Id"].split("/")[-1], alb=alb)
+        kube = FakeKube({INGRESS: {"metadata": {"name": "milvus-demo", "namespace": "milvus", "annotations": {}}}})
+        yield SimpleNamespace(route53=route53, elbv2=elbv2, zone_id=zone["Id"].split("/")[-1], alb=alb, kube=kube)
 
 
-def step(aws, *, zone_id=None, host=HOST, canonical=True) -> dict:
+def step(aws, *, zone_id=None, host=HOST, canonical=True, drain=60) -> dict:
     return {
         "correlationId": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1",
         "request": {
@@ -41,6 +46,7 @@ def step(aws, *, zone_id=None, host=HOST, canonical=True) -> dict:
             "clusterName": "milvus", "namespace": "milvus", "serviceName": "milvus-demo", "servicePort": 19530,
             "ingressName": "milvus-demo", "scheme": "internet-facing", "listenPort": 443, "ingressAnnotations": {},
             "layer4": "remove", "verify": {}, "hostedZoneId": zone_id or aws.zone_id, "albTimeoutSeconds": 900,
+            "layer4DrainSeconds": drain,
         },
         "loadBalancer": {
             "ready": True, "dnsName": aws.alb["DNSName"], "arn": aws.alb["LoadBalancerArn"], "state": "active",
@@ -50,47 +56,105 @@ def step(aws, *, zone_id=None, host=HOST, canonical=True) -> dict:
     }  # fmt: skip
 
 
-def alias_record(aws) -> dict:
+def upsert(aws, **kwargs):
+    return upsert_alias(UpsertDnsEvent.model_validate(step(aws, **kwargs)), route53=aws.route53, kube=aws.kube,
+                        elbv2=aws.elbv2)
+
+
+def records_at_host(aws) -> list[dict]:
     records = aws.route53.list_resource_record_sets(HostedZoneId=aws.zone_id)["ResourceRecordSets"]
-    return next(r for r in records if r["Name"] == f"{HOST}." and r["Type"] == "A")
+    return [r for r in records if r["Name"] == f"{HOST}."]
 
 
-def test_upsert_creates_an_alias_to_the_dualstack_name(aws):
-    # When UpsertDns runs for the host in its zone
-    change = upsert_alias(UpsertDnsEvent.model_validate(step(aws)), route53=aws.route53)
+def create(aws, record: dict) -> None:
+    aws.route53.change_resource_record_sets(HostedZoneId=aws.zone_id, ChangeBatch={
+        "Changes": [{"Action": "CREATE", "ResourceRecordSet": record}]})
+
+
+def recorded(aws) -> dict:
+    return json.loads(aws.kube.objects[INGRESS]["metadata"]["annotations"][DNS_RECORD_ANNOTATION])
+
+
+def test_a_new_name_gets_an_alias_to_the_dualstack_name(aws):
+    # When UpsertDns runs for a host nothing answered for yet
+    change = upsert(aws)
     # Then an A alias points at the ALB, in the ALB's own zone, with target health
-    assert alias_record(aws)["AliasTarget"] == {
-        "HostedZoneId": aws.alb["CanonicalHostedZoneId"],
-        "DNSName": f"dualstack.{aws.alb['DNSName']}",
-        "EvaluateTargetHealth": True,
-    }
+    [record] = records_at_host(aws)
+    assert record["AliasTarget"] == {"HostedZoneId": aws.alb["CanonicalHostedZoneId"],
+                                     "DNSName": f"dualstack.{aws.alb['DNSName']}", "EvaluateTargetHealth": True}
     assert change.name == HOST and change.hosted_zone_id == aws.zone_id
     assert change.change_id and not change.change_id.startswith("/")
-    assert change.status in ("PENDING", "INSYNC")
+    # and nothing was replaced, so only the drain is waited
+    assert (change.replaced, change.wait_seconds) == ([], 60)
+    assert recorded(aws) == {"hostedZoneId": aws.zone_id, "name": HOST, "records": []}
 
 
-def test_upsert_twice_is_harmless_and_accepts_a_prefixed_zone_id(aws):
-    event = UpsertDnsEvent.model_validate(step(aws, zone_id=f"/hostedzone/{aws.zone_id}"))
-    upsert_alias(event, route53=aws.route53)
-    upsert_alias(event, route53=aws.route53)
-    records = aws.route53.list_resource_record_sets(HostedZoneId=aws.zone_id)["ResourceRecordSets"]
-    assert len([r for r in records if r["Name"] == f"{HOST}."]) == 1
+def test_the_guides_cname_to_the_nlb_is_replaced_in_one_batch_and_recorded_first(aws):
+    # Given host answered by a CNAME to the Layer-4 load balancer (TTL 60)
+    create(aws, OLD_CNAME)
+    # When UpsertDns runs
+    change = upsert(aws, drain=30)
+    # Then the CNAME is gone and the alias is there (a CNAME cannot share its name: one batch, DELETE first)
+    assert [r["Type"] for r in records_at_host(aws)] == ["A"]
+    [batch] = [c for c in aws.kube.calls if c["method"] == "PATCH"]
+    assert batch["query"] == {"fieldManager": "milvus-layer7-dns"}
+    # and what it replaced is on the Ingress, and in the output, with its TTL plus the drain to wait
+    assert recorded(aws)["records"] == [OLD_CNAME] == change.replaced
+    assert change.wait_seconds == 60 + 30
+
+
+def test_a_rerun_keeps_the_original_record_it_replaced(aws):
+    create(aws, OLD_CNAME)
+    upsert(aws)
+    # When it runs again, finding its own alias in place
+    again = upsert(aws)
+    # Then the record of the original stays (the undo needs it), and nothing is written to the Ingress again
+    assert again.replaced == [OLD_CNAME] and recorded(aws)["records"] == [OLD_CNAME]
+    assert len([c for c in aws.kube.calls if c["method"] == "PATCH"]) == 1
+    assert [r["Type"] for r in records_at_host(aws)] == ["A"]
+
+
+def test_an_old_aaaa_record_goes_too(aws):
+    aaaa = {"Name": f"{HOST}.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]}
+    create(aws, aaaa)
+    change = upsert(aws, drain=0)
+    assert [r["Type"] for r in records_at_host(aws)] == ["A"]
+    assert change.replaced == [aaaa] and change.wait_seconds == 300
+
+
+def test_a_ttl_longer_than_the_workflow_waits_is_refused_before_anything_changes(aws):
+    create(aws, {**OLD_CNAME, "TTL": 86400})
+    with pytest.raises(InvalidInput, match="TTL of 86400 s"):
+        upsert(aws)
+    assert [r["Type"] for r in records_at_host(aws)] == ["CNAME"]
+    assert DNS_RECORD_ANNOTATION not in aws.kube.objects[INGRESS]["metadata"]["annotations"]
+
+
+def test_records_with_a_routing_policy_are_left_to_a_person(aws):
+    create(aws, {**OLD_CNAME, "SetIdentifier": "blue", "Weight": 100})
+    with pytest.raises(InvalidInput, match="routing policy"):
+        upsert(aws)
 
 
 def test_canonical_zone_is_looked_up_when_missing(aws):
-    event = UpsertDnsEvent.model_validate(step(aws, canonical=False))
-    upsert_alias(event, route53=aws.route53, elbv2=aws.elbv2)
-    assert alias_record(aws)["AliasTarget"]["HostedZoneId"] == aws.alb["CanonicalHostedZoneId"]
+    upsert(aws, canonical=False)
+    [record] = records_at_host(aws)
+    assert record["AliasTarget"]["HostedZoneId"] == aws.alb["CanonicalHostedZoneId"]
+
+
+def test_a_prefixed_zone_id_is_accepted(aws):
+    upsert(aws, zone_id=f"/hostedzone/{aws.zone_id}")
+    assert len(records_at_host(aws)) == 1
 
 
 def test_missing_zone_is_invalid_input(aws):
     with pytest.raises(InvalidInput, match="ZNOSUCHZONE"):
-        upsert_alias(UpsertDnsEvent.model_validate(step(aws, zone_id="ZNOSUCHZONE")), route53=aws.route53)
+        upsert(aws, zone_id="ZNOSUCHZONE")
 
 
 def test_host_outside_the_zone_is_invalid_input(aws):
     with pytest.raises(InvalidInput, match="not inside the hosted zone"):
-        upsert_alias(UpsertDnsEvent.model_validate(step(aws, host="milvus.other.test")), route53=aws.route53)
+        upsert(aws, host="milvus.other.test")
 
 
 def test_throttling_is_transient(aws):
@@ -100,19 +164,11 @@ def test_throttling_is_transient(aws):
             raise ClientError(error, "GetHostedZone")
 
     with pytest.raises(TransientError):
-        upsert_alias(UpsertDnsEvent.model_validate(step(aws)), route53=Throttled())
+        upsert_alias(UpsertDnsEvent.model_validate(step(aws)), route53=Throttled(), kube=aws.kube)
 
 
-def test_check_change_reports_the_current_status(aws):
-    change = upsert_alias(UpsertDnsEvent.model_validate(step(aws)), route53=aws.route53)
-    pending = change.model_copy(update={"status": "PENDING"})
-    event = CheckDnsChangeEvent.model_validate({**step(aws), "dnsRecord": pending.to_wire()})
-    checked = check_change(event, route53=aws.route53)
-    assert checked == change.model_copy(update={"status": "INSYNC"})
-
-
-def test_handlers_return_wire_dicts(aws, lambda_context):
-    out = handler.lambda_handler(step(aws), lambda_context, route53=aws.route53, elbv2=aws.elbv2)
-    assert set(out) == {"name", "hostedZoneId", "changeId", "status"}
-    again = handler.check_change_handler({**step(aws), "dnsRecord": out}, lambda_context, route53=aws.route53)
-    assert DnsChange.model_validate(again).change_id == out["changeId"]
+def test_handler_returns_the_wire_dict(aws, lambda_context):
+    out = handler.lambda_handler(step(aws), lambda_context, route53=aws.route53, elbv2=aws.elbv2,
+                                 connect=lambda name: aws.kube)
+    assert set(out) == {"name", "hostedZoneId", "changeId", "status", "replaced", "waitSeconds", "submittedAt"}
+    assert aws.kube.closed

@@ -54,6 +54,7 @@ def test_a_minimal_input_gets_the_contract_defaults():
         "verify": {"tokenSecretArn": None, "roundTrip": False, "timeoutSeconds": 120},
         "hostedZoneId": None,
         "albTimeoutSeconds": 900,
+        "layer4DrainSeconds": 60,
     }
 
 

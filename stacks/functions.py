@@ -18,11 +18,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks import bundling, constants
+from stacks import bundling, config, names, steps
 from stacks.config import StackConfig
 
 
-class StepFunctions(Construct):
+class WorkflowFunctions(Construct):
     """The step functions, their layers and roles, keyed by state name."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig,
@@ -33,11 +33,11 @@ class StepFunctions(Construct):
         self.runtime = lambda_.Runtime(f"python{config.lambda_python_version}", lambda_.RuntimeFamily.PYTHON)
         self.architecture = (lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64"
                              else lambda_.Architecture.X86_64)
-        self.layers = {name: self._build_layer(name) for name in constants.LAYER_NAMES}
+        self.layers = {name: self._build_layer(name) for name in steps.LAYER_NAMES}
         code = bundling.function_code()
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
-        for step in constants.STEPS:
+        for step in steps.STEPS:
             self.roles[step.name] = self._build_role(step, in_vpc=vpc is not None)
             self.functions[step.name] = self._build_function(step, code, vpc=vpc, subnets=subnets,
                                                              security_group=security_group)
@@ -50,8 +50,8 @@ class StepFunctions(Construct):
             "DEFAULT_HOST": config.host or "",
             "DEFAULT_CERTIFICATE_SECRET_ARN": config.certificate_secret_arn or "",
             "HOSTED_ZONE_ID": config.hosted_zone_id or "",
-            "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+            "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
         }
 
     def _build_layer(self, name: str) -> lambda_.LayerVersion:
@@ -66,7 +66,7 @@ class StepFunctions(Construct):
             description=f"milvus-layer7 '{name}' dependencies (layers/{name}.txt)",
         )
 
-    def _build_role(self, step: constants.StepSpec, *, in_vpc: bool) -> iam.Role:
+    def _build_role(self, step: steps.StepSpec, *, in_vpc: bool) -> iam.Role:
         role = iam.Role(self, f"{step.name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"milvus-layer7 {step.name} step")
         if in_vpc:
@@ -85,7 +85,7 @@ class StepFunctions(Construct):
             ))
         return role
 
-    def _build_function(self, step: constants.StepSpec, code: lambda_.Code, *, vpc: ec2.IVpc | None,
+    def _build_function(self, step: steps.StepSpec, code: lambda_.Code, *, vpc: ec2.IVpc | None,
                         subnets: list[ec2.ISubnet] | None,
                         security_group: ec2.ISecurityGroup | None) -> lambda_.Function:
         role = self.roles[step.name]
@@ -117,7 +117,7 @@ class StepFunctions(Construct):
             id="AwsSolutions-IAM5[Resource::*]",
             reason="X-Ray PutTraceSegments/PutTelemetryRecords have no resource level (added by tracing=ACTIVE).",
         ))
-        if self._config.lambda_python_version != constants.NEWEST_PYTHON_VERSION:
+        if self._config.lambda_python_version != config.NEWEST_PYTHON_VERSION:
             Validations.of(function).acknowledge(Acknowledgment(
                 id="AwsSolutions-L1",
                 reason=f"lambdaPythonVersion={self._config.lambda_python_version} chosen in context "

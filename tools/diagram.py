@@ -4,8 +4,8 @@ Drawn from the template, not from ``workflow.py``, so the picture in README.md
 can only show what is deployed; tests/infra/test_diagram.py fails when it is
 stale (``make diagram`` regenerates it).
 
-    python -m stacks.diagram                    # print the diagram
-    python -m stacks.diagram --write README.md  # replace the block between the markers
+    python -m tools.diagram                    # print the diagram
+    python -m tools.diagram --write README.md  # replace the block between the markers
 
 The synth is in-process with placeholder layers (``skipLayerBundling``) and
 ``cdk.json``'s context. The definition is an ``Fn::Join`` around tokens (the
@@ -25,7 +25,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from stacks import constants
+from stacks import names, paths
 
 BEGIN = "<!-- state-machine:begin -->"
 END = "<!-- state-machine:end -->"
@@ -40,15 +40,15 @@ def synthesize_template() -> dict[str, Any]:
     """The stack's template for cdk.json's context, placeholder layers."""
     import aws_cdk as cdk
 
-    if str(constants.PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(constants.PROJECT_ROOT))
+    if str(paths.PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(paths.PROJECT_ROOT))
     import app as app_module
 
-    context = {**json.loads((constants.PROJECT_ROOT / "cdk.json").read_text())["context"],
+    context = {**json.loads((paths.PROJECT_ROOT / "cdk.json").read_text())["context"],
                "skipLayerBundling": True}
     with tempfile.TemporaryDirectory(prefix="diagram-cdk.out-") as outdir:
         app, _ = app_module.build_app(cdk.App(context=context, outdir=outdir))
-        return app.synth().get_stack_by_name(constants.STACK_NAME).template
+        return app.synth().get_stack_by_name(names.STACK_NAME).template
 
 
 def _placeholder(token: Any, resources: dict[str, Any]) -> str:
@@ -94,7 +94,7 @@ def _predicate(rule: dict[str, Any]) -> str:
         if key == "IsNull":
             return "is null" if value else "is not null"
         for suffix, symbol in _COMPARISONS.items():
-            if key.endswith(suffix):
+            if key.removesuffix("Path").endswith(suffix):
                 shown = _path(value) if key.endswith("Path") else json.dumps(value).strip('"')
                 return f"{symbol} {shown}"
         return f"{key} {value}"
@@ -116,19 +116,20 @@ def condition(rule: dict[str, Any]) -> str:
     return f"{_path(rule['Variable'])} {_predicate(rule)}"
 
 
-def _errors(names: list[str], index: int) -> str:
-    if set(names) == set(constants.CONTRACT_ERROR_NAMES):
+def _errors(errors: list[str], index: int) -> str:
+    if set(errors) == set(names.CONTRACT_ERROR_NAMES):
         return "contract errors"
-    if names == ["States.ALL"]:
+    if errors == ["States.ALL"]:
         return "any other error" if index else "any error"
-    lambda_errors = [name for name in names if name.startswith("Lambda.")]
-    shown = (["Lambda.*"] if len(lambda_errors) > 1 else lambda_errors) + [n for n in names if n not in lambda_errors]
+    lambda_errors = [name for name in errors if name.startswith("Lambda.")]
+    shown = (["Lambda.*"] if len(lambda_errors) > 1 else lambda_errors) + [n for n in errors if n not in lambda_errors]
     return ", ".join(shown)
 
 
 def _retry(retrier: dict[str, Any]) -> str:
+    cap = f", at most {retrier['MaxDelaySeconds']} s" if "MaxDelaySeconds" in retrier else ""
     return (f"retry {_errors(retrier['ErrorEquals'], 0)} ({retrier.get('MaxAttempts', 3)}x, "
-            f"{retrier.get('IntervalSeconds', 1)} s, backoff {retrier.get('BackoffRate', 2.0):g})")
+            f"{retrier.get('IntervalSeconds', 1)} s, backoff {retrier.get('BackoffRate', 2.0):g}{cap})")
 
 
 def _edges(state: dict[str, Any], *, catches: bool = True) -> list[tuple[str, str]]:
@@ -244,7 +245,7 @@ def replace_block(text: str, diagram: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stacks.diagram", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.diagram", description=__doc__.split("\n")[0])
     parser.add_argument("--write", metavar="FILE", type=Path,
                         help=f"replace the text between {BEGIN} and {END} in FILE instead of printing")
     args = parser.parse_args(argv)
@@ -255,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         updated = replace_block(args.write.read_text(), diagram)
     except (OSError, ValueError) as error:
-        print(f"stacks.diagram: {args.write}: {error}", file=sys.stderr)
+        print(f"tools.diagram: {args.write}: {error}", file=sys.stderr)
         return 2
     args.write.write_text(updated)
-    print(f"stacks.diagram: wrote the state machine into {args.write}", file=sys.stderr)
+    print(f"tools.diagram: wrote the state machine into {args.write}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,120 @@
+"""Where every failed step goes: one error and one cause, the Service's state said truthfully, one event.
+
+Catch puts Error/Cause at ``$.caught``. For the contract's errors the Cause
+is the Lambda's error JSON; Amazon States Language cannot index into the
+result of ``States.StringToJson`` within one state, so ``ExplainFailure``
+parses it and ``TakeErrorMessage`` keeps only ``errorMessage`` (the stack
+trace never reaches the event or the execution's cause). Anything else goes to
+``RecordFailure`` with the raw Error and Cause. Both leave
+``$.failure = {error, cause}``.
+
+``ServiceState?`` then says what the run knows of the Milvus Service: its type
+as RemoveLayer4 left it, else as ApplyIngress read it, else nothing (the run
+failed before reading it), and whether this run changed it. The Layer-4 load
+balancer is gone only when this run (or an earlier one) made the Service
+ClusterIP; the event says which, instead of promising it is "still in place".
+
+``PublishFailed`` sends ``Milvus Layer7 Setup Failed``; if EventBridge fails
+even after its retries, the run still fails with the original error (its
+catcher keeps ``$.failure`` and notes the publishing error beside it).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks import names, retries
+
+EXECUTION_ID = "$$.Execution.Id"  # correlationId and executionArn (a plain path: CDK would add a 2nd ".$" to a token)
+NULL = "States.StringToJson('null')"
+PUBLISH_TIMEOUT_SECONDS = 30
+
+
+def publish(scope: Construct, name: str, detail_type: str, detail: dict[str, object]) -> tasks.EventBridgePutEvents:
+    """events:PutEvents on the default bus (no event_bus given), retried on EventBridge's own faults."""
+    task = tasks.EventBridgePutEvents(
+        scope, name,
+        entries=[tasks.EventBridgePutEventsEntry(
+            detail=sfn.TaskInput.from_object(detail),
+            detail_type=detail_type,
+            source=names.EVENT_SOURCE,
+        )],
+        result_path=sfn.JsonPath.DISCARD,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(PUBLISH_TIMEOUT_SECONDS)),
+    )
+    policy = retries.PUBLISH
+    task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
+                   max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
+    return task
+
+
+class FailurePath(Construct):
+    """The states after a failure, built once; ``catch`` wires a task into them."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        # The states keep their plain names in the definition (scope: the workflow, not this construct).
+        parent = scope
+        self.explain = sfn.Pass(parent, "ExplainFailure", result_path="$.failure", parameters={
+            "error.$": "$.caught.Error",
+            "lambdaError.$": "States.StringToJson($.caught.Cause)",
+        })
+        take_message = sfn.Pass(parent, "TakeErrorMessage", result_path="$.failure", parameters={
+            "error.$": "$.failure.error",
+            "cause.$": "$.failure.lambdaError.errorMessage",
+        })
+        self.record = sfn.Pass(parent, "RecordFailure", result_path="$.failure", parameters={
+            "error.$": "$.caught.Error",
+            "cause.$": "$.caught.Cause",
+        })
+        # Validate's catchers replace the state with {Error, Cause} (workflow.py docstring): put it where the
+        # others put it.
+        self.explain_validate = sfn.Pass(parent, "KeepValidateError", parameters={"caught.$": "$"})
+        self.record_validate = sfn.Pass(parent, "KeepValidateFailure", parameters={"caught.$": "$"})
+        self.explain_validate.next(self.explain)
+        self.record_validate.next(self.record)
+
+        service_state = self._service_state(parent)
+        publish_failed = publish(parent, "PublishFailed", names.DETAIL_TYPE_FAILED, {
+            "error.$": "$.failure.error",
+            "cause.$": "$.failure.cause",
+            "service.$": "$.failure.service",
+            "executionArn.$": EXECUTION_ID,
+        })
+        failed = sfn.Fail(parent, "Failed", error_path="$.failure.error", cause_path="$.failure.cause")
+        publish_failed.add_catch(failed, errors=["States.ALL"], result_path="$.publishError")
+        self.explain.next(take_message).next(service_state)
+        self.record.next(service_state)
+        for end in self._service_ends:
+            end.next(publish_failed)
+        publish_failed.next(failed)
+
+    def _service_state(self, parent: Construct) -> sfn.Choice:
+        removed = sfn.Pass(parent, "ServiceAfterRemoveLayer4", result_path="$.failure.service", parameters={
+            "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": True})
+        unchanged = sfn.Pass(parent, "ServiceUnchanged", result_path="$.failure.service", parameters={
+            "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": False})
+        as_read = sfn.Pass(parent, "ServiceAsRead", result_path="$.failure.service", parameters={
+            "name.$": "$.request.serviceName", "type.$": "$.ingress.serviceType", "changedByThisRun": False})
+        unknown = sfn.Pass(parent, "ServiceNotRead", result_path="$.failure.service", parameters={
+            "name.$": NULL, "type.$": NULL, "changedByThisRun": False})
+        self._service_ends = (removed, unchanged, as_read, unknown)
+        changed = sfn.Condition.and_(sfn.Condition.is_present("$.service.type"),
+                                     sfn.Condition.not_(sfn.Condition.string_equals_json_path(
+                                         "$.service.type", "$.service.previousType")))
+        return (sfn.Choice(parent, "ServiceState?")
+                .when(changed, removed)
+                .when(sfn.Condition.is_present("$.service.type"), unchanged)
+                .when(sfn.Condition.is_present("$.ingress.serviceType"), as_read)
+                .otherwise(unknown))
+
+    def catch(self, task: tasks.LambdaInvoke, *, keeps_input: bool = True) -> None:
+        """Contract errors to ExplainFailure, anything else to RecordFailure; ``keeps_input=False`` for Validate."""
+        result_path = "$.caught" if keeps_input else "$"
+        explain, record = (self.explain, self.record) if keeps_input else (self.explain_validate,
+                                                                              self.record_validate)
+        task.add_catch(explain, errors=list(names.CONTRACT_ERROR_NAMES), result_path=result_path)
+        task.add_catch(record, errors=["States.ALL"], result_path=result_path)

@@ -1,0 +1,44 @@
+"""The contract's names, as the stack writes them (docs/CONTRACT.md): one place, so they stay the same words.
+
+Error names have one home, the Lambdas' own ``layer7.errors``; the stack
+imports them from there (``lambdas/`` is on the app's path, app.py).
+"""
+
+from __future__ import annotations
+
+from layer7.errors import CONTRACT_ERROR_NAMES
+
+__all__ = ["CONTRACT_ERROR_NAMES"]
+
+STACK_NAME = "MilvusLayer7"
+SERVICE_NAME = "milvus-layer7"
+METRICS_NAMESPACE = "MilvusLayer7"
+
+# "Events"
+EVENT_SOURCE = "milvus.layer7"
+DETAIL_TYPE_REQUESTED = "Milvus Layer7 Setup Requested"
+DETAIL_TYPE_READY = "Milvus Layer7 Endpoint Ready"
+DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
+
+# Per-execution secrets (certificates, verify tokens) follow this naming
+# convention so that the functions can read them without a grant per secret.
+SECRET_NAME_PREFIX = "milvus-layer7/"
+
+# "Execution output": the keys BuildOutput writes, in order.
+OUTPUT_KEYS = ("certificateArn", "certificateImported", "loadBalancer", "ingress", "service",
+               "verification", "dnsRecord", "warnings")
+
+# The Lambdas' Powertools EMF metrics (lambdas/layer7/observability.py: the
+# namespace, and the "service" dimension Powertools adds to every metric).
+METRIC_DIMENSIONS = {"service": SERVICE_NAME}
+METRIC_ALB_WAIT = "AlbWaitSeconds"  # CheckLoadBalancer, when the ALB is ready
+METRIC_VERIFICATION_LATENCY = "VerificationLatencyMs"  # VerifyGrpc
+METRIC_CERTIFICATE_DAYS = "CertificateDaysUntilExpiry"  # ImportCertificate
+
+# ACM's own daily event for a certificate close to expiry (imported ones included).
+ACM_EVENT_SOURCE = "aws.acm"
+ACM_DETAIL_TYPE_EXPIRING = "ACM Certificate Approaching Expiration"
+
+# Secrets Manager events that give the certificate secret a new current value (rotation.py).
+SECRET_VALUE_CALLS = ("PutSecretValue", "UpdateSecret")
+SECRET_ROTATION_EVENT = "RotationSucceeded"

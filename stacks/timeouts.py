@@ -1,0 +1,54 @@
+"""The state machine's timeout: the longest run its inputs allow, so a legitimate run is never cut short.
+
+Summed along the longest path, each Lambda step at its worst: every attempt
+runs to the function's timeout and every retrier is exhausted, with its waits
+between attempts. The two loops are bounded by the inputs: CheckLoadBalancer
+raises LoadBalancerTimeout once ``albTimeoutSeconds`` (at most 3,600) has
+passed since the apply, CheckDnsChange gives up once Route 53 has not been
+INSYNC for ``DNS_SYNC_TIMEOUT_SECONDS``; the drain waits at most the old
+record's TTL (UpsertDns refuses one over ``MAX_OLD_TTL_SECONDS``) plus
+``layer4DrainSeconds`` (at most 3,600). tests/infra/test_timeouts.py computes
+the same bound from the synthesized definition and checks it fits.
+"""
+
+from __future__ import annotations
+
+from stacks import retries, steps
+
+MAX_ALB_TIMEOUT_SECONDS = 3600  # the contract's bound on albTimeoutSeconds
+MAX_LAYER4_DRAIN_SECONDS = 3600  # ... on layer4DrainSeconds
+MAX_OLD_TTL_SECONDS = 3600  # lambdas/upsert_dns/logic.py refuses an older record's TTL above it
+DNS_SYNC_TIMEOUT_SECONDS = 600  # lambdas/check_dns_change/logic.py
+MAX_POLL_WAIT_SECONDS = 30  # CheckLoadBalancer's longest wait between looks
+DNS_POLL_WAIT_SECONDS = 5
+PUBLISH_WORST_SECONDS = 4 * 30 + retries.PUBLISH.total_wait_seconds()  # attempts x task timeout + waits
+MARGIN_SECONDS = 300
+
+
+def step_worst_seconds(name: str, extra: retries.RetryPolicy | None = None, *,
+                       extra_max_delay_seconds: float | None = None) -> float:
+    """One Lambda task with every retrier exhausted and every attempt running to the function's timeout."""
+    spec = next(step for step in steps.STEPS if step.name == name)
+    policies = [*retries.LAMBDA_POLICIES, *([extra] if extra else [])]
+    attempts = 1 + sum(policy.max_attempts for policy in policies)
+    waits = sum(policy.total_wait_seconds() for policy in retries.LAMBDA_POLICIES)
+    if extra is not None:
+        waits += extra.total_wait_seconds(max_delay_seconds=extra_max_delay_seconds)
+    return attempts * spec.timeout_seconds + waits
+
+
+def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_seconds: int) -> int:
+    total = (
+        step_worst_seconds("Validate")
+        + step_worst_seconds("ImportCertificate")
+        + step_worst_seconds("ApplyIngress")
+        + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckLoadBalancer") + MAX_POLL_WAIT_SECONDS
+        + step_worst_seconds("VerifyGrpc", verify_retry, extra_max_delay_seconds=verify_max_delay_seconds)
+        + step_worst_seconds("UpsertDns")
+        + DNS_SYNC_TIMEOUT_SECONDS + step_worst_seconds("CheckDnsChange") + DNS_POLL_WAIT_SECONDS
+        + MAX_OLD_TTL_SECONDS + MAX_LAYER4_DRAIN_SECONDS
+        + step_worst_seconds("RemoveLayer4")
+        + 2 * PUBLISH_WORST_SECONDS  # PublishReady, or PublishFailed on the failure path
+        + MARGIN_SECONDS
+    )
+    return int(total)

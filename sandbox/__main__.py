@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+CONTROLLER_MODES = ("ok", "reject", "never", "transient", "webhook-deny")  # sandbox/controller.py MODES
+
 
 def _positive_float(text: str) -> float:
     value = float(text)
@@ -50,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "certificate secret (default: a generated CA and leaf for the host)")
     demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
                       help="how long the controller stand-in takes to give the Ingress an address (default 3)")
-    demo.add_argument("--controller", choices=("ok", "reject", "never"), default="ok",
-                      help="ok: create the ALB; reject: record a Warning event FailedDeployModel on the "
-                           "Ingress; never: never assign an address (default ok)")
+    demo.add_argument("--controller", choices=CONTROLLER_MODES, default="ok",
+                      help="ok: create the ALB; reject: every deploy fails with FailedDeployModel (AccessDenied), "
+                           "retried as the controller retries; never: never assign an address; transient: ELBv2 "
+                           "does not see the new certificate for a few seconds, so the first reconciles fail with "
+                           "FailedDeployModel (CertificateNotFound) and a later one succeeds; webhook-deny: the "
+                           "controller's admission webhook denies the Ingress (its IngressClass alb is missing) "
+                           "(default ok)")
     demo.add_argument("--milvus", choices=("up", "down"), default="up",
                       help="down: the backend behind the proxy is stopped (default up)")
     demo.add_argument("--runs", type=_positive_int, default=1, metavar="N",
@@ -61,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a Service manifest (YAML or JSON) to seed as the Milvus Service instead of the Milvus "
                            "chart's rendering (sandbox/fixtures/milvus-chart-service.yaml); the sandbox routes it "
                            "to its Milvus whatever its selector says")
+    demo.add_argument("--dns", action="store_true",
+                      help="a Route 53 hosted zone for the host's parent domain holding host as a CNAME (TTL 60) to "
+                           "the Layer-4 load balancer; the stack may change it, and dns.hostedZoneId is passed "
+                           "unless the input sets it")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
     serve = commands.add_parser(
@@ -102,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         milvus=args.milvus,
         runs=args.runs,
         service_file=args.service,
+        dns=args.dns,
         json=args.json,
     )
     return run_demo(options)

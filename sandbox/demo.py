@@ -29,6 +29,7 @@ class DemoOptions:
     milvus: str = "up"
     runs: int = 1
     service_file: Path | None = None
+    dns: bool = False
     json: bool = False
 
 
@@ -44,13 +45,16 @@ def builtin_input() -> dict[str, Any]:
 
 
 def execution_input(options: DemoOptions, host: str, secret_arn: str,
-                    service: tuple[str, str] = ("milvus", "milvus-demo")) -> dict[str, Any]:
-    """The run's input, with what only the sandbox knows (host, secret, the seeded Service) filled in where left out."""
+                    service: tuple[str, str] = ("milvus", "milvus-demo"), hosted_zone_id: str = "") -> dict[str, Any]:
+    """The run's input, with what only the sandbox knows (host, secret, the seeded Service, its zone) filled in
+    where left out."""
     data = json.loads(options.input_file.read_text()) if options.input_file else builtin_input()
     data.setdefault("host", host)
     data.setdefault("certificate", {"secretArn": secret_arn})
     data.setdefault("namespace", service[0])
     data.setdefault("serviceName", service[1])
+    if hosted_zone_id:
+        data.setdefault("dns", {"hostedZoneId": hosted_zone_id})
     return data
 
 
@@ -80,7 +84,8 @@ def run_demo(options: DemoOptions) -> int:
     from sandbox.environment import HOST, Sandbox, SandboxSettings, load_manifest
 
     settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus,
-                               service_manifest=load_manifest(options.service_file) if options.service_file else None)
+                               service_manifest=load_manifest(options.service_file) if options.service_file else None,
+                               dns=options.dns)
     log = (lambda *a, **k: None) if options.json else print
     records: list[ExecutionRecord] = []
     _say(options, "Starting the sandbox: local AWS, Kubernetes API, controller, Milvus ...")
@@ -89,7 +94,8 @@ def run_demo(options: DemoOptions) -> int:
             sandbox.put_certificate(options.cert_dir)
         _say(options, f"  stand-ins up in {sandbox.phases['standInsUp']:.1f} s; "
                       f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
-        detail = execution_input(options, HOST, sandbox.secret_arn, (sandbox.namespace, sandbox.service_name))
+        detail = execution_input(options, HOST, sandbox.secret_arn, (sandbox.namespace, sandbox.service_name),
+                                 sandbox.hosted_zone_id)
         for run in range(1, options.runs + 1):
             record = run_once(sandbox, options, detail, run)
             records.append(record)
@@ -125,6 +131,7 @@ def build_report(sandbox: Any, records: list[ExecutionRecord]) -> dict[str, Any]
     return {
         "runs": [r.to_json() for r in records],
         "cluster": sandbox.cluster_view(),
+        "dnsRecords": sandbox.dns_records(),
         "acm": {"certificates": sandbox.certificate_count()},
         "timings": {
             "albAddressAt": since_start(timeline.get("addressAt")),

@@ -32,6 +32,7 @@ NAMESPACE = "milvus"
 CHART_SERVICE = Path(__file__).resolve().parent / "fixtures" / "milvus-chart-service.yaml"
 HOST = "milvus.sandbox.example.com"
 SECRET_NAME = "milvus-layer7/sandbox-certificate"
+DNS_TTL_SECONDS = 60
 CREDENTIALS = {"testing": "testing"}
 
 
@@ -50,6 +51,9 @@ class SandboxSettings:
     certificate_rotation: bool = False
     # The Milvus Service to seed (a manifest as an installer sends it); None: the chart's rendering.
     service_manifest: dict[str, Any] | None = None
+    # A hosted zone for HOST's parent domain with HOST as a CNAME (TTL 60) to the Layer-4 load balancer,
+    # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
+    dns: bool = False
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -77,6 +81,7 @@ class Sandbox(contextlib.AbstractContextManager):
         self.state_machine_arn = ""
         self.secret_arn = ""
         self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
+        self.hosted_zone_id = ""
 
     # --- start -------------------------------------------------------------
 
@@ -102,6 +107,8 @@ class Sandbox(contextlib.AbstractContextManager):
         # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.
         service = self.kube.seed_service(self.settings.service_manifest or load_manifest(CHART_SERVICE))
         self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]
+        if self.settings.dns:
+            self.hosted_zone_id = self._create_zone(service)
         self.vpc_id, self.subnet_ids = self.aws.create_vpc()
         self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
                                 subnet_ids=self.subnet_ids)
@@ -157,7 +164,28 @@ class Sandbox(contextlib.AbstractContextManager):
         }
         if self.settings.certificate_rotation:
             context["certificateRotation"] = "true"
+        if self.hosted_zone_id:
+            context["hostedZoneId"] = self.hosted_zone_id
         return context
+
+    def _create_zone(self, service: dict[str, Any]) -> str:
+        """HOST's parent zone, with HOST -> the Service's Layer-4 address (CNAME, TTL 60)."""
+        route53 = self.aws.client("route53")
+        zone = route53.create_hosted_zone(Name=HOST.split(".", 1)[1], CallerReference=f"sandbox-{time.time()}")
+        zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        address = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [{}]
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+            "Action": "CREATE", "ResourceRecordSet": {
+                "Name": HOST, "Type": "CNAME", "TTL": DNS_TTL_SECONDS,
+                "ResourceRecords": [{"Value": address[0].get("hostname") or "layer4.invalid"}]}}]})
+        return zone_id
+
+    def dns_records(self) -> list[dict[str, Any]] | None:
+        """The zone's record sets named HOST (with --dns), as Route 53 lists them."""
+        if not self.hosted_zone_id:
+            return None
+        answer = self.aws.client("route53").list_resource_record_sets(HostedZoneId=self.hosted_zone_id)
+        return [record for record in answer["ResourceRecordSets"] if record["Name"].rstrip(".") == HOST]
 
     # --- certificate and data plane -----------------------------------------
 
@@ -207,7 +235,10 @@ class Sandbox(contextlib.AbstractContextManager):
         return {
             "service": service,
             "ingresses": [
-                {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {})}
+                {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {}),
+                 "events": [{key: event.get(key) for key in ("type", "reason", "message", "count", "firstTimestamp",
+                                                             "lastTimestamp")}
+                            for event in self.kube.events_for(self.namespace, "Ingress", i["metadata"]["name"])]}
                 for i in ingresses
             ],
         }

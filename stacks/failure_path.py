@@ -10,7 +10,8 @@ trace never reaches the event or the execution's cause). Anything else goes to
 
 ``ServiceState?`` then says what the run knows of the Milvus Service: its type
 as RemoveLayer4 left it, else as ApplyIngress read it, else nothing (the run
-failed before reading it), and whether this run changed it. The Layer-4 load
+failed before a step that read it finished; then its name, when Validate got
+that far), and whether this run changed it. The Layer-4 load
 balancer is gone only when this run (or an earlier one) made the Service
 ClusterIP; the event says which, instead of promising it is "still in place".
 
@@ -99,9 +100,11 @@ class FailurePath(Construct):
             "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": False})
         as_read = sfn.Pass(parent, "ServiceAsRead", result_path="$.failure.service", parameters={
             "name.$": "$.request.serviceName", "type.$": "$.ingress.serviceType", "changedByThisRun": False})
-        unknown = sfn.Pass(parent, "ServiceNotRead", result_path="$.failure.service", parameters={
+        not_read = sfn.Pass(parent, "ServiceNotRead", result_path="$.failure.service", parameters={
+            "name.$": "$.request.serviceName", "type.$": NULL, "changedByThisRun": False})
+        unknown = sfn.Pass(parent, "ServiceUnknown", result_path="$.failure.service", parameters={
             "name.$": NULL, "type.$": NULL, "changedByThisRun": False})
-        self._service_ends = (removed, unchanged, as_read, unknown)
+        self._service_ends = (removed, unchanged, as_read, not_read, unknown)
         changed = sfn.Condition.and_(sfn.Condition.is_present("$.service.type"),
                                      sfn.Condition.not_(sfn.Condition.string_equals_json_path(
                                          "$.service.type", "$.service.previousType")))
@@ -109,6 +112,7 @@ class FailurePath(Construct):
                 .when(changed, removed)
                 .when(sfn.Condition.is_present("$.service.type"), unchanged)
                 .when(sfn.Condition.is_present("$.ingress.serviceType"), as_read)
+                .when(sfn.Condition.is_present("$.request.serviceName"), not_read)
                 .otherwise(unknown))
 
     def catch(self, task: tasks.LambdaInvoke, *, keeps_input: bool = True) -> None:

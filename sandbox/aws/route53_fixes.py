@@ -17,6 +17,9 @@
    Route 53 name server, "generally within 60 seconds" (Route 53 developer
    guide, ChangeResourceRecordSets). moto answers ``INSYNC`` at once, always
    with the same id; here a change is PENDING for ``PROPAGATION_SECONDS``.
+3. Hosted zone ids. Route 53's start with ``Z`` (``Z1D633PJN98FT9`` in its
+   API reference; moto's own comment says so) and the stack's configuration
+   checks that; moto 5.2.5 draws 22 characters from any letters and digits.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def install() -> None:
 
     if getattr(Route53Backend.change_resource_record_sets, "_sandbox", False):
         return
+    import moto.route53.models as models
+
+    models.create_route53_zone_id = _zone_id  # type: ignore[assignment]
     original_change = Route53Backend.change_resource_record_sets
 
     def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> None:
@@ -68,6 +74,10 @@ def install() -> None:
 
     Route53.change_resource_record_sets = change_response  # type: ignore[method-assign]
     Route53.get_change = get_change  # type: ignore[method-assign]
+
+
+def _zone_id(*_args: Any, **_kwargs: Any) -> str:
+    return "Z" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(20))
 
 
 def _record_sets(zone: Any) -> set[tuple[str, str]]:

@@ -15,6 +15,7 @@ NOT_READY_RETRY = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.E
                    "IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2}
 FAILURE_STATES = {"KeepValidateError", "KeepValidateFailure", "ExplainFailure", "TakeErrorMessage", "RecordFailure",
                   "ServiceState?", "ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead",
+                  "ServiceUnknown",
                   "PublishFailed", "Failed"}
 
 
@@ -117,12 +118,13 @@ def test_failure_path_keeps_the_error_and_says_what_became_of_the_service(defaul
     assert states["TakeErrorMessage"]["Parameters"]["cause.$"] == "$.failure.lambdaError.errorMessage"
     assert states["TakeErrorMessage"]["Next"] == states["RecordFailure"]["Next"] == "ServiceState?"
     choice = states["ServiceState?"]
-    assert [c["Next"] for c in choice["Choices"]] == ["ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead"]
-    assert choice["Default"] == "ServiceNotRead"
+    assert [c["Next"] for c in choice["Choices"]] == ["ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead",
+                                                      "ServiceNotRead"]
+    assert choice["Default"] == "ServiceUnknown"
     assert states["ServiceAfterRemoveLayer4"]["Parameters"] == {"name.$": "$.service.name", "type.$": "$.service.type",
                                                                 "changedByThisRun": True}
     assert states["ServiceAsRead"]["Parameters"]["type.$"] == "$.ingress.serviceType"
-    for name in ("ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead"):
+    for name in ("ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead", "ServiceUnknown"):
         assert states[name]["ResultPath"] == "$.failure.service" and states[name]["Next"] == "PublishFailed"
     # a failure to publish keeps the original error: Failed reads $.failure either way
     assert states["PublishFailed"]["Next"] == "Failed"

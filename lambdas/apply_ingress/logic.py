@@ -126,7 +126,7 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
             f"{exc.body.get('message') or exc}. Nothing was applied; fix what the webhook names and start again."
         ) from None
     applied_at = now()
-    warnings = service_warnings(request, service)
+    warnings = [*event.certificate.warnings, *service_warnings(request, service)]
     service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
     logger.info(
         "Ingress applied",

@@ -49,6 +49,7 @@ class ManagedCertificate:
     arn: str
     host: str
     fingerprint: str
+    key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
 
 
 def read_certificate_secret(secretsmanager: Any, secret_arn: str) -> SecretBundle:
@@ -107,7 +108,8 @@ def find_managed_certificates(acm: Any, host: str) -> list[ManagedCertificate]:
                 tags = _tags(acm, summary["CertificateArn"])
                 if tags is None or tags.get(TAG_MANAGED_BY) != MANAGED_BY or tags.get(TAG_HOST) != host:
                     continue
-                found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, "")))
+                found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, ""),
+                                                str(summary.get("KeyAlgorithm") or "")))
     except ClientError as exc:
         raise_if_transient(exc, "acm:ListCertificates")
         raise

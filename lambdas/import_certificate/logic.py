@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from import_certificate import dal
 from layer7.certificates import check_bundle, fingerprint_sha256, host_covered
@@ -50,7 +51,10 @@ def import_from_secret(
         )
         return _result(same.arn, imported=False, not_after=checked.not_after, fingerprint=fingerprint, now=now)
 
-    previous = managed[0].arn if managed else None
+    # ACM re-imports into an ARN only with the same key type and size ("Reimport a certificate"); a new key
+    # type gets a new certificate, and the old ones are left for the undo or a person to delete.
+    algorithm = key_algorithm(checked.certificate)
+    previous = next((certificate.arn for certificate in managed if certificate.key_algorithm == algorithm), None)
     arn = dal.import_certificate(
         acm,
         certificate_pem=checked.certificate_pem,
@@ -59,11 +63,28 @@ def import_from_secret(
         tags=tags,
         certificate_arn=previous,
     )
+    left = [certificate for certificate in managed if certificate.arn != arn]
+    warnings = [
+        f"The earlier certificate {certificate.arn} for {host} ({certificate.key_algorithm or 'another key type'}) "
+        f"is left in ACM: ACM re-imports only with the same key type and size, so the new {algorithm} certificate "
+        f"is {arn}. Delete the old one once nothing uses it (the undo does)."
+        for certificate in left
+    ] if previous is None else []
     logger.info(
         "certificate re-imported" if previous else "certificate imported",
-        extra={"certificateArn": arn, "host": host, "fingerprint": fingerprint, "notAfter": _iso(checked.not_after)},
+        extra={"certificateArn": arn, "host": host, "fingerprint": fingerprint, "notAfter": _iso(checked.not_after),
+               "keyAlgorithm": algorithm, "leftInAcm": [certificate.arn for certificate in left]},
     )
-    return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now)
+    return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now,
+                   warnings=warnings)
+
+
+def key_algorithm(certificate: x509.Certificate) -> str:
+    """The key's type and size in ACM's words (CertificateDetail.KeyAlgorithm)."""
+    key = certificate.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": "EC_prime256v1"}.get(key.curve.name, f"EC_{key.curve.name}")
+    return f"RSA_{getattr(key, 'key_size', 0)}"
 
 
 def use_existing(certificate_arn: str, host: str, *, acm: Any, now: dt.datetime) -> CertificateResult:
@@ -92,7 +113,8 @@ def use_existing(certificate_arn: str, host: str, *, acm: Any, now: dt.datetime)
 
 
 def _result(
-    arn: str, *, imported: bool, not_after: dt.datetime, fingerprint: str, now: dt.datetime
+    arn: str, *, imported: bool, not_after: dt.datetime, fingerprint: str, now: dt.datetime,
+    warnings: list[str] | None = None,
 ) -> CertificateResult:
     return CertificateResult(
         certificate_arn=arn,
@@ -100,6 +122,7 @@ def _result(
         not_after=_iso(not_after),
         days_until_expiry=(not_after - now) // dt.timedelta(days=1),
         fingerprint_sha256=fingerprint,
+        warnings=warnings or [],
     )
 
 

@@ -122,6 +122,7 @@ class CertificateResult(WireModel):
     not_after: str  # ISO 8601, UTC
     days_until_expiry: int
     fingerprint_sha256: str
+    warnings: list[str] = Field(default_factory=list)  # e.g. an earlier certificate left in ACM
 
 
 class IngressResult(WireModel):

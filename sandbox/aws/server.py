@@ -70,7 +70,7 @@ class MotoSandbox:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from sandbox.aws import cfn_models, cloudtrail, events_delivery, lambda_runner, route53_fixes, sfn_fixes
+        from sandbox.aws import acm_fixes, cfn_models, cloudtrail, events_delivery, lambda_runner, route53_fixes, sfn_fixes
 
         if self._server is not None:
             return self
@@ -85,6 +85,7 @@ class MotoSandbox:
         cloudtrail.install()  # Secrets Manager writes -> "AWS API Call via CloudTrail" events
         cfn_models.install()
         route53_fixes.install()  # CNAME conflicts refused, changes PENDING before INSYNC
+        acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2
         lambda_runner.install(lambda_runner.RunnerConfig(
             endpoint=f"http://localhost:{self.port}", region=self.region,
             cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env))

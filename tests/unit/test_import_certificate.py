@@ -158,6 +158,32 @@ def test_a_renewed_certificate_for_the_same_host_replaces_the_old_one_in_place(a
     assert certificate_count(acm) == 1
 
 
+def test_a_renewal_with_another_key_type_is_a_new_certificate_and_the_old_one_is_named(aws, ca, leaf):
+    # Given an EC P-256 certificate imported for the host
+    acm, secretsmanager = aws
+    first = ensure_certificate(
+        request_for({"secretArn": store(secretsmanager, leaf)}), acm=acm, secretsmanager=secretsmanager
+    )
+    # When its renewal has an RSA 2048 key (ACM refuses to re-import another key type or size into an ARN)
+    renewed = make_leaf(ca, [HOST], "rsa2048")
+    second = ensure_certificate(
+        request_for({"secretArn": store(secretsmanager, renewed, "renewed-rsa")}), acm=acm,
+        secretsmanager=secretsmanager,
+    )
+    # Then it is imported as a new certificate, tagged as ours, and the old one is left and named
+    assert second.certificate_arn != first.certificate_arn and second.certificate_imported
+    assert tags_of(acm, second.certificate_arn)[TAG_MANAGED_BY] == "milvus-layer7"
+    assert certificate_count(acm) == 2
+    [warning] = second.warnings
+    assert first.certificate_arn in warning and "same key type and size" in warning
+    # and a later renewal with the RSA key again goes into the RSA certificate
+    again = make_leaf(ca, [HOST], "rsa2048", not_after=dt.datetime.now(dt.UTC) + dt.timedelta(days=200))
+    third = ensure_certificate(
+        request_for({"secretArn": store(secretsmanager, again, "again-rsa")}), acm=acm, secretsmanager=secretsmanager
+    )
+    assert third.certificate_arn == second.certificate_arn and third.warnings == []
+
+
 def test_another_host_gets_its_own_certificate(aws, ca, leaf):
     acm, secretsmanager = aws
     first = ensure_certificate(

@@ -1,0 +1,73 @@
+"""Where the sandbox's AWS is stricter than moto, as the real services are: ACM re-imports and Route 53 batches."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from testkit.certs import make_ca, make_leaf
+
+HOST = "milvus.strict.example.com"
+
+
+def imported(acm, leaf, arn=None) -> str:
+    extra = {"CertificateArn": arn} if arn else {"Tags": [{"Key": "owner", "Value": "test"}]}
+    return acm.import_certificate(Certificate=leaf.certificate_pem.encode(), PrivateKey=leaf.private_key_pem.encode(),
+                                  CertificateChain=leaf.chain_pem.encode(), **extra)["CertificateArn"]
+
+
+def test_acm_refuses_a_reimport_with_another_key_type_and_keeps_tags_on_one_with_the_same(sandbox):
+    acm = sandbox.client("acm")
+    ca = make_ca("strict CA")
+    arn = imported(acm, make_leaf(ca, [HOST], "ec256"))
+    # A re-import with an RSA key into the EC certificate's ARN is refused, as the ACM user guide says
+    with pytest.raises(ClientError) as caught:
+        imported(acm, make_leaf(ca, [HOST], "rsa2048"), arn)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "key type" in caught.value.response["Error"]["Message"]
+    # One with the same key type goes in, and the certificate keeps its tags
+    assert imported(acm, make_leaf(ca, [HOST], "ec256"), arn) == arn
+    assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "owner", "Value": "test"}]
+
+
+def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_it(sandbox):
+    acm, ec2, elbv2 = sandbox.client("acm"), sandbox.client("ec2"), sandbox.client("elbv2")
+    arn = imported(acm, make_leaf(make_ca("in-use CA"), [HOST]))
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    lb = elbv2.create_load_balancer(Name="strict-alb", Subnets=subnets)["LoadBalancers"][0]
+    listener = elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                                     Certificates=[{"CertificateArn": arn}], DefaultActions=[
+                                         {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [lb["LoadBalancerArn"]]
+    with pytest.raises(ClientError) as caught:
+        acm.delete_certificate(CertificateArn=arn)
+    assert caught.value.response["Error"]["Code"] == "ResourceInUseException"
+    elbv2.delete_listener(ListenerArn=listener["Listeners"][0]["ListenerArn"])
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == []
+    acm.delete_certificate(CertificateArn=arn)
+
+
+def test_route53_refuses_a_record_beside_a_cname_unless_the_batch_deletes_it_first(sandbox):
+    route53 = sandbox.client("route53")
+    zone = route53.create_hosted_zone(Name="strict.example.com", CallerReference="strict")["HostedZone"]
+    zone_id = zone["Id"].rsplit("/", 1)[-1]
+    assert zone_id.startswith("Z")
+    cname = {"Name": HOST, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "nlb.example.com"}]}
+    alias = {"Name": HOST, "Type": "A", "AliasTarget": {"HostedZoneId": "Z35SXDOTRQ7X7K", "EvaluateTargetHealth": True,
+                                                        "DNSName": "dualstack.alb.example.com"}}
+    created = route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        "Changes": [{"Action": "CREATE", "ResourceRecordSet": cname}]})["ChangeInfo"]
+    # a change is PENDING first, as Route 53 answers, with an id of its own
+    assert created["Status"] == "PENDING" and created["Id"].startswith("/change/C")
+    with pytest.raises(ClientError) as caught:
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+            "Changes": [{"Action": "UPSERT", "ResourceRecordSet": alias}]})
+    assert caught.value.response["Error"]["Message"] == (
+        f"[RRSet of type A with DNS name {HOST}. is not permitted because a conflicting RRSet of type  CNAME with "
+        "the same DNS name already exists in zone strict.example.com.]")
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "DELETE", "ResourceRecordSet": cname}, {"Action": "CREATE", "ResourceRecordSet": alias}]})
+    records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert [r["Type"] for r in records if r["Name"] == f"{HOST}."] == ["A"]

@@ -23,6 +23,9 @@ GUIDE_ANNOTATIONS = {
     "alb.ingress.kubernetes.io/target-type": "ip",
 }
 
+LOAD_BALANCER_ONLY = {"loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts",
+                      "healthCheckNodePort", "externalTrafficPolicy"}
+
 pytestmark = pytest.mark.e2e
 
 
@@ -52,7 +55,19 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     output = first["output"]
     assert set(output) == OUTPUT_KEYS
     assert output["certificateImported"] is True
-    assert output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP"}
+    # and the chart's Service (source ranges 0.0.0.0/0) became a ClusterIP Service Kubernetes accepts,
+    # with no LoadBalancer-only field left and what it had recorded on it and in the output
+    before = {"type": "LoadBalancer", "annotations": {},
+              "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"], "allocateLoadBalancerNodePorts": True,
+                       "externalTrafficPolicy": "Cluster"}}
+    assert output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
+                                 "before": before}
+    service = report["cluster"]["service"]
+    assert service["spec"]["type"] == "ClusterIP"
+    assert not LOAD_BALANCER_ONLY & set(service["spec"])
+    assert not any("nodePort" in port for port in service["spec"]["ports"])
+    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == before
+    assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
     assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo"}
     assert output["verification"]["serverVersion"]
     assert output["verification"]["latencyMs"] > 0
@@ -68,7 +83,7 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     assert second["output"]["certificateImported"] is False
     assert second["output"]["certificateArn"] == output["certificateArn"]
     assert report["acm"] == {"certificates": 1}
-    assert report["cluster"]["service"]["type"] == "ClusterIP"
+    assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"
     [ingress] = report["cluster"]["ingresses"]
     assert ingress["name"] == "milvus-demo"
     for key, value in GUIDE_ANNOTATIONS.items():
@@ -101,7 +116,7 @@ def test_rejected_ingress_fails_fast_and_keeps_layer4():
     assert "FailedDeployModel" in run["cause"] or "Failed deploy model" in run["cause"]
     assert run["seconds"] < 60  # at once, not after albTimeoutSeconds (120 in the example)
     assert "PublishFailed" in run["states"]
-    assert report["cluster"]["service"]["type"] == "LoadBalancer"
+    assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
 def test_controller_that_never_answers_times_out(tmp_path):
@@ -111,7 +126,7 @@ def test_controller_that_never_answers_times_out(tmp_path):
     assert proc.returncode == 1
     [run] = report["runs"]
     assert run["error"] == "LoadBalancerTimeout"
-    assert report["cluster"]["service"]["type"] == "LoadBalancer"
+    assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
 def test_milvus_down_fails_verification_and_keeps_layer4():
@@ -120,4 +135,82 @@ def test_milvus_down_fails_verification_and_keeps_layer4():
     [run] = report["runs"]
     assert run["error"] == "VerificationFailed"
     assert "RemoveLayer4" not in run["states"]
-    assert report["cluster"]["service"]["type"] == "LoadBalancer"
+    assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
+
+
+def test_a_failure_the_controller_recovers_from_does_not_end_the_run():
+    # When ELBv2 does not yet see the certificate just imported, so the controller's first reconciles fail
+    proc, report = run_demo("--controller", "transient")
+    # Then the run waited it out and succeeded
+    [run] = report["runs"]
+    assert run["status"] == "SUCCEEDED", (run["error"], run["cause"])
+    [ingress] = report["cluster"]["ingresses"]
+    # (each retry's message carries its own request id: separate Events, as client-go records them)
+    failures = [e for e in ingress["events"] if e["type"] == "Warning"]
+    assert failures and all(e["reason"] == "FailedDeployModel" and "CertificateNotFound" in e["message"]
+                            for e in failures)
+    assert any(e["reason"] == "SuccessfullyReconciled" for e in ingress["events"])
+    # and CheckLoadBalancer looked while the failure was the controller's newest word
+    first_check = next(e["timestamp"] for e in run["historyEvents"]
+                       if (e.get("stateEnteredEventDetails") or {}).get("name") == "CheckLoadBalancer")
+    assert max(_epoch(e["lastTimestamp"]) for e in failures) >= int(_epoch(first_check)) - 1
+    assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"
+
+
+def test_the_controllers_webhook_denial_is_ingress_rejected_and_changes_nothing():
+    proc, report = run_demo("--controller", "webhook-deny")
+    assert proc.returncode == 1
+    [run] = report["runs"]
+    assert run["error"] == "IngressRejected"
+    assert 'admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class' in run["cause"]
+    assert report["cluster"]["ingresses"] == []
+    assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
+
+
+def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(tmp_path):
+    # Given a Service of its own (with LoadBalancer-only fields the chart does not render), and host a CNAME
+    # (TTL 60) to its Layer-4 load balancer
+    service = tmp_path / "service.json"
+    service.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "vectors", "namespace": "milvus", "annotations": {
+            "service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}},
+        "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "selector": {"app": "vectors"},
+                 "ports": [{"name": "grpc", "port": 19530, "targetPort": 19530}]},
+    }))
+    request = tmp_path / "input.json"
+    request.write_text(json.dumps({"layer4DrainSeconds": 0, "albTimeoutSeconds": 120, "verify": {"roundTrip": True}}))
+    # When the demo runs with --dns
+    proc, report = run_demo("--dns", "--service", str(service), "--input", str(request))
+    [run] = report["runs"]
+    assert run["status"] == "SUCCEEDED", (run["error"], run["cause"])
+    # Then the host's CNAME to the NLB was replaced by an alias to the ALB
+    [record] = report["dnsRecords"]
+    assert record["Type"] == "A" and record["AliasTarget"]["DNSName"] == \
+        f"dualstack.{run['output']['loadBalancer']['dnsName']}"
+    [replaced] = run["output"]["dnsRecord"]["replaced"]
+    assert replaced["Type"] == "CNAME" and replaced["TTL"] == 60
+    # and the Layer-4 load balancer went only after Route 53 was INSYNC and the old TTL had passed
+    states = run["states"]
+    assert states.index("UpsertDns") < states.index("WaitForDrain") < states.index("RemoveLayer4")
+    entered = {}
+    for event in run["historyEvents"]:
+        name = (event.get("stateEnteredEventDetails") or {}).get("name")
+        if name in ("WaitForDrain", "RemoveLayer4"):
+            entered.setdefault(name, _epoch(event["timestamp"]))
+    assert entered["RemoveLayer4"] - entered["WaitForDrain"] >= 60
+    # and this Service's own LoadBalancer-only fields were removed and recorded
+    spec = report["cluster"]["service"]["spec"]
+    assert spec["type"] == "ClusterIP" and not LOAD_BALANCER_ONLY & set(spec) and "healthCheckNodePort" not in spec
+    before = run["output"]["service"]["before"]
+    health_check_port = before["spec"].pop("healthCheckNodePort")  # allocated by the API server
+    assert 30000 <= health_check_port <= 32767
+    assert before == {
+        "type": "LoadBalancer", "spec": {"allocateLoadBalancerNodePorts": True, "externalTrafficPolicy": "Local"},
+        "annotations": {"service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}}
+
+
+def _epoch(value) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()

@@ -174,7 +174,7 @@ def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
     assert "cause: " in run.stdout and "no-such-milvus" in run.stdout
     remedy = remedy_for("ServiceNotFound")
     assert remedy and f"what to do: {remedy}" in run.stdout
-    assert sandbox.cluster_view()["service"]["type"] == "ClusterIP"  # the earlier runs' result stands
+    assert sandbox.cluster_view()["service"]["spec"]["type"] == "ClusterIP"  # the earlier runs' result stands
 
 
 def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(sandbox, tmp_path):

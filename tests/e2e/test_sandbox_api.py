@@ -8,15 +8,18 @@ still be a LoadBalancer.
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from datetime import datetime
 
 import pytest
 from cryptography import x509
 
-from testkit.certs import write_cert_dir
+from layer7ctl.executions import follow
 from sandbox.demo import DemoOptions, execution_input, run_once
 from sandbox.environment import HOST, Sandbox, SandboxSettings
+from testkit.certs import make_ca, write_cert_dir
 
 pytestmark = pytest.mark.e2e
 QUIET = DemoOptions(json=True)
@@ -45,7 +48,7 @@ def _run(box: Sandbox, **overrides):
 
 
 def _service_type(box: Sandbox) -> str:
-    return box.cluster_view()["service"]["type"]
+    return box.cluster_view()["service"]["spec"]["type"]
 
 
 def test_invalid_input_fails_at_validate_and_changes_nothing(sandbox):
@@ -87,6 +90,56 @@ def test_rotated_certificate_is_reimported_into_the_same_arn(sandbox, tmp_path):
     acm = sandbox.aws.client("acm").describe_certificate(CertificateArn=second.output["certificateArn"])
     new_leaf = x509.load_pem_x509_certificate((tmp_path / "second" / "certificate.pem").read_bytes())
     assert _serial(acm["Certificate"]["Serial"]) == new_leaf.serial_number
+
+
+def test_two_runs_for_one_host_at_once_one_goes_on_the_other_changes_nothing(sandbox):
+    # Given two executions for the same host started at the same moment (a rotation and a person, say)
+    sfn = sandbox.aws.client("stepfunctions")
+    detail = json.dumps(execution_input(QUIET, HOST, sandbox.secret_arn))
+    started = time.time()
+    arns = [sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=detail)["executionArn"]
+            for _ in range(2)]
+    records = [follow(sfn, arn, started) for arn in arns]
+    # Then exactly one went on; the other ended at Validate with RunInProgress, naming the first
+    by_status = {record.status: record for record in records}
+    assert set(by_status) == {"SUCCEEDED", "FAILED"}, [(r.status, r.error, r.cause) for r in records]
+    refused = by_status["FAILED"]
+    assert refused.error == "RunInProgress" and by_status["SUCCEEDED"].execution_arn in refused.cause
+    assert "ImportCertificate" not in refused.states
+    assert sandbox.certificate_count() == 1
+
+
+def test_a_renewal_with_another_key_type_gets_a_new_certificate_and_is_served(sandbox, tmp_path):
+    # Given the endpoint set up with an EC certificate (the runs before this one)
+    before = _run(sandbox)
+    assert before.status == "SUCCEEDED", (before.error, before.cause)
+    # When the secret gets a renewal with an RSA key (ACM refuses to re-import another key type)
+    write_cert_dir(tmp_path, HOST, "rsa2048")
+    sandbox.put_certificate(tmp_path)
+    record = _run(sandbox)
+    # Then it is a new certificate, the Ingress serves it, and the old one is named as left behind
+    assert record.status == "SUCCEEDED", (record.error, record.cause)
+    assert record.output["certificateArn"] != before.output["certificateArn"]
+    assert any(before.output["certificateArn"] in warning for warning in record.output["warnings"])
+    [ingress] = sandbox.cluster_view()["ingresses"]
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == record.output["certificateArn"]
+    assert sandbox.certificate_count() == 2
+
+
+def test_tls_to_the_api_server_answered_by_another_authority_is_network_misconfigured(sandbox):
+    # Given DescribeCluster's CA is not the one the endpoint's certificate chains to (a TLS proxy in between)
+    from moto.eks.models import eks_backends
+
+    cluster = eks_backends["123456789012"]["us-east-1"].clusters["milvus-eks"]
+    real = cluster.certificate_authority
+    cluster.certificate_authority = {"data": base64.b64encode(make_ca("a proxy's CA").certificate_pem.encode()).decode()}
+    try:
+        record = _run(sandbox)
+    finally:
+        cluster.certificate_authority = real
+    # Then the run ends with the named error and its remedy, not an unnamed crash
+    assert record.error == "NetworkMisconfigured", (record.error, record.cause)
+    assert "TLS-inspecting proxy" in record.cause
 
 
 def test_no_private_key_in_history_logs_or_events(sandbox):

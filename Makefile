@@ -45,6 +45,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python benchmarks/package_size.py
+	$(BIN)/python benchmarks/elbv2_calls_per_poll.py
 	$(BIN)/python benchmarks/demo_phases.py
 
 diagram: install

@@ -189,8 +189,9 @@ class Sandbox(contextlib.AbstractContextManager):
 
     # --- certificate and data plane -----------------------------------------
 
-    def put_certificate(self, cert_dir: Path) -> str:
-        """Store a certificate directory as the certificate secret (a new version on rotation)."""
+    @staticmethod
+    def certificate_value(cert_dir: Path) -> str:
+        """A certificate directory as the certificate secret's JSON (docs/CONTRACT.md, "Certificate secret")."""
         value = {
             "certificate": (cert_dir / "certificate.pem").read_text(),
             "privateKey": (cert_dir / "private-key.pem").read_text(),
@@ -198,11 +199,16 @@ class Sandbox(contextlib.AbstractContextManager):
         chain = cert_dir / "chain.pem"
         if chain.exists():
             value["certificateChain"] = chain.read_text()
+        return json.dumps(value)
+
+    def put_certificate(self, cert_dir: Path) -> str:
+        """Store a certificate directory as the certificate secret (a new current version on rotation)."""
         secrets = self.aws.client("secretsmanager")
         if self.secret_arn:
-            secrets.put_secret_value(SecretId=self.secret_arn, SecretString=json.dumps(value))
+            secrets.put_secret_value(SecretId=self.secret_arn, SecretString=self.certificate_value(cert_dir))
         else:
-            self.secret_arn = secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps(value))["ARN"]
+            self.secret_arn = secrets.create_secret(Name=SECRET_NAME,
+                                                    SecretString=self.certificate_value(cert_dir))["ARN"]
         return self.secret_arn
 
     def _serve_alb(self, ingress: dict[str, Any], load_balancer: dict[str, Any]) -> None:

@@ -34,6 +34,19 @@ DEFAULT_PYTHON_VERSION = "3.14"
 NEWEST_PYTHON_VERSION = "3.14"  # cdk-nag's AwsSolutions-L1 wants the newest runtime
 
 
+_FULL_SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+def is_full_secret_arn(arn: str) -> bool:
+    """Whether an ARN ends like one Secrets Manager returns (``<name>-`` and six random characters).
+
+    A partial ARN whose name happens to end that way looks the same; such an
+    ARN is taken as full and its grant then names no secret (the run says it
+    cannot read it). Give the ARN as Secrets Manager returns it.
+    """
+    return bool(_FULL_SECRET_ARN_SUFFIX.search(arn.partition(":secret:")[2]))
+
+
 class ConfigError(ValueError):
     """A context value the stack cannot be built from."""
 
@@ -84,6 +97,10 @@ class StackConfig:
         if rotation and not (host and secret_arn):
             raise ConfigError("context 'certificateRotation=true' needs 'host' and 'certificateSecretArn': "
                               "the executions it starts have input {} and take both from the stack")
+        if rotation and secret_arn and not is_full_secret_arn(secret_arn):
+            raise ConfigError("context 'certificateSecretArn' must be the secret's full ARN, with the six-character "
+                              "suffix Secrets Manager appends (aws secretsmanager describe-secret --secret-id NAME "
+                              f"--query ARN), when certificateRotation is true; got {secret_arn!r}")
         return cls(
             cluster_name=cluster_name,
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")

@@ -19,11 +19,11 @@ from constructs import Construct
 
 from stacks import names, steps
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
-from stacks.config import StackConfig
+from stacks.config import StackConfig, is_full_secret_arn
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
 from stacks.functions import WorkflowFunctions
-from stacks.triggers import SetupRequestedTrigger
+from stacks.triggers import RuleTargets, SetupRequestedTrigger
 from stacks.workflow import Workflow, setup_state_machine_name
 
 
@@ -60,13 +60,19 @@ class MilvusLayer7Stack(Stack):
             verify_retry_interval_seconds=config.verify_retry_interval_seconds,
             verify_max_attempts=config.verify_max_attempts,
         )
-        self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine)
+        self.rule_targets = RuleTargets(self, "RuleTargets", state_machines=[self.workflow.state_machine])
+        self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine,
+                                             rule_targets=self.rule_targets)
+        rules = [self.trigger.rule]
         if config.certificate_rotation:
-            CertificateRotation(self, "CertificateRotation", state_machine=self.workflow.state_machine,
-                                secret_arn=config.certificate_secret_arn or "")
+            rotation = CertificateRotation(self, "CertificateRotation", state_machine=self.workflow.state_machine,
+                                           secret_arn=config.certificate_secret_arn or "",
+                                           rule_targets=self.rule_targets)
+            rules.append(rotation.rule)
         self.monitoring = Monitoring(
             self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
             alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
+            rules=rules, dead_letter_queue=self.rule_targets.dead_letter_queue,
         )
         kubernetes_roles = {step.name: self.steps.roles[step.name] for step in steps.STEPS
                             if step.calls_kubernetes}
@@ -87,8 +93,11 @@ class MilvusLayer7Stack(Stack):
         arns = [self.format_arn(service="secretsmanager", resource="secret",
                                 resource_name=f"{names.SECRET_NAME_PREFIX}*",
                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)]
-        if self.config.certificate_secret_arn:
-            arns.insert(0, self.config.certificate_secret_arn)
+        configured = self.config.certificate_secret_arn
+        if configured:
+            # A partial ARN names no secret by itself: Secrets Manager appends "-" and six characters
+            # (Secrets Manager user guide, "Permissions": the ``-??????`` wildcard).
+            arns.insert(0, configured if is_full_secret_arn(configured) else f"{configured}-??????")
         return arns
 
     def _certificate_arn_pattern(self) -> str:
@@ -203,6 +212,8 @@ class MilvusLayer7Stack(Stack):
     def _add_outputs(self, kubernetes_roles: dict[str, iam.Role]) -> None:
         arn = self.workflow.state_machine.state_machine_arn
         CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
+        CfnOutput(self, "SetupTimeoutSeconds", value=str(self.workflow.timeout_seconds),
+                  description="The workflow's timeout: a parent pipeline must wait at least this long for it")
         # Clusters on the aws-auth ConfigMap map these roles by hand (README).
         CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
                   description="Roles that call the Kubernetes API (ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")

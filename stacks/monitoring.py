@@ -1,7 +1,9 @@
-"""What an operator watches: a dashboard, three alarms, and ACM's expiry events.
+"""What an operator watches: a dashboard, the alarms, and ACM's expiry events.
 
-The workflow runs rarely, so the alarms watch outcomes rather than rates:
-an execution that failed or timed out, and a certificate close to expiry as
+The workflow runs rarely, so the alarms watch outcomes rather than rates: an
+execution that failed, timed out or was stopped part-way, an event that could
+not start the workflow (a rule's FailedInvocations, anything in the rules'
+dead-letter queue), and a certificate close to expiry as
 ImportCertificate last saw it (``CertificateDaysUntilExpiry``; missing data is
 normal between executions and never breaches). ACM never renews an imported
 certificate, and the metric only exists when an execution runs, so ACM's own
@@ -30,6 +32,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -56,11 +59,13 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
                  functions: dict[str, lambda_.IFunction], alarm_email: str | None = None,
-                 alarm_topic_arn: str | None = None) -> None:
+                 alarm_topic_arn: str | None = None, rules: list[events.IRule] | None = None,
+                 dead_letter_queue: sqs.IQueue | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
         self.topic = self._build_topic(alarm_email, alarm_topic_arn)
         self.alarms = self._build_alarms(state_machine)
+        self.alarms.update(self._build_trigger_alarms(rules or [], dead_letter_queue))
         if self.topic is not None:
             action = cloudwatch_actions.SnsAction(self.topic)
             for alarm in self.alarms.values():
@@ -124,8 +129,15 @@ class Monitoring(Construct):
             "ExecutionsFailed": cloudwatch.Alarm(
                 self, "ExecutionsFailedAlarm", alarm_name=f"{self._prefix}-ExecutionsFailed",
                 alarm_description="A milvus-layer7 execution failed; its error names the cause (README "
-                                  "'Errors and what to do'). The Layer-4 load balancer is still in place.",
+                                  "'Errors and what to do'). Its 'Milvus Layer7 Setup Failed' event says what "
+                                  "became of the Service (service.type, service.changedByThisRun).",
                 metric=state_machine.metric_failed(period=_EXECUTION_PERIOD, statistic="Sum"), **at_least_once),
+            "ExecutionsAborted": cloudwatch.Alarm(
+                self, "ExecutionsAbortedAlarm", alarm_name=f"{self._prefix}-ExecutionsAborted",
+                alarm_description="A milvus-layer7 execution was stopped part-way (by a person, or by a parent "
+                                  "pipeline that gave up): it published no event. Look at its last state before "
+                                  "starting it again.",
+                metric=state_machine.metric_aborted(period=_EXECUTION_PERIOD, statistic="Sum"), **at_least_once),
             "ExecutionsTimedOut": cloudwatch.Alarm(
                 self, "ExecutionsTimedOutAlarm", alarm_name=f"{self._prefix}-ExecutionsTimedOut",
                 alarm_description="A milvus-layer7 execution hit the state machine's timeout.",
@@ -143,6 +155,36 @@ class Monitoring(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
 
+    def _build_trigger_alarms(self, rules: list[events.IRule],
+                              dead_letter_queue: sqs.IQueue | None) -> dict[str, cloudwatch.Alarm]:
+        """An event that could not start the workflow: a rule's FailedInvocations, or anything in the DLQ."""
+        alarms: dict[str, cloudwatch.Alarm] = {}
+        at_least_once = {"threshold": 1, "evaluation_periods": 1,
+                         "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                         "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        failed = [cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations",
+                                    dimensions_map={"RuleName": rule.rule_name}, statistic="Sum",
+                                    period=_EXECUTION_PERIOD) for rule in rules]
+        if failed:
+            alarms["TriggerFailed"] = cloudwatch.Alarm(
+                self, "TriggerFailedAlarm", alarm_name=f"{self._prefix}-TriggerFailed",
+                alarm_description="An event matched a milvus-layer7 rule but EventBridge could not start the "
+                                  "workflow; the event is in the rules' dead-letter queue, with the error.",
+                metric=cloudwatch.MathExpression(
+                    expression=" + ".join(f"FILL(m{index}, 0)" for index in range(len(failed))),
+                    using_metrics={f"m{index}": metric for index, metric in enumerate(failed)},
+                    period=_EXECUTION_PERIOD, label="failed invocations"),
+                **at_least_once)
+        if dead_letter_queue is not None:
+            alarms["TriggerDeadLetters"] = cloudwatch.Alarm(
+                self, "TriggerDeadLettersAlarm", alarm_name=f"{self._prefix}-TriggerDeadLetters",
+                alarm_description="Events that never started the workflow wait in the dead-letter queue "
+                                  "(message attributes ERROR_CODE and ERROR_MESSAGE say why).",
+                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=_EXECUTION_PERIOD, statistic="Maximum"),
+                **at_least_once)
+        return alarms
+
     # --- dashboard --------------------------------------------------------------
 
     def _build_dashboard(self, state_machine: sfn.IStateMachine,
@@ -154,6 +196,7 @@ class Monitoring(Construct):
                 state_machine.metric_succeeded(period=period, statistic="Sum", label="succeeded"),
                 state_machine.metric_failed(period=period, statistic="Sum", label="failed"),
                 state_machine.metric_timed_out(period=period, statistic="Sum", label="timed out"),
+                state_machine.metric_aborted(period=period, statistic="Sum", label="aborted"),
             ])
         lambda_errors = cloudwatch.GraphWidget(
             title="Step errors (Lambda)", width=12,

@@ -1,77 +1,82 @@
-"""Certificate rotation without a person (context ``certificateRotation``).
+"""Certificate rotation without a person (context ``certificateRotation``): one run per new current certificate.
 
 ACM never renews an imported certificate. When the configured certificate
-secret gets a new version, these rules start an execution with input ``{}``:
-Validate fills in the stack's ``host`` and ``certificateSecretArn``, and the
-workflow is idempotent, so the Ingress is re-applied unchanged, the new PEMs
-are re-imported into the same ACM ARN (the host's certificate was imported
-before) and the ALB serves them.
+secret gets a new *current* value, the rule starts an execution with input
+``{}``: Validate fills in the stack's ``host`` and ``certificateSecretArn``,
+and the workflow is idempotent, so the Ingress is re-applied unchanged, the
+new PEMs are re-imported into the same ACM ARN and the ALB serves them.
 
-Secrets Manager changes reach EventBridge as CloudTrail events (a trail that
-logs management events is needed on real AWS):
+Secrets Manager's writes reach EventBridge as CloudTrail events (a trail that
+logs management events is needed on real AWS), and only these make a value
+current (Secrets Manager API reference):
 
-* ``AWS API Call via CloudTrail``, ``PutSecretValue`` or ``UpdateSecret``,
-  with ``requestParameters.secretId`` as the caller wrote it;
-* ``AWS Service Event via CloudTrail``, ``RotationSucceeded``, with
-  ``additionalEventData.SecretId``.
+* ``PutSecretValue`` without ``VersionStages``, or with ``AWSCURRENT`` among
+  them. A rotation function's first step (``createSecret``) writes the new
+  value under ``AWSPENDING`` only: that is not yet the certificate to serve.
+* ``UpdateSecret`` that created a version (its response has a ``versionId``);
+  one that changes only the description or key creates none.
+* ``UpdateSecretVersionStage`` moving ``AWSCURRENT`` to a version: how a
+  rotation's last step (``finishSecret``) makes its value current, and how a
+  person promotes a version by hand. The ``RotationSucceeded`` service event
+  that follows a rotation is not matched: it would start a second run for
+  the same value.
 
-A caller may name the secret by its full ARN, its partial ARN (without the
-random suffix) or its name, so all three are matched. The name is the ARN's
-resource part without the ``-XXXXXX`` suffix Secrets Manager appends.
+Failed calls are in CloudTrail too, with an ``errorCode``; they start nothing.
+The secret is matched by ``requestParameters.secretId``, which holds what the
+caller wrote: the full ARN, the partial one, or the name. The context gives
+the full ARN (config.py refuses another when rotation is on), so the other two
+are its ARN and name without the ``-XXXXXX`` suffix Secrets Manager appends,
+cut exactly, whatever the name itself ends with.
 """
 
 from __future__ import annotations
 
-import re
-
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks import names
+from stacks.triggers import RuleTargets
 
 _SECRETS_MANAGER = "secretsmanager.amazonaws.com"
-_RANDOM_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+FULL_ARN_SUFFIX_LENGTH = 7  # "-" and six random characters
 
 
-def secret_ids(secret_arn: str) -> list[str]:
+def secret_ids(full_secret_arn: str) -> list[str]:
     """Every way a CloudTrail event may name the secret: full ARN, partial ARN, name."""
-    prefix, _, resource = secret_arn.partition(":secret:")
-    name = _RANDOM_SUFFIX.sub("", resource)
-    ids = [secret_arn, f"{prefix}:secret:{name}", name]
-    return list(dict.fromkeys(ids))  # an ARN given without its suffix is already partial
+    prefix, _, resource = full_secret_arn.partition(":secret:")
+    name = resource[:-FULL_ARN_SUFFIX_LENGTH]
+    return [full_secret_arn, f"{prefix}:secret:{name}", name]
+
+
+def new_current_value_pattern(full_secret_arn: str) -> events.EventPattern:
+    return events.EventPattern(
+        source=["aws.secretsmanager"],
+        detail_type=["AWS API Call via CloudTrail"],
+        detail={
+            "eventSource": [_SECRETS_MANAGER],
+            "errorCode": [{"exists": False}],
+            "requestParameters": {"secretId": secret_ids(full_secret_arn)},
+            "$or": [
+                {"eventName": ["PutSecretValue"], "requestParameters": {"versionStages": [{"exists": False}]}},
+                {"eventName": ["PutSecretValue"], "requestParameters": {"versionStages": ["AWSCURRENT"]}},
+                {"eventName": ["UpdateSecret"], "responseElements": {"versionId": [{"exists": True}]}},
+                {"eventName": ["UpdateSecretVersionStage"],
+                 "requestParameters": {"versionStage": ["AWSCURRENT"], "moveToVersionId": [{"exists": True}]}},
+            ],
+        },
+    )
 
 
 class CertificateRotation(Construct):
-    """Rules that restart the workflow when the certificate secret changes."""
+    """The rule that restarts the workflow when the certificate secret gets a new current value."""
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
-                 secret_arn: str) -> None:
+                 secret_arn: str, rule_targets: RuleTargets) -> None:
         super().__init__(scope, construct_id)
-        ids = secret_ids(secret_arn)
-        self.secret_value_rule = self._rule(
-            "SecretValueChangedRule",
-            "Start the milvus-layer7 workflow when the certificate secret gets a new value",
-            detail_type="AWS API Call via CloudTrail",
-            detail={"eventSource": [_SECRETS_MANAGER], "eventName": list(names.SECRET_VALUE_CALLS),
-                    "requestParameters": {"secretId": ids}},
-            state_machine=state_machine)
-        self.rotation_rule = self._rule(
-            "RotationSucceededRule",
-            "Start the milvus-layer7 workflow when Secrets Manager rotated the certificate secret",
-            detail_type="AWS Service Event via CloudTrail",
-            detail={"eventSource": [_SECRETS_MANAGER], "eventName": [names.SECRET_ROTATION_EVENT],
-                    "additionalEventData": {"SecretId": ids}},
-            state_machine=state_machine)
-
-    def _rule(self, construct_id: str, description: str, *, detail_type: str, detail: dict[str, object],
-              state_machine: sfn.IStateMachine) -> events.Rule:
-        rule = events.Rule(
-            self, construct_id, description=description,
-            event_pattern=events.EventPattern(source=["aws.secretsmanager"], detail_type=[detail_type],
-                                              detail=detail),
+        self.rule = events.Rule(
+            self, "NewCertificateRule",
+            rule_name=rule_targets.rule_name("NewCertificate"),
+            description="Start the milvus-layer7 workflow when the certificate secret gets a new current value",
+            event_pattern=new_current_value_pattern(secret_arn),
         )
-        # The target's role is the state machine's one events role: states:StartExecution on it alone.
-        rule.add_target(targets.SfnStateMachine(state_machine, input=events.RuleTargetInput.from_object({})))
-        return rule
+        self.rule.add_target(rule_targets.target(state_machine, events.RuleTargetInput.from_object({})))

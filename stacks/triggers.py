@@ -1,30 +1,90 @@
-"""The EventBridge rule that starts an execution (CONTRACT.md "Events").
+"""EventBridge rules that start the workflows, and what happens when they cannot (docs/CONTRACT.md "Events").
 
-A ``Milvus Layer7 Setup Requested`` event's ``detail`` is the execution input,
-so the target passes ``$.detail`` and nothing else.
+Every rule's target shares one role and one dead-letter queue:
+
+* The role trusts ``events.amazonaws.com`` only for this stack's rules
+  (``aws:SourceArn`` and ``aws:SourceAccount``, the confused-deputy guidance
+  of the EventBridge user guide) and may only start the stack's workflows.
+  The rules are named, so the trust policy names them without a reference
+  back (a rule's target names the role).
+* A target retries a failed delivery with backoff for at most
+  ``MAX_EVENT_AGE`` and ``RETRY_ATTEMPTS`` times; EventBridge's own default is
+  24 hours and 185 attempts, long after anyone waits for the run. Errors
+  that no retry fixes (missing permissions, a state machine that no longer
+  exists) go to the dead-letter queue at once (EventBridge user guide,
+  "Using dead-letter queues"), as does every event whose retries ran out, so
+  no request is dropped silently; Monitoring alarms on both.
 """
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks import names
 
+RETRY_ATTEMPTS = 8
+MAX_EVENT_AGE = Duration.hours(1)
+DLQ_RETENTION = Duration.days(14)
+
+
+class RuleTargets(Construct):
+    """The role and the dead-letter queue every rule's state machine target uses."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, state_machines: list[sfn.IStateMachine]) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self._rule_names: list[str] = []
+        self.dead_letter_queue = sqs.Queue(
+            self, "DeadLetterQueue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=DLQ_RETENTION, removal_policy=RemovalPolicy.DESTROY,
+        )
+        Validations.of(self.dead_letter_queue).acknowledge(Acknowledgment(
+            id="AwsSolutions-SQS3",
+            reason="This queue is the rules' dead-letter queue: EventBridge's DeadLetterConfig, not an SQS "
+                   "redrive policy, so cdk-nag cannot see it is one.",
+        ))
+        self.role = iam.Role(
+            self, "Role", description="milvus-layer7: EventBridge starts the workflows for this stack's rules",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions({
+                "ArnLike": {"aws:SourceArn": stack.format_arn(
+                    service="events", resource="rule", resource_name=f"{stack.stack_name}-*",
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME)},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+            }),
+        )
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["states:StartExecution"], resources=[machine.state_machine_arn for machine in state_machines]))
+
+    def rule_name(self, suffix: str) -> str:
+        """Rules are named ``<stack>-<suffix>``: the role trusts exactly those."""
+        name = f"{Stack.of(self).stack_name}-{suffix}"
+        self._rule_names.append(name)
+        return name
+
+    def target(self, state_machine: sfn.IStateMachine, message: events.RuleTargetInput) -> targets.SfnStateMachine:
+        return targets.SfnStateMachine(
+            state_machine, input=message, role=self.role, dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE,
+        )
+
 
 class SetupRequestedTrigger(Construct):
-    """Default-bus rule: source milvus.layer7, detail-type "Milvus Layer7 Setup Requested"."""
+    """Default-bus rule: source milvus.layer7, detail-type "Milvus Layer7 Setup Requested"; the detail is the input."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
+                 rule_targets: RuleTargets) -> None:
         super().__init__(scope, construct_id)
         self.rule = events.Rule(
             self, "Rule",
+            rule_name=rule_targets.rule_name("SetupRequested"),
             description="Start the milvus-layer7 workflow with the event's detail as input",
             event_pattern=events.EventPattern(source=[names.EVENT_SOURCE],
                                               detail_type=[names.DETAIL_TYPE_REQUESTED]),
         )
-        self.rule.add_target(targets.SfnStateMachine(
-            state_machine, input=events.RuleTargetInput.from_event_path("$.detail"),
-        ))
+        self.rule.add_target(rule_targets.target(state_machine, events.RuleTargetInput.from_event_path("$.detail")))

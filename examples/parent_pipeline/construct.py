@@ -20,6 +20,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+# The child's longest run with the stack's default configuration: its "SetupTimeoutSeconds" stack output.
+# A parent that gives up sooner aborts the child part-way, and an aborted child publishes no event.
+CHILD_TIMEOUT_SECONDS = 35691
+# Time the parent needs around the child: starting it, noticing its end, its own other steps.
+MARGIN = Duration.minutes(15)
+
 
 class ParentPipeline(Construct):
     """Standard state machine: SetUpLayer7 (startExecution.sync:2) -> ReadEndpoint (Pass).
@@ -31,7 +37,9 @@ class ParentPipeline(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, child_state_machine_arn: str,
-                 timeout: Duration = Duration.hours(1)) -> None:
+                 child_timeout: Duration = Duration.seconds(CHILD_TIMEOUT_SECONDS)) -> None:
+        """``child_timeout``: the milvus-layer7 stack's ``SetupTimeoutSeconds`` output, when its context
+        changes the verify retries."""
         super().__init__(scope, construct_id)
         child = sfn.StateMachine.from_state_machine_arn(self, "Layer7", child_state_machine_arn)
         set_up = tasks.StepFunctionsStartExecution(
@@ -45,6 +53,8 @@ class ParentPipeline(Construct):
             # No AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID in the child's input:
             # milvus-layer7 refuses unknown fields (InvalidInput).
             associate_with_parent=False,
+            # never give up on the child before it can have ended by itself
+            task_timeout=sfn.Timeout.duration(child_timeout.plus(MARGIN)),
         )
         read = sfn.Pass(
             self, "ReadEndpoint",
@@ -63,5 +73,5 @@ class ParentPipeline(Construct):
             self, "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(set_up.next(read)),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=timeout,
+            timeout=child_timeout.plus(MARGIN).plus(MARGIN),
         )

@@ -4,6 +4,12 @@
   `Architectures`, `TracingConfig` and `EphemeralStorage`; without `Layers` a
   deployed function cannot import its dependencies. They are applied after
   moto creates (or updates) the function.
+- AWS::StepFunctions::StateMachine without ``StateMachineName``: CloudFormation
+  names it ``<LogicalId>-<12 letters and digits>``, without the stack's name
+  (aws-cloudformation-resource-providers-stepfunctions ``ResourceModelUtils``,
+  ``IdentifierUtils.generateResourceIdentifier`` with three arguments); moto
+  puts the stack's name first, so a tool that looks for the stack's name
+  would find it here and nowhere on AWS.
 - Resource types moto does not model at all are skipped with a warning, and a
   `Ref`/`GetAtt` to them yields nothing useful. `PLACEHOLDER_TYPES` get a
   minimal model that records its properties (see `placeholders`), answers
@@ -35,9 +41,31 @@ _EXTRA_LAMBDA_PROPS = ("Layers", "LoggingConfig", "Architectures", "TracingConfi
 
 
 def install() -> None:
+    _install_state_machine_names()
     _install_lambda_properties()
     _install_placeholders()
     _install_change_set_fixes()
+
+
+def _install_state_machine_names() -> None:
+    import secrets
+    import string
+
+    from moto.stepfunctions.models import StateMachine
+
+    if getattr(StateMachine.create_from_cloudformation_json, "_sandbox", False):
+        return
+    create = StateMachine.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> Any:
+        if not (cloudformation_json.get("Properties") or {}).get("StateMachineName") and kwargs.get("LogicalId"):
+            suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
+            resource_name = f"{kwargs['LogicalId'][:67]}-{suffix}"
+        return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    create_from_cloudformation_json._sandbox = True  # type: ignore[attr-defined]
+    StateMachine.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
 
 
 def _install_change_set_fixes() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
+from tests.polling import holds_for
 from testkit.certs import write_cert_dir
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 
@@ -206,3 +208,30 @@ def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(
         time.sleep(0.2)
     assert sandbox.nginx.served_certificate_sha256() == wanted
     assert sandbox.reimports.reloads >= 1  # by the re-import watcher, as the ALB would
+
+
+def test_a_rotation_functions_sequence_starts_exactly_one_run(sandbox, tmp_path):
+    # Given the certificate secret, and the executions so far
+    secrets, sfn = sandbox.aws.client("secretsmanager"), sandbox.aws.client("stepfunctions")
+    known = _executions(sandbox)
+    # When its description alone changes, then a rotation function's createSecret writes the new
+    # certificate under AWSPENDING only
+    secrets.update_secret(SecretId=sandbox.secret_arn, Description="the sandbox's certificates")
+    write_cert_dir(tmp_path / "pending", HOST)
+    token = str(uuid.uuid4())
+    secrets.put_secret_value(SecretId=sandbox.secret_arn, ClientRequestToken=token, VersionStages=["AWSPENDING"],
+                             SecretString=sandbox.certificate_value(tmp_path / "pending"))
+    # Then nothing starts: neither is a new current certificate
+    holds_for(lambda: _executions(sandbox) == known, 3)
+    # When finishSecret moves AWSCURRENT to it (and RotationSucceeded follows)
+    stages = secrets.describe_secret(SecretId=sandbox.secret_arn)["VersionIdsToStages"]
+    current = next(version for version, labels in stages.items() if "AWSCURRENT" in labels)
+    secrets.update_secret_version_stage(SecretId=sandbox.secret_arn, VersionStage="AWSCURRENT",
+                                        MoveToVersionId=token, RemoveFromVersionId=current)
+    secrets.update_secret_version_stage(SecretId=sandbox.secret_arn, VersionStage="AWSPENDING",
+                                        RemoveFromVersionId=token)
+    # Then exactly one run starts, and it rolls the new certificate out
+    arn = _new_execution(sandbox, known)
+    holds_for(lambda: _executions(sandbox) == known | {arn}, 3)
+    _succeeded(_follow(sandbox, arn))
+    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {}

@@ -28,8 +28,9 @@ def widget_metrics(synth) -> list[list]:
 
 
 def alarms_by_metric(synth) -> dict[str, dict]:
-    return {alarm["Properties"]["MetricName"]: alarm["Properties"]
-            for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()}
+    """Alarms on one metric by its name; the alarm on a metric expression by its own name."""
+    return {alarm["Properties"].get("MetricName") or alarm["Properties"]["AlarmName"].split("-", 1)[1]:
+            alarm["Properties"] for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()}
 
 
 def test_metric_names_are_the_ones_the_lambdas_emit():
@@ -45,7 +46,8 @@ def test_metric_names_are_the_ones_the_lambdas_emit():
 def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_synth):
     metrics = widget_metrics(default_synth)
     states = {metric[1] for metric in metrics if metric[0] == "AWS/States"}
-    assert states == {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"}
+    assert states == {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut",
+                      "ExecutionsAborted"}
     assert all(metric[2] == "StateMachineArn" for metric in metrics if metric[0] == "AWS/States")
     custom = {metric[1] for metric in metrics if metric[0] == "MilvusLayer7"}
     assert custom == {"AlbWaitSeconds", "VerificationLatencyMs", "CertificateDaysUntilExpiry"}
@@ -53,13 +55,14 @@ def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_syn
     errors = [metric for metric in metrics if metric[:2] == ["AWS/Lambda", "Errors"]]
     assert sorted(metric[-1]["label"] for metric in errors) == sorted(steps.STEP_NAMES)
     alarm_widgets = [w for w in dashboard_body(default_synth)["widgets"] if "alarms" in w["properties"]]
-    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 3
+    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 6
 
 
 def test_alarms_without_actions_by_default(default_synth):
     alarms = alarms_by_metric(default_synth)
-    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "CertificateDaysUntilExpiry"}
-    for name in ("ExecutionsFailed", "ExecutionsTimedOut"):
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "CertificateDaysUntilExpiry",
+                           "TriggerFailed", "ApproximateNumberOfMessagesVisible"}
+    for name in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
         alarm = alarms[name]
         assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/States", "Sum", 300)
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
@@ -116,3 +119,26 @@ def test_cdk_nag_clean_with_notifications(fixture, request):
 def test_dashboard_name_is_an_output(default_synth):
     (dashboard_id,) = default_synth.of_type("AWS::CloudWatch::Dashboard")
     assert default_synth.raw["Outputs"]["DashboardName"]["Value"] == {"Ref": dashboard_id}
+
+
+def test_an_event_that_cannot_start_the_workflow_alarms(full_synth):
+    alarms = alarms_by_metric(full_synth)
+    # every rule's FailedInvocations, summed
+    failed = alarms["TriggerFailed"]
+    rule_metrics = [m["MetricStat"]["Metric"] for m in failed["Metrics"] if "MetricStat" in m]
+    assert {(m["Namespace"], m["MetricName"]) for m in rule_metrics} == {("AWS/Events", "FailedInvocations")}
+    rules = {key for key, rule in full_synth.of_type("AWS::Events::Rule").items()
+             if rule["Properties"]["EventPattern"].get("source") != ["aws.acm"]}
+    assert sorted(m["Dimensions"][0]["Value"]["Ref"] for m in rule_metrics) == sorted(rules)
+    assert (failed["Threshold"], failed["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    # and anything waiting in the dead-letter queue
+    (queue_id,) = full_synth.of_type("AWS::SQS::Queue")
+    dead_letters = alarms["ApproximateNumberOfMessagesVisible"]
+    assert dead_letters["Namespace"] == "AWS/SQS"
+    assert dead_letters["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+
+
+def test_the_failed_alarm_no_longer_promises_the_layer4_load_balancer(default_synth):
+    failed = alarms_by_metric(default_synth)["ExecutionsFailed"]
+    assert "still in place" not in failed["AlarmDescription"]
+    assert "service.changedByThisRun" in failed["AlarmDescription"]

@@ -25,32 +25,35 @@ def test_no_rotation_rules_by_default(default_synth, vpc_synth):
     assert secrets_manager_rules(default_synth) == {} and secrets_manager_rules(vpc_synth) == {}
 
 
-def test_rotation_rule_patterns(full_synth):
-    patterns = sorted((rule["EventPattern"] for rule in secrets_manager_rules(full_synth).values()),
-                      key=lambda pattern: pattern["detail-type"])
-    assert patterns == [
-        {"source": ["aws.secretsmanager"], "detail-type": ["AWS API Call via CloudTrail"],
-         "detail": {"eventSource": ["secretsmanager.amazonaws.com"],
-                    "eventName": ["PutSecretValue", "UpdateSecret"],
-                    "requestParameters": {"secretId": SECRET_IDS}}},
-        {"source": ["aws.secretsmanager"], "detail-type": ["AWS Service Event via CloudTrail"],
-         "detail": {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["RotationSucceeded"],
-                    "additionalEventData": {"SecretId": SECRET_IDS}}},
-    ]
+def test_one_rule_matches_only_a_new_current_value(full_synth):
+    (pattern,) = (rule["EventPattern"] for rule in secrets_manager_rules(full_synth).values())
+    assert pattern == {
+        "source": ["aws.secretsmanager"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["secretsmanager.amazonaws.com"],
+            "errorCode": [{"exists": False}],
+            "requestParameters": {"secretId": SECRET_IDS},
+            "$or": [
+                {"eventName": ["PutSecretValue"], "requestParameters": {"versionStages": [{"exists": False}]}},
+                {"eventName": ["PutSecretValue"], "requestParameters": {"versionStages": ["AWSCURRENT"]}},
+                {"eventName": ["UpdateSecret"], "responseElements": {"versionId": [{"exists": True}]}},
+                {"eventName": ["UpdateSecretVersionStage"],
+                 "requestParameters": {"versionStage": ["AWSCURRENT"], "moveToVersionId": [{"exists": True}]}},
+            ],
+        },
+    }
 
 
 def test_rotation_starts_the_state_machine_with_empty_input(full_synth):
     (machine_id,) = full_synth.of_type("AWS::StepFunctions::StateMachine")
+    (queue_id,) = full_synth.of_type("AWS::SQS::Queue")
     for rule in secrets_manager_rules(full_synth).values():
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Ref": machine_id}
         assert json.loads(target["Input"]) == {}
-        role_id = target["RoleArn"]["Fn::GetAtt"][0]
-        statements = [statement for policy in full_synth.of_type("AWS::IAM::Policy").values()
-                      if {"Ref": role_id} in policy["Properties"]["Roles"]
-                      for statement in policy["Properties"]["PolicyDocument"]["Statement"]]
-        assert statements == [{"Action": "states:StartExecution", "Effect": "Allow",
-                               "Resource": {"Ref": machine_id}}]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
+        assert rule["Name"] == "MilvusLayer7-NewCertificate"
 
 
 def test_cdk_nag_clean_with_everything_on(full_synth):
@@ -67,13 +70,18 @@ def test_rotation_needs_host_and_secret(missing):
 
 @pytest.mark.parametrize("arn, expected", [
     (SECRET_ARN, SECRET_IDS),
-    ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/milvus-example-com-AbCdEf",
-     ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/milvus-example-com-AbCdEf",
-      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/milvus-example-com",
-      "milvus-layer7/milvus-example-com"]),
-    # A partial ARN (no random suffix) is matched as given and by name.
-    ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:certs",
-     ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:certs", "certs"]),
+    # the suffix is cut exactly, whatever the name itself ends with
+    ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/tls-cert-2026ab-AbCdEf",
+     ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/tls-cert-2026ab-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:milvus-layer7/tls-cert-2026ab",
+      "milvus-layer7/tls-cert-2026ab"]),
 ])
 def test_secret_ids(arn, expected):
     assert secret_ids(arn) == expected
+
+
+def test_rotation_needs_the_full_secret_arn():
+    context = {"clusterName": "milvus-eks", "certificateRotation": "true", "host": "milvus.example.com",
+               "certificateSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:certs"}
+    with pytest.raises(ConfigError, match="full ARN, with the six-character suffix"):
+        app_module.build_app(cdk.App(context=context))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match
 
 STEP_HANDLERS = {
@@ -13,12 +15,41 @@ STEP_HANDLERS = {
 
 
 def test_rule_starts_the_state_machine_with_the_detail(default_synth):
+    (queue_id,) = default_synth.of_type("AWS::SQS::Queue")
     default_synth.template.has_resource_properties("AWS::Events::Rule", {
+        "Name": "MilvusLayer7-SetupRequested",
         "EventPattern": {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Setup Requested"]},
         "State": "ENABLED",
-        "Targets": [Match.object_like({"InputPath": "$.detail",
-                                       "Arn": {"Ref": Match.string_like_regexp("WorkflowStateMachine")}})],
+        "Targets": [Match.object_like({
+            "InputPath": "$.detail", "Arn": {"Ref": Match.string_like_regexp("WorkflowStateMachine")},
+            # a failed start is retried for an hour at most, then kept, never dropped
+            "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}},
+        })],
     })
+
+
+def test_the_dead_letter_queue_is_encrypted_and_only_the_stacks_rules_may_send_to_it(default_synth):
+    (queue,) = default_synth.of_type("AWS::SQS::Queue").values()
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = default_synth.of_type("AWS::SQS::QueuePolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [send] = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+    assert send["Principal"] == {"Service": "events.amazonaws.com"}
+    assert "aws:SourceArn" in send["Condition"]["ArnEquals"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in statements)
+
+
+def test_the_events_role_trusts_eventbridge_for_this_stacks_rules_only(default_synth):
+    (rule,) = default_synth.of_type("AWS::Events::Rule").values()
+    role_id = rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]
+    (statement,) = default_synth.resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert ":rule/MilvusLayer7-*" in json.dumps(source_arn)
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
 
 
 def test_one_function_per_step(default_synth):

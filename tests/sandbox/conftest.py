@@ -46,20 +46,6 @@ def sandbox(tmp_path_factory):
     moto.stop()
 
 
-def holds_for(predicate: Any, seconds: float, *, every: float = 0.05) -> None:
-    """Assert that ``predicate()`` stays true for ``seconds``: fails the moment it turns false.
-
-    For "nothing happened" assertions: a fixed sleep before one look would
-    miss what happened and came back, and proves nothing about the time after.
-    """
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert predicate(), "the condition turned false"
-        time.sleep(every)
-
-
 def point_cluster_at(standin: Any, name: str = CLUSTER, region: str = "us-east-1") -> Any:
     """Create ``name`` in moto's EKS (inside mock_aws) and make DescribeCluster answer with the stand-in."""
     import boto3

@@ -54,7 +54,8 @@ def test_secret_writes_reach_the_bus_as_cloudtrail_events_without_the_value(sand
     assert events[0]["source"] == "aws.secretsmanager" and events[0]["detail-type"] == "AWS API Call via CloudTrail"
     assert first["eventSource"] == "secretsmanager.amazonaws.com" and first["awsRegion"] == "us-east-1"
     assert first["requestParameters"]["secretId"] == secret
-    assert first["responseElements"] == {"arn": secret, "versionId": put["VersionId"]}
+    assert first["responseElements"] == {"arn": secret, "name": "milvus-layer7/ct-test", "versionId": put["VersionId"],
+                                         "versionStages": ["AWSCURRENT"]}
     assert second["requestParameters"]["secretId"] == "milvus-layer7/ct-test"
     assert second["responseElements"]["arn"] == secret
     assert all("NEW-PEM" not in json.dumps(e) for e in events)
@@ -88,3 +89,33 @@ def test_reimport_watcher_reloads_once_per_change():
     store["arn:acm:1"] = ("CERT-B", "KEY-B", "CHAIN")  # re-imported into the same ARN
     assert watcher.check_once() is True and applied == [("CERT-B", "KEY-B", "CHAIN")]
     assert watcher.check_once() is False and watcher.reloads == 1
+
+
+def test_a_rotations_finish_is_recorded_and_followed_by_rotation_succeeded(sandbox, secret):
+    # Given a pending version, as a rotation function's createSecret leaves it
+    secrets, events = sandbox.client("secretsmanager"), sandbox.client("events")
+    events.put_rule(Name="ct-rotation", EventPattern=json.dumps({
+        "source": ["aws.secretsmanager"], "detail": {"eventName": ["UpdateSecretVersionStage", "RotationSucceeded"]}}))
+    events.put_targets(Rule="ct-rotation", Targets=[{"Id": "logs", "Arn": f"arn:aws:logs:us-east-1:123456789012:"
+                                                                          f"log-group:{GROUP}-rotation"}])
+    sandbox.client("logs").create_log_group(logGroupName=f"{GROUP}-rotation")
+    pending = secrets.put_secret_value(SecretId=secret, SecretString="PENDING-PEM", VersionStages=["AWSPENDING"])
+    current = next(v for v, s in secrets.describe_secret(SecretId=secret)["VersionIdsToStages"].items()
+                   if "AWSCURRENT" in s)
+    # When finishSecret moves AWSCURRENT to it
+    secrets.update_secret_version_stage(SecretId=secret, VersionStage="AWSCURRENT", MoveToVersionId=pending["VersionId"],
+                                        RemoveFromVersionId=current)
+    # Then the API call is recorded, and the service event follows, naming the secret by its ARN
+    deadline, found = time.time() + 5, []
+    while len(found) < 2 and time.time() < deadline:
+        found = [json.loads(e["message"]) for e in sandbox.client("logs").filter_log_events(
+            logGroupName=f"{GROUP}-rotation").get("events", [])]
+        time.sleep(0.1)
+    stage_call, succeeded = found
+    assert stage_call["detail-type"] == "AWS API Call via CloudTrail"
+    assert stage_call["detail"]["requestParameters"] == {"secretId": secret, "versionStage": "AWSCURRENT",
+                                                         "moveToVersionId": pending["VersionId"],
+                                                         "removeFromVersionId": current}
+    assert succeeded["detail-type"] == "AWS Service Event via CloudTrail"
+    assert succeeded["detail"]["eventName"] == "RotationSucceeded"
+    assert succeeded["detail"]["additionalEventData"] == {"SecretId": secret}

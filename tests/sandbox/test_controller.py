@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.kubernetes import KubernetesStandIn
-from tests.sandbox.conftest import chart_service, holds_for
+from tests.polling import holds_for
+from tests.sandbox.conftest import chart_service
 
 REGION = "us-east-1"
 HOST = "milvus.example.com"

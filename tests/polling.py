@@ -1,0 +1,19 @@
+"""Waiting in tests with a deadline, never a fixed sleep before one look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def holds_for(predicate: Any, seconds: float, *, every: float = 0.05) -> None:
+    """Assert that ``predicate()`` stays true for ``seconds``: fails the moment it turns false.
+
+    For "nothing happened" assertions: a fixed sleep before one look would
+    miss what happened and came back, and proves nothing about the time after.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert predicate(), "the condition turned false"
+        time.sleep(every)

@@ -16,6 +16,7 @@ default). moto's state is process-wide: run one MotoSandbox at a time.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import os
@@ -31,6 +32,30 @@ from botocore.config import Config
 ACCOUNT_ID = "123456789012"
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
+# The release whose internals sandbox/aws/*.py patch (requirements-dev.txt pins it).
+MOTO_VERSION = "5.2.5"
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the one the sandbox's patches were written for."""
+
+
+def installed_moto_version() -> str | None:
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_moto_version(installed: str | None) -> None:
+    """Refuse to patch a moto whose internals may differ: say what to install."""
+    if installed == MOTO_VERSION:
+        return
+    found = f"moto {installed} is installed" if installed else "moto is not installed"
+    raise MotoVersionError(
+        f"the sandbox needs moto {MOTO_VERSION} (sandbox/aws/*.py patch its internals), but {found}: "
+        "run `make install` to install the locked versions"
+    )
 
 
 def _free_port() -> int:
@@ -67,6 +92,7 @@ class MotoSandbox:
         return f"http://localhost:{self.port}"
 
     def start(self) -> MotoSandbox:
+        check_moto_version(installed_moto_version())
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 

@@ -160,21 +160,24 @@ class LoadBalancerControllerStandIn:
         scheme = a.get("scheme", "internal")
         if scheme not in ("internal", "internet-facing"):
             raise Rejected("FailedBuildModel", f"Failed build model due to unknown scheme: {scheme}")
-        paths = [(rule.get("host"), p) for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
+        paths = [(rule.get("host"), p)
+                 for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
         if not paths:
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no rules with backends")
         host, path = paths[0]
         backend = path["backend"]["service"]
         service = self.kube.get("services", meta["namespace"], backend["name"])
         if service is None:
-            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
+            raise Rejected("FailedBuildModel",
+                           f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
         target_type = a.get("target-type", "instance")
         if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
                            "must be of type NodePort or LoadBalancer for instance target type")
         grpc = a.get("backend-protocol-version", "HTTP1").upper() == "GRPC"
         if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
-            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no certificate found for host: {host}")
+            raise Rejected("FailedBuildModel",
+                           f"Failed build model due to {where}: no certificate found for host: {host}")
         if grpc and not any(proto == "HTTPS" for proto, _ in listeners):
             raise Rejected("FailedDeployModel", "Failed deploy model due to ValidationError: Listener protocol 'HTTP' "
                            "is not supported with a target group with the protocol-version 'GRPC'\n\tstatus code: 400")

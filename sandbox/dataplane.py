@@ -29,7 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-
 LOCALHOST = "127.0.0.1"
 
 # What an ALB sends as a GRPC target group's health check, and the code it
@@ -295,7 +294,7 @@ class NginxAlb(_Child):
         return ssl.PEM_cert_to_DER_cert(pem)
 
     def _config(self) -> str:
-        w = self.workdir
+        temp = self.workdir / "tmp"  # its subdirectories are made in __init__
         # As root the master drops its workers to `nobody`, who may not enter a
         # private workdir: keep them as the caller instead.
         user = ""
@@ -335,11 +334,11 @@ events {{
 http {{
     log_format alb '$remote_addr [$time_local] "$request" $status host=$host $request_time';
     access_log {self.access_log} alb;
-    client_body_temp_path {w}/tmp/body;
-    proxy_temp_path {w}/tmp/proxy;
-    fastcgi_temp_path {w}/tmp/fastcgi;
-    uwsgi_temp_path {w}/tmp/uwsgi;
-    scgi_temp_path {w}/tmp/scgi;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
 
     # Milvus refuses gRPC messages above 64 MB; let it say so itself.
     client_max_body_size 64m;

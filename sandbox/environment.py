@@ -32,7 +32,7 @@ NAMESPACE = "milvus"
 SERVICE_NAME = "milvus-demo"
 SERVICE_PORT = 19530
 HOST = "milvus.sandbox.example.com"
-SECRET_NAME = "milvus-layer7/sandbox-certificate"
+SECRET_NAME = "milvus-layer7/sandbox-certificate"  # noqa: S105 - a secret's name, not its value
 CREDENTIALS = {"testing": "testing"}
 
 

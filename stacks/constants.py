@@ -3,6 +3,7 @@ state names, Lambda names and the contract's step names stay the same words."""
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
 
 # Per-execution secrets (certificates, verify tokens) follow this naming
 # convention so that the functions can read them without a grant per secret.
-SECRET_NAME_PREFIX = "milvus-layer7/"
+SECRET_NAME_PREFIX = "milvus-layer7/"  # noqa: S105 - a naming convention, not a secret
 
 EKS_EDIT_POLICY = "AmazonEKSEditPolicy"
 
@@ -92,10 +93,10 @@ LAYER_NAMES = ("common", "kubernetes", "milvus")
 def _contract_error_names() -> tuple[str, ...]:
     """Read the nine names from ``lambdas/layer7/errors.py`` (the one source),
     without importing the ``layer7`` package and its dependencies."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_layer7_errors", LAMBDAS_DIR / "layer7" / "errors.py")
-    assert spec is not None and spec.loader is not None
+    path = LAMBDAS_DIR / "layer7" / "errors.py"
+    spec = importlib.util.spec_from_file_location("_layer7_errors", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return tuple(module.CONTRACT_ERROR_NAMES)
@@ -123,4 +124,4 @@ ACM_DETAIL_TYPE_EXPIRING = "ACM Certificate Approaching Expiration"
 
 # Secrets Manager calls that give the certificate secret a new version (rotation.py).
 SECRET_VALUE_CALLS = ("PutSecretValue", "UpdateSecret")
-SECRET_ROTATION_EVENT = "RotationSucceeded"
+SECRET_ROTATION_EVENT = "RotationSucceeded"  # noqa: S105 - an event name, not a secret

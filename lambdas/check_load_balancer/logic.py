@@ -129,7 +129,8 @@ def healthy_targets(elbv2: Any, load_balancer_arn: str) -> int:
         for group in groups:
             health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
             healthy += sum(
-                1 for d in health.get("TargetHealthDescriptions", []) if (d.get("TargetHealth") or {}).get("State") == "healthy"
+                1 for d in health.get("TargetHealthDescriptions", [])
+                if (d.get("TargetHealth") or {}).get("State") == "healthy"
             )
     except ClientError as exc:
         aws.raise_if_transient(exc, "DescribeTargetHealth")
@@ -189,7 +190,8 @@ def check_load_balancer(
         )
     else:
         wait = next_wait(elapsed, remaining)
-    logger.info("Load balancer checked", extra={"ready": ready, "seen": seen, "elapsed": round(elapsed, 1), "wait": wait})
+    logger.info("Load balancer checked",
+                extra={"ready": ready, "seen": seen, "elapsed": round(elapsed, 1), "wait": wait})
     return LoadBalancerStatus(
         ready=ready,
         dns_name=dns_name,

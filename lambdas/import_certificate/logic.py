@@ -28,7 +28,8 @@ def ensure_certificate(
     now = now or dt.datetime.now(dt.UTC)
     if request.certificate.certificate_arn:
         return use_existing(request.certificate.certificate_arn, request.host, acm=acm, now=now)
-    assert request.certificate.secret_arn, "Validate guarantees one certificate source"
+    if not request.certificate.secret_arn:
+        raise AssertionError("Validate guarantees one certificate source")
     return import_from_secret(
         request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now
     )

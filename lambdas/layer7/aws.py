@@ -58,4 +58,5 @@ def is_transient(exc: Exception) -> bool:
 def raise_if_transient(exc: Exception, what: str) -> None:
     """Re-raise ``exc`` as ``TransientError`` when another try may succeed."""
     if is_transient(exc):
-        raise TransientError(f"{what}: {type(exc).__name__} {error_code(exc) if isinstance(exc, ClientError) else ''}".strip()) from exc
+        code = error_code(exc) if isinstance(exc, ClientError) else ""
+        raise TransientError(f"{what}: {type(exc).__name__} {code}".strip()) from exc

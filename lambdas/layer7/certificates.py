@@ -132,7 +132,7 @@ def parse_private_key(private_key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCu
         )
     try:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    except Exception:  # see module docstring: never the parser's message
+    except Exception:  # noqa: BLE001 - see module docstring: never the parser's message
         raise CertificateInvalid("privateKey: not a readable unencrypted PEM private key") from None
     if isinstance(key, rsa.RSAPrivateKey):
         if key.key_size not in RSA_KEY_SIZES:
@@ -227,7 +227,7 @@ def _load_certificates(pem: str, field: str) -> list[x509.Certificate]:
         raise CertificateInvalid(f"{field}: holds a private key; the key belongs in privateKey only")
     try:
         return x509.load_pem_x509_certificates(pem.encode())
-    except Exception:  # see module docstring: never the parser's message
+    except Exception:  # noqa: BLE001 - see module docstring: never the parser's message
         raise CertificateInvalid(f"{field}: a PEM block could not be read as an X.509 certificate") from None
 
 

@@ -31,7 +31,7 @@ from botocore.config import Config
 
 ACCOUNT_ID = "123456789012"
 ACCESS_KEY = "testing"
-SECRET_KEY = "testing"
+SECRET_KEY = "testing"  # noqa: S105 - moto's fake credentials
 # The release whose internals sandbox/aws/*.py patch (requirements-dev.txt pins it).
 MOTO_VERSION = "5.2.5"
 
@@ -142,7 +142,7 @@ class MotoSandbox:
         self._post("/moto-api/reset", b"")
 
     def _post(self, path: str, body: bytes) -> None:
-        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")
+        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")  # noqa: S310 - local moto
         with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local moto
             resp.read()
 

@@ -132,7 +132,7 @@ def apply_defaults(kind: Kind, obj: dict[str, Any], used_node_ports: set[int]) -
         spec.setdefault("type", "ClusterIP")
         spec.setdefault("sessionAffinity", "None")
         if spec["type"] != "ExternalName":
-            spec.setdefault("clusterIP", f"10.100.{random.randint(0, 255)}.{random.randint(1, 254)}")
+            spec.setdefault("clusterIP", f"10.100.{random.randint(0, 255)}.{random.randint(1, 254)}")  # noqa: S311 - an address, not a secret
             spec.setdefault("clusterIPs", [spec["clusterIP"]])
             spec.setdefault("ipFamilies", ["IPv4"])
             spec.setdefault("ipFamilyPolicy", "SingleStack")
@@ -152,7 +152,7 @@ def apply_defaults(kind: Kind, obj: dict[str, Any], used_node_ports: set[int]) -
 
 
 def allocate_node_port(used: set[int]) -> int:
-    port = random.choice([p for p in range(30000, 32768) if p not in used])
+    port = random.choice([p for p in range(30000, 32768) if p not in used])  # noqa: S311 - a port, not a secret
     used.add(port)
     return port
 

@@ -248,8 +248,9 @@ class StoreMixin:
                        component: str) -> dict[str, Any]:
         """Record an Event; a repeat of the same one bumps its count, as client-go's correlator does."""
         events = semantics.BY_PLURAL["events"]
-        same = [e for e in self.op_list(events, namespace)["items"] if e.get("involvedObject", {}).get("uid")
-                == involved.get("uid") and (e.get("reason"), e.get("message"), e.get("type")) == (reason, message, type_)]
+        same = [e for e in self.op_list(events, namespace)["items"]
+                if e.get("involvedObject", {}).get("uid") == involved.get("uid")
+                and (e.get("reason"), e.get("message"), e.get("type")) == (reason, message, type_)]
         if same:
             event = same[0]
             event.update(count=event.get("count", 1) + 1, lastTimestamp=now_iso())

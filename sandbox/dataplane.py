@@ -59,7 +59,8 @@ def answers_grpc(port: int, *, host: str = LOCALHOST, timeout: float = 1.0) -> b
 
     channel = grpc.insecure_channel(f"{host}:{port}")
     try:
-        channel.unary_unary(ALB_HEALTH_CHECK_PATH)(b"", timeout=timeout)
+        channel.unary_unary(ALB_HEALTH_CHECK_PATH, request_serializer=bytes, response_deserializer=bytes)(
+            b"", timeout=timeout)
         return True
     except grpc.RpcError as exc:
         return exc.code() == grpc.StatusCode.UNIMPLEMENTED
@@ -242,7 +243,7 @@ class NginxAlb(_Child):
             _write_file(self.cert_path, old[0], 0o644)
             _write_file(self.key_path, old[1], 0o600)
             raise
-        if not self.running:
+        if self._proc is None or not self.running:
             raise DataPlaneError("nginx is not running")
         self._proc.send_signal(signal.SIGHUP)  # what `nginx -s reload` sends to the master
         wanted = _leaf_der(cert_pem)

@@ -162,7 +162,7 @@ class PipLayerBundling:
 
 def installed(site: Path) -> set[tuple[str, str]]:
     """(name, version) of every distribution in a pip --target directory."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for info in site.glob("*.dist-info"):
         name, version = info.name.removesuffix(".dist-info").split("-", 1)
         found.add((canonicalize_name(name), version))

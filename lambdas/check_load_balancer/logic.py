@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
@@ -28,6 +28,10 @@ from layer7 import kube as k8s
 from layer7.errors import IngressRejected, LoadBalancerTimeout
 from layer7.models import CheckLoadBalancerEvent, LoadBalancerStatus
 from layer7.observability import logger, metrics
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_elbv2.type_defs import LoadBalancerTypeDef
 
 MIN_WAIT_SECONDS = 2
 MAX_WAIT_SECONDS = 30
@@ -107,7 +111,7 @@ def ingress_hostname(ingress: dict[str, Any]) -> str | None:
 # --- AWS side --------------------------------------------------------------
 
 
-def find_load_balancer(elbv2: Any, dns_name: str) -> dict[str, Any] | None:
+def find_load_balancer(elbv2: ElasticLoadBalancingv2Client, dns_name: str) -> LoadBalancerTypeDef | None:
     """The ELBv2 load balancer whose DNS name is the Ingress's address."""
     wanted = dns_name.lower().rstrip(".")
     try:
@@ -121,7 +125,7 @@ def find_load_balancer(elbv2: Any, dns_name: str) -> dict[str, Any] | None:
     return None
 
 
-def healthy_targets(elbv2: Any, load_balancer_arn: str) -> int:
+def healthy_targets(elbv2: ElasticLoadBalancingv2Client, load_balancer_arn: str) -> int:
     """Healthy targets over all the ALB's target groups."""
     healthy = 0
     try:
@@ -150,7 +154,11 @@ def next_wait(elapsed: float, remaining: float) -> int:
 
 
 def check_load_balancer(
-    event: CheckLoadBalancerEvent, kube: k8s.Kube, elbv2: Any, *, now: Callable[[], float] = time.time
+    event: CheckLoadBalancerEvent,
+    kube: k8s.Kube,
+    elbv2: ElasticLoadBalancingv2Client,
+    *,
+    now: Callable[[], float] = time.time,
 ) -> LoadBalancerStatus:
     request, applied = event.request, event.ingress
     namespace, name = applied.namespace, applied.name

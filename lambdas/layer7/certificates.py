@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from layer7.errors import CertificateInvalid
 
@@ -150,9 +151,9 @@ def parse_private_key(private_key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCu
 def check_key_matches(
     certificate: x509.Certificate, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 ) -> None:
-    def spki(public_key: object) -> bytes:
+    def spki(public_key: CertificatePublicKeyTypes) -> bytes:
         der, info = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        return public_key.public_bytes(der, info)  # type: ignore[attr-defined]
+        return public_key.public_bytes(der, info)
 
     if spki(certificate.public_key()) != spki(private_key.public_key()):
         raise CertificateInvalid(

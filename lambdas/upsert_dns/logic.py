@@ -11,7 +11,7 @@ Lambda waiting.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +19,11 @@ from layer7.aws import error_code, raise_if_transient
 from layer7.errors import InvalidInput
 from layer7.models import CheckDnsChangeEvent, DnsChange, LoadBalancerStatus, UpsertDnsEvent
 from layer7.observability import logger
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_route53 import Route53Client
+    from types_boto3_route53.type_defs import ChangeBatchTypeDef, ResourceRecordSetTypeDef
 
 
 def bare_id(resource_id: str) -> str:
@@ -30,7 +35,7 @@ def alias_dns_name(dns_name: str) -> str:
     return dns_name if dns_name.lower().startswith("dualstack.") else f"dualstack.{dns_name}"
 
 
-def canonical_zone_of(load_balancer: LoadBalancerStatus, elbv2: Any | None) -> str:
+def canonical_zone_of(load_balancer: LoadBalancerStatus, elbv2: ElasticLoadBalancingv2Client | None) -> str:
     """The ALB's own hosted zone (the alias target's zone); looked up when CheckLoadBalancer did not pass it."""
     if load_balancer.canonical_hosted_zone_id:
         return load_balancer.canonical_hosted_zone_id
@@ -44,7 +49,7 @@ def canonical_zone_of(load_balancer: LoadBalancerStatus, elbv2: Any | None) -> s
     return str(found[0]["CanonicalHostedZoneId"])
 
 
-def _zone_name(route53: Any, zone_id: str) -> str:
+def _zone_name(route53: Route53Client, zone_id: str) -> str:
     try:
         return str(route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"])
     except ClientError as exc:
@@ -57,7 +62,9 @@ def _zone_name(route53: Any, zone_id: str) -> str:
         raise
 
 
-def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = None) -> DnsChange:
+def upsert_alias(
+    event: UpsertDnsEvent, *, route53: Route53Client, elbv2: ElasticLoadBalancingv2Client | None = None
+) -> DnsChange:
     """UPSERT ``host`` A alias -> the ALB in ``request.hostedZoneId``; returns the change to poll."""
     request, load_balancer = event.request, event.load_balancer
     if not request.hosted_zone_id:
@@ -69,7 +76,7 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = Non
     host = request.host.rstrip(".").lower()
     if host != zone_name and not host.endswith(f".{zone_name}"):
         raise InvalidInput(f"host {request.host} is not inside the hosted zone {zone_id} ({zone_name})")
-    record = {
+    record: ResourceRecordSetTypeDef = {
         "Name": host,
         "Type": "A",
         "AliasTarget": {
@@ -78,7 +85,7 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = Non
             "EvaluateTargetHealth": True,
         },
     }
-    batch = {
+    batch: ChangeBatchTypeDef = {
         "Comment": f"milvus-layer7: {host} -> ALB {load_balancer.dns_name}"[:256],
         "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}],
     }
@@ -98,7 +105,7 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, elbv2: Any | None = Non
     return change
 
 
-def check_change(event: CheckDnsChangeEvent, *, route53: Any) -> DnsChange:
+def check_change(event: CheckDnsChangeEvent, *, route53: Route53Client) -> DnsChange:
     """The same change with Route 53's current status (PENDING or INSYNC)."""
     record = event.dns_record
     try:

@@ -78,9 +78,9 @@ def install(config: RunnerConfig) -> None:
         response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         return payload
 
-    invoke._sandbox = True  # type: ignore[attr-defined]
-    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
-    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+    invoke._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]  # the patch itself
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]  # the patch itself
 
 
 def log_group_of(fn: Any) -> str:

@@ -161,8 +161,9 @@ class MotoSandbox:
     def client(self, service: str, **kwargs: Any) -> Any:
         kwargs.setdefault("region_name", self.region)
         kwargs.setdefault("config", Config(retries={"max_attempts": 2}, read_timeout=900))
-        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, **kwargs)
+        return boto3.client(  # type: ignore[call-overload]  # any service by name; the stubs type literal names
+            service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            **kwargs)
 
     # --- EKS and VPC ----------------------------------------------------------
 

@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --g
 	--custom-compile-command "make lock" $(LOCK_FLAGS)
 LAYER_LOCKS := layers/common.lock layers/kubernetes.lock layers/milvus.lock
 
-.PHONY: install setup lock test unit infra e2e synth demo bench diagram clean
+.PHONY: install setup lock lint test unit infra e2e synth demo bench diagram clean
 
 install: $(STAMP)
 
@@ -34,6 +34,12 @@ lock: install
 	$(UV_COMPILE) layers/common.txt layers/milvus.txt -c layers/common.lock -o layers/milvus.lock
 	$(UV_COMPILE) requirements.txt $(addprefix -c ,$(LAYER_LOCKS)) -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+
+# The gate CI runs before any test: pyproject.toml says what both tools read
+# and how; .pre-commit-config.yaml runs the same two commands.
+lint: install
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 # The sandbox also needs nginx (the ALB's data plane).
 setup: $(SETUP_STAMP)

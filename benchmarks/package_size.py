@@ -59,7 +59,7 @@ class LayerSize:
     layer_bytes: int
     lock: Path
     lock_sha256: str
-    matches_lock: bool  # it holds exactly the lock's pins for its platform (bundling.requirements_for_target)
+    matches_lock: bool  # it holds exactly the lock's pins for its platform (locks.layer_pins)
 
 
 def directory_bytes(path: Path) -> int:
@@ -111,10 +111,10 @@ def layer_sizes(cdk_out: Path) -> list[LayerSize]:
         name = next(name for name in constants.LAYER_NAMES if f"{name.capitalize()}Layer" in logical_id)
         props = resource["Properties"]
         directory = cdk_out / resource["Metadata"]["aws:asset:path"]
-        pins = bundling.requirements_for_target(
+        pins = locks.layer_pins(
             name, architecture=props["CompatibleArchitectures"][0],
             python_version=props["CompatibleRuntimes"][0].removeprefix("python"))
-        lock = bundling.layer_lock(name)
+        lock = locks.layer_lock(name)
         sizes.append(LayerSize(
             name=name, directory=directory, layer_bytes=directory_bytes(directory), lock=lock,
             lock_sha256=locks.sha256(lock),

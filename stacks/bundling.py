@@ -53,7 +53,6 @@ from stacks import constants, locks
 # Bump when the recipe below changes: it is part of every cache key.
 RECIPE_VERSION = "5"
 
-PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 PRUNED_PATHS = ("kubernetes/aio", "pandas/tests", "bin")
 PRUNED_TEST_TREES = ("numpy",)  # every */tests directory below these packages
 _COMPLETE_MARKER = ".complete"
@@ -65,14 +64,9 @@ def pip_platforms(architecture: str) -> list[str]:
     return [f"manylinux_2_28_{machine}", f"manylinux2014_{machine}"]
 
 
-def layer_lock(name: str) -> Path:
-    """The lock a layer is built from (``make lock`` writes it)."""
-    return constants.LAYERS_DIR / f"{name}.lock"
-
-
 def _key_locks(name: str) -> list[Path]:
     """The locks that decide a layer's content (module docstring)."""
-    return [layer_lock(name)] if name == "common" else [layer_lock("common"), layer_lock(name)]
+    return [locks.layer_lock(name)] if name == "common" else [locks.layer_lock("common"), locks.layer_lock(name)]
 
 
 def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str:
@@ -82,18 +76,6 @@ def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str
     for path in _key_locks(name):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def requirements_for_target(name: str, *, architecture: str, python_version: str) -> list[locks.Pin]:
-    """What pip installs into a layer: its lock for the target, less what the
-    runtime and (for ``kubernetes``/``milvus``) the common layer provide."""
-    platform = {"architecture": architecture, "python_version": python_version}
-    runtime = {canonicalize_name(package) for package in PROVIDED_BY_RUNTIME}
-    pins = [pin for pin in locks.target_pins(layer_lock(name), **platform) if pin.name not in runtime]
-    if name == "common":
-        return pins
-    common = {(pin.name, pin.version) for pin in locks.target_pins(layer_lock("common"), **platform)}
-    return [pin for pin in pins if (pin.name, pin.version) not in common]
 
 
 @jsii.implements(ILocalBundling)
@@ -127,8 +109,7 @@ class PipLayerBundling:
         # Build beside the cache and rename: a concurrent synth never sees half a layer.
         work = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.cache_root))
         try:
-            pins = requirements_for_target(self.name, architecture=self.architecture,
-                                           python_version=self.python_version)
+            pins = locks.layer_pins(self.name, architecture=self.architecture, python_version=self.python_version)
             (work / _PIP_INPUT).write_text("".join(pin.line() + "\n" for pin in pins))
             self._pip_install(work / "python", requirements=work / _PIP_INPUT)
             prune(work / "python")
@@ -155,7 +136,7 @@ class PipLayerBundling:
         if result.returncode != 0:
             raise RuntimeError(
                 f"building layer '{self.name}' for python{self.python_version}/{self.architecture} "
-                f"from {layer_lock(self.name).name} failed (pip exit {result.returncode}); "
+                f"from {locks.layer_lock(self.name).name} failed (pip exit {result.returncode}); "
                 f"are wheels published for this platform?\n{result.stderr[-4000:]}"
             )
 

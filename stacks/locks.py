@@ -7,6 +7,8 @@ running it, never for ``--python-version`` / ``--platform``. A layer built
 for Python 3.14 by pip on 3.11 would get the 3.11 numpy. So the markers are
 evaluated here, for the target, and pip gets plain ``name==version --hash``
 lines.
+
+No aws_cdk here: the unit tests read the locks without starting jsii.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from stacks import constants
+
+# Left out of every layer: the Lambda runtime has them.
+PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 
 
 @dataclass(frozen=True)
@@ -81,3 +88,21 @@ def target_pins(path: Path, *, architecture: str, python_version: str) -> list[P
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def layer_lock(name: str) -> Path:
+    """The lock a layer is built from (``make lock`` writes it)."""
+    return constants.LAYERS_DIR / f"{name}.lock"
+
+
+def layer_pins(name: str, *, architecture: str, python_version: str) -> list[Pin]:
+    """What pip installs into a layer: its lock for the target, less what the
+    runtime and (for ``kubernetes``/``milvus``) the common layer provide
+    (stacks/bundling.py's docstring)."""
+    platform = {"architecture": architecture, "python_version": python_version}
+    runtime = {canonicalize_name(package) for package in PROVIDED_BY_RUNTIME}
+    pins = [pin for pin in target_pins(layer_lock(name), **platform) if pin.name not in runtime]
+    if name == "common":
+        return pins
+    common = {(pin.name, pin.version) for pin in target_pins(layer_lock("common"), **platform)}
+    return [pin for pin in pins if (pin.name, pin.version) not in common]

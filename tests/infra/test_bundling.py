@@ -52,9 +52,9 @@ def test_each_layer_holds_exactly_its_lock_for_the_target(bundled):
     layers = layer_sizes(bundled)
     assert sorted(layer.name for layer in layers) == sorted(constants.LAYER_NAMES)
     for layer in layers:
-        pins = bundling.requirements_for_target(layer.name, architecture="x86_64", python_version="3.11")
+        pins = locks.layer_pins(layer.name, architecture="x86_64", python_version="3.11")
         assert bundling.installed(layer.directory / "python") == {(pin.name, pin.version) for pin in pins}
-        assert layer.matches_lock and layer.lock_sha256 == locks.sha256(bundling.layer_lock(layer.name))
+        assert layer.matches_lock and layer.lock_sha256 == locks.sha256(locks.layer_lock(layer.name))
 
 
 def test_cache_key_covers_platform():

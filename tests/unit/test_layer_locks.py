@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from stacks import bundling, constants, locks
+from stacks import constants, locks
 
 ROOT = Path(__file__).resolve().parents[2]
 # The platforms the project builds layers for (README, "Stack configuration"; the sandbox).
@@ -72,7 +72,7 @@ def test_an_entry_without_hashes_is_refused(tmp_path):
 @pytest.mark.parametrize("name", constants.LAYER_NAMES)
 def test_each_layer_lock_satisfies_its_requirements(name):
     """A .txt edited without `make lock` fails here, not in a layer build."""
-    pinned = _pinned(locks.read_lock(bundling.layer_lock(name)))
+    pinned = _pinned(locks.read_lock(locks.layer_lock(name)))
     for line in (constants.LAYERS_DIR / f"{name}.txt").read_text().splitlines():
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -108,9 +108,9 @@ def test_locks_agree_with_the_locks_they_build_on(lock, base, architecture, pyth
 @pytest.mark.parametrize(("architecture", "python_version"), TARGETS)
 def test_kubernetes_and_milvus_layers_leave_out_what_common_and_the_runtime_hold(architecture, python_version):
     platform = {"architecture": architecture, "python_version": python_version}
-    common = {pin.name for pin in bundling.requirements_for_target("common", **platform)}
+    common = {pin.name for pin in locks.layer_pins("common", **platform)}
     assert "pydantic" in common and not common & {"boto3", "botocore", "s3transfer"}
     for name, own in (("kubernetes", "kubernetes"), ("milvus", "pymilvus")):
-        installed = {pin.name for pin in bundling.requirements_for_target(name, **platform)}
+        installed = {pin.name for pin in locks.layer_pins(name, **platform)}
         assert own in installed, name
         assert not installed & common and "botocore" not in installed, name

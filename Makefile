@@ -1,5 +1,7 @@
-# Every target sets itself up: a fresh machine needs only python3, node/npm and
-# (for the sandbox's nginx) apt-get as root.
+# Every target sets itself up: a fresh machine needs only python3, npm (with any
+# Node that runs it) and (for the sandbox's nginx) apt-get as root. The CDK CLI
+# and jsii run on the Node 24 that package.json pins: node_modules/.bin comes
+# first on PATH.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -199,7 +199,9 @@ class LoadBalancerControllerStandIn:
 
     @staticmethod
     def _name(namespace: str, name: str, salt: str) -> str:
-        clean = lambda s: re.sub(r"[^A-Za-z0-9]", "", s)[:8]  # noqa: E731
+        def clean(s: str) -> str:
+            return re.sub(r"[^A-Za-z0-9]", "", s)[:8]
+
         digest = hashlib.sha256(f"{salt}/{namespace}/{name}".encode()).hexdigest()[:10]
         return f"k8s-{clean(namespace)}-{clean(name)}-{digest}"[:32]
 

@@ -225,7 +225,10 @@ class NginxAlb(_Child):
         if self.running:
             return
         self._test_config()
-        failure = lambda text: DataPlaneError(f"nginx {text}{self._bind_hint()}")  # noqa: E731
+
+        def failure(text: str) -> DataPlaneError:
+            return DataPlaneError(f"nginx {text}{self._bind_hint()}")
+
         self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() is not None, failure)
 
     def reload(self, cert_pem: str, key_pem: str, chain_pem: str | None = None, *, timeout: float = 10.0) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from kmock import KubernetesError
 
 
-def ApiError(code: int, reason: str, message: str, **details: Any) -> KubernetesError:  # noqa: N802
+def ApiError(code: int, reason: str, message: str, **details: Any) -> KubernetesError:  # noqa: N802 - raised like the class it makes
     """A Kubernetes ``Status`` failure (the emulator renders it as the response)."""
     return KubernetesError(status=code, reason=reason, message=message, details=details)
 

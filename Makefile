@@ -1,5 +1,7 @@
-# Every target sets itself up: a fresh machine needs only python3, node/npm and
-# (for the sandbox's nginx) apt-get as root.
+# Every target sets itself up: a fresh machine needs only python3, npm (with any
+# Node that runs it) and (for the sandbox's nginx) apt-get as root. The CDK CLI
+# and jsii run on the Node 24 that package.json pins: node_modules/.bin comes
+# first on PATH.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,16 +9,39 @@ STAMP := $(VENV)/.stamp-install
 SETUP_STAMP := $(VENV)/.stamp-setup
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install setup test unit infra e2e synth demo bench diagram clean
+# Every lock is universal (any platform, Python 3.11 and newer): a layer's
+# lock serves Lambda (3.14, arm64 or x86_64) and the sandbox (3.11, x86_64).
+# `make lock LOCK_FLAGS=--upgrade` takes the newest releases the .txt ranges
+# allow; without it, uv keeps every pin it can.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
+LAYER_LOCKS := layers/common.lock layers/kubernetes.lock layers/milvus.lock
+
+.PHONY: install setup lock lint test unit infra e2e synth demo bench diagram clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt layers/*.txt package.json
+# Installs exactly the locks: every file's hash is checked, nothing is resolved.
+$(STAMP): requirements-dev.lock package-lock.json
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
-	npm install --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Order matters: the kubernetes and milvus layers are constrained to common's
+# pins, the app to every layer's, the dev tools to the app's.
+lock: install
+	$(UV_COMPILE) layers/common.txt -o layers/common.lock
+	$(UV_COMPILE) layers/common.txt layers/kubernetes.txt -c layers/common.lock -o layers/kubernetes.lock
+	$(UV_COMPILE) layers/common.txt layers/milvus.txt -c layers/common.lock -o layers/milvus.lock
+	$(UV_COMPILE) requirements.txt $(addprefix -c ,$(LAYER_LOCKS)) -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+
+# The gate CI runs before any test: pyproject.toml says what both tools read
+# and how; .pre-commit-config.yaml runs the same two commands.
+lint: install
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 # The sandbox also needs nginx (the ALB's data plane).
 setup: $(SETUP_STAMP)

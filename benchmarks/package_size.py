@@ -1,9 +1,12 @@
-"""Each function's unzipped size (code asset + its layers) and handler import time.
+"""Each function's unzipped size (code asset + its layers) and handler import time,
+and each layer's size and the lock it was built from.
 
 Why: Lambda refuses more than 250 MB unzipped per function and cold starts
-grow with what a handler imports; the project's budget is 150 MB. Reads a
-cloud assembly (``--cdk-out``) or synthesizes one (real layers, no Docker),
-prints one line per function and exits 1 if any function is over budget.
+grow with what a handler imports; the project's budget is 150 MB. A layer's
+content is fixed by its lock (stacks/bundling.py), so naming the lock and its
+sha256 says exactly what was measured. Reads a cloud assembly (``--cdk-out``)
+or synthesizes one (real layers, no Docker), prints one line per function and
+per layer, and exits 1 if any function is over budget.
 
     python benchmarks/package_size.py                       # default context (3.14/arm64)
     python benchmarks/package_size.py -c lambdaPythonVersion=3.11 -c lambdaArchitecture=x86_64
@@ -28,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stacks import names, steps  # noqa: E402
+from stacks import bundling, locks, names, steps  # noqa: E402
 
 STACK_FILE = f"{names.STACK_NAME}.template.json"
 
@@ -47,6 +50,16 @@ class FunctionSize:
     @property
     def total_bytes(self) -> int:
         return self.code_bytes + self.layer_bytes
+
+
+@dataclass(frozen=True)
+class LayerSize:
+    name: str
+    directory: Path
+    layer_bytes: int
+    lock: Path
+    lock_sha256: str
+    matches_lock: bool  # it holds exactly the lock's pins for its platform (locks.layer_pins)
 
 
 def directory_bytes(path: Path) -> int:
@@ -88,6 +101,27 @@ def function_sizes(cdk_out: Path) -> list[FunctionSize]:
     return sizes
 
 
+def layer_sizes(cdk_out: Path) -> list[LayerSize]:
+    """Every layer of the assembly, named by its construct (``CommonLayer`` ...)."""
+    resources = json.loads((cdk_out / STACK_FILE).read_text())["Resources"]
+    sizes = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Lambda::LayerVersion":
+            continue
+        name = next(name for name in steps.LAYER_NAMES if f"{name.capitalize()}Layer" in logical_id)
+        props = resource["Properties"]
+        directory = cdk_out / resource["Metadata"]["aws:asset:path"]
+        pins = locks.layer_pins(
+            name, architecture=props["CompatibleArchitectures"][0],
+            python_version=props["CompatibleRuntimes"][0].removeprefix("python"))
+        lock = locks.layer_lock(name)
+        sizes.append(LayerSize(
+            name=name, directory=directory, layer_bytes=directory_bytes(directory), lock=lock,
+            lock_sha256=locks.sha256(lock),
+            matches_lock=bundling.installed(directory / "python") == {(pin.name, pin.version) for pin in pins}))
+    return sizes
+
+
 def import_seconds(size: FunctionSize) -> float | None:
     """Time ``import <handler module>`` in a fresh interpreter, code and layers first on sys.path
     (boto3 comes from this interpreter, as the Lambda runtime provides it)."""
@@ -122,6 +156,16 @@ def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
     return within
 
 
+def report_layers(layers: list[LayerSize]) -> None:
+    """One line per layer: its size and the lock (with sha256) it was built from."""
+    print(f"\n{'layer':<20}{'MB':>9}  built from")
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        source = f"{layer.lock.relative_to(ROOT)} sha256:{layer.lock_sha256}"
+        if not layer.matches_lock:
+            source = f"not {source}: its content differs (an assembly older than the lock?)"
+        print(f"{layer.name:<20}{layer.layer_bytes / 2**20:>9.1f}  {source}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cdk-out", type=Path, help="read this cloud assembly instead of synthesizing")
@@ -130,12 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     context = dict(item.split("=", 1) for item in args.context)
     if args.cdk_out:
-        sizes = function_sizes(args.cdk_out)
-    else:
-        with tempfile.TemporaryDirectory(prefix="package-size-") as outdir:
-            sizes = function_sizes(synthesize(Path(outdir), context))
-            return 0 if report(sizes, with_imports=not args.no_import_times) else 1
-    return 0 if report(sizes, with_imports=not args.no_import_times) else 1
+        return _report(args.cdk_out, with_imports=not args.no_import_times)
+    with tempfile.TemporaryDirectory(prefix="package-size-") as outdir:
+        return _report(synthesize(Path(outdir), context), with_imports=not args.no_import_times)
+
+
+def _report(cdk_out: Path, *, with_imports: bool) -> int:
+    within = report(function_sizes(cdk_out), with_imports=with_imports)
+    report_layers(layer_sizes(cdk_out))
+    return 0 if within else 1
 
 
 if __name__ == "__main__":

@@ -194,14 +194,16 @@ class LoadBalancerControllerStandIn:
         backend = path["backend"]["service"]
         service = self.kube.get("services", meta["namespace"], backend["name"])
         if service is None:
-            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
+            raise Rejected("FailedBuildModel",
+                           f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
         target_type = a.get("target-type", "instance")
         if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
                            "must be of type NodePort or LoadBalancer for instance target type")
         grpc = a.get("backend-protocol-version", "HTTP1").upper() == "GRPC"
         if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
-            raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no certificate found for host: {host}")
+            raise Rejected("FailedBuildModel",
+                           f"Failed build model due to {where}: no certificate found for host: {host}")
         if grpc and not any(proto == "HTTPS" for proto, _ in listeners):
             raise Rejected("FailedDeployModel", "Failed deploy model due to ValidationError: Listener protocol 'HTTP' "
                            "is not supported with a target group with the protocol-version 'GRPC'\n\tstatus code: 400")
@@ -232,7 +234,9 @@ class LoadBalancerControllerStandIn:
 
     @staticmethod
     def _name(namespace: str, name: str, salt: str) -> str:
-        clean = lambda s: re.sub(r"[^A-Za-z0-9]", "", s)[:8]  # noqa: E731
+        def clean(s: str) -> str:
+            return re.sub(r"[^A-Za-z0-9]", "", s)[:8]
+
         digest = hashlib.sha256(f"{salt}/{namespace}/{name}".encode()).hexdigest()[:10]
         return f"k8s-{clean(namespace)}-{clean(name)}-{digest}"[:32]
 

@@ -29,7 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-
 LOCALHOST = "127.0.0.1"
 
 # What an ALB sends as a GRPC target group's health check, and the code it
@@ -60,7 +59,8 @@ def answers_grpc(port: int, *, host: str = LOCALHOST, timeout: float = 1.0) -> b
 
     channel = grpc.insecure_channel(f"{host}:{port}")
     try:
-        channel.unary_unary(ALB_HEALTH_CHECK_PATH)(b"", timeout=timeout)
+        channel.unary_unary(ALB_HEALTH_CHECK_PATH, request_serializer=bytes, response_deserializer=bytes)(
+            b"", timeout=timeout)
         return True
     except grpc.RpcError as exc:
         return exc.code() == grpc.StatusCode.UNIMPLEMENTED
@@ -225,7 +225,10 @@ class NginxAlb(_Child):
         if self.running:
             return
         self._test_config()
-        failure = lambda text: DataPlaneError(f"nginx {text}{self._bind_hint()}")  # noqa: E731
+
+        def failure(text: str) -> DataPlaneError:
+            return DataPlaneError(f"nginx {text}{self._bind_hint()}")
+
         self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() is not None, failure)
 
     def reload(self, cert_pem: str, key_pem: str, chain_pem: str | None = None, *, timeout: float = 10.0) -> None:
@@ -243,7 +246,7 @@ class NginxAlb(_Child):
             _write_file(self.cert_path, old[0], 0o644)
             _write_file(self.key_path, old[1], 0o600)
             raise
-        if not self.running:
+        if self._proc is None or not self.running:
             raise DataPlaneError("nginx is not running")
         self._proc.send_signal(signal.SIGHUP)  # what `nginx -s reload` sends to the master
         wanted = _leaf_der(cert_pem)
@@ -295,7 +298,7 @@ class NginxAlb(_Child):
         return ssl.PEM_cert_to_DER_cert(pem)
 
     def _config(self) -> str:
-        w = self.workdir
+        temp = self.workdir / "tmp"  # its subdirectories are made in __init__
         # As root the master drops its workers to `nobody`, who may not enter a
         # private workdir: keep them as the caller instead.
         user = ""
@@ -335,11 +338,11 @@ events {{
 http {{
     log_format alb '$remote_addr [$time_local] "$request" $status host=$host $request_time';
     access_log {self.access_log} alb;
-    client_body_temp_path {w}/tmp/body;
-    proxy_temp_path {w}/tmp/proxy;
-    fastcgi_temp_path {w}/tmp/fastcgi;
-    uwsgi_temp_path {w}/tmp/uwsgi;
-    scgi_temp_path {w}/tmp/scgi;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
 
     # Milvus refuses gRPC messages above 64 MB; let it say so itself.
     client_max_body_size 64m;

@@ -25,13 +25,13 @@ from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane import MilvusLite, NginxAlb
 from sandbox.health import LaggingHealthCheck
 from sandbox.kubernetes import KubernetesStandIn
-from sandbox.reimport import ReimportWatcher
+from sandbox.reimport import Bundle, ReimportWatcher
 
 CLUSTER_NAME = "milvus-eks"
 NAMESPACE = "milvus"
 CHART_SERVICE = Path(__file__).resolve().parent / "fixtures" / "milvus-chart-service.yaml"
 HOST = "milvus.sandbox.example.com"
-SECRET_NAME = "milvus-layer7/sandbox-certificate"
+SECRET_NAME = "milvus-layer7/sandbox-certificate"  # noqa: S105 - a secret's name, not its value
 DNS_TTL_SECONDS = 60
 CREDENTIALS = {"testing": "testing"}
 
@@ -96,6 +96,12 @@ class Sandbox(contextlib.AbstractContextManager):
     def _phase(self, name: str, started: float) -> None:
         self.phases[name] = round(time.monotonic() - started, 3)
 
+    def _serve_reimported(self, bundle: Bundle) -> None:
+        """The watcher's reload: it reports only what serving() named, once nginx runs."""
+        if self.nginx is None:
+            raise RuntimeError("a re-imported certificate before nginx started")
+        self.nginx.reload(*bundle)
+
     def _start(self) -> None:
         t0 = time.monotonic()
         self.aws = MotoSandbox()
@@ -124,7 +130,7 @@ class Sandbox(contextlib.AbstractContextManager):
 
         self.health = LaggingHealthCheck(self.milvus.answers_grpc)
         # The ALB serves a certificate re-imported into the same ARN (sandbox/reimport.py).
-        self.reimports = ReimportWatcher(_imported_certificate, lambda bundle: self.nginx.reload(*bundle)).start()
+        self.reimports = ReimportWatcher(_imported_certificate, self._serve_reimported).start()
         self._stack.callback(self.reimports.stop)
         self.controller = LoadBalancerControllerStandIn(
             self.kube,

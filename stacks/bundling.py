@@ -5,25 +5,32 @@ which CI and the sandbox do not have. ``pip install --platform ...
 --only-binary=:all:`` fetches the manylinux wheels of the Lambda platform
 instead, whatever this machine is.
 
+What a layer holds is fixed by its lock, ``layers/<name>.lock`` (``make lock``
+writes them with uv: exact versions, every file's sha256), and nothing else:
+pip installs it with ``--require-hashes --no-deps``, so it resolves nothing and
+a layer changes only when its lock does.
+
 How a layer is built (``PipLayerBundling``):
 
-* ``common``: ``layers/common.txt`` alone.
-* ``kubernetes`` / ``milvus``: ``layers/common.txt`` and the layer's own list
-  resolved together, constrained to the exact versions the common layer
-  resolved (``requirements.lock``, written before pruning; it also spares
-  pip a long backtrack through botocore releases), then every distribution
-  the common layer already holds at the same version is removed:
-  each function loads ``common`` plus one of these, and a file in both would
-  count twice against the size budget.
-* boto3, botocore and s3transfer are removed: the Lambda runtime has them.
+* Its lock's entries for the target (``stacks/locks.py``: the locks are
+  universal, serving Lambda's 3.14 on arm64 or x86_64 and the sandbox's 3.11
+  on x86_64, and their markers are evaluated for the target, not by pip).
+* ``kubernetes`` / ``milvus``: their locks hold the common layer's packages
+  too (``make lock`` resolves them together with ``layers/common.txt``,
+  constrained to ``common.lock``); whatever ``common.lock`` pins at the same
+  version is left out: each function loads ``common`` plus one of these, and
+  a file in both would count twice against the size budget.
+* boto3, botocore and s3transfer are left out: the Lambda runtime has them.
 * Test suites of numpy and pandas, and ``kubernetes/aio`` (the asyncio client;
   the steps use the synchronous one) are pruned to keep VerifyGrpc and the
   Kubernetes steps under 150 MB unzipped.
 
 The result is cached under ``.cache/layers/<sha256>``, the key covering the
-requirement texts, architecture, Python version and this recipe's version, so
-a re-synth copies a directory instead of calling pip. The asset hash is the
-same key, so an unchanged layer is not even copied when ``cdk.out`` has it.
+lock's bytes (for ``kubernetes`` and ``milvus`` ``common.lock``'s as well: it
+decides what is left out), architecture, Python version and this recipe's
+version, so a re-synth copies a directory instead of calling pip. The asset
+hash is the same key, so an unchanged layer is not even copied when
+``cdk.out`` has it.
 """
 
 from __future__ import annotations
@@ -39,17 +46,17 @@ from pathlib import Path
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from packaging.utils import canonicalize_name
 
-from stacks import paths
+from stacks import locks, paths
 
 # Bump when the recipe below changes: it is part of every cache key.
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "5"
 
-PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 PRUNED_PATHS = ("kubernetes/aio", "pandas/tests", "bin")
 PRUNED_TEST_TREES = ("numpy",)  # every */tests directory below these packages
 _COMPLETE_MARKER = ".complete"
-_LOCK_FILE = "requirements.lock"  # beside python/, never copied into the layer
+_PIP_INPUT = "requirements.txt"  # what pip installed, beside python/, never copied into the layer
 
 
 def pip_platforms(architecture: str) -> list[str]:
@@ -57,17 +64,16 @@ def pip_platforms(architecture: str) -> list[str]:
     return [f"manylinux_2_28_{machine}", f"manylinux2014_{machine}"]
 
 
-def layer_requirements(name: str) -> list[Path]:
-    """The requirement files a layer is resolved from (see module docstring)."""
-    own = paths.LAYERS_DIR / f"{name}.txt"
-    return [own] if name == "common" else [paths.LAYERS_DIR / "common.txt", own]
+def _key_locks(name: str) -> list[Path]:
+    """The locks that decide a layer's content (module docstring)."""
+    return [locks.layer_lock(name)] if name == "common" else [locks.layer_lock("common"), locks.layer_lock(name)]
 
 
 def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str:
     digest = hashlib.sha256()
     for part in (RECIPE_VERSION, name, architecture, python_version):
         digest.update(part.encode() + b"\0")
-    for path in layer_requirements(name):
+    for path in _key_locks(name):
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -91,7 +97,7 @@ class PipLayerBundling:
     def try_bundle(self, output_dir: str, *_args: object, **_options: object) -> bool:
         self.ensure_built()
         shutil.copytree(self.cache_dir, output_dir, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(_COMPLETE_MARKER, _LOCK_FILE))
+                        ignore=shutil.ignore_patterns(_COMPLETE_MARKER, _PIP_INPUT))
         return True
 
     def ensure_built(self) -> Path:
@@ -103,15 +109,9 @@ class PipLayerBundling:
         # Build beside the cache and rename: a concurrent synth never sees half a layer.
         work = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.cache_root))
         try:
-            if self.name == "common":
-                self._pip_install(work / "python")
-                (work / _LOCK_FILE).write_text(freeze(work / "python"))
-            else:
-                common = PipLayerBundling(name="common", architecture=self.architecture,
-                                          python_version=self.python_version,
-                                          cache_root=self.cache_root).ensure_built()
-                self._pip_install(work / "python", constraints=common / _LOCK_FILE)
-                remove_shared_distributions(work / "python", common / "python")
+            pins = locks.layer_pins(self.name, architecture=self.architecture, python_version=self.python_version)
+            (work / _PIP_INPUT).write_text("".join(pin.line() + "\n" for pin in pins))
+            self._pip_install(work / "python", requirements=work / _PIP_INPUT)
             prune(work / "python")
             (work / _COMPLETE_MARKER).write_text(self.name)
             try:
@@ -123,73 +123,35 @@ class PipLayerBundling:
             shutil.rmtree(work, ignore_errors=True)
         return target
 
-    def _pip_install(self, target: Path, constraints: Path | None = None) -> None:
+    def _pip_install(self, target: Path, *, requirements: Path) -> None:
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-input",
-                   "--disable-pip-version-check", "--only-binary=:all:", "--no-compile",
+                   "--disable-pip-version-check", "--require-hashes", "--no-deps",
+                   "--only-binary=:all:", "--no-compile",
                    "--implementation", "cp", "--python-version", self.python_version,
-                   "--target", str(target)]
+                   "--target", str(target), "-r", str(requirements)]
         for platform in pip_platforms(self.architecture):
             command += ["--platform", platform]
-        for requirements in layer_requirements(self.name):
-            command += ["-r", str(requirements)]
-        if constraints is not None:
-            command += ["-c", str(constraints)]
         result = subprocess.run(command, capture_output=True, text=True,
                                 env={**os.environ, "PIP_NO_WARN_SCRIPT_LOCATION": "1"})
         if result.returncode != 0:
             raise RuntimeError(
-                f"building layer '{self.name}' for python{self.python_version}/{self.architecture} failed "
-                f"(pip exit {result.returncode}); are wheels published for this platform?\n{result.stderr[-4000:]}"
+                f"building layer '{self.name}' for python{self.python_version}/{self.architecture} "
+                f"from {locks.layer_lock(self.name).name} failed (pip exit {result.returncode}); "
+                f"are wheels published for this platform?\n{result.stderr[-4000:]}"
             )
 
 
-def _installed(site: Path) -> dict[str, Path]:
-    """``name-version`` of every distribution in a pip --target directory -> its dist-info."""
-    return {info.name.removesuffix(".dist-info").lower(): info for info in site.glob("*.dist-info")}
-
-
-def freeze(site: Path) -> str:
-    """``name==version`` lines for every distribution in a pip --target directory."""
-    lines = []
-    for info in sorted(site.glob("*.dist-info")):
-        name, _, version = info.name.removesuffix(".dist-info").partition("-")
-        lines.append(f"{name}=={version}")
-    return "\n".join(lines) + "\n"
-
-
-def _remove_distribution(site: Path, dist_info: Path) -> None:
-    """Remove exactly the files its RECORD lists (namespace packages such as
-    ``google/`` are shared by several distributions), then empty directories."""
-    record = dist_info / "RECORD"
-    parents: set[Path] = set()
-    if record.exists():
-        for line in record.read_text().splitlines():
-            relative = line.split(",", 1)[0]
-            if not relative or relative.startswith(".."):
-                continue
-            path = site / relative
-            path.unlink(missing_ok=True)
-            parents.update(parent for parent in path.parents if parent != site and site in parent.parents)
-    shutil.rmtree(dist_info, ignore_errors=True)
-    for directory in sorted(parents, key=lambda p: len(p.parts), reverse=True):
-        shutil.rmtree(directory / "__pycache__", ignore_errors=True)
-        if directory.is_dir() and not any(directory.iterdir()):
-            directory.rmdir()
-
-
-def remove_shared_distributions(site: Path, common_site: Path) -> None:
-    """Drop what the common layer already has at the same version."""
-    common = _installed(common_site)
-    for name_version, dist_info in _installed(site).items():
-        if name_version in common:
-            _remove_distribution(site, dist_info)
+def installed(site: Path) -> set[tuple[str, str]]:
+    """(name, version) of every distribution in a pip --target directory."""
+    found: set[tuple[str, str]] = set()
+    for info in site.glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").split("-", 1)
+        found.add((canonicalize_name(name), version))
+    return found
 
 
 def prune(site: Path) -> None:
-    """Remove what the runtime provides and what no step imports (module docstring)."""
-    for name_version, dist_info in _installed(site).items():
-        if name_version.split("-", 1)[0].replace("-", "_") in PROVIDED_BY_RUNTIME:
-            _remove_distribution(site, dist_info)
+    """Remove what no step imports (module docstring)."""
     for relative in PRUNED_PATHS:
         shutil.rmtree(site / relative, ignore_errors=True)
     for package in PRUNED_TEST_TREES:

@@ -15,6 +15,8 @@ Ingresses and Events there, nothing cluster-wide). Skipped when
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Acknowledgment, Annotations, Fn, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
@@ -55,7 +57,7 @@ class ClusterAccess(Construct):
     """EKS access entries: the Kubernetes steps' roles, edit rights in one namespace."""
 
     def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str, namespace: str,
-                 roles: dict[str, iam.IRole]) -> None:
+                 roles: Mapping[str, iam.IRole]) -> None:
         super().__init__(scope, construct_id)
         policy_arn = Stack.of(self).format_arn(
             service="eks", region="", account="aws", resource="cluster-access-policy",

@@ -63,7 +63,7 @@ class WorkflowFunctions(Construct):
                                      skip_bundling=config.skip_layer_bundling),
             compatible_runtimes=[self.runtime],
             compatible_architectures=[self.architecture],
-            description=f"milvus-layer7 '{name}' dependencies (layers/{name}.txt)",
+            description=f"milvus-layer7 '{name}' dependencies (layers/{name}.lock)",
         )
 
     def _build_role(self, step: steps.StepSpec, *, in_vpc: bool) -> iam.Role:

@@ -13,7 +13,9 @@ prefix; a secret elsewhere needs its own grant.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnOutput, Stack, Tags, Validations
+from typing import Any, cast
+
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutput, Stack, Tags, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -30,7 +32,7 @@ from stacks.workflow import Workflow, setup_state_machine_name
 class MilvusLayer7Stack(Stack):
     """Step functions, workflow, cluster access, triggers and monitoring for one EKS cluster."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: object) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         network = None
@@ -196,7 +198,8 @@ class MilvusLayer7Stack(Stack):
         })
         for function in self.steps.functions.values():
             self._acknowledge(state_machine, {
-                f"Resource::<{self.get_logical_id(function.node.default_child)}.Arn>:*":
+                # a Function's default child is its CfnFunction
+                f"Resource::<{self.get_logical_id(cast(CfnElement, function.node.default_child))}.Arn>:*":
                     "lambda:InvokeFunction on the step function's versions and aliases (added by LambdaInvoke).",
             })
 

@@ -22,6 +22,8 @@ policy lets exactly those two services use it, for this account only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -122,7 +124,7 @@ class Monitoring(Construct):
     # --- alarms -----------------------------------------------------------------
 
     def _build_alarms(self, state_machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
-        at_least_once = {"threshold": 1, "evaluation_periods": 1,
+        at_least_once: dict[str, Any] = {"threshold": 1, "evaluation_periods": 1,
                          "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                          "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
         return {

@@ -10,6 +10,7 @@ kind of bundle an operator would store.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # rsa1024 and rsa8192 exist to be refused (too weak; PEM over ACM's 5,120 bytes).
 KEY_TYPES = ("rsa2048", "rsa3072", "rsa4096", "ec256", "ec384", "ec521", "rsa1024", "rsa8192")
-_CURVES = {"ec256": ec.SECP256R1, "ec384": ec.SECP384R1, "ec521": ec.SECP521R1}
+_CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
+    "ec256": ec.SECP256R1, "ec384": ec.SECP384R1, "ec521": ec.SECP521R1}
 
 
 @dataclass(frozen=True)

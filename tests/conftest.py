@@ -2,12 +2,18 @@
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 # Never reach a real AWS account from a test, whatever the machine has.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
+# In-process synths (tests/infra) start jsii's `node`: the one package.json
+# pins (Node 24 LTS, `npm ci`), not the machine's, which may be end-of-life.
+_PROJECT_NODE = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "node"
+if _PROJECT_NODE.exists():
+    os.environ.setdefault("JSII_NODE", str(_PROJECT_NODE))
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from contextlib import closing
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from check_load_balancer.logic import check_load_balancer
 from layer7 import aws
 from layer7 import kube as k8s
 from layer7.models import CheckLoadBalancerEvent
 from layer7.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
@@ -19,7 +22,7 @@ def lambda_handler(
     event: dict[str, Any],
     context: Any,
     connect: Callable[..., k8s.Kube] = k8s.connect,
-    elbv2: Any = None,
+    elbv2: ElasticLoadBalancingv2Client | None = None,
 ) -> dict[str, Any]:
     step = CheckLoadBalancerEvent.model_validate(event)
     with closing(connect(step.request.cluster_name)) as kube:

@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateInvalid, CertificateNotFound
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_acm.literals import KeyAlgorithmType
+    from types_boto3_acm.type_defs import CertificateDetailTypeDef, TagTypeDef
+    from types_boto3_secretsmanager import SecretsManagerClient
 
 TAG_HOST = "milvus-layer7:host"
 TAG_FINGERPRINT = "milvus-layer7:fingerprint"
@@ -24,7 +30,8 @@ TAG_MANAGED_BY = "milvus-layer7:managed-by"
 MANAGED_BY = "milvus-layer7"
 
 # ListCertificates returns only RSA_1024 and RSA_2048 certificates unless asked for the others.
-_ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+_ALL_KEY_TYPES: list[KeyAlgorithmType] = [
+    "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
 _NOT_FOUND = frozenset({"ResourceNotFoundException", "InvalidArnException"})
 _NOT_READABLE = frozenset({"AccessDeniedException", "AccessDenied", "DecryptionFailure", "InvalidRequestException"})
 
@@ -52,7 +59,7 @@ class ManagedCertificate:
     key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
 
 
-def read_certificate_secret(secretsmanager: Any, secret_arn: str) -> SecretBundle:
+def read_certificate_secret(secretsmanager: SecretsManagerClient, secret_arn: str) -> SecretBundle:
     try:
         answer = secretsmanager.get_secret_value(SecretId=secret_arn)
     except ClientError as exc:
@@ -96,7 +103,7 @@ def read_certificate_secret(secretsmanager: Any, secret_arn: str) -> SecretBundl
     return SecretBundle(value["certificate"], value["privateKey"], chain or None)
 
 
-def find_managed_certificates(acm: Any, host: str) -> list[ManagedCertificate]:
+def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertificate]:
     """Imported certificates tagged as this product's for ``host``."""
     found = []
     try:
@@ -117,7 +124,7 @@ def find_managed_certificates(acm: Any, host: str) -> list[ManagedCertificate]:
 
 
 def import_certificate(
-    acm: Any,
+    acm: ACMClient,
     *,
     certificate_pem: str,
     private_key_pem: str,
@@ -148,7 +155,7 @@ def import_certificate(
     return arn
 
 
-def describe_certificate(acm: Any, certificate_arn: str) -> dict[str, Any]:
+def describe_certificate(acm: ACMClient, certificate_arn: str) -> CertificateDetailTypeDef:
     try:
         return acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
     except ClientError as exc:
@@ -166,7 +173,7 @@ def describe_certificate(acm: Any, certificate_arn: str) -> dict[str, Any]:
         raise
 
 
-def get_certificate_pem(acm: Any, certificate_arn: str) -> str | None:
+def get_certificate_pem(acm: ACMClient, certificate_arn: str) -> str | None:
     """The certificate body, or None when it cannot be read: it only serves the fingerprint in the output."""
     try:
         return acm.get_certificate(CertificateArn=certificate_arn).get("Certificate")
@@ -175,7 +182,7 @@ def get_certificate_pem(acm: Any, certificate_arn: str) -> str | None:
         return None
 
 
-def _tags(acm: Any, certificate_arn: str) -> dict[str, str] | None:
+def _tags(acm: ACMClient, certificate_arn: str) -> dict[str, str] | None:
     try:
         answer = acm.list_tags_for_certificate(CertificateArn=certificate_arn)
     except ClientError as exc:
@@ -186,5 +193,5 @@ def _tags(acm: Any, certificate_arn: str) -> dict[str, str] | None:
     return {tag["Key"]: tag.get("Value", "") for tag in answer.get("Tags", [])}
 
 
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+def _tag_list(tags: dict[str, str]) -> list[TagTypeDef]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,12 +12,20 @@ from layer7.aws import client
 from layer7.models import StepEvent
 from layer7.observability import logger, metrics, tracer
 
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_secretsmanager import SecretsManagerClient
+
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(
-    event: dict[str, Any], context: LambdaContext, *, acm: Any = None, secretsmanager: Any = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    acm: ACMClient | None = None,
+    secretsmanager: SecretsManagerClient | None = None,
 ) -> dict[str, Any]:
     """``acm`` and ``secretsmanager`` let a test hand in its own clients instead of patching."""
     step = StepEvent.model_validate(event)

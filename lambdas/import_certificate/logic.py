@@ -11,7 +11,7 @@ the renewal without the Ingress changing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,21 +22,26 @@ from layer7.errors import CertificateInvalid
 from layer7.models import CertificateResult, SetupRequest
 from layer7.observability import logger
 
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_secretsmanager import SecretsManagerClient
+
 
 def ensure_certificate(
-    request: SetupRequest, *, acm: Any, secretsmanager: Any, now: dt.datetime | None = None
+    request: SetupRequest, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime | None = None
 ) -> CertificateResult:
     now = now or dt.datetime.now(dt.UTC)
     if request.certificate.certificate_arn:
         return use_existing(request.certificate.certificate_arn, request.host, acm=acm, now=now)
-    assert request.certificate.secret_arn, "Validate guarantees one certificate source"
+    if not request.certificate.secret_arn:
+        raise AssertionError("Validate guarantees one certificate source")
     return import_from_secret(
         request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now
     )
 
 
 def import_from_secret(
-    secret_arn: str, host: str, *, acm: Any, secretsmanager: Any, now: dt.datetime
+    secret_arn: str, host: str, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime
 ) -> CertificateResult:
     secret = dal.read_certificate_secret(secretsmanager, secret_arn)
     checked = check_bundle(secret.certificate, secret.private_key, secret.certificate_chain, host, now)
@@ -87,7 +92,7 @@ def key_algorithm(certificate: x509.Certificate) -> str:
     return f"RSA_{getattr(key, 'key_size', 0)}"
 
 
-def use_existing(certificate_arn: str, host: str, *, acm: Any, now: dt.datetime) -> CertificateResult:
+def use_existing(certificate_arn: str, host: str, *, acm: ACMClient, now: dt.datetime) -> CertificateResult:
     """A certificate already in ACM (issued by ACM, or imported by someone else): checked, never changed."""
     described = dal.describe_certificate(acm, certificate_arn)
     status = described.get("Status", "UNKNOWN")

@@ -8,13 +8,23 @@ every step at its local AWS.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from layer7.errors import TransientError
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_eks import EKSClient
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_route53 import Route53Client
+    from types_boto3_secretsmanager import SecretsManagerClient
+    from types_boto3_sts import STSClient
+
+Service = Literal["acm", "eks", "elbv2", "route53", "secretsmanager", "sts"]
 
 _NO_HIDDEN_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
@@ -36,7 +46,19 @@ _THROTTLING_CODES = frozenset(
 )
 
 
-def client(service: str) -> Any:
+@overload
+def client(service: Literal["acm"]) -> ACMClient: ...
+@overload
+def client(service: Literal["eks"]) -> EKSClient: ...
+@overload
+def client(service: Literal["elbv2"]) -> ElasticLoadBalancingv2Client: ...
+@overload
+def client(service: Literal["route53"]) -> Route53Client: ...
+@overload
+def client(service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["sts"]) -> STSClient: ...
+def client(service: Service) -> Any:
     """A boto3 client for ``service`` in the function's region."""
     return boto3.client(service, config=_NO_HIDDEN_RETRIES)
 
@@ -58,4 +80,5 @@ def is_transient(exc: Exception) -> bool:
 def raise_if_transient(exc: Exception, what: str) -> None:
     """Re-raise ``exc`` as ``TransientError`` when another try may succeed."""
     if is_transient(exc):
-        raise TransientError(f"{what}: {type(exc).__name__} {error_code(exc) if isinstance(exc, ClientError) else ''}".strip()) from exc
+        code = error_code(exc) if isinstance(exc, ClientError) else ""
+        raise TransientError(f"{what}: {type(exc).__name__} {code}".strip()) from exc

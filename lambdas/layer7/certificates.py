@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from layer7.errors import CertificateInvalid
 
@@ -132,7 +133,7 @@ def parse_private_key(private_key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCu
         )
     try:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    except Exception:  # see module docstring: never the parser's message
+    except Exception:  # noqa: BLE001 - see module docstring: never the parser's message
         raise CertificateInvalid("privateKey: not a readable unencrypted PEM private key") from None
     if isinstance(key, rsa.RSAPrivateKey):
         if key.key_size not in RSA_KEY_SIZES:
@@ -150,9 +151,9 @@ def parse_private_key(private_key_pem: str) -> rsa.RSAPrivateKey | ec.EllipticCu
 def check_key_matches(
     certificate: x509.Certificate, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 ) -> None:
-    def spki(public_key: object) -> bytes:
+    def spki(public_key: CertificatePublicKeyTypes) -> bytes:
         der, info = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        return public_key.public_bytes(der, info)  # type: ignore[attr-defined]
+        return public_key.public_bytes(der, info)
 
     if spki(certificate.public_key()) != spki(private_key.public_key()):
         raise CertificateInvalid(
@@ -227,7 +228,7 @@ def _load_certificates(pem: str, field: str) -> list[x509.Certificate]:
         raise CertificateInvalid(f"{field}: holds a private key; the key belongs in privateKey only")
     try:
         return x509.load_pem_x509_certificates(pem.encode())
-    except Exception:  # see module docstring: never the parser's message
+    except Exception:  # noqa: BLE001 - see module docstring: never the parser's message
         raise CertificateInvalid(f"{field}: a PEM block could not be read as an X.509 certificate") from None
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.signers import RequestSigner
 
-TOKEN_PREFIX = "k8s-aws-v1."
+TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's prefix, not a secret
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 # The CLI's value. The API server accepts a token for 15 minutes after
 # X-Amz-Date whatever X-Amz-Expires says, as long as it is at most 900.

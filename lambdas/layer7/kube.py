@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 import urllib3
@@ -32,6 +32,10 @@ from kubernetes.client.exceptions import ApiException
 
 from layer7 import aws, eks_token
 from layer7.errors import ClusterNotFound, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound, TransientError
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_eks import EKSClient
+    from types_boto3_eks.type_defs import ClusterTypeDef
 
 FIELD_MANAGER = "milvus-layer7"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -78,7 +82,7 @@ class AdmissionDenied(KubeError):
 # --- EKS -------------------------------------------------------------------
 
 
-def describe_cluster(eks: Any, name: str) -> dict[str, Any]:
+def describe_cluster(eks: EKSClient, name: str) -> ClusterTypeDef:
     """DescribeCluster's ``cluster``; ``ClusterNotFound`` unless it exists and is ACTIVE."""
     try:
         cluster = eks.describe_cluster(name=name)["cluster"]
@@ -281,7 +285,7 @@ def connection_error(exc: urllib3.exceptions.HTTPError, what: str, cluster: str)
 # --- one call for the steps ------------------------------------------------
 
 
-def connect(cluster_name: str, *, eks: Any = None, session: boto3.Session | None = None) -> Kube:
+def connect(cluster_name: str, *, eks: EKSClient | None = None, session: boto3.Session | None = None) -> Kube:
     """The ``Kube`` for ``cluster_name``, authenticated as this function's role."""
     eks = eks or aws.client("eks")
     cluster = describe_cluster(eks, cluster_name)

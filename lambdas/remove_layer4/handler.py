@@ -14,7 +14,9 @@ from remove_layer4.logic import remove_layer4
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect
+) -> dict[str, Any]:
     step = StepEvent.model_validate(event)
     with closing(connect(step.request.cluster_name)) as kube:
         return remove_layer4(step, kube).to_wire()

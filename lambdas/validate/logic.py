@@ -125,7 +125,8 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
 
     if problems:
         raise InvalidInput("; ".join(problems))
-    assert certificate is not None  # every path that leaves it None recorded a problem
+    if certificate is None:  # every path that leaves it None recorded a problem
+        raise AssertionError("no certificate source, yet no problem recorded")
     return SetupRequest(
         host=host,
         certificate=certificate,

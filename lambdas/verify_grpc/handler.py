@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -10,6 +10,10 @@ from layer7.aws import client
 from layer7.models import VerifyGrpcEvent
 from layer7.observability import logger, metrics, tracer
 from verify_grpc.logic import verify
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_secretsmanager import SecretsManagerClient
 
 # Left for the runtime to report a failure before the function times out.
 _SAFETY_MARGIN_SECONDS = 5.0
@@ -27,7 +31,12 @@ def _budget(event: VerifyGrpcEvent, context: Any) -> float:
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: Any, acm: Any = None, secrets: Any = None) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any],
+    context: Any,
+    acm: ACMClient | None = None,
+    secrets: SecretsManagerClient | None = None,
+) -> dict[str, Any]:
     step = VerifyGrpcEvent.model_validate(event)
     result = verify(
         step,

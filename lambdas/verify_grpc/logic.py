@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +28,10 @@ from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateNotFound, VerificationFailed
 from layer7.models import VerificationResult, VerifyGrpcEvent
 from layer7.observability import logger
+
+if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
+    from types_boto3_acm import ACMClient
+    from types_boto3_secretsmanager import SecretsManagerClient
 
 # Where the system's trusted roots may live: certifi (installed with the
 # milvus layer), then the OpenSSL default, Debian, Amazon Linux (Lambda), macOS.
@@ -60,7 +64,7 @@ def check_resolves(dns_name: str, port: int, resolve: Callable[..., Any] = socke
         ) from exc
 
 
-def read_token(secrets: Any, secret_arn: str | None) -> str:
+def read_token(secrets: SecretsManagerClient, secret_arn: str | None) -> str:
     """The Milvus token from ``verify.tokenSecretArn``: ``token``, or ``username:password``; empty without a secret."""
     if not secret_arn:
         return ""
@@ -99,7 +103,7 @@ def system_roots_path() -> str | None:
     return next((path for path in candidates if path and os.path.isfile(path)), None)
 
 
-def imported_chain(acm: Any, certificate_arn: str) -> str:
+def imported_chain(acm: ACMClient, certificate_arn: str) -> str:
     """The chain imported with the certificate (issuers, PEM), or '' when there is none."""
     try:
         answer = acm.get_certificate(CertificateArn=certificate_arn)
@@ -174,7 +178,8 @@ def _describe(exc: BaseException, token: str) -> str:
     reasons: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(reasons) < 3:
-        details = seen.details() if callable(getattr(seen, "details", None)) else None
+        details_of = getattr(seen, "details", None)  # grpc.RpcError's
+        details = details_of() if callable(details_of) else None
         message = getattr(seen, "message", None) or details or str(seen) or type(seen).__name__
         if message not in reasons:
             reasons.append(str(message))
@@ -207,8 +212,8 @@ def _round_trip(client: Any, timeout: float) -> None:
 def verify(
     event: VerifyGrpcEvent,
     *,
-    acm: Any,
-    secrets: Any,
+    acm: ACMClient,
+    secrets: SecretsManagerClient,
     timeout_seconds: float | None = None,
     resolve: Callable[..., Any] = socket.getaddrinfo,
     client_factory: Callable[..., Any] | None = None,

@@ -106,9 +106,9 @@ def _install_change_set_fixes() -> None:
             stack.status = "ROLLBACK_COMPLETE" if creating else "UPDATE_ROLLBACK_COMPLETE"
             change_set.execution_status = "EXECUTE_FAILED"
 
-    apply._sandbox = True  # type: ignore[attr-defined]
-    ChangeSet.apply = apply  # type: ignore[method-assign]
-    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
+    apply._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    ChangeSet.apply = apply  # type: ignore[method-assign]  # the patch itself
+    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]  # the patch itself
 
 
 def _apply_extra(fn: Any, properties: dict[str, Any]) -> None:
@@ -130,12 +130,12 @@ def _install_lambda_properties() -> None:
 
     # Ref to a LayerVersion is its ARN; moto's model has no physical id, so
     # Ref handed the model object itself to the function's Layers.
-    LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[assignment]
+    LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]  # added: see above
 
     if getattr(LambdaFunction.create_from_cloudformation_json, "_sandbox", False):
         return
-    create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-    update = LambdaFunction.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]  # a classmethod's function
+    update = LambdaFunction.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]  # a classmethod's function
 
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
                                         account_id: str, region_name: str, **kwargs: Any) -> Any:
@@ -150,9 +150,9 @@ def _install_lambda_properties() -> None:
         _apply_extra(fn, cloudformation_json.get("Properties", {}))
         return fn
 
-    create_from_cloudformation_json._sandbox = True  # type: ignore[attr-defined]
-    LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore
-    LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore
+    create_from_cloudformation_json._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]  # the patch itself
+    LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[method-assign,assignment]  # the patch itself
 
 
 def _install_placeholders() -> None:

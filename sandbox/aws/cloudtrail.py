@@ -86,7 +86,7 @@ def _recorded(action: str, original: Any) -> Any:
             LOG.exception("could not deliver the CloudTrail event for %s", action)
         return body
 
-    method._sandbox = True  # type: ignore[attr-defined]
+    method._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     method.__name__ = original.__name__
     return method
 

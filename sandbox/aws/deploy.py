@@ -8,7 +8,9 @@ CloudFormation, which stores each function's code from its S3 asset.
 The CLI must not talk to real AWS or the internet: AWS_ENDPOINT_URL points
 every SDK call at moto, credentials are fake, and version checks, notices
 and telemetry are off. PATH starts with this interpreter's bin directory so
-`python3 app.py` (cdk.json) runs in the project's venv.
+`python3 app.py` (cdk.json) runs in the project's venv, then with the
+project's node_modules/.bin, so the CLI and the app's jsii run on the Node
+package.json pins (24 LTS), not on whatever Node the machine has.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
+NODE_BIN = PROJECT / "node_modules" / ".bin"  # `node` and `cdk` after `npm ci`
 timings: dict[str, float] = {}
 last_output: dict[str, str] = {}  # command -> the CLI's output, for diagnosis
 
@@ -52,7 +55,7 @@ def cli_env(sandbox: Any) -> dict[str, str]:
         "CDK_CLI_TELEMETRY": "false",
         "AWS_EC2_METADATA_DISABLED": "true",
         "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")]),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(NODE_BIN), env.get("PATH", "/usr/bin:/bin")]),
     })
     return env
 

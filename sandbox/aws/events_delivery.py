@@ -17,8 +17,12 @@ import copy
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
 
 LOG = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ def install() -> None:
         return
     original = Rule.send_to_targets
 
-    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    def send_to_targets(self: Any, original_event: EventMessageType, transform_input: bool = True) -> None:
         if getattr(self, "state", "ENABLED") == "DISABLED":
             return
         if not self.event_pattern.matches_event(original_event):
@@ -47,8 +51,8 @@ def install() -> None:
             proxy.targets = others
             original(proxy, original_event, transform_input)
 
-    send_to_targets._sandbox = True  # type: ignore[attr-defined]
-    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    send_to_targets._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]  # the patch itself
 
 
 def _is_state_machine(arn: str) -> bool:
@@ -56,7 +60,7 @@ def _is_state_machine(arn: str) -> bool:
     return len(parts) >= 7 and parts[2] == "states" and parts[5] == "stateMachine"
 
 
-def aws_event(moto_event: dict[str, Any]) -> dict[str, Any]:
+def aws_event(moto_event: Mapping[str, Any]) -> dict[str, Any]:
     """The event as EventBridge hands it to targets (ISO time, no moto extras)."""
     event = {k: v for k, v in moto_event.items() if k != "ingestion-time"}
     when = event.get("time")
@@ -136,7 +140,7 @@ def render_template(template: str, paths: dict[str, str], event: dict[str, Any])
         return json.dumps(text)  # a plain-text template reaches the target as a JSON string
 
 
-def _start_execution(rule: Any, target: dict[str, Any], moto_event: dict[str, Any]) -> None:
+def _start_execution(rule: Any, target: dict[str, Any], moto_event: Mapping[str, Any]) -> None:
     from moto.stepfunctions.responses import get_backend
 
     arn = target["Arn"]

@@ -73,7 +73,7 @@ def main() -> int:
         else:
             try:
                 result = handler(event, context)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - any handler error is the invocation's, as Lambda reports it
                 traceback.print_exc()
                 body = _error(exc, skip_frames=1)
             else:

@@ -16,6 +16,7 @@ default). moto's state is process-wide: run one MotoSandbox at a time.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import os
@@ -30,7 +31,31 @@ from botocore.config import Config
 
 ACCOUNT_ID = "123456789012"
 ACCESS_KEY = "testing"
-SECRET_KEY = "testing"
+SECRET_KEY = "testing"  # noqa: S105 - moto's fake credentials
+# The release whose internals sandbox/aws/*.py patch (requirements-dev.txt pins it).
+MOTO_VERSION = "5.2.5"
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the one the sandbox's patches were written for."""
+
+
+def installed_moto_version() -> str | None:
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_moto_version(installed: str | None) -> None:
+    """Refuse to patch a moto whose internals may differ: say what to install."""
+    if installed == MOTO_VERSION:
+        return
+    found = f"moto {installed} is installed" if installed else "moto is not installed"
+    raise MotoVersionError(
+        f"the sandbox needs moto {MOTO_VERSION} (sandbox/aws/*.py patch its internals), but {found}: "
+        "run `make install` to install the locked versions"
+    )
 
 
 def _free_port() -> int:
@@ -67,6 +92,7 @@ class MotoSandbox:
         return f"http://localhost:{self.port}"
 
     def start(self) -> MotoSandbox:
+        check_moto_version(installed_moto_version())
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
@@ -118,7 +144,7 @@ class MotoSandbox:
         self._post("/moto-api/reset", b"")
 
     def _post(self, path: str, body: bytes) -> None:
-        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")
+        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")  # noqa: S310 - local moto
         with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local moto
             resp.read()
 
@@ -137,8 +163,9 @@ class MotoSandbox:
     def client(self, service: str, **kwargs: Any) -> Any:
         kwargs.setdefault("region_name", self.region)
         kwargs.setdefault("config", Config(retries={"max_attempts": 2}, read_timeout=900))
-        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, **kwargs)
+        return boto3.client(  # type: ignore[call-overload]  # any service by name; the stubs type literal names
+            service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            **kwargs)
 
     # --- EKS and VPC ----------------------------------------------------------
 

@@ -72,9 +72,9 @@ def _install_sfn_casing() -> None:
         if output_shape is not None and isinstance(response, dict):
             self._from_boto_response(response, output_shape)
 
-    _normalise_parameters._sandbox = True  # type: ignore[attr-defined]
-    StateTaskServiceSfn._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
-    StateTaskServiceSfn._normalise_response = _normalise_response  # type: ignore[method-assign]
+    _normalise_parameters._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    StateTaskServiceSfn._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]  # the patch itself
+    StateTaskServiceSfn._normalise_response = _normalise_response  # type: ignore[method-assign]  # the patch itself
 
 
 def _install_cfn_backend() -> None:
@@ -83,7 +83,7 @@ def _install_cfn_backend() -> None:
 
     # Only the name the CloudFormation hooks read: moto's server finds a
     # service's URL module through `moto.stepfunctions.stepfunctions_backends`.
-    models.stepfunctions_backends = stepfunctions_parser_backends
+    models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]  # the parser's backends stand in
 
 
 def _install_execution_names() -> None:
@@ -98,5 +98,5 @@ def _install_execution_names() -> None:
     def start_execution(self: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-    start_execution._sandbox = True  # type: ignore[attr-defined]
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    start_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]  # the patch itself

@@ -19,7 +19,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 
-TOKEN_PREFIX = "k8s-aws-v1."
+TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's prefix, not a secret
 MAX_TOKEN_BYTES = 4 * 1024
 LIFETIME = datetime.timedelta(minutes=15)
 MAX_EXPIRES_SECONDS = 900

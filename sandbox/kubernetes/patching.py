@@ -156,10 +156,10 @@ def apply_merge(target: Any, config: Any, path: Path = ()) -> Any:
                     result[index] = apply_merge(result[index], item, path + (("k", _item_key(item, keys)),))
             return result
         return copy.deepcopy(config)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    merged = copy.deepcopy(target) if isinstance(target, dict) else {}
     for key, value in config.items():
-        result[key] = apply_merge(result.get(key), value, path + (key,))
-    return result
+        merged[key] = apply_merge(merged.get(key), value, path + (key,))
+    return merged
 
 
 def fields_v1(paths: set[Path]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from kmock import KubernetesError
 from sandbox.kubernetes import services
 
 
-def ApiError(code: int, reason: str, message: str, **details: Any) -> KubernetesError:  # noqa: N802
+def ApiError(code: int, reason: str, message: str, **details: Any) -> KubernetesError:  # noqa: N802 - raised like the class it makes
     """A Kubernetes ``Status`` failure (the emulator renders it as the response)."""
     return KubernetesError(status=code, reason=reason, message=message, details=details)
 

@@ -11,6 +11,7 @@ with its own credentials would.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import json
 import threading
@@ -82,7 +83,7 @@ class KubernetesStandIn:
             site = aiohttp.web.TCPSite(self._runner, "127.0.0.1", 0,
                                        ssl_context=tls.server_context(self._cert_pem, self._key_pem))
             await site.start()
-            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # started: it has a server
             ready.set()
             await self._stopping.wait()
             await self._runner.cleanup()
@@ -90,7 +91,7 @@ class KubernetesStandIn:
     def stop(self) -> None:
         if self._thread is None or self._loop is None:
             return
-        self._loop.call_soon_threadsafe(self._stopping.set)  # type: ignore[union-attr]
+        self._loop.call_soon_threadsafe(self._stopping.set)  # type: ignore[union-attr]  # set before start() returns
         self._thread.join(10)
         self._thread, self._port = None, None
 
@@ -161,7 +162,7 @@ class KubernetesStandIn:
         self._event_names[correlated.key] = event["metadata"]["name"]
         return event
 
-    def events_for(self, namespace: str, involved_kind: str, involved_name: str) -> list[dict[str, Any]]:
+    def events_for(self, namespace: str, involved_kind: str, involved_name: str) -> builtins.list[dict[str, Any]]:
         return self.list("events", namespace,
                          field_selector=f"involvedObject.kind={involved_kind},involvedObject.name={involved_name}")
 
@@ -177,7 +178,7 @@ class KubernetesStandIn:
         self.emulator.denied_namespaces.clear()
 
     @property
-    def auth_failures(self) -> list[str]:
+    def auth_failures(self) -> builtins.list[str]:
         return list(self.emulator.auth_failures)
 
     # -- seeding ---------------------------------------------------------------------------------------------------

@@ -54,6 +54,12 @@ def _dotted(path: patching.Path) -> str:
 class StoreMixin:
     """Mixed into the emulator; needs ``_objects``, ``_buses``, ``_rv``, ``_owners`` and ``validating_webhooks``."""
 
+    # Declared for the type checker only: server.Emulator (and kmock below it) defines them.
+    _objects: Any
+    _buses: dict[Any, Any]
+    _rv: int
+    _owners: dict[Any, Any]
+
     def _res(self, kind: Kind) -> resource:
         return resource(group=kind.group, version=kind.version, plural=kind.plural)
 

@@ -7,7 +7,6 @@ test_bundling.py builds real layers.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import app as app_module
 from stacks.names import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 VPC_CONTEXT = {
     "vpcId": "vpc-0123456789abcdef0",

@@ -1,4 +1,4 @@
-"""Real layers (pip, no Docker): each function within the 150 MB budget.
+"""Real layers (pip, no Docker): built from their locks, each function within the 150 MB budget.
 
 Builds the sandbox's platform (Python 3.11, x86_64), cached under
 .cache/layers: a few seconds warm, about a minute cold.
@@ -6,12 +6,13 @@ Builds the sandbox's platform (Python 3.11, x86_64), cached under
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from benchmarks.package_size import function_sizes, synthesize
-from stacks import bundling, steps
+from benchmarks.package_size import function_sizes, layer_sizes, synthesize
+from stacks import bundling, locks, paths, steps
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_layers_hold_no_boto_and_code_no_tests(bundled):
     for layer in {layer for size in sizes for layer in size.layer_dirs}:
         site = layer / "python"
         assert not (site / "boto3").exists() and not (site / "botocore").exists()
-        assert not (layer / ".complete").exists() and not (layer / "requirements.lock").exists()
+        assert not (layer / ".complete").exists() and not (layer / "requirements.txt").exists()
     code = sizes[0].code_dir
     assert (code / "layer7" / "errors.py").exists()
     assert not any(code.glob("**/__pycache__")) and not (code / "tests").exists()
@@ -47,10 +48,45 @@ def test_common_dependencies_live_only_in_the_common_layer(bundled):
         assert infos is common or not (infos & common)
 
 
+def test_each_layer_holds_exactly_its_lock_for_the_target(bundled):
+    layers = layer_sizes(bundled)
+    assert sorted(layer.name for layer in layers) == sorted(steps.LAYER_NAMES)
+    for layer in layers:
+        pins = locks.layer_pins(layer.name, architecture="x86_64", python_version="3.11")
+        assert bundling.installed(layer.directory / "python") == {(pin.name, pin.version) for pin in pins}
+        assert layer.matches_lock and layer.lock_sha256 == locks.sha256(locks.layer_lock(layer.name))
+
+
 def test_cache_key_covers_platform():
     keys = {bundling.layer_cache_key("milvus", architecture=arch, python_version=version)
             for arch in ("arm64", "x86_64") for version in ("3.11", "3.14")}
     assert len(keys) == 4
+
+
+def test_cache_key_follows_the_locks_not_the_requirement_files(tmp_path, monkeypatch):
+    """A layer changes only when its lock does: the .txt is not part of the key,
+    and common.lock is part of the others' (it decides what they leave out)."""
+    layers = tmp_path / "layers"
+    shutil.copytree(paths.LAYERS_DIR, layers)
+    monkeypatch.setattr(paths, "LAYERS_DIR", layers)
+
+    def keys() -> dict[str, str]:
+        return {name: bundling.layer_cache_key(name, architecture="arm64", python_version="3.14")
+                for name in steps.LAYER_NAMES}
+
+    before = keys()
+    with (layers / "milvus.txt").open("a") as txt:
+        txt.write("# a comment changes no lock\n")
+    assert keys() == before
+    with (layers / "milvus.lock").open("a") as lock:
+        lock.write("# a refreshed lock\n")
+    after_milvus = keys()
+    assert after_milvus["milvus"] != before["milvus"]
+    assert {name: after_milvus[name] for name in ("common", "kubernetes")} == {
+        name: before[name] for name in ("common", "kubernetes")}
+    with (layers / "common.lock").open("a") as lock:
+        lock.write("# a refreshed lock\n")
+    assert all(key != after_milvus[name] for name, key in keys().items())
 
 
 def test_default_synth_bundles_from_cache_without_docker(tmp_path, monkeypatch):

@@ -94,7 +94,7 @@ def _wrap(module, name, secure) -> None:
             target, kwargs["options"] = rewrite_target(target, kwargs.get("options"), secure)
         return real(target, *args, **kwargs)
 
-    channel._sandbox = True
+    channel._sandbox = True  # type: ignore[attr-defined]  # marks our wrapper: _wrap applies it once
     setattr(module, name, channel)
 
 
@@ -134,6 +134,8 @@ def _chain_next_sitecustomize() -> None:
         candidate = os.path.join(entry, "sitecustomize.py")
         if os.path.isfile(candidate):
             spec = importlib.util.spec_from_file_location("_chained_sitecustomize", candidate)
+            if spec is None or spec.loader is None:  # never for a .py file that exists
+                return
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return

@@ -30,4 +30,4 @@ def test_dependencies_cover_every_third_party_import_of_the_cli():
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"__future__", "layer7ctl"}
     declared = {Requirement(text).name for text in PROJECT["dependencies"]}
-    assert third_party == declared == {"boto3", "rich"}
+    assert third_party == declared == {"boto3", "botocore", "rich"}

@@ -19,8 +19,8 @@ import aws_cdk as cdk  # noqa: E402 - after the path the stack's imports need
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from stacks.config import ConfigError, StackConfig  # noqa: E402
-from stacks.names import STACK_NAME  # noqa: E402
 from stacks.milvus_layer7_stack import MilvusLayer7Stack  # noqa: E402
+from stacks.names import STACK_NAME  # noqa: E402
 
 
 def build_app(app: cdk.App | None = None) -> tuple[cdk.App, MilvusLayer7Stack]:

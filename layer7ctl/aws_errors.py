@@ -35,7 +35,7 @@ _BY_CODE: dict[str, tuple[int, str]] = {
 }
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).splitlines())
 
 

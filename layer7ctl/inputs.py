@@ -58,6 +58,7 @@ def setup_input(args: argparse.Namespace) -> dict[str, Any]:
 def undo_input(args: argparse.Namespace) -> dict[str, Any]:
     data = _with_flags(read_input_file(args.input), args, UNDO_FIELDS)
     if args.hosted_zone_id:
-        dns = data.get("dns") if isinstance(data.get("dns"), dict) else {}
+        given = data.get("dns")
+        dns: dict[str, Any] = given if isinstance(given, dict) else {}
         data["dns"] = {**dns, "hostedZoneId": args.hosted_zone_id}
     return data

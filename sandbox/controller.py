@@ -187,7 +187,8 @@ class LoadBalancerControllerStandIn:
             # reject with one, so it says FailedBuildModel
             raise Rejected(e.reason or "FailedBuildModel", e.message) from None
         cert, listeners, scheme = parsed["certificate_arn"], parsed["listeners"], parsed["scheme"]
-        paths = [(rule.get("host"), p) for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
+        paths = [(rule.get("host"), p)
+                 for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
         if not paths:
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no rules with backends")
         host, path = paths[0]

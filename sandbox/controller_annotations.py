@@ -175,7 +175,7 @@ def _target_group(a: Annotations) -> dict[str, Any]:
     grpc = version == "GRPC"
     path = a.string("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/")
     codes = a.string("success-codes", "12" if grpc else "200")
-    health_check = {"port": port, "protocol": check_protocol, "path": path}
+    health_check: dict[str, Any] = {"port": port, "protocol": check_protocol, "path": path}
     for key, suffix in (("interval_seconds", "healthcheck-interval-seconds"),
                         ("timeout_seconds", "healthcheck-timeout-seconds"),
                         ("healthy_threshold_count", "healthy-threshold-count"),

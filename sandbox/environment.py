@@ -20,12 +20,12 @@ from typing import Any
 
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
-from testkit.certs import write_cert_dir
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane import MilvusLite, NginxAlb
 from sandbox.health import LaggingHealthCheck
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.reimport import Bundle, ReimportWatcher
+from testkit.certs import write_cert_dir
 
 CLUSTER_NAME = "milvus-eks"
 NAMESPACE = "milvus"

@@ -23,7 +23,6 @@ from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-
 HTTPS_PORT = 443
 EKS_EDIT_POLICY = "AmazonEKSEditPolicy"
 

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")

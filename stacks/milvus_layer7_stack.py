@@ -22,9 +22,9 @@ from constructs import Construct
 from stacks import names, steps
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig, is_full_secret_arn
+from stacks.functions import WorkflowFunctions
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
-from stacks.functions import WorkflowFunctions
 from stacks.triggers import RuleTargets, SetupRequestedTrigger
 from stacks.workflow import Workflow, setup_state_machine_name
 
@@ -219,7 +219,8 @@ class MilvusLayer7Stack(Stack):
                   description="The workflow's timeout: a parent pipeline must wait at least this long for it")
         # Clusters on the aws-auth ConfigMap map these roles by hand (README).
         CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
-                  description="Roles that call the Kubernetes API (ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")
+                  description="Roles that call the Kubernetes API "
+                              "(ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

@@ -22,6 +22,7 @@ policy lets exactly those two services use it, for this account only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -61,13 +62,13 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
                  functions: dict[str, lambda_.IFunction], alarm_email: str | None = None,
-                 alarm_topic_arn: str | None = None, rules: list[events.IRule] | None = None,
+                 alarm_topic_arn: str | None = None, rules: Sequence[events.IRule] = (),
                  dead_letter_queue: sqs.IQueue | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
         self.topic = self._build_topic(alarm_email, alarm_topic_arn)
         self.alarms = self._build_alarms(state_machine)
-        self.alarms.update(self._build_trigger_alarms(rules or [], dead_letter_queue))
+        self.alarms.update(self._build_trigger_alarms(rules, dead_letter_queue))
         if self.topic is not None:
             action = cloudwatch_actions.SnsAction(self.topic)
             for alarm in self.alarms.values():
@@ -157,13 +158,14 @@ class Monitoring(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
 
-    def _build_trigger_alarms(self, rules: list[events.IRule],
+    def _build_trigger_alarms(self, rules: Sequence[events.IRule],
                               dead_letter_queue: sqs.IQueue | None) -> dict[str, cloudwatch.Alarm]:
         """An event that could not start the workflow: a rule's FailedInvocations, or anything in the DLQ."""
         alarms: dict[str, cloudwatch.Alarm] = {}
-        at_least_once = {"threshold": 1, "evaluation_periods": 1,
-                         "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                         "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        at_least_once: dict[str, Any] = {
+            "threshold": 1, "evaluation_periods": 1,
+            "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
         failed = [cloudwatch.Metric(namespace="AWS/Events", metric_name="FailedInvocations",
                                     dimensions_map={"RuleName": rule.rule_name}, statistic="Sum",
                                     period=_EXECUTION_PERIOD) for rule in rules]

@@ -22,7 +22,7 @@ DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
 
 # Per-execution secrets (certificates, verify tokens) follow this naming
 # convention so that the functions can read them without a grant per secret.
-SECRET_NAME_PREFIX = "milvus-layer7/"
+SECRET_NAME_PREFIX = "milvus-layer7/"  # noqa: S105 - a naming convention, not a secret
 
 # "Execution output": the keys BuildOutput writes, in order.
 OUTPUT_KEYS = ("certificateArn", "certificateImported", "loadBalancer", "ingress", "service",
@@ -38,7 +38,3 @@ METRIC_CERTIFICATE_DAYS = "CertificateDaysUntilExpiry"  # ImportCertificate
 # ACM's own daily event for a certificate close to expiry (imported ones included).
 ACM_EVENT_SOURCE = "aws.acm"
 ACM_DETAIL_TYPE_EXPIRING = "ACM Certificate Approaching Expiration"
-
-# Secrets Manager events that give the certificate secret a new current value (rotation.py).
-SECRET_VALUE_CALLS = ("PutSecretValue", "UpdateSecret")
-SECRET_ROTATION_EVENT = "RotationSucceeded"

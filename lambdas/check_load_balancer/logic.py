@@ -103,7 +103,8 @@ def check_load_balancer(
         )
     else:
         wait = next_wait(elapsed, remaining)
-    logger.info("Load balancer checked", extra={"ready": ready, "seen": seen, "elapsed": round(elapsed, 1), "wait": wait})
+    logger.info("Load balancer checked",
+                extra={"ready": ready, "seen": seen, "elapsed": round(elapsed, 1), "wait": wait})
     return LoadBalancerStatus(
         ready=ready,
         dns_name=dns_name,

@@ -22,9 +22,10 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
     from types_boto3_route53 import Route53Client
     from types_boto3_secretsmanager import SecretsManagerClient
+    from types_boto3_stepfunctions import SFNClient
     from types_boto3_sts import STSClient
 
-Service = Literal["acm", "eks", "elbv2", "route53", "secretsmanager", "sts"]
+Service = Literal["acm", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
 
 _NO_HIDDEN_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
@@ -56,6 +57,8 @@ def client(service: Literal["elbv2"]) -> ElasticLoadBalancingv2Client: ...
 def client(service: Literal["route53"]) -> Route53Client: ...
 @overload
 def client(service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["stepfunctions"]) -> SFNClient: ...
 @overload
 def client(service: Literal["sts"]) -> STSClient: ...
 def client(service: Service) -> Any:

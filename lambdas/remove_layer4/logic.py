@@ -98,7 +98,8 @@ def remove_layer4(event: StepEvent, kube: k8s.Kube) -> ServiceResult:
             content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
         )
     except k8s.NotFound as exc:
-        raise ServiceNotFound(f"Service {name!r} in namespace {namespace!r} disappeared before it could be changed") from exc
+        raise ServiceNotFound(
+            f"Service {name!r} in namespace {namespace!r} disappeared before it could be changed") from exc
 
     new_type = _type_of(patched)
     logger.info("Service type changed", extra={"namespace": namespace, "service": name, "from": previous,

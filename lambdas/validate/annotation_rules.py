@@ -167,7 +167,7 @@ class JsonRule:
 
     def __init__(self, shape: type, example: str) -> None:
         self.shape, self.example = shape, example
-        self.kind = {dict: "a JSON object", list: "a JSON array"}[shape]
+        self.kind = "a JSON object" if shape is dict else "a JSON array"
 
     def __call__(self, value: str) -> list[str]:
         ok, parsed = parse_json(value)

@@ -21,9 +21,27 @@ import re
 from collections.abc import Mapping
 
 from validate.annotation_rules import (
-    Rule, alternatives, any_string, attributes, boolean, cidr, close_names, control_character_problems, either,
-    health_check_path, integer, JsonRule, json_value, matching, one_of, parse_integer, shown, string_list, string_map,
-    success_codes, tags,
+    JsonRule,
+    Rule,
+    alternatives,
+    any_string,
+    attributes,
+    boolean,
+    cidr,
+    close_names,
+    control_character_problems,
+    either,
+    health_check_path,
+    integer,
+    json_value,
+    matching,
+    one_of,
+    parse_integer,
+    shown,
+    string_list,
+    string_map,
+    success_codes,
+    tags,
 )
 
 PREFIX = "alb.ingress.kubernetes.io/"

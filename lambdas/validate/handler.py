@@ -1,4 +1,4 @@
-"""Validate's Lambda entry point: it only reads (the input, and the executions running), so a refusal changed nothing."""
+"""Validate's Lambda entry point: it only reads (the input, the executions running), so a refusal changed nothing."""
 
 from __future__ import annotations
 

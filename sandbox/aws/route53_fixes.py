@@ -41,7 +41,7 @@ def install() -> None:
         return
     import moto.route53.models as models
 
-    models.create_route53_zone_id = _zone_id  # type: ignore[assignment]
+    models.create_route53_zone_id = _zone_id
     original_change = Route53Backend.change_resource_record_sets
 
     def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> None:
@@ -59,13 +59,13 @@ def install() -> None:
         result = original_response(self)
         change_id = "C" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(20))
         _submitted[change_id] = time.monotonic()
-        info = result.result["ChangeInfo"] if hasattr(result, "result") else result["ChangeInfo"]
+        info = _change_info(result)
         info.update(Id=f"/change/{change_id}", Status="PENDING")
         return result
 
     def get_change(self: Any) -> Any:
         result = original_get_change(self)
-        info = result.result["ChangeInfo"] if hasattr(result, "result") else result["ChangeInfo"]
+        info = _change_info(result)
         change_id = str(info["Id"]).rsplit("/", 1)[-1]
         submitted = _submitted.get(change_id)
         if submitted is not None and time.monotonic() < submitted + PROPAGATION_SECONDS:
@@ -74,6 +74,13 @@ def install() -> None:
 
     Route53.change_resource_record_sets = change_response  # type: ignore[method-assign]
     Route53.get_change = get_change  # type: ignore[method-assign]
+
+
+def _change_info(result: Any) -> dict[str, Any]:
+    """The ChangeInfo of moto's answer (an ActionResult wrapping a dict)."""
+    body: dict[str, Any] = result.result if hasattr(result, "result") else result
+    info: dict[str, Any] = body["ChangeInfo"]
+    return info
 
 
 def _zone_id(*_args: Any, **_kwargs: Any) -> str:

@@ -96,7 +96,15 @@ class MotoSandbox:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        from sandbox.aws import acm_fixes, cfn_models, cloudtrail, events_delivery, lambda_runner, route53_fixes, sfn_fixes
+        from sandbox.aws import (
+            acm_fixes,
+            cfn_models,
+            cloudtrail,
+            events_delivery,
+            lambda_runner,
+            route53_fixes,
+            sfn_fixes,
+        )
 
         if self._server is not None:
             return self

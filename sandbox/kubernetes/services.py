@@ -123,7 +123,7 @@ def patch_allocated_values(old: dict[str, Any], new: dict[str, Any]) -> None:
 
 
 def drop_type_dependent_fields(old: dict[str, Any], new: dict[str, Any]) -> None:
-    """``dropTypeDependentFields``: wipe a field only if the new type does not use it and the request did not change it."""
+    """``dropTypeDependentFields``: wipe a field only when the new type does not use it and the request left it."""
     os_, ns = _spec(old), new.setdefault("spec", {})
     old_ports = {(p.get("protocol", "TCP"), p.get("nodePort")) for p in os_.get("ports") or [] if p.get("nodePort")}
     new_ports = {(p.get("protocol", "TCP"), p.get("nodePort")) for p in ns.get("ports") or [] if p.get("nodePort")}
@@ -213,7 +213,7 @@ def allocate(service: dict[str, Any], used_node_ports: set[int]) -> None:
     """A cluster IP for every type but ExternalName; node ports where the type needs them."""
     spec = service.setdefault("spec", {})
     if spec.get("type") != "ExternalName":
-        spec.setdefault("clusterIP", f"10.100.{random.randint(0, 255)}.{random.randint(1, 254)}")
+        spec.setdefault("clusterIP", f"10.100.{random.randint(0, 255)}.{random.randint(1, 254)}")  # noqa: S311 - not a secret
         spec.setdefault("clusterIPs", [spec["clusterIP"]])
         spec.setdefault("ipFamilies", ["IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
@@ -221,8 +221,9 @@ def allocate(service: dict[str, Any], used_node_ports: set[int]) -> None:
         spec.get("type") == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is False)
     for port in spec.get("ports") or []:
         if allocate_node_ports and not port.get("nodePort"):
-            port["nodePort"] = random.choice([p for p in NODE_PORT_RANGE if p not in used_node_ports])
+            port["nodePort"] = random.choice([p for p in NODE_PORT_RANGE if p not in used_node_ports])  # noqa: S311
             used_node_ports.add(port["nodePort"])
     if needs_health_check(service) and not spec.get("healthCheckNodePort"):
-        spec["healthCheckNodePort"] = random.choice([p for p in NODE_PORT_RANGE if p not in used_node_ports])
+        spec["healthCheckNodePort"] = random.choice(  # noqa: S311 - a port number, not a secret
+            [p for p in NODE_PORT_RANGE if p not in used_node_ports])
     service.setdefault("status", {}).setdefault("loadBalancer", {})

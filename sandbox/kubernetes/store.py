@@ -54,6 +54,8 @@ def _dotted(path: patching.Path) -> str:
 class StoreMixin:
     """Mixed into the emulator; needs ``_objects``, ``_buses``, ``_rv``, ``_owners`` and ``validating_webhooks``."""
 
+    validating_webhooks: list[Any]  # the emulator's attrs field
+
     # Declared for the type checker only: server.Emulator (and kmock below it) defines them.
     _objects: Any
     _buses: dict[Any, Any]

@@ -14,8 +14,10 @@ REMEDIES: dict[str, str] = {
                            "`certificateSecretArn`",
     "CertificateInvalid": "the cause says which check failed; fix the PEMs in the secret",
     "ClusterNotFound": "wait for ACTIVE or fix the name",
-    "KubernetesForbidden": "deploy with `createAccessEntry=true` on an `API`/`API_AND_CONFIG_MAP` cluster, or map "
-                           "the roles in aws-auth (\"Clusters still on the aws-auth ConfigMap\" in the README)",
+    "KubernetesForbidden": ("apply the stack's `KubernetesRbacManifest` output once (`kubectl apply -f`, README "
+                            "\"Deploying to AWS\"); check the role's access entry (`createAccessEntry=true` on an "
+                            "`API`/`API_AND_CONFIG_MAP` cluster) or its aws-auth mapping (\"Clusters still on the "
+                            "aws-auth ConfigMap\" in the README)"),
     "ServiceNotFound": "`kubectl -n NS get svc` and fix the input",
     "IngressRejected": "the cause is the controller's own message; fix that and start again",
     "LoadBalancerTimeout": "`kubectl -n NS describe ingress NAME`; check target health in the EC2 console",

@@ -34,6 +34,7 @@ HOST = "milvus.sandbox.example.com"
 SECRET_NAME = "milvus-layer7/sandbox-certificate"  # noqa: S105 - a secret's name, not its value
 DNS_TTL_SECONDS = 60
 CREDENTIALS = {"testing": "testing"}
+ALB_LISTEN_PORTS = (443, 8443)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Sandbox(contextlib.AbstractContextManager):
         self.secret_arn = ""
         self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
         self.hosted_zone_id = ""
+        self.cluster_security_group_id = ""
 
     # --- start -------------------------------------------------------------
 
@@ -116,8 +118,9 @@ class Sandbox(contextlib.AbstractContextManager):
         if self.settings.dns:
             self.hosted_zone_id = self._create_zone(service)
         self.vpc_id, self.subnet_ids = self.aws.create_vpc()
-        self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
-                                subnet_ids=self.subnet_ids)
+        cluster = self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
+                                          subnet_ids=self.subnet_ids, vpc_id=self.vpc_id)
+        self.cluster_security_group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
         self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
         self._stack.callback(self.milvus.stop)
         self.put_certificate(self.settings_cert_dir())
@@ -126,6 +129,7 @@ class Sandbox(contextlib.AbstractContextManager):
         t1 = time.monotonic()
         outputs = deploy_stack(self.aws, context=self.stack_context(), outdir=self.workdir / "cdk.out")
         self.state_machine_arn = _find_output(outputs, "StateMachineArn")
+        self._grant_cluster_access(outputs)
         self._phase("bootstrapAndDeploy", t1)
 
         self.health = LaggingHealthCheck(self.milvus.answers_grpc)
@@ -149,6 +153,20 @@ class Sandbox(contextlib.AbstractContextManager):
         self.controller.start()
         self._stack.callback(self.controller.stop)
 
+    def _grant_cluster_access(self, outputs: dict[str, Any]) -> None:
+        """What EKS and the operator do once the stack exists: map each access entry's role to its user and
+        groups, and ``kubectl apply`` the stack's RBAC manifest (README "Deploying to AWS")."""
+        from sandbox.aws.cfn_models import placeholders
+        from sandbox.aws.identities import access_entry_identities
+
+        entries = [props for key, props in placeholders.items() if key.startswith("AWS::EKS::AccessEntry/")]
+        functions = {fn["FunctionName"]: fn["Role"]
+                     for page in self.aws.client("lambda").get_paginator("list_functions").paginate()
+                     for fn in page["Functions"]}
+        for credentials, username, groups in access_entry_identities(entries, functions):
+            self.kube.add_identity(credentials.access_key_id, credentials.secret_access_key, username, groups)
+        self.kube.apply_manifest(json.loads(_find_output(outputs, "KubernetesRbacManifest")))
+
     def settings_cert_dir(self) -> Path:
         cert_dir = self.workdir / "certificate"
         if not cert_dir.exists():
@@ -167,6 +185,9 @@ class Sandbox(contextlib.AbstractContextManager):
             "lambdaPythonVersion": "3.11",
             "verifyRetryIntervalSeconds": str(self.settings.verify_retry_interval),
             "verifyMaxAttempts": str(self.settings.verify_max_attempts),
+            # The stack lets the functions into the cluster's security group, and reach the ALB on either port.
+            "clusterSecurityGroupId": self.cluster_security_group_id,
+            "albListenPorts": ",".join(str(port) for port in ALB_LISTEN_PORTS),
         }
         if self.settings.certificate_rotation:
             context["certificateRotation"] = "true"
@@ -225,6 +246,9 @@ class Sandbox(contextlib.AbstractContextManager):
         host = (ingress["spec"].get("rules") or [{}])[0].get("host")
         with self.reimports.lock:  # not while the watcher reloads a re-imported certificate
             cert, key, chain = _imported_certificate(arn)
+            if self.nginx is not None and self.nginx.listen_port != int(listen_port):
+                self.nginx.stop()  # the ALB's listener moved to another port: the old one is gone
+                self.nginx = None
             if self.nginx is None:
                 self.nginx = NginxAlb(self.workdir / "nginx", int(listen_port), cert, key, chain or None,
                                       self.milvus.port, host=host)  # starts at once

@@ -25,6 +25,8 @@ _PYTHON_VERSION = re.compile(r"^3\.(1[1-9]|[2-9]\d)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ARCHITECTURES = ("arm64", "x86_64")
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 # Defaults of the context keys (cdk.json sets the same; the README's table says why).
 DEFAULT_NAMESPACE = "milvus"
@@ -70,6 +72,12 @@ class StackConfig:
     alarm_topic_arn: str | None = None
     certificate_rotation: bool = False
     skip_layer_bundling: bool = False
+    # The ALB listener ports the functions' security group may reach (VerifyGrpc); Validate refuses others.
+    alb_listen_ports: tuple[int, ...] = (443,)
+    # The EKS cluster security group: the stack lets the functions in on 443 (a private endpoint needs it).
+    cluster_security_group_id: str | None = None
+    # Customer-managed KMS keys that encrypt the secrets the workflow reads (kms:Decrypt via Secrets Manager).
+    secrets_kms_key_arns: tuple[str, ...] = ()
 
     @property
     def in_vpc(self) -> bool:
@@ -82,6 +90,11 @@ class StackConfig:
         subnets = _subnet_list(get("privateSubnetIds"))
         if bool(vpc_id) != bool(subnets):
             raise ConfigError("context 'vpcId' and 'privateSubnetIds' go together: give both or neither")
+        cluster_security_group_id = _optional(get, "clusterSecurityGroupId", _SECURITY_GROUP_ID,
+                                              "a security group id such as sg-0123456789abcdef0")
+        if cluster_security_group_id and not vpc_id:
+            raise ConfigError("context 'clusterSecurityGroupId' needs 'vpcId' and 'privateSubnetIds': the rule lets "
+                              "the functions' security group in, and they have one only in a VPC")
         cluster_name = _optional(get, "clusterName", _CLUSTER_NAME, "an EKS cluster name")
         if cluster_name is None:
             raise ConfigError("context 'clusterName' is required: the EKS cluster the workflow manages")
@@ -122,6 +135,9 @@ class StackConfig:
             alarm_topic_arn=alarm_topic_arn,
             certificate_rotation=rotation,
             skip_layer_bundling=_boolean(get("skipLayerBundling"), "skipLayerBundling", default=False),
+            alb_listen_ports=_ports(get("albListenPorts")),
+            cluster_security_group_id=cluster_security_group_id,
+            secrets_kms_key_arns=_kms_key_arns(get("secretsKmsKeyArns")),
         )
 
 
@@ -165,6 +181,42 @@ def _subnet_list(value: Any) -> tuple[str, ...]:
         raise ConfigError(f"context 'privateSubnetIds' must hold subnet ids such as subnet-0123456789abcdef0, "
                           f"got {value!r}")
     return subnets
+
+
+def _items(value: Any, key: str) -> list[Any]:
+    """A comma-separated string, a JSON list in a string, or a list."""
+    if _blank(value):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return list(json.loads(text))
+            except (json.JSONDecodeError, TypeError) as error:
+                raise ConfigError(f"context '{key}' is not a valid JSON list: {error}") from error
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(value, list):
+        return value
+    raise ConfigError(f"context '{key}' must be a comma-separated list or a JSON list, got {value!r}")
+
+
+def _ports(value: Any) -> tuple[int, ...]:
+    ports = []
+    for item in _items(value, "albListenPorts") or [443]:
+        text = str(item).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            raise ConfigError(f"context 'albListenPorts' must hold ports 1-65535, got {item!r}")
+        ports.append(int(text))
+    return tuple(dict.fromkeys(ports))
+
+
+def _kms_key_arns(value: Any) -> tuple[str, ...]:
+    arns = tuple(str(item).strip() for item in _items(value, "secretsKmsKeyArns"))
+    bad = [arn for arn in arns if not _KMS_KEY_ARN.match(arn)]
+    if bad:
+        raise ConfigError(f"context 'secretsKmsKeyArns' must hold KMS key ARNs (arn:aws:kms:REGION:ACCOUNT:key/ID), "
+                          f"got {bad[0]!r}")
+    return arns
 
 
 def _boolean(value: Any, key: str, *, default: bool) -> bool:

@@ -50,6 +50,10 @@ class WorkflowFunctions(Construct):
             "DEFAULT_HOST": config.host or "",
             "DEFAULT_CERTIFICATE_SECRET_ARN": config.certificate_secret_arn or "",
             "HOSTED_ZONE_ID": config.hosted_zone_id or "",
+            "ALB_LISTEN_PORTS": ",".join(str(port) for port in config.alb_listen_ports),
+            "FUNCTION_SUBNET_IDS": ",".join(config.private_subnet_ids),
+            # the one record the Route 53 grant covers, when the stack has both a host and a zone
+            "DNS_RECORD_NAME": config.host if config.host and config.hosted_zone_id else "",
             "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
         }
@@ -80,8 +84,9 @@ class WorkflowFunctions(Construct):
             ))
             Validations.of(role).acknowledge(Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="VPC network-interface actions: the interface ids do not exist before the Lambda "
-                       "service creates them, and Describe* has no resource level.",
+                reason="AWS's requirement for a function in a VPC: the actions of AWSLambdaVPCAccessExecutionRole "
+                       "on *, as Lambda creates and removes the function's network interfaces, whose ids do not "
+                       "exist before, and Describe* has no resource level.",
             ))
         return role
 
@@ -115,7 +120,8 @@ class WorkflowFunctions(Construct):
         # Function(tracing=ACTIVE) adds xray:PutTraceSegments/PutTelemetryRecords on "*".
         Validations.of(role).acknowledge(Acknowledgment(
             id="AwsSolutions-IAM5[Resource::*]",
-            reason="X-Ray PutTraceSegments/PutTelemetryRecords have no resource level (added by tracing=ACTIVE).",
+            reason="AWS's requirement for active tracing: X-Ray PutTraceSegments/PutTelemetryRecords have no "
+                   "resource level (AWSXRayDaemonWriteAccess grants them on *; added by tracing=ACTIVE).",
         ))
         if self._config.lambda_python_version != config.NEWEST_PYTHON_VERSION:
             Validations.of(function).acknowledge(Acknowledgment(

@@ -5,21 +5,24 @@ resource. Actions without resource-level permissions use ``*`` and are
 acknowledged in cdk-nag with the reason (``_acknowledge``).
 
 Secrets naming convention: besides the configured ``certificateSecretArn``,
-the steps may read any secret named ``milvus-layer7/...`` in the stack's
-account and region (``arn:...:secret:milvus-layer7/*``). Put per-execution
-certificate secrets and the ``verify.tokenSecretArn`` secrets under that
-prefix; a secret elsewhere needs its own grant.
+ImportCertificate may read any secret named ``milvus-layer7/...`` in the
+stack's account and region (``arn:...:secret:milvus-layer7/*``); VerifyGrpc
+only those under ``milvus-layer7/tokens/`` (``verify.tokenSecretArn``), never
+a certificate's key. A secret elsewhere needs its own grant. Secrets
+encrypted with a customer-managed key need the key in ``secretsKmsKeyArns``:
+``kms:Decrypt`` on it, only through Secrets Manager (``kms:ViaService``).
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutput, Stack, Tags, Validations
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutput, Fn, Stack, Tags, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks import names, steps
+from layer7 import ownership
+from stacks import names, rbac, steps
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig, is_full_secret_arn
 from stacks.functions import WorkflowFunctions
@@ -27,6 +30,17 @@ from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
 from stacks.triggers import RuleTargets, SetupRequestedTrigger
 from stacks.workflow import Workflow, setup_state_machine_name
+
+# UpsertDns writes alias A and AAAA records and deletes a CNAME (or old records) it replaces.
+DNS_RECORD_TYPES = ("A", "AAAA", "CNAME")
+DNS_CHANGE_ACTIONS = ("CREATE", "UPSERT", "DELETE")
+_PLAIN_DNS_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def normalized_record_name(name: str) -> str:
+    """A record name as route53:ChangeResourceRecordSetsNormalizedRecordNames compares it."""
+    lowered = name.strip().lower().rstrip(".")
+    return "".join(char if char in _PLAIN_DNS_CHARACTERS else f"\\{ord(char):03o}" for char in lowered)
 
 
 class MilvusLayer7Stack(Stack):
@@ -38,7 +52,8 @@ class MilvusLayer7Stack(Stack):
         network = None
         if config.in_vpc:
             network = ClusterNetwork(self, "Network", vpc_id=config.vpc_id or "",
-                                     subnet_ids=config.private_subnet_ids)
+                                     subnet_ids=config.private_subnet_ids, listen_ports=config.alb_listen_ports,
+                                     cluster_security_group_id=config.cluster_security_group_id)
         else:
             Annotations.of(self).add_warning_v2(
                 "milvus-layer7:NoVpc",
@@ -79,8 +94,9 @@ class MilvusLayer7Stack(Stack):
         kubernetes_roles = {step.name: self.steps.roles[step.name] for step in steps.STEPS
                             if step.calls_kubernetes}
         if config.create_access_entry:
-            ClusterAccess(self, "ClusterAccess", cluster_name=config.cluster_name, namespace=config.namespace,
-                          roles=kubernetes_roles)
+            ClusterAccess(self, "ClusterAccess", cluster_name=config.cluster_name,
+                          roles={step.name: (self.steps.roles[step.name], step.kubernetes_group or "")
+                                 for step in steps.STEPS if step.calls_kubernetes})
         self._grant_validate()
         self._grant_certificate_steps()
         self._grant_cluster_steps(kubernetes_roles)
@@ -102,6 +118,22 @@ class MilvusLayer7Stack(Stack):
             arns.insert(0, configured if is_full_secret_arn(configured) else f"{configured}-??????")
         return arns
 
+    def _token_secret_arns(self) -> str:
+        return self.format_arn(service="secretsmanager", resource="secret",
+                               resource_name=f"{ownership.TOKEN_SECRET_PREFIX}*",
+                               arn_format=ArnFormat.COLON_RESOURCE_NAME)
+
+    def _grant_secret_keys(self, readers: list[iam.Role]) -> None:
+        """Customer-managed keys of the secrets: decrypt only on Secrets Manager's behalf, in this region."""
+        if not self.config.secrets_kms_key_arns:
+            return
+        via_secrets_manager = Fn.sub("secretsmanager.${AWS::Region}.${AWS::URLSuffix}")
+        for role in readers:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt"], resources=list(self.config.secrets_kms_key_arns),
+                conditions={"StringEquals": {"kms:ViaService": via_secrets_manager}},
+            ))
+
     def _certificate_arn_pattern(self) -> str:
         return self.format_arn(service="acm", resource="certificate", resource_name="*")
 
@@ -109,6 +141,8 @@ class MilvusLayer7Stack(Stack):
     _NAG_CERTIFICATES = "arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*"
     _NAG_SECRETS = (f"arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
                     f"{names.SECRET_NAME_PREFIX}*")
+    _NAG_TOKENS = (f"arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                   f"{ownership.TOKEN_SECRET_PREFIX}*")
     _NAG_CHANGES = "arn:<AWS::Partition>:route53:::change/*"
 
     def _grant_validate(self) -> None:
@@ -121,20 +155,45 @@ class MilvusLayer7Stack(Stack):
                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
         validator.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=[machine]))
         validator.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
-        self._acknowledge(validator, {
+        findings = {
             f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*":
                 "Execution ids are made when executions start; only this workflow's executions.",
-        })
+        }
+        if self.config.in_vpc:
+            # The functions' own route tables and NAT gateways (lambdas/validate/network.py).
+            validator.add_to_policy(iam.PolicyStatement(
+                actions=["ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways"],
+                resources=["*"]))
+            findings["Resource::*"] = ("EC2 Describe* actions have no resource level (Service Authorization "
+                                       "Reference); read-only, to name a subnet without a route before any change.")
+        self._acknowledge(validator, findings)
 
     def _grant_certificate_steps(self) -> None:
         roles = self.steps.roles
         importer = roles["ImportCertificate"]
         importer.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
                                                    resources=self._secret_arns()))
+        certificates = self._certificate_arn_pattern()
         importer.add_to_policy(iam.PolicyStatement(
-            actions=["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:ListTagsForCertificate",
-                     "acm:DescribeCertificate", "acm:GetCertificate"],
-            resources=[self._certificate_arn_pattern()],
+            actions=["acm:ListTagsForCertificate", "acm:DescribeCertificate", "acm:GetCertificate"],
+            resources=[certificates],
+        ))
+        # A fresh import carries the managed-by tag (ImportCertificate with Tags also authorizes
+        # acm:AddTagsToCertificate: Service Authorization Reference, ACM) and only the workflow's tag keys.
+        importer.add_to_policy(iam.PolicyStatement(
+            sid="ImportNewManagedCertificates",
+            actions=["acm:ImportCertificate", "acm:AddTagsToCertificate"], resources=[certificates],
+            conditions={
+                "StringEquals": {f"aws:RequestTag/{ownership.TAG_MANAGED_BY}": ownership.MANAGED_BY},
+                "ForAllValues:StringEquals": {"aws:TagKeys": list(ownership.CERTIFICATE_TAG_KEYS)},
+            },
+        ))
+        # A re-import (rotation) cannot carry tags; it and the re-tagging after it are allowed
+        # only on a certificate that already has the tag.
+        importer.add_to_policy(iam.PolicyStatement(
+            sid="ReimportManagedCertificates",
+            actions=["acm:ImportCertificate", "acm:AddTagsToCertificate"], resources=[certificates],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ownership.TAG_MANAGED_BY}": ownership.MANAGED_BY}},
         ))
         importer.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
         self._acknowledge(importer, {
@@ -149,13 +208,14 @@ class MilvusLayer7Stack(Stack):
         verifier.add_to_policy(iam.PolicyStatement(actions=["acm:GetCertificate"],
                                                    resources=[self._certificate_arn_pattern()]))
         verifier.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
-                                                   resources=[self._secret_arns()[-1]]))
+                                                   resources=[self._token_secret_arns()]))
         self._acknowledge(verifier, {
             f"Resource::{self._NAG_CERTIFICATES}": "The certificate (and its chain, trusted for the "
                                                             "TLS check) is imported at run time.",
-            f"Resource::{self._NAG_SECRETS}": "Milvus token secrets follow the milvus-layer7/ naming "
-                                                    "convention (stack docstring).",
+            f"Resource::{self._NAG_TOKENS}": "Milvus token secrets follow the milvus-layer7/tokens/ naming "
+                                             "convention (stack docstring); certificate keys are outside it.",
         })
+        self._grant_secret_keys([importer, verifier])
 
     def _grant_cluster_steps(self, kubernetes_roles: dict[str, iam.Role]) -> None:
         cluster_arn = self.format_arn(service="eks", resource="cluster", resource_name=self.config.cluster_name)
@@ -187,8 +247,25 @@ class MilvusLayer7Stack(Stack):
             zone_arn = self.format_arn(service="route53", region="", account="", resource="hostedzone",
                                        resource_name=self.config.hosted_zone_id)
             upserter.add_to_policy(iam.PolicyStatement(
-                actions=["route53:ChangeResourceRecordSets", "route53:GetHostedZone",
-                         "route53:ListResourceRecordSets"], resources=[zone_arn]))
+                actions=["route53:GetHostedZone", "route53:ListResourceRecordSets"], resources=[zone_arn]))
+            upserter.add_to_policy(iam.PolicyStatement(
+                actions=["route53:ChangeResourceRecordSets"], resources=[zone_arn],
+                conditions={"ForAllValues:StringEquals": self._record_change_conditions()}))
+
+    def _record_change_conditions(self) -> dict[str, list[str]]:
+        """What UpsertDns changes: alias A/AAAA records, or a CNAME it replaces, and nothing else.
+
+        Condition keys and their normalized values: Route 53 developer guide, "Using IAM policy
+        conditions for fine-grained access control" (lowercase names, no trailing dot).
+        """
+        conditions = {
+            "route53:ChangeResourceRecordSetsRecordTypes": list(DNS_RECORD_TYPES),
+            "route53:ChangeResourceRecordSetsActions": list(DNS_CHANGE_ACTIONS),
+        }
+        if self.config.host:
+            conditions["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = [
+                normalized_record_name(self.config.host)]
+        return conditions
 
     def _acknowledge_workflow_findings(self) -> None:
         state_machine = self.workflow.state_machine
@@ -221,6 +298,12 @@ class MilvusLayer7Stack(Stack):
         CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
                   description="Roles that call the Kubernetes API "
                               "(ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")
+        CfnOutput(self, "KubernetesRbacManifest", value=rbac.manifest_json(self.config.namespace),
+                  description="Roles and RoleBindings the Kubernetes-calling roles need: kubectl apply -f it once")
+        CfnOutput(self, "AwsAuthMapRoles", value=self.to_json_string([
+            {"rolearn": self.steps.roles[step.name].role_arn, "username": f"milvus-layer7:{step.name}",
+             "groups": [step.kubernetes_group]} for step in steps.STEPS if step.calls_kubernetes]),
+                  description="For clusters on the aws-auth ConfigMap: its mapRoles entries (README)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

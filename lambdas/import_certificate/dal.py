@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateInvalid, CertificateNotFound
+from layer7.ownership import MANAGED_BY, TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -24,10 +25,6 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
     from types_boto3_acm.type_defs import CertificateDetailTypeDef, TagTypeDef
     from types_boto3_secretsmanager import SecretsManagerClient
 
-TAG_HOST = "milvus-layer7:host"
-TAG_FINGERPRINT = "milvus-layer7:fingerprint"
-TAG_MANAGED_BY = "milvus-layer7:managed-by"
-MANAGED_BY = "milvus-layer7"
 
 # ListCertificates returns only RSA_1024 and RSA_2048 certificates unless asked for the others.
 _ALL_KEY_TYPES: list[KeyAlgorithmType] = [

@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from import_certificate import dal
+from layer7 import ownership
 from layer7.certificates import check_bundle, fingerprint_sha256, host_covered
 from layer7.errors import CertificateInvalid
 from layer7.models import CertificateResult, SetupRequest
@@ -46,7 +47,8 @@ def import_from_secret(
     secret = dal.read_certificate_secret(secretsmanager, secret_arn)
     checked = check_bundle(secret.certificate, secret.private_key, secret.certificate_chain, host, now)
     fingerprint = checked.fingerprint_sha256
-    tags = {dal.TAG_HOST: host, dal.TAG_FINGERPRINT: fingerprint, dal.TAG_MANAGED_BY: dal.MANAGED_BY}
+    tags = {ownership.TAG_HOST: host, ownership.TAG_FINGERPRINT: fingerprint,
+            ownership.TAG_MANAGED_BY: ownership.MANAGED_BY}
 
     managed = dal.find_managed_certificates(acm, host)
     same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)

@@ -18,6 +18,7 @@ from layer7.errors import TransientError
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
+    from types_boto3_ec2 import EC2Client
     from types_boto3_eks import EKSClient
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
     from types_boto3_route53 import Route53Client
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
     from types_boto3_stepfunctions import SFNClient
     from types_boto3_sts import STSClient
 
-Service = Literal["acm", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
+Service = Literal["acm", "ec2", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
 
 _NO_HIDDEN_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
@@ -49,6 +50,8 @@ _THROTTLING_CODES = frozenset(
 
 @overload
 def client(service: Literal["acm"]) -> ACMClient: ...
+@overload
+def client(service: Literal["ec2"]) -> EC2Client: ...
 @overload
 def client(service: Literal["eks"]) -> EKSClient: ...
 @overload

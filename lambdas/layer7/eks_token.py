@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.signers import RequestSigner
 
 TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 - the token format's prefix, not a secret
@@ -29,9 +30,17 @@ PRESIGN_EXPIRES_SECONDS = 60
 TOKEN_LIFETIME_SECONDS = 15 * 60
 
 
-def sts_url(region: str) -> str:
-    """The regional STS endpoint: the global one is not accepted in every partition or opt-in region."""
-    return f"https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
+def sts_url(session: boto3.Session, region: str) -> str:
+    """The STS endpoint the authenticator will call, as botocore resolves it for ``region``.
+
+    botocore's endpoint rules know each partition's host (``sts.cn-north-1.amazonaws.com.cn`` in
+    ``aws-cn``, ``...sc2s.sgov.gov`` in ``aws-iso-b``); a configured ``AWS_ENDPOINT_URL`` (a proxy,
+    the sandbox) is ignored because EKS hands the URL to the real STS.
+    """
+    # botocore has had the option since 1.31; its stubs lag behind
+    no_configured_endpoint = Config(ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]
+    client = session.client("sts", region_name=region, config=no_configured_endpoint)
+    return f"{client.meta.endpoint_url.rstrip('/')}/?Action=GetCallerIdentity&Version=2011-06-15"
 
 
 def get_token(cluster_name: str, *, session: boto3.Session | None = None, region: str | None = None) -> str:
@@ -52,10 +61,11 @@ def get_token(cluster_name: str, *, session: boto3.Session | None = None, region
     # The service id comes from the STS model so botocore's signer events
     # (choose-signer.sts...) fire exactly as for a normal STS call.
     service_id = session.client("sts", region_name=region).meta.service_model.service_id
+    url = sts_url(session, region)
     signer = RequestSigner(service_id, region, "sts", "v4", credentials, session.events)
     request: dict[str, Any] = {
         "method": "GET",
-        "url": sts_url(region),
+        "url": url,
         "body": {},
         "headers": {CLUSTER_ID_HEADER: cluster_name},
         "context": {},

@@ -243,8 +243,9 @@ def api_error(exc: ApiException, what: str, cluster: str, identity: Callable[[],
         else:
             refusal = f"EKS cluster {cluster!r} refused {who} permission to {what} (403 Forbidden)"
             fix = (
-                f"{_FIX_ACCESS}, with a policy that allows it (AmazonEKSEditPolicy scoped to the namespace "
-                "covers Services, Ingresses and Events)."
+                "Apply the stack's KubernetesRbacManifest output once (kubectl apply -f): it binds the groups "
+                "milvus-layer7-writers and milvus-layer7-readers to Roles with the verbs the steps use; and check "
+                f"the role is in its group ({_FIX_ACCESS} with kubernetesGroups)."
             )
         detail = f" The API server said: {message}." if message else ""
         return KubernetesForbidden(f"{refusal} while trying to {what}.{detail} {fix}")

@@ -14,13 +14,15 @@ from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
 from validate.concurrency import refuse_if_another_run
 from validate.logic import StackDefaults, check_budget, validate
+from validate.network import check_egress
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None) -> dict[str, Any]:
-    """``sfn`` lets a test hand in its own Step Functions client."""
+def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
+                   ec2: Any = None) -> dict[str, Any]:
+    """``sfn`` and ``ec2`` let a test hand in its own clients."""
     check_budget(event.get("input") if isinstance(event, dict) else event)
     try:
         parsed = ValidateEvent.model_validate(event)
@@ -35,6 +37,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     except InvalidInput as exc:
         logger.warning("input refused", extra={"reason": str(exc)})
         raise
+    if stack.subnet_ids:  # in a VPC: can the functions reach the ALB at all?
+        check_egress(ec2 or client("ec2"), list(stack.subnet_ids), scheme=request.scheme,
+                     annotations=request.ingress_annotations)
     if parsed.state_machine_arn:
         related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",")]
         refuse_if_another_run(request.host, sfn=sfn or client("stepfunctions"), execution_arn=parsed.correlation_id,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from layer7.errors import InvalidInput
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
+from layer7.ownership import TOKEN_SECRET_PREFIX
 from validate.annotations import check_annotation, check_annotations
 
 DEFAULT_NAMESPACE = "milvus"
@@ -56,10 +57,17 @@ class StackDefaults:
     certificate_secret_arn: str = ""
     hosted_zone_id: str = ""
     region: str = ""
+    # The ports the functions' security group lets them reach the ALB on (context albListenPorts).
+    listen_ports: tuple[int, ...] = (DEFAULT_LISTEN_PORT,)
+    # Where the functions run (context privateSubnetIds); empty outside a VPC.
+    subnet_ids: tuple[str, ...] = ()
+    # With dns: the one record name the stack's grant may change (context host with hostedZoneId), if set.
+    dns_record_name: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> StackDefaults:
         env = os.environ if environ is None else environ
+        ports = tuple(int(port) for port in env.get("ALB_LISTEN_PORTS", "").split(",") if port.strip().isdigit())
         return cls(
             cluster_name=env.get("CLUSTER_NAME", "").strip(),
             namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
@@ -67,6 +75,9 @@ class StackDefaults:
             certificate_secret_arn=env.get("DEFAULT_CERTIFICATE_SECRET_ARN", "").strip(),
             hosted_zone_id=_zone_id(env.get("HOSTED_ZONE_ID", "")),
             region=env.get("AWS_REGION", "").strip(),
+            listen_ports=ports or (DEFAULT_LISTEN_PORT,),
+            subnet_ids=tuple(s.strip() for s in env.get("FUNCTION_SUBNET_IDS", "").split(",") if s.strip()),
+            dns_record_name=env.get("DNS_RECORD_NAME", "").strip().lower(),
         )
 
 
@@ -116,9 +127,15 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
         problems.extend(_annotation_problems(key, value))
     problems.extend(check_annotations(given.ingress_annotations))
 
-    if given.verify.token_secret_arn is not None and not _SECRET_ARN.match(given.verify.token_secret_arn):
+    if given.verify.token_secret_arn is not None:
+        problems.extend(_token_secret_problems(given.verify.token_secret_arn))
+
+    listen_port = given.listen_port if given.listen_port is not None else DEFAULT_LISTEN_PORT
+    if listen_port not in stack.listen_ports:
+        allowed = ",".join(str(port) for port in stack.listen_ports)
         problems.append(
-            "verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"
+            f"listenPort: {listen_port} is not a port the functions' security group may reach the ALB on ({allowed}): "
+            f"VerifyGrpc could not get through; deploy with -c albListenPorts={allowed},{listen_port}"
         )
 
     hosted_zone_id = _hosted_zone(given, stack, problems)
@@ -136,7 +153,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
         service_port=given.service_port if given.service_port is not None else DEFAULT_SERVICE_PORT,
         ingress_name=ingress_name,
         scheme=given.scheme or DEFAULT_SCHEME,
-        listen_port=given.listen_port if given.listen_port is not None else DEFAULT_LISTEN_PORT,
+        listen_port=listen_port,
         ingress_annotations=dict(given.ingress_annotations),
         layer4=given.layer4 or DEFAULT_LAYER4,
         verify=VerifySettings(
@@ -218,6 +235,15 @@ def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str
     return source
 
 
+def _token_secret_problems(arn: str) -> list[str]:
+    if not _SECRET_ARN.match(arn):
+        return ["verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"]
+    if not arn.partition(":secret:")[2].startswith(TOKEN_SECRET_PREFIX):
+        return [f"verify.tokenSecretArn: must name a secret under {TOKEN_SECRET_PREFIX}, the only secrets VerifyGrpc "
+                "may read (it never reads certificate keys); store the Milvus credentials there"]
+    return []
+
+
 def _hosted_zone(given: ExecutionInput, stack: StackDefaults, problems: list[str]) -> str | None:
     if given.dns.hosted_zone_id is None:
         return None
@@ -231,6 +257,12 @@ def _hosted_zone(given: ExecutionInput, stack: StackDefaults, problems: list[str
         problems.append(
             f"dns.hostedZoneId: {zone!r} is not the stack's hosted zone ({stack.hosted_zone_id!r}), "
             "the only one it may change"
+        )
+    host = (given.host if given.host is not None else stack.host).strip().lower()
+    if stack.dns_record_name and host != stack.dns_record_name:
+        problems.append(
+            f"dns.hostedZoneId: the stack may change only the record {stack.dns_record_name} (its context host), "
+            f"not {host}; leave dns out for this host, or deploy without a fixed host"
         )
     return zone
 

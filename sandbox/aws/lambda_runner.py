@@ -13,6 +13,18 @@ An exception in the handler comes back as Lambda's error shape with
 interpreter reads to match Retry/Catch by the exception's class name. The
 process's output goes to the function's CloudWatch log group (its
 LoggingConfig.LogGroup, else /aws/lambda/<name>) like real Lambda's.
+
+`make_inactive()` plays a VPC function idle for weeks ("Lambda function
+states", Lambda developer guide): "When you try to invoke a function that is
+inactive, the invocation fails and Lambda sets the function to pending state
+until the function resources are recreated", and while Pending "any
+invocations ... will fail". The first invocation answers
+``ResourceNotReadyException`` (HTTP 502, the Lambda API model's error for an
+inactive function), those in the Pending window ``ResourceConflictException``
+(409, "another operation is in progress"), later ones run. Step Functions'
+Lambda integration turns them into ``Lambda.ResourceNotReadyException`` and
+``Lambda.ResourceConflictException`` (moto's StateTaskServiceLambda does the
+same), which the workflow retries (stacks/retries.py).
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from sandbox.aws.identities import role_credentials
+
 HERE = Path(__file__).resolve().parent
 BOOTSTRAP = HERE / "lambda_bootstrap.py"
 SHIM_DIR = HERE / "lambda_shim"
@@ -54,6 +68,46 @@ _config: RunnerConfig | None = None
 _unpack_lock = threading.Lock()
 
 
+@dataclasses.dataclass
+class _Inactive:
+    pending_seconds: float
+    pending_until: float | None = None  # set by the invocation that finds the function Inactive
+
+
+_inactive: dict[str, _Inactive] = {}
+_inactive_lock = threading.Lock()
+
+
+def make_inactive(function_name: str, *, pending_seconds: float) -> None:
+    """The function's next invocation finds it Inactive; it is Pending for ``pending_seconds`` after that."""
+    with _inactive_lock:
+        _inactive[function_name] = _Inactive(pending_seconds)
+
+
+def _refuse_unless_active(fn: Any) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    with _inactive_lock:
+        state = _inactive.get(fn.function_name)
+        if state is None:
+            return
+        now = time.monotonic()
+        if state.pending_until is None:
+            state.pending_until = now + state.pending_seconds
+            fn.state = "Pending"
+            error = JsonRESTError("ResourceNotReadyException", "The function is inactive and its VPC connection is "
+                                  "no longer available. Wait for the VPC connection to reestablish and try again.")
+            error.code = 502
+            raise error
+        if now < state.pending_until:
+            error = JsonRESTError("ResourceConflictException", "The operation cannot be performed at this time. "
+                                  "The function is currently in the following state: Pending")
+            error.code = 409
+            raise error
+        del _inactive[fn.function_name]
+        fn.state = "Active"
+
+
 def install(config: RunnerConfig) -> None:
     """Point every moto LambdaFunction's invoke at `run_function` (idempotent)."""
     from moto.awslambda.models import LambdaFunction
@@ -71,6 +125,7 @@ def install(config: RunnerConfig) -> None:
         self.sandbox_logging_config = dict(spec.get("LoggingConfig") or {})
 
     def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        _refuse_unless_active(self)
         payload, errored, logs = run_function(self, body or "{}")
         if errored:
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -128,6 +183,7 @@ def _layer_dirs(fn: Any, cache_dir: Path) -> list[Path]:
 def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Path],
                  log_group: str, log_stream: str, result_path: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
+    credentials = role_credentials(str(fn.role))
     python_path = [str(SHIM_DIR), str(code_dir)]
     python_path += [str(d / "python") for d in layers] + [str(d) for d in layers]
     env.update({
@@ -146,8 +202,9 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "AWS_LAMBDA_FUNCTION_ARN": f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        # the function's own role (sandbox/aws/identities.py), as Lambda hands it its execution role's
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
         "AWS_SESSION_TOKEN": "testing",
         "AWS_ENDPOINT_URL": config.endpoint,
         "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here

@@ -183,11 +183,12 @@ class MotoSandbox:
         return create_vpc(self.client("ec2"), self.region, cidr)
 
     def create_cluster(self, name: str, *, endpoint: str, ca_pem: str | bytes,
-                       subnet_ids: list[str] | None = None, version: str = "1.31") -> dict[str, Any]:
+                       subnet_ids: list[str] | None = None, version: str = "1.31",
+                       vpc_id: str = "") -> dict[str, Any]:
         from sandbox.aws.eks import create_cluster
 
         return create_cluster(self, name, endpoint=endpoint, ca_pem=ca_pem,
-                              subnet_ids=subnet_ids or [], version=version)
+                              subnet_ids=subnet_ids or [], version=version, vpc_id=vpc_id)
 
     def describe(self) -> str:
         return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})

@@ -1,4 +1,4 @@
-"""Three mends to moto 5.2.5's Step Functions, each small and self-contained.
+"""Four mends to moto 5.2.5's Step Functions, each small and self-contained.
 
 1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
    `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
@@ -21,6 +21,15 @@
    from the parser backend: the execution is called `None`, and the second
    such call fails with ExecutionAlreadyExists. AWS names it with a UUID, as
    moto's own backend does; the parser backend is made to do the same.
+
+4. A Task whose Resource is a function ARN (CDK's LambdaInvoke with
+   ``payload_response_only``) reports every error of the Invoke call itself
+   (the Lambda service refusing it: an Inactive function, throttling) as
+   ``Exception``. Step Functions names them ``Lambda.<ExceptionName>``
+   (developer guide, "Handle transient Lambda service exceptions":
+   ``Lambda.ServiceException``, ``Lambda.TooManyRequestsException``, ...),
+   which is what Retry matches; moto's own ``lambda:invoke`` integration
+   (StateTaskServiceLambda) already does. The direct form is made to agree.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ def install() -> None:
     _install_sfn_casing()
     _install_cfn_backend()
     _install_execution_names()
+    _install_lambda_service_error_names()
 
 
 def _install_sfn_casing() -> None:
@@ -100,3 +110,31 @@ def _install_execution_names() -> None:
 
     start_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]  # the patch itself
+
+
+def _install_lambda_service_error_names() -> None:
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = StateTaskLambda._from_error
+    if getattr(original, "_sandbox", False):
+        return
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error = f"Lambda.{ex.response['Error']['Code']}"
+        status = ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        cause = f"{ex.response['Error'].get('Message', '')} (Service: Lambda, Status Code: {status})"
+        return FailureEvent(
+            env=env, error_name=CustomErrorName(error), event_type=HistoryEventType.LambdaFunctionFailed,
+            # EventDetails is a total TypedDict in moto's stubs, yet moto fills in one key, as here
+            event_details=EventDetails(lambdaFunctionFailedEventDetails=LambdaFunctionFailedEventDetails(  # type: ignore[typeddict-item]
+                error=error, cause=cause)))
+
+    _from_error._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    StateTaskLambda._from_error = _from_error  # type: ignore[method-assign]  # the patch itself

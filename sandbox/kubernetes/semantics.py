@@ -48,6 +48,9 @@ KINDS = [
     Kind("", "v1", "configmaps", "ConfigMap", has_status=False),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress"),
     Kind("networking.k8s.io", "v1", "ingressclasses", "IngressClass", namespaced=False, has_status=False),
+    # What the operator applies once (the stack's KubernetesRbacManifest); read by sandbox/kubernetes/rbac.py.
+    Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", has_status=False),
+    Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", has_status=False),
 ]
 BY_PLURAL = {k.plural: k for k in KINDS}
 EVENT_FIELDS = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",

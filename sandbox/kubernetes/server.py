@@ -2,7 +2,7 @@
 
 kmock serves discovery, watch streams and object history; its own CRUD is a
 naive dict merge with non-Kubernetes error reasons and no PUT. This subclass
-checks the EKS token (401), an optional RBAC denial (403), then answers
+checks the EKS token (401), RBAC (403, sandbox/kubernetes/rbac.py), then answers
 resource requests itself through ``StoreMixin`` with ``Status`` bodies whose
 reasons match kube-apiserver's (NotFound, AlreadyExists, Conflict, Invalid).
 Watches still go to kmock.
@@ -20,13 +20,12 @@ import attrs
 import yaml
 from kmock import KubernetesEmulator, KubernetesError, RawHandler, Request, ResourceInfo, action
 
-from sandbox.kubernetes import semantics
+from sandbox.kubernetes import rbac, semantics
 from sandbox.kubernetes.auth import TokenError, TokenVerifier
 from sandbox.kubernetes.semantics import ApiError, Kind
 from sandbox.kubernetes.store import StoreMixin
 
 PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
-VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 APPLY = "application/apply-patch+yaml"
 # kmock's path parser reads /api/v1/namespaces[/NAME[/status]] as a namespace prefix, not as Namespace objects.
 NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?(?:/(status))?/?$")
@@ -35,6 +34,8 @@ NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?(?:/(status))?/?$"
 @attrs.define(kw_only=True)
 class Emulator(StoreMixin, KubernetesEmulator):
     verifier: TokenVerifier | None = None
+    # access key id -> the user EKS maps it to (access entry); keys not here are cluster admins (the creator)
+    identities: dict[str, rbac.User] = attrs.field(factory=dict)
     forbidden: bool = False  # every resource request answers 403
     denied_namespaces: set[str] = attrs.field(factory=set)  # 403 in these namespaces only
     auth_failures: list[str] = attrs.field(factory=list)  # why tokens were refused (never the token)
@@ -88,18 +89,29 @@ class Emulator(StoreMixin, KubernetesEmulator):
             self.auth_failures.append(f"{request.method} {request.url.path}: {e}")
             raise ApiError(401, "Unauthorized", "Unauthorized") from None
 
-    def _authorize(self, user: str, request: Request, kind: Kind) -> None:
+    def _user(self, access_key_id: str) -> rbac.User:
+        return self.identities.get(access_key_id) or rbac.User(access_key_id, (rbac.MASTERS,))
+
+    def _authorize(self, access_key_id: str, request: Request, kind: Kind) -> None:
+        user = self._user(access_key_id)
         namespace = request.namespace if kind.namespaced else None
-        if not self.forbidden and (namespace is None or namespace not in self.denied_namespaces):
+        method = str(getattr(request.method, "value", request.method))  # kmock: a str Enum
+        verb = rbac.request_verb(method.upper(), request.name, request.params)
+        attributes = rbac.Attributes(verb=verb, api_group=kind.group, resource=kind.plural, namespace=namespace,
+                                     name=request.name or "", subresource=request.subresource or "")
+        denied = self.forbidden or (namespace is not None and namespace in self.denied_namespaces)
+        if not denied and rbac.allowed(user, attributes, self._stored("roles"), self._stored("rolebindings")):
             return
-        verb = VERBS.get(str(request.method), "get")
-        if verb == "get" and request.name is None:
-            verb = "watch" if request.params.get("watch") in ("true", "1") else "list"
+        # apiserver: responsewriters.forbiddenMessage and apierrors.NewForbidden (docs: notes B7)
         what = f'{kind.group_resource} "{request.name}"' if request.name else kind.group_resource
+        resource = f"{kind.plural}/{request.subresource}" if request.subresource else kind.plural
         scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-        raise ApiError(403, "Forbidden", f'{what} is forbidden: User "{user}" cannot {verb} resource '
-                       f'"{kind.plural}" in API group "{kind.group}" {scope}',
+        raise ApiError(403, "Forbidden", f'{what} is forbidden: User "{user.name}" cannot {verb} resource '
+                       f'"{resource}" in API group "{kind.group}" {scope}',
                        name=request.name or "", group=kind.group, kind=kind.plural)
+
+    def _stored(self, plural: str) -> list[dict[str, Any]]:
+        return self.op_list(semantics.BY_PLURAL[plural], None)["items"]
 
     async def _handle(self, request: Request) -> aiohttp.web.StreamResponse:
         user = "system:anonymous"

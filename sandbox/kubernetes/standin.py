@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp.web
 
-from sandbox.kubernetes import semantics, tls
+from sandbox.kubernetes import rbac, semantics, tls
 from sandbox.kubernetes.auth import TokenVerifier
 from sandbox.kubernetes.events import EventCorrelator
 from sandbox.kubernetes.server import Emulator
@@ -33,7 +33,8 @@ class KubernetesStandIn:
                  region: str = "us-east-1", forbidden: bool = False) -> None:
         self.cluster_name, self.region = cluster_name, region
         self.credentials = dict(credentials or {"testing": "testing"})
-        self.emulator = Emulator(verifier=TokenVerifier(cluster_name, self.credentials), forbidden=forbidden)
+        self.verifier = TokenVerifier(cluster_name, self.credentials)
+        self.emulator = Emulator(verifier=self.verifier, forbidden=forbidden)
         self.ca_pem, self._cert_pem, self._key_pem = tls.make_serving_material(cluster_name)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -176,6 +177,27 @@ class KubernetesStandIn:
     def allow(self) -> None:
         self.emulator.forbidden = False
         self.emulator.denied_namespaces.clear()
+
+    def add_identity(self, access_key_id: str, secret: str, username: str, groups: builtins.list[str]) -> None:
+        """What an EKS access entry does: these credentials authenticate as ``username`` in ``groups``.
+
+        Keys without an identity (the sandbox's own ``testing``) act as the cluster's creator, an admin.
+        """
+        self.credentials[access_key_id] = secret
+        self.verifier.credentials[access_key_id] = secret
+        self.emulator.identities[access_key_id] = rbac.User(username, tuple(groups))
+
+    def apply_manifest(self, manifest: Mapping[str, Any], *, manager: str = "kubectl") -> builtins.list[str]:
+        """``kubectl apply -f``: each item of a ``kind: List`` created or replaced as the operator (an admin)."""
+        applied = []
+        for item in manifest.get("items", [manifest]) if manifest.get("kind") == "List" else [manifest]:
+            kind = next(k for k in semantics.KINDS if k.kind == item["kind"] and k.api_version == item["apiVersion"])
+            namespace = item["metadata"].get("namespace") if kind.namespaced else None
+            if self.get(kind.plural, namespace, item["metadata"]["name"]) is not None:
+                self.delete(kind.plural, namespace, item["metadata"]["name"])
+            self.create(kind.plural, namespace, dict(item), manager=manager)
+            applied.append(f"{kind.plural}/{item['metadata']['name']}")
+        return applied
 
     @property
     def auth_failures(self) -> builtins.list[str]:

@@ -13,6 +13,8 @@ ALLOWED_STAR_ACTIONS = {  # actions without resource-level permissions, acknowle
     "elasticloadbalancing:Describe*", "elasticloadbalancing:DescribeLoadBalancers",
     "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+    # Validate's network check
+    "ec2:DescribeRouteTables", "ec2:DescribeNatGateways",
     # the state machine's log delivery
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
@@ -57,7 +59,8 @@ def test_no_managed_policies(default_synth):
 
 
 @pytest.mark.parametrize("step, expected", [
-    ("Validate", {"states:ListExecutions", "states:DescribeExecution"}),
+    ("Validate", {"states:ListExecutions", "states:DescribeExecution", "ec2:DescribeRouteTables",
+                  "ec2:DescribeSubnets", "ec2:DescribeNatGateways"}),
     ("ImportCertificate", {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:AddTagsToCertificate",
                            "acm:ListTagsForCertificate", "acm:DescribeCertificate", "acm:GetCertificate",
                            "acm:ListCertificates"}),
@@ -112,12 +115,17 @@ def test_access_entries(default_synth):
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
     assert [p.split("Role")[0] for p in principals] == ["StepsApplyIngress", "StepsCheckLoadBalancer",
                                                          "StepsRemoveLayer4", "StepsUpsertDns"]
+    groups = {}
     for entry in entries:
         props = entry["Properties"]
         assert props["ClusterName"] == "milvus-eks" and props["Type"] == "STANDARD"
-        (policy,) = props["AccessPolicies"]
-        assert policy["AccessScope"] == {"Type": "namespace", "Namespaces": ["milvus"]}
-        assert "cluster-access-policy/AmazonEKSEditPolicy" in json.dumps(policy["PolicyArn"])
+        # No EKS access policy (AmazonEKSEditPolicy would add Secrets, pods/exec, impersonation):
+        # the Kubernetes group is bound to a Role with the steps' verbs only (stacks/rbac.py).
+        assert "AccessPolicies" not in props
+        groups[props["PrincipalArn"]["Fn::GetAtt"][0].split("Role")[0]] = props["KubernetesGroups"]
+    assert groups == {"StepsApplyIngress": ["milvus-layer7-writers"], "StepsUpsertDns": ["milvus-layer7-writers"],
+                      "StepsRemoveLayer4": ["milvus-layer7-writers"],
+                      "StepsCheckLoadBalancer": ["milvus-layer7-readers"]}
 
 
 def test_no_unacknowledged_cdk_nag_finding(default_synth, vpc_synth):

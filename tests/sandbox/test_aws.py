@@ -257,3 +257,46 @@ def test_shim_resolves_alb_names_and_rewrites_grpc_targets(tmp_path):
     assert lines[4] == "('milvus.example.com:443', None)"
     assert lines[5] == "yes"
     assert lines[6] == "True"
+
+
+def test_an_inactive_function_fails_once_then_is_pending_then_runs():
+    # Lambda developer guide, "Lambda function states": the invocation that finds the function Inactive
+    # fails, and it is Pending (invocations fail) until its network interfaces are back.
+    from moto.core.exceptions import JsonRESTError
+
+    from sandbox.aws import lambda_runner
+
+    class Function:
+        function_name, state = "MilvusLayer7-Validate", "Active"
+
+    fn = Function()
+    lambda_runner.make_inactive(fn.function_name, pending_seconds=0.3)
+    with pytest.raises(JsonRESTError) as first:
+        lambda_runner._refuse_unless_active(fn)
+    assert (first.value.error_type, first.value.code, fn.state) == ("ResourceNotReadyException", 502, "Pending")
+    with pytest.raises(JsonRESTError) as pending:
+        lambda_runner._refuse_unless_active(fn)
+    assert (pending.value.error_type, pending.value.code) == ("ResourceConflictException", 409)
+    time.sleep(0.35)
+    lambda_runner._refuse_unless_active(fn)  # Active again: the invocation goes on
+    assert fn.state == "Active"
+    lambda_runner._refuse_unless_active(fn)
+
+
+def test_the_sandbox_vpc_is_the_eks_guides_private_subnets_behind_nat(sandbox):
+    # Given the VPC the sandbox deploys into, and its cluster with the security group EKS makes
+    from sandbox.aws.eks import nat_public_ips
+    from validate.network import check_egress
+
+    ec2 = sandbox.client("ec2")
+    vpc_id, subnets = sandbox.create_vpc(cidr="10.7.0.0/16")
+    cluster = sandbox.create_cluster("private-eks", endpoint="https://127.0.0.1:6443", ca_pem="x",
+                                     subnet_ids=subnets, vpc_id=vpc_id)
+    # Then Validate's own check finds the functions' subnets routed through NAT,
+    check_egress(ec2, subnets, scheme="internet-facing", annotations={})
+    (nat_ip,) = nat_public_ips(ec2, vpc_id)
+    assert nat_ip
+    # and the cluster names a security group of that VPC
+    group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    (group,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert group["VpcId"] == vpc_id and group["GroupName"].startswith("eks-cluster-sg-private-eks-")

@@ -110,3 +110,20 @@ def test_no_credentials_is_a_clear_error(monkeypatch):
     # Then minting says so instead of producing an unsigned URL
     with pytest.raises(ValueError, match="credentials"):
         eks_token.get_token(CLUSTER, session=session)
+
+
+@pytest.mark.parametrize("region, host", [
+    ("cn-north-1", "sts.cn-north-1.amazonaws.com.cn"),  # aws-cn
+    ("us-gov-west-1", "sts.us-gov-west-1.amazonaws.com"),  # aws-us-gov
+    ("eu-west-1", "sts.eu-west-1.amazonaws.com"),
+])
+def test_sts_host_follows_the_partition(region, host, monkeypatch):
+    # Given a proxy or the sandbox configured as every client's endpoint
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:4566")
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key=SECRET, region_name=region)
+    # When a token is minted for a cluster in that region
+    url = decode(eks_token.get_token(CLUSTER, session=session, region=region))
+    # Then it names the partition's own STS host, the one EKS will call, and is signed for that region
+    assert url.hostname == host
+    assert params_of(url)["X-Amz-Credential"].split("/")[2] == region
+    assert params_of(url)["X-Amz-Signature"] == sigv4_query_signature(url, CLUSTER, SECRET)

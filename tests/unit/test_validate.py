@@ -22,6 +22,8 @@ CONFIGURED = StackDefaults(
     hosted_zone_id="Z0123456789ABC",
     region="us-east-1",
 )
+TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/tokens/root-AbCdEf"
+TWO_PORTS = StackDefaults(cluster_name="milvus-eks", region="us-east-1", listen_ports=(443, 8443))
 MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
 
 
@@ -90,10 +92,10 @@ def test_every_field_given_is_kept():
         "listenPort": 8443,
         "ingressAnnotations": {"alb.ingress.kubernetes.io/group.name": "shared"},
         "layer4": "keep",
-        "verify": {"tokenSecretArn": SECRET_ARN, "roundTrip": True, "timeoutSeconds": 30},
+        "verify": {"tokenSecretArn": TOKEN_ARN, "roundTrip": True, "timeoutSeconds": 30},
         "albTimeoutSeconds": 600,
     }
-    request = validate(raw, STACK)
+    request = validate(raw, TWO_PORTS)
     assert request.host == "milvus.example.com"  # DNS is case-insensitive; Kubernetes wants lowercase
     assert request.certificate.certificate_arn == CERT_ARN and request.certificate.secret_arn is None
     assert (request.namespace, request.service_name, request.service_port) == ("db", "my-milvus", 19531)
@@ -303,3 +305,43 @@ def test_the_handler_refuses_a_bad_input_with_invalid_input(stack_environment, l
 def test_the_handler_refuses_an_input_that_is_not_an_object(stack_environment, lambda_context):
     with pytest.raises(InvalidInput, match="input: must be a JSON object"):
         handler.lambda_handler({"input": "host=x", "correlationId": "run-3"}, lambda_context)
+
+
+# --- what the stack's grants and network allow ----------------------------------------------------------
+
+
+def test_a_listen_port_the_security_group_does_not_open_is_refused_with_the_remedy():
+    # Given a stack whose functions may reach the ALB on 443 only
+    # When a run asks for a listener on 8443
+    reason = refusal({**MINIMAL, "listenPort": 8443})
+    # Then Validate refuses before anything changes, naming the context that would open it
+    assert "listenPort: 8443 is not a port the functions' security group may reach" in reason
+    assert "-c albListenPorts=443,8443" in reason
+    # And a stack deployed with both ports takes it
+    assert validate({**MINIMAL, "listenPort": 8443}, TWO_PORTS).listen_port == 8443
+
+
+def test_the_listen_ports_come_from_the_environment():
+    assert StackDefaults.from_environment({"ALB_LISTEN_PORTS": "443,8443"}).listen_ports == (443, 8443)
+    assert StackDefaults.from_environment({}).listen_ports == (443,)
+
+
+def test_a_token_secret_outside_the_token_prefix_is_refused():
+    # The certificate secret is not a token secret: VerifyGrpc may never read it
+    reason = refusal({**MINIMAL, "verify": {"tokenSecretArn": SECRET_ARN}})
+    assert "must name a secret under milvus-layer7/tokens/" in reason
+    assert validate({**MINIMAL, "verify": {"tokenSecretArn": TOKEN_ARN}}, STACK).verify.token_secret_arn == TOKEN_ARN
+
+
+def test_dns_for_another_host_than_the_granted_record_is_refused():
+    # Given a stack whose Route 53 grant names one record (context host with hostedZoneId)
+    stack = StackDefaults.from_environment({"CLUSTER_NAME": "milvus-eks", "DEFAULT_HOST": "milvus.example.com",
+                                            "HOSTED_ZONE_ID": "Z0123456789ABC",
+                                            "DNS_RECORD_NAME": "milvus.example.com"})
+    # When a run asks for DNS for another host in that zone
+    reason = refusal({"host": "other.example.com", "dns": {"hostedZoneId": "Z0123456789ABC"},
+                      "certificate": {"secretArn": SECRET_ARN}}, stack)
+    # Then it is refused up front (Route 53 would deny the change after the ALB exists)
+    assert "may change only the record milvus.example.com" in reason
+    same_host = {"dns": {"hostedZoneId": "Z0123456789ABC"}, "certificate": {"secretArn": SECRET_ARN}}
+    assert validate(same_host, stack).hosted_zone_id == "Z0123456789ABC"

@@ -45,7 +45,11 @@ def import_from_secret(
     secret_arn: str, host: str, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime
 ) -> CertificateResult:
     secret = dal.read_certificate_secret(secretsmanager, secret_arn)
-    checked = check_bundle(secret.certificate, secret.private_key, secret.certificate_chain, host, now)
+    try:
+        checked = check_bundle(secret.certificate, secret.private_key, secret.certificate_chain, host, now)
+    except CertificateInvalid as exc:
+        # which secret holds the bad PEM: the operator fixes that one (the message never quotes its contents)
+        raise CertificateInvalid(f"certificate.secretArn: secret {secret_arn}: {exc}") from None
     fingerprint = checked.fingerprint_sha256
     tags = {ownership.TAG_HOST: host, ownership.TAG_FINGERPRINT: fingerprint,
             ownership.TAG_MANAGED_BY: ownership.MANAGED_BY}

@@ -267,6 +267,14 @@ def _hosted_zone(given: ExecutionInput, stack: StackDefaults, problems: list[str
     return zone
 
 
+def _punycode(host: str) -> str:
+    """The IDNA (punycode) spelling of a Unicode name, label by label; the name itself if it has none."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "xn--..."
+
+
 def _host_problems(host: str) -> list[str]:
     if host.startswith("*"):
         return ["host: a wildcard is not a host; give the exact name clients connect to"]
@@ -277,9 +285,20 @@ def _host_problems(host: str) -> list[str]:
         return ["host: an IP address is not accepted; give the DNS name the certificate names"]
     except ValueError:
         pass
+    shown = host if len(host) <= 80 else f"{host[:40]}...{host[-20:]}"
+    if len(host) > 253:
+        return [f"host: the name is {len(host)} characters, longer than the 253 a DNS name may have ({shown!r})"]
+    if not host.isascii():
+        return [f"host: {host!r} has characters outside a-z, 0-9 and '-'; give its ASCII (punycode) form, "
+                f"{_punycode(host)!r}, as the certificate and DNS name it"]
     labels = host.split(".")
-    if len(host) > 253 or not all(len(label) <= 63 and _DNS1123_LABEL.match(label) for label in labels):
-        return [f"host: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', at most 63 characters each)"]
+    long_labels = [label for label in labels if len(label) > 63]
+    if long_labels:
+        return [f"host: the label {long_labels[0][:20]!r}... is {len(long_labels[0])} characters; "
+                "a DNS label may have at most 63"]
+    if not all(_DNS1123_LABEL.match(label) for label in labels):
+        return [f"host: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', not starting or ending "
+                "with '-')"]
     return []
 
 

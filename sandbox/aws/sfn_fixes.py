@@ -1,4 +1,4 @@
-"""Four mends to moto 5.2.5's Step Functions, each small and self-contained.
+"""Five mends to moto 5.2.5's Step Functions, each small and self-contained.
 
 1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
    `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
@@ -30,12 +30,21 @@
    ``Lambda.ServiceException``, ``Lambda.TooManyRequestsException``, ...),
    which is what Retry matches; moto's own ``lambda:invoke`` integration
    (StateTaskServiceLambda) already does. The direct form is made to agree.
+
+5. StartExecution takes any input size. The API's ``input`` has "Maximum
+   length of 262144" (API reference, StartExecution; the 256 KiB payload
+   quota, "Step Functions service quotas"), refused like every length
+   constraint with a ValidationException; a sensitive member's value is left
+   out of the message. moto's interpreter already holds each state and task
+   to the same 256 KiB (``States.DataLimitExceeded``).
 """
 
 from __future__ import annotations
 
 import functools
 from typing import Any
+
+MAX_INPUT_BYTES = 262144  # StartExecution input, as UTF-8
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,6 +108,7 @@ def _install_cfn_backend() -> None:
 def _install_execution_names() -> None:
     import uuid
 
+    from moto.stepfunctions.exceptions import ValidationException
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = StepFunctionsParserBackend.start_execution
@@ -106,6 +116,10 @@ def _install_execution_names() -> None:
         return
 
     def start_execution(self: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        execution_input = kwargs.get("execution_input", args[0] if args else None)
+        if isinstance(execution_input, str) and len(execution_input.encode("utf-8")) > MAX_INPUT_BYTES:
+            raise ValidationException("1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                                      f"Member must have length less than or equal to {MAX_INPUT_BYTES}")
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     start_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once

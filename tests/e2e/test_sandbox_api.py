@@ -71,6 +71,69 @@ def test_certificate_for_another_host_is_invalid(sandbox, tmp_path):
     assert _service_type(sandbox) == "LoadBalancer"
 
 
+def _start(box: Sandbox, text: str):
+    sfn = box.aws.client("stepfunctions")
+    started = time.time()
+    arn = sfn.start_execution(stateMachineArn=box.state_machine_arn, input=text)["executionArn"]
+    return follow(sfn, arn, started)
+
+
+def _failed_event(box: Sandbox, execution_arn: str) -> dict:
+    """The "Setup Failed" event of one execution, as the catch-all rule delivered it."""
+    logs = box.aws.client("logs")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for event in logs.filter_log_events(logGroupName=CATCH_ALL_GROUP).get("events", []):
+            message = json.loads(event["message"])
+            if message.get("detail-type") == "Milvus Layer7 Setup Failed" and \
+                    message["detail"].get("executionArn") == execution_arn:
+                return message["detail"]
+        time.sleep(0.5)
+    raise AssertionError(f"no Setup Failed event for {execution_arn}")
+
+
+def _refused_at_validate(box: Sandbox, record, *, names: str) -> None:
+    """InvalidInput at Validate, the failure event published, and nothing in the cluster changed."""
+    assert (record.status, record.error) == ("FAILED", "InvalidInput"), (record.error, record.cause)
+    assert names in record.cause
+    assert "ImportCertificate" not in record.states and "PublishFailed" in record.states
+    detail = _failed_event(box, record.execution_arn)
+    assert detail["error"] == "InvalidInput" and names in detail["cause"]
+    assert box.cluster_view()["ingresses"] == [] and _service_type(box) == "LoadBalancer"
+
+
+def test_an_input_of_255_kib_is_invalid_input_with_the_failure_event(sandbox):
+    # Given an input just under Step Functions' 256 KiB, in a field nobody reads
+    detail = execution_input(QUIET, HOST, sandbox.secret_arn)
+    detail["ingressAnnotations"] = {"alb.ingress.kubernetes.io/tags": "team=" + "x" * (255 * 1024 - 400)}
+    text = json.dumps(detail)
+    assert 254 * 1024 < len(text.encode()) < 256 * 1024
+    # When it is started with StartExecution
+    record = _start(sandbox, text)
+    # Then Validate refuses it by its budget, naming the largest field, and the failure path runs
+    _refused_at_validate(sandbox, record, names="'ingressAnnotations'")
+    assert "input budget" in record.cause
+
+
+def test_an_input_over_256_kib_is_refused_by_step_functions_itself(sandbox):
+    sfn = sandbox.aws.client("stepfunctions")
+    with pytest.raises(sfn.exceptions.ValidationException, match="262144"):
+        sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps({"x": "y" * 262144}))
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "\"x\"", "42", "null"])
+def test_an_input_that_is_not_an_object_is_invalid_input_with_the_failure_event(sandbox, text):
+    _refused_at_validate(sandbox, _start(sandbox, text), names="JSON object")
+
+
+def test_a_bad_annotation_value_is_invalid_input_with_the_failure_event(sandbox):
+    # A health-check path longer than the ALB's 1,024 characters, with a newline in it
+    detail = execution_input(QUIET, HOST, sandbox.secret_arn)
+    detail["ingressAnnotations"] = {"alb.ingress.kubernetes.io/healthcheck-path": "/" + "a" * 1100 + "\n"}
+    _refused_at_validate(sandbox, _start(sandbox, json.dumps(detail)),
+                         names="alb.ingress.kubernetes.io/healthcheck-path")
+
+
 def test_rotated_certificate_is_reimported_into_the_same_arn(sandbox, tmp_path):
     # Given a successful run with one certificate
     write_cert_dir(tmp_path / "first", HOST)

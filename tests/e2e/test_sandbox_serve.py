@@ -59,7 +59,9 @@ def test_serve_prints_how_to_reach_it_and_stops_on_sigterm():
         # Given serve is up
         _read_until(lines, READY, timeout=240, seen=seen)
         exports = dict(re.findall(r"^export (\w+)=(\S+)$", "\n".join(seen), re.MULTILINE))
-        # Then it printed what another shell needs, and the endpoint answers with the deployed workflow
+        # Then it said how long it took, measured, and printed what another shell needs,
+        # and the endpoint answers with the deployed workflow
+        assert any(re.match(r"^Ready in \d+\.\d s \(standInsUp \d+\.\d s, bootstrapAndDeploy", line) for line in seen)
         assert exports["AWS_ENDPOINT_URL"].startswith("http://localhost:")
         assert exports["AWS_ACCESS_KEY_ID"] == "testing" and exports["AWS_DEFAULT_REGION"] == "us-east-1"
         sfn = boto3.client("stepfunctions", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name="us-east-1",

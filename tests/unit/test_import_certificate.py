@@ -247,6 +247,20 @@ def test_a_bad_bundle_changes_nothing_in_acm(aws, ca, leaf):
     assert certificate_count(acm) == 0
 
 
+def test_a_garbage_pem_names_the_secret_and_never_its_contents(aws, leaf):
+    # Given a secret whose certificate field is not PEM at all
+    acm, secretsmanager = aws
+    arn = store(secretsmanager, leaf, certificate="hello, not a certificate")
+    # When the step runs
+    with pytest.raises(CertificateInvalid) as caught:
+        ensure_certificate(request_for({"secretArn": arn}), acm=acm, secretsmanager=secretsmanager)
+    # Then the message says which secret and which field, and quotes neither the value nor the key
+    message = str(caught.value)
+    assert message.startswith(f"certificate.secretArn: secret {arn}: certificate:")
+    assert "hello" not in message
+    assert_no_key_material(message, leaf)
+
+
 # --- a certificate already in ACM ------------------------------------------------------
 
 

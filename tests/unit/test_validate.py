@@ -186,7 +186,10 @@ def test_names_that_kubernetes_would_refuse_are_refused(field, value):
         ("milvus_db.example.com", "not a valid DNS name"),
         ("a..example.com", "not a valid DNS name"),
         ("-a.example.com", "not a valid DNS name"),
-        ("a" * 64 + ".example.com", "not a valid DNS name"),
+        ("a" * 64 + ".example.com", "is 64 characters; a DNS label may have at most 63"),
+        # the name, not its labels, is too long
+        (".".join(["a" * 60] * 5) + ".com", "the name is 308 characters, longer than the 253 a DNS name may have"),
+        ("münchen.example.com", "give its ASCII (punycode) form, 'xn--mnchen-3ya.example.com'"),
         ("https://milvus.example.com", "not a valid DNS name"),
     ],
 )

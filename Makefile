@@ -17,7 +17,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --g
 	--custom-compile-command "make lock" $(LOCK_FLAGS)
 LAYER_LOCKS := layers/common.lock layers/kubernetes.lock layers/milvus.lock
 
-.PHONY: install setup lock lint test unit infra e2e synth demo bench diagram clean
+.PHONY: install setup lock lint test unit infra sandbox-tests e2e synth demo bench diagram clean
 
 install: $(STAMP)
 
@@ -58,6 +58,9 @@ unit: install
 
 infra: install
 	$(BIN)/python -m pytest tests/infra
+
+sandbox-tests: setup
+	$(BIN)/python -m pytest tests/sandbox
 
 e2e: setup
 	$(BIN)/python -m pytest tests/e2e

@@ -6,21 +6,19 @@ reproduces: annotation checks that end in Warning events (``FailedBuildModel``
 controller does, with a GRPC target group, an IP target and an HTTPS
 listener; the Ingress address written while the ALB is still
 ``provisioning``; the ALB turning ``active`` later and its target health
-following whether the backend answers. moto creates load balancers that turn
-active on the first describe and reports every registered target healthy,
-so when moto runs in this process the stand-in overrides two things on
-moto's own objects (found through ``elbv2_backend_getter``): the load
-balancer's ``activate`` (held back until due) and the target group's
-``health_for`` (answering from ``backend_healthy``/``target_health``).
+following whether the backend answers (``controller_moto``: where moto's own
+answers differ, through ``elbv2_backend_getter``); and the deletion flow: the
+finalizer ``ingress.k8s.aws/resources`` added on every reconcile before
+anything is built, and, once the Ingress is being deleted, its ALB and target
+group deleted (``controller_deploy``) and only then the finalizer removed, so
+the API server lets the Ingress go.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -28,12 +26,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sandbox import controller_deploy, controller_moto
 from sandbox.controller_webhook import IngressValidator, alb_ingress_class
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
 PREFIX = "alb.ingress.kubernetes.io/"
 COMPONENT = "ingress"
+# pkg/shared_constants/finalizers.go ImplicitGroupFinalizer: an Ingress in no explicit IngressGroup
+FINALIZER = "ingress.k8s.aws/resources"
 
 
 def _moto_backend(account_id: str, region: str) -> Any:
@@ -62,6 +63,7 @@ class LoadBalancerControllerStandIn:
     def __init__(self, kube: Any, *, elbv2: Any, acm: Any, ec2_subnet_ids: list[str], vpc_id: str,
                  cluster_name: str, mode: str = "ok", alb_delay: float = 3.0, active_delay: float = 2.0,
                  data_plane: Callable[[dict, dict], Any] | None = None,
+                 data_plane_removed: Callable[[str], Any] | None = None,
                  backend_healthy: Callable[[], bool] = lambda: True,
                  target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
                  elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1") -> None:
@@ -71,6 +73,7 @@ class LoadBalancerControllerStandIn:
         self.subnets, self.vpc_id, self.cluster_name, self.mode = list(ec2_subnet_ids), vpc_id, cluster_name, mode
         self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
         self.data_plane, self.backend_healthy, self.target_health = data_plane, backend_healthy, target_health
+        self.data_plane_removed = data_plane_removed
         self.target_ip = target_ip
         self._backend_getter = elbv2_backend_getter or (
             lambda: _moto_backend(os.environ.get("MOTO_ACCOUNT_ID", "123456789012"), elbv2.meta.region_name))
@@ -114,9 +117,42 @@ class LoadBalancerControllerStandIn:
                 continue
             key = f"{ing['metadata']['namespace']}/{ing['metadata']['name']}"
             seen.add(key)
+            if ing["metadata"].get("deletionTimestamp"):
+                self._finalize(key, ing)
+                continue
+            self._add_finalizer(ing)
             self._reconcile(key, ing)
-        for key in set(self._state) - seen:
+        for key in set(self._state) - seen:  # deleted with no finalizer left to wait for us (forced)
             self._cleanup(self._state.pop(key))
+
+    def _add_finalizer(self, ing: dict[str, Any]) -> None:
+        """group_controller.go adds the group's finalizer on every reconcile, before it builds anything."""
+        meta = ing["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if FINALIZER not in finalizers:
+            # pkg/k8s/finalizer.go AddFinalizers: a merge patch with the whole list (MergeFromWithOptimisticLock)
+            self.kube.patch("ingresses", meta["namespace"], meta["name"],
+                            {"metadata": {"finalizers": [*finalizers, FINALIZER]}}, manager="controller")
+
+    def _finalize(self, key: str, ing: dict[str, Any]) -> None:
+        """An Ingress being deleted leaves the group: its ALB and target group go, then the finalizer does.
+
+        group_controller.go: the deleting Ingress is an inactive member; the model built without it is empty,
+        so the deployer deletes every resource tagged with the stack (the load balancer first), and only after
+        that succeeded is the finalizer removed (RemoveGroupFinalizer). A failure keeps the finalizer and the
+        next reconcile tries again; no event reaches a deleting Ingress.
+        """
+        meta = ing["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if FINALIZER not in finalizers:
+            return
+        state = self._state.get(key)
+        if state is not None and not self._cleanup(state):
+            return
+        self._state.pop(key, None)
+        self.timeline.setdefault(key, {})["deletedAt"] = time.time()
+        self.kube.patch("ingresses", meta["namespace"], meta["name"],
+                        {"metadata": {"finalizers": [f for f in finalizers if f != FINALIZER]}}, manager="controller")
 
     @staticmethod
     def _is_alb(ing: dict[str, Any]) -> bool:
@@ -233,56 +269,13 @@ class LoadBalancerControllerStandIn:
             raise Rejected("FailedDeployModel", f"Failed deploy model due to CertificateNotFound: Certificate "
                            f"'{plan['cert']}' not found\n\tstatus code: 400, request id: {uuid.uuid4()}")
 
-    @staticmethod
-    def _name(namespace: str, name: str, salt: str) -> str:
-        def clean(s: str) -> str:
-            return re.sub(r"[^A-Za-z0-9]", "", s)[:8]
-
-        digest = hashlib.sha256(f"{salt}/{namespace}/{name}".encode()).hexdigest()[:10]
-        return f"k8s-{clean(namespace)}-{clean(name)}-{digest}"[:32]
-
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
-        ns, name = meta["namespace"], meta["name"]
-        tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": self.cluster_name},
-                {"Key": "ingress.k8s.aws/stack", "Value": key}]
-        lb = self.elbv2.create_load_balancer(
-            Name=self._name(ns, name, self.cluster_name + plan["scheme"]), Subnets=self.subnets,
-            Scheme=plan["scheme"], Type="application", IpAddressType="ipv4",
-            Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
-        state.update(lb_arn=lb["LoadBalancerArn"], dns=lb["DNSName"])
-        self._hold_provisioning(state)
-        tg_args: dict[str, Any] = dict(
-            Name=self._name(ns, plan["backend"], f"{self.cluster_name}/{name}/{plan['port']}"),
-            Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=self.vpc_id, TargetType=plan["target_type"],
-            HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
-            HealthCheckIntervalSeconds=15, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
-            UnhealthyThresholdCount=2,
-            Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
-        if plan["grpc"]:
-            tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})
-        else:
-            tg_args.update(Matcher={"HttpCode": plan["success"]})
-        tg = self.elbv2.create_target_group(**tg_args)["TargetGroups"][0]
-        state["tg_arn"] = tg["TargetGroupArn"]
-        self.elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"],
-                                    Targets=[{"Id": self.target_ip, "Port": plan["port"]}])
-        self._control_health(state)
-        forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
-        for proto, port in plan["listeners"]:
-            args: dict[str, Any] = dict(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
-                                        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
-                                            "StatusCode": "404", "ContentType": "text/plain"}}])
-            if proto == "HTTPS":
-                args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
-            listener = self.elbv2.create_listener(**args)["Listeners"][0]
-            conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
-            if plan["host"]:
-                conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
-            self.elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Conditions=conditions,
-                                   Actions=forward)
-        self.timeline[key].update(albArn=lb["LoadBalancerArn"], dnsName=lb["DNSName"], createdAt=time.time())
+        controller_deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
+                                 subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
+                                 created=self._hold_provisioning, registered=self._control_health)
+        self.timeline[key].update(albArn=state["lb_arn"], dnsName=state["dns"], createdAt=time.time())
 
-    # -- moto hooks ------------------------------------------------------------------------------------------------
+    # -- moto hooks (sandbox/controller_moto.py) ----------------------------------------------------------------------
     def _backend(self) -> Any | None:
         try:
             return self._backend_getter()
@@ -290,18 +283,10 @@ class LoadBalancerControllerStandIn:
             return None
 
     def _hold_provisioning(self, state: dict[str, Any]) -> None:
-        backend = self._backend()
-        lb = backend.load_balancers.get(state["lb_arn"]) if backend is not None else None
-        if lb is not None:
-            lb.state = "provisioning"
-            lb.activate = lambda: None  # moto would turn it active on the next describe
+        controller_moto.hold_provisioning(self._backend(), state)
 
     def _set_active(self, state: dict[str, Any]) -> None:
-        backend = self._backend()
-        lb = backend.load_balancers.get(state["lb_arn"]) if backend is not None else None
-        if lb is not None:
-            lb.state = "active"
-        state["active"] = True
+        controller_moto.set_active(self._backend(), state)
 
     def _health(self) -> str:
         if self.target_health is not None:
@@ -312,36 +297,16 @@ class LoadBalancerControllerStandIn:
             return "unhealthy"
 
     def _control_health(self, state: dict[str, Any]) -> None:
-        backend = self._backend()
-        tg = backend.target_groups.get(state["tg_arn"]) if backend is not None else None
-        if tg is None:
-            return
-        from moto.elbv2.models import FakeHealthStatus
-        original = tg.health_for
+        controller_moto.control_health(self._backend(), state, self._health)
 
-        def health_for(target: dict[str, Any], ec2_backend: Any) -> Any:
-            status = original(target, ec2_backend)
-            if status.status != "healthy":
-                return status  # not registered, draining: moto's answer stands
-            if not state.get("active"):
-                return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, "initial",
-                                        "Elb.RegistrationInProgress", "Target registration is in progress")
-            health = self._health()
-            if health == "healthy":
-                return status
-            return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, health,
-                                    "Target.FailedHealthChecks", "Health checks failed")
-
-        tg.health_for = health_for
-
-    def _cleanup(self, state: dict[str, Any]) -> None:
-        """The Ingress went away or changed: delete what was built for it, as the controller does."""
+    def _cleanup(self, state: dict[str, Any]) -> bool:
+        """Delete what was built for an Ingress, as the controller does; False when ELBv2 refused (try again)."""
+        dns = state.get("dns") if state.get("lb_arn") else None
         try:
-            if state.get("lb_arn"):
-                for listener in self.elbv2.describe_listeners(LoadBalancerArn=state["lb_arn"])["Listeners"]:
-                    self.elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
-                self.elbv2.delete_load_balancer(LoadBalancerArn=state["lb_arn"])
-            if state.get("tg_arn"):
-                self.elbv2.delete_target_group(TargetGroupArn=state["tg_arn"])
+            controller_deploy.delete(self.elbv2, state)
         except ClientError as e:
             self.errors.append(repr(e))
+            return False
+        if dns and self.data_plane_removed is not None:
+            self.data_plane_removed(dns)  # the ALB's listener stops answering with it
+        return True

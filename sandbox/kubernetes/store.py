@@ -6,6 +6,8 @@ version is, the way kube-apiserver would (see ``semantics`` and
 ``patching``), and tracks field managers so server-side apply can report
 conflicts and remove fields a manager stopped applying. It runs on the
 emulator's event loop, under its lock.
+Deletion with finalizers (graceful deletion as kube-apiserver does it for
+objects other than pods) is ``deletion``'s.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 from kmock import resource
 
-from sandbox.kubernetes import admission, patching, semantics, services
+from sandbox.kubernetes import admission, deletion, patching, semantics, services
 from sandbox.kubernetes.semantics import ApiError, Kind
 
-SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp")
+SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
+               *deletion.DELETION_FIELDS)
 UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
 
 
@@ -155,9 +158,12 @@ class StoreMixin:
         elif kind.has_status and not internal:
             new["status"] = copy.deepcopy(old.get("status") or {})
         meta = new["metadata"]
-        for key in ("uid", "creationTimestamp", "generation", "name", "namespace"):
+        for key in ("uid", "creationTimestamp", "generation", "name", "namespace", *deletion.DELETION_FIELDS):
             if key in old["metadata"]:
                 meta[key] = old["metadata"][key]
+            elif key in deletion.DELETION_FIELDS:
+                meta.pop(key, None)  # only DELETE starts a deletion
+        deletion.refuse_new_finalizers(kind, name, old, new)
         semantics.apply_defaults(kind, new)
         if kind.plural == "services" and subresource != "status":
             services.patch_allocated_values(old, new)  # REST.beginUpdate, then BeforeUpdate's PrepareForUpdate
@@ -168,6 +174,9 @@ class StoreMixin:
                 p.get("nodePort") for p in (old.get("spec") or {}).get("ports") or []})
         admission.admit(self.validating_webhooks, kind, "UPDATE", new, old, self._lookup, subresource)
         self._record_owners(kind, old, new, manager, applied)
+        if deletion.should_delete_during_update(old, new):
+            await self._remove(kind, namespace, name)
+            return new  # deleteWithoutFinalizers answers with the object it deleted
         if _strip(new, status=False) == _strip(old, status=False):
             return old  # a no-op write keeps the resourceVersion, as the API server does
         if kind.plural == "ingresses" and new.get("spec") != old.get("spec"):
@@ -238,19 +247,28 @@ class StoreMixin:
         return await self.op_update(kind, namespace, name, new, manager, subresource=subresource)
 
     async def op_delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        """Delete now, or, while finalizers remain, mark the object as being deleted and answer with it."""
         old = self._current(kind, namespace, name)
         if old is None:
             raise semantics.not_found(kind, name)
+        if deletion.waits_for_finalizers(kind, old):
+            if deletion.mark_as_deleting(old["metadata"], now_iso()):
+                old["metadata"]["resourceVersion"] = self._next_rv()
+                return await self._store(kind, old, "MODIFIED")
+            return old  # already being deleted: a second DELETE changes nothing
+        await self._remove(kind, namespace, name)
+        return {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success",
+                "details": {"name": name, "group": kind.group, "kind": kind.plural, "uid": old["metadata"]["uid"]}}
+
+    async def _remove(self, kind: Kind, namespace: str | None, name: str) -> None:
         doomed = [self._key(kind, namespace, name)]
         if kind.plural == "namespaces":
             doomed += [k for k, o in self._objects.items() if k[1] == name and not o.deleted]
         for key in doomed:
-            last = copy.deepcopy(self._objects[key].raw)
+            final = copy.deepcopy(self._objects[key].raw)
             self._objects[key].delete()
             self._owners.pop(key, None)
-            await self._buses[key[0]].put({"type": "DELETED", "object": last})
-        return {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success",
-                "details": {"name": name, "group": kind.group, "kind": kind.plural, "uid": old["metadata"]["uid"]}}
+            await self._buses[key[0]].put({"type": "DELETED", "object": final})
 
     def op_list(self, kind: Kind, namespace: str | None, field_selector: str | None = None,
                 label_selector: str | None = None) -> dict[str, Any]:

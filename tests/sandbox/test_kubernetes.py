@@ -360,3 +360,49 @@ def test_put_status_and_namespaces(kube, net, core):
     assert core.read_namespace("scratch").status.phase == "Active"
     core.delete_namespace("scratch")
     assert kube.get("namespaces", None, "scratch") is None
+
+
+def test_an_object_with_finalizers_is_marked_on_delete_and_removed_with_its_last_finalizer(kube, net):
+    # Given an Ingress a controller holds with its finalizer
+    body = ingress_body("held")
+    body["metadata"]["finalizers"] = ["ingress.k8s.aws/resources"]
+    created = net.create_namespaced_ingress("milvus", body)
+    # When it is deleted
+    answer = net.delete_namespaced_ingress("held", "milvus")
+    # Then it is kept, marked as being deleted (store.go markAsDeleting), its generation bumped, and readable
+    held = kube.get("ingresses", "milvus", "held")
+    assert held is not None and answer["kind"] == "Ingress"  # 200 with the object, not a Status
+    assert held["metadata"]["deletionGracePeriodSeconds"] == 0 and held["metadata"]["deletionTimestamp"]
+    assert held["metadata"]["generation"] == created.metadata.generation + 1
+    assert [i.metadata.name for i in net.list_namespaced_ingress("milvus").items if i.metadata.name == "held"] \
+        == ["held"]
+    # and a second DELETE changes nothing
+    version = held["metadata"]["resourceVersion"]
+    net.delete_namespaced_ingress("held", "milvus")
+    assert kube.get("ingresses", "milvus", "held")["metadata"]["resourceVersion"] == version
+    # and an update keeps the deletion fields
+    kube.patch("ingresses", "milvus", "held", {"metadata": {"labels": {"seen": "yes"},
+                                                            "deletionTimestamp": None}})
+    assert kube.get("ingresses", "milvus", "held")["metadata"]["deletionTimestamp"] == \
+        held["metadata"]["deletionTimestamp"]
+    # When the last finalizer is removed
+    kube.patch("ingresses", "milvus", "held", {"metadata": {"finalizers": None}})
+    # Then the object is gone
+    assert kube.get("ingresses", "milvus", "held") is None
+
+
+def test_no_finalizer_can_be_added_to_an_object_being_deleted(kube, net):
+    body = ingress_body("closing")
+    body["metadata"]["finalizers"] = ["example.com/one"]
+    net.create_namespaced_ingress("milvus", body)
+    net.delete_namespaced_ingress("closing", "milvus")
+    with pytest.raises(ApiException) as e:
+        net.patch_namespaced_ingress("closing", "milvus", {"metadata": {"finalizers": ["example.com/one",
+                                                                                     "example.com/two"]}},
+                                     _content_type="application/merge-patch+json")
+    assert e.value.status == 422
+    assert json.loads(e.value.body)["message"] == (
+        'Ingress "closing" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the '
+        'object is being deleted, found new finalizers []string{"example.com/two"}')
+    kube.patch("ingresses", "milvus", "closing", {"metadata": {"finalizers": []}})
+    assert kube.get("ingresses", "milvus", "closing") is None

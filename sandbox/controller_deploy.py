@@ -1,0 +1,84 @@
+"""What the controller's deployer does in ELBv2 for one Ingress: create the ALB and its parts, or delete them.
+
+Names, tags and defaults are the controller's (kubernetes-sigs/aws-load-balancer-controller
+at 225f44568848, /work/notes/controller.md §4 and §5): ``k8s-<ns>-<name>-<hash>``
+names of at most 32 characters, the tracking tags ``elbv2.k8s.aws/cluster``,
+``ingress.k8s.aws/stack`` and ``ingress.k8s.aws/resource``, a GRPC target group
+with the controller's health-check defaults, one IP target, and per listen port
+a listener whose default action is a 404 and a rule for the host. Deleting goes
+load balancer first (its listeners with it), then the target group, as the
+stack deployer orders it (pkg/deploy/stack_deployer.go).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+
+def load_balancer_name(namespace: str, name: str, salt: str) -> str:
+    """``k8s-%.8s-%.8s-%.10s`` of the sanitized namespace and name and a hash (model_build_load_balancer.go)."""
+    def clean(s: str) -> str:
+        return re.sub(r"[^A-Za-z0-9]", "", s)[:8]
+
+    digest = hashlib.sha256(f"{salt}/{namespace}/{name}".encode()).hexdigest()[:10]
+    return f"k8s-{clean(namespace)}-{clean(name)}-{digest}"[:32]
+
+
+def deploy(elbv2: Any, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any], *,
+           cluster_name: str, subnets: list[str], vpc_id: str, target_ip: str,
+           created: Callable[[dict[str, Any]], None], registered: Callable[[dict[str, Any]], None]) -> None:
+    """Build the ALB for ``plan``; ``state`` gets ``lb_arn``, ``dns`` and ``tg_arn`` as they exist.
+
+    ``created`` is called once the load balancer exists, ``registered`` once its target is registered.
+    """
+    ns, name = meta["namespace"], meta["name"]
+    tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": cluster_name},
+            {"Key": "ingress.k8s.aws/stack", "Value": key}]
+    lb = elbv2.create_load_balancer(
+        Name=load_balancer_name(ns, name, cluster_name + plan["scheme"]), Subnets=subnets,
+        Scheme=plan["scheme"], Type="application", IpAddressType="ipv4",
+        Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
+    state.update(lb_arn=lb["LoadBalancerArn"], dns=lb["DNSName"])
+    created(state)
+    tg_args: dict[str, Any] = dict(
+        Name=load_balancer_name(ns, plan["backend"], f"{cluster_name}/{name}/{plan['port']}"),
+        Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=vpc_id, TargetType=plan["target_type"],
+        HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
+        HealthCheckIntervalSeconds=15, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
+        Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
+    if plan["grpc"]:
+        tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})
+    else:
+        tg_args.update(Matcher={"HttpCode": plan["success"]})
+    tg = elbv2.create_target_group(**tg_args)["TargetGroups"][0]
+    state["tg_arn"] = tg["TargetGroupArn"]
+    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": target_ip, "Port": plan["port"]}])
+    registered(state)
+    forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+    for proto, port in plan["listeners"]:
+        args: dict[str, Any] = dict(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
+                                    DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                        "StatusCode": "404", "ContentType": "text/plain"}}])
+        if proto == "HTTPS":
+            args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
+        listener = elbv2.create_listener(**args)["Listeners"][0]
+        conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
+        if plan["host"]:
+            conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
+        elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Conditions=conditions, Actions=forward)
+
+
+def delete(elbv2: Any, state: dict[str, Any]) -> None:
+    """Delete the load balancer (listeners first) and the target group; ``state`` forgets each one deleted."""
+    if state.get("lb_arn"):
+        for listener in elbv2.describe_listeners(LoadBalancerArn=state["lb_arn"])["Listeners"]:
+            elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+        elbv2.delete_load_balancer(LoadBalancerArn=state["lb_arn"])
+        state.pop("lb_arn")
+    if state.get("tg_arn"):
+        elbv2.delete_target_group(TargetGroupArn=state["tg_arn"])
+        state.pop("tg_arn")

@@ -24,6 +24,7 @@ from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane import MilvusLite, NginxAlb
 from sandbox.health import LaggingHealthCheck
 from sandbox.kubernetes import KubernetesStandIn
+from sandbox.layer4 import Endpoints, ServiceControllerStandIn
 from sandbox.reimport import Bundle, ReimportWatcher
 from testkit.certs import write_cert_dir
 
@@ -55,6 +56,8 @@ class SandboxSettings:
     # A hosted zone for HOST's parent domain with HOST as a CNAME (TTL 60) to the Layer-4 load balancer,
     # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
     dns: bool = False
+    # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address.
+    layer4_delay: float = 2.0
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -123,6 +126,11 @@ class Sandbox(contextlib.AbstractContextManager):
         self.cluster_security_group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
         self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
         self._stack.callback(self.milvus.stop)
+        # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.
+        self.layer4 = ServiceControllerStandIn(self.kube, backend_port=self.milvus.port, region=self.aws.region,
+                                               provision_delay=self.settings.layer4_delay,
+                                               on_change=self._route_layer4).start()
+        self._stack.callback(self.layer4.stop)
         self.put_certificate(self.settings_cert_dir())
         self._phase("standInsUp", t0)
 
@@ -147,6 +155,7 @@ class Sandbox(contextlib.AbstractContextManager):
             alb_delay=self.settings.alb_delay,
             active_delay=self.settings.active_delay,
             data_plane=self._serve_alb,
+            data_plane_removed=self._remove_alb,
             backend_healthy=self.health,
             target_health=None,
         )
@@ -261,6 +270,18 @@ class Sandbox(contextlib.AbstractContextManager):
             # so it still reports healthy while the backend is already gone.
             self.health.hold_healthy()
             self.milvus.stop()
+
+    def _remove_alb(self, dns_name: str) -> None:
+        """The controller deleted the ALB: its listener stops answering (nginx stops)."""
+        with self.reimports.lock:
+            if self.nginx is not None:
+                self.nginx.stop()
+                self.nginx = None
+            self.reimports.stopped()
+
+    def _route_layer4(self, endpoints: Endpoints) -> None:
+        """Each Lambda started from now on resolves the NLBs' names to their local ports (lambda_shim)."""
+        self.aws.lambda_env["SANDBOX_LOOPBACK_PORTS"] = json.dumps(endpoints, sort_keys=True)
 
     # --- observations -------------------------------------------------------
 

@@ -53,6 +53,11 @@ class ReimportWatcher:
         with self.lock:
             self._arn, self._fingerprint = arn, _fingerprint(certificate_pem)
 
+    def stopped(self) -> None:
+        """The listener is gone (its ALB was deleted): nothing to reload until one serves again."""
+        with self.lock:
+            self._arn, self._fingerprint = None, None
+
     def check_once(self) -> bool:
         """Reload when the certificate behind the served ARN changed; True when it did."""
         with self.lock:

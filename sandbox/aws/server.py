@@ -67,7 +67,7 @@ def _free_port() -> int:
 class MotoSandbox:
     """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
 
-    `lambda_env` adds variables to every Lambda invocation's environment
+    `lambda_env` adds variables to every Lambda invocation's environment, read at each invocation
     (after the function's own); `cache_dir` is where deployed code and layer
     zips are unpacked (keyed by sha256, reused across runs).
     """

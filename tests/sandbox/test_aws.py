@@ -300,3 +300,32 @@ def test_the_sandbox_vpc_is_the_eks_guides_private_subnets_behind_nat(sandbox):
     group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
     (group,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     assert group["VpcId"] == vpc_id and group["GroupName"].startswith("eks-cluster-sg-private-eks-")
+
+
+def test_shim_sends_a_network_load_balancers_name_to_its_port_and_a_deleted_one_nowhere(tmp_path):
+    # Given the port map the service controller stand-in hands the Lambdas
+    shim = Path(__file__).resolve().parents[2] / "sandbox" / "aws" / "lambda_shim"
+    ports = {"a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com": {"19530": 41000},
+             "agone-fedcba9876543210.elb.us-east-1.amazonaws.com": None}
+    script = (
+        "import socket, sitecustomize as s\n"
+        "print(socket.getaddrinfo('a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com', 19530)[0][4])\n"
+        "print(s.rewrite_target('a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com:19530', None, False))\n"
+        "try:\n"
+        "    socket.getaddrinfo('agone-fedcba9876543210.elb.us-east-1.amazonaws.com', 19530)\n"
+        "except socket.gaierror as e:\n"
+        "    print('gaierror', e.args[0] == socket.EAI_NONAME)\n"
+        "print(s.rewrite_target('agone-fedcba9876543210.elb.us-east-1.amazonaws.com:19530', None, False))\n"
+    )
+    env = {"PYTHONPATH": str(shim), "PATH": "/usr/bin:/bin", "SANDBOX_LOOPBACK_PORTS": json.dumps(ports)}
+    # When a Lambda process resolves them
+    lines = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    # Then the live one is 127.0.0.1 on its own port, for sockets and gRPC (authority kept), the deleted one fails
+    assert lines == [
+        "('127.0.0.1', 41000)",
+        "('127.0.0.1:41000', [('grpc.default_authority', "
+        "'a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com:19530')])",
+        "gaierror True",
+        "('agone-fedcba9876543210.elb.us-east-1.amazonaws.com:19530', None)",
+    ]

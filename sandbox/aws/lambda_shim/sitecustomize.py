@@ -16,11 +16,19 @@ workflow reaches it by the DNS name moto's ELBv2 gave it
   grpc is patched when it is first imported, so functions that never use it
   pay nothing.
 
+A Network Load Balancer's name answers on its own ports: SANDBOX_LOOPBACK_PORTS
+holds a JSON object `{"<name>": {"<port>": <local port>}, ...}` (written by the
+sandbox's service controller stand-in, sandbox/layer4.py), and `<name>:<port>`
+goes to `127.0.0.1:<local port>`; a name mapped to null belongs to a load
+balancer that was deleted and no longer resolves (gaierror; gRPC is left to
+fail its own lookup).
+
 An existing sitecustomize further down sys.path is still loaded afterwards.
 """
 
 import importlib.abc
 import importlib.util
+import json
 import os
 import socket
 import sys
@@ -29,27 +37,51 @@ _SUFFIXES = tuple(
     s.strip().lower() for s in os.environ.get("SANDBOX_LOOPBACK_SUFFIXES", ".elb.amazonaws.com").split(",") if s.strip()
 )
 _LOOPBACK = "127.0.0.1"
+try:
+    _PORTS = json.loads(os.environ.get("SANDBOX_LOOPBACK_PORTS") or "{}")
+except ValueError:
+    _PORTS = {}
+
+
+def _normal(host) -> str:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "ignore")
+    return host.rstrip(".").lower() if isinstance(host, str) else ""
+
+
+def _mapped_port(host, port):
+    """(known name, port to dial): the local port for a Network Load Balancer's name and port."""
+    name = _normal(host)
+    if name not in _PORTS:
+        return False, port
+    ports = _PORTS[name]
+    if ports is None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    local = ports.get(str(port))
+    return True, (local if local is not None else port)
 
 
 def _is_loopback_name(host) -> bool:
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "ignore")
-    if not isinstance(host, str) or not _SUFFIXES:
-        return False
-    host = host.rstrip(".").lower()
-    return any(host.endswith(s) or host == s.lstrip(".") for s in _SUFFIXES)
+    host = _normal(host)
+    if _PORTS.get(host):
+        return True
+    return bool(host) and any(host.endswith(s) or host == s.lstrip(".") for s in _SUFFIXES)
 
 
 def _patch_socket() -> None:
     real_getaddrinfo, real_byname, real_byname_ex = socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex
 
-    def getaddrinfo(host, *args, **kwargs):
-        return real_getaddrinfo(_LOOPBACK if _is_loopback_name(host) else host, *args, **kwargs)
+    def getaddrinfo(host, port=None, *args, **kwargs):
+        known, port = _mapped_port(host, port)
+        loopback = known or _is_loopback_name(host)
+        return real_getaddrinfo(_LOOPBACK if loopback else host, port, *args, **kwargs)
 
     def gethostbyname(host):
+        _mapped_port(host, None)  # a deleted load balancer's name does not resolve
         return _LOOPBACK if _is_loopback_name(host) else real_byname(host)
 
     def gethostbyname_ex(host):
+        _mapped_port(host, None)
         return (host, [], [_LOOPBACK]) if _is_loopback_name(host) else real_byname_ex(host)
 
     socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex = getaddrinfo, gethostbyname, gethostbyname_ex
@@ -69,6 +101,10 @@ def rewrite_target(target, options, secure):
         host, port = rest, "443" if secure else "80"
     if not _is_loopback_name(host):
         return target, options
+    try:
+        _, port = _mapped_port(host, port)
+    except socket.gaierror:
+        return target, options  # gRPC's own resolver finds no such name either
     opts = list(options or [])
     names = {name for name, _ in opts}
     if secure and "grpc.ssl_target_name_override" not in names:
@@ -141,7 +177,7 @@ def _chain_next_sitecustomize() -> None:
             return
 
 
-if _SUFFIXES:
+if _SUFFIXES or _PORTS:
     _patch_socket()
     if "grpc" in sys.modules:
         _patch_grpc_module(sys.modules["grpc"])

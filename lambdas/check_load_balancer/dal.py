@@ -50,7 +50,7 @@ def load_balancer_name(dns_name: str) -> str | None:
     return name if separator and name else None
 
 
-def _tags(elbv2: Any, arns: list[str]) -> dict[str, dict[str, str]]:
+def tags_of(elbv2: Any, arns: list[str]) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for start in range(0, len(arns), DESCRIBE_TAGS_CHUNK):
         answer = elbv2.describe_tags(ResourceArns=arns[start:start + DESCRIBE_TAGS_CHUNK])
@@ -79,7 +79,7 @@ def healthy_targets(elbv2: Any, load_balancer_arn: str, owner: Owner) -> tuple[b
     """(the ALB carries this Ingress's tags, healthy targets in this Ingress's own target groups)."""
     try:
         groups = elbv2.describe_target_groups(LoadBalancerArn=load_balancer_arn).get("TargetGroups", [])
-        tags = _tags(elbv2, [load_balancer_arn, *(group["TargetGroupArn"] for group in groups)])
+        tags = tags_of(elbv2, [load_balancer_arn, *(group["TargetGroupArn"] for group in groups)])
         lb_tags = tags.get(load_balancer_arn, {})
         owned = lb_tags.get(TAG_CLUSTER) == owner.cluster and lb_tags.get(TAG_STACK) == owner.stack
         ours = [group["TargetGroupArn"] for group in groups

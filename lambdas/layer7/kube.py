@@ -166,6 +166,10 @@ class Kube:
     def patch(self, path: str, what: str, body: dict[str, Any], *, content_type: str, **query: Any) -> dict[str, Any]:
         return self._call("PATCH", path, what, query=query, body=body, content_type=content_type)
 
+    def delete(self, path: str, what: str, **query: Any) -> dict[str, Any]:
+        """DELETE: a Status when the object went, the object itself while finalizers hold it (kube-apiserver)."""
+        return self._call("DELETE", path, what, query=query)
+
     def close(self) -> None:
         self.api_client.close()
 

@@ -153,10 +153,11 @@ class VerificationResult(WireModel):
     """VerifyGrpc's result, at ``$.verification``."""
 
     endpoint: str
-    server_name: str
+    server_name: str  # the TLS name checked; "" over plain gRPC (VerifyLayer4 without tls)
     server_version: str
     latency_ms: float
     round_trip: bool = False
+    tls: bool = True
 
 
 class Layer4Record(WireModel):
@@ -171,6 +172,8 @@ class Layer4Record(WireModel):
     type: str
     spec: dict[str, Any] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+    # The Layer-4 load balancer's address then: the undo points a DNS record that named it at the new one.
+    address: str | None = None
 
 
 class ServiceResult(WireModel):
@@ -183,7 +186,10 @@ class ServiceResult(WireModel):
 
 
 class DnsChange(WireModel):
-    """UpsertDns / CheckDnsChange result, at ``$.dnsRecord``."""
+    """UpsertDns / CheckDnsChange result, at ``$.dnsRecord``; the undo's RestoreDns adds fields of its own,
+    which CheckDnsChange passes on (``extra="allow"``)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="allow")
 
     name: str
     hosted_zone_id: str
@@ -227,5 +233,9 @@ class UpsertDnsEvent(StepEvent):
     load_balancer: LoadBalancerStatus
 
 
-class CheckDnsChangeEvent(StepEvent):
+class CheckDnsChangeEvent(WireModel):
+    """Both workflows poll a change with it: only the change is read, the request (setup's or undo's) rides along."""
+
+    correlation_id: str
+    request: dict[str, Any] = Field(default_factory=dict)
     dns_record: DnsChange

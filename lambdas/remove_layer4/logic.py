@@ -65,7 +65,14 @@ def layer4_record(service: dict[str, Any]) -> Layer4Record:
         type=_type_of(service),
         spec=fields,
         annotations={name: annotations[name] for name in LOAD_BALANCER_ONLY_ANNOTATIONS if name in annotations},
+        address=layer4_address(service),
     )
+
+
+def layer4_address(service: dict[str, Any]) -> str | None:
+    """The Layer-4 load balancer's DNS name (or IP) in ``status.loadBalancer.ingress[0]``, None without one."""
+    entries = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return (entries[0].get("hostname") or entries[0].get("ip") or None) if entries else None
 
 
 def cluster_ip_patch(service: dict[str, Any], record: Layer4Record) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from layer7.aws import error_code, raise_if_transient
 from layer7.errors import RunInProgress
 
 
-def _host_of(raw_input: str | None, default_host: str) -> str:
+def host_of(raw_input: str | None, default_host: str) -> str:
     try:
         value = json.loads(raw_input or "{}")
     except ValueError:
@@ -49,7 +49,7 @@ def earlier_runs_for(host: str, *, sfn: Any, execution_arn: str, state_machine_a
                 if other == execution_arn or (execution["startDate"], other) > (mine, execution_arn):
                     continue
                 _, raw_input = _started(sfn, other)
-                if _host_of(raw_input, default_host) == host:
+                if host_of(raw_input, default_host) == host:
                     earlier.append(other)
     except ClientError as exc:
         raise_if_transient(exc, "listing the workflow's running executions")

@@ -43,7 +43,7 @@ OWNED_ANNOTATIONS = frozenset({"certificate-arn", "backend-protocol-version", "t
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _ANNOTATION_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
-_SECRET_ARN = re.compile(rf"^{_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[\w/+=.@-]+$")
+SECRET_ARN = re.compile(rf"^{_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[\w/+=.@-]+$")
 _ACM_ARN = re.compile(rf"^{_PARTITION}:acm:(?P<region>[a-z0-9-]+):\d{{12}}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -73,7 +73,7 @@ class StackDefaults:
             namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
             host=env.get("DEFAULT_HOST", "").strip(),
             certificate_secret_arn=env.get("DEFAULT_CERTIFICATE_SECRET_ARN", "").strip(),
-            hosted_zone_id=_zone_id(env.get("HOSTED_ZONE_ID", "")),
+            hosted_zone_id=zone_id(env.get("HOSTED_ZONE_ID", "")),
             region=env.get("AWS_REGION", "").strip(),
             listen_ports=ports or (DEFAULT_LISTEN_PORT,),
             subnet_ids=tuple(s.strip() for s in env.get("FUNCTION_SUBNET_IDS", "").split(",") if s.strip()),
@@ -86,7 +86,7 @@ def parse_input(raw: Any) -> ExecutionInput:
     try:
         return ExecutionInput.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput("; ".join(_describe(error) for error in exc.errors())) from None
+        raise InvalidInput("; ".join(describe_error(error) for error in exc.errors())) from None
 
 
 def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
@@ -112,23 +112,23 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
     if not host:
         problems.append("host: required; the stack has no default host (context host)")
     else:
-        problems.extend(_host_problems(host))
+        problems.extend(host_problems(host))
 
     certificate = _certificate(given, stack, problems)
 
     namespace = given.namespace if given.namespace is not None else stack.namespace
     service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
     ingress_name = given.ingress_name if given.ingress_name is not None else service_name
-    problems.extend(_label_problems("namespace", namespace))
-    problems.extend(_label_problems("serviceName", service_name))
-    problems.extend(_subdomain_problems("ingressName", ingress_name))
+    problems.extend(label_problems("namespace", namespace))
+    problems.extend(label_problems("serviceName", service_name))
+    problems.extend(subdomain_problems("ingressName", ingress_name))
 
     for key, value in given.ingress_annotations.items():
         problems.extend(_annotation_problems(key, value))
     problems.extend(check_annotations(given.ingress_annotations))
 
     if given.verify.token_secret_arn is not None:
-        problems.extend(_token_secret_problems(given.verify.token_secret_arn))
+        problems.extend(token_secret_problems(given.verify.token_secret_arn))
 
     listen_port = given.listen_port if given.listen_port is not None else DEFAULT_LISTEN_PORT
     if listen_port not in stack.listen_ports:
@@ -138,7 +138,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
             f"VerifyGrpc could not get through; deploy with -c albListenPorts={allowed},{listen_port}"
         )
 
-    hosted_zone_id = _hosted_zone(given, stack, problems)
+    hosted_zone_id = hosted_zone(given.dns.hosted_zone_id, stack, problems)
 
     if problems:
         raise InvalidInput("; ".join(problems))
@@ -215,7 +215,7 @@ def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str
         source = CertificateRef(
             secret_arn=given.certificate.secret_arn, certificate_arn=given.certificate.certificate_arn
         )
-    if source.secret_arn is not None and not _SECRET_ARN.match(source.secret_arn):
+    if source.secret_arn is not None and not SECRET_ARN.match(source.secret_arn):
         problems.append(
             "certificate.secretArn: not a Secrets Manager secret ARN "
             "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
@@ -235,19 +235,20 @@ def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str
     return source
 
 
-def _token_secret_problems(arn: str) -> list[str]:
-    if not _SECRET_ARN.match(arn):
-        return ["verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"]
+def token_secret_problems(arn: str, field: str = "verify.tokenSecretArn") -> list[str]:
+    if not SECRET_ARN.match(arn):
+        return [f"{field}: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"]
     if not arn.partition(":secret:")[2].startswith(TOKEN_SECRET_PREFIX):
-        return [f"verify.tokenSecretArn: must name a secret under {TOKEN_SECRET_PREFIX}, the only secrets VerifyGrpc "
+        return [f"{field}: must name a secret under {TOKEN_SECRET_PREFIX}, the only secrets the verification "
                 "may read (it never reads certificate keys); store the Milvus credentials there"]
     return []
 
 
-def _hosted_zone(given: ExecutionInput, stack: StackDefaults, problems: list[str]) -> str | None:
-    if given.dns.hosted_zone_id is None:
+def hosted_zone(requested: str | None, stack: StackDefaults, problems: list[str]) -> str | None:
+    """``dns.hostedZoneId`` as given, which must be the stack's zone (resolve's docstring says why)."""
+    if requested is None:
         return None
-    zone = _zone_id(given.dns.hosted_zone_id)
+    zone = zone_id(requested)
     if not stack.hosted_zone_id:
         problems.append(
             "dns.hostedZoneId: the stack was deployed without a hosted zone (context hostedZoneId), "
@@ -275,34 +276,34 @@ def _punycode(host: str) -> str:
         return "xn--..."
 
 
-def _host_problems(host: str) -> list[str]:
+def host_problems(host: str, field: str = "host") -> list[str]:
     if host.startswith("*"):
-        return ["host: a wildcard is not a host; give the exact name clients connect to"]
+        return [f"{field}: a wildcard is not a host; give the exact name clients connect to"]
     if host.endswith("."):
-        return ["host: give the name without a trailing dot"]
+        return [f"{field}: give the name without a trailing dot"]
     try:
         ipaddress.ip_address(host)
-        return ["host: an IP address is not accepted; give the DNS name the certificate names"]
+        return [f"{field}: an IP address is not accepted; give the DNS name the certificate names"]
     except ValueError:
         pass
     shown = host if len(host) <= 80 else f"{host[:40]}...{host[-20:]}"
     if len(host) > 253:
-        return [f"host: the name is {len(host)} characters, longer than the 253 a DNS name may have ({shown!r})"]
+        return [f"{field}: the name is {len(host)} characters, longer than the 253 a DNS name may have ({shown!r})"]
     if not host.isascii():
-        return [f"host: {host!r} has characters outside a-z, 0-9 and '-'; give its ASCII (punycode) form, "
+        return [f"{field}: {host!r} has characters outside a-z, 0-9 and '-'; give its ASCII (punycode) form, "
                 f"{_punycode(host)!r}, as the certificate and DNS name it"]
     labels = host.split(".")
     long_labels = [label for label in labels if len(label) > 63]
     if long_labels:
-        return [f"host: the label {long_labels[0][:20]!r}... is {len(long_labels[0])} characters; "
+        return [f"{field}: the label {long_labels[0][:20]!r}... is {len(long_labels[0])} characters; "
                 "a DNS label may have at most 63"]
     if not all(_DNS1123_LABEL.match(label) for label in labels):
-        return [f"host: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', not starting or ending "
+        return [f"{field}: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', not starting or ending "
                 "with '-')"]
     return []
 
 
-def _label_problems(field: str, value: str) -> list[str]:
+def label_problems(field: str, value: str) -> list[str]:
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
         return [
             f"{field}: {value!r} is not a DNS-1123 label (at most 63 characters of a-z, 0-9 and '-', "
@@ -311,7 +312,7 @@ def _label_problems(field: str, value: str) -> list[str]:
     return []
 
 
-def _subdomain_problems(field: str, value: str) -> list[str]:
+def subdomain_problems(field: str, value: str) -> list[str]:
     if len(value) > 253 or not all(_DNS1123_LABEL.match(part) for part in value.split(".")):
         return [
             f"{field}: {value!r} is not a DNS-1123 subdomain (at most 253 characters of a-z, 0-9, '-' and '.', "
@@ -334,12 +335,12 @@ def _annotation_problems(key: str, value: str) -> list[str]:
     return check_annotation(key, value, protocol_version="GRPC")
 
 
-def _zone_id(value: str) -> str:
+def zone_id(value: str) -> str:
     # Route 53 returns zone ids as "/hostedzone/Z..."; callers paste either form.
     return value.strip().removeprefix("/hostedzone/")
 
 
-def _describe(error: Any) -> str:
+def describe_error(error: Any) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "input"
     if error["type"] == "extra_forbidden":
         return f"{field}: unknown field"

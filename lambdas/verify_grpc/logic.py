@@ -227,55 +227,75 @@ def verify(
     request = event.request
     dns_name, port = endpoint_of(event)
     budget = float(timeout_seconds if timeout_seconds is not None else request.verify.timeout_seconds)
-    deadline = time.monotonic() + budget
     check_resolves(dns_name, port, resolve)
     token = read_token(secrets, request.verify.token_secret_arn)
     bundle = write_ca_bundle(imported_chain(acm, event.certificate.certificate_arn))
+    try:
+        version, latency_ms = ask_milvus(
+            f"https://{dns_name}:{port}", token=token, budget=budget, round_trip=request.verify.round_trip,
+            client_factory=client_factory, server_name=request.host, server_pem_path=bundle,
+            failure=lambda stage, reason: VerificationFailed(
+                f"gRPC over TLS to {dns_name}:{port} as {request.host} failed while {stage}: {reason}. "
+                f"{_hint(reason, f'{dns_name}:{port}', request.host)}"))
+    finally:
+        os.unlink(bundle)
+    return VerificationResult(
+        endpoint=f"{dns_name}:{port}",
+        server_name=request.host,
+        server_version=version,
+        latency_ms=latency_ms,
+        round_trip=request.verify.round_trip,
+    )
+
+
+def ask_milvus(
+    uri: str,
+    *,
+    token: str,
+    budget: float,
+    round_trip: bool,
+    failure: Callable[[str, str], VerificationFailed],
+    client_factory: Callable[..., Any] | None = None,
+    **tls: Any,
+) -> tuple[str, float]:
+    """(server version, its latency in ms) from a dedicated MilvusClient for ``uri``; ``tls`` are its TLS options.
+
+    Any failure of the call is ``failure(stage, reason)`` (the reason never holds the token); past ``budget``
+    seconds it is VerificationFailed too. Shared with VerifyLayer4, which asks through the Layer-4 load balancer.
+    """
+    deadline = time.monotonic() + budget
     if client_factory is None:
         from pymilvus import MilvusClient  # noqa: PLC0415 - heavy (numpy, pandas): only where it is used
 
         client_factory = MilvusClient
+    endpoint = uri.split("://", 1)[-1]
 
     def remaining() -> float:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise VerificationFailed(f"verification of {dns_name}:{port} took longer than {budget:.0f} s")
+            raise VerificationFailed(f"verification of {endpoint} took longer than {budget:.0f} s")
         return left
 
     client = None
     stage = "connecting"
     try:
         # dedicated: never reuse a warm container's connection, built with another CA bundle.
-        client = client_factory(
-            uri=f"https://{dns_name}:{port}", token=token, server_name=request.host,
-            server_pem_path=bundle, timeout=remaining(), dedicated=True,
-        )  # fmt: skip
+        client = client_factory(uri=uri, token=token, timeout=remaining(), dedicated=True, **tls)
         stage = "asking the server version"
         started = time.perf_counter()
         version = str(client.get_server_version(timeout=remaining()))
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        if request.verify.round_trip:
+        if round_trip:
             stage = "the round trip (create, insert, search, drop a scratch collection)"
             _round_trip(client, remaining())
     except VerificationFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of the check is the contract's VerificationFailed
-        reason = _describe(exc, token)
-        raise VerificationFailed(
-            f"gRPC over TLS to {dns_name}:{port} as {request.host} failed while {stage}: {reason}. "
-            f"{_hint(reason, f'{dns_name}:{port}', request.host)}"
-        ) from None
+        raise failure(stage, _describe(exc, token)) from None
     finally:
         if client is not None:
             try:
                 client.close()
             except Exception:  # noqa: BLE001,S110 - closing is best effort
                 pass
-        os.unlink(bundle)
-    return VerificationResult(
-        endpoint=f"{dns_name}:{port}",
-        server_name=request.host,
-        server_version=version,
-        latency_ms=max(latency_ms, 0.001),
-        round_trip=request.verify.round_trip,
-    )
+    return version, max(latency_ms, 0.001)

@@ -60,13 +60,15 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     before = {"type": "LoadBalancer", "annotations": {},
               "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"], "allocateLoadBalancerNodePorts": True,
                        "externalTrafficPolicy": "Cluster"}}
+    assert output["service"]["before"].pop("address").endswith(".elb.us-east-1.amazonaws.com")
     assert output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
                                  "before": before}
     service = report["cluster"]["service"]
     assert service["spec"]["type"] == "ClusterIP"
     assert not LOAD_BALANCER_ONLY & set(service["spec"])
     assert not any("nodePort" in port for port in service["spec"]["ports"])
-    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == before
+    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {
+        **before, "address": second["output"]["service"]["before"]["address"]}
     assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
     assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo"}
     assert output["verification"]["serverVersion"]
@@ -205,6 +207,7 @@ def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(tmp_pat
     before = run["output"]["service"]["before"]
     health_check_port = before["spec"].pop("healthCheckNodePort")  # allocated by the API server
     assert 30000 <= health_check_port <= 32767
+    assert before.pop("address") == replaced["ResourceRecords"][0]["Value"]  # the NLB the CNAME named
     assert before == {
         "type": "LoadBalancer", "spec": {"allocateLoadBalancerNodePorts": True, "externalTrafficPolicy": "Local"},
         "annotations": {"service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}}

@@ -15,7 +15,8 @@ from tests.unit.kube_fakes import step_event
 @mock_aws
 def test_stand_in_chart_service_becomes_valid_cluster_ip_with_its_record(standin, lambda_context):
     # Given the chart's LoadBalancer Service (source ranges 0.0.0.0/0) with node ports and an NLB address
-    standin.seed_service(chart_service())
+    seeded = standin.seed_service(chart_service())
+    nlb = seeded["status"]["loadBalancer"]["ingress"][0]["hostname"]
     assert all("nodePort" in p for p in standin.get("services", "milvus", "milvus-demo")["spec"]["ports"])
     connect = connector(point_cluster_at(standin))
     # When RemoveLayer4 runs, then runs again
@@ -31,7 +32,7 @@ def test_stand_in_chart_service_becomes_valid_cluster_ip_with_its_record(standin
     # the record of what it had is on the Service and in the output, and the re-run changed nothing
     before = {"type": "LoadBalancer", "annotations": {},
               "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"], "allocateLoadBalancerNodePorts": True,
-                       "externalTrafficPolicy": "Cluster"}}
+                       "externalTrafficPolicy": "Cluster"}, "address": nlb}
     assert first == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP", "before": before}
     assert second == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP", "before": before}
     assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == before

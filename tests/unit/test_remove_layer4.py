@@ -13,6 +13,7 @@ from tests.unit.kube_fakes import FakeKube, milvus_service, step_event
 
 SERVICE = k8s.service_path("milvus", "milvus-demo")
 SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
+NLB = "a0123456789abcdef0123456789abcde-0123456789abcdef.elb.us-east-1.amazonaws.com"
 
 
 def chart_like_service() -> dict:
@@ -20,11 +21,12 @@ def chart_like_service() -> dict:
     service = milvus_service("LoadBalancer", helm_release="milvus-demo")
     service["spec"].update(loadBalancerSourceRanges=["0.0.0.0/0"], allocateLoadBalancerNodePorts=True,
                            externalTrafficPolicy="Cluster", sessionAffinity="None")
+    service["status"] = {"loadBalancer": {"ingress": [{"hostname": NLB}]}}
     return service
 
 
 def test_chart_service_becomes_cluster_ip_in_one_patch_that_deletes_the_load_balancer_fields():
-    # Given the chart's Service: LoadBalancer with source ranges, node ports and the defaulted fields
+    # Given the chart's Service: LoadBalancer with source ranges, node ports, the defaulted fields and its NLB
     kube = FakeKube({SERVICE: chart_like_service()})
     # When RemoveLayer4 runs
     result = remove_layer4(step_event(), kube)
@@ -34,14 +36,15 @@ def test_chart_service_becomes_cluster_ip_in_one_patch_that_deletes_the_load_bal
     assert patch["query"] == {"fieldManager": "milvus-layer7"}
     before = {"type": "LoadBalancer", "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"],
                                                "allocateLoadBalancerNodePorts": True,
-                                               "externalTrafficPolicy": "Cluster"}, "annotations": {}}
+                                               "externalTrafficPolicy": "Cluster"}, "annotations": {},
+              "address": NLB}
     assert patch["body"] == {
         "metadata": {"annotations": {LAYER4_RECORD_ANNOTATION: json.dumps(before, separators=(",", ":"),
                                                                           sort_keys=True)}},
         "spec": {"type": "ClusterIP", "loadBalancerSourceRanges": None, "allocateLoadBalancerNodePorts": None,
                  "externalTrafficPolicy": None, "ports": [{"port": 19530, "nodePort": None}]},
     }
-    # and what it removed is in the output (the undo restores it from the Service's annotation)
+    # and what it removed, with the NLB's address, is in the output (the undo restores it from the annotation)
     assert result.to_wire() == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
                                 "before": before}
     assert "loadBalancerSourceRanges" not in kube.objects[SERVICE]["spec"]
@@ -81,7 +84,7 @@ def test_already_cluster_ip_is_left_alone_and_reports_the_earlier_record():
     # Then nothing is written; the record is reported as it stands
     assert kube.patches() == []
     assert result.to_wire() == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP",
-                                "before": record}
+                                "before": {**record, "address": None}}
 
 
 def test_a_service_that_was_always_cluster_ip_has_no_record():
@@ -139,5 +142,5 @@ def test_handler_returns_the_wire_dict(lambda_context):
     kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
     out = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=lambda name: kube)
     assert out == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
-                   "before": {"type": "LoadBalancer", "spec": {}, "annotations": {}}}
+                   "before": {"type": "LoadBalancer", "spec": {}, "annotations": {}, "address": None}}
     assert kube.closed

@@ -143,8 +143,24 @@ class FakeKube:
                     port.pop("nodePort", None)
         return copy.deepcopy(self.objects[path])
 
+    def delete(self, path: str, what: str, **query: Any) -> dict[str, Any]:
+        """As kube-apiserver: an object with finalizers is only marked (deletionTimestamp), else it goes."""
+        self.calls.append({"method": "DELETE", "path": path, "query": query})
+        self._maybe_fail("DELETE", path)
+        if path not in self.objects:
+            raise k8s.NotFound(f"{what}: not found", status=404)
+        metadata = self.objects[path].setdefault("metadata", {})
+        if metadata.get("finalizers"):
+            metadata.setdefault("deletionTimestamp", "2026-01-01T00:00:00Z")
+            return copy.deepcopy(self.objects[path])
+        del self.objects[path]
+        return {"kind": "Status", "status": "Success"}
+
     def close(self) -> None:
         self.closed = True
 
     def patches(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] == "PATCH"]
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["method"] in ("PATCH", "DELETE")]

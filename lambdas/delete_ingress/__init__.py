@@ -1,0 +1,1 @@
+"""DeleteIngress: the workflow's Ingress goes, once Milvus answers through the Layer-4 load balancer."""

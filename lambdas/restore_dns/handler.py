@@ -1,0 +1,25 @@
+"""Lambda entry point of the RestoreDns state: parse, call the logic, return the wire dict (or null)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import closing
+from typing import Any, Callable
+
+from layer7 import kube as k8s
+from layer7.aws import client
+from layer7.observability import logger, metrics, tracer
+from layer7.undo_models import RestoreDnsEvent
+from restore_dns.logic import restore_dns
+
+
+@logger.inject_lambda_context(correlation_id_path="correlationId")
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any, route53: Any = None,
+                   connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any] | None:
+    step = RestoreDnsEvent.model_validate(event)
+    with closing(connect(step.request.cluster_name)) as kube:
+        restored = restore_dns(step, kube=kube, route53_client=lambda: route53 or client("route53"),
+                               stack_zone=os.environ.get("HOSTED_ZONE_ID", "").strip())
+    return restored.to_wire() if restored is not None else None

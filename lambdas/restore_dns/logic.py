@@ -1,0 +1,138 @@
+"""RestoreDns: put back the record sets UpsertDns replaced (or delete its alias when it replaced none).
+
+UpsertDns wrote what it replaced onto the Ingress (annotation
+``milvus-layer7/dns-replaced``: zone, name, records) before it changed DNS,
+so the undo reads that and never guesses. No annotation (no Ingress, or setup
+wrote no DNS): there is nothing to restore, and the result is null. The
+recorded zone is authoritative; it must be the stack's (the only zone the
+role may change) and, when the input names one, that one.
+
+A record that pointed at the Layer-4 load balancer setup removed (a CNAME or
+an alias to the address RemoveLayer4 recorded) now points at the one the
+undo brought back: a Service that leaves LoadBalancer and comes back gets a
+new load balancer with a new name, and the old name answers no more. Any
+other record comes back verbatim; one that does not point at the Service's
+load balancer now is said in ``warnings``.
+
+One batch, as Route 53 applies it: in order and all or nothing (developer
+guide, ChangeResourceRecordSets), the alias deleted first so a CNAME may take
+its name. Only the alias to this Ingress's ALB is deleted; a record someone
+else put at the name since makes Route 53 refuse the batch, which ends the
+run in ``InvalidInput`` with DNS unchanged. A run that finds DNS already
+restored writes nothing. Either way, before the ALB goes the state machine
+waits for INSYNC, the alias's TTL (Route 53 answers an alias to a load
+balancer with a 60 s TTL) and ``layer7DrainSeconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from check_load_balancer.logic import ingress_hostname
+from layer7 import kube as k8s
+from layer7.aws import error_code, raise_if_transient
+from layer7.errors import InvalidInput
+from layer7.observability import logger
+from layer7.undo_models import DnsRestore, RestoreDnsEvent
+from restore_layer4.logic import read_ingress
+from upsert_dns.logic import ALIAS_TTL_SECONDS, DNS_RECORD_ANNOTATION, bare_id, normalized, records_at
+
+
+def dns_record(ingress: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The annotation's ``{hostedZoneId, name, records}``, None when there is none (or it is unreadable)."""
+    text = (((ingress or {}).get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    ok = isinstance(value, dict) and isinstance(value.get("records"), list) and value.get("hostedZoneId")
+    return value if ok else None
+
+
+def _target(record: dict[str, Any]) -> str:
+    """What a CNAME or an alias points at, normalized (``dualstack.`` left off)."""
+    if record.get("AliasTarget"):
+        return normalized(str(record["AliasTarget"].get("DNSName", ""))).removeprefix("dualstack.")
+    values = [normalized(str(v.get("Value", ""))) for v in record.get("ResourceRecords") or []]
+    return values[0] if record.get("Type") == "CNAME" and values else ""
+
+
+def retarget(record: dict[str, Any], old: str | None, new: str | None) -> dict[str, Any]:
+    """``record`` with the old Layer-4 address replaced by the new one, where it named the old one."""
+    if not old or not new or _target(record) != normalized(old):
+        return record
+    changed = json.loads(json.dumps(record))
+    if changed.get("AliasTarget"):
+        prefix = "dualstack." if str(changed["AliasTarget"]["DNSName"]).lower().startswith("dualstack.") else ""
+        changed["AliasTarget"]["DNSName"] = f"{prefix}{normalized(new)}."
+    else:
+        changed["ResourceRecords"] = [{"Value": normalized(new)}]
+    return changed
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        alias = r.get("AliasTarget") or {}
+        return (normalized(r["Name"]), r["Type"], r.get("TTL"),
+                sorted(normalized(str(v.get("Value", ""))) for v in r.get("ResourceRecords") or []),
+                normalized(str(alias.get("DNSName", ""))), alias.get("HostedZoneId"))
+    return key(a) == key(b)
+
+
+def _ours(record: dict[str, Any], alb: str | None) -> bool:
+    """UpsertDns's alias: an A alias to this Ingress's ALB (to any load balancer, when the address is unknown)."""
+    if record.get("Type") != "A" or not record.get("AliasTarget"):
+        return False
+    return _target(record) == normalized(alb) if alb else _target(record).endswith(".elb.amazonaws.com")
+
+
+def restore_dns(event: RestoreDnsEvent, *, kube: k8s.Kube, route53_client: Callable[[], Any], stack_zone: str,
+                now: Callable[[], float] = time.time) -> DnsRestore | None:
+    request = event.request
+    ingress = read_ingress(kube, request.namespace, request.ingress_name)
+    recorded = dns_record(ingress)
+    if recorded is None:
+        return None
+    zone, host = bare_id(str(recorded["hostedZoneId"])), normalized(str(recorded.get("name") or request.host))
+    for allowed, what in ((request.hosted_zone_id, "the input's dns.hostedZoneId"), (stack_zone, "the stack's")):
+        if allowed and bare_id(allowed) != zone:
+            raise InvalidInput(f"setup replaced {host}'s records in zone {zone}, which is not {what} ({allowed}); "
+                               "restore them by hand (the Ingress's annotation "
+                               f"{DNS_RECORD_ANNOTATION} holds them). Nothing was changed")
+    route53 = route53_client()
+    old, new = event.restore.previous_address, event.layer4.address
+    wanted = [retarget(record, old, new) for record in recorded["records"]]
+    warnings = [f"{r['Type']} {host} is restored as it was, pointing at {_target(r)}, not at the Service's "
+                f"Layer-4 load balancer {new}"
+                for r in wanted if r["Type"] == "CNAME" and _target(r) != normalized(new or "")]
+    current = records_at(route53, zone, host)
+    alb = ingress_hostname(ingress or {})
+    remove = [r for r in current if _ours(r, alb) and not any(same(r, w) for w in wanted)]
+    add = [w for w in wanted if not any(same(w, r) for r in current)]
+    wait = ALIAS_TTL_SECONDS + request.layer7_drain_seconds
+    if not remove and not add:
+        logger.info("DNS already restored", extra={"record": host, "zone": zone})
+        return DnsRestore(name=host, hosted_zone_id=zone, change_id="", status="INSYNC", restored=wanted,
+                          wait_seconds=wait, submitted_at=now(), warnings=warnings)
+    changes = [{"Action": "DELETE", "ResourceRecordSet": r} for r in remove]
+    changes += [{"Action": "CREATE", "ResourceRecordSet": w} for w in add]
+    batch = {"Comment": f"milvus-layer7 undo: {host} back to the Layer-4 load balancer"[:256], "Changes": changes}
+    try:
+        info = route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=batch)["ChangeInfo"]
+    except ClientError as exc:
+        raise_if_transient(exc, "restoring the Route 53 records")
+        if error_code(exc) in ("InvalidChangeBatch", "NoSuchHostedZone"):
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise InvalidInput(f"Route 53 refused to restore {host} in {zone}: {message}. DNS was not changed; "
+                               f"the records to restore are in the Ingress's annotation {DNS_RECORD_ANNOTATION}"
+                               ) from exc
+        raise
+    restored = DnsRestore(name=host, hosted_zone_id=zone, change_id=bare_id(info["Id"]), status=info["Status"],
+                          replaced=remove, restored=wanted, wait_seconds=wait, submitted_at=now(), warnings=warnings)
+    logger.info("DNS restored", extra={"dnsRecord": restored.to_wire()})
+    return restored

@@ -1,0 +1,1 @@
+"""ValidateUndo: the undo's input resolved with its defaults, one run per host, and the last undo that succeeded."""

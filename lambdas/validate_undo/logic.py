@@ -1,0 +1,96 @@
+"""Turns the undo's input into the request every later undo step reads.
+
+The undo names what setup worked on with the same fields and the same
+defaults (host, clusterName, namespace, serviceName, ingressName, dns), and
+adds how to reach Milvus through the Layer-4 load balancer it brings back
+(``layer4Verify``) and how long to wait for each load balancer. As at setup,
+every problem is reported at once, each prefixed with its field, and nothing
+is read from AWS or the cluster here: a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from layer7.errors import InvalidInput
+from layer7.undo_models import Layer4VerifySettings, UndoInput, UndoRequest
+from validate.logic import (
+    DEFAULT_ALB_TIMEOUT_SECONDS,
+    DEFAULT_SERVICE_NAME,
+    SECRET_ARN,
+    StackDefaults,
+    describe_error,
+    host_problems,
+    hosted_zone,
+    label_problems,
+    subdomain_problems,
+)
+
+DEFAULT_LAYER4_TIMEOUT_SECONDS = 900
+# With dns: after the record is back and INSYNC and the alias's TTL has passed, clients that keep an answer longer
+# than its TTL get this long before the ALB goes (the setup's layer4DrainSeconds, the other way round).
+DEFAULT_LAYER7_DRAIN_SECONDS = 60
+
+
+def parse_undo_input(raw: Any) -> UndoInput:
+    try:
+        return UndoInput.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(describe_error(error) for error in exc.errors())) from None
+
+
+def resolve_undo(given: UndoInput, stack: StackDefaults) -> UndoRequest:
+    """Fill every default and check what the model cannot: the stack's cluster and zone, Kubernetes names."""
+    problems: list[str] = []
+    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
+    if not cluster_name:
+        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
+    elif stack.cluster_name and cluster_name != stack.cluster_name:
+        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
+    host = (given.host if given.host is not None else stack.host).strip().lower()
+    if not host:
+        problems.append("host: required; the stack has no default host (context host)")
+    else:
+        problems.extend(host_problems(host))
+    namespace = given.namespace if given.namespace is not None else stack.namespace
+    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
+    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
+    problems.extend(label_problems("namespace", namespace))
+    problems.extend(label_problems("serviceName", service_name))
+    problems.extend(subdomain_problems("ingressName", ingress_name))
+    verify = given.layer4_verify
+    server_name = (verify.server_name or host).strip().lower()
+    if verify.server_name is not None:
+        problems.extend(host_problems(server_name, "layer4Verify.serverName"))
+        if not verify.tls:
+            problems.append("layer4Verify.serverName: only with tls: true (plain gRPC checks no name)")
+    if verify.token_secret_arn is not None and not SECRET_ARN.match(verify.token_secret_arn):
+        problems.append("layer4Verify.tokenSecretArn: not a Secrets Manager secret ARN "
+                        "(arn:aws:secretsmanager:...:secret:...)")
+    zone = hosted_zone(given.dns.hosted_zone_id, stack, problems)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return UndoRequest(
+        host=host,
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_name=service_name,
+        ingress_name=ingress_name,
+        hosted_zone_id=zone,
+        layer4_verify=Layer4VerifySettings(tls=verify.tls, port=verify.port, server_name=server_name,
+                                           token_secret_arn=verify.token_secret_arn,
+                                           timeout_seconds=verify.timeout_seconds),
+        layer4_timeout_seconds=_or(given.layer4_timeout_seconds, DEFAULT_LAYER4_TIMEOUT_SECONDS),
+        alb_timeout_seconds=_or(given.alb_timeout_seconds, DEFAULT_ALB_TIMEOUT_SECONDS),
+        layer7_drain_seconds=_or(given.layer7_drain_seconds, DEFAULT_LAYER7_DRAIN_SECONDS),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return value if value is not None else default
+
+
+def validate_undo(raw: Any, stack: StackDefaults) -> UndoRequest:
+    return resolve_undo(parse_undo_input(raw), stack)

@@ -1,0 +1,118 @@
+"""RestoreDns against moto's Route 53: what setup replaced comes back, pointed at the Layer-4 load balancer the
+undo brought back, in one batch; a second run writes nothing."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from layer7 import kube as k8s
+from layer7.errors import InvalidInput
+from layer7.undo_models import RestoreDnsEvent
+from restore_dns import handler
+from restore_dns.logic import restore_dns
+from tests.unit.kube_fakes import FakeKube
+from tests.unit.undo_events import HOST, NEW_NLB, OLD_NLB, layer4, restore, wire
+from upsert_dns.logic import DNS_RECORD_ANNOTATION
+
+INGRESS = k8s.ingress_path("milvus", "milvus-demo")
+ALB = "k8s-milvus-milvusde-0123456789-1234567890.us-east-1.elb.amazonaws.com"
+OLD_CNAME = {"Name": f"{HOST}.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": OLD_NLB}]}
+
+
+def alias() -> dict:
+    return {"Name": f"{HOST}.", "Type": "A", "AliasTarget": {"HostedZoneId": "Z35SXDOTRQ7X7K",
+                                                            "DNSName": f"dualstack.{ALB}.", "EvaluateTargetHealth": True}}
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        route53 = boto3.client("route53")
+        zone = route53.create_hosted_zone(Name="example.test", CallerReference="t")["HostedZone"]["Id"].split("/")[-1]
+        route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": alias()}]})  # what UpsertDns left
+        yield SimpleNamespace(route53=route53, zone=zone)
+
+
+def ingress(zone: str, records: list[dict]) -> dict:
+    annotation = json.dumps({"hostedZoneId": zone, "name": HOST, "records": records})
+    return {"metadata": {"name": "milvus-demo", "namespace": "milvus",
+                         "annotations": {DNS_RECORD_ANNOTATION: annotation}},
+            "status": {"loadBalancer": {"ingress": [{"hostname": ALB}]}}}
+
+
+def run(aws, kube, stack_zone=None, **request):
+    event = RestoreDnsEvent.model_validate(wire(restore=restore(), layer4=layer4(), **request))
+    return restore_dns(event, kube=kube, route53_client=lambda: aws.route53,
+                       stack_zone=aws.zone if stack_zone is None else stack_zone, now=lambda: 5.0)
+
+
+def records(aws) -> list[dict]:
+    answer = aws.route53.list_resource_record_sets(HostedZoneId=aws.zone)["ResourceRecordSets"]
+    return [r for r in answer if r["Name"] == f"{HOST}."]
+
+
+def test_the_cname_to_the_old_nlb_comes_back_pointing_at_the_new_one_and_the_alias_goes(aws):
+    # Given setup's alias to the ALB, and its record of the CNAME to the NLB it replaced
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME])})
+    # When RestoreDns runs
+    restored = run(aws, kube)
+    # Then the host is a CNAME again, to the Layer-4 load balancer the undo brought back, and nothing else
+    new_cname = {**OLD_CNAME, "ResourceRecords": [{"Value": NEW_NLB}]}
+    assert records(aws) == [new_cname]
+    # and the change is reported for the INSYNC wait, with the alias's TTL and the drain to wait out
+    assert restored is not None
+    assert (restored.status, restored.replaced, restored.restored, restored.wait_seconds) == (
+        "INSYNC", [alias()], [new_cname], 60 + 60)
+    assert restored.change_id and restored.warnings == []
+
+
+def test_a_second_run_finds_dns_restored_and_writes_nothing(aws):
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME])})
+    run(aws, kube)
+    again = run(aws, kube)
+    assert again is not None and (again.change_id, again.status, again.replaced) == ("", "INSYNC", [])
+    assert again.wait_seconds == 120  # an earlier run may have stopped before its wait was out
+
+
+def test_when_setup_replaced_nothing_only_its_alias_goes(aws):
+    kube = FakeKube({INGRESS: ingress(aws.zone, [])})
+    restored = run(aws, kube)
+    assert records(aws) == [] and restored is not None and restored.restored == []
+
+
+def test_a_record_that_never_named_the_layer4_load_balancer_comes_back_as_it_was_and_is_said(aws):
+    elsewhere = {**OLD_CNAME, "ResourceRecords": [{"Value": "legacy.example.net"}]}
+    kube = FakeKube({INGRESS: ingress(aws.zone, [elsewhere])})
+    restored = run(aws, kube)
+    assert records(aws) == [elsewhere]
+    assert restored is not None and restored.warnings == [
+        f"CNAME {HOST} is restored as it was, pointing at legacy.example.net, not at the Service's Layer-4 load "
+        f"balancer {NEW_NLB}"]
+
+
+def test_no_record_on_the_ingress_means_nothing_to_restore(aws):
+    kube = FakeKube({INGRESS: {"metadata": {"name": "milvus-demo", "namespace": "milvus"}}})
+    assert run(aws, kube) is None
+    assert run(aws, FakeKube()) is None  # no Ingress at all
+    assert records(aws) == [alias()]
+
+
+def test_a_recorded_zone_that_is_not_the_stacks_is_refused_and_dns_is_unchanged(aws):
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME])})
+    with pytest.raises(InvalidInput, match="which is not the stack's"):
+        run(aws, kube, stack_zone="ZOTHERZONE")
+    assert records(aws) == [alias()]
+
+
+def test_the_handler_returns_null_without_a_record(aws, lambda_context, monkeypatch):
+    monkeypatch.setenv("HOSTED_ZONE_ID", aws.zone)
+    kube = FakeKube({})
+    out = handler.lambda_handler(wire(restore=restore(), layer4=layer4()), lambda_context, route53=aws.route53,
+                                 connect=lambda name: kube)
+    assert out is None and kube.closed

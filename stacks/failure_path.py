@@ -8,19 +8,25 @@ trace never reaches the event or the execution's cause). Anything else goes to
 ``RecordFailure`` with the raw Error and Cause. Both leave
 ``$.failure = {error, cause}``.
 
-``ServiceState?`` then says what the run knows of the Milvus Service: its type
-as RemoveLayer4 left it, else as ApplyIngress read it, else nothing (the run
-failed before a step that read it finished; then its name, when Validate got
-that far), and whether this run changed it. The Layer-4 load
+An ``Outcome`` then says what the run knows of what it changed; each workflow
+has its own. Setup's ``ServiceState?`` says what became of the Milvus Service:
+its type as RemoveLayer4 left it, else as ApplyIngress read it, else nothing
+(the run failed before a step that read it finished; then its name, when
+Validate got that far), and whether this run changed it. The Layer-4 load
 balancer is gone only when this run (or an earlier one) made the Service
 ClusterIP; the event says which, instead of promising it is "still in place".
+The undo's says which load balancers serve (undo_workflow.py).
 
-``PublishFailed`` sends ``Milvus Layer7 Setup Failed``; if EventBridge fails
-even after its retries, the run still fails with the original error (its
-catcher keeps ``$.failure`` and notes the publishing error beside it).
+``PublishFailed`` sends the workflow's failure event (``Milvus Layer7 Setup
+Failed``, ``Milvus Layer7 Undo Failed``); if EventBridge fails even after its
+retries, the run still fails with the original error (its catcher keeps
+``$.failure`` and notes the publishing error beside it).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_stepfunctions as sfn
@@ -52,10 +58,21 @@ def publish(scope: Construct, name: str, detail_type: str, detail: dict[str, obj
     return task
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The states that describe, in ``$.failure.<key>``, what the failed run left: ``start`` is entered, every
+    one of ``ends`` goes on to the failure event, which carries ``$.failure.<key>`` as ``key``."""
+
+    start: sfn.IChainable
+    ends: tuple[sfn.INextable, ...]
+    key: str
+
+
 class FailurePath(Construct):
     """The states after a failure, built once; ``catch`` wires a task into them."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, detail_type: str = names.DETAIL_TYPE_FAILED,
+                 outcome: Callable[[Construct], Outcome] | None = None) -> None:
         super().__init__(scope, construct_id)
         # The states keep their plain names in the definition (scope: the workflow, not this construct).
         parent = scope
@@ -78,42 +95,20 @@ class FailurePath(Construct):
         self.explain_validate.next(self.explain)
         self.record_validate.next(self.record)
 
-        service_state = self._service_state(parent)
-        publish_failed = publish(parent, "PublishFailed", names.DETAIL_TYPE_FAILED, {
+        described = (outcome or service_outcome)(parent)
+        publish_failed = publish(parent, "PublishFailed", detail_type, {
             "error.$": "$.failure.error",
             "cause.$": "$.failure.cause",
-            "service.$": "$.failure.service",
+            f"{described.key}.$": f"$.failure.{described.key}",
             "executionArn.$": EXECUTION_ID,
         })
         failed = sfn.Fail(parent, "Failed", error_path="$.failure.error", cause_path="$.failure.cause")
         publish_failed.add_catch(failed, errors=["States.ALL"], result_path="$.publishError")
-        self.explain.next(take_message).next(service_state)
-        self.record.next(service_state)
-        for end in self._service_ends:
+        self.explain.next(take_message).next(described.start)
+        self.record.next(described.start)
+        for end in described.ends:
             end.next(publish_failed)
         publish_failed.next(failed)
-
-    def _service_state(self, parent: Construct) -> sfn.Choice:
-        removed = sfn.Pass(parent, "ServiceAfterRemoveLayer4", result_path="$.failure.service", parameters={
-            "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": True})
-        unchanged = sfn.Pass(parent, "ServiceUnchanged", result_path="$.failure.service", parameters={
-            "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": False})
-        as_read = sfn.Pass(parent, "ServiceAsRead", result_path="$.failure.service", parameters={
-            "name.$": "$.request.serviceName", "type.$": "$.ingress.serviceType", "changedByThisRun": False})
-        not_read = sfn.Pass(parent, "ServiceNotRead", result_path="$.failure.service", parameters={
-            "name.$": "$.request.serviceName", "type.$": NULL, "changedByThisRun": False})
-        unknown = sfn.Pass(parent, "ServiceUnknown", result_path="$.failure.service", parameters={
-            "name.$": NULL, "type.$": NULL, "changedByThisRun": False})
-        self._service_ends = (removed, unchanged, as_read, not_read, unknown)
-        changed = sfn.Condition.and_(sfn.Condition.is_present("$.service.type"),
-                                     sfn.Condition.not_(sfn.Condition.string_equals_json_path(
-                                         "$.service.type", "$.service.previousType")))
-        return (sfn.Choice(parent, "ServiceState?")
-                .when(changed, removed)
-                .when(sfn.Condition.is_present("$.service.type"), unchanged)
-                .when(sfn.Condition.is_present("$.ingress.serviceType"), as_read)
-                .when(sfn.Condition.is_present("$.request.serviceName"), not_read)
-                .otherwise(unknown))
 
     def catch(self, task: tasks.LambdaInvoke, *, keeps_input: bool = True) -> None:
         """Contract errors to ExplainFailure, anything else to RecordFailure; ``keeps_input=False`` for Validate."""
@@ -122,3 +117,27 @@ class FailurePath(Construct):
                                                                               self.record_validate)
         task.add_catch(explain, errors=list(names.CONTRACT_ERROR_NAMES), result_path=result_path)
         task.add_catch(record, errors=["States.ALL"], result_path=result_path)
+
+
+def service_outcome(parent: Construct) -> Outcome:
+    """Setup's: what became of the Milvus Service (module docstring)."""
+    removed = sfn.Pass(parent, "ServiceAfterRemoveLayer4", result_path="$.failure.service", parameters={
+        "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": True})
+    unchanged = sfn.Pass(parent, "ServiceUnchanged", result_path="$.failure.service", parameters={
+        "name.$": "$.service.name", "type.$": "$.service.type", "changedByThisRun": False})
+    as_read = sfn.Pass(parent, "ServiceAsRead", result_path="$.failure.service", parameters={
+        "name.$": "$.request.serviceName", "type.$": "$.ingress.serviceType", "changedByThisRun": False})
+    not_read = sfn.Pass(parent, "ServiceNotRead", result_path="$.failure.service", parameters={
+        "name.$": "$.request.serviceName", "type.$": NULL, "changedByThisRun": False})
+    unknown = sfn.Pass(parent, "ServiceUnknown", result_path="$.failure.service", parameters={
+        "name.$": NULL, "type.$": NULL, "changedByThisRun": False})
+    changed = sfn.Condition.and_(sfn.Condition.is_present("$.service.type"),
+                                 sfn.Condition.not_(sfn.Condition.string_equals_json_path(
+                                     "$.service.type", "$.service.previousType")))
+    choice = (sfn.Choice(parent, "ServiceState?")
+              .when(changed, removed)
+              .when(sfn.Condition.is_present("$.service.type"), unchanged)
+              .when(sfn.Condition.is_present("$.ingress.serviceType"), as_read)
+              .when(sfn.Condition.is_present("$.request.serviceName"), not_read)
+              .otherwise(unknown))
+    return Outcome(start=choice, ends=(removed, unchanged, as_read, not_read, unknown), key="service")

@@ -28,12 +28,16 @@ from stacks.config import StackConfig, is_full_secret_arn
 from stacks.functions import WorkflowFunctions
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
-from stacks.triggers import RuleTargets, SetupRequestedTrigger
-from stacks.workflow import Workflow, setup_state_machine_name
+from stacks.tasks import setup_state_machine_name, undo_state_machine_name
+from stacks.triggers import RuleTargets, SetupRequestedTrigger, UndoRequestedTrigger
+from stacks.undo_workflow import UndoWorkflow
+from stacks.workflow import Workflow
 
 # UpsertDns writes alias A and AAAA records and deletes a CNAME (or old records) it replaces.
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME")
 DNS_CHANGE_ACTIONS = ("CREATE", "UPSERT", "DELETE")
+# RestoreDns deletes UpsertDns's alias and creates what it had replaced, in one batch.
+UNDO_DNS_ACTIONS = ("CREATE", "DELETE")
 _PLAIN_DNS_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -73,14 +77,19 @@ class MilvusLayer7Stack(Stack):
             security_group=network.security_group if network else None,
         )
         self.workflow = Workflow(
-            self, "Workflow", functions=dict(self.steps.functions),
+            self, "Workflow", functions=self._functions_of(steps.SETUP),
             verify_retry_interval_seconds=config.verify_retry_interval_seconds,
             verify_max_attempts=config.verify_max_attempts,
         )
-        self.rule_targets = RuleTargets(self, "RuleTargets", state_machines=[self.workflow.state_machine])
+        self.undo = UndoWorkflow(self, "Undo", functions=self._functions_of(steps.UNDO),
+                                 verify_retry=self.workflow.verify_retry)
+        self.rule_targets = RuleTargets(self, "RuleTargets", state_machines=[self.workflow.state_machine,
+                                                                             self.undo.state_machine])
         self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine,
                                              rule_targets=self.rule_targets)
-        rules = [self.trigger.rule]
+        self.undo_trigger = UndoRequestedTrigger(self, "UndoTrigger", state_machine=self.undo.state_machine,
+                                                 rule_targets=self.rule_targets)
+        rules = [self.trigger.rule, self.undo_trigger.rule]
         if config.certificate_rotation:
             rotation = CertificateRotation(self, "CertificateRotation", state_machine=self.workflow.state_machine,
                                            secret_arn=config.certificate_secret_arn or "",
@@ -90,6 +99,7 @@ class MilvusLayer7Stack(Stack):
             self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
             alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
             rules=rules, dead_letter_queue=self.rule_targets.dead_letter_queue,
+            undo_state_machine=self.undo.state_machine,
         )
         kubernetes_roles = {step.name: self.steps.roles[step.name] for step in steps.STEPS
                             if step.calls_kubernetes}
@@ -101,9 +111,13 @@ class MilvusLayer7Stack(Stack):
         self._grant_certificate_steps()
         self._grant_cluster_steps(kubernetes_roles)
         self._grant_dns_steps()
+        self._grant_undo_steps()
         self._acknowledge_workflow_findings()
         self._add_outputs(kubernetes_roles)
         Tags.of(self).add("project", names.SERVICE_NAME)
+
+    def _functions_of(self, workflow: str) -> dict[str, Any]:
+        return {step.name: self.steps.functions[step.name] for step in steps.steps_of(workflow)}
 
     # --- grants -----------------------------------------------------------
 
@@ -146,27 +160,32 @@ class MilvusLayer7Stack(Stack):
     _NAG_CHANGES = "arn:<AWS::Partition>:route53:::change/*"
 
     def _grant_validate(self) -> None:
-        """One run per host: Validate reads which executions of this stack's workflows are running, and for what."""
-        validator = self.steps.roles["Validate"]
-        machine_name = setup_state_machine_name(self.stack_name)
-        machine = self.format_arn(service="states", resource="stateMachine", resource_name=machine_name,
-                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        executions = self.format_arn(service="states", resource="execution", resource_name=f"{machine_name}:*",
-                                     arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        validator.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=[machine]))
-        validator.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
-        findings = {
-            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine_name}:*":
-                "Execution ids are made when executions start; only this workflow's executions.",
-        }
-        if self.config.in_vpc:
-            # The functions' own route tables and NAT gateways (lambdas/validate/network.py).
-            validator.add_to_policy(iam.PolicyStatement(
-                actions=["ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways"],
-                resources=["*"]))
-            findings["Resource::*"] = ("EC2 Describe* actions have no resource level (Service Authorization "
-                                       "Reference); read-only, to name a subnet without a route before any change.")
-        self._acknowledge(validator, findings)
+        """One run per host, setup and undo together: both Validate steps read which executions of both
+        workflows are running, and for what (RELATED_STATE_MACHINE_ARNS; by name, as a state machine's ARN
+        would refer back to the functions)."""
+        machine_names = [setup_state_machine_name(self.stack_name), undo_state_machine_name(self.stack_name)]
+        machines = [self.format_arn(service="states", resource="stateMachine", resource_name=name,
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in machine_names]
+        executions = [self.format_arn(service="states", resource="execution", resource_name=f"{name}:*",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in machine_names]
+        for step in ("Validate", "ValidateUndo"):
+            self.steps.functions[step].add_environment("RELATED_STATE_MACHINE_ARNS", ",".join(machines))
+            role = self.steps.roles[step]
+            role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=machines))
+            role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=executions))
+            findings = {
+                f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}:*":
+                    "Execution ids are made when executions start; only this stack's two workflows' executions."
+                for name in machine_names}
+            if step == "Validate" and self.config.in_vpc:
+                # The functions' own route tables and NAT gateways (lambdas/validate/network.py).
+                role.add_to_policy(iam.PolicyStatement(
+                    actions=["ec2:DescribeRouteTables", "ec2:DescribeSubnets", "ec2:DescribeNatGateways"],
+                    resources=["*"]))
+                findings["Resource::*"] = ("EC2 Describe* actions have no resource level (Service Authorization "
+                                           "Reference); read-only, to name a subnet without a route before any "
+                                           "change.")
+            self._acknowledge(role, findings)
 
     def _grant_certificate_steps(self) -> None:
         roles = self.steps.roles
@@ -252,7 +271,7 @@ class MilvusLayer7Stack(Stack):
                 actions=["route53:ChangeResourceRecordSets"], resources=[zone_arn],
                 conditions={"ForAllValues:StringEquals": self._record_change_conditions()}))
 
-    def _record_change_conditions(self) -> dict[str, list[str]]:
+    def _record_change_conditions(self, actions: tuple[str, ...] = DNS_CHANGE_ACTIONS) -> dict[str, list[str]]:
         """What UpsertDns changes: alias A/AAAA records, or a CNAME it replaces, and nothing else.
 
         Condition keys and their normalized values: Route 53 developer guide, "Using IAM policy
@@ -260,25 +279,73 @@ class MilvusLayer7Stack(Stack):
         """
         conditions = {
             "route53:ChangeResourceRecordSetsRecordTypes": list(DNS_RECORD_TYPES),
-            "route53:ChangeResourceRecordSetsActions": list(DNS_CHANGE_ACTIONS),
+            "route53:ChangeResourceRecordSetsActions": list(actions),
         }
         if self.config.host:
             conditions["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = [
                 normalized_record_name(self.config.host)]
         return conditions
 
-    def _acknowledge_workflow_findings(self) -> None:
-        state_machine = self.workflow.state_machine
-        self._acknowledge(state_machine, {
-            "Resource::*": "CloudWatch Logs delivery (CreateLogDelivery, ...) and X-Ray actions have no "
-                           "resource level; added by the state machine's logging and tracing.",
-        })
-        for function in self.steps.functions.values():
-            self._acknowledge(state_machine, {
-                # a Function's default child is its CfnFunction
-                f"Resource::<{self.get_logical_id(cast(CfnElement, function.node.default_child))}.Arn>:*":
-                    "lambda:InvokeFunction on the step function's versions and aliases (added by LambdaInvoke).",
+    def _grant_undo_steps(self) -> None:
+        """IAM of the undo's own steps (its Kubernetes steps are in _grant_cluster_steps, ValidateUndo's
+        history in _grant_validate)."""
+        roles = self.steps.roles
+        certificates = self._certificate_arn_pattern()
+        looker = roles["ValidateUndo"]  # "already undone" or "never set up": the certificates left for host
+        looker.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
+        looker.add_to_policy(iam.PolicyStatement(actions=["acm:ListTagsForCertificate"], resources=[certificates]))
+        remover = roles["DeleteCertificate"]
+        remover.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
+        remover.add_to_policy(iam.PolicyStatement(actions=["acm:ListTagsForCertificate", "acm:DescribeCertificate"],
+                                                  resources=[certificates]))
+        # Only what ImportCertificate imported, whose tags it wrote (ACM: DeleteCertificate takes aws:ResourceTag).
+        remover.add_to_policy(iam.PolicyStatement(
+            actions=["acm:DeleteCertificate"], resources=[certificates],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ownership.TAG_MANAGED_BY}": ownership.MANAGED_BY}}))
+        for role in (looker, remover):
+            self._acknowledge(role, {
+                "Resource::*": "acm:ListCertificates has no resource level (finding the certificates "
+                               "ImportCertificate tagged for the host).",
+                f"Resource::{self._NAG_CERTIFICATES}": "Certificates are imported at run time; DeleteCertificate "
+                                                      "only on those tagged milvus-layer7:managed-by.",
             })
+        verifier = roles["VerifyLayer4"]
+        verifier.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
+                                                   resources=[self._token_secret_arns()]))
+        self._acknowledge(verifier, {f"Resource::{self._NAG_TOKENS}": "Milvus token secrets follow the "
+                                                                      "milvus-layer7/tokens/ naming convention."})
+        self._grant_secret_keys([verifier])
+        watcher = roles["CheckIngressDeleted"]
+        watcher.add_to_policy(iam.PolicyStatement(
+            actions=["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags"],
+            resources=["*"]))
+        self._acknowledge(watcher, {"Resource::*": "ELBv2 Describe actions have no resource level; the ALB was "
+                                                   "made by the load balancer controller at run time."})
+        if self.config.hosted_zone_id:
+            zone_arn = self.format_arn(service="route53", region="", account="", resource="hostedzone",
+                                       resource_name=self.config.hosted_zone_id)
+            restorer = roles["RestoreDns"]
+            restorer.add_to_policy(iam.PolicyStatement(actions=["route53:ListResourceRecordSets"],
+                                                       resources=[zone_arn]))
+            # What UpsertDns replaced comes back, its alias goes: the same names and types, CREATE and DELETE only.
+            restorer.add_to_policy(iam.PolicyStatement(
+                actions=["route53:ChangeResourceRecordSets"], resources=[zone_arn],
+                conditions={"ForAllValues:StringEquals": self._record_change_conditions(UNDO_DNS_ACTIONS)}))
+
+    def _acknowledge_workflow_findings(self) -> None:
+        functions = dict(self.steps.functions)
+        for workflow, machine in ((steps.SETUP, self.workflow.state_machine), (steps.UNDO, self.undo.state_machine)):
+            self._acknowledge(machine, {
+                "Resource::*": "CloudWatch Logs delivery (CreateLogDelivery, ...) and X-Ray actions have no "
+                               "resource level; added by the state machine's logging and tracing.",
+            })
+            for step in steps.steps_of(workflow):
+                function = functions[step.name]
+                self._acknowledge(machine, {
+                    # a Function's default child is its CfnFunction
+                    f"Resource::<{self.get_logical_id(cast(CfnElement, function.node.default_child))}.Arn>:*":
+                        "lambda:InvokeFunction on the step function's versions and aliases (added by LambdaInvoke).",
+                })
 
     @staticmethod
     def _acknowledge(construct: Construct, findings: dict[str, str]) -> None:
@@ -294,10 +361,13 @@ class MilvusLayer7Stack(Stack):
         CfnOutput(self, "StateMachineArn", value=arn, description="The milvus-layer7 workflow")
         CfnOutput(self, "SetupTimeoutSeconds", value=str(self.workflow.timeout_seconds),
                   description="The workflow's timeout: a parent pipeline must wait at least this long for it")
+        CfnOutput(self, "UndoStateMachineArn", value=self.undo.state_machine.state_machine_arn,
+                  description="The milvus-layer7 undo workflow (layer7ctl undo)")
+        CfnOutput(self, "UndoTimeoutSeconds", value=str(self.undo.timeout_seconds),
+                  description="The undo workflow's timeout: a parent pipeline must wait at least this long for it")
         # Clusters on the aws-auth ConfigMap map these roles by hand (README).
         CfnOutput(self, "KubernetesRoleArns", value=",".join(r.role_arn for r in kubernetes_roles.values()),
-                  description="Roles that call the Kubernetes API "
-                              "(ApplyIngress, CheckLoadBalancer, UpsertDns, RemoveLayer4)")
+                  description="Roles that call the Kubernetes API (" + ", ".join(kubernetes_roles) + ")")
         CfnOutput(self, "KubernetesRbacManifest", value=rbac.manifest_json(self.config.namespace),
                   description="Roles and RoleBindings the Kubernetes-calling roles need: kubectl apply -f it once")
         CfnOutput(self, "AwsAuthMapRoles", value=self.to_json_string([

@@ -63,11 +63,14 @@ class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
                  functions: dict[str, lambda_.IFunction], alarm_email: str | None = None,
                  alarm_topic_arn: str | None = None, rules: Sequence[events.IRule] = (),
-                 dead_letter_queue: sqs.IQueue | None = None) -> None:
+                 dead_letter_queue: sqs.IQueue | None = None,
+                 undo_state_machine: sfn.IStateMachine | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
         self.topic = self._build_topic(alarm_email, alarm_topic_arn)
         self.alarms = self._build_alarms(state_machine)
+        if undo_state_machine is not None:
+            self.alarms.update(self._build_undo_alarms(undo_state_machine))
         self.alarms.update(self._build_trigger_alarms(rules, dead_letter_queue))
         if self.topic is not None:
             action = cloudwatch_actions.SnsAction(self.topic)
@@ -76,7 +79,7 @@ class Monitoring(Construct):
             self.expiry_rule: events.Rule | None = self._build_expiry_rule(self.topic)
         else:
             self.expiry_rule = None
-        self.dashboard = self._build_dashboard(state_machine, functions)
+        self.dashboard = self._build_dashboard(state_machine, functions, undo_state_machine)
 
     # --- notifications --------------------------------------------------------
 
@@ -158,6 +161,22 @@ class Monitoring(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
 
+    def _build_undo_alarms(self, machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
+        """An undo that failed, was stopped or timed out: its event says which load balancer serves Milvus."""
+        at_least_once: dict[str, Any] = {"threshold": 1, "evaluation_periods": 1,
+                         "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                         "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        metrics = {"Failed": machine.metric_failed, "Aborted": machine.metric_aborted,
+                   "TimedOut": machine.metric_timed_out}
+        return {
+            f"UndoExecutions{what}": cloudwatch.Alarm(
+                self, f"UndoExecutions{what}Alarm", alarm_name=f"{self._prefix}-UndoExecutions{what}",
+                alarm_description=f"A milvus-layer7 undo execution {what.lower()}; its 'Milvus Layer7 Undo "
+                                  "Failed' event (balancers) says which load balancer serves Milvus.",
+                metric=metric(period=_EXECUTION_PERIOD, statistic="Sum"), **at_least_once)
+            for what, metric in metrics.items()
+        }
+
     def _build_trigger_alarms(self, rules: Sequence[events.IRule],
                               dead_letter_queue: sqs.IQueue | None) -> dict[str, cloudwatch.Alarm]:
         """An event that could not start the workflow: a rule's FailedInvocations, or anything in the DLQ."""
@@ -191,16 +210,21 @@ class Monitoring(Construct):
 
     # --- dashboard --------------------------------------------------------------
 
-    def _build_dashboard(self, state_machine: sfn.IStateMachine,
-                         functions: dict[str, lambda_.IFunction]) -> cloudwatch.Dashboard:
+    def _build_dashboard(self, state_machine: sfn.IStateMachine, functions: dict[str, lambda_.IFunction],
+                         undo_state_machine: sfn.IStateMachine | None = None) -> cloudwatch.Dashboard:
         period = _EXECUTION_PERIOD
+        machines = [("", state_machine)] + ([("undo ", undo_state_machine)] if undo_state_machine else [])
         executions = cloudwatch.GraphWidget(
             title="Executions", width=12, left=[
-                state_machine.metric_started(period=period, statistic="Sum", label="started"),
-                state_machine.metric_succeeded(period=period, statistic="Sum", label="succeeded"),
-                state_machine.metric_failed(period=period, statistic="Sum", label="failed"),
-                state_machine.metric_timed_out(period=period, statistic="Sum", label="timed out"),
-                state_machine.metric_aborted(period=period, statistic="Sum", label="aborted"),
+                metric
+                for prefix, machine in machines
+                for metric in (
+                    machine.metric_started(period=period, statistic="Sum", label=f"{prefix}started"),
+                    machine.metric_succeeded(period=period, statistic="Sum", label=f"{prefix}succeeded"),
+                    machine.metric_failed(period=period, statistic="Sum", label=f"{prefix}failed"),
+                    machine.metric_timed_out(period=period, statistic="Sum", label=f"{prefix}timed out"),
+                    machine.metric_aborted(period=period, statistic="Sum", label=f"{prefix}aborted"),
+                )
             ])
         lambda_errors = cloudwatch.GraphWidget(
             title="Step errors (Lambda)", width=12,

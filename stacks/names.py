@@ -19,6 +19,9 @@ EVENT_SOURCE = "milvus.layer7"
 DETAIL_TYPE_REQUESTED = "Milvus Layer7 Setup Requested"
 DETAIL_TYPE_READY = "Milvus Layer7 Endpoint Ready"
 DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
+DETAIL_TYPE_UNDO_REQUESTED = "Milvus Layer7 Undo Requested"
+DETAIL_TYPE_UNDO_COMPLETED = "Milvus Layer7 Undo Completed"
+DETAIL_TYPE_UNDO_FAILED = "Milvus Layer7 Undo Failed"
 
 # Per-execution secrets (certificates, verify tokens) follow this naming
 # convention so that the functions can read them without a grant per secret.
@@ -27,6 +30,9 @@ SECRET_NAME_PREFIX = "milvus-layer7/"  # noqa: S105 - a naming convention, not a
 # "Execution output": the keys BuildOutput writes, in order.
 OUTPUT_KEYS = ("certificateArn", "certificateImported", "loadBalancer", "ingress", "service",
                "verification", "dnsRecord", "warnings")
+# "The undo workflow", its output: the keys BuildUndoOutput writes, in order.
+UNDO_OUTPUT_KEYS = ("service", "verification", "dnsRecord", "ingress", "certificates", "alreadyUndoneBy",
+                    "warnings")
 
 # The Lambdas' Powertools EMF metrics (lambdas/layer7/observability.py: the
 # namespace, and the "service" dimension Powertools adds to every metric).

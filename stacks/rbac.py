@@ -8,7 +8,12 @@ is bound to a Role with exactly the verbs its steps call:
 * writers (ApplyIngress, UpsertDns, RemoveLayer4): the Ingress is read,
   applied (server-side apply: ``patch``, and ``create`` for a first apply)
   and annotated; the Service is read and patched to ClusterIP;
-* readers (CheckLoadBalancer): the Ingress and its Events are only read.
+* readers (CheckLoadBalancer): the Ingress and its Events are only read;
+* undo writers (RestoreLayer4, DeleteIngress): the Service is read and
+  patched back to LoadBalancer, the Ingress read and deleted (never created
+  or changed);
+* undo readers (CheckLayer4, RestoreDns, CheckIngressDeleted): the Service,
+  its Events and the Ingress are only read.
 
 The stack cannot apply this itself without cluster-admin rights it should
 not hold; the operator applies the manifest once (stack output
@@ -22,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from stacks.steps import READERS, STEPS, WRITERS
+from stacks.steps import READERS, STEPS, UNDO_READERS, UNDO_WRITERS, WRITERS
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 NETWORKING_GROUP = "networking.k8s.io"
@@ -36,6 +41,15 @@ ROLES: dict[str, tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]]] = {
     )),
     READERS: ("milvus-layer7-reader", (
         (NETWORKING_GROUP, "ingresses", ("get",)),
+        (CORE_GROUP, "events", ("list",)),
+    )),
+    UNDO_WRITERS: ("milvus-layer7-undo-writer", (
+        (NETWORKING_GROUP, "ingresses", ("get", "delete")),
+        (CORE_GROUP, "services", ("get", "patch")),
+    )),
+    UNDO_READERS: ("milvus-layer7-undo-reader", (
+        (NETWORKING_GROUP, "ingresses", ("get",)),
+        (CORE_GROUP, "services", ("get",)),
         (CORE_GROUP, "events", ("list",)),
     )),
 }

@@ -9,14 +9,23 @@ INSYNC for ``DNS_SYNC_TIMEOUT_SECONDS``; the drain waits at most the old
 record's TTL (UpsertDns refuses one over ``MAX_OLD_TTL_SECONDS``) plus
 ``layer4DrainSeconds`` (at most 3,600). tests/infra/test_timeouts.py computes
 the same bound from the synthesized definition and checks it fits.
+
+The undo's the same way: its three loops end by their own bounds
+(``layer4TimeoutSeconds`` for the Layer-4 address, CheckDnsChange's for
+Route 53, ``albTimeoutSeconds`` for the ALB's removal, each at most 3,600),
+and its drain waits the alias's TTL plus ``layer7DrainSeconds`` (at most
+3,600).
 """
 
 from __future__ import annotations
 
 from stacks import retries, steps
 
-MAX_ALB_TIMEOUT_SECONDS = 3600  # the contract's bound on albTimeoutSeconds
+MAX_ALB_TIMEOUT_SECONDS = 3600  # the contract's bound on albTimeoutSeconds (setup and undo)
 MAX_LAYER4_DRAIN_SECONDS = 3600  # ... on layer4DrainSeconds
+MAX_LAYER4_TIMEOUT_SECONDS = 3600  # ... on the undo's layer4TimeoutSeconds
+MAX_LAYER7_DRAIN_SECONDS = 3600  # ... on the undo's layer7DrainSeconds
+ALIAS_TTL_SECONDS = 60  # lambdas/upsert_dns/logic.py: what the undo's drain waits out besides layer7DrainSeconds
 MAX_OLD_TTL_SECONDS = 3600  # lambdas/upsert_dns/logic.py refuses an older record's TTL above it
 DNS_SYNC_TIMEOUT_SECONDS = 600  # lambdas/check_dns_change/logic.py
 MAX_POLL_WAIT_SECONDS = 30  # CheckLoadBalancer's longest wait between looks
@@ -49,6 +58,24 @@ def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_se
         + MAX_OLD_TTL_SECONDS + MAX_LAYER4_DRAIN_SECONDS
         + step_worst_seconds("RemoveLayer4")
         + 2 * PUBLISH_WORST_SECONDS  # PublishReady, or PublishFailed on the failure path
+        + MARGIN_SECONDS
+    )
+    return int(total)
+
+
+def undo_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_seconds: int) -> int:
+    total = (
+        step_worst_seconds("ValidateUndo")
+        + step_worst_seconds("RestoreLayer4")
+        + MAX_LAYER4_TIMEOUT_SECONDS + step_worst_seconds("CheckLayer4") + MAX_POLL_WAIT_SECONDS
+        + step_worst_seconds("VerifyLayer4", verify_retry, extra_max_delay_seconds=verify_max_delay_seconds)
+        + step_worst_seconds("RestoreDns")
+        + DNS_SYNC_TIMEOUT_SECONDS + step_worst_seconds("CheckDnsChange") + DNS_POLL_WAIT_SECONDS
+        + ALIAS_TTL_SECONDS + MAX_LAYER7_DRAIN_SECONDS
+        + step_worst_seconds("DeleteIngress")
+        + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckIngressDeleted") + MAX_POLL_WAIT_SECONDS
+        + step_worst_seconds("DeleteCertificate")
+        + 2 * PUBLISH_WORST_SECONDS  # PublishUndoCompleted, or PublishUndoFailed on the failure path
         + MARGIN_SECONDS
     )
     return int(total)

@@ -74,17 +74,36 @@ class RuleTargets(Construct):
         )
 
 
-class SetupRequestedTrigger(Construct):
-    """Default-bus rule: source milvus.layer7, detail-type "Milvus Layer7 Setup Requested"; the detail is the input."""
+class RequestedTrigger(Construct):
+    """Default-bus rule: source milvus.layer7 and one detail-type; the event's detail is the execution input."""
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
-                 rule_targets: RuleTargets) -> None:
+                 rule_targets: RuleTargets, detail_type: str, rule_suffix: str, description: str) -> None:
         super().__init__(scope, construct_id)
         self.rule = events.Rule(
             self, "Rule",
-            rule_name=rule_targets.rule_name("SetupRequested"),
-            description="Start the milvus-layer7 workflow with the event's detail as input",
-            event_pattern=events.EventPattern(source=[names.EVENT_SOURCE],
-                                              detail_type=[names.DETAIL_TYPE_REQUESTED]),
+            rule_name=rule_targets.rule_name(rule_suffix),
+            description=description,
+            event_pattern=events.EventPattern(source=[names.EVENT_SOURCE], detail_type=[detail_type]),
         )
         self.rule.add_target(rule_targets.target(state_machine, events.RuleTargetInput.from_event_path("$.detail")))
+
+
+class SetupRequestedTrigger(RequestedTrigger):
+    """"Milvus Layer7 Setup Requested" starts the setup workflow."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
+                 rule_targets: RuleTargets) -> None:
+        super().__init__(scope, construct_id, state_machine=state_machine, rule_targets=rule_targets,
+                         detail_type=names.DETAIL_TYPE_REQUESTED, rule_suffix="SetupRequested",
+                         description="Start the milvus-layer7 workflow with the event's detail as input")
+
+
+class UndoRequestedTrigger(RequestedTrigger):
+    """"Milvus Layer7 Undo Requested" starts the undo workflow (a parent pipeline's rollback, a person)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
+                 rule_targets: RuleTargets) -> None:
+        super().__init__(scope, construct_id, state_machine=state_machine, rule_targets=rule_targets,
+                         detail_type=names.DETAIL_TYPE_UNDO_REQUESTED, rule_suffix="UndoRequested",
+                         description="Start the milvus-layer7 undo workflow with the event's detail as input")

@@ -5,10 +5,9 @@ Order, so that Milvus is never unreachable: verify the Layer-7 path, then
 the old record's TTL and the drain period have passed, and only then remove
 the Layer-4 load balancer.
 
-Each Lambda task passes ``payload_response_only=True``: the function's return
-value is the task result (placed at the state's ResultPath with no
-``$.Payload`` unwrapping), and a function error surfaces with its
-``errorType`` as the state's error, which is what Retry and Catch match.
+Each Lambda task is built by ``tasks.invoke`` (the function's return value is
+the task result, its ``errorType`` the state's error), the state machine by
+``tasks.state_machine``.
 
 The failure path is ``failure_path.FailurePath``. Validate's catchers replace
 the whole state with the error (ResultPath ``$``): the state then holds only
@@ -19,21 +18,19 @@ at all, and keeping it beside the error could end the run in
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import names, retries, timeouts
 from stacks.failure_path import EXECUTION_ID, FailurePath, publish
+from stacks.tasks import VERIFY_MAX_DELAY_SECONDS, invoke, setup_state_machine_name, state_machine
 
 DNS_WAIT_SECONDS = 5
 # What the state holds once the Dns? choice is reached (NoDns rebuilds it with dnsRecord = null).
 STATE_KEYS_BEFORE_DNS = ("request", "certificate", "ingress", "loadBalancer", "verification")
-# VerifyGrpc's retries of VerificationFailed never wait longer than this between two tries.
-VERIFY_MAX_DELAY_SECONDS = 60
 
 
 class Workflow(Construct):
@@ -48,23 +45,10 @@ class Workflow(Construct):
         self.failure = FailurePath(self, "Failure")
         definition = self._build_definition()
         stack_name = Stack.of(self).stack_name
-        self.log_group = logs.LogGroup(
-            self, "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{stack_name}-Workflow",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
         self.timeout_seconds = timeouts.setup_timeout_seconds(self.verify_retry, VERIFY_MAX_DELAY_SECONDS)
-        self.state_machine = sfn.StateMachine(
-            self, "StateMachine",
-            # A stable name from the stack's: the CLI and other pipelines find it, and Validate's grant to
-            # list its executions needs no reference back to the state machine.
-            state_machine_name=setup_state_machine_name(stack_name),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.seconds(self.timeout_seconds),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        self.state_machine, self.log_group = state_machine(
+            self, name=setup_state_machine_name(stack_name), log_name=f"{stack_name}-Workflow",
+            definition=definition, timeout_seconds=self.timeout_seconds,
             comment="milvus-layer7: put a Milvus on EKS behind an ALB (docs/CONTRACT.md)",
         )
 
@@ -156,25 +140,5 @@ class Workflow(Construct):
     def _invoke(self, name: str, payload: dict[str, object], *, result_path: str,
                 result_selector: dict[str, object] | None = None,
                 extra_retry: retries.RetryPolicy | None = None, keeps_input: bool = True) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self, name,
-            lambda_function=self._functions[name],
-            payload=sfn.TaskInput.from_object({**payload, "correlationId.$": EXECUTION_ID}),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,  # replaced by the retriers of stacks/retries.py
-            result_selector=result_selector,
-            result_path=result_path,
-        )
-        if extra_retry is not None and extra_retry.max_attempts > 0:
-            task.add_retry(errors=list(extra_retry.errors), interval=Duration.seconds(extra_retry.interval_seconds),
-                           max_attempts=extra_retry.max_attempts, backoff_rate=extra_retry.backoff_rate,
-                           max_delay=Duration.seconds(VERIFY_MAX_DELAY_SECONDS))
-        for policy in retries.LAMBDA_POLICIES:
-            task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
-                           max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
-        self.failure.catch(task, keeps_input=keeps_input)
-        return task
-
-
-def setup_state_machine_name(stack_name: str) -> str:
-    return f"{stack_name}-Setup"
+        return invoke(self, name, self._functions[name], payload, result_path=result_path, failure=self.failure,
+                      result_selector=result_selector, extra_retry=extra_retry, keeps_input=keeps_input)

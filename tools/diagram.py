@@ -1,11 +1,12 @@
-"""The state machine as a Mermaid ``stateDiagram-v2``, drawn from the synthesized definition.
+"""The state machines as Mermaid ``stateDiagram-v2``, drawn from the synthesized definitions.
 
-Drawn from the template, not from ``workflow.py``, so the picture in README.md
-can only show what is deployed; tests/infra/test_diagram.py fails when it is
-stale (``make diagram`` regenerates it).
+Drawn from the template, not from ``workflow.py`` and ``undo_workflow.py``, so
+the pictures in README.md can only show what is deployed; tests/infra/test_diagram.py
+fails when one is stale (``make diagram`` regenerates both).
 
-    python -m tools.diagram                    # print the diagram
-    python -m tools.diagram --write README.md  # replace the block between the markers
+    python -m tools.diagram                    # print the setup diagram
+    python -m tools.diagram --workflow Undo    # print the undo diagram
+    python -m tools.diagram --write README.md  # replace both blocks between their markers
 
 The synth is in-process with placeholder layers (``skipLayerBundling``) and
 ``cdk.json``'s context. The definition is an ``Fn::Join`` around tokens (the
@@ -29,6 +30,8 @@ from stacks import names, paths
 
 BEGIN = "<!-- state-machine:begin -->"
 END = "<!-- state-machine:end -->"
+# Each workflow's block in the README: (begin, end) markers.
+WORKFLOWS = {"Setup": (BEGIN, END), "Undo": ("<!-- undo-state-machine:begin -->", "<!-- undo-state-machine:end -->")}
 _INDENT = "    "
 _COMPARISONS = {"Equals": "==", "GreaterThan": ">", "GreaterThanEquals": ">=", "LessThan": "<",
                 "LessThanEquals": "<=", "Matches": "matches"}
@@ -62,10 +65,11 @@ def _placeholder(token: Any, resources: dict[str, Any]) -> str:
     return "${token}"
 
 
-def definition_from_template(template: dict[str, Any]) -> dict[str, Any]:
-    """The one state machine's definition, tokens replaced by placeholders."""
+def definition_from_template(template: dict[str, Any], workflow: str = "Setup") -> dict[str, Any]:
+    """A state machine's definition (named ``<stack>-<workflow>``), tokens replaced by placeholders."""
     (machine,) = [resource for resource in template["Resources"].values()
-                  if resource["Type"] == "AWS::StepFunctions::StateMachine"]
+                  if resource["Type"] == "AWS::StepFunctions::StateMachine"
+                  and str(resource["Properties"].get("StateMachineName", "")).endswith(f"-{workflow}")]
     body = machine["Properties"]["DefinitionString"]
     if isinstance(body, str):
         return json.loads(body)
@@ -230,36 +234,42 @@ def markdown_block(diagram: str) -> str:
     return f"\n```mermaid\n{diagram}```\n"
 
 
-def current_block(text: str) -> str:
-    """What is between the markers now (ValueError when they are missing)."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"no '{BEGIN}' ... '{END}' markers")
-    return text[start + len(BEGIN):end]
+def current_block(text: str, workflow: str = "Setup") -> str:
+    """What is between the workflow's markers now (ValueError when they are missing)."""
+    begin, end = WORKFLOWS[workflow]
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise ValueError(f"no '{begin}' ... '{end}' markers")
+    return text[start + len(begin):stop]
 
 
-def replace_block(text: str, diagram: str) -> str:
-    current_block(text)  # the markers must be there
-    start, end = text.find(BEGIN) + len(BEGIN), text.find(END)
-    return text[:start] + markdown_block(diagram) + text[end:]
+def replace_block(text: str, diagram: str, workflow: str = "Setup") -> str:
+    current_block(text, workflow)  # the markers must be there
+    begin, end = WORKFLOWS[workflow]
+    start, stop = text.find(begin) + len(begin), text.find(end)
+    return text[:start] + markdown_block(diagram) + text[stop:]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.diagram", description=__doc__.split("\n")[0])
     parser.add_argument("--write", metavar="FILE", type=Path,
-                        help=f"replace the text between {BEGIN} and {END} in FILE instead of printing")
+                        help="replace the text between each workflow's markers in FILE instead of printing")
+    parser.add_argument("--workflow", choices=sorted(WORKFLOWS), default="Setup",
+                        help="the state machine to print (default Setup); --write writes both")
     args = parser.parse_args(argv)
-    diagram = to_mermaid(definition_from_template(synthesize_template()))
+    template = synthesize_template()
     if args.write is None:
-        sys.stdout.write(diagram)
+        sys.stdout.write(to_mermaid(definition_from_template(template, args.workflow)))
         return 0
     try:
-        updated = replace_block(args.write.read_text(), diagram)
+        updated = args.write.read_text()
+        for workflow in WORKFLOWS:
+            updated = replace_block(updated, to_mermaid(definition_from_template(template, workflow)), workflow)
     except (OSError, ValueError) as error:
         print(f"tools.diagram: {args.write}: {error}", file=sys.stderr)
         return 2
     args.write.write_text(updated)
-    print(f"tools.diagram: wrote the state machine into {args.write}", file=sys.stderr)
+    print(f"tools.diagram: wrote the state machines into {args.write}", file=sys.stderr)
     return 0
 
 

@@ -50,9 +50,16 @@ class Synth:
     def of_type(self, kind: str) -> dict[str, Any]:
         return {key: value for key, value in self.resources.items() if value["Type"] == kind}
 
-    def definition(self) -> dict[str, Any]:
-        """The state machine definition with every token replaced by a placeholder string."""
-        (machine,) = self.of_type("AWS::StepFunctions::StateMachine").values()
+    def machine_id(self, workflow: str = "Setup") -> str:
+        """The logical id of the state machine named ``<stack>-<workflow>``."""
+        (logical_id,) = [key for key, m in self.of_type("AWS::StepFunctions::StateMachine").items()
+                         if str(m["Properties"]["StateMachineName"]).endswith(f"-{workflow}")]
+        return logical_id
+
+    def definition(self, workflow: str = "Setup") -> dict[str, Any]:
+        """A state machine's definition (``Setup`` or ``Undo``) with every token replaced by a placeholder string."""
+        (machine,) = [m for m in self.of_type("AWS::StepFunctions::StateMachine").values()
+                      if str(m["Properties"]["StateMachineName"]).endswith(f"-{workflow}")]
         parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
         # Tokens (function ARNs, partition) sit inside JSON strings: "X" keeps the JSON valid.
         return json.loads("".join(part if isinstance(part, str) else "X" for part in parts))

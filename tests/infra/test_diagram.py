@@ -13,10 +13,27 @@ def mermaid(default_synth) -> str:
     return diagram.to_mermaid(diagram.definition_from_template(default_synth.raw))
 
 
-def test_readme_diagram_is_current(mermaid):
-    block = diagram.current_block((ROOT / "README.md").read_text())
-    assert block == diagram.markdown_block(mermaid), \
-        "README.md's state machine diagram is stale: run `make diagram`"
+@pytest.fixture(scope="module")
+def undo_mermaid(default_synth) -> str:
+    return diagram.to_mermaid(diagram.definition_from_template(default_synth.raw, "Undo"))
+
+
+def test_readme_diagrams_are_current(mermaid, undo_mermaid):
+    readme = (ROOT / "README.md").read_text()
+    assert diagram.current_block(readme) == diagram.markdown_block(mermaid), \
+        "README.md's setup state machine diagram is stale: run `make diagram`"
+    assert diagram.current_block(readme, "Undo") == diagram.markdown_block(undo_mermaid), \
+        "README.md's undo state machine diagram is stale: run `make diagram`"
+
+
+def test_every_undo_state_and_branch_is_drawn(undo_mermaid, default_synth):
+    for name in default_synth.definition("Undo")["States"]:
+        assert name in undo_mermaid, name
+    assert "[*] --> ValidateUndo" in undo_mermaid and "Succeed --> [*]" in undo_mermaid
+    assert "Layer4Ready_ --> VerifyLayer4 : layer4.ready == true" in undo_mermaid
+    assert "DnsRestored_ --> DeleteIngress : dnsRecord is null" in undo_mermaid
+    assert "AlbRemoved_ --> DeleteCertificate : albRemoval.done == true" in undo_mermaid
+    assert "VerifyLayer4 : retry VerificationFailed (6x, 10 s, backoff 2, at most 60 s)" in undo_mermaid
 
 
 def test_every_state_and_branch_is_drawn(mermaid, default_synth):
@@ -38,5 +55,8 @@ def test_replace_block_keeps_the_rest():
     text = f"before\n{diagram.BEGIN}\nold\n{diagram.END}\nafter\n"
     replaced = diagram.replace_block(text, "stateDiagram-v2\n")
     assert replaced == f"before\n{diagram.BEGIN}\n```mermaid\nstateDiagram-v2\n```\n{diagram.END}\nafter\n"
+    begin, end = diagram.WORKFLOWS["Undo"]
+    both = f"{text}{begin}\nold\n{end}\n"
+    assert diagram.replace_block(both, "undo\n", "Undo") == f"{text}{begin}\n```mermaid\nundo\n```\n{end}\n"
     with pytest.raises(ValueError, match="markers"):
         diagram.replace_block("no markers", "x\n")

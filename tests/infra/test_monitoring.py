@@ -28,9 +28,11 @@ def widget_metrics(synth) -> list[list]:
 
 
 def alarms_by_metric(synth) -> dict[str, dict]:
-    """Alarms on one metric by its name; the alarm on a metric expression by its own name."""
-    return {alarm["Properties"].get("MetricName") or alarm["Properties"]["AlarmName"].split("-", 1)[1]:
-            alarm["Properties"] for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()}
+    """Alarms on one metric by its name, the undo's and the one on a metric expression by their own names."""
+    def key(alarm: dict) -> str:
+        own = alarm["AlarmName"].split("-", 1)[1]
+        return own if own.startswith("Undo") or "MetricName" not in alarm else alarm["MetricName"]
+    return {key(alarm["Properties"]): alarm["Properties"] for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()}
 
 
 def test_metric_names_are_the_ones_the_lambdas_emit():
@@ -55,20 +57,23 @@ def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_syn
     errors = [metric for metric in metrics if metric[:2] == ["AWS/Lambda", "Errors"]]
     assert sorted(metric[-1]["label"] for metric in errors) == sorted(steps.STEP_NAMES)
     alarm_widgets = [w for w in dashboard_body(default_synth)["widgets"] if "alarms" in w["properties"]]
-    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 6
+    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 9
+    # both workflows' executions are drawn
+    assert len([metric for metric in metrics if metric[0] == "AWS/States"]) == 2 * 5
 
 
 def test_alarms_without_actions_by_default(default_synth):
     alarms = alarms_by_metric(default_synth)
     assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "CertificateDaysUntilExpiry",
-                           "TriggerFailed", "ApproximateNumberOfMessagesVisible"}
+                           "TriggerFailed", "ApproximateNumberOfMessagesVisible", "UndoExecutionsFailed",
+                           "UndoExecutionsTimedOut", "UndoExecutionsAborted"}
     for name in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
-        alarm = alarms[name]
-        assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/States", "Sum", 300)
-        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
-        assert alarm["Dimensions"] == [{"Name": "StateMachineArn",
-                                        "Value": {"Ref": next(iter(default_synth.of_type(
-                                            "AWS::StepFunctions::StateMachine")))}}]
+        for workflow, alarm in (("Setup", alarms[name]), ("Undo", alarms[f"Undo{name}"])):
+            assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == (
+                name, "AWS/States", "Sum", 300)
+            assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+            assert alarm["Dimensions"] == [{"Name": "StateMachineArn",
+                                            "Value": {"Ref": default_synth.machine_id(workflow)}}]
     certificate = alarms["CertificateDaysUntilExpiry"]
     assert (certificate["Namespace"], certificate["Statistic"], certificate["Dimensions"]) == (
         "MilvusLayer7", "Minimum", SERVICE_DIMENSION)

@@ -10,7 +10,7 @@ from tests.infra.conftest import synthesize
 
 ALLOWED_STAR_ACTIONS = {  # actions without resource-level permissions, acknowledged in cdk-nag
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "acm:ListCertificates",
-    "elasticloadbalancing:Describe*", "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:Describe*", "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
     "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
     # Validate's network check
@@ -71,6 +71,17 @@ def test_no_managed_policies(default_synth):
     ("UpsertDns", {"eks:DescribeCluster", "route53:ChangeResourceRecordSets", "route53:GetHostedZone",
                    "route53:ListResourceRecordSets", "elasticloadbalancing:DescribeLoadBalancers"}),
     ("CheckDnsChange", {"route53:GetChange"}),
+    ("ValidateUndo", {"states:ListExecutions", "states:DescribeExecution", "acm:ListCertificates",
+                      "acm:ListTagsForCertificate"}),
+    ("RestoreLayer4", {"eks:DescribeCluster"}),
+    ("CheckLayer4", {"eks:DescribeCluster"}),
+    ("VerifyLayer4", {"secretsmanager:GetSecretValue"}),
+    ("RestoreDns", {"eks:DescribeCluster", "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"}),
+    ("DeleteIngress", {"eks:DescribeCluster"}),
+    ("CheckIngressDeleted", {"eks:DescribeCluster", "elasticloadbalancing:DescribeLoadBalancers",
+                             "elasticloadbalancing:DescribeTags"}),
+    ("DeleteCertificate", {"acm:ListCertificates", "acm:ListTagsForCertificate", "acm:DescribeCertificate",
+                           "acm:DeleteCertificate"}),
 ])
 def test_step_actions(vpc_synth, step, expected):
     base = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:CreateLogStream", "logs:PutLogEvents",
@@ -113,8 +124,9 @@ def test_access_entries_only_when_asked(tmp_path_factory):
 def test_access_entries(default_synth):
     entries = default_synth.of_type("AWS::EKS::AccessEntry").values()
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
-    assert [p.split("Role")[0] for p in principals] == ["StepsApplyIngress", "StepsCheckLoadBalancer",
-                                                         "StepsRemoveLayer4", "StepsUpsertDns"]
+    assert [p.split("Role")[0] for p in principals] == [
+        "StepsApplyIngress", "StepsCheckIngressDeleted", "StepsCheckLayer4", "StepsCheckLoadBalancer",
+        "StepsDeleteIngress", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4", "StepsUpsertDns"]
     groups = {}
     for entry in entries:
         props = entry["Properties"]
@@ -125,7 +137,12 @@ def test_access_entries(default_synth):
         groups[props["PrincipalArn"]["Fn::GetAtt"][0].split("Role")[0]] = props["KubernetesGroups"]
     assert groups == {"StepsApplyIngress": ["milvus-layer7-writers"], "StepsUpsertDns": ["milvus-layer7-writers"],
                       "StepsRemoveLayer4": ["milvus-layer7-writers"],
-                      "StepsCheckLoadBalancer": ["milvus-layer7-readers"]}
+                      "StepsCheckLoadBalancer": ["milvus-layer7-readers"],
+                      "StepsRestoreLayer4": ["milvus-layer7-undo-writers"],
+                      "StepsDeleteIngress": ["milvus-layer7-undo-writers"],
+                      "StepsCheckLayer4": ["milvus-layer7-undo-readers"],
+                      "StepsRestoreDns": ["milvus-layer7-undo-readers"],
+                      "StepsCheckIngressDeleted": ["milvus-layer7-undo-readers"]}
 
 
 def test_no_unacknowledged_cdk_nag_finding(default_synth, vpc_synth):

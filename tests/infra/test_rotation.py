@@ -45,7 +45,7 @@ def test_one_rule_matches_only_a_new_current_value(full_synth):
 
 
 def test_rotation_starts_the_state_machine_with_empty_input(full_synth):
-    (machine_id,) = full_synth.of_type("AWS::StepFunctions::StateMachine")
+    machine_id = full_synth.machine_id("Setup")
     (queue_id,) = full_synth.of_type("AWS::SQS::Queue")
     for rule in secrets_manager_rules(full_synth).values():
         (target,) = rule["Targets"]

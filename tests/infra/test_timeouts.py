@@ -1,4 +1,4 @@
-"""The state machine's timeout covers the longest run its inputs allow, computed here from the definition alone.
+"""Each state machine's timeout covers the longest run its inputs allow, computed here from the definition alone.
 
 Independent of stacks/timeouts.py: each Task at its worst (every retrier of
 its definition exhausted, each attempt running to its function's timeout in
@@ -16,14 +16,16 @@ from functools import cache
 from pathlib import Path
 
 from check_dns_change.logic import DNS_SYNC_TIMEOUT_SECONDS
-from upsert_dns.logic import MAX_OLD_TTL_SECONDS
+from upsert_dns.logic import ALIAS_TTL_SECONDS, MAX_OLD_TTL_SECONDS
 
 CONTRACT = (Path(__file__).resolve().parents[2] / "docs" / "CONTRACT.md").read_text()
 
 
-def contract_bound(field: str) -> int:
-    """The upper bound the contract's input table gives a field, "(lo-hi)" in its row."""
-    row = next(line for line in CONTRACT.splitlines() if line.startswith(f"| `{field}`"))
+def contract_bound(field: str, *, undo: bool = False) -> int:
+    """The upper bound the contract's input table gives a field, "(lo-hi)" in its row (the undo's own table
+    comes after its heading)."""
+    text = CONTRACT.split("## The undo workflow", 1)[1] if undo else CONTRACT
+    row = next(line for line in text.splitlines() if line.startswith(f"| `{field}`"))
     return int(re.search(r"\((\d+)-(\d+)\)", row).group(2))
 
 
@@ -57,17 +59,26 @@ def successors(state: dict) -> list[str]:
     return nexts
 
 
-def longest_run_seconds(synth) -> float:
-    definition = synth.definition()
+def longest_run_seconds(synth, workflow: str = "Setup") -> float:
+    definition = synth.definition(workflow)
     states, timeouts = definition["States"], function_timeouts(synth)
     # A loop's time is put on the Choice that leaves it (the Wait and the task inside it are on the branch that
-    # goes back, which the longest path does not follow): the poll loop ends once albTimeoutSeconds has passed
+    # goes back, which the longest path does not follow): a poll loop ends once its input bound has passed
     # (then one more look, after at most a 30 s wait); the DNS loop once CheckDnsChange gives up.
-    loop_exits = {
-        "LoadBalancerReady?": contract_bound("albTimeoutSeconds") + 30,
-        "DnsInSync?": DNS_SYNC_TIMEOUT_SECONDS + 5 + task_worst(states["CheckDnsChange"], timeouts["CheckDnsChange"]),
-    }
-    in_loops = {"WaitForLoadBalancer", "WaitForDns", "CheckDnsChange"}
+    dns_loop = DNS_SYNC_TIMEOUT_SECONDS + 5 + task_worst(states["CheckDnsChange"], timeouts["CheckDnsChange"])
+    if workflow == "Setup":
+        loop_exits = {"LoadBalancerReady?": contract_bound("albTimeoutSeconds") + 30, "DnsInSync?": dns_loop}
+        in_loops = {"WaitForLoadBalancer", "WaitForDns", "CheckDnsChange"}
+        drains = {"WaitForDrain": MAX_OLD_TTL_SECONDS + contract_bound("layer4DrainSeconds")}
+    else:
+        loop_exits = {
+            "Layer4Ready?": contract_bound("layer4TimeoutSeconds", undo=True) + 30,
+            "DnsInSync?": dns_loop,
+            "AlbRemoved?": contract_bound("albTimeoutSeconds", undo=True) + 30,
+        }
+        in_loops = {"WaitForLayer4", "WaitForDns", "CheckDnsChange", "WaitForAlbRemoval"}
+        # the alias's TTL (UpsertDns's ALIAS_TTL_SECONDS) and layer7DrainSeconds
+        drains = {"WaitForDnsDrain": ALIAS_TTL_SECONDS + contract_bound("layer7DrainSeconds", undo=True)}
 
     def cost(name: str) -> float:
         state = states[name]
@@ -78,8 +89,7 @@ def longest_run_seconds(synth) -> float:
         if state["Type"] == "Wait":
             if "Seconds" in state:
                 return state["Seconds"]
-            assert name == "WaitForDrain", name
-            return MAX_OLD_TTL_SECONDS + contract_bound("layer4DrainSeconds")
+            return drains[name]
         if state["Type"] == "Task":
             timeout = timeouts.get(name, state.get("TimeoutSeconds"))
             assert timeout, f"{name} has no timeout"
@@ -107,3 +117,14 @@ def test_the_timeout_covers_the_longest_run_the_inputs_allow(default_synth):
 def test_the_timeout_follows_the_verify_retries_of_the_context(vpc_synth, default_synth):
     assert longest_run_seconds(vpc_synth) <= vpc_synth.definition()["TimeoutSeconds"]
     assert vpc_synth.definition()["TimeoutSeconds"] < default_synth.definition()["TimeoutSeconds"]
+
+
+def test_the_undo_timeout_covers_the_longest_undo_the_inputs_allow(default_synth, vpc_synth):
+    # Given the undo's definition: three loops bounded by their inputs, the drain by the alias's TTL and
+    # layer7DrainSeconds
+    for synth in (default_synth, vpc_synth):
+        timeout = synth.definition("Undo")["TimeoutSeconds"]
+        longest = longest_run_seconds(synth, "Undo")
+        # Then its timeout covers it, with no more than the stack's margin to spare
+        assert longest <= timeout, f"the longest undo takes {longest:.0f} s, the state machine allows {timeout} s"
+        assert timeout - longest <= 600

@@ -11,7 +11,13 @@ STEP_HANDLERS = {
     "apply_ingress.handler.lambda_handler", "check_load_balancer.handler.lambda_handler",
     "verify_grpc.handler.lambda_handler", "remove_layer4.handler.lambda_handler",
     "upsert_dns.handler.lambda_handler", "check_dns_change.handler.lambda_handler",
+    "validate_undo.handler.lambda_handler", "restore_layer4.handler.lambda_handler",
+    "check_layer4.handler.lambda_handler", "verify_layer4.handler.lambda_handler",
+    "restore_dns.handler.lambda_handler", "delete_ingress.handler.lambda_handler",
+    "check_ingress_deleted.handler.lambda_handler", "delete_certificate.handler.lambda_handler",
 }
+KUBERNETES_STEPS = ("apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4", "restore_layer4",
+                    "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted")
 
 
 def test_rule_starts_the_state_machine_with_the_detail(default_synth):
@@ -21,7 +27,7 @@ def test_rule_starts_the_state_machine_with_the_detail(default_synth):
         "EventPattern": {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Setup Requested"]},
         "State": "ENABLED",
         "Targets": [Match.object_like({
-            "InputPath": "$.detail", "Arn": {"Ref": Match.string_like_regexp("WorkflowStateMachine")},
+            "InputPath": "$.detail", "Arn": {"Ref": default_synth.machine_id("Setup")},
             # a failed start is retried for an hour at most, then kept, never dropped
             "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600},
             "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}},
@@ -35,16 +41,40 @@ def test_the_dead_letter_queue_is_encrypted_and_only_the_stacks_rules_may_send_t
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
     (policy,) = default_synth.of_type("AWS::SQS::QueuePolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    [send] = [s for s in statements if s["Action"] == "sqs:SendMessage"]
-    assert send["Principal"] == {"Service": "events.amazonaws.com"}
-    assert "aws:SourceArn" in send["Condition"]["ArnEquals"]
+    sends = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+    assert len(sends) == 2  # one per rule: setup's and undo's
+    for send in sends:
+        assert send["Principal"] == {"Service": "events.amazonaws.com"}
+        assert "aws:SourceArn" in send["Condition"]["ArnEquals"]
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in statements)
 
 
+def test_the_undo_rule_starts_the_undo_state_machine_with_the_detail(default_synth):
+    (queue_id,) = default_synth.of_type("AWS::SQS::Queue")
+    default_synth.template.has_resource_properties("AWS::Events::Rule", {
+        "Name": "MilvusLayer7-UndoRequested",
+        "EventPattern": {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Undo Requested"]},
+        "State": "ENABLED",
+        "Targets": [Match.object_like({
+            "InputPath": "$.detail", "Arn": {"Ref": default_synth.machine_id("Undo")},
+            "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}},
+        })],
+    })
+
+
 def test_the_events_role_trusts_eventbridge_for_this_stacks_rules_only(default_synth):
-    (rule,) = default_synth.of_type("AWS::Events::Rule").values()
-    role_id = rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]
+    rules = default_synth.of_type("AWS::Events::Rule").values()
+    (role_id,) = {rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0] for rule in rules}
+    starts = [statement for policy in default_synth.of_type("AWS::IAM::Policy").values()
+              if {"Ref": role_id} in policy["Properties"]["Roles"]
+              for statement in policy["Properties"]["PolicyDocument"]["Statement"]]
+    # it may start the two workflows and nothing else
+    assert {statement["Action"] for statement in starts} == {"states:StartExecution"}
+    resources = {json.dumps(resource) for statement in starts for resource in
+                 (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])}
+    assert resources == {json.dumps({"Ref": default_synth.machine_id(workflow)}) for workflow in ("Setup", "Undo")}
     (statement,) = default_synth.resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]
@@ -57,7 +87,7 @@ def test_one_function_per_step(default_synth):
     assert {f["Properties"]["Handler"] for f in functions} == STEP_HANDLERS
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
     log_groups = {f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in functions}
-    assert len(roles) == len(log_groups) == 8
+    assert len(roles) == len(log_groups) == 16
 
 
 def test_function_defaults(default_synth):
@@ -85,9 +115,8 @@ def test_layers_per_function(default_synth):
         names = sorted(layer["Ref"].split("Layer")[0].removeprefix("Steps")
                        for layer in function["Properties"]["Layers"])
         handler = function["Properties"]["Handler"]
-        expected = (["Common", "Kubernetes"] if handler.split(".")[0] in
-                    ("apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4")
-                    else ["Common", "Milvus"] if handler.startswith("verify_grpc") else ["Common"])
+        expected = (["Common", "Kubernetes"] if handler.split(".")[0] in KUBERNETES_STEPS
+                    else ["Common", "Milvus"] if handler.startswith(("verify_grpc", "verify_layer4")) else ["Common"])
         assert names == expected, handler
     assert len(layer_ids) == 3
 
@@ -121,13 +150,15 @@ def test_vpc_placement_and_configuration(vpc_synth):
 
 def test_outputs(default_synth):
     outputs = default_synth.raw["Outputs"]
-    assert outputs["StateMachineArn"]["Value"] == {"Ref": next(iter(default_synth.of_type(
-        "AWS::StepFunctions::StateMachine")))}
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": default_synth.machine_id("Setup")}
+    assert outputs["UndoStateMachineArn"]["Value"] == {"Ref": default_synth.machine_id("Undo")}
+    assert int(outputs["UndoTimeoutSeconds"]["Value"]) == default_synth.definition("Undo")["TimeoutSeconds"]
     parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
     roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
-    assert [p for p in parts if isinstance(p, str)] == [",", ",", ","]
-    assert [any(step in role for role in roles) for step in ("ApplyIngress", "CheckLoadBalancer", "UpsertDns",
-                                                             "RemoveLayer4")] == [True, True, True, True]
+    assert [p for p in parts if isinstance(p, str)] == [","] * 8
+    steps = ("ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4", "CheckLayer4",
+             "RestoreDns", "DeleteIngress", "CheckIngressDeleted")
+    assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 9
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
     assert "--input" in command[-1]

@@ -1,0 +1,130 @@
+"""The undo state machine matches docs/CONTRACT.md "The undo workflow": its order, payloads, failure path and IAM."""
+
+from __future__ import annotations
+
+import json
+
+from layer7.errors import CONTRACT_ERROR_NAMES
+from tests.infra.test_permissions import actions_of, resources_for, role_statements
+from tests.infra.test_workflow import NOT_READY_RETRY, SERVICE_RETRY
+
+UNDO_LAMBDAS = ("ValidateUndo", "RestoreLayer4", "CheckLayer4", "VerifyLayer4", "RestoreDns", "CheckDnsChange",
+                "DeleteIngress", "CheckIngressDeleted", "DeleteCertificate")
+
+
+def test_the_undo_state_machine_has_its_own_name_and_timeout(default_synth):
+    (machine,) = [m for m in default_synth.of_type("AWS::StepFunctions::StateMachine").values()
+                  if m["Properties"]["StateMachineName"] == "MilvusLayer7-Undo"]
+    assert default_synth.definition("Undo")["StartAt"] == "ValidateUndo"
+    default_synth.template.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": "/aws/vendedlogs/states/MilvusLayer7-Undo", "RetentionInDays": 30})
+    assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_the_alb_goes_only_after_layer4_is_verified_and_dns_is_back(default_synth):
+    # Given the undo's definition
+    states = default_synth.definition("Undo")["States"]
+    # Then the Layer-4 load balancer comes back and is verified first,
+    assert [states[n]["Next"] for n in ("ValidateUndo", "RestoreLayer4", "CheckLayer4")] == [
+        "RestoreLayer4", "CheckLayer4", "Layer4Ready?"]
+    assert states["Layer4Ready?"]["Choices"] == [{"Variable": "$.layer4.ready", "BooleanEquals": True,
+                                                 "Next": "VerifyLayer4"}]
+    assert states["Layer4Ready?"]["Default"] == "WaitForLayer4"
+    assert states["WaitForLayer4"] == {"Type": "Wait", "SecondsPath": "$.layer4.waitSeconds", "Next": "CheckLayer4"}
+    # then DNS moves back, and its TTL and the drain pass,
+    assert states["VerifyLayer4"]["Next"] == "RestoreDns"
+    assert states["RestoreDns"]["Next"] == "DnsRestored?"
+    assert states["DnsRestored?"]["Choices"] == [{"Variable": "$.dnsRecord", "IsNull": True,
+                                                 "Next": "DeleteIngress"}]
+    assert states["DnsRestored?"]["Default"] == "DnsInSync?"
+    assert states["DnsInSync?"]["Choices"] == [{"Variable": "$.dnsRecord.status", "StringEquals": "INSYNC",
+                                               "Next": "WaitForDnsDrain"}]
+    assert states["WaitForDns"]["Next"] == "CheckDnsChange" and states["CheckDnsChange"]["Next"] == "DnsInSync?"
+    assert states["WaitForDnsDrain"] == {"Type": "Wait", "SecondsPath": "$.dnsRecord.waitSeconds",
+                                         "Next": "DeleteIngress"}
+    # and only then the Ingress goes, the ALB is waited out, and the certificate goes last
+    assert states["DeleteIngress"]["Next"] == "CheckIngressDeleted"
+    assert states["AlbRemoved?"]["Choices"] == [{"Variable": "$.albRemoval.done", "BooleanEquals": True,
+                                                "Next": "DeleteCertificate"}]
+    assert states["WaitForAlbRemoval"]["Next"] == "CheckIngressDeleted"
+    assert [states[n]["Next"] for n in ("DeleteCertificate", "BuildUndoOutput", "PublishUndoCompleted")] == [
+        "BuildUndoOutput", "PublishUndoCompleted", "Succeed"]
+
+
+def test_undo_payloads_and_result_paths(default_synth):
+    states = default_synth.definition("Undo")["States"]
+    expected = {
+        "ValidateUndo": ({"input.$", "stateMachineArn.$"}, "$"),
+        "RestoreLayer4": ({"request.$", "previousUndo.$", "managedCertificates.$"}, "$.restore"),
+        "CheckLayer4": ({"request.$", "restore.$"}, "$.layer4"),
+        "VerifyLayer4": ({"request.$", "layer4.$"}, "$.verification"),
+        "RestoreDns": ({"request.$", "restore.$", "layer4.$"}, "$.dnsRecord"),
+        "CheckDnsChange": ({"request.$", "dnsRecord.$"}, "$.dnsRecord"),
+        "DeleteIngress": ({"request.$"}, "$.ingressDeletion"),
+        "CheckIngressDeleted": ({"request.$", "ingressDeletion.$"}, "$.albRemoval"),
+        "DeleteCertificate": ({"request.$", "ingressDeletion.$"}, "$.certificates"),
+    }
+    for name, (keys, result_path) in expected.items():
+        assert set(states[name]["Parameters"]) == keys | {"correlationId.$"}, name
+        assert states[name]["ResultPath"] == result_path, name
+
+
+def test_every_undo_step_retries_and_catches_as_setups_do(default_synth):
+    states = default_synth.definition("Undo")["States"]
+    for name in UNDO_LAMBDAS:
+        assert states[name]["Retry"][-2:] == [NOT_READY_RETRY, SERVICE_RETRY], name
+        result_path, explain, record = (("$", "KeepValidateError", "KeepValidateFailure") if name == "ValidateUndo"
+                                        else ("$.caught", "ExplainFailure", "RecordFailure"))
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": list(CONTRACT_ERROR_NAMES), "ResultPath": result_path, "Next": explain},
+            {"ErrorEquals": ["States.ALL"], "ResultPath": result_path, "Next": record},
+        ], name
+    assert states["VerifyLayer4"]["Retry"][0]["ErrorEquals"] == ["VerificationFailed"]
+
+
+def test_a_failed_undo_says_which_load_balancer_serves(default_synth):
+    states = default_synth.definition("Undo")["States"]
+    choice = states["BalancersState?"]
+    assert [(c["Variable"], c["Next"]) for c in choice["Choices"]] == [
+        ("$.ingressDeletion", "Layer4AndIngressDeleted"), ("$.verification", "Layer4VerifiedAlbServing"),
+        ("$.restore", "AlbServing")]
+    assert choice["Default"] == "NothingChanged"
+    assert states["Layer4AndIngressDeleted"]["Parameters"] == {
+        "layer4Address.$": "$.layer4.address", "layer4Verified": True, "ingressDeletionRequested": True}
+    entry = states["PublishFailed"]["Parameters"]["Entries"][0]
+    assert entry["DetailType"] == "Milvus Layer7 Undo Failed" and entry["Source"] == "milvus.layer7"
+    assert set(entry["Detail"]) == {"error.$", "cause.$", "balancers.$", "executionArn.$"}
+    completed = states["PublishUndoCompleted"]["Parameters"]["Entries"][0]
+    assert completed["DetailType"] == "Milvus Layer7 Undo Completed"
+    assert set(completed["Detail"]) == {"service.$", "verification.$", "dnsRecord.$", "ingress.$", "certificates.$",
+                                        "alreadyUndoneBy.$", "warnings.$", "executionArn.$"}
+
+
+def test_one_run_per_host_covers_both_workflows(vpc_synth):
+    # Given both Validate steps
+    for step in ("Validate", "ValidateUndo"):
+        (function,) = [f for key, f in vpc_synth.of_type("AWS::Lambda::Function").items()
+                       if key.startswith(f"Steps{step}") and not key.startswith(f"Steps{step}Undo")]
+        related = json.dumps(function["Properties"]["Environment"]["Variables"]["RELATED_STATE_MACHINE_ARNS"])
+        # Then each knows both state machines, and may list and read both's executions
+        assert ":stateMachine:MilvusLayer7-Setup" in related and ":stateMachine:MilvusLayer7-Undo" in related
+        statements = role_statements(vpc_synth, step)
+        listed = json.dumps(resources_for(statements, "states:ListExecutions"))
+        described = json.dumps(resources_for(statements, "states:DescribeExecution"))
+        assert "MilvusLayer7-Setup" in listed and "MilvusLayer7-Undo" in listed
+        assert ":execution:MilvusLayer7-Setup:*" in described and ":execution:MilvusLayer7-Undo:*" in described
+
+
+def test_the_undo_deletes_only_certificates_it_imported_and_changes_only_the_stacks_zone(vpc_synth, default_synth):
+    statements = role_statements(vpc_synth, "DeleteCertificate")
+    [delete] = [s for s in statements if s["Action"] == "acm:DeleteCertificate"]
+    assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/milvus-layer7:managed-by": "milvus-layer7"}}
+    assert ":certificate/*" in json.dumps(delete["Resource"])
+    dns = role_statements(vpc_synth, "RestoreDns")
+    [change] = [s for s in dns if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert ":route53:::hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(change["Resource"])
+    assert change["Condition"] == {"ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
+        "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE"]}}
+    # without a zone in the stack, the undo may change no DNS at all
+    assert "route53:ChangeResourceRecordSets" not in actions_of(role_statements(default_synth, "RestoreDns"))

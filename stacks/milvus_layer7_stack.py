@@ -22,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from layer7 import ownership
-from stacks import names, rbac, steps
+from stacks import names, rbac, steps, undo_grants
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig, is_full_secret_arn
 from stacks.functions import WorkflowFunctions
@@ -36,8 +36,6 @@ from stacks.workflow import Workflow
 # UpsertDns writes alias A and AAAA records and deletes a CNAME (or old records) it replaces.
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME")
 DNS_CHANGE_ACTIONS = ("CREATE", "UPSERT", "DELETE")
-# RestoreDns deletes UpsertDns's alias and creates what it had replaced, in one batch.
-UNDO_DNS_ACTIONS = ("CREATE", "DELETE")
 _PLAIN_DNS_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -287,50 +285,7 @@ class MilvusLayer7Stack(Stack):
         return conditions
 
     def _grant_undo_steps(self) -> None:
-        """IAM of the undo's own steps (its Kubernetes steps are in _grant_cluster_steps, ValidateUndo's
-        history in _grant_validate)."""
-        roles = self.steps.roles
-        certificates = self._certificate_arn_pattern()
-        looker = roles["ValidateUndo"]  # "already undone" or "never set up": the certificates left for host
-        looker.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
-        looker.add_to_policy(iam.PolicyStatement(actions=["acm:ListTagsForCertificate"], resources=[certificates]))
-        remover = roles["DeleteCertificate"]
-        remover.add_to_policy(iam.PolicyStatement(actions=["acm:ListCertificates"], resources=["*"]))
-        remover.add_to_policy(iam.PolicyStatement(actions=["acm:ListTagsForCertificate", "acm:DescribeCertificate"],
-                                                  resources=[certificates]))
-        # Only what ImportCertificate imported, whose tags it wrote (ACM: DeleteCertificate takes aws:ResourceTag).
-        remover.add_to_policy(iam.PolicyStatement(
-            actions=["acm:DeleteCertificate"], resources=[certificates],
-            conditions={"StringEquals": {f"aws:ResourceTag/{ownership.TAG_MANAGED_BY}": ownership.MANAGED_BY}}))
-        for role in (looker, remover):
-            self._acknowledge(role, {
-                "Resource::*": "acm:ListCertificates has no resource level (finding the certificates "
-                               "ImportCertificate tagged for the host).",
-                f"Resource::{self._NAG_CERTIFICATES}": "Certificates are imported at run time; DeleteCertificate "
-                                                      "only on those tagged milvus-layer7:managed-by.",
-            })
-        verifier = roles["VerifyLayer4"]
-        verifier.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
-                                                   resources=[self._token_secret_arns()]))
-        self._acknowledge(verifier, {f"Resource::{self._NAG_TOKENS}": "Milvus token secrets follow the "
-                                                                      "milvus-layer7/tokens/ naming convention."})
-        self._grant_secret_keys([verifier])
-        watcher = roles["CheckIngressDeleted"]
-        watcher.add_to_policy(iam.PolicyStatement(
-            actions=["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags"],
-            resources=["*"]))
-        self._acknowledge(watcher, {"Resource::*": "ELBv2 Describe actions have no resource level; the ALB was "
-                                                   "made by the load balancer controller at run time."})
-        if self.config.hosted_zone_id:
-            zone_arn = self.format_arn(service="route53", region="", account="", resource="hostedzone",
-                                       resource_name=self.config.hosted_zone_id)
-            restorer = roles["RestoreDns"]
-            restorer.add_to_policy(iam.PolicyStatement(actions=["route53:ListResourceRecordSets"],
-                                                       resources=[zone_arn]))
-            # What UpsertDns replaced comes back, its alias goes: the same names and types, CREATE and DELETE only.
-            restorer.add_to_policy(iam.PolicyStatement(
-                actions=["route53:ChangeResourceRecordSets"], resources=[zone_arn],
-                conditions={"ForAllValues:StringEquals": self._record_change_conditions(UNDO_DNS_ACTIONS)}))
+        undo_grants.grant(self)
 
     def _acknowledge_workflow_findings(self) -> None:
         functions = dict(self.steps.functions)

@@ -138,7 +138,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
             f"VerifyGrpc could not get through; deploy with -c albListenPorts={allowed},{listen_port}"
         )
 
-    hosted_zone_id = hosted_zone(given.dns.hosted_zone_id, stack, problems)
+    hosted_zone_id = hosted_zone(given.dns.hosted_zone_id, host, stack, problems)
 
     if problems:
         raise InvalidInput("; ".join(problems))
@@ -244,8 +244,9 @@ def token_secret_problems(arn: str, field: str = "verify.tokenSecretArn") -> lis
     return []
 
 
-def hosted_zone(requested: str | None, stack: StackDefaults, problems: list[str]) -> str | None:
-    """``dns.hostedZoneId`` as given, which must be the stack's zone (resolve's docstring says why)."""
+def hosted_zone(requested: str | None, host: str, stack: StackDefaults, problems: list[str]) -> str | None:
+    """``dns.hostedZoneId`` as given, which must be the stack's zone (resolve's docstring says why), and
+    ``host`` the one record the stack's grant covers, when it names one."""
     if requested is None:
         return None
     zone = zone_id(requested)
@@ -259,7 +260,6 @@ def hosted_zone(requested: str | None, stack: StackDefaults, problems: list[str]
             f"dns.hostedZoneId: {zone!r} is not the stack's hosted zone ({stack.hosted_zone_id!r}), "
             "the only one it may change"
         )
-    host = (given.host if given.host is not None else stack.host).strip().lower()
     if stack.dns_record_name and host != stack.dns_record_name:
         problems.append(
             f"dns.hostedZoneId: the stack may change only the record {stack.dns_record_name} (its context host), "

@@ -19,13 +19,13 @@ from layer7.undo_models import Layer4VerifySettings, UndoInput, UndoRequest
 from validate.logic import (
     DEFAULT_ALB_TIMEOUT_SECONDS,
     DEFAULT_SERVICE_NAME,
-    SECRET_ARN,
     StackDefaults,
     describe_error,
     host_problems,
     hosted_zone,
     label_problems,
     subdomain_problems,
+    token_secret_problems,
 )
 
 DEFAULT_LAYER4_TIMEOUT_SECONDS = 900
@@ -66,10 +66,9 @@ def resolve_undo(given: UndoInput, stack: StackDefaults) -> UndoRequest:
         problems.extend(host_problems(server_name, "layer4Verify.serverName"))
         if not verify.tls:
             problems.append("layer4Verify.serverName: only with tls: true (plain gRPC checks no name)")
-    if verify.token_secret_arn is not None and not SECRET_ARN.match(verify.token_secret_arn):
-        problems.append("layer4Verify.tokenSecretArn: not a Secrets Manager secret ARN "
-                        "(arn:aws:secretsmanager:...:secret:...)")
-    zone = hosted_zone(given.dns.hosted_zone_id, stack, problems)
+    if verify.token_secret_arn is not None:
+        problems.extend(token_secret_problems(verify.token_secret_arn, "layer4Verify.tokenSecretArn"))
+    zone = hosted_zone(given.dns.hosted_zone_id, host, stack, problems)
     if problems:
         raise InvalidInput("; ".join(problems))
     return UndoRequest(

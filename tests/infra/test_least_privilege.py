@@ -167,22 +167,29 @@ def test_rbac_manifest_grants_exactly_the_steps_verbs(default_synth):
     granted = {(rule["apiGroups"][0], rule["resources"][0], verb)
                for role in roles.values() for rule in role["rules"] for verb in rule["verbs"]}
     assert granted == {("networking.k8s.io", "ingresses", "get"), ("networking.k8s.io", "ingresses", "create"),
-                       ("networking.k8s.io", "ingresses", "patch"), ("", "services", "get"),
-                       ("", "services", "patch"), ("", "events", "list")}
-    reader = roles["milvus-layer7-reader"]
-    assert {verb for rule in reader["rules"] for verb in rule["verbs"]} == {"get", "list"}
+                       ("networking.k8s.io", "ingresses", "patch"), ("networking.k8s.io", "ingresses", "delete"),
+                       ("", "services", "get"), ("", "services", "patch"), ("", "events", "list")}
+    for name in ("milvus-layer7-reader", "milvus-layer7-undo-reader"):
+        assert {verb for rule in roles[name]["rules"] for verb in rule["verbs"]} == {"get", "list"}
+    # the undo deletes the Ingress, and nothing it may do creates or changes one
+    undo_writer = {(rule["resources"][0], verb) for rule in roles["milvus-layer7-undo-writer"]["rules"]
+                   for verb in rule["verbs"]}
+    assert undo_writer == {("ingresses", "get"), ("ingresses", "delete"), ("services", "get"), ("services", "patch")}
     assert all(item["metadata"]["namespace"] == "milvus" for item in manifest["items"])
     bindings = {item["subjects"][0]["name"]: item["roleRef"]["name"]
                 for item in manifest["items"] if item["kind"] == "RoleBinding"}
     assert bindings == {"milvus-layer7-writers": "milvus-layer7-writer",
-                        "milvus-layer7-readers": "milvus-layer7-reader"}
+                        "milvus-layer7-readers": "milvus-layer7-reader",
+                        "milvus-layer7-undo-writers": "milvus-layer7-undo-writer",
+                        "milvus-layer7-undo-readers": "milvus-layer7-undo-reader"}
     # nothing that reads Secrets, execs into pods or impersonates
     assert "secrets" not in json.dumps(manifest) and "impersonate" not in json.dumps(manifest)
 
 
 def test_aws_auth_mapping_output(default_synth):
     value = json.dumps(default_synth.raw["Outputs"]["AwsAuthMapRoles"]["Value"])
-    for group in ("milvus-layer7-writers", "milvus-layer7-readers"):
+    for group in ("milvus-layer7-writers", "milvus-layer7-readers", "milvus-layer7-undo-writers",
+                  "milvus-layer7-undo-readers"):
         assert group in value
 
 

@@ -125,6 +125,7 @@ def test_the_undo_deletes_only_certificates_it_imported_and_changes_only_the_sta
     assert ":route53:::hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(change["Resource"])
     assert change["Condition"] == {"ForAllValues:StringEquals": {
         "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
-        "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE"]}}
+        "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE"],
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["milvus.example.com"]}}
     # without a zone in the stack, the undo may change no DNS at all
     assert "route53:ChangeResourceRecordSets" not in actions_of(role_statements(default_synth, "RestoreDns"))

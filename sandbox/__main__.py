@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a Route 53 hosted zone for the host's parent domain holding host as a CNAME (TTL 60) to "
                            "the Layer-4 load balancer; the stack may change it, and dns.hostedZoneId is passed "
                            "unless the input sets it")
+    demo.add_argument("--undo", action="store_true",
+                      help="after the setup run(s), send a 'Milvus Layer7 Undo Requested' event with the same host, "
+                           "namespace, Service, Ingress and dns, and follow the undo: the Service back to "
+                           "LoadBalancer (a new NLB), DNS back, the Ingress, ALB and certificate gone; --json "
+                           "lists it under undoRuns")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
     serve = commands.add_parser(
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         runs=args.runs,
         service_file=args.service,
         dns=args.dns,
+        undo=args.undo,
         json=args.json,
     )
     return run_demo(options)

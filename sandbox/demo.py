@@ -2,6 +2,8 @@
 
 The execution is started the way other pipelines start it: a ``Milvus Layer7
 Setup Requested`` event on the default bus, delivered by the stack's own rule.
+With ``--undo`` a ``Milvus Layer7 Undo Requested`` event follows the setup
+run(s), with setup's identifying fields, and the undo is followed the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from layer7ctl.executions import ExecutionRecord, first_ready_check, follow
 
 SOURCE = "milvus.layer7"
 REQUESTED = "Milvus Layer7 Setup Requested"
+UNDO_REQUESTED = "Milvus Layer7 Undo Requested"
+# The fields that name what setup worked on: the undo takes the same ones (docs/CONTRACT.md "The undo workflow").
+IDENTIFYING_FIELDS = ("host", "clusterName", "namespace", "serviceName", "ingressName", "dns")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class DemoOptions:
     runs: int = 1
     service_file: Path | None = None
     dns: bool = False
+    undo: bool = False
     json: bool = False
 
 
@@ -58,12 +64,20 @@ def execution_input(options: DemoOptions, host: str, secret_arn: str,
     return data
 
 
+def undo_input(setup_detail: dict[str, Any]) -> dict[str, Any]:
+    """The undo's input for what ``setup_detail`` set up: its identifying fields, and plain gRPC on the Service's
+    port through the Layer-4 load balancer (the sandbox's Milvus serves no TLS of its own)."""
+    data = {key: setup_detail[key] for key in IDENTIFYING_FIELDS if key in setup_detail}
+    data["layer4Verify"] = {"tls": False, "port": int(setup_detail.get("servicePort", 19530))}
+    return data
+
+
 def start_by_event(events: Any, sfn: Any, state_machine_arn: str, detail: dict[str, Any],
-                   timeout: float = 30.0) -> tuple[str, float]:
+                   timeout: float = 30.0, detail_type: str = REQUESTED) -> tuple[str, float]:
     """Put the request event; return the execution the rule started and when."""
     known = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]}
     started_at = time.time()
-    answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": REQUESTED, "Detail": json.dumps(detail)}])
+    answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
     if answer.get("FailedEntryCount"):
         raise RuntimeError(f"PutEvents refused the request: {answer['Entries']}")
     deadline = time.time() + timeout
@@ -99,11 +113,13 @@ def run_demo(options: DemoOptions) -> int:
         for run in range(1, options.runs + 1):
             record = run_once(sandbox, options, detail, run)
             records.append(record)
-        report = build_report(sandbox, records)
+        undo_records = [run_undo_once(sandbox, options, undo_input(detail))] if options.undo else []
+        report = build_report(sandbox, records, undo_records)
     if options.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")
-    return 0 if records and all(r.status == "SUCCEEDED" for r in records) else 1
+    every = [*records, *undo_records]
+    return 0 if records and all(r.status == "SUCCEEDED" for r in every) else 1
 
 
 def run_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any], run: int) -> ExecutionRecord:
@@ -111,6 +127,18 @@ def run_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any], run: in
     arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
     sandbox.last_run_started_at = started_at
     _say(options, f"\nRun {run}: {REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
+    return _follow(sfn, options, arn, started_at)
+
+
+def run_undo_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any]) -> ExecutionRecord:
+    """Start the undo by its event, as a parent pipeline's rollback does, and follow it."""
+    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
+    arn, started_at = start_by_event(events, sfn, sandbox.undo_state_machine_arn, detail, detail_type=UNDO_REQUESTED)
+    _say(options, f"\nUndo: {UNDO_REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
+    return _follow(sfn, options, arn, started_at)
+
+
+def _follow(sfn: Any, options: DemoOptions, arn: str, started_at: float) -> ExecutionRecord:
     record = follow(sfn, arn, started_at,
                     on_state=lambda name, at: _say(options, f"  {at:6.1f} s  {name}"))
     if record.status == "SUCCEEDED":
@@ -120,7 +148,8 @@ def run_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any], run: in
     return record
 
 
-def build_report(sandbox: Any, records: list[ExecutionRecord]) -> dict[str, Any]:
+def build_report(sandbox: Any, records: list[ExecutionRecord],
+                 undo_records: list[ExecutionRecord] | None = None) -> dict[str, Any]:
     last = records[-1]
     timeline = sandbox.controller.timeline_for(_namespace(last), _ingress_name(last))
     detected = first_ready_check(last.history)
@@ -130,9 +159,11 @@ def build_report(sandbox: Any, records: list[ExecutionRecord]) -> dict[str, Any]
 
     return {
         "runs": [r.to_json() for r in records],
+        "undoRuns": [r.to_json() for r in undo_records or []],
         "cluster": sandbox.cluster_view(),
         "dnsRecords": sandbox.dns_records(),
         "acm": {"certificates": sandbox.certificate_count()},
+        "elbv2": {"loadBalancers": [lb["DNSName"] for lb in sandbox.load_balancers()]},
         "timings": {
             "albAddressAt": since_start(timeline.get("addressAt")),
             "albReadyAt": since_start(timeline.get("activeAt")),

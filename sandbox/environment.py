@@ -25,6 +25,7 @@ from sandbox.dataplane import MilvusLite, NginxAlb
 from sandbox.health import LaggingHealthCheck
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.layer4 import Endpoints, ServiceControllerStandIn
+from sandbox.observations import Observations
 from sandbox.reimport import Bundle, ReimportWatcher
 from testkit.certs import write_cert_dir
 
@@ -71,8 +72,10 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-class Sandbox(contextlib.AbstractContextManager):
+class Sandbox(Observations, contextlib.AbstractContextManager):
     """Everything ``python -m sandbox demo`` runs, as one context manager."""
+
+    host = HOST
 
     def __init__(self, settings: SandboxSettings, log=print) -> None:
         self.settings = settings
@@ -83,6 +86,7 @@ class Sandbox(contextlib.AbstractContextManager):
         self.phases: dict[str, float] = {}
         self.nginx: NginxAlb | None = None
         self.state_machine_arn = ""
+        self.undo_state_machine_arn = ""
         self.secret_arn = ""
         self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
         self.hosted_zone_id = ""
@@ -137,6 +141,7 @@ class Sandbox(contextlib.AbstractContextManager):
         t1 = time.monotonic()
         outputs = deploy_stack(self.aws, context=self.stack_context(), outdir=self.workdir / "cdk.out")
         self.state_machine_arn = _find_output(outputs, "StateMachineArn")
+        self.undo_state_machine_arn = _find_output(outputs, "UndoStateMachineArn")
         self._grant_cluster_access(outputs)
         self._phase("bootstrapAndDeploy", t1)
 
@@ -216,13 +221,6 @@ class Sandbox(contextlib.AbstractContextManager):
                 "ResourceRecords": [{"Value": address[0].get("hostname") or "layer4.invalid"}]}}]})
         return zone_id
 
-    def dns_records(self) -> list[dict[str, Any]] | None:
-        """The zone's record sets named HOST (with --dns), as Route 53 lists them."""
-        if not self.hosted_zone_id:
-            return None
-        answer = self.aws.client("route53").list_resource_record_sets(HostedZoneId=self.hosted_zone_id)
-        return [record for record in answer["ResourceRecordSets"] if record["Name"].rstrip(".") == HOST]
-
     # --- certificate and data plane -----------------------------------------
 
     @staticmethod
@@ -283,39 +281,21 @@ class Sandbox(contextlib.AbstractContextManager):
         """Each Lambda started from now on resolves the NLBs' names to their local ports (lambda_shim)."""
         self.aws.lambda_env["SANDBOX_LOOPBACK_PORTS"] = json.dumps(endpoints, sort_keys=True)
 
-    # --- observations -------------------------------------------------------
-
-    def cluster_view(self) -> dict[str, Any]:
-        """The Milvus Service as the API returns it, and the Ingresses beside it."""
-        service = self.kube.get("services", self.namespace, self.service_name)
-        ingresses = self.kube.list("ingresses", self.namespace)
-        return {
-            "service": service,
-            "ingresses": [
-                {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {}),
-                 "events": [{key: event.get(key) for key in ("type", "reason", "message", "count", "firstTimestamp",
-                                                             "lastTimestamp")}
-                            for event in self.kube.events_for(self.namespace, "Ingress", i["metadata"]["name"])]}
-                for i in ingresses
-            ],
-        }
-
-    def certificate_count(self) -> int:
-        acm = self.aws.client("acm")
-        return sum(len(page["CertificateSummaryList"]) for page in acm.get_paginator("list_certificates").paginate())
-
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()
         if self._own_workdir and not os.environ.get("SANDBOX_KEEP_WORKDIR"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _find_output(outputs: dict[str, Any], suffix: str) -> str:
-    for stack_outputs in outputs.values():
-        for key, value in stack_outputs.items():
-            if key.startswith(suffix) or key.endswith(suffix):
-                return value
-    raise KeyError(f"stack output {suffix} not found in {sorted(outputs)}")
+def _find_output(outputs: dict[str, Any], name: str) -> str:
+    """The output ``name``, else one whose key starts with it (CDK may add a suffix): never UndoStateMachineArn
+    for StateMachineArn."""
+    for matches in (lambda key: key == name, lambda key: key.startswith(name)):
+        for stack_outputs in outputs.values():
+            for key, value in stack_outputs.items():
+                if matches(key):
+                    return value
+    raise KeyError(f"stack output {name} not found in {sorted(outputs)}")
 
 
 def _imported_certificate(arn: str) -> tuple[str, str, str]:

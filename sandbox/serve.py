@@ -43,16 +43,24 @@ def _stop_on_sigterm() -> None:
 
 
 def write_examples(directory: Path, host: str, secret_arn: str) -> dict[str, Path]:
-    """examples/input.json and event.json with the sandbox's host and certificate secret."""
+    """examples/input.json, event.json and the undo's with the sandbox's host (and certificate secret)."""
     directory.mkdir(parents=True, exist_ok=True)
     ours = {"host": host, "certificate": {"secretArn": secret_arn}}
     data = {**json.loads((EXAMPLES / "input.json").read_text()), **ours}
     entries = json.loads((EXAMPLES / "event.json").read_text())
     for entry in entries:
         entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), **ours})
-    paths = {"input": directory / "input.json", "event": directory / "event.json"}
+    paths = {"input": directory / "input.json", "event": directory / "event.json",
+             "undo-input": directory / "undo-input.json", "undo-event": directory / "undo-event.json"}
     paths["input"].write_text(json.dumps(data, indent=2) + "\n")
     paths["event"].write_text(json.dumps(entries, indent=2) + "\n")
+    # the way back: the undo's input names the same host (the rest are the sandbox's defaults too)
+    undo = {**json.loads((EXAMPLES / "undo-input.json").read_text()), "host": host}
+    undo_entries = json.loads((EXAMPLES / "undo-event.json").read_text())
+    for entry in undo_entries:
+        entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), "host": host})
+    paths["undo-input"].write_text(json.dumps(undo, indent=2) + "\n")
+    paths["undo-event"].write_text(json.dumps(undo_entries, indent=2) + "\n")
     return paths
 
 
@@ -72,7 +80,8 @@ def deploy_parent_pipeline(sandbox: Any) -> str:
     """examples/parent_pipeline, deployed with the real CDK CLI next to the workflow."""
     from sandbox.aws.deploy import deploy_stack
 
-    outputs = deploy_stack(sandbox.aws, context={"childStateMachineArn": sandbox.state_machine_arn},
+    outputs = deploy_stack(sandbox.aws, context={"childStateMachineArn": sandbox.state_machine_arn,
+                                                 "undoStateMachineArn": sandbox.undo_state_machine_arn},
                            outdir=sandbox.workdir / "parent-cdk.out", app_dir=EXAMPLES / "parent_pipeline",
                            skip_bootstrap=True, stacks=[PARENT_STACK])
     return outputs[PARENT_STACK]["ParentStateMachineArn"]
@@ -104,7 +113,7 @@ def run_serve(options: ServeOptions) -> int:
 def _instructions(sandbox: Any, host: str, examples: dict[str, Path], parent_arn: str) -> str:
     env = dict(sandbox.aws.client_env())
     env.update(MILVUS_LAYER7_STATE_MACHINE_ARN=sandbox.state_machine_arn, MILVUS_LAYER7_SECRET_ARN=sandbox.secret_arn,
-               MILVUS_LAYER7_HOST=host)
+               MILVUS_LAYER7_HOST=host, MILVUS_LAYER7_UNDO_STATE_MACHINE_ARN=sandbox.undo_state_machine_arn)
     if parent_arn:
         env["MILVUS_LAYER7_PARENT_ARN"] = parent_arn
     lines = ["", "Sandbox ready. In another shell, from the project directory:", ""]
@@ -123,6 +132,9 @@ def _instructions(sandbox: Any, host: str, examples: dict[str, Path], parent_arn
     if parent_arn:
         lines.append(f"  aws stepfunctions start-execution --state-machine-arn $MILVUS_LAYER7_PARENT_ARN "
                      f"--input {parent_input}")
+    lines += ["And the way back (the undo: Layer 4 back, the ALB away):",
+              f"  python -m layer7ctl undo --input {examples['undo-input']} --follow",
+              f"  aws events put-events --entries file://{examples['undo-event']}"]
     if sandbox.settings.certificate_rotation:
         lines += ["And with no one starting it: a new certificate in the secret starts a run by itself:",
                   f"  aws secretsmanager put-secret-value --secret-id $MILVUS_LAYER7_SECRET_ARN "

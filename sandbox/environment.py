@@ -202,6 +202,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             # The stack lets the functions into the cluster's security group, and reach the ALB on either port.
             "clusterSecurityGroupId": self.cluster_security_group_id,
             "albListenPorts": ",".join(str(port) for port in ALB_LISTEN_PORTS),
+            "layer4Ports": "19530",  # the chart's Service port: the undo verifies through its NLB on it
         }
         if self.settings.certificate_rotation:
             context["certificateRotation"] = "true"

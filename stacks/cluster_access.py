@@ -4,7 +4,8 @@ Network: with a VPC configured, the functions run in its private subnets
 behind one security group that allows only outbound TCP: 443 for the
 cluster's API endpoint and the AWS APIs (through NAT or VPC endpoints), and
 each ALB listener port VerifyGrpc may dial (context ``albListenPorts``,
-443 by default). The destination is any address because public AWS
+443 by default), and each port the undo's VerifyLayer4 dials the Layer-4
+load balancer on (context ``layer4Ports``, 19530 by default). The destination is any address because public AWS
 endpoints and the ALB have no fixed range. A private cluster endpoint
 answers only what its cluster security group lets in: "You must ensure that
 your Amazon EKS control plane security group contains rules to allow ingress
@@ -37,7 +38,8 @@ class ClusterNetwork(Construct):
     """The imported VPC, subnets and the functions' security group (no lookups at synth)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, vpc_id: str, subnet_ids: tuple[str, ...],
-                 listen_ports: tuple[int, ...] = (HTTPS_PORT,), cluster_security_group_id: str | None = None) -> None:
+                 listen_ports: tuple[int, ...] = (HTTPS_PORT,), cluster_security_group_id: str | None = None,
+                 layer4_ports: tuple[int, ...] = ()) -> None:
         super().__init__(scope, construct_id)
         # AZs are never used: the functions are placed by explicit subnet ids.
         self.vpc = ec2.Vpc.from_vpc_attributes(self, "Vpc", vpc_id=vpc_id, availability_zones=Fn.get_azs())
@@ -58,6 +60,10 @@ class ClusterNetwork(Construct):
             if port != HTTPS_PORT:
                 self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
                                                     f"The ALB's listener on {port} (VerifyGrpc)")
+        for port in layer4_ports:
+            if port != HTTPS_PORT and port not in listen_ports:
+                self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
+                                                    f"The Layer-4 load balancer on {port} (the undo's VerifyLayer4)")
         Validations.of(self.security_group).acknowledge(Acknowledgment(
             id="AwsSolutions-EC23",
             reason="Egress only (no ingress rule); HTTPS to AWS endpoints and the ALB, which have no fixed range.",

@@ -74,6 +74,8 @@ class StackConfig:
     skip_layer_bundling: bool = False
     # The ALB listener ports the functions' security group may reach (VerifyGrpc); Validate refuses others.
     alb_listen_ports: tuple[int, ...] = (443,)
+    # The undo's VerifyLayer4 dials the Layer-4 load balancer on these (its layer4Verify.port must be one).
+    layer4_ports: tuple[int, ...] = (19530,)
     # The EKS cluster security group: the stack lets the functions in on 443 (a private endpoint needs it).
     cluster_security_group_id: str | None = None
     # Customer-managed KMS keys that encrypt the secrets the workflow reads (kms:Decrypt via Secrets Manager).
@@ -136,6 +138,7 @@ class StackConfig:
             certificate_rotation=rotation,
             skip_layer_bundling=_boolean(get("skipLayerBundling"), "skipLayerBundling", default=False),
             alb_listen_ports=_ports(get("albListenPorts")),
+            layer4_ports=_ports(get("layer4Ports"), "layer4Ports", default=19530),
             cluster_security_group_id=cluster_security_group_id,
             secrets_kms_key_arns=_kms_key_arns(get("secretsKmsKeyArns")),
         )
@@ -200,12 +203,12 @@ def _items(value: Any, key: str) -> list[Any]:
     raise ConfigError(f"context '{key}' must be a comma-separated list or a JSON list, got {value!r}")
 
 
-def _ports(value: Any) -> tuple[int, ...]:
+def _ports(value: Any, key: str = "albListenPorts", default: int = 443) -> tuple[int, ...]:
     ports = []
-    for item in _items(value, "albListenPorts") or [443]:
+    for item in _items(value, key) or [default]:
         text = str(item).strip()
         if not text.isdigit() or not 1 <= int(text) <= 65535:
-            raise ConfigError(f"context 'albListenPorts' must hold ports 1-65535, got {item!r}")
+            raise ConfigError(f"context '{key}' must hold ports 1-65535, got {item!r}")
         ports.append(int(text))
     return tuple(dict.fromkeys(ports))
 

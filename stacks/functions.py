@@ -51,6 +51,7 @@ class WorkflowFunctions(Construct):
             "DEFAULT_CERTIFICATE_SECRET_ARN": config.certificate_secret_arn or "",
             "HOSTED_ZONE_ID": config.hosted_zone_id or "",
             "ALB_LISTEN_PORTS": ",".join(str(port) for port in config.alb_listen_ports),
+            "LAYER4_PORTS": ",".join(str(port) for port in config.layer4_ports),
             "FUNCTION_SUBNET_IDS": ",".join(config.private_subnet_ids),
             # the one record the Route 53 grant covers, when the stack has both a host and a zone
             "DNS_RECORD_NAME": config.host if config.host and config.hosted_zone_id else "",

@@ -55,7 +55,8 @@ class MilvusLayer7Stack(Stack):
         if config.in_vpc:
             network = ClusterNetwork(self, "Network", vpc_id=config.vpc_id or "",
                                      subnet_ids=config.private_subnet_ids, listen_ports=config.alb_listen_ports,
-                                     cluster_security_group_id=config.cluster_security_group_id)
+                                     cluster_security_group_id=config.cluster_security_group_id,
+                                     layer4_ports=config.layer4_ports)
         else:
             Annotations.of(self).add_warning_v2(
                 "milvus-layer7:NoVpc",

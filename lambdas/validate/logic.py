@@ -61,6 +61,8 @@ class StackDefaults:
     listen_ports: tuple[int, ...] = (DEFAULT_LISTEN_PORT,)
     # Where the functions run (context privateSubnetIds); empty outside a VPC.
     subnet_ids: tuple[str, ...] = ()
+    # The ports the security group lets the undo's VerifyLayer4 reach the Layer-4 load balancer on (layer4Ports).
+    layer4_ports: tuple[int, ...] = (DEFAULT_SERVICE_PORT,)
     # With dns: the one record name the stack's grant may change (context host with hostedZoneId), if set.
     dns_record_name: str = ""
 
@@ -68,6 +70,7 @@ class StackDefaults:
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> StackDefaults:
         env = os.environ if environ is None else environ
         ports = tuple(int(port) for port in env.get("ALB_LISTEN_PORTS", "").split(",") if port.strip().isdigit())
+        layer4 = tuple(int(port) for port in env.get("LAYER4_PORTS", "").split(",") if port.strip().isdigit())
         return cls(
             cluster_name=env.get("CLUSTER_NAME", "").strip(),
             namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
@@ -77,6 +80,7 @@ class StackDefaults:
             region=env.get("AWS_REGION", "").strip(),
             listen_ports=ports or (DEFAULT_LISTEN_PORT,),
             subnet_ids=tuple(s.strip() for s in env.get("FUNCTION_SUBNET_IDS", "").split(",") if s.strip()),
+            layer4_ports=layer4 or (DEFAULT_SERVICE_PORT,),
             dns_record_name=env.get("DNS_RECORD_NAME", "").strip().lower(),
         )
 

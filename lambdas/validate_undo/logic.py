@@ -66,6 +66,11 @@ def resolve_undo(given: UndoInput, stack: StackDefaults) -> UndoRequest:
         problems.extend(host_problems(server_name, "layer4Verify.serverName"))
         if not verify.tls:
             problems.append("layer4Verify.serverName: only with tls: true (plain gRPC checks no name)")
+    if verify.port not in stack.layer4_ports:
+        allowed = ",".join(str(port) for port in stack.layer4_ports)
+        problems.append(f"layer4Verify.port: {verify.port} is not a port the functions' security group lets them "
+                        f"reach the Layer-4 load balancer on ({allowed}); deploy with -c layer4Ports=...,"
+                        f"{verify.port}")
     if verify.token_secret_arn is not None:
         problems.extend(token_secret_problems(verify.token_secret_arn, "layer4Verify.tokenSecretArn"))
     zone = hosted_zone(given.dns.hosted_zone_id, host, stack, problems)

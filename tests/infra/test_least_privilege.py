@@ -121,8 +121,9 @@ def _egress_ports(synth) -> set[int]:
 
 
 def test_egress_follows_the_listen_ports(private_synth, vpc_synth):
-    assert _egress_ports(private_synth) == {443, 8443}
-    assert _egress_ports(vpc_synth) == {443}
+    # the ALB's listen ports, and the Layer-4 load balancer's port the undo verifies through (layer4Ports)
+    assert _egress_ports(private_synth) == {443, 8443, 19530}
+    assert _egress_ports(vpc_synth) == {443, 19530}
     variables = next(iter(private_synth.of_type("AWS::Lambda::Function").values()))["Properties"][
         "Environment"]["Variables"]
     assert variables["ALB_LISTEN_PORTS"] == "443,8443"

@@ -142,6 +142,8 @@ def test_vpc_placement_and_configuration(vpc_synth):
     vpc_synth.template.has_resource_properties("AWS::EC2::SecurityGroup", {
         "VpcId": "vpc-0123456789abcdef0",
         "SecurityGroupEgress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                 "Description": Match.any_value()},
+                                {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 19530, "ToPort": 19530,
                                  "Description": Match.any_value()}],
     })
     assert "SecurityGroupIngress" not in next(iter(vpc_synth.of_type("AWS::EC2::SecurityGroup").values()))[

@@ -129,3 +129,15 @@ def test_the_undo_deletes_only_certificates_it_imported_and_changes_only_the_sta
         "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["milvus.example.com"]}}
     # without a zone in the stack, the undo may change no DNS at all
     assert "route53:ChangeResourceRecordSets" not in actions_of(role_statements(default_synth, "RestoreDns"))
+
+
+def test_the_functions_may_reach_the_layer4_load_balancer_on_its_port(vpc_synth):
+    # Given a stack in a VPC (the functions' security group lets them out on named ports only)
+    (group,) = [g for g in vpc_synth.of_type("AWS::EC2::SecurityGroup").values()
+                if "milvus-layer7 steps" in g["Properties"]["GroupDescription"]]
+    ports = {rule["FromPort"] for rule in group["Properties"]["SecurityGroupEgress"]}
+    # Then VerifyLayer4 may dial the Service's port (context layer4Ports, 19530 by default)
+    assert 19530 in ports
+    (validate_undo,) = [f for key, f in vpc_synth.of_type("AWS::Lambda::Function").items()
+                        if key.startswith("StepsValidateUndo")]
+    assert validate_undo["Properties"]["Environment"]["Variables"]["LAYER4_PORTS"] == "19530"

@@ -15,7 +15,7 @@ from validate_undo.history import previous_undo
 from validate_undo.logic import validate_undo
 
 STACK = StackDefaults(cluster_name="milvus-eks", host="milvus.example.test", hosted_zone_id="Z0123456789ABC",
-                      region="us-east-1")
+                      region="us-east-1", layer4_ports=(19530, 443))
 SETUP = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Setup"
 UNDO = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Undo"
 T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -57,6 +57,9 @@ def test_every_undo_field_given_is_kept():
 @pytest.mark.parametrize("raw, expected", [
     ({"certificate": {"secretArn": "x"}}, "certificate: unknown field"),
     ({"layer4Verify": {"port": 0}}, "layer4Verify.port: Input should be greater than or equal to 1"),
+    ({"layer4Verify": {"port": 19531}}, "layer4Verify.port: 19531 is not a port the functions' security group "
+                                        "lets them reach the Layer-4 load balancer on (19530,443); deploy with "
+                                        "-c layer4Ports=...,19531"),
     ({"layer4TimeoutSeconds": 5}, "layer4TimeoutSeconds: Input should be greater than or equal to 10"),
     ({"layer7DrainSeconds": 3601}, "layer7DrainSeconds: Input should be less than or equal to 3600"),
     ({"layer4Verify": {"serverName": "other.example.test"}},
@@ -68,6 +71,9 @@ def test_every_undo_field_given_is_kept():
     ({"clusterName": "other"}, "clusterName: 'other' is not the cluster this stack manages ('milvus-eks')"),
     ({"layer4Verify": {"tokenSecretArn": "arn:aws:s3:::bucket"}},
      "layer4Verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"),
+    ({"layer4Verify": {"tokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/x"}},
+     "layer4Verify.tokenSecretArn: must name a secret under milvus-layer7/tokens/, the only secrets the "
+     "verification may read (it never reads certificate keys); store the Milvus credentials there"),
 ])
 def test_an_undo_input_that_breaks_the_table_is_refused_naming_the_field(raw, expected):
     assert refusal(raw) == expected

@@ -217,3 +217,26 @@ def _epoch(value) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def test_demo_undo_runs_setup_then_the_undo_and_reports_both():
+    # When the demo runs with --undo
+    proc, report = run_demo("--undo")
+    # Then both runs succeeded, each in its own list, and the process says so
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    [setup], [undo] = report["runs"], report["undoRuns"]
+    assert (setup["status"], undo["status"]) == ("SUCCEEDED", "SUCCEEDED"), (undo["error"], undo["cause"])
+    assert undo["states"][0] == "ValidateUndo" and "PublishUndoCompleted" in undo["states"]
+    assert "RestoreDns" in undo["states"] and "WaitForDnsDrain" not in undo["states"]  # no DNS without --dns
+    # and the cluster is as the chart left it: a LoadBalancer Service with its source ranges and a fresh NLB,
+    # no record of ours on it, no Ingress, no ALB, no certificate
+    service = report["cluster"]["service"]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["loadBalancerSourceRanges"] == ["0.0.0.0/0"]
+    assert "milvus-layer7/layer4" not in service["metadata"]["annotations"]
+    address = service["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert address != setup["output"]["service"]["before"]["address"]
+    assert undo["output"]["service"]["address"] == address
+    assert report["cluster"]["ingresses"] == [] and report["elbv2"] == {"loadBalancers": []}
+    assert report["acm"] == {"certificates": 0}
+    assert_no_key_material(proc.stdout, proc.stderr)

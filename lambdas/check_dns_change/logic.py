@@ -32,7 +32,8 @@ def check_change(event: CheckDnsChangeEvent, *, route53: Any, now: Callable[[], 
     if info["Status"] != "INSYNC" and record.submitted_at and waited > DNS_SYNC_TIMEOUT_SECONDS:
         raise TransientError(
             f"Route 53 change {record.change_id} for {record.name} is still {info['Status']} after {waited:.0f} s; "
-            "the record may already answer with the ALB, and the Layer-4 load balancer is still in place. "
+            "the record may already answer with its new value, and both the ALB and the Layer-4 load balancer are "
+            "still in place. "
             "Check the Route 53 console, then start the run again"
         )
     return record.model_copy(update={"status": info["Status"]})

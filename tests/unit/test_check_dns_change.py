@@ -42,7 +42,7 @@ def test_pending_is_reported_while_within_the_bound():
 
 
 def test_a_change_pending_past_the_bound_ends_the_run_saying_where_things_stand():
-    with pytest.raises(TransientError, match="Layer-4 load balancer is still in place"):
+    with pytest.raises(TransientError, match="both the ALB and the Layer-4 load balancer are still in place"):
         check_change(event(), route53=Route53("PENDING"), now=lambda: T0 + DNS_SYNC_TIMEOUT_SECONDS + 1)
 
 

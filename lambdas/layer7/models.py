@@ -157,6 +157,8 @@ class VerificationResult(WireModel):
     server_version: str
     latency_ms: float
     round_trip: bool = False
+    certificate_fingerprint_sha256: str = ""  # of the leaf the ALB presented for server_name (hex SHA-256 of DER)
+    tls_version: str = ""  # negotiated with the ALB: TLSv1.3 or TLSv1.2
 
 
 class Layer4Record(WireModel):

@@ -1,12 +1,15 @@
 """VerifyGrpc: prove that Milvus answers gRPC through the new ALB, over TLS, as the host clients will use.
 
 This is the gate before the Layer-4 load balancer goes away, so it checks what
-clients will see: the ALB's name resolves, its listener presents a certificate
-trusted for ``host`` (system roots plus the imported chain, so a private CA
-works), the host rule routes ``:authority = host`` to Milvus, and Milvus
-answers. Every failure is ``VerificationFailed``, which the state machine
-retries with backoff: a new ALB's name takes a minute or two to resolve, and
-its targets a little longer to turn healthy.
+clients will see: the ALB's name resolves, its listener presents for
+``host`` the certificate this run imported (compared by SHA-256 in ``tls.py``:
+after a rotation, what shows the new one is live), trusted for ``host``
+(system roots plus the imported chain, so a private CA works), the host rule
+routes ``:authority = host`` to Milvus, and Milvus answers. Every
+failure is ``VerificationFailed``, which the state machine retries with
+backoff: a new ALB's name takes a minute or two to resolve, its targets a
+little longer to turn healthy, and a re-imported certificate a moment to reach
+the listener.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateNotFound, VerificationFailed
 from layer7.models import VerificationResult, VerifyGrpcEvent
 from layer7.observability import logger
+from verify_grpc.tls import PresentedCertificate, check_presented, expected_fingerprint, presented_certificate
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -40,6 +44,7 @@ _SYSTEM_ROOTS_CANDIDATES = (
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/ssl/cert.pem",
 )
+_READING_CERTIFICATE = "reading the certificate it presents"
 _ROUND_TRIP_DIM = 8
 _ROUND_TRIP_ROWS = 3
 
@@ -103,8 +108,8 @@ def system_roots_path() -> str | None:
     return next((path for path in candidates if path and os.path.isfile(path)), None)
 
 
-def imported_chain(acm: ACMClient, certificate_arn: str) -> str:
-    """The chain imported with the certificate (issuers, PEM), or '' when there is none."""
+def imported_certificate(acm: ACMClient, certificate_arn: str) -> tuple[str, str]:
+    """The certificate (PEM) and the chain imported with it (issuers, PEM; '' when there is none)."""
     try:
         answer = acm.get_certificate(CertificateArn=certificate_arn)
     except ClientError as exc:
@@ -114,7 +119,7 @@ def imported_chain(acm: ACMClient, certificate_arn: str) -> str:
         raise VerificationFailed(
             f"cannot read the certificate chain of {certificate_arn} from ACM: {error_code(exc)}"
         ) from exc
-    return str(answer.get("CertificateChain") or "")
+    return str(answer.get("Certificate") or ""), str(answer.get("CertificateChain") or "")
 
 
 def write_ca_bundle(chain_pem: str, directory: str | None = None) -> str:
@@ -217,12 +222,13 @@ def verify(
     timeout_seconds: float | None = None,
     resolve: Callable[..., Any] = socket.getaddrinfo,
     client_factory: Callable[..., Any] | None = None,
+    present: Callable[..., PresentedCertificate] = presented_certificate,
 ) -> VerificationResult:
-    """Connect to Milvus through the ALB as ``request.host`` and measure it.
+    """Read the certificate the ALB presents for ``request.host``, then call Milvus through it and measure it.
 
     ``timeout_seconds`` caps ``request.verify.timeoutSeconds`` (the handler
-    passes what the invocation has left); ``resolve`` and ``client_factory``
-    are there for tests.
+    passes what the invocation has left); ``resolve``, ``client_factory`` and
+    ``present`` are there for tests.
     """
     request = event.request
     dns_name, port = endpoint_of(event)
@@ -230,7 +236,9 @@ def verify(
     deadline = time.monotonic() + budget
     check_resolves(dns_name, port, resolve)
     token = read_token(secrets, request.verify.token_secret_arn)
-    bundle = write_ca_bundle(imported_chain(acm, event.certificate.certificate_arn))
+    certificate_pem, chain_pem = imported_certificate(acm, event.certificate.certificate_arn)
+    expected = expected_fingerprint(event.certificate.fingerprint_sha256, certificate_pem)
+    bundle = write_ca_bundle(chain_pem)
     if client_factory is None:
         from pymilvus import MilvusClient  # noqa: PLC0415 - heavy (numpy, pandas): only where it is used
 
@@ -243,8 +251,13 @@ def verify(
         return left
 
     client = None
-    stage = "connecting"
+    endpoint = f"{dns_name}:{port}"
+    stage = _READING_CERTIFICATE
     try:
+        presented = present(dns_name, port, request.host, bundle, remaining())
+        check_presented(presented, expected, endpoint=endpoint, host=request.host,
+                        arn=event.certificate.certificate_arn)
+        stage = "connecting"
         # dedicated: never reuse a warm container's connection, built with another CA bundle.
         client = client_factory(
             uri=f"https://{dns_name}:{port}", token=token, server_name=request.host,
@@ -262,8 +275,9 @@ def verify(
     except Exception as exc:  # noqa: BLE001 - any failure of the check is the contract's VerificationFailed
         reason = _describe(exc, token)
         raise VerificationFailed(
-            f"gRPC over TLS to {dns_name}:{port} as {request.host} failed while {stage}: {reason}. "
-            f"{_hint(reason, f'{dns_name}:{port}', request.host)}"
+            f"{'TLS' if stage == _READING_CERTIFICATE else 'gRPC over TLS'} to {endpoint} as "
+            f"{request.host} failed while {stage}: {reason}. "
+            f"{_hint(reason, endpoint, request.host)}"
         ) from None
     finally:
         if client is not None:
@@ -273,9 +287,11 @@ def verify(
                 pass
         os.unlink(bundle)
     return VerificationResult(
-        endpoint=f"{dns_name}:{port}",
+        endpoint=endpoint,
         server_name=request.host,
         server_version=version,
         latency_ms=max(latency_ms, 0.001),
         round_trip=request.verify.round_trip,
+        certificate_fingerprint_sha256=presented.fingerprint_sha256,
+        tls_version=presented.tls_version,
     )

@@ -6,12 +6,14 @@ reproduces: annotation checks that end in Warning events (``FailedBuildModel``
 controller does, with a GRPC target group, an IP target and an HTTPS
 listener; the Ingress address written while the ALB is still
 ``provisioning``; the ALB turning ``active`` later and its target health
-following whether the backend answers. moto creates load balancers that turn
-active on the first describe and reports every registered target healthy,
-so when moto runs in this process the stand-in overrides two things on
-moto's own objects (found through ``elbv2_backend_getter``): the load
-balancer's ``activate`` (held back until due) and the target group's
-``health_for`` (answering from ``backend_healthy``/``target_health``).
+following the ALB's health checks of it (sandbox/health.py: the target
+group's interval, timeout and thresholds from the annotations, on AWS's
+model). moto creates load balancers that turn active on the first describe
+and reports every registered target healthy, so when moto runs in this
+process the stand-in overrides two things on moto's own objects (found
+through ``elbv2_backend_getter``): the load balancer's ``activate`` (held back
+until due) and the target group's ``health_for`` (answering from the checks,
+or ``target_health`` when given).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sandbox.controller_webhook import IngressValidator, alb_ingress_class
+from sandbox.health import HealthCheckSettings, TargetHealthChecks
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
@@ -62,16 +65,19 @@ class LoadBalancerControllerStandIn:
     def __init__(self, kube: Any, *, elbv2: Any, acm: Any, ec2_subnet_ids: list[str], vpc_id: str,
                  cluster_name: str, mode: str = "ok", alb_delay: float = 3.0, active_delay: float = 2.0,
                  data_plane: Callable[[dict, dict], Any] | None = None,
-                 backend_healthy: Callable[[], bool] = lambda: True,
+                 backend_healthy: Callable[[float], bool] = lambda timeout: True,
                  target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
-                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1") -> None:
+                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1",
+                 health_check_scale: float = 1.0) -> None:
+        """``backend_healthy(timeout)`` is one health check of the target; ``health_check_scale`` multiplies the
+        target group's interval and timeout (sandbox/health.py); ``target_health``, when given, answers instead."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
         self.subnets, self.vpc_id, self.cluster_name, self.mode = list(ec2_subnet_ids), vpc_id, cluster_name, mode
         self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
         self.data_plane, self.backend_healthy, self.target_health = data_plane, backend_healthy, target_health
-        self.target_ip = target_ip
+        self.target_ip, self.health_check_scale = target_ip, health_check_scale
         self._backend_getter = elbv2_backend_getter or (
             lambda: _moto_backend(os.environ.get("MOTO_ACCOUNT_ID", "123456789012"), elbv2.meta.region_name))
         self.timeline: dict[str, dict[str, Any]] = {}
@@ -149,8 +155,12 @@ class LoadBalancerControllerStandIn:
                 self.data_plane(ing, desc)
             self._set_active(state)
             state["phase"] = "active"
-        if state["phase"] == "active" and "activeAt" not in self.timeline[key] and self._health() == "healthy":
-            self.timeline[key]["activeAt"] = time.time()
+            self.timeline[key]["lbActiveAt"] = time.time()
+            state["checks"].start()  # registration completes with the ALB: the health checks begin
+        if state["phase"] == "active":
+            state["checks"].tick()
+            if "activeAt" not in self.timeline[key] and self._health(state) == "healthy":
+                self.timeline[key]["activeAt"] = state["checks"].healthy_at or time.time()
 
     def _build(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> None:
         """One reconcile. A failure records its Warning event (client-go's recorder folds repeats into its count)
@@ -218,8 +228,12 @@ class LoadBalancerControllerStandIn:
                 raise
         port = backend["port"].get("number") or next(
             (p["port"] for p in service["spec"].get("ports") or [] if p.get("name") == backend["port"].get("name")), 80)
+        health_check = parsed["health_check"]
         return {"scheme": scheme, "listeners": listeners, "cert": cert, "grpc": grpc, "host": host, "port": port,
-                "target_type": target_type, "ssl_policy": a.get("ssl-policy", "ELBSecurityPolicy-2016-08"),
+                "target_type": target_type, "ssl_policy": parsed["ssl_policy"],
+                "health_check": HealthCheckSettings(**{key: health_check[key] for key in (
+                    "interval_seconds", "timeout_seconds", "healthy_threshold_count", "unhealthy_threshold_count")}),
+                "load_balancer_attributes": parsed["load_balancer_attributes"],
                 "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
                 "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
                 "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
@@ -251,12 +265,17 @@ class LoadBalancerControllerStandIn:
             Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
         state.update(lb_arn=lb["LoadBalancerArn"], dns=lb["DNSName"])
         self._hold_provisioning(state)
+        if plan["load_balancer_attributes"]:  # load_balancer_manager.go Create, then its attributes reconciler
+            self.elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+                {"Key": key, "Value": value} for key, value in plan["load_balancer_attributes"].items()])
+        check = plan["health_check"]
         tg_args: dict[str, Any] = dict(
             Name=self._name(ns, plan["backend"], f"{self.cluster_name}/{name}/{plan['port']}"),
             Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=self.vpc_id, TargetType=plan["target_type"],
             HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
-            HealthCheckIntervalSeconds=15, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
-            UnhealthyThresholdCount=2,
+            HealthCheckIntervalSeconds=check.interval_seconds, HealthCheckTimeoutSeconds=check.timeout_seconds,
+            HealthyThresholdCount=check.healthy_threshold_count,
+            UnhealthyThresholdCount=check.unhealthy_threshold_count,
             Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
         if plan["grpc"]:
             tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})
@@ -266,6 +285,8 @@ class LoadBalancerControllerStandIn:
         state["tg_arn"] = tg["TargetGroupArn"]
         self.elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"],
                                     Targets=[{"Id": self.target_ip, "Port": plan["port"]}])
+        state["checks"] = TargetHealthChecks(self.backend_healthy, check, scale=self.health_check_scale,
+                                             clock=time.time)
         self._control_health(state)
         forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
         for proto, port in plan["listeners"]:
@@ -303,13 +324,10 @@ class LoadBalancerControllerStandIn:
             lb.state = "active"
         state["active"] = True
 
-    def _health(self) -> str:
+    def _health(self, state: dict[str, Any]) -> str:
         if self.target_health is not None:
             return self.target_health()
-        try:
-            return "healthy" if self.backend_healthy() else "unhealthy"
-        except Exception:  # noqa: BLE001 - a failing probe is an unhealthy target
-            return "unhealthy"
+        return str(state["checks"].state)
 
     def _control_health(self, state: dict[str, Any]) -> None:
         backend = self._backend()
@@ -326,11 +344,13 @@ class LoadBalancerControllerStandIn:
             if not state.get("active"):
                 return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, "initial",
                                         "Elb.RegistrationInProgress", "Target registration is in progress")
-            health = self._health()
+            health = self._health(state)
             if health == "healthy":
                 return status
-            return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, health,
-                                    "Target.FailedHealthChecks", "Health checks failed")
+            # the reason codes and texts of the ALB guide's "Health check reason codes"
+            reason, text = (("Elb.InitialHealthChecking", "Initial health checks in progress") if health == "initial"
+                            else ("Target.FailedHealthChecks", "Health checks failed"))
+            return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, health, reason, text)
 
         tg.health_for = health_for
 

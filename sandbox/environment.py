@@ -42,7 +42,10 @@ class SandboxSettings:
     alb_delay: float = 3.0
     controller: str = "ok"  # ok | reject | never
     milvus: str = "up"  # up | down
-    active_delay: float = 1.5
+    # From the Ingress's address to the ALB turning active; its target is healthy one health-check interval later
+    # (5 s x health_check_scale with the workflow's defaults), so the ALB is ready 1.5 s after its address, as
+    # before the health checks were played.
+    active_delay: float = 0.5
     workdir: Path | None = None
     # The state machine's VerificationFailed retries, shortened for a local run.
     verify_retry_interval: int = 1

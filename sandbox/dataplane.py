@@ -227,15 +227,21 @@ class NginxAlb(_Child):
         return f"{LOCALHOST}:{self.listen_port}"
 
     def start(self) -> None:
-        """Start nginx (again, after ``stop()``) and wait until the port completes a TLS handshake."""
+        """Start nginx (again, after ``stop()``) and wait until the port serves its certificate.
+
+        Its own certificate, not any TLS answer: another process on the port
+        (say a second sandbox on this machine) would otherwise pass for it
+        while this nginx failed to bind.
+        """
         if self.running:
             return
         self._test_config()
+        wanted = _leaf_der(self.cert_path.read_text())
 
         def failure(text: str) -> DataPlaneError:
             return DataPlaneError(f"nginx {text}{self._bind_hint()}")
 
-        self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() is not None, failure)
+        self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() == wanted, failure)
 
     def configure(self, listener: ListenerSettings) -> None:
         """Enforce another policy or idle timeout: a restart, as the controller stand-in built a new ALB for it."""

@@ -75,6 +75,7 @@ bench: setup
 	$(BIN)/python benchmarks/package_size.py
 	$(BIN)/python benchmarks/elbv2_calls_per_poll.py
 	$(BIN)/python benchmarks/demo_phases.py
+	$(BIN)/python benchmarks/health_check_timing.py
 
 diagram: install
 	$(BIN)/python -m tools.diagram --write README.md

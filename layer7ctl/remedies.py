@@ -21,7 +21,8 @@ REMEDIES: dict[str, str] = {
     "ServiceNotFound": "`kubectl -n NS get svc` and fix the input",
     "IngressRejected": "the cause is the controller's own message; fix that and start again",
     "LoadBalancerTimeout": "`kubectl -n NS describe ingress NAME`; check target health in the EC2 console",
-    "VerificationFailed": "the cause says what the gRPC call saw; the Layer-4 load balancer is still in place",
+    "VerificationFailed": "the cause says what the gRPC call or the TLS handshake saw (a certificate other than the "
+                          "one imported: both SHA-256 fingerprints); the Layer-4 load balancer is still in place",
     "RunInProgress": "wait for the other execution to end (`layer7ctl list`), then start this one again if it "
                      "is still needed",
     "NetworkMisconfigured": "the cause names the subnet, address or endpoint; fix the route, NAT or firewall "

@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "controller's admission webhook denies the Ingress (its IngressClass alb is missing) "
                            "(default ok)")
     demo.add_argument("--milvus", choices=("up", "down"), default="up",
-                      help="down: the backend behind the proxy is stopped (default up)")
+                      help="down: Milvus stops right after its target passed its first health check, which the "
+                           "ALB's checks notice only after unhealthy-threshold-count failures (default up)")
     demo.add_argument("--runs", type=_positive_int, default=1, metavar="N",
                       help="start N executions one after the other with the same input (default 1)")
     demo.add_argument("--service", type=Path, metavar="FILE",

@@ -6,12 +6,14 @@ reproduces: annotation checks that end in Warning events (``FailedBuildModel``
 controller does, with a GRPC target group, an IP target and an HTTPS
 listener; the Ingress address written while the ALB is still
 ``provisioning``; the ALB turning ``active`` later and its target health
-following whether the backend answers (``controller_moto``: where moto's own
-answers differ, through ``elbv2_backend_getter``); and the deletion flow: the
-finalizer ``ingress.k8s.aws/resources`` added on every reconcile before
-anything is built, and, once the Ingress is being deleted, its ALB and target
-group deleted (``controller_deploy``) and only then the finalizer removed, so
-the API server lets the Ingress go.
+following the ALB's health checks of it (sandbox/health.py: the target
+group's interval, timeout and thresholds from the annotations, on AWS's
+model; ``controller_moto``: where moto's own answers differ, through
+``elbv2_backend_getter``); and the deletion flow: the finalizer
+``ingress.k8s.aws/resources`` added on every reconcile before anything is
+built, and, once the Ingress is being deleted, its ALB and target group
+deleted (``controller_deploy``) and only then the finalizer removed, so the
+API server lets the Ingress go.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from sandbox import controller_deploy, controller_moto
 from sandbox.controller_webhook import IngressValidator, alb_ingress_class
+from sandbox.health import HealthCheckSettings, TargetHealthChecks
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
@@ -64,9 +67,12 @@ class LoadBalancerControllerStandIn:
                  cluster_name: str, mode: str = "ok", alb_delay: float = 3.0, active_delay: float = 2.0,
                  data_plane: Callable[[dict, dict], Any] | None = None,
                  data_plane_removed: Callable[[str], Any] | None = None,
-                 backend_healthy: Callable[[], bool] = lambda: True,
+                 backend_healthy: Callable[[float], bool] = lambda timeout: True,
                  target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
-                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1") -> None:
+                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1",
+                 health_check_scale: float = 1.0) -> None:
+        """``backend_healthy(timeout)`` is one health check of the target; ``health_check_scale`` multiplies the
+        target group's interval and timeout (sandbox/health.py); ``target_health``, when given, answers instead."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
@@ -74,7 +80,7 @@ class LoadBalancerControllerStandIn:
         self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
         self.data_plane, self.backend_healthy, self.target_health = data_plane, backend_healthy, target_health
         self.data_plane_removed = data_plane_removed
-        self.target_ip = target_ip
+        self.target_ip, self.health_check_scale = target_ip, health_check_scale
         self._backend_getter = elbv2_backend_getter or (
             lambda: _moto_backend(os.environ.get("MOTO_ACCOUNT_ID", "123456789012"), elbv2.meta.region_name))
         self.timeline: dict[str, dict[str, Any]] = {}
@@ -185,8 +191,12 @@ class LoadBalancerControllerStandIn:
                 self.data_plane(ing, desc)
             self._set_active(state)
             state["phase"] = "active"
-        if state["phase"] == "active" and "activeAt" not in self.timeline[key] and self._health() == "healthy":
-            self.timeline[key]["activeAt"] = time.time()
+            self.timeline[key]["lbActiveAt"] = time.time()
+            state["checks"].start()  # registration completes with the ALB: the health checks begin
+        if state["phase"] == "active":
+            state["checks"].tick()
+            if "activeAt" not in self.timeline[key] and self._health(state) == "healthy":
+                self.timeline[key]["activeAt"] = state["checks"].healthy_at or time.time()
 
     def _build(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> None:
         """One reconcile. A failure records its Warning event (client-go's recorder folds repeats into its count)
@@ -254,8 +264,12 @@ class LoadBalancerControllerStandIn:
                 raise
         port = backend["port"].get("number") or next(
             (p["port"] for p in service["spec"].get("ports") or [] if p.get("name") == backend["port"].get("name")), 80)
+        health_check = parsed["health_check"]
         return {"scheme": scheme, "listeners": listeners, "cert": cert, "grpc": grpc, "host": host, "port": port,
-                "target_type": target_type, "ssl_policy": a.get("ssl-policy", "ELBSecurityPolicy-2016-08"),
+                "target_type": target_type, "ssl_policy": parsed["ssl_policy"],
+                "health_check": HealthCheckSettings(**{key: health_check[key] for key in (
+                    "interval_seconds", "timeout_seconds", "healthy_threshold_count", "unhealthy_threshold_count")}),
+                "load_balancer_attributes": parsed["load_balancer_attributes"],
                 "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
                 "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
                 "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
@@ -270,9 +284,10 @@ class LoadBalancerControllerStandIn:
                            f"'{plan['cert']}' not found\n\tstatus code: 400, request id: {uuid.uuid4()}")
 
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
+        state["health_check"] = plan["health_check"]
         controller_deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
                                  subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
-                                 created=self._hold_provisioning, registered=self._control_health)
+                                 created=self._hold_provisioning, registered=self._registered)
         self.timeline[key].update(albArn=state["lb_arn"], dnsName=state["dns"], createdAt=time.time())
 
     # -- moto hooks (sandbox/controller_moto.py) ----------------------------------------------------------------------
@@ -288,16 +303,16 @@ class LoadBalancerControllerStandIn:
     def _set_active(self, state: dict[str, Any]) -> None:
         controller_moto.set_active(self._backend(), state)
 
-    def _health(self) -> str:
+    def _health(self, state: dict[str, Any]) -> str:
         if self.target_health is not None:
             return self.target_health()
-        try:
-            return "healthy" if self.backend_healthy() else "unhealthy"
-        except Exception:  # noqa: BLE001 - a failing probe is an unhealthy target
-            return "unhealthy"
+        return str(state["checks"].state)
 
-    def _control_health(self, state: dict[str, Any]) -> None:
-        controller_moto.control_health(self._backend(), state, self._health)
+    def _registered(self, state: dict[str, Any]) -> None:
+        """The target is registered: its health checks are set up (they begin when the ALB turns active)."""
+        state["checks"] = TargetHealthChecks(self.backend_healthy, state["health_check"],
+                                             scale=self.health_check_scale, clock=time.time)
+        controller_moto.control_health(self._backend(), state, lambda: self._health(state))
 
     def _cleanup(self, state: dict[str, Any]) -> bool:
         """Delete what was built for an Ingress, as the controller does; False when ELBv2 refused (try again)."""

@@ -4,7 +4,8 @@ Names, tags and defaults are the controller's (kubernetes-sigs/aws-load-balancer
 at 225f44568848, /work/notes/controller.md §4 and §5): ``k8s-<ns>-<name>-<hash>``
 names of at most 32 characters, the tracking tags ``elbv2.k8s.aws/cluster``,
 ``ingress.k8s.aws/stack`` and ``ingress.k8s.aws/resource``, a GRPC target group
-with the controller's health-check defaults, one IP target, and per listen port
+with the health checks the annotations set (the controller's defaults
+without them), one IP target, the load balancer's attributes, and per listen port
 a listener whose default action is a 404 and a rule for the host. Deleting goes
 load balancer first (its listeners with it), then the target group, as the
 stack deployer orders it (pkg/deploy/stack_deployer.go).
@@ -43,12 +44,16 @@ def deploy(elbv2: Any, key: str, meta: dict[str, Any], plan: dict[str, Any], sta
         Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
     state.update(lb_arn=lb["LoadBalancerArn"], dns=lb["DNSName"])
     created(state)
+    if plan["load_balancer_attributes"]:  # load_balancer_manager.go Create, then its attributes reconciler
+        elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": attribute, "Value": value} for attribute, value in plan["load_balancer_attributes"].items()])
+    check = plan["health_check"]
     tg_args: dict[str, Any] = dict(
         Name=load_balancer_name(ns, plan["backend"], f"{cluster_name}/{name}/{plan['port']}"),
         Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=vpc_id, TargetType=plan["target_type"],
         HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
-        HealthCheckIntervalSeconds=15, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
-        UnhealthyThresholdCount=2,
+        HealthCheckIntervalSeconds=check.interval_seconds, HealthCheckTimeoutSeconds=check.timeout_seconds,
+        HealthyThresholdCount=check.healthy_threshold_count, UnhealthyThresholdCount=check.unhealthy_threshold_count,
         Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
     if plan["grpc"]:
         tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})

@@ -2,8 +2,8 @@
 
 moto creates load balancers that turn ``active`` on the first describe and
 reports every registered target ``healthy``. An ALB is ``provisioning`` for a
-while after CreateLoadBalancer, and a target is ``initial`` until its first
-health check passes, then follows the backend ("Target health status", ALB
+while after CreateLoadBalancer, and a target is ``initial`` until its health checks
+have passed the healthy threshold, then follows them ("Target health status", ALB
 user guide). So, when moto runs in this process, the stand-in holds the load
 balancer's state back (its ``activate``) and answers target health itself (the
 target group's ``health_for``). With moto out of process (no backend), moto's
@@ -49,7 +49,9 @@ def control_health(backend: Any | None, state: dict[str, Any], health: Callable[
         now = health()
         if now == "healthy":
             return status
-        return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, now,
-                                "Target.FailedHealthChecks", "Health checks failed")
+        # the reason codes and texts of the ALB guide's "Health check reason codes"
+        reason, text = (("Elb.InitialHealthChecking", "Initial health checks in progress") if now == "initial"
+                        else ("Target.FailedHealthChecks", "Health checks failed"))
+        return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, now, reason, text)
 
     tg.health_for = health_for

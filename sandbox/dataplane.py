@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox.alb_listener import ListenerSettings
+
 LOCALHOST = "127.0.0.1"
 
 # What an ALB sends as a GRPC target group's health check, and the code it
@@ -181,7 +183,9 @@ class NginxAlb(_Child):
 
     ``host`` (optional) plays the Ingress's host rule: requests for another
     name get 404, as from the ALB's default action, which gRPC clients see as
-    UNIMPLEMENTED. Without it every name reaches Milvus.
+    UNIMPLEMENTED. Without it every name reaches Milvus. ``listener`` is what
+    the ALB enforces (sandbox/alb_listener.py: the TLS policy's protocols and
+    ciphers, the idle timeout); the default is the ALB's with no policy named.
     """
 
     def __init__(
@@ -194,6 +198,7 @@ class NginxAlb(_Child):
         upstream_port: int,
         *,
         host: str | None = None,
+        listener: ListenerSettings | None = None,
         nginx: str | None = None,
         start_timeout: float = 20.0,
     ):
@@ -201,6 +206,7 @@ class NginxAlb(_Child):
         self.listen_port = listen_port
         self.upstream_port = upstream_port
         self.host = host
+        self.listener = listener or ListenerSettings()
         self.nginx = nginx or shutil.which("nginx") or "/usr/sbin/nginx"
         self.conf_path = self.workdir / "nginx.conf"
         self.cert_path = self.workdir / "certificate.pem"  # leaf + chain, as the ALB serves it
@@ -221,15 +227,37 @@ class NginxAlb(_Child):
         return f"{LOCALHOST}:{self.listen_port}"
 
     def start(self) -> None:
-        """Start nginx (again, after ``stop()``) and wait until the port completes a TLS handshake."""
+        """Start nginx (again, after ``stop()``) and wait until the port serves its certificate.
+
+        Its own certificate, not any TLS answer: another process on the port
+        (say a second sandbox on this machine) would otherwise pass for it
+        while this nginx failed to bind.
+        """
         if self.running:
             return
         self._test_config()
+        wanted = _leaf_der(self.cert_path.read_text())
 
         def failure(text: str) -> DataPlaneError:
             return DataPlaneError(f"nginx {text}{self._bind_hint()}")
 
-        self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() is not None, failure)
+        self._spawn(self._command(), self.error_log, lambda: self._served_leaf_der() == wanted, failure)
+
+    def configure(self, listener: ListenerSettings) -> None:
+        """Enforce another policy or idle timeout: a restart, as the controller stand-in built a new ALB for it."""
+        if listener == self.listener:
+            return
+        old = self.listener
+        self.listener = listener
+        self.conf_path.write_text(self._config())
+        try:
+            self._test_config()
+        except DataPlaneError:
+            self.listener = old
+            self.conf_path.write_text(self._config())
+            raise
+        self.stop()
+        self.start()
 
     def reload(self, cert_pem: str, key_pem: str, chain_pem: str | None = None, *, timeout: float = 10.0) -> None:
         """Rotate the certificate as a re-import into the same ACM ARN does, without dropping the listener.
@@ -310,7 +338,6 @@ class NginxAlb(_Child):
         tls = f"""
         ssl_certificate {self.cert_path};
         ssl_certificate_key {self.key_path};
-        ssl_protocols TLSv1.2 TLSv1.3;
         {http2_on}"""
         if self.host:
             default_server = f"""
@@ -346,8 +373,10 @@ http {{
 
     # Milvus refuses gRPC messages above 64 MB; let it say so itself.
     client_max_body_size 64m;
-    # The ALB's default idle timeout.
-    keepalive_timeout 60s;
+    # The listener's security policy, for every server (ssl_protocols is taken from the default server).
+    {self.listener.tls_directives()}
+    # The ALB's idle timeout, on the client side.
+    {self.listener.client_timeouts()}
 {default_server}
     server {{
         {named}{tls}
@@ -355,8 +384,7 @@ http {{
         location / {{
             grpc_pass grpc://{LOCALHOST}:{self.upstream_port};
             grpc_connect_timeout 5s;
-            grpc_send_timeout 300s;
-            grpc_read_timeout 300s;
+            {self.listener.upstream_timeouts()}
             grpc_socket_keepalive on;
         }}
     }}

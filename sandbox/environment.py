@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.alb_listener import listener_settings
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane import MilvusLite, NginxAlb
-from sandbox.health import LaggingHealthCheck
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.layer4 import Endpoints, ServiceControllerStandIn
 from sandbox.observations import Observations
@@ -44,7 +44,10 @@ class SandboxSettings:
     alb_delay: float = 3.0
     controller: str = "ok"  # ok | reject | never
     milvus: str = "up"  # up | down
-    active_delay: float = 1.5
+    # From the Ingress's address to the ALB turning active; its target is healthy one health-check interval later
+    # (5 s x health_check_scale with the workflow's defaults), so the ALB is ready 1.5 s after its address, as
+    # before the health checks were played.
+    active_delay: float = 0.5
     workdir: Path | None = None
     # The state machine's VerificationFailed retries, shortened for a local run.
     verify_retry_interval: int = 1
@@ -59,6 +62,10 @@ class SandboxSettings:
     dns: bool = False
     # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address.
     layer4_delay: float = 2.0
+    # The ALB's health checks run on AWS's model (sandbox/health.py) at this fraction of the target group's
+    # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
+    # the window in which a dead target still counts healthy is then as long as on AWS.
+    health_check_scale: float = 0.2
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -145,7 +152,6 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self._grant_cluster_access(outputs)
         self._phase("bootstrapAndDeploy", t1)
 
-        self.health = LaggingHealthCheck(self.milvus.answers_grpc)
         # The ALB serves a certificate re-imported into the same ARN (sandbox/reimport.py).
         self.reimports = ReimportWatcher(_imported_certificate, self._serve_reimported).start()
         self._stack.callback(self.reimports.stop)
@@ -161,8 +167,8 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             active_delay=self.settings.active_delay,
             data_plane=self._serve_alb,
             data_plane_removed=self._remove_alb,
-            backend_healthy=self.health,
-            target_health=None,
+            backend_healthy=self._health_check,
+            health_check_scale=1.0 if self.settings.milvus == "down" else self.settings.health_check_scale,
         )
         self.controller.start()
         self._stack.callback(self.controller.stop)
@@ -252,6 +258,8 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         arn = annotations["alb.ingress.kubernetes.io/certificate-arn"]
         listen_port = next(iter(json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"])[0].values()))
         host = (ingress["spec"].get("rules") or [{}])[0].get("host")
+        # What the listener enforces: its security policy's protocols and ciphers, the ALB's idle timeout.
+        listener = listener_settings(self.aws.client("elbv2"), load_balancer["LoadBalancerArn"])
         with self.reimports.lock:  # not while the watcher reloads a re-imported certificate
             cert, key, chain = _imported_certificate(arn)
             if self.nginx is not None and self.nginx.listen_port != int(listen_port):
@@ -259,16 +267,25 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
                 self.nginx = None
             if self.nginx is None:
                 self.nginx = NginxAlb(self.workdir / "nginx", int(listen_port), cert, key, chain or None,
-                                      self.milvus.port, host=host)  # starts at once
+                                      self.milvus.port, host=host, listener=listener)  # starts at once
                 self._stack.callback(self.nginx.stop)
             else:
+                self.nginx.configure(listener)
                 self.nginx.reload(cert, key, chain)
             self.reimports.serving(arn, cert)
-        if self.settings.milvus == "down":
-            # The ALB counts a target unhealthy only after failed checks 15 s apart,
-            # so it still reports healthy while the backend is already gone.
-            self.health.hold_healthy()
+
+    def _health_check(self, timeout: float) -> bool:
+        """One of the ALB's health checks of the Milvus target (its gRPC health-check method, code 12).
+
+        With milvus "down", Milvus stops right after the target passed one: the
+        ALB turns ready, then the backend goes away, and the workflow's gRPC
+        verification is what notices, while the ALB's checks still count the
+        target healthy (UnhealthyThresholdCount failures, sandbox/health.py).
+        """
+        passed = self.milvus.answers_grpc(timeout)
+        if passed and self.settings.milvus == "down":
             self.milvus.stop()
+        return passed
 
     def _remove_alb(self, dns_name: str) -> None:
         """The controller deleted the ALB: its listener stops answering (nginx stops)."""

@@ -45,6 +45,7 @@ class ReimportWatcher:
         self.read, self.apply, self.interval = read, apply, interval
         self.lock = threading.RLock()
         self.reloads = 0
+        self.paused = False
         self._arn: str | None = None
         self._fingerprint: str | None = None
         self._loop = PollingThread(self.check_once, interval=interval, name="acm-reimport-watcher")
@@ -58,10 +59,18 @@ class ReimportWatcher:
         with self.lock:
             self._arn, self._fingerprint = None, None
 
+    def pause(self) -> None:
+        """Stop picking up re-imports: the data plane keeps serving what it has, a rotation not yet reached
+        the listener (the stale certificate VerifyGrpc must notice). ``resume`` catches up."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
     def check_once(self) -> bool:
         """Reload when the certificate behind the served ARN changed; True when it did."""
         with self.lock:
-            if self._arn is None:
+            if self._arn is None or self.paused:
                 return False
             try:
                 bundle = self.read(self._arn)

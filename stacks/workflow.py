@@ -96,7 +96,9 @@ class Workflow(Construct):
             "verification": {"endpoint.$": "$.verification.endpoint",
                              "serverName.$": "$.verification.serverName",
                              "serverVersion.$": "$.verification.serverVersion",
-                             "latencyMs.$": "$.verification.latencyMs"},
+                             "latencyMs.$": "$.verification.latencyMs",
+                             "certificateFingerprintSha256.$": "$.verification.certificateFingerprintSha256",
+                             "tlsVersion.$": "$.verification.tlsVersion"},
             "dnsRecord.$": "$.dnsRecord",
             "warnings.$": "$.ingress.warnings",
         })

@@ -44,6 +44,11 @@ class Issued:
         ).decode()
 
     @property
+    def fingerprint_sha256(self) -> str:
+        """Hex SHA-256 of the DER, as ImportCertificate records it and a TLS client sees it."""
+        return self.certificate.fingerprint(hashes.SHA256()).hex()
+
+    @property
     def chain_pem(self) -> str:
         """The issuers, issuer first, root last, without this certificate: what ACM wants as CertificateChain."""
         pems, issuer = [], self.issuer

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected
+from layer7.ingress_defaults import with_defaults
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
 
@@ -36,8 +37,13 @@ def workflow_annotations(request: SetupRequest, certificate_arn: str) -> dict[st
 
 
 def ingress_manifest(request: SetupRequest, certificate_arn: str) -> dict[str, Any]:
-    """The whole Ingress as this workflow wants it (apply sends intent, not a diff)."""
-    annotations = {**request.ingress_annotations, **workflow_annotations(request, certificate_arn)}
+    """The whole Ingress as this workflow wants it (apply sends intent, not a diff).
+
+    Three layers, each winning over the one before: the workflow's defaults
+    (layer7.ingress_defaults: TLS policy, idle timeout, health checks), the
+    caller's ingressAnnotations, the guide's five the workflow owns.
+    """
+    annotations = {**with_defaults(request.ingress_annotations), **workflow_annotations(request, certificate_arn)}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",

@@ -160,6 +160,13 @@ class VerificationResult(WireModel):
     tls: bool = True
 
 
+class AlbVerificationResult(VerificationResult):
+    """VerifyGrpc's result through the ALB: also what the listener presented, the proof a rotation is live."""
+
+    certificate_fingerprint_sha256: str  # of the leaf the ALB presented for server_name (hex SHA-256 of DER)
+    tls_version: str  # negotiated with the ALB: TLSv1.3 or TLSv1.2
+
+
 class Layer4Record(WireModel):
     """What the Service had before RemoveLayer4 changed it, as kept in its annotation ``milvus-layer7/layer4``.
 

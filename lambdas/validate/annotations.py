@@ -248,21 +248,31 @@ def check_annotation(key: str, value: str, *, protocol_version: str = "GRPC") ->
     return [f"{field}: {problem}" for problem in problems or rule(value)]
 
 
-def check_annotations(annotations: Mapping[str, str]) -> list[str]:
-    """What only the annotations together can break: their total size, and timeout against interval."""
+def check_annotations(annotations: Mapping[str, str], *, defaults: Mapping[str, str] | None = None) -> list[str]:
+    """What only the annotations together can break: their total size, and timeout against interval.
+
+    ``defaults`` are the annotations the Ingress gets where ``annotations``
+    leave one out (the workflow's, layer7.ingress_defaults); without them, the
+    controller's own defaults apply.
+    """
     problems = []
     size = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
     if size > MAX_TOTAL_BYTES:
         problems.append(f"ingressAnnotations: {size} bytes in all, at most {MAX_TOTAL_BYTES} (Kubernetes allows "
                         "256 KiB of annotations per object, and the workflow adds its own)")
-    interval = parse_integer(annotations.get(f"{PREFIX}healthcheck-interval-seconds", str(DEFAULT_INTERVAL_SECONDS)))
-    timeout = parse_integer(annotations.get(f"{PREFIX}healthcheck-timeout-seconds", str(DEFAULT_TIMEOUT_SECONDS)))
+    effective = {f"{PREFIX}healthcheck-interval-seconds": str(DEFAULT_INTERVAL_SECONDS),
+                 f"{PREFIX}healthcheck-timeout-seconds": str(DEFAULT_TIMEOUT_SECONDS),
+                 **(defaults or {}), **annotations}
+    interval = parse_integer(effective[f"{PREFIX}healthcheck-interval-seconds"])
+    timeout = parse_integer(effective[f"{PREFIX}healthcheck-timeout-seconds"])
     # The ELBv2 API for HTTP/HTTPS target groups: "Health check timeout '%d' must be smaller than the interval '%d'"
     # (the text as moto's elbv2 models.py gives it). Only between values that pass their own ranges.
     if interval is not None and timeout is not None and 5 <= interval <= 300 and 2 <= timeout <= 120:
         if timeout >= interval:
+            where = "" if f"{PREFIX}healthcheck-interval-seconds" in annotations else \
+                ", the default: set healthcheck-interval-seconds too"
             problems.append(f"ingressAnnotations.{PREFIX}healthcheck-timeout-seconds: must be less than the health "
-                            f"check interval ({interval} seconds), not {timeout}")
+                            f"check interval ({interval} seconds{where}), not {timeout}")
     return problems
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from layer7.errors import InvalidInput
+from layer7.ingress_defaults import DEFAULT_ANNOTATIONS
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
 from layer7.ownership import TOKEN_SECRET_PREFIX
 from validate.annotations import check_annotation, check_annotations
@@ -37,7 +38,8 @@ DEFAULT_LAYER4_DRAIN_SECONDS = 60
 
 ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/"
 # The workflow sets these itself; letting a caller override one would break the
-# Layer-7 path (e.g. target-type instance with a ClusterIP Service).
+# Layer-7 path (e.g. target-type instance with a ClusterIP Service). The workflow's
+# other defaults (layer7.ingress_defaults) are the caller's to override.
 OWNED_ANNOTATIONS = frozenset({"certificate-arn", "backend-protocol-version", "target-type", "listen-ports", "scheme"})
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -129,7 +131,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
 
     for key, value in given.ingress_annotations.items():
         problems.extend(_annotation_problems(key, value))
-    problems.extend(check_annotations(given.ingress_annotations))
+    problems.extend(check_annotations(given.ingress_annotations, defaults=DEFAULT_ANNOTATIONS))
 
     if given.verify.token_secret_arn is not None:
         problems.extend(token_secret_problems(given.verify.token_secret_arn))

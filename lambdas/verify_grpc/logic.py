@@ -1,12 +1,15 @@
 """VerifyGrpc: prove that Milvus answers gRPC through the new ALB, over TLS, as the host clients will use.
 
 This is the gate before the Layer-4 load balancer goes away, so it checks what
-clients will see: the ALB's name resolves, its listener presents a certificate
-trusted for ``host`` (system roots plus the imported chain, so a private CA
-works), the host rule routes ``:authority = host`` to Milvus, and Milvus
-answers. Every failure is ``VerificationFailed``, which the state machine
-retries with backoff: a new ALB's name takes a minute or two to resolve, and
-its targets a little longer to turn healthy.
+clients will see: the ALB's name resolves, its listener presents for
+``host`` the certificate this run imported (compared by SHA-256 in ``tls.py``:
+after a rotation, what shows the new one is live), trusted for ``host``
+(system roots plus the imported chain, so a private CA works), the host rule
+routes ``:authority = host`` to Milvus, and Milvus answers. Every
+failure is ``VerificationFailed``, which the state machine retries with
+backoff: a new ALB's name takes a minute or two to resolve, its targets a
+little longer to turn healthy, and a re-imported certificate a moment to reach
+the listener.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateNotFound, VerificationFailed
-from layer7.models import VerificationResult, VerifyGrpcEvent
+from layer7.models import AlbVerificationResult, VerifyGrpcEvent
 from layer7.observability import logger
+from verify_grpc.tls import PresentedCertificate, check_presented, expected_fingerprint, presented_certificate
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -40,6 +44,7 @@ _SYSTEM_ROOTS_CANDIDATES = (
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/ssl/cert.pem",
 )
+_READING_CERTIFICATE = "reading the certificate it presents"
 _ROUND_TRIP_DIM = 8
 _ROUND_TRIP_ROWS = 3
 
@@ -103,8 +108,8 @@ def system_roots_path() -> str | None:
     return next((path for path in candidates if path and os.path.isfile(path)), None)
 
 
-def imported_chain(acm: ACMClient, certificate_arn: str) -> str:
-    """The chain imported with the certificate (issuers, PEM), or '' when there is none."""
+def imported_certificate(acm: ACMClient, certificate_arn: str) -> tuple[str, str]:
+    """The certificate (PEM) and the chain imported with it (issuers, PEM; '' when there is none)."""
     try:
         answer = acm.get_certificate(CertificateArn=certificate_arn)
     except ClientError as exc:
@@ -114,7 +119,7 @@ def imported_chain(acm: ACMClient, certificate_arn: str) -> str:
         raise VerificationFailed(
             f"cannot read the certificate chain of {certificate_arn} from ACM: {error_code(exc)}"
         ) from exc
-    return str(answer.get("CertificateChain") or "")
+    return str(answer.get("Certificate") or ""), str(answer.get("CertificateChain") or "")
 
 
 def write_ca_bundle(chain_pem: str, directory: str | None = None) -> str:
@@ -217,34 +222,55 @@ def verify(
     timeout_seconds: float | None = None,
     resolve: Callable[..., Any] = socket.getaddrinfo,
     client_factory: Callable[..., Any] | None = None,
-) -> VerificationResult:
-    """Connect to Milvus through the ALB as ``request.host`` and measure it.
+    present: Callable[..., PresentedCertificate] = presented_certificate,
+) -> AlbVerificationResult:
+    """Read the certificate the ALB presents for ``request.host``, then call Milvus through it and measure it.
 
     ``timeout_seconds`` caps ``request.verify.timeoutSeconds`` (the handler
-    passes what the invocation has left); ``resolve`` and ``client_factory``
-    are there for tests.
+    passes what the invocation has left); ``resolve``, ``client_factory`` and
+    ``present`` are there for tests.
     """
     request = event.request
     dns_name, port = endpoint_of(event)
+    endpoint = f"{dns_name}:{port}"
     budget = float(timeout_seconds if timeout_seconds is not None else request.verify.timeout_seconds)
+    started = time.monotonic()
     check_resolves(dns_name, port, resolve)
     token = read_token(secrets, request.verify.token_secret_arn)
-    bundle = write_ca_bundle(imported_chain(acm, event.certificate.certificate_arn))
+    certificate_pem, chain_pem = imported_certificate(acm, event.certificate.certificate_arn)
+    expected = expected_fingerprint(event.certificate.fingerprint_sha256, certificate_pem)
+    bundle = write_ca_bundle(chain_pem)
+
+    def failure(stage: str, reason: str) -> VerificationFailed:
+        return VerificationFailed(
+            f"{'TLS' if stage == _READING_CERTIFICATE else 'gRPC over TLS'} to {endpoint} as "
+            f"{request.host} failed while {stage}: {reason}. {_hint(reason, endpoint, request.host)}"
+        )
+
     try:
+        try:
+            presented = present(dns_name, port, request.host, bundle, budget)
+        except VerificationFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the check is the contract's VerificationFailed
+            raise failure(_READING_CERTIFICATE, _describe(exc, token)) from None
+        check_presented(presented, expected, endpoint=endpoint, host=request.host,
+                        arn=event.certificate.certificate_arn)  # fmt: skip
         version, latency_ms = ask_milvus(
-            f"https://{dns_name}:{port}", token=token, budget=budget, round_trip=request.verify.round_trip,
-            client_factory=client_factory, server_name=request.host, server_pem_path=bundle,
-            failure=lambda stage, reason: VerificationFailed(
-                f"gRPC over TLS to {dns_name}:{port} as {request.host} failed while {stage}: {reason}. "
-                f"{_hint(reason, f'{dns_name}:{port}', request.host)}"))
+            f"https://{endpoint}", token=token, budget=max(budget - (time.monotonic() - started), 0.001),
+            round_trip=request.verify.round_trip, client_factory=client_factory,
+            server_name=request.host, server_pem_path=bundle, failure=failure,
+        )
     finally:
         os.unlink(bundle)
-    return VerificationResult(
-        endpoint=f"{dns_name}:{port}",
+    return AlbVerificationResult(
+        endpoint=endpoint,
         server_name=request.host,
         server_version=version,
         latency_ms=latency_ms,
         round_trip=request.verify.round_trip,
+        certificate_fingerprint_sha256=presented.fingerprint_sha256,
+        tls_version=presented.tls_version,
     )
 
 

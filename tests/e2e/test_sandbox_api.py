@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 import time
+import warnings
 from datetime import datetime
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from layer7ctl.executions import follow
 from sandbox.demo import DemoOptions, execution_input, run_once
@@ -155,6 +159,55 @@ def test_rotated_certificate_is_reimported_into_the_same_arn(sandbox, tmp_path):
     assert _serial(acm["Certificate"]["Serial"]) == new_leaf.serial_number
 
 
+def test_the_alb_refuses_tls_1_1_serves_tls_1_2_and_presents_the_imported_certificate(sandbox, tmp_path):
+    # Given a run with the workflow's defaults
+    record = _run(sandbox)
+    assert record.status == "SUCCEEDED", (record.error, record.cause)
+    [ingress] = sandbox.cluster_view()["ingresses"]
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"] == \
+        "idle_timeout.timeout_seconds=300"
+    # Then the ALB's listener (nginx) refuses a client that speaks at most TLS 1.1, and serves TLS 1.2
+    port = sandbox.nginx.listen_port
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the enum's TLS 1.1 is deprecated, as the protocol is
+        assert _handshake(port, ssl.TLSVersion.TLSv1_1) == "TLSV1_ALERT_PROTOCOL_VERSION"
+    assert _handshake(port, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    # And VerifyGrpc recorded the certificate the ALB presented, the one ACM holds, over TLS 1.3
+    acm = sandbox.aws.client("acm").get_certificate(CertificateArn=record.output["certificateArn"])
+    leaf = x509.load_pem_x509_certificate(acm["Certificate"].encode())
+    assert record.output["verification"]["certificateFingerprintSha256"] == leaf.fingerprint(hashes.SHA256()).hex()
+    assert record.output["verification"]["tlsVersion"] == "TLSv1.3"
+
+
+def test_a_rotation_the_alb_has_not_picked_up_fails_verification_naming_both_certificates(sandbox, tmp_path):
+    # Given the endpoint set up, and an ALB that does not pick up the re-import (the watcher paused)
+    served = sandbox.nginx.served_certificate_sha256()
+    write_cert_dir(tmp_path, HOST)
+    new = x509.load_pem_x509_certificate((tmp_path / "certificate.pem").read_bytes()).fingerprint(hashes.SHA256()).hex()
+    sandbox.reimports.pause()
+    try:
+        # When the secret gets a new certificate and the workflow runs
+        sandbox.put_certificate(tmp_path)
+        record = _run(sandbox)
+    finally:
+        sandbox.reimports.resume()
+    # Then VerifyGrpc fails: the ALB still serves the previous certificate (from the previous CA, which the new
+    # chain does not trust), and the cause names both
+    assert record.error == "VerificationFailed", (record.error, record.cause)
+    assert f"still serves another certificate for {HOST}: SHA-256 {served} (and not trusted for {HOST}: " \
+           "self-signed certificate in certificate chain)" in record.cause
+    assert f"not {new}, the one this run imported into {record_arn(sandbox)}" in record.cause
+    assert "RemoveLayer4" not in record.states and "PublishFailed" in record.states
+    # And once the ALB serves it, the next run succeeds
+    deadline = time.monotonic() + 10
+    while sandbox.nginx.served_certificate_sha256() != new and time.monotonic() < deadline:
+        time.sleep(0.1)
+    again = _run(sandbox)
+    assert again.status == "SUCCEEDED", (again.error, again.cause)
+    assert again.output["verification"]["certificateFingerprintSha256"] == new
+
+
 def test_two_runs_for_one_host_at_once_one_goes_on_the_other_changes_nothing(sandbox):
     # Given two executions for the same host started at the same moment (a rotation and a person, say)
     sfn = sandbox.aws.client("stepfunctions")
@@ -222,6 +275,29 @@ def test_no_private_key_in_history_logs_or_events(sandbox):
                 delivered.append(event["message"])
     assert any("Endpoint Ready" in m for m in delivered) and any("Setup Failed" in m for m in delivered)
     assert texts and all("PRIVATE KEY" not in t for t in texts)
+
+
+def record_arn(box: Sandbox) -> str:
+    """The certificate ARN the Ingress names (one Ingress in the sandbox)."""
+    [ingress] = box.cluster_view()["ingresses"]
+    return ingress["annotations"]["alb.ingress.kubernetes.io/certificate-arn"]
+
+
+def _handshake(port: int, maximum: ssl.TLSVersion) -> str:
+    """The version a client speaking at most ``maximum`` negotiates with the listener, or the alert it got.
+
+    Below TLS 1.2, OpenSSL 3 offers nothing unless told security level 0.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.minimum_version, context.maximum_version = ssl.TLSVersion.MINIMUM_SUPPORTED, maximum
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=HOST) as tls:
+                return str(tls.version())
+    except ssl.SSLError as exc:
+        return exc.reason or str(exc)
 
 
 def _serial(text: str) -> int:

@@ -83,6 +83,14 @@ def test_payloads_and_result_paths(default_synth):
     assert states["KeepLayer4"]["Parameters"]["before.$"] == "States.StringToJson('null')"
 
 
+def test_the_output_copies_every_verification_field_the_contract_names(default_synth):
+    # Given BuildOutput, which copies verification fields one by one
+    verification = default_synth.definition()["States"]["BuildOutput"]["Parameters"]["verification"]
+    # Then the certificate the ALB presented and the TLS version are among them
+    assert verification == {f"{key}.$": f"$.verification.{key}" for key in (
+        "endpoint", "serverName", "serverVersion", "latencyMs", "certificateFingerprintSha256", "tlsVersion")}
+
+
 def test_every_lambda_task_retries_a_not_ready_function_and_the_service_and_catches(default_synth):
     states = default_synth.definition()["States"]
     for name in LAMBDA_STATES:

@@ -80,8 +80,10 @@ def ingress(name: str, cert: str, **overrides: str) -> dict:
 
 
 def controller(kube, aws, **kwargs) -> LoadBalancerControllerStandIn:
+    # health checks at a twentieth of the target group's pace: the controller's 15 s interval takes 0.75 s
     options = dict(elbv2=aws["elbv2"], acm=aws["acm"], ec2_subnet_ids=aws["subnets"], vpc_id=aws["vpc"],
-                   cluster_name="milvus-eks", alb_delay=0.6, active_delay=0.6, poll_interval=0.05)
+                   cluster_name="milvus-eks", alb_delay=0.6, active_delay=0.6, poll_interval=0.05,
+                   health_check_scale=0.05)
     options.update(kwargs)
     return LoadBalancerControllerStandIn(kube, **options)
 
@@ -115,7 +117,8 @@ def cleanup(kube):
 def test_ok_mode_address_then_active_with_healthy_target(kube, aws, cleanup):
     healthy = {"value": False}
     calls = []
-    ctl = controller(kube, aws, backend_healthy=lambda: healthy["value"], data_plane=lambda i, d: calls.append(d))
+    ctl = controller(kube, aws, backend_healthy=lambda timeout: healthy["value"],
+                     data_plane=lambda i, d: calls.append(d))
     cleanup.append("ok")
     kube.create("ingresses", "milvus", ingress("ok", aws["cert"]))
     started = time.time()
@@ -145,14 +148,22 @@ def test_ok_mode_address_then_active_with_healthy_target(kube, aws, cleanup):
         assert aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]["State"]["Code"] == "provisioning"
 
         def health():
-            return aws["elbv2"].describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
-                "TargetHealthDescriptions"][0]["TargetHealth"]["State"]
+            target = aws["elbv2"].describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
+                "TargetHealthDescriptions"][0]["TargetHealth"]
+            return target["State"], target.get("Reason")
 
         wait_for(lambda: aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]["State"]["Code"] == "active")
         assert calls and calls[0]["DNSName"] == hostname
-        assert health() == "unhealthy" and "activeAt" not in ctl.timeline["milvus/ok"]
+        # the first health check comes one interval after registration: until then the target is initial
+        assert health() == ("initial", "Elb.InitialHealthChecking")
+        # a backend that does not answer fails UnhealthyThresholdCount (2) checks in a row: unhealthy
+        assert wait_for(lambda: health() == ("unhealthy", "Target.FailedHealthChecks"))
+        assert "activeAt" not in ctl.timeline["milvus/ok"]
+        # once it answers, HealthyThresholdCount (2) passing checks bring it back
         healthy["value"] = True
-        assert health() == "healthy"
+        wait_for(lambda: health() == ("healthy", None))
+        checks = ctl._state["milvus/ok"]["checks"].checks
+        assert [passed for _, passed in checks][-2:] == [True, True] and not checks[-3][1]
         wait_for(lambda: "activeAt" in ctl.timeline["milvus/ok"])
         assert ctl.timeline_for("milvus", "ok")["activeAt"] >= ctl.timeline["milvus/ok"]["addressAt"] + 0.5
         assert not warnings(kube, "ok") and not ctl.errors
@@ -240,5 +251,64 @@ def test_a_deleted_ingress_is_held_by_the_finalizer_until_its_alb_is_gone(kube, 
         assert aws["elbv2"].describe_target_groups()["TargetGroups"] == []
         assert removed == [lb["DNSName"]]
         assert "deletedAt" in ctl.timeline_for("milvus", "gone") and not ctl.errors
+    finally:
+        ctl.stop()
+
+
+def test_the_target_group_listener_and_load_balancer_take_the_annotations_settings(kube, aws, cleanup):
+    # Given the workflow's defaults on the Ingress
+    cleanup.append("tuned")
+    kube.create("ingresses", "milvus", ingress("tuned", aws["cert"], **{
+        "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "load-balancer-attributes": "idle_timeout.timeout_seconds=300",
+        "healthcheck-interval-seconds": "5", "healthcheck-timeout-seconds": "4",
+        "healthy-threshold-count": "2", "unhealthy-threshold-count": "3"}))
+    ctl = controller(kube, aws).start()
+    try:
+        lb_arn = wait_for(lambda: ctl.timeline_for("milvus", "tuned").get("albArn"))
+        # Then the target group checks as they say, the listener has their policy, the ALB their idle timeout
+        [tg] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+        assert (tg["HealthCheckIntervalSeconds"], tg["HealthCheckTimeoutSeconds"], tg["HealthyThresholdCount"],
+                tg["UnhealthyThresholdCount"]) == (5, 4, 2, 3)
+        [listener] = aws["elbv2"].describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+        assert listener["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+        attributes = aws["elbv2"].describe_load_balancer_attributes(LoadBalancerArn=lb_arn)["Attributes"]
+        assert {"Key": "idle_timeout.timeout_seconds", "Value": "300"} in attributes
+    finally:
+        ctl.stop()
+
+
+def test_without_the_annotations_the_controllers_defaults_apply(kube, aws, cleanup):
+    cleanup.append("plain")
+    kube.create("ingresses", "milvus", ingress("plain", aws["cert"]))
+    ctl = controller(kube, aws).start()
+    try:
+        lb_arn = wait_for(lambda: ctl.timeline_for("milvus", "plain").get("albArn"))
+        [tg] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+        assert (tg["HealthCheckIntervalSeconds"], tg["HealthCheckTimeoutSeconds"], tg["HealthyThresholdCount"],
+                tg["UnhealthyThresholdCount"]) == (15, 5, 2, 2)
+        [listener] = aws["elbv2"].describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+        assert listener["SslPolicy"] == "ELBSecurityPolicy-2016-08"
+    finally:
+        ctl.stop()
+
+
+@pytest.mark.parametrize(("interval", "timeout", "ready_after"), [("5", "4", 0.5), ("15", "5", 1.5)])
+def test_the_health_check_interval_sets_the_time_from_active_to_ready(kube, aws, cleanup, interval, timeout,
+                                                                      ready_after):
+    # Given health checks at a tenth of their pace (the workflow's 5 s, the controller's 15 s), a backend that answers
+    name = f"every-{interval}"
+    cleanup.append(name)
+    kube.create("ingresses", "milvus", ingress(name, aws["cert"], **{"healthcheck-interval-seconds": interval,
+                                                                       "healthcheck-timeout-seconds": timeout}))
+    ctl = controller(kube, aws, health_check_scale=0.1).start()
+    try:
+        # When the ALB turns active
+        ready = wait_for(lambda: ctl.timeline_for("milvus", name).get("activeAt"))
+        # Then the target turns healthy at its first check, one (scaled) interval later, not before
+        waited = ready - ctl.timeline_for("milvus", name)["lbActiveAt"]
+        assert ready_after <= waited < ready_after + 0.4
+        [check] = ctl._state[f"milvus/{name}"]["checks"].checks[:1]
+        assert check[1] is True
     finally:
         ctl.stop()

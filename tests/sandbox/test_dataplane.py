@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import stat
 import tempfile
 import time
@@ -11,6 +12,7 @@ import grpc
 import pytest
 
 from testkit.certs import make_ca, make_leaf
+from sandbox.alb_listener import ListenerSettings
 from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
 
 HOST = "milvus.example.test"
@@ -156,3 +158,104 @@ def test_milvus_lite_restarts_on_the_same_port(tmp_path):
         assert server.port == port and server.answers_grpc()
     finally:
         server.stop()
+
+
+# --- what the ALB enforces: the listener's security policy and the idle timeout ------------------------------------
+
+
+def _policy(name: str):
+    """The policy as DescribeSSLPolicies answers (moto's copy of AWS's)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        [policy] = boto3.client("elbv2", region_name="us-east-1").describe_ssl_policies(Names=[name])["SslPolicies"]
+    return policy
+
+
+def handshake(port: int, ca_pem: str, *, maximum=None, minimum=None) -> str:
+    """The TLS version one handshake as HOST negotiates, or the error's text.
+
+    A TLS 1.1 client needs OpenSSL's security level 0 to even offer 1.1 (OpenSSL 3 refuses it above that).
+    """
+    context = ssl.create_default_context(cadata=ca_pem)
+    if maximum is not None:
+        context.maximum_version = maximum
+    if minimum is not None:
+        context.minimum_version = minimum
+    if maximum is not None and maximum < ssl.TLSVersion.TLSv1_2:
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname=HOST) as tls:
+                return str(tls.version())
+    except ssl.SSLError as exc:
+        return exc.reason or str(exc)
+
+
+@pytest.fixture
+def old_tls():
+    """Python's enum still names TLS 1.0 and 1.1 (deprecated, as the protocols are)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield ssl.TLSVersion.TLSv1_1
+
+
+def test_the_workflows_policy_refuses_tls_1_1_and_serves_1_2_and_1_3(tmp_path, leaf, ca, milvus, old_tls):
+    # Given the listener with ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (TLSv1.2, TLSv1.3)
+    listener = ListenerSettings.from_policy(_policy("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"))
+    assert listener.ssl_protocols == ("TLSv1.2", "TLSv1.3")
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    with NginxAlb(tmp_path, free_port(), *pems, milvus.port, host=HOST, listener=listener) as alb:
+        # Then a client that speaks at most TLS 1.1 is refused, by the server
+        assert handshake(alb.listen_port, ca.certificate_pem, maximum=old_tls) == "TLSV1_ALERT_PROTOCOL_VERSION"
+        # And TLS 1.2 and 1.3 clients are served
+        assert handshake(alb.listen_port, ca.certificate_pem, maximum=ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+        assert handshake(alb.listen_port, ca.certificate_pem, minimum=ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
+        assert secure_call(alb.listen_port, ca.certificate_pem, HOST) == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_the_controllers_default_policy_still_serves_tls_1_1(tmp_path, leaf, ca, milvus, old_tls):
+    # Given the listener with ELBSecurityPolicy-2016-08 (what the controller sets when no ssl-policy is given)
+    listener = ListenerSettings.from_policy(_policy("ELBSecurityPolicy-2016-08"))
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    with NginxAlb(tmp_path, free_port(), *pems, milvus.port, host=HOST, listener=listener) as alb:
+        # Then TLS 1.1 is served: the refusal above is the policy's, not this machine's OpenSSL's
+        assert handshake(alb.listen_port, ca.certificate_pem, maximum=old_tls) == "TLSv1.1"
+
+
+def _idle_for(port: int, *, request: bool) -> float:
+    """Seconds until the listener closes an HTTP/2 connection left idle (after its preface, and a request)."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    with context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname=HOST) as tls:
+        tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes(3) + bytes([4, 0]) + bytes(4))  # preface, SETTINGS
+        if request:  # HEADERS, stream 1, END_STREAM|END_HEADERS: GET https / (HPACK static), :authority HOST
+            block = bytes([0x82, 0x87, 0x84, 0x41, len(HOST)]) + HOST.encode()
+            tls.sendall(len(block).to_bytes(3, "big") + bytes([1, 5]) + (1).to_bytes(4, "big") + block)
+        started = time.monotonic()
+        tls.settimeout(10)
+        while tls.recv(4096):
+            pass
+        return time.monotonic() - started
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(tmp_path, leaf, milvus):
+    # Given an idle timeout of 2 s (idle_timeout.timeout_seconds=2)
+    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
+    listener = ListenerSettings(idle_timeout_seconds=2)
+    with NginxAlb(tmp_path, free_port(), *pems, milvus.port, host=HOST, listener=listener) as alb:
+        # Then a connection that sends nothing, before its first request and after one, is closed after 2 s
+        for request in (False, True):
+            assert 1.8 <= _idle_for(alb.listen_port, request=request) <= 3.5
+
+
+def test_configure_restarts_with_another_policy(alb, ca, old_tls):
+    before = alb.served_certificate_sha256()
+    alb.configure(ListenerSettings.from_policy(_policy("ELBSecurityPolicy-2016-08")))
+    assert handshake(alb.listen_port, ca.certificate_pem, maximum=old_tls) == "TLSv1.1"
+    assert alb.served_certificate_sha256() == before

@@ -37,8 +37,10 @@ def test_milvus_answers_through_the_proxy(dataplane, aws, leaf):
     arn = import_certificate(aws.acm, leaf)
     # When VerifyGrpc checks the endpoint as the host
     result = verify(make_event(arn, dataplane.alb.listen_port), acm=aws.acm, secrets=aws.secrets)
-    # Then it reports the server and the round trip time
+    # Then it reports the server, the round trip time, and the certificate and TLS version the listener presented
     assert result.endpoint == f"localhost:{dataplane.alb.listen_port}"
+    assert result.certificate_fingerprint_sha256 == leaf.fingerprint_sha256
+    assert result.tls_version == "TLSv1.3"
     assert result.server_name == HOST
     assert result.server_version
     assert result.latency_ms > 0
@@ -104,3 +106,23 @@ def test_milvus_down_behind_the_proxy_fails(dataplane, aws, leaf):
         dataplane.milvus.start()
     # And once it is back, the check passes again
     assert verify(make_event(arn, dataplane.alb.listen_port), acm=aws.acm, secrets=aws.secrets).server_version
+
+
+def test_a_listener_still_serving_the_previous_certificate_fails(dataplane, aws, leaf):
+    # Given a rotation: ACM holds a new certificate for the host, the listener still serves the old one
+    new = make_leaf(leaf.root, [HOST])
+    arn = import_certificate(aws.acm, new)
+    event = make_event(arn, dataplane.alb.listen_port, fingerprint=new.fingerprint_sha256, timeoutSeconds=5)
+    # When VerifyGrpc runs
+    with pytest.raises(VerificationFailed) as failure:
+        verify(event, acm=aws.acm, secrets=aws.secrets)
+    # Then the cause names the certificate served and the one imported, though the old one is trusted for the host
+    assert f"still serves another certificate for {HOST}: SHA-256 {leaf.fingerprint_sha256}, not " \
+           f"{new.fingerprint_sha256}, the one this run imported into {arn}" in str(failure.value)
+    # And once the listener serves the new one, it passes
+    dataplane.alb.reload(new.certificate_pem, new.private_key_pem, new.chain_pem)
+    try:
+        assert verify(event, acm=aws.acm, secrets=aws.secrets).certificate_fingerprint_sha256 == \
+            new.fingerprint_sha256
+    finally:
+        dataplane.alb.reload(leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)

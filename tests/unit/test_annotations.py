@@ -216,7 +216,7 @@ def test_a_timeout_not_below_the_interval_is_refused():
     found = check_annotations({P + "healthcheck-timeout-seconds": "30"})
     # Then the API's rule (timeout smaller than interval) is applied before the API sees it
     assert found == [field("healthcheck-timeout-seconds") + "must be less than the health check interval "
-                     "(15 seconds), not 30"]
+                     "(15 seconds, the default: set healthcheck-interval-seconds too), not 30"]
     assert check_annotations({P + "healthcheck-timeout-seconds": "30", P + "healthcheck-interval-seconds": "60"}) == []
     # And an interval already refused for its range is not blamed on the timeout too
     assert check_annotations({P + "healthcheck-interval-seconds": "4"}) == []

@@ -17,6 +17,8 @@ from tests.unit.kube_fakes import (
 )
 
 SERVICE = k8s.service_path("milvus", "milvus-demo")
+GUIDE = {f"alb.ingress.kubernetes.io/{name}" for name in
+         ("scheme", "backend-protocol-version", "target-type", "listen-ports", "certificate-arn")}
 INGRESS = k8s.ingress_path("milvus", "milvus-demo")
 
 
@@ -46,6 +48,15 @@ def test_applies_the_guides_ingress_server_side():
     assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
     assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 443}]
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == CERT_ARN
+    # And the workflow's production defaults, and nothing else
+    assert {key: value for key, value in annotations.items() if key not in GUIDE} == {
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=300",
+        "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "5",
+        "alb.ingress.kubernetes.io/healthcheck-timeout-seconds": "4",
+        "alb.ingress.kubernetes.io/healthy-threshold-count": "2",
+        "alb.ingress.kubernetes.io/unhealthy-threshold-count": "3",
+    }
     # And the Service is left alone, its type reported
     assert [c["method"] for c in kube.calls] == ["GET", "PATCH"]
     assert result.to_wire() == {
@@ -80,6 +91,44 @@ def test_caller_annotations_are_added_but_cannot_override_the_workflows():
     assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
     assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 8443}]
     assert result.name == "milvus-l7"
+
+
+def test_a_callers_annotation_wins_over_the_workflows_default():
+    # Given the caller's own TLS policy and health-check interval
+    event = apply_event(ingressAnnotations={
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "30",
+    })
+    kube = FakeKube({SERVICE: milvus_service()})
+    # When the Ingress is applied
+    apply_ingress(event, kube)
+    # Then theirs are on the Ingress, and the defaults they did not name stay
+    [patch] = kube.patches()
+    annotations = patch["body"]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-3-2021-06"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-interval-seconds"] == "30"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-timeout-seconds"] == "4"
+    assert annotations["alb.ingress.kubernetes.io/load-balancer-attributes"] == "idle_timeout.timeout_seconds=300"
+
+
+@pytest.mark.parametrize(("theirs", "merged"), [
+    # another attribute: added to ours
+    ("deletion_protection.enabled=true", "idle_timeout.timeout_seconds=300,deletion_protection.enabled=true"),
+    # the same key: theirs wins, in our key's place
+    ("routing.http2.enabled=true, idle_timeout.timeout_seconds=3600",
+     "idle_timeout.timeout_seconds=3600,routing.http2.enabled=true"),
+    # a value with an escaped comma stays one value
+    ("access_logs.s3.prefix=a\\,b", "idle_timeout.timeout_seconds=300,access_logs.s3.prefix=a\\,b"),
+])
+def test_load_balancer_attributes_merge_key_by_key_theirs_winning(theirs, merged):
+    # Given the caller's load-balancer-attributes, one stringMap annotation like ours
+    event = apply_event(ingressAnnotations={"alb.ingress.kubernetes.io/load-balancer-attributes": theirs})
+    kube = FakeKube({SERVICE: milvus_service()})
+    # When the Ingress is applied
+    apply_ingress(event, kube)
+    # Then the annotation holds both maps, theirs winning per key
+    [patch] = kube.patches()
+    assert patch["body"]["metadata"]["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"] == merged
 
 
 def test_helm_managed_service_gets_a_drift_warning_naming_the_release():

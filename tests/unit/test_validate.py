@@ -229,6 +229,32 @@ def test_other_alb_annotations_are_allowed():
     assert validate({**MINIMAL, "ingressAnnotations": annotations}, STACK).ingress_annotations == annotations
 
 
+@pytest.mark.parametrize("name", [
+    "ssl-policy", "load-balancer-attributes", "healthcheck-interval-seconds", "healthcheck-timeout-seconds",
+    "healthy-threshold-count", "unhealthy-threshold-count",
+])
+def test_the_workflows_defaults_may_be_overridden_unlike_the_guides_five(name):
+    # Given a caller's value for an annotation the workflow sets by default
+    value = {"ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+             "load-balancer-attributes": "idle_timeout.timeout_seconds=600",
+             "healthcheck-interval-seconds": "10", "healthcheck-timeout-seconds": "3"}.get(name, "5")
+    annotations = {f"alb.ingress.kubernetes.io/{name}": value}
+    # Then Validate keeps it as given (ApplyIngress lays it over the defaults)
+    assert validate({**MINIMAL, "ingressAnnotations": annotations}, STACK).ingress_annotations == annotations
+
+
+def test_a_timeout_is_checked_against_the_workflows_default_interval():
+    # Given a health-check timeout of 5 s and no interval: the workflow's default interval is 5 s
+    message = refusal({**MINIMAL, "ingressAnnotations": {"alb.ingress.kubernetes.io/healthcheck-timeout-seconds": "5"}})
+    # Then it is refused before the ELBv2 API would refuse it, saying which interval and what to do
+    assert message == ("ingressAnnotations.alb.ingress.kubernetes.io/healthcheck-timeout-seconds: must be less than "
+                       "the health check interval (5 seconds, the default: set healthcheck-interval-seconds too), not 5")
+    # And with an interval of its own it passes
+    annotations = {"alb.ingress.kubernetes.io/healthcheck-timeout-seconds": "5",
+                   "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "15"}
+    assert validate({**MINIMAL, "ingressAnnotations": annotations}, STACK).ingress_annotations == annotations
+
+
 def test_host_and_certificate_are_required_when_the_stack_has_no_default():
     message = refusal({})
     assert "host: required" in message and "certificate: required" in message

@@ -44,7 +44,9 @@ def import_certificate(acm, leaf, with_chain: bool = True) -> str:
     )["CertificateArn"]
 
 
-def make_event(arn: str, port: int, *, dns_name: str = "localhost", host: str = HOST, **verify) -> VerifyGrpcEvent:
+def make_event(arn: str, port: int, *, dns_name: str = "localhost", host: str = HOST, fingerprint: str = "",
+               **verify) -> VerifyGrpcEvent:
+    """The state's payload; ``fingerprint`` is what ImportCertificate recorded ('' when it could not)."""
     verify = {"timeoutSeconds": 20, **verify}
     return VerifyGrpcEvent.model_validate(
         {
@@ -70,7 +72,7 @@ def make_event(arn: str, port: int, *, dns_name: str = "localhost", host: str = 
                 "certificateImported": True,
                 "notAfter": "2030-01-01T00:00:00Z",
                 "daysUntilExpiry": 90,
-                "fingerprintSha256": "00",
+                "fingerprintSha256": fingerprint,
             },
             "loadBalancer": {
                 "ready": True, "dnsName": dns_name, "listenPort": port, "state": "active", "healthyTargets": 1,

@@ -1,7 +1,8 @@
 """What the controller's deployer does in ELBv2 for one Ingress: create the ALB and its parts, or delete them.
 
 Names, tags and defaults are the controller's (kubernetes-sigs/aws-load-balancer-controller
-at 225f44568848, /work/notes/controller.md §4 and §5): ``k8s-<ns>-<name>-<hash>``
+at 225f44568848: pkg/ingress/model_build_load_balancer.go buildLoadBalancerName,
+model_build_target_group.go, pkg/deploy/tracking/provider.go): ``k8s-<ns>-<name>-<hash>``
 names of at most 32 characters, the tracking tags ``elbv2.k8s.aws/cluster``,
 ``ingress.k8s.aws/stack`` and ``ingress.k8s.aws/resource``, a GRPC target group
 with the health checks the annotations set (the controller's defaults

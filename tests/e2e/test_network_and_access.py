@@ -8,6 +8,7 @@ by the stack's access entries and bound by its RBAC manifest.
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -40,7 +41,9 @@ def _service_type(box: Sandbox) -> str:
 def _function_named(box: Sandbox, step: str) -> str:
     names = [fn["FunctionName"] for page in box.aws.client("lambda").get_paginator("list_functions").paginate()
              for fn in page["Functions"]]
-    (name,) = [n for n in names if f"Steps{step}" in n or n.endswith(step)]
+    # CloudFormation names them <stack>-<logical id>-<random>, the logical id the construct path and 8 hex digits:
+    # "StepsValidate2C29BCC6", never "StepsValidateUndo5568800F"
+    (name,) = [n for n in names if re.search(rf"-Steps{step}[0-9A-F]{{8}}-", n)]
     return name
 
 

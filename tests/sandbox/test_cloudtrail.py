@@ -14,6 +14,7 @@ import time
 import pytest
 
 from sandbox.reimport import ReimportWatcher
+from tests.polling import holds_for
 
 GROUP = "/sandbox/cloudtrail-test"
 
@@ -65,8 +66,7 @@ def test_a_failed_write_delivers_nothing(sandbox, secret):
     before = len(_delivered(sandbox, 0))
     with pytest.raises(sandbox.client("secretsmanager").exceptions.ResourceNotFoundException):
         sandbox.client("secretsmanager").put_secret_value(SecretId="milvus-layer7/missing", SecretString="x")
-    time.sleep(0.3)
-    assert len(_delivered(sandbox, 0)) == before
+    holds_for(lambda: len(_delivered(sandbox, 0)) == before, 0.5)
 
 
 def test_executions_started_without_a_name_get_distinct_names(sandbox):

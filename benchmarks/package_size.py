@@ -25,6 +25,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,20 @@ class LayerSize:
     matches_lock: bool  # it holds exactly the lock's pins for its platform (locks.layer_pins)
 
 
+def staged_tree(cdk_out: Path, resource: dict) -> Path:
+    """The staged asset as a directory: a layer is staged as its zip (stacks/bundling.py), unpacked here once."""
+    staged = cdk_out / resource["Metadata"]["aws:asset:path"]
+    if staged.is_dir():
+        return staged
+    unpacked = staged.with_name(staged.name + ".unpacked")
+    if not unpacked.is_dir():
+        partial = Path(tempfile.mkdtemp(prefix=staged.name + ".", dir=staged.parent))
+        with zipfile.ZipFile(staged) as archive:
+            archive.extractall(partial)
+        partial.rename(unpacked)
+    return unpacked
+
+
 def directory_bytes(path: Path) -> int:
     return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file() and not entry.is_symlink())
 
@@ -83,7 +98,7 @@ def synthesize(outdir: Path, context: dict[str, str]) -> Path:
 def function_sizes(cdk_out: Path) -> list[FunctionSize]:
     template = json.loads((cdk_out / STACK_FILE).read_text())
     resources = template["Resources"]
-    layer_dirs = {logical_id: cdk_out / resource["Metadata"]["aws:asset:path"]
+    layer_dirs = {logical_id: staged_tree(cdk_out, resource)
                   for logical_id, resource in resources.items() if resource["Type"] == "AWS::Lambda::LayerVersion"}
     sizes = []
     for logical_id, resource in resources.items():
@@ -91,7 +106,7 @@ def function_sizes(cdk_out: Path) -> list[FunctionSize]:
             continue
         props = resource["Properties"]
         name = next((step.name for step in steps.STEPS if step.handler == props["Handler"]), logical_id)
-        code_dir = cdk_out / resource["Metadata"]["aws:asset:path"]
+        code_dir = staged_tree(cdk_out, resource)
         layers = tuple(layer_dirs[layer["Ref"]] for layer in props.get("Layers", []))
         sizes.append(FunctionSize(
             name=name, handler=props["Handler"], code_dir=code_dir, layer_dirs=layers,
@@ -110,7 +125,7 @@ def layer_sizes(cdk_out: Path) -> list[LayerSize]:
             continue
         name = next(name for name in steps.LAYER_NAMES if f"{name.capitalize()}Layer" in logical_id)
         props = resource["Properties"]
-        directory = cdk_out / resource["Metadata"]["aws:asset:path"]
+        directory = staged_tree(cdk_out, resource)
         pins = locks.layer_pins(
             name, architecture=props["CompatibleArchitectures"][0],
             python_version=props["CompatibleRuntimes"][0].removeprefix("python"))

@@ -28,9 +28,15 @@ How a layer is built (``PipLayerBundling``):
 The result is cached under ``.cache/layers/<sha256>``, the key covering the
 lock's bytes (for ``kubernetes`` and ``milvus`` ``common.lock``'s as well: it
 decides what is left out), architecture, Python version and this recipe's
-version, so a re-synth copies a directory instead of calling pip. The asset
+version, so a re-synth copies a file instead of calling pip. The asset
 hash is the same key, so an unchanged layer is not even copied when
 ``cdk.out`` has it.
+
+The bundle is the layer's zip (``layer.zip`` beside ``python/`` in the
+cache, written once, deterministically: sorted names, fixed timestamps), not
+its directory: the CDK uses a bundling output that is a single archive as it
+is (``BundlingOutput.ARCHIVED``), where it would zip a directory of 30 to 100
+MB again on every deploy whose asset is not in the bucket yet.
 """
 
 from __future__ import annotations
@@ -41,10 +47,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, BundlingOutput, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from packaging.utils import canonicalize_name
 
@@ -57,6 +64,8 @@ PRUNED_PATHS = ("kubernetes/aio", "pandas/tests", "bin")
 PRUNED_TEST_TREES = ("numpy",)  # every */tests directory below these packages
 _COMPLETE_MARKER = ".complete"
 _PIP_INPUT = "requirements.txt"  # what pip installed, beside python/, never copied into the layer
+ARCHIVE = "layer.zip"  # the layer as deployed: python/ zipped
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes from the same files
 
 
 def pip_platforms(architecture: str) -> list[str]:
@@ -80,7 +89,7 @@ def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str
 
 @jsii.implements(ILocalBundling)
 class PipLayerBundling:
-    """Builds one layer into ``<output>/python`` with pip, through the cache."""
+    """Builds one layer with pip, through the cache, and bundles it as its zip."""
 
     def __init__(self, *, name: str, architecture: str, python_version: str,
                  cache_root: Path = paths.LAYER_CACHE_DIR) -> None:
@@ -95,10 +104,24 @@ class PipLayerBundling:
         return self.cache_root / key
 
     def try_bundle(self, output_dir: str, *_args: object, **_options: object) -> bool:
-        self.ensure_built()
-        shutil.copytree(self.cache_dir, output_dir, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(_COMPLETE_MARKER, _PIP_INPUT))
+        shutil.copyfile(self.ensure_archived(), Path(output_dir) / ARCHIVE)
         return True
+
+    def ensure_archived(self) -> Path:
+        """The built layer's zip, written beside it unless it is already there."""
+        built = self.ensure_built()
+        archive = built / ARCHIVE
+        if not archive.exists():
+            # Written beside the final name and renamed: a concurrent synth never reads half a zip.
+            fd, partial = tempfile.mkstemp(prefix=f"{ARCHIVE}.", dir=built)
+            os.close(fd)
+            try:
+                write_archive(built / "python", Path(partial))
+                os.chmod(partial, 0o644)  # mkstemp makes it 0600; a cache others may read
+                os.replace(partial, archive)
+            finally:
+                Path(partial).unlink(missing_ok=True)
+        return archive
 
     def ensure_built(self) -> Path:
         """Build into the cache unless a complete build is already there."""
@@ -141,6 +164,17 @@ class PipLayerBundling:
             )
 
 
+def write_archive(site: Path, archive: Path) -> None:
+    """``site`` as ``python/...`` in a zip whose bytes depend only on the files' names, modes and contents."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(p for p in site.rglob("*") if p.is_file() and not p.is_symlink()):
+            info = zipfile.ZipInfo(f"python/{path.relative_to(site).as_posix()}", date_time=_ZIP_EPOCH)
+            info.external_attr = (path.stat().st_mode & 0o777 | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with path.open("rb") as source, zipped.open(info, "w") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+
+
 def installed(site: Path) -> set[tuple[str, str]]:
     """(name, version) of every distribution in a pip --target directory."""
     found: set[tuple[str, str]] = set()
@@ -172,6 +206,7 @@ def layer_code(name: str, *, architecture: str, python_version: str, skip_bundli
         asset_hash=layer_cache_key(name, architecture=architecture, python_version=python_version),
         bundling=BundlingOptions(
             local=bundler,
+            output_type=BundlingOutput.ARCHIVED,
             # Never pulled: local bundling always succeeds or raises.
             image=DockerImage.from_registry("unused"),
         ),

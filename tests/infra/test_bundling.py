@@ -6,12 +6,15 @@ Builds the sandbox's platform (Python 3.11, x86_64), cached under
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from benchmarks.package_size import function_sizes, layer_sizes, synthesize
+from benchmarks.package_size import STACK_FILE, function_sizes, layer_sizes, synthesize
 from stacks import bundling, locks, paths, steps
 
 
@@ -94,3 +97,28 @@ def test_default_synth_bundles_from_cache_without_docker(tmp_path, monkeypatch):
     monkeypatch.setenv("CDK_DOCKER", "/nonexistent/docker")
     outdir = synthesize(tmp_path, {})
     assert all(size.runtime == "python3.14" for size in function_sizes(outdir))
+
+
+def test_a_layer_is_staged_as_its_zip_holding_only_python(bundled):
+    """The CDK uploads a single-archive bundle as it is, instead of zipping the directory on every deploy."""
+    resources = json.loads((bundled / STACK_FILE).read_text())["Resources"]
+    staged = [bundled / r["Metadata"]["aws:asset:path"] for r in resources.values()
+              if r["Type"] == "AWS::Lambda::LayerVersion"]
+    assert len(staged) == len(steps.LAYER_NAMES)
+    for archive in staged:
+        assert archive.is_file() and archive.suffix == ".zip", archive
+        with zipfile.ZipFile(archive) as zipped:
+            assert all(name.startswith("python/") for name in zipped.namelist())
+
+
+def test_a_layer_zip_depends_only_on_its_files(tmp_path):
+    site = tmp_path / "site"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "mod.py").write_text("VALUE = 1\n")
+    bundling.write_archive(site, tmp_path / "first.zip")
+    os.utime(site / "pkg" / "mod.py", (0, 0))  # another build, another time: the same bytes
+    bundling.write_archive(site, tmp_path / "second.zip")
+    assert (tmp_path / "first.zip").read_bytes() == (tmp_path / "second.zip").read_bytes()
+    (site / "pkg" / "mod.py").write_text("VALUE = 2\n")
+    bundling.write_archive(site, tmp_path / "third.zip")
+    assert (tmp_path / "third.zip").read_bytes() != (tmp_path / "first.zip").read_bytes()

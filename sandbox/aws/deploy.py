@@ -94,20 +94,39 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
                  skip_bootstrap: bool = False, timeout: float = 900) -> dict[str, dict[str, str]]:
     """Bootstrap, then `cdk deploy` the app into `sandbox`; returns the outputs file.
 
+    The app is synthesized (`cdk synth`) while `cdk bootstrap` runs, since
+    neither needs the other, and `cdk deploy --app <assembly>` then deploys that
+    cloud assembly, as a pipeline that synthesizes once deploys it (CDK CLI
+    reference: ``--app`` takes a directory holding a synthesized cloud assembly).
+
     The result maps stack name -> {output key: value}. `outdir` receives the
     cloud assembly and `outputs.json`. Timings land in `deploy.timings`.
     """
     app = Path(app_dir or PROJECT)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    if not skip_bootstrap:
-        bootstrap(sandbox, app_dir=app, context=context, timeout=timeout)
+    assembly = out / "assembly"
+    started = time.monotonic()
+    synth = subprocess.Popen(
+        [*cdk_binary(app), "synth", *(stacks or ["--all"]), "--quiet", "--no-notices", "--no-version-reporting",
+         "--output", str(assembly), *_context_args(context)],
+        cwd=app, env=cli_env(sandbox), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        if not skip_bootstrap:
+            bootstrap(sandbox, app_dir=app, context=context, timeout=timeout)
+        synth_output, _ = synth.communicate(timeout=timeout)
+    finally:
+        if synth.poll() is None:
+            synth.kill()
+            synth.communicate()
+    last_output["synth"] = synth_output
+    if synth.returncode != 0:
+        raise DeployError(f"cdk synth failed (exit {synth.returncode}):\n{synth_output[-6000:]}")
+    timings["synth"] = round(time.monotonic() - started, 2)
     outputs_file = out / "outputs.json"
     started = time.monotonic()
-    _run([*cdk_binary(app), "deploy", *(stacks or ["--all"]), "--require-approval", "never",
-          "--no-notices", "--no-version-reporting", "--progress", "events",
-          "--output", str(out / "assembly"), "--outputs-file", str(outputs_file),
-          *_context_args(context)],
+    _run([*cdk_binary(app), "deploy", *(stacks or ["--all"]), "--app", str(assembly), "--require-approval", "never",
+          "--no-notices", "--no-version-reporting", "--progress", "events", "--outputs-file", str(outputs_file)],
          cwd=app, env=cli_env(sandbox), timeout=timeout)
     timings["deploy"] = round(time.monotonic() - started, 2)
     outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}

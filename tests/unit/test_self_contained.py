@@ -25,6 +25,8 @@ def tracked_text_files() -> list[Path]:
 def test_no_tracked_file_refers_to_a_path_outside_the_repository():
     offenders = []
     for path in tracked_text_files():
+        if path == Path(__file__).resolve():
+            continue  # the patterns themselves
         try:
             text = path.read_text()
         except UnicodeDecodeError:

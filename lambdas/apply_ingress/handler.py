@@ -1,22 +1,9 @@
-"""Lambda entry point of the ApplyIngress state: parse, call the logic, return the wire dict."""
+"""Lambda entry point of the ApplyIngress state: parse, call the logic, return the wire dict (layer7.handlers)."""
 
 from __future__ import annotations
 
-from contextlib import closing
-from typing import Any, Callable
-
 from apply_ingress.logic import apply_ingress
-from layer7 import kube as k8s
+from layer7.handlers import kubernetes_step
 from layer7.models import ApplyIngressEvent
-from layer7.observability import logger, metrics, tracer
 
-
-@logger.inject_lambda_context(correlation_id_path="correlationId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(
-    event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect
-) -> dict[str, Any]:
-    step = ApplyIngressEvent.model_validate(event)
-    with closing(connect(step.request.cluster_name)) as kube:
-        return apply_ingress(step, kube).to_wire()
+lambda_handler = kubernetes_step(ApplyIngressEvent, apply_ingress)

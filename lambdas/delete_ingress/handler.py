@@ -1,22 +1,9 @@
-"""Lambda entry point of the DeleteIngress state: parse, call the logic, return the wire dict."""
+"""Lambda entry point of the DeleteIngress state: parse, call the logic, return the wire dict (layer7.handlers)."""
 
 from __future__ import annotations
 
-from contextlib import closing
-from typing import Any, Callable
-
 from delete_ingress.logic import delete_ingress
-from layer7 import kube as k8s
-from layer7.observability import logger, metrics, tracer
+from layer7.handlers import kubernetes_step
 from layer7.undo_models import UndoStepEvent
 
-
-@logger.inject_lambda_context(correlation_id_path="correlationId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(
-    event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect
-) -> dict[str, Any]:
-    step = UndoStepEvent.model_validate(event)
-    with closing(connect(step.request.cluster_name)) as kube:
-        return delete_ingress(step, kube).to_wire()
+lambda_handler = kubernetes_step(UndoStepEvent, delete_ingress)

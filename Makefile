@@ -50,8 +50,16 @@ $(SETUP_STAMP): $(STAMP) sandbox/setup.sh
 	bash sandbox/setup.sh
 	touch $@
 
+# Fastest first, each tier in its own interpreter: the sandbox patches moto in-process (sandbox/aws/), and a
+# product test after a sandbox test in the same process would meet that moto instead of moto's own. Every
+# tier runs even when one before it fails; the exit status says whether all passed.
+TIERS := tests/unit tests/infra tests/sandbox tests/e2e
+
 test: setup
-	$(BIN)/python -m pytest
+	@failed=""; for tier in $(TIERS); do \
+	  echo "== $$tier"; $(BIN)/python -m pytest $$tier || failed="$$failed $$tier"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed tiers:$$failed"; exit 1; fi
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]  # stacks/ reads the error names from lambdas/layer7
 
 from stacks import bundling, locks, names, steps  # noqa: E402
 

@@ -1,7 +1,8 @@
 """The repository stands on its own: no file in it points at a path beside or above the clone.
 
 A fresh clone in an empty folder has nothing next to it, so a link, a comment
-or a test reading ``../shared/...`` or a machine's own folders is broken there.
+or a test reading a sibling folder of the clone or a machine's own folders is
+broken there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # A path out of the clone: up into a sibling folder, or this build machine's work and home folders.
-OUTSIDE = re.compile(r"\.\./shared\b|(?<![\w.])/work/|/home/\w+/|/root/")
+SIBLING = "shared"  # the folder beside the clone this project grew up next to
+OUTSIDE = re.compile(rf"\.\./{SIBLING}\b|(?<![\w.])/work/|/home/\w+/|/root/")
 
 
 def tracked_text_files() -> list[Path]:

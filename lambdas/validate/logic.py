@@ -108,26 +108,11 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
     """
     problems: list[str] = []
 
-    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
-    if not cluster_name:
-        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
-    elif stack.cluster_name and cluster_name != stack.cluster_name:
-        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
-
-    host = (given.host if given.host is not None else stack.host).strip().lower()
-    if not host:
-        problems.append("host: required; the stack has no default host (context host)")
-    else:
-        problems.extend(host_problems(host))
+    cluster_name, host = cluster_and_host(given, stack, problems)
 
     certificate = _certificate(given, stack, problems)
 
-    namespace = given.namespace if given.namespace is not None else stack.namespace
-    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
-    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
-    problems.extend(label_problems("namespace", namespace))
-    problems.extend(label_problems("serviceName", service_name))
-    problems.extend(subdomain_problems("ingressName", ingress_name))
+    namespace, service_name, ingress_name = kubernetes_names(given, stack, problems)
 
     for key, value in given.ingress_annotations.items():
         problems.extend(_annotation_problems(key, value))
@@ -175,6 +160,32 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
         if given.layer4_drain_seconds is not None
         else DEFAULT_LAYER4_DRAIN_SECONDS,
     )
+
+
+def cluster_and_host(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str]:
+    """The cluster and host a run is for (setup's and the undo's, with the same defaults); their problems noted."""
+    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
+    if not cluster_name:
+        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
+    elif stack.cluster_name and cluster_name != stack.cluster_name:
+        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
+    host = (given.host if given.host is not None else stack.host).strip().lower()
+    if not host:
+        problems.append("host: required; the stack has no default host (context host)")
+    else:
+        problems.extend(host_problems(host))
+    return cluster_name, host
+
+
+def kubernetes_names(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str, str]:
+    """Namespace, Service and Ingress names, defaulted as setup defaults them; names Kubernetes refuses noted."""
+    namespace = given.namespace if given.namespace is not None else stack.namespace
+    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
+    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
+    problems.extend(label_problems("namespace", namespace))
+    problems.extend(label_problems("serviceName", service_name))
+    problems.extend(subdomain_problems("ingressName", ingress_name))
+    return namespace, service_name, ingress_name
 
 
 def check_budget(raw: Any) -> None:

@@ -18,13 +18,12 @@ from layer7.errors import InvalidInput
 from layer7.undo_models import Layer4VerifySettings, UndoInput, UndoRequest
 from validate.logic import (
     DEFAULT_ALB_TIMEOUT_SECONDS,
-    DEFAULT_SERVICE_NAME,
     StackDefaults,
+    cluster_and_host,
     describe_error,
     host_problems,
     hosted_zone,
-    label_problems,
-    subdomain_problems,
+    kubernetes_names,
     token_secret_problems,
 )
 
@@ -44,22 +43,8 @@ def parse_undo_input(raw: Any) -> UndoInput:
 def resolve_undo(given: UndoInput, stack: StackDefaults) -> UndoRequest:
     """Fill every default and check what the model cannot: the stack's cluster and zone, Kubernetes names."""
     problems: list[str] = []
-    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
-    if not cluster_name:
-        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
-    elif stack.cluster_name and cluster_name != stack.cluster_name:
-        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
-    host = (given.host if given.host is not None else stack.host).strip().lower()
-    if not host:
-        problems.append("host: required; the stack has no default host (context host)")
-    else:
-        problems.extend(host_problems(host))
-    namespace = given.namespace if given.namespace is not None else stack.namespace
-    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
-    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
-    problems.extend(label_problems("namespace", namespace))
-    problems.extend(label_problems("serviceName", service_name))
-    problems.extend(subdomain_problems("ingressName", ingress_name))
+    cluster_name, host = cluster_and_host(given, stack, problems)
+    namespace, service_name, ingress_name = kubernetes_names(given, stack, problems)
     verify = given.layer4_verify
     server_name = (verify.server_name or host).strip().lower()
     if verify.server_name is not None:

@@ -19,13 +19,15 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
 _SAFETY_MARGIN_SECONDS = 5.0
 
 
-def _budget(event: VerifyGrpcEvent, context: Any) -> float:
-    """request.verify.timeoutSeconds, cut to what the invocation has left: VerificationFailed beats a timeout."""
-    wanted = float(event.request.verify.timeout_seconds)
+def invocation_budget(wanted_seconds: float, context: Any) -> float:
+    """The check's timeout, cut to what the invocation has left: VerificationFailed beats a timeout.
+
+    Shared with VerifyLayer4, whose check through the Layer-4 load balancer has the same limit.
+    """
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if remaining_ms is None:
-        return wanted
-    return max(1.0, min(wanted, remaining_ms() / 1000 - _SAFETY_MARGIN_SECONDS))
+        return float(wanted_seconds)
+    return max(1.0, min(float(wanted_seconds), remaining_ms() / 1000 - _SAFETY_MARGIN_SECONDS))
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
@@ -42,7 +44,7 @@ def lambda_handler(
         step,
         acm=acm or client("acm"),
         secrets=secrets or client("secretsmanager"),
-        timeout_seconds=_budget(step, context),
+        timeout_seconds=invocation_budget(step.request.verify.timeout_seconds, context),
     )
     metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
     logger.info("Milvus answered through the ALB", extra={"verification": result.to_wire()})

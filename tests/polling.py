@@ -17,3 +17,16 @@ def holds_for(predicate: Any, seconds: float, *, every: float = 0.05) -> None:
     while time.monotonic() < deadline:
         assert predicate(), "the condition turned false"
         time.sleep(every)
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, *, every: float = 0.05) -> Any:
+    """``predicate()``'s first truthy value within ``timeout`` seconds; AssertionError when none came."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not met in time")

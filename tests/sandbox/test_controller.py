@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.kubernetes import KubernetesStandIn
-from tests.polling import holds_for
+from tests.polling import holds_for, wait_for
 from tests.sandbox.conftest import chart_service
 
 REGION = "us-east-1"
@@ -86,16 +86,6 @@ def controller(kube, aws, **kwargs) -> LoadBalancerControllerStandIn:
                    health_check_scale=0.05)
     options.update(kwargs)
     return LoadBalancerControllerStandIn(kube, **options)
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def warnings(kube, name):

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 
 from sandbox.layer4 import FINALIZER, ServiceControllerStandIn, TcpProxy, default_load_balancer_name
+from tests.polling import wait_for
 from tests.sandbox.conftest import chart_service
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable
 
 from layer7 import kube as k8s
+from layer7 import setup_record
 from layer7.errors import IngressRejected
 from layer7.ingress_defaults import with_defaults
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
@@ -41,9 +42,11 @@ def ingress_manifest(request: SetupRequest, certificate_arn: str) -> dict[str, A
 
     Three layers, each winning over the one before: the workflow's defaults
     (layer7.ingress_defaults: TLS policy, idle timeout, health checks), the
-    caller's ingressAnnotations, the guide's five the workflow owns.
+    caller's ingressAnnotations, the guide's five the workflow owns; beside them the setup's record
+    (layer7.setup_record), written in the same apply so the two never part.
     """
-    annotations = {**with_defaults(request.ingress_annotations), **workflow_annotations(request, certificate_arn)}
+    annotations = {**with_defaults(request.ingress_annotations), **workflow_annotations(request, certificate_arn),
+                   setup_record.SETUP_RECORD_ANNOTATION: setup_record.annotation_value(request)}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -116,6 +119,7 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
     request = event.request
     service = k8s.read_service(kube, request.namespace, request.service_name)
     manifest = ingress_manifest(request, event.certificate.certificate_arn)
+    before = _resource_version(kube, request.namespace, request.ingress_name)
     try:
         applied = kube.patch(
             k8s.ingress_path(request.namespace, request.ingress_name),
@@ -132,6 +136,8 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
             f"{exc.body.get('message') or exc}. Nothing was applied; fix what the webhook names and start again."
         ) from None
     applied_at = now()
+    # The API server keeps the resourceVersion of an object a write left as it was: a renewal shows it changed nothing.
+    changed = before is None or before != (applied.get("metadata") or {}).get("resourceVersion")
     warnings = [*event.certificate.warnings, *service_warnings(request, service)]
     service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
     logger.info(
@@ -141,6 +147,7 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
             "ingress": request.ingress_name,
             "resourceVersion": (applied.get("metadata") or {}).get("resourceVersion"),
             "serviceType": service_type,
+            "changed": changed,
             "warnings": warnings,
         },
     )
@@ -150,4 +157,13 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
         service_type=service_type,
         applied_at=applied_at,
         warnings=warnings,
+        changed=changed,
     )
+
+
+def _resource_version(kube: k8s.Kube, namespace: str, name: str) -> str | None:
+    try:
+        ingress = kube.get(k8s.ingress_path(namespace, name), f"read Ingress {namespace}/{name}")
+    except k8s.NotFound:
+        return None
+    return (ingress.get("metadata") or {}).get("resourceVersion")

@@ -77,6 +77,10 @@ class ExecutionInput(StrictInput):
     dns: DnsOptions = Field(default_factory=DnsOptions)
     alb_timeout_seconds: int | None = Field(default=None, ge=10, le=3600)
     layer4_drain_seconds: int | None = Field(default=None, ge=0, le=3600)
+    # A renewal: the setup recorded on the host's Ingress again, with the certificate's current value.
+    renew: bool | None = None
+    # The caller knows the ALB goes (a new scheme or IngressGroup): clients and DNS must move to the new one.
+    replace_load_balancer: bool | None = None
 
 
 # --- the resolved request every later step reads ----------------------------
@@ -109,6 +113,9 @@ class SetupRequest(WireModel):
     hosted_zone_id: str | None = None
     alb_timeout_seconds: int
     layer4_drain_seconds: int = 60
+    # What this run is asked to do, not what the setup is: never part of the record (layer7.setup_record).
+    renew: bool = False
+    replace_load_balancer: bool = False
 
 
 # --- what each step adds to the state ---------------------------------------
@@ -133,6 +140,7 @@ class IngressResult(WireModel):
     service_type: str  # the Service's type when the Ingress was applied
     applied_at: float  # epoch seconds; CheckLoadBalancer measures its timeout from here
     warnings: list[str] = Field(default_factory=list)
+    changed: bool = True  # false when the apply left the Ingress as it was (same resourceVersion)
 
 
 class LoadBalancerStatus(WireModel):

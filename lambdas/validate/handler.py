@@ -37,7 +37,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     except InvalidInput as exc:
         logger.warning("input refused", extra={"reason": str(exc)})
         raise
-    if stack.subnet_ids:  # in a VPC: can the functions reach the ALB at all?
+    # In a VPC: can the functions reach the ALB at all? A renewal's scheme is the recorded one, checked when
+    # it was set up; this request holds only defaults for it.
+    if stack.subnet_ids and not request.renew:
         check_egress(ec2 or client("ec2"), list(stack.subnet_ids), scheme=request.scheme,
                      annotations=request.ingress_annotations)
     if parsed.state_machine_arn:
@@ -53,6 +55,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
             "service": request.service_name,
             "ingress": request.ingress_name,
             "dns": request.hosted_zone_id is not None,
+            "renew": request.renew,
         },
     )
     return request.to_wire()

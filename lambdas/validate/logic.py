@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from layer7.errors import InvalidInput
 from layer7.ingress_defaults import DEFAULT_ANNOTATIONS
@@ -110,6 +111,9 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
 
     cluster_name, host = cluster_and_host(given, stack, problems)
 
+    if given.renew:
+        return _renewal(given, stack, cluster_name, host, problems)
+
     certificate = _certificate(given, stack, problems)
 
     namespace, service_name, ingress_name = kubernetes_names(given, stack, problems)
@@ -159,6 +163,33 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
         layer4_drain_seconds=given.layer4_drain_seconds
         if given.layer4_drain_seconds is not None
         else DEFAULT_LAYER4_DRAIN_SECONDS,
+        replace_load_balancer=bool(given.replace_load_balancer),
+    )
+
+
+# A renewal names which setup to renew; everything else is the setup's own, read from its record.
+RENEWAL_FIELDS = frozenset({"host", "cluster_name", "namespace", "renew"})
+
+
+def _renewal(given: ExecutionInput, stack: StackDefaults, cluster_name: str, host: str,
+             problems: list[str]) -> SetupRequest:
+    """A request that says only which setup to renew: ReadSetupRecord puts the recorded one in its place.
+
+    The rest is filled with the contract's defaults, which no step reads before ReadSetupRecord
+    replaces them; no certificate is named, the record names it.
+    """
+    namespace, service_name, ingress_name = kubernetes_names(given, stack, problems)
+    extra = sorted(to_camel(name) for name in given.model_fields_set - RENEWAL_FIELDS)
+    if extra:
+        problems.append(f"renew: a renewal re-applies the setup recorded for the host, with the certificate's "
+                        f"current value; it takes only host, clusterName and namespace, not {', '.join(extra)}")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return SetupRequest(
+        host=host, certificate=CertificateRef(), cluster_name=cluster_name, namespace=namespace,
+        service_name=service_name, service_port=DEFAULT_SERVICE_PORT, ingress_name=ingress_name,
+        scheme=DEFAULT_SCHEME, listen_port=DEFAULT_LISTEN_PORT, ingress_annotations={}, layer4=DEFAULT_LAYER4,
+        verify=VerifySettings(), alb_timeout_seconds=DEFAULT_ALB_TIMEOUT_SECONDS, renew=True,
     )
 
 
@@ -180,6 +211,12 @@ def cluster_and_host(given: Any, stack: StackDefaults, problems: list[str]) -> t
 def kubernetes_names(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str, str]:
     """Namespace, Service and Ingress names, defaulted as setup defaults them; names Kubernetes refuses noted."""
     namespace = given.namespace if given.namespace is not None else stack.namespace
+    if namespace != stack.namespace:
+        problems.append(
+            f"namespace: {namespace!r} is not the namespace the stack's Kubernetes RBAC binds ({stack.namespace!r}, "
+            "context namespace): the cluster would refuse every step there. Deploy a stack with "
+            f"-c namespace={namespace} (and apply its KubernetesRbacManifest) for that namespace"
+        )
     service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
     ingress_name = given.ingress_name if given.ingress_name is not None else service_name
     problems.extend(label_problems("namespace", namespace))

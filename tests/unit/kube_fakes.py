@@ -121,6 +121,11 @@ class FakeKube:
     def list(self, path: str, what: str, **query: str) -> list[dict[str, Any]]:
         self.calls.append({"method": "LIST", "path": path, "query": query})
         self._maybe_fail("LIST", path)
+        if not path.endswith("/events"):  # a collection of objects, filtered by labelSelector (k=v,...)
+            labels = dict(part.split("=", 1) for part in query.get("labelSelector", "").split(",") if part)
+            return [copy.deepcopy(obj) for key, obj in sorted(self.objects.items())
+                    if key.rsplit("/", 1)[0] == path
+                    and all(((obj.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in labels.items())]
         wanted = dict(part.split("=", 1) for part in query.get("fieldSelector", "").split(",") if part)
         return [
             copy.deepcopy(e)
@@ -133,7 +138,13 @@ class FakeKube:
         self._maybe_fail("PATCH", path)
         if content_type == k8s.APPLY_PATCH:
             current = self.objects.get(path, {})
-            self.objects[path] = {**copy.deepcopy(body), "status": current.get("status", {})}
+            applied = {**copy.deepcopy(body), "status": current.get("status", {})}
+            version = (current.get("metadata") or {}).get("resourceVersion", "0")
+            unchanged = {**current, "metadata": {k: v for k, v in (current.get("metadata") or {}).items()
+                                                 if k != "resourceVersion"}} == applied
+            # As the API server: a write that leaves the object as it was keeps its resourceVersion.
+            applied["metadata"]["resourceVersion"] = version if unchanged else str(int(version) + 1)
+            self.objects[path] = applied
         else:
             if path not in self.objects:
                 raise k8s.NotFound(f"{what}: not found", status=404)

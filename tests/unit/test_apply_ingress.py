@@ -20,6 +20,7 @@ SERVICE = k8s.service_path("milvus", "milvus-demo")
 GUIDE = {f"alb.ingress.kubernetes.io/{name}" for name in
          ("scheme", "backend-protocol-version", "target-type", "listen-ports", "certificate-arn")}
 INGRESS = k8s.ingress_path("milvus", "milvus-demo")
+SETUP_RECORD = "milvus-layer7/setup"
 
 
 def test_applies_the_guides_ingress_server_side():
@@ -49,7 +50,7 @@ def test_applies_the_guides_ingress_server_side():
     assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 443}]
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == CERT_ARN
     # And the workflow's production defaults, and nothing else
-    assert {key: value for key, value in annotations.items() if key not in GUIDE} == {
+    assert {key: value for key, value in annotations.items() if key not in GUIDE | {SETUP_RECORD}} == {
         "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
         "alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=300",
         "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "5",
@@ -58,13 +59,14 @@ def test_applies_the_guides_ingress_server_side():
         "alb.ingress.kubernetes.io/unhealthy-threshold-count": "3",
     }
     # And the Service is left alone, its type reported
-    assert [c["method"] for c in kube.calls] == ["GET", "PATCH"]
+    assert [c["method"] for c in kube.calls] == ["GET", "GET", "PATCH"]
     assert result.to_wire() == {
         "namespace": "milvus",
         "name": "milvus-demo",
         "serviceType": "LoadBalancer",
         "appliedAt": 1000.0,
         "warnings": [],
+        "changed": True,
     }
 
 
@@ -219,3 +221,25 @@ def test_missing_or_inactive_cluster_is_cluster_not_found(lambda_context):
     with pytest.raises(ClusterNotFound, match="milvus-eks"):
         handler.lambda_handler(apply_event().to_wire(), lambda_context,
                                connect=lambda name: k8s.connect(name, eks=eks))
+
+
+def test_the_setup_is_recorded_on_the_ingress_and_a_rerun_changes_nothing():
+    # Given an internal setup with DNS, layer4 keep and a caller's annotation
+    overrides = {"scheme": "internal", "layer4": "keep", "hostedZoneId": "Z123",
+                 "ingressAnnotations": {"alb.ingress.kubernetes.io/tags": "team=search"}}
+    kube = FakeKube({SERVICE: milvus_service("LoadBalancer")})
+    # When ApplyIngress runs
+    first = apply_ingress(apply_event(**overrides), kube, now=lambda: 1000.0)
+    # Then the Ingress carries the whole request, versioned, without the per-run intents
+    record = json.loads(kube.objects[INGRESS]["metadata"]["annotations"][SETUP_RECORD])
+    assert record["version"] == 1
+    assert record["request"] == {key: value for key, value in apply_event(**overrides).request.to_wire().items()
+                                 if key not in ("renew", "replaceLoadBalancer")}
+    assert first.changed is True
+    version = kube.objects[INGRESS]["metadata"]["resourceVersion"]
+    # When the same request runs again, and once more as a renewal
+    again = apply_ingress(apply_event(**overrides), kube, now=lambda: 2000.0)
+    renewal = apply_ingress(apply_event(**overrides, renew=True), kube, now=lambda: 3000.0)
+    # Then the Ingress is left as it was: the same resourceVersion, reported unchanged
+    assert (again.changed, renewal.changed) == (False, False)
+    assert kube.objects[INGRESS]["metadata"]["resourceVersion"] == version

@@ -57,6 +57,8 @@ def test_a_minimal_input_gets_the_contract_defaults():
         "hostedZoneId": None,
         "albTimeoutSeconds": 900,
         "layer4DrainSeconds": 60,
+        "renew": False,
+        "replaceLoadBalancer": False,
     }
 
 
@@ -84,7 +86,7 @@ def test_every_field_given_is_kept():
         "host": "Milvus.Example.com",
         "certificate": {"certificateArn": CERT_ARN},
         "clusterName": "milvus-eks",
-        "namespace": "db",
+        "namespace": "vector",
         "serviceName": "my-milvus",
         "servicePort": 19531,
         "ingressName": "my-milvus.grpc",
@@ -95,10 +97,11 @@ def test_every_field_given_is_kept():
         "verify": {"tokenSecretArn": TOKEN_ARN, "roundTrip": True, "timeoutSeconds": 30},
         "albTimeoutSeconds": 600,
     }
-    request = validate(raw, TWO_PORTS)
+    request = validate(raw, StackDefaults(cluster_name="milvus-eks", namespace="vector", region="us-east-1",
+                                          listen_ports=(443, 8443)))
     assert request.host == "milvus.example.com"  # DNS is case-insensitive; Kubernetes wants lowercase
     assert request.certificate.certificate_arn == CERT_ARN and request.certificate.secret_arn is None
-    assert (request.namespace, request.service_name, request.service_port) == ("db", "my-milvus", 19531)
+    assert (request.namespace, request.service_name, request.service_port) == ("vector", "my-milvus", 19531)
     assert (request.ingress_name, request.scheme, request.listen_port, request.layer4) == (
         "my-milvus.grpc",
         "internal",
@@ -374,3 +377,35 @@ def test_dns_for_another_host_than_the_granted_record_is_refused():
     assert "may change only the record milvus.example.com" in reason
     same_host = {"dns": {"hostedZoneId": "Z0123456789ABC"}, "certificate": {"secretArn": SECRET_ARN}}
     assert validate(same_host, stack).hosted_zone_id == "Z0123456789ABC"
+
+
+# --- the namespace the stack's RBAC binds, renewals (issue 17) ---------------------------------------------
+
+
+def test_a_namespace_the_stacks_rbac_does_not_bind_is_refused_naming_the_context_key():
+    # Given a stack deployed for namespace "vector" (its RoleBindings are there)
+    # When an input names another namespace, Then Validate refuses before anything changes
+    assert "namespace: 'milvus' is not the namespace the stack's Kubernetes RBAC binds ('vector', context " \
+           "namespace)" in refusal({"namespace": "milvus"}, CONFIGURED)
+
+
+def test_a_renewal_names_only_the_setup_and_leaves_the_rest_to_its_record():
+    # Given a stack with a host and a certificate secret
+    # When the rotation rule's input arrives
+    request = validate({"renew": True}, CONFIGURED)
+    # Then the request names the host and namespace, no certificate, and asks for a renewal
+    assert (request.renew, request.host, request.namespace) == (True, "milvus.example.com", "vector")
+    assert request.certificate.secret_arn is None and request.certificate.certificate_arn is None
+    # And a host given by an operator is taken
+    assert validate({"renew": True, "host": "Other.Example.com"}, CONFIGURED).host == "other.example.com"
+
+
+def test_a_renewal_with_setup_fields_is_refused_naming_them():
+    message = refusal({"renew": True, "scheme": "internal", "certificate": {"secretArn": SECRET_ARN}}, CONFIGURED)
+    assert message == ("renew: a renewal re-applies the setup recorded for the host, with the certificate's current "
+                       "value; it takes only host, clusterName and namespace, not certificate, scheme")
+
+
+def test_replace_load_balancer_is_carried_for_read_setup_record():
+    assert validate({**MINIMAL, "replaceLoadBalancer": True}, STACK).replace_load_balancer is True
+    assert validate(MINIMAL, STACK).replace_load_balancer is False

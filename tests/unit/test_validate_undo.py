@@ -42,13 +42,13 @@ def test_an_empty_undo_input_gets_setups_defaults_and_its_own():
 
 def test_every_undo_field_given_is_kept():
     request = validate_undo({
-        "host": "Vectors.Example.Test", "namespace": "vdb", "serviceName": "vectors", "ingressName": "vectors-l7",
+        "host": "Vectors.Example.Test", "namespace": "milvus", "serviceName": "vectors", "ingressName": "vectors-l7",
         "dns": {"hostedZoneId": "/hostedzone/Z0123456789ABC"},
         "layer4Verify": {"tls": True, "port": 443, "serverName": "nlb.example.test", "timeoutSeconds": 30},
         "layer4TimeoutSeconds": 60, "albTimeoutSeconds": 120, "layer7DrainSeconds": 0,
     }, STACK)
     assert (request.host, request.namespace, request.service_name, request.ingress_name, request.hosted_zone_id) == (
-        "vectors.example.test", "vdb", "vectors", "vectors-l7", "Z0123456789ABC")
+        "vectors.example.test", "milvus", "vectors", "vectors-l7", "Z0123456789ABC")
     assert request.layer4_verify.to_wire() == {"tls": True, "port": 443, "serverName": "nlb.example.test",
                                                "tokenSecretArn": None, "timeoutSeconds": 30}
     assert (request.layer4_timeout_seconds, request.alb_timeout_seconds, request.layer7_drain_seconds) == (60, 120, 0)

@@ -1,0 +1,1 @@
+"""ReadSetupRecord: the request as the host's recorded setup says, before anything changes."""

@@ -18,6 +18,8 @@ METRICS_NAMESPACE = "MilvusLayer7"
 EVENT_SOURCE = "milvus.layer7"
 DETAIL_TYPE_REQUESTED = "Milvus Layer7 Setup Requested"
 DETAIL_TYPE_READY = "Milvus Layer7 Endpoint Ready"
+# Before the Layer-4 load balancer goes: the ALB serves; whoever still dials the old one has the drain to move.
+DETAIL_TYPE_AVAILABLE = "Milvus Layer7 Endpoint Available"
 DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
 DETAIL_TYPE_UNDO_REQUESTED = "Milvus Layer7 Undo Requested"
 DETAIL_TYPE_UNDO_COMPLETED = "Milvus Layer7 Undo Completed"

@@ -44,6 +44,8 @@ UNDO_READERS = "milvus-layer7-undo-readers"
 _KUBERNETES = ("common", "kubernetes")
 STEPS: tuple[StepSpec, ...] = (
     StepSpec("Validate", "validate.handler.lambda_handler", ("common",), timeout_seconds=30),
+    # Only reads: this workflow's Ingresses in the namespace and their setup records.
+    StepSpec("ReadSetupRecord", "read_setup_record.handler.lambda_handler", _KUBERNETES, kubernetes_group=READERS),
     StepSpec("ImportCertificate", "import_certificate.handler.lambda_handler", ("common",)),
     StepSpec("ApplyIngress", "apply_ingress.handler.lambda_handler", _KUBERNETES, kubernetes_group=WRITERS),
     # Only reads: the Ingress's status and its events.

@@ -49,12 +49,14 @@ def step_worst_seconds(name: str, extra: retries.RetryPolicy | None = None, *,
 def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_seconds: int) -> int:
     total = (
         step_worst_seconds("Validate")
+        + step_worst_seconds("ReadSetupRecord")
         + step_worst_seconds("ImportCertificate")
         + step_worst_seconds("ApplyIngress")
         + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckLoadBalancer") + MAX_POLL_WAIT_SECONDS
         + step_worst_seconds("VerifyGrpc", verify_retry, extra_max_delay_seconds=verify_max_delay_seconds)
         + step_worst_seconds("UpsertDns")
         + DNS_SYNC_TIMEOUT_SECONDS + step_worst_seconds("CheckDnsChange") + DNS_POLL_WAIT_SECONDS
+        + PUBLISH_WORST_SECONDS  # PublishEndpointAvailable
         + MAX_OLD_TTL_SECONDS + MAX_LAYER4_DRAIN_SECONDS
         + step_worst_seconds("RemoveLayer4")
         + 2 * PUBLISH_WORST_SECONDS  # PublishReady, or PublishFailed on the failure path

@@ -57,6 +57,8 @@ class Workflow(Construct):
     def _build_definition(self) -> sfn.IChainable:
         validate = self._invoke("Validate", {"input.$": "$", "stateMachineArn.$": "$$.StateMachine.Id"},
                                 result_path="$", result_selector={"request.$": "$"}, keeps_input=False)
+        # The request as the host's recorded setup says (a renewal), or refused where it would replace the ALB.
+        read_setup_record = self._invoke("ReadSetupRecord", {"request.$": "$.request"}, result_path="$.request")
         import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request"},
                                           result_path="$.certificate")
         apply_ingress = self._invoke("ApplyIngress", {"request.$": "$.request", "certificate.$": "$.certificate"},
@@ -79,6 +81,19 @@ class Workflow(Construct):
             "dnsRecord.$": "States.StringToJson('null')",
         })
         wait_for_drain = sfn.Wait(self, "WaitForDrain", time=sfn.WaitTime.seconds_path("$.dnsRecord.waitSeconds"))
+        # Without a DNS change of its own, the workflow cannot know who dials the Layer-4 load balancer (its
+        # name, DNS managed elsewhere): it says the ALB serves, then gives them layer4DrainSeconds to move.
+        wait_for_layer4_drain = sfn.Wait(self, "WaitForLayer4Drain",
+                                         time=sfn.WaitTime.seconds_path("$.request.layer4DrainSeconds"))
+        publish_available = publish(self, "PublishEndpointAvailable", names.DETAIL_TYPE_AVAILABLE, {
+            "host.$": "$.request.host",
+            "loadBalancer": {"dnsName.$": "$.loadBalancer.dnsName", "listenPort.$": "$.loadBalancer.listenPort"},
+            "service": {"name.$": "$.request.serviceName", "type.$": "$.ingress.serviceType"},
+            "dnsRecord.$": "$.dnsRecord",
+            "executionArn.$": EXECUTION_ID,
+        })
+        # Unannounced, the Layer-4 load balancer stays: the run fails with it in place.
+        publish_available.add_catch(self.failure.record, errors=["States.ALL"], result_path="$.caught")
         remove_layer4 = self._invoke("RemoveLayer4", {"request.$": "$.request"}, result_path="$.service")
         keep_layer4 = sfn.Pass(self, "KeepLayer4", result_path="$.service", parameters={
             "name.$": "$.request.serviceName",
@@ -118,10 +133,16 @@ class Workflow(Construct):
         remove_layer4.next(build_output)
         keep_layer4.next(build_output)
         wait_for_drain.next(remove_layer4)
+        wait_for_layer4_drain.next(remove_layer4)
+        drain = (sfn.Choice(self, "Drain?")
+                 .when(sfn.Condition.is_not_null("$.dnsRecord"), wait_for_drain)
+                 .otherwise(wait_for_layer4_drain))
+        publish_available.next(drain)
+        # A Service already ClusterIP (a renewal, a rerun) has no Layer-4 load balancer to drain.
         layer4 = (sfn.Choice(self, "Layer4?")
                   .when(sfn.Condition.string_equals("$.request.layer4", "keep"), keep_layer4)
-                  .when(sfn.Condition.is_not_null("$.dnsRecord"), wait_for_drain)
-                  .otherwise(remove_layer4))
+                  .when(sfn.Condition.string_equals("$.ingress.serviceType", "ClusterIP"), remove_layer4)
+                  .otherwise(publish_available))
         no_dns.next(layer4)
         dns_in_sync = (sfn.Choice(self, "DnsInSync?")
                        .when(sfn.Condition.string_equals("$.dnsRecord.status", "INSYNC"), layer4)
@@ -136,7 +157,7 @@ class Workflow(Construct):
         load_balancer_ready = (sfn.Choice(self, "LoadBalancerReady?")
                                .when(sfn.Condition.boolean_equals("$.loadBalancer.ready", True), verify_grpc)
                                .otherwise(wait_for_load_balancer.next(check_load_balancer)))
-        return (sfn.Chain.start(validate).next(import_certificate).next(apply_ingress)
+        return (sfn.Chain.start(validate).next(read_setup_record).next(import_certificate).next(apply_ingress)
                 .next(check_load_balancer).next(load_balancer_ready))
 
     def _invoke(self, name: str, payload: dict[str, object], *, result_path: str,

@@ -211,15 +211,16 @@ def cluster_and_host(given: Any, stack: StackDefaults, problems: list[str]) -> t
 def kubernetes_names(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str, str]:
     """Namespace, Service and Ingress names, defaulted as setup defaults them; names Kubernetes refuses noted."""
     namespace = given.namespace if given.namespace is not None else stack.namespace
-    if namespace != stack.namespace:
-        problems.append(
+    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
+    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
+    named = label_problems("namespace", namespace)
+    if not named and namespace != stack.namespace:
+        named.append(
             f"namespace: {namespace!r} is not the namespace the stack's Kubernetes RBAC binds ({stack.namespace!r}, "
             "context namespace): the cluster would refuse every step there. Deploy a stack with "
             f"-c namespace={namespace} (and apply its KubernetesRbacManifest) for that namespace"
         )
-    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
-    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
-    problems.extend(label_problems("namespace", namespace))
+    problems.extend(named)
     problems.extend(label_problems("serviceName", service_name))
     problems.extend(subdomain_problems("ingressName", ingress_name))
     return namespace, service_name, ingress_name

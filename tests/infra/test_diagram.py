@@ -48,7 +48,7 @@ def test_every_state_and_branch_is_drawn(mermaid, default_synth):
     assert "VerifyGrpc : retry VerificationFailed (6x, 10 s, backoff 2, at most 60 s)" in mermaid
     assert ("note right of Validate : every Lambda step: retry Lambda.* (6x, 10 s, backoff 2); "
             "retry Lambda.*, TransientError (3x, 2 s, backoff 2)") in mermaid
-    assert "Layer4_ --> WaitForDrain : dnsRecord is not null" in mermaid
+    assert "Drain_ --> WaitForDrain : dnsRecord is not null" in mermaid
 
 
 def test_replace_block_keeps_the_rest():

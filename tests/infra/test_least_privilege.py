@@ -167,7 +167,8 @@ def test_rbac_manifest_grants_exactly_the_steps_verbs(default_synth):
     roles = {item["metadata"]["name"]: item for item in manifest["items"] if item["kind"] == "Role"}
     granted = {(rule["apiGroups"][0], rule["resources"][0], verb)
                for role in roles.values() for rule in role["rules"] for verb in rule["verbs"]}
-    assert granted == {("networking.k8s.io", "ingresses", "get"), ("networking.k8s.io", "ingresses", "create"),
+    assert granted == {("networking.k8s.io", "ingresses", "get"), ("networking.k8s.io", "ingresses", "list"),
+                       ("networking.k8s.io", "ingresses", "create"),
                        ("networking.k8s.io", "ingresses", "patch"), ("networking.k8s.io", "ingresses", "delete"),
                        ("", "services", "get"), ("", "services", "patch"), ("", "events", "list")}
     for name in ("milvus-layer7-reader", "milvus-layer7-undo-reader"):

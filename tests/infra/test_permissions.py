@@ -126,7 +126,7 @@ def test_access_entries(default_synth):
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
     assert [p.split("Role")[0] for p in principals] == [
         "StepsApplyIngress", "StepsCheckIngressDeleted", "StepsCheckLayer4", "StepsCheckLoadBalancer",
-        "StepsDeleteIngress", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4", "StepsUpsertDns"]
+        "StepsDeleteIngress", "StepsReadSetupRecord", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4", "StepsUpsertDns"]
     groups = {}
     for entry in entries:
         props = entry["Properties"]
@@ -138,6 +138,7 @@ def test_access_entries(default_synth):
     assert groups == {"StepsApplyIngress": ["milvus-layer7-writers"], "StepsUpsertDns": ["milvus-layer7-writers"],
                       "StepsRemoveLayer4": ["milvus-layer7-writers"],
                       "StepsCheckLoadBalancer": ["milvus-layer7-readers"],
+                      "StepsReadSetupRecord": ["milvus-layer7-readers"],
                       "StepsRestoreLayer4": ["milvus-layer7-undo-writers"],
                       "StepsDeleteIngress": ["milvus-layer7-undo-writers"],
                       "StepsCheckLayer4": ["milvus-layer7-undo-readers"],

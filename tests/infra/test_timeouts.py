@@ -69,7 +69,8 @@ def longest_run_seconds(synth, workflow: str = "Setup") -> float:
     if workflow == "Setup":
         loop_exits = {"LoadBalancerReady?": contract_bound("albTimeoutSeconds") + 30, "DnsInSync?": dns_loop}
         in_loops = {"WaitForLoadBalancer", "WaitForDns", "CheckDnsChange"}
-        drains = {"WaitForDrain": MAX_OLD_TTL_SECONDS + contract_bound("layer4DrainSeconds")}
+        drains = {"WaitForDrain": MAX_OLD_TTL_SECONDS + contract_bound("layer4DrainSeconds"),
+                  "WaitForLayer4Drain": contract_bound("layer4DrainSeconds")}
     else:
         loop_exits = {
             "Layer4Ready?": contract_bound("layer4TimeoutSeconds", undo=True) + 30,

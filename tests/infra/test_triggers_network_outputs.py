@@ -15,8 +15,9 @@ STEP_HANDLERS = {
     "check_layer4.handler.lambda_handler", "verify_layer4.handler.lambda_handler",
     "restore_dns.handler.lambda_handler", "delete_ingress.handler.lambda_handler",
     "check_ingress_deleted.handler.lambda_handler", "delete_certificate.handler.lambda_handler",
+    "read_setup_record.handler.lambda_handler",
 }
-KUBERNETES_STEPS = ("apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4", "restore_layer4",
+KUBERNETES_STEPS = ("read_setup_record", "apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4", "restore_layer4",
                     "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted")
 
 
@@ -87,7 +88,7 @@ def test_one_function_per_step(default_synth):
     assert {f["Properties"]["Handler"] for f in functions} == STEP_HANDLERS
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
     log_groups = {f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in functions}
-    assert len(roles) == len(log_groups) == 16
+    assert len(roles) == len(log_groups) == 17
 
 
 def test_function_defaults(default_synth):
@@ -157,10 +158,10 @@ def test_outputs(default_synth):
     assert int(outputs["UndoTimeoutSeconds"]["Value"]) == default_synth.definition("Undo")["TimeoutSeconds"]
     parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
     roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
-    assert [p for p in parts if isinstance(p, str)] == [","] * 8
-    steps = ("ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4", "CheckLayer4",
+    assert [p for p in parts if isinstance(p, str)] == [","] * 9
+    steps = ("ReadSetupRecord", "ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4", "CheckLayer4",
              "RestoreDns", "DeleteIngress", "CheckIngressDeleted")
-    assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 9
+    assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 10
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
     assert "--input" in command[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from layer7.errors import CONTRACT_ERROR_NAMES
 
-LAMBDA_STATES = ("Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc",
+LAMBDA_STATES = ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc",
                  "UpsertDns", "CheckDnsChange", "RemoveLayer4")
 SERVICE_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                                  "Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException",
@@ -23,7 +23,8 @@ def test_state_names_are_the_design_words(default_synth):
     states = default_synth.definition()["States"]
     assert set(states) == {
         *LAMBDA_STATES, "LoadBalancerReady?", "WaitForLoadBalancer", "Dns?", "NoDns", "DnsInSync?", "WaitForDns",
-        "Layer4?", "KeepLayer4", "WaitForDrain", "BuildOutput", "PublishReady", "ReadyEventNotPublished", "Succeed",
+        "Layer4?", "KeepLayer4", "PublishEndpointAvailable", "Drain?", "WaitForDrain", "WaitForLayer4Drain",
+        "BuildOutput", "PublishReady", "ReadyEventNotPublished", "Succeed",
         *FAILURE_STATES,
     }
     assert default_synth.definition()["StartAt"] == "Validate"
@@ -33,8 +34,10 @@ def test_dns_moves_before_the_layer4_load_balancer_goes(default_synth):
     # Given the synthesized definition
     states = default_synth.definition()["States"]
     # Then the steps run Validate .. VerifyGrpc, then DNS, then the drain, and only then RemoveLayer4
-    assert [states[name]["Next"] for name in ("Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer")] \
-        == ["ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "LoadBalancerReady?"]
+    assert [states[name]["Next"] for name in ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress",
+                                              "CheckLoadBalancer")] \
+        == ["ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "LoadBalancerReady?"]
+    assert states["ReadSetupRecord"]["ResultPath"] == "$.request"
     ready = states["LoadBalancerReady?"]
     assert ready["Choices"] == [{"Variable": "$.loadBalancer.ready", "BooleanEquals": True, "Next": "VerifyGrpc"}]
     assert ready["Default"] == "WaitForLoadBalancer"
@@ -49,12 +52,22 @@ def test_dns_moves_before_the_layer4_load_balancer_goes(default_synth):
     assert states["WaitForDns"]["Next"] == "CheckDnsChange"
     assert states["NoDns"]["Next"] == "Layer4?"
     assert states["NoDns"]["Parameters"]["dnsRecord.$"] == "States.StringToJson('null')"
+    # And the Layer-4 load balancer goes only after the ALB was announced and the drain passed, DNS or not;
+    # a Service already ClusterIP has none to drain
     assert states["Layer4?"]["Choices"] == [
         {"Variable": "$.request.layer4", "StringEquals": "keep", "Next": "KeepLayer4"},
-        {"Variable": "$.dnsRecord", "IsNull": False, "Next": "WaitForDrain"},
+        {"Variable": "$.ingress.serviceType", "StringEquals": "ClusterIP", "Next": "RemoveLayer4"},
     ]
-    assert states["Layer4?"]["Default"] == "RemoveLayer4"
+    assert states["Layer4?"]["Default"] == "PublishEndpointAvailable"
+    available = states["PublishEndpointAvailable"]
+    assert available["Next"] == "Drain?"
+    assert available["Parameters"]["Entries"][0]["DetailType"] == "Milvus Layer7 Endpoint Available"
+    assert available["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "RecordFailure"}]
+    assert states["Drain?"]["Choices"] == [{"Variable": "$.dnsRecord", "IsNull": False, "Next": "WaitForDrain"}]
+    assert states["Drain?"]["Default"] == "WaitForLayer4Drain"
     assert states["WaitForDrain"] == {"Type": "Wait", "SecondsPath": "$.dnsRecord.waitSeconds", "Next": "RemoveLayer4"}
+    assert states["WaitForLayer4Drain"] == {"Type": "Wait", "SecondsPath": "$.request.layer4DrainSeconds",
+                                            "Next": "RemoveLayer4"}
     assert states["RemoveLayer4"]["Next"] == states["KeepLayer4"]["Next"] == "BuildOutput"
     assert states["BuildOutput"]["Next"] == "PublishReady"
     assert states["PublishReady"]["Next"] == "Succeed"

@@ -103,7 +103,8 @@ def _usage_refusal(
     if old is None:
         if new is None:
             return None
-        return (f"ACM re-imports only without adding a {extension} extension the earlier certificate lacks, "
+        article = "an" if extension[0] in "AEIOU" else "a"
+        return (f"ACM re-imports only without adding {article} {extension} extension the earlier certificate lacks, "
                 f"and the renewal has one ({', '.join(sorted(new))})")
     if new is None:
         return (f"ACM re-imports only when the {extension} values stay, and the renewal has no {extension} "

@@ -10,7 +10,7 @@ kind of bundle an operator would store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,8 +115,15 @@ def make_leaf(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None,
+    key_usage: Collection[str] | None = None,
+    extended_key_usage: Collection[x509.ObjectIdentifier] | None = (ExtendedKeyUsageOID.SERVER_AUTH,),
 ) -> Issued:
-    """A server certificate for ``host_names`` (DNS subjectAltNames; the first is also the CN)."""
+    """A server certificate for ``host_names`` (DNS subjectAltNames; the first is also the CN).
+
+    ``key_usage`` names KeyUsage bits as RFC 5280 does (digitalSignature, keyEncipherment, ...; None: no
+    KeyUsage extension, the default); ``extended_key_usage`` lists the EKU purposes (None: no such extension).
+    ACM's re-import rules turn on both.
+    """
     key = key or make_key(key_type)
     now = dt.datetime.now(dt.UTC)
     not_before = not_before or now - dt.timedelta(hours=1)
@@ -129,10 +136,28 @@ def make_leaf(
         )
     builder = (
         builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()), critical=False)
     )
+    if key_usage is not None:
+        builder = builder.add_extension(_key_usage(key_usage), critical=True)
+    if extended_key_usage is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(list(extended_key_usage)), critical=False)
     return Issued(builder.sign(ca.private_key, hashes.SHA256()), key, ca)
+
+
+_KEY_USAGE_BITS = {
+    "digitalSignature": "digital_signature", "nonRepudiation": "content_commitment",
+    "keyEncipherment": "key_encipherment", "dataEncipherment": "data_encipherment", "keyAgreement": "key_agreement",
+    "keyCertSign": "key_cert_sign", "cRLSign": "crl_sign", "encipherOnly": "encipher_only",
+    "decipherOnly": "decipher_only",
+}
+
+
+def _key_usage(names: Collection[str]) -> x509.KeyUsage:
+    unknown = set(names) - set(_KEY_USAGE_BITS)
+    if unknown:
+        raise ValueError(f"key_usage: unknown {', '.join(sorted(unknown))}; use {', '.join(_KEY_USAGE_BITS)}")
+    return x509.KeyUsage(**{bit: name in names for name, bit in _KEY_USAGE_BITS.items()})
 
 
 def write_cert_dir(directory: str | Path, host: str, key_type: str = "ec256", *,

@@ -56,6 +56,15 @@ class ManagedCertificate:
     key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
 
 
+class ReimportRefused(Exception):  # noqa: N818 - a refusal, handled by logic, never a contract error
+    """ACM refused to re-import into an existing ARN (ValidationException); a fresh import may still be accepted."""
+
+    def __init__(self, certificate_arn: str, message: str) -> None:
+        super().__init__(f"ACM refused to re-import into {certificate_arn}: {message}")
+        self.certificate_arn = certificate_arn
+        self.message = message  # ACM's own reason; it describes the bundle, it never quotes it
+
+
 def read_certificate_secret(secretsmanager: SecretsManagerClient, secret_arn: str) -> SecretBundle:
     try:
         answer = secretsmanager.get_secret_value(SecretId=secret_arn)
@@ -129,7 +138,11 @@ def import_certificate(
     tags: dict[str, str],
     certificate_arn: str | None = None,
 ) -> str:
-    """A fresh import carries its tags; a re-import into ``certificate_arn`` cannot, so they are written after it."""
+    """A fresh import carries its tags; a re-import into ``certificate_arn`` cannot, so they are written after it.
+
+    ACM refusing a re-import is ``ReimportRefused`` (the caller may import fresh instead); refusing a fresh
+    import is ``CertificateInvalid``.
+    """
     params: dict[str, Any] = {"Certificate": certificate_pem.encode(), "PrivateKey": private_key_pem.encode()}
     if chain_pem:
         params["CertificateChain"] = chain_pem.encode()
@@ -139,16 +152,21 @@ def import_certificate(
         params["Tags"] = _tag_list(tags)
     try:
         arn = acm.import_certificate(**params)["CertificateArn"]
-        if certificate_arn:
-            acm.add_tags_to_certificate(CertificateArn=arn, Tags=_tag_list(tags))
     except ClientError as exc:
         raise_if_transient(exc, "acm:ImportCertificate")
         if error_code(exc) == "ValidationException":
             # ACM's own reason; it describes the bundle, it never quotes it.
-            raise CertificateInvalid(
-                f"ACM refused the certificate: {exc.response['Error'].get('Message', '')}"
-            ) from None
+            message = exc.response["Error"].get("Message", "")
+            if certificate_arn:
+                raise ReimportRefused(certificate_arn, message) from None
+            raise CertificateInvalid(f"ACM refused the certificate: {message}") from None
         raise
+    if certificate_arn:
+        try:
+            acm.add_tags_to_certificate(CertificateArn=arn, Tags=_tag_list(tags))
+        except ClientError as exc:
+            raise_if_transient(exc, "acm:AddTagsToCertificate")
+            raise
     return arn
 
 

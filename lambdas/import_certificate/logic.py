@@ -4,8 +4,11 @@ Runs are repeated (``--runs N``, a pipeline re-triggering, a retried
 execution), so an import must not pile up certificates: the product tags what
 it imports with the host and the leaf's fingerprint and looks for those tags
 first. The same content is reused as is; new content for the same host is
-re-imported into the same ARN, so an ALB listener already using it picks up
-the renewal without the Ingress changing.
+re-imported into the same ARN where ACM accepts that (reimport.py: same key,
+no Key Usage or Extended Key Usage lost or newly added), so an ALB listener
+already using it picks up the renewal without the Ingress changing. Where ACM
+would not, or refuses anyway, it is imported as a new certificate, the Ingress
+moves to it, and the old one is named in the warnings for the undo to delete.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from import_certificate import dal
+from import_certificate.reimport import key_algorithm, reimport_refusal
 from layer7 import ownership
-from layer7.certificates import check_bundle, fingerprint_sha256, host_covered
+from layer7.certificates import CheckedCertificate, check_bundle, fingerprint_sha256, host_covered
 from layer7.errors import CertificateInvalid
 from layer7.models import CertificateResult, SetupRequest
 from layer7.observability import logger
@@ -62,23 +65,24 @@ def import_from_secret(
         )
         return _result(same.arn, imported=False, not_after=checked.not_after, fingerprint=fingerprint, now=now)
 
-    # ACM re-imports into an ARN only with the same key type and size ("Reimport a certificate"); a new key
-    # type gets a new certificate, and the old ones are left for the undo or a person to delete.
+    # A renewal goes into the ARN of an earlier certificate only where ACM accepts the re-import (reimport.py
+    # lists ACM's rules); otherwise it is a new certificate, and the old ones are left for the undo or a person.
     algorithm = key_algorithm(checked.certificate)
-    previous = next((certificate.arn for certificate in managed if certificate.key_algorithm == algorithm), None)
-    arn = dal.import_certificate(
-        acm,
-        certificate_pem=checked.certificate_pem,
-        private_key_pem=checked.private_key_pem,
-        chain_pem=checked.chain_pem,
-        tags=tags,
-        certificate_arn=previous,
-    )
+    previous, passed_over = choose_reimport_target(acm, managed, checked.certificate)
+    try:
+        arn = _import(acm, checked, tags, previous)
+    except dal.ReimportRefused as refused:
+        # A rule reimport.py does not model: the renewal must not fail over it while a fresh import would do.
+        logger.warning("ACM refused the re-import; importing as a new certificate",
+                       extra={"certificateArn": refused.certificate_arn, "reason": refused.message})
+        passed_over[refused.certificate_arn] = f"ACM refused to re-import into it ({refused.message})"
+        previous = None
+        arn = _import(acm, checked, tags, None)
     left = [certificate for certificate in managed if certificate.arn != arn]
     warnings = [
-        f"The earlier certificate {certificate.arn} for {host} ({certificate.key_algorithm or 'another key type'}) "
-        f"is left in ACM: ACM re-imports only with the same key type and size, so the new {algorithm} certificate "
-        f"is {arn}. Delete the old one once nothing uses it (the undo does)."
+        f"The earlier certificate {certificate.arn} for {host} is left in ACM: "
+        f"{passed_over.get(certificate.arn, 'ACM cannot take the renewal into it')}; so the renewed {algorithm} "
+        f"certificate is {arn}. Delete the old one once nothing uses it (the undo does)."
         for certificate in left
     ] if previous is None else []
     logger.info(
@@ -90,12 +94,45 @@ def import_from_secret(
                    warnings=warnings)
 
 
-def key_algorithm(certificate: x509.Certificate) -> str:
-    """The key's type and size in ACM's words (CertificateDetail.KeyAlgorithm)."""
-    key = certificate.public_key()
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": "EC_prime256v1"}.get(key.curve.name, f"EC_{key.curve.name}")
-    return f"RSA_{getattr(key, 'key_size', 0)}"
+def choose_reimport_target(
+    acm: ACMClient, managed: list[dal.ManagedCertificate], renewal: x509.Certificate
+) -> tuple[str | None, dict[str, str]]:
+    """The first earlier certificate ACM would re-import ``renewal`` into, and why each one before it would not do.
+
+    The old certificate's extensions come from GetCertificate's PEM, read with the same parser as the renewal:
+    the exact extensions ACM compares, "no extension" told apart from "no values", unknown EKU OIDs kept.
+    (DescribeCertificate's KeyUsages/ExtendedKeyUsages are ACM's names for them, "CUSTOM" for an OID without
+    one, and moto leaves them empty.) The key algorithm is in the ListCertificates summary already, so only a
+    certificate with the same key is read: one GetCertificate per candidate, and the search stops at the
+    first that fits, so a plain renewal costs one call more than before.
+    """
+    algorithm = key_algorithm(renewal)
+    passed_over: dict[str, str] = {}
+    for certificate in managed:
+        if certificate.key_algorithm and certificate.key_algorithm != algorithm:
+            passed_over[certificate.arn] = (f"ACM re-imports only with the same key type and size, and its key is "
+                                            f"{certificate.key_algorithm}, the renewal's {algorithm}")
+            continue
+        old = _parsed(dal.get_certificate_pem(acm, certificate.arn))
+        if old is None:
+            passed_over[certificate.arn] = "its certificate could not be read from ACM (acm:GetCertificate) to compare"
+            continue
+        refusal = reimport_refusal(old, renewal)
+        if refusal is None:
+            return certificate.arn, passed_over
+        passed_over[certificate.arn] = refusal
+    return None, passed_over
+
+
+def _import(acm: ACMClient, checked: CheckedCertificate, tags: dict[str, str], certificate_arn: str | None) -> str:
+    return dal.import_certificate(
+        acm,
+        certificate_pem=checked.certificate_pem,
+        private_key_pem=checked.private_key_pem,
+        chain_pem=checked.chain_pem,
+        tags=tags,
+        certificate_arn=certificate_arn,
+    )
 
 
 def use_existing(certificate_arn: str, host: str, *, acm: ACMClient, now: dt.datetime) -> CertificateResult:
@@ -137,12 +174,17 @@ def _result(
     )
 
 
+def _parsed(pem: str | None) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(pem.encode()) if pem else None
+    except ValueError:
+        return None
+
+
 def _fingerprint_of(pem: str | None) -> str:
     """Informational only: an unreadable body must not fail a certificate ACM says is fine."""
-    try:
-        return fingerprint_sha256(x509.load_pem_x509_certificate(pem.encode())) if pem else ""
-    except ValueError:
-        return ""
+    certificate = _parsed(pem)
+    return fingerprint_sha256(certificate) if certificate else ""
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:

@@ -5,6 +5,20 @@
    cannot be changed." moto accepts any key. Here a re-import with another key
    algorithm is refused with ValidationException; AWS documents no message
    text for it, so the message is a paraphrase of that rule.
+   The same guide: "If Key Usage extensions are present in the originally
+   imported certificate, you can add new extension values, but you cannot
+   remove existing values" (except "the keyEncipherment Key Usage from ECDSA
+   certificates"), and the same for Extended Key Usage (except "the Client
+   Authentication Extended Key Usage"); "Prerequisites for importing
+   certificates": "you cannot add a KeyUsage or ExtendedKeyUsage extension if
+   the extension was not present in the previously imported certificate".
+   ACM's message for a dropped EKU, as users quote it: "New certificate is
+   missing one or more Extended Key Usages supported by the currently imported
+   certificate" (hashicorp/terraform-provider-aws#42779); for a dropped KU the
+   same sentence with "Key Usages" (quoted in an operator's runbook for a
+   Let's Encrypt renewal, found by code search). No text is public for an added
+   extension: that message is a paraphrase. This is written from the guide on
+   its own, not from the product's reimport.py, so it can catch that module.
 2. A re-import keeps what belongs to the ARN: its tags ("You cannot apply
    resource tags when reimporting a certificate": the existing ones stay) and
    the resources using it. moto replaces the whole bundle and forgets both.
@@ -43,6 +57,9 @@ def install() -> None:
                 raise AWSValidationException(
                     f"The certificate you are reimporting has key type {new_algorithm}, but certificate {arn} has "
                     f"{old_algorithm}: the key type and size of a certificate cannot be changed on reimport")
+            refusal = usage_refusal(previous._cert, new._cert)
+            if refusal:
+                raise AWSValidationException(refusal)
         result = original_import(self, certificate, private_key, chain, arn, tags)
         if previous is not None:
             bundle = self._certificates[result]
@@ -65,6 +82,40 @@ def install() -> None:
     AWSCertificateManagerBackend.import_certificate = import_certificate  # type: ignore[method-assign]
     AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]
     CertBundle.describe = describe  # type: ignore[method-assign]
+
+
+def usage_refusal(old: Any, new: Any) -> str | None:
+    """ACM's message refusing to re-import certificate ``new`` over ``old`` for its Key Usage or EKU, else None."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    def values(certificate: Any, kind: type) -> set[str] | None:
+        try:
+            value = certificate.extensions.get_extension_for_class(kind).value
+        except x509.ExtensionNotFound:
+            return None
+        if kind is x509.ExtendedKeyUsage:
+            return {oid.dotted_string for oid in value}
+        bits = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                "key_agreement", "key_cert_sign", "crl_sign")
+        found = {bit for bit in bits if getattr(value, bit)}
+        if value.key_agreement:
+            found |= {bit for bit in ("encipher_only", "decipher_only") if getattr(value, bit)}
+        return found
+
+    is_ec = isinstance(new.public_key(), ec.EllipticCurvePublicKey)
+    for kind, name, may_go in (
+        (x509.KeyUsage, "Key Usages", {"key_encipherment"} if is_ec else set()),
+        (x509.ExtendedKeyUsage, "Extended Key Usages", {ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string}),
+    ):
+        before, after = values(old, kind), values(new, kind)
+        if before is None and after is not None:
+            return (f"New certificate has {name} but the currently imported certificate has none: a {name[:-1]} "
+                    "extension cannot be added on reimport")
+        if before is not None and not (before - may_go) <= (after or set()):
+            return f"New certificate is missing one or more {name} supported by the currently imported certificate"
+    return None
 
 
 def _resource_in_use(message: str) -> Exception:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from testkit.certs import make_ca, make_leaf
 
 HOST = "milvus.strict.example.com"
+SERVER_AUTH, CLIENT_AUTH = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
 
 
 def imported(acm, leaf, arn=None) -> str:
@@ -28,6 +32,59 @@ def test_acm_refuses_a_reimport_with_another_key_type_and_keeps_tags_on_one_with
     # One with the same key type goes in, and the certificate keeps its tags
     assert imported(acm, make_leaf(ca, [HOST], "ec256"), arn) == arn
     assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "owner", "Value": "test"}]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ({"key_usage": {"digitalSignature", "keyEncipherment"}}, {"key_usage": {"digitalSignature"}},
+     "New certificate is missing one or more Key Usages supported by the currently imported certificate"),
+    ({"extended_key_usage": [SERVER_AUTH]}, {"extended_key_usage": [CLIENT_AUTH]},
+     "New certificate is missing one or more Extended Key Usages supported by the currently imported certificate"),
+    ({}, {"key_usage": {"digitalSignature"}}, "a Key Usage extension cannot be added on reimport"),
+])
+def test_acm_refuses_a_reimport_that_drops_or_adds_key_usages(sandbox, old, new, message):
+    acm = sandbox.client("acm")
+    ca = make_ca("usage CA", "rsa2048")
+    arn = imported(acm, make_leaf(ca, [HOST], "rsa2048", **old))
+    with pytest.raises(ClientError) as caught:
+        imported(acm, make_leaf(ca, [HOST], "rsa2048", **new), arn)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert message in caught.value.response["Error"]["Message"]
+
+
+def test_acm_lets_a_reimport_drop_client_auth_and_an_ecdsa_keys_key_encipherment(sandbox):
+    acm = sandbox.client("acm")
+    ca = make_ca("exceptions CA")
+    arn = imported(acm, make_leaf(ca, [HOST], key_usage={"digitalSignature", "keyEncipherment"},
+                                  extended_key_usage=[SERVER_AUTH, CLIENT_AUTH]))
+    renewed = make_leaf(ca, [HOST], key_usage={"digitalSignature"}, extended_key_usage=[SERVER_AUTH])
+    assert imported(acm, renewed, arn) == arn
+
+
+def test_import_certificate_imports_a_renewal_acm_would_refuse_fresh_and_names_the_old_one(sandbox):
+    # Given ImportCertificate's certificate for the host, with RSA's usual Key Usage
+    acm, secretsmanager = sandbox.client("acm"), sandbox.client("secretsmanager")
+    ca = make_ca("renewal CA", "rsa2048")
+    first = _import_certificate(acm, secretsmanager, make_leaf(ca, [HOST], "rsa2048",
+                                                               key_usage={"digitalSignature", "keyEncipherment"}))
+    # When the renewal drops keyEncipherment, which the sandbox's ACM (as ACM) refuses to re-import
+    second = _import_certificate(acm, secretsmanager, make_leaf(ca, [HOST], "rsa2048", key_usage={"digitalSignature"}))
+    # Then the renewal is a new certificate in ACM, and the old one is named for the undo
+    assert second.certificate_imported and second.certificate_arn != first.certificate_arn
+    assert acm.describe_certificate(CertificateArn=second.certificate_arn)["Certificate"]["Status"] == "ISSUED"
+    [warning] = second.warnings
+    assert first.certificate_arn in warning and "keyEncipherment" in warning
+
+
+def _import_certificate(acm, secretsmanager, leaf):
+    from import_certificate.logic import ensure_certificate
+    from validate.logic import StackDefaults, validate
+
+    secret = secretsmanager.create_secret(Name=f"strict-{leaf.fingerprint_sha256[:12]}", SecretString=json.dumps(
+        {"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
+         "certificateChain": leaf.chain_pem}))["ARN"]
+    request = validate({"host": HOST, "certificate": {"secretArn": secret}},
+                       StackDefaults(cluster_name="milvus-eks", region="us-east-1"))
+    return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager)
 
 
 def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_it(sandbox):

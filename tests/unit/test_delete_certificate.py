@@ -3,11 +3,19 @@ with the reason."""
 
 from __future__ import annotations
 
+import json
+
+import boto3
+import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from delete_certificate.logic import delete_certificates
+from import_certificate.logic import ensure_certificate
 from layer7.undo_models import DeleteCertificateEvent
+from testkit.certs import make_ca, make_leaf
 from tests.unit.undo_events import HOST, deletion, wire
+from validate.logic import StackDefaults, validate
 
 OURS = "arn:aws:acm:us-east-1:123456789012:certificate/ours"
 OLD = "arn:aws:acm:us-east-1:123456789012:certificate/old-key-type"
@@ -67,3 +75,35 @@ def test_a_second_run_finds_nothing_of_ours_left():
     acm = Acm({THEIRS: {"tags": {}}})
     result = delete_certificates(DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion())), acm=acm)
     assert (result.deleted, result.kept, acm.deleted) == ([], [], [])
+
+
+def test_the_certificate_a_renewal_left_behind_goes_too(ca_and_renewals):
+    # Given ImportCertificate's fresh import of a renewal ACM would not re-import (it adds Key Usage), so that
+    # the Ingress names only the new certificate and the old one is left in ACM, tagged for the host
+    acm, old_arn, new_arn = ca_and_renewals
+    event = DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion(certificateArns=[new_arn])))
+    # When DeleteCertificate runs
+    result = delete_certificates(event, acm=acm)
+    # Then both are deleted: every certificate tagged for the host, not only the Ingress's
+    assert sorted(result.deleted) == sorted([old_arn, new_arn]) and result.kept == []
+    assert acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1"]})["CertificateSummaryList"] == []
+
+
+@pytest.fixture
+def ca_and_renewals():
+    """moto's ACM after ImportCertificate imported a certificate for HOST and then a renewal of it fresh."""
+    with mock_aws():
+        acm, secretsmanager = boto3.client("acm", region_name="us-east-1"), boto3.client("secretsmanager",
+                                                                                          region_name="us-east-1")
+        ca = make_ca("Undo Test CA")
+        results = []
+        renewals = (("first", make_leaf(ca, [HOST])), ("renewed", make_leaf(ca, [HOST], key_usage={"digitalSignature"})))
+        for name, issued in renewals:
+            secret = secretsmanager.create_secret(Name=name, SecretString=json.dumps(
+                {"certificate": issued.certificate_pem, "privateKey": issued.private_key_pem}))["ARN"]
+            request = validate({"host": HOST, "certificate": {"secretArn": secret}},
+                               StackDefaults(cluster_name="milvus-eks", region="us-east-1"))
+            results.append(ensure_certificate(request, acm=acm, secretsmanager=secretsmanager))
+        old, new = results
+        assert old.certificate_arn in new.warnings[0]
+        yield acm, old.certificate_arn, new.certificate_arn

@@ -56,6 +56,24 @@ BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS = 0.005, 1000.0
 CERTIFICATE_VISIBILITY_SECONDS = 5.0
 
 
+def aws_error(operation: str, status: int, code: str, message: str, *, modeled: bool = False) -> str:
+    """An AWS error as the controller's event prints it (``Failed deploy model due to %v``, group_controller.go).
+
+    aws-sdk-go-v2, which the controller uses (its go.mod): smithy-go's OperationError ``operation error <service id>:
+    <operation>, ``, then awshttp.ResponseError ``https response error StatusCode: <n>, RequestID: <id>, ``, then
+    the API error: ``<Code>: <message>`` when the operation models the code (service/elasticloadbalancingv2/types/
+    errors.go), ``api error <Code>: <message>`` (smithy-go GenericAPIError) when it does not.
+    """
+    api = f"{code}: {message}" if modeled else f"api error {code}: {message}"
+    return (f"Failed deploy model due to operation error Elastic Load Balancing v2: {operation}, https response "
+            f"error StatusCode: {status}, RequestID: {uuid.uuid4()}, {api}")
+
+
+def certificate_not_found(cert: str) -> str:
+    """CreateListener's CertificateNotFound, modeled by ELBv2 (ELBv2 API reference, CreateListener, Errors)."""
+    return aws_error("CreateListener", 400, "CertificateNotFound", f"Certificate '{cert}' not found", modeled=True)
+
+
 class Rejected(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -205,9 +223,12 @@ class LoadBalancerControllerStandIn:
         try:
             plan = self._plan(ing)
             if self.mode == "reject":
-                raise Rejected("FailedDeployModel", "Failed deploy model due to AccessDenied: User: arn:aws:sts::"
-                               "123456789012:assumed-role/aws-load-balancer-controller/sandbox is not authorized "
-                               "to perform: elasticloadbalancing:CreateLoadBalancer\n\tstatus code: 403")
+                # as in aws-samples/multi-tenant-chatbot-using-rag-with-amazon-bedrock#17's FailedDeployModel
+                raise Rejected("FailedDeployModel", aws_error(
+                    "CreateLoadBalancer", 403, "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/"
+                    "aws-load-balancer-controller/sandbox is not authorized to perform: elasticloadbalancing:"
+                    "CreateLoadBalancer because no identity-based policy allows the elasticloadbalancing:"
+                    "CreateLoadBalancer action"))
             self._check_certificate_visible(plan)
             self._deploy(key, meta, plan, state)
         except Rejected as e:
@@ -252,15 +273,15 @@ class LoadBalancerControllerStandIn:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: no certificate found for host: {host}")
         if grpc and not any(proto == "HTTPS" for proto, _ in listeners):
-            raise Rejected("FailedDeployModel", "Failed deploy model due to ValidationError: Listener protocol 'HTTP' "
-                           "is not supported with a target group with the protocol-version 'GRPC'\n\tstatus code: 400")
+            raise Rejected("FailedDeployModel", aws_error(
+                "CreateListener", 400, "ValidationError",
+                "Listener protocol 'HTTP' is not supported with a target group with the protocol-version 'GRPC'"))
         if cert:
             try:
                 self.acm.describe_certificate(CertificateArn=cert)
             except ClientError as e:
                 if e.response["Error"]["Code"] in ("ResourceNotFoundException", "ValidationException"):
-                    raise Rejected("FailedDeployModel", f"Failed deploy model due to CertificateNotFound: Certificate "
-                                   f"'{cert}' not found\n\tstatus code: 400") from None
+                    raise Rejected("FailedDeployModel", certificate_not_found(cert)) from None
                 raise
         port = backend["port"].get("number") or next(
             (p["port"] for p in service["spec"].get("ports") or [] if p.get("name") == backend["port"].get("name")), 80)
@@ -280,8 +301,7 @@ class LoadBalancerControllerStandIn:
             return
         first_seen = self._certificates_first_seen.setdefault(plan["cert"], time.time())
         if time.time() < first_seen + CERTIFICATE_VISIBILITY_SECONDS:
-            raise Rejected("FailedDeployModel", f"Failed deploy model due to CertificateNotFound: Certificate "
-                           f"'{plan['cert']}' not found\n\tstatus code: 400, request id: {uuid.uuid4()}")
+            raise Rejected("FailedDeployModel", certificate_not_found(plan["cert"]))
 
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
         state["health_check"] = plan["health_check"]

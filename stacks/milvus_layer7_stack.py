@@ -266,6 +266,10 @@ class MilvusLayer7Stack(Stack):
                                        resource_name=self.config.hosted_zone_id)
             upserter.add_to_policy(iam.PolicyStatement(
                 actions=["route53:GetHostedZone", "route53:ListResourceRecordSets"], resources=[zone_arn]))
+            # Validate reads the host's records to refuse, before any change, an AAAA record an ipv4 ALB cannot
+            # take over (lambdas/validate/dns.py): read-only, on the stack's zone alone.
+            self.steps.roles["Validate"].add_to_policy(iam.PolicyStatement(
+                actions=["route53:ListResourceRecordSets"], resources=[zone_arn]))
             upserter.add_to_policy(iam.PolicyStatement(
                 actions=["route53:ChangeResourceRecordSets"], resources=[zone_arn],
                 conditions={"ForAllValues:StringEquals": self._record_change_conditions()}))

@@ -55,7 +55,7 @@ def _rejected(namespace: str, name: str, failure: controller_events.ControllerFa
     standing = max(0, round(now - failure.first_seen))
     return IngressRejected(
         f"the load balancer controller rejected Ingress {namespace}/{name}: {failure.describe()} "
-        f"(seen {failure.count} time(s), standing for {standing} s with no successful reconcile since)"
+        f"({failure.kind}: seen {failure.count} time(s), standing for {standing} s with no successful reconcile since)"
     )
 
 

@@ -85,8 +85,9 @@ def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _ours(record: dict[str, Any], alb: str | None) -> bool:
-    """UpsertDns's alias: an A alias to this Ingress's ALB (to any load balancer, when the address is unknown)."""
-    if record.get("Type") != "A" or not record.get("AliasTarget"):
+    """UpsertDns's aliases: A, and AAAA for a dualstack ALB, to this Ingress's ALB (to any load balancer, when the
+    address is unknown). The AAAA records they replaced are among the recorded ones, and come back with them."""
+    if record.get("Type") not in ("A", "AAAA") or not record.get("AliasTarget"):
         return False
     return _target(record) == normalized(alb) if alb else _target(record).endswith(".elb.amazonaws.com")
 

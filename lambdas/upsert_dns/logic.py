@@ -7,11 +7,15 @@ INSYNC and the old record's TTL (plus ``layer4DrainSeconds``) has passed
 (``waitSeconds``, a Wait state's SecondsPath).
 
 An alias A record (not a CNAME) because it is free to query, works at a zone
-apex, and follows the ALB's changing addresses; ``dualstack.`` answers both A
-and AAAA lookups. A CNAME cannot share its name with any other record, so
-whatever answered for ``host`` before (the guide's CNAME to the NLB, an A or
-AAAA record) is deleted in the same batch, before the alias is created: Route
-53 applies a batch in order and all or nothing.
+apex, and follows the ALB's changing addresses; when the Ingress makes the ALB
+dualstack (``alb.ingress.kubernetes.io/ip-address-type``), an AAAA alias beside
+it, so IPv6 clients keep an answer (``layer7.dualstack``). An AAAA record at the
+host with an ipv4 ALB is refused (Validate refuses it first, before anything
+changes; this is the last guard), never silently deleted. A CNAME cannot share
+its name with any other record, so whatever answered for ``host`` before (the
+guide's CNAME to the NLB, an A or AAAA record) is deleted in the same batch,
+before the aliases are created: Route 53 applies a batch in order and all or
+nothing.
 
 What it replaced is written first, onto the Ingress (annotation
 ``milvus-layer7/dns-replaced``), so the undo restores exactly that, and a
@@ -28,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
+from layer7.dualstack import aaaa_refusal, is_dualstack
 from layer7.errors import InvalidInput
 from layer7.models import DnsChange, LoadBalancerStatus, UpsertDnsEvent
 from layer7.observability import logger
@@ -94,7 +99,8 @@ def records_at(route53: Any, zone_id: str, host: str) -> list[dict[str, Any]]:
 
 def is_alias_to(record: dict[str, Any], alias: dict[str, Any]) -> bool:
     target = record.get("AliasTarget") or {}
-    return record["Type"] == "A" and normalized(str(target.get("DNSName", ""))) == normalized(alias["DNSName"])
+    same_target = normalized(str(target.get("DNSName", ""))) == normalized(alias["DNSName"])
+    return record["Type"] in ("A", "AAAA") and same_target
 
 
 def ttl_of(records: list[dict[str, Any]]) -> int:
@@ -138,6 +144,9 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: 
     alias = {"HostedZoneId": canonical_zone_of(load_balancer, elbv2),
              "DNSName": alias_dns_name(load_balancer.dns_name), "EvaluateTargetHealth": True}
     current = records_at(route53, zone_id, host)
+    refusal = aaaa_refusal(host, zone_id, current, request.ingress_annotations)
+    if refusal:
+        raise InvalidInput(refusal)
     routed = [record for record in current if record.get("SetIdentifier")]
     if routed:
         raise InvalidInput(f"host {host} has records with a routing policy ({routed[0]['Type']} set "
@@ -157,10 +166,11 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: 
     if recorded_replacement(ingress) != replaced:
         record_replacement(kube, event, zone_id, replaced)  # before DNS changes: the original is never lost
 
-    record = {"Name": host, "Type": "A", "AliasTarget": alias}
-    action = "UPSERT" if len(others) < len(current) else "CREATE"
+    types = ("A", "AAAA") if is_dualstack(request.ingress_annotations) else ("A",)
+    ours = {record["Type"] for record in current if is_alias_to(record, alias)}
     changes = [{"Action": "DELETE", "ResourceRecordSet": old} for old in others]
-    changes.append({"Action": action, "ResourceRecordSet": record})
+    changes += [{"Action": "UPSERT" if type_ in ours else "CREATE",
+                 "ResourceRecordSet": {"Name": host, "Type": type_, "AliasTarget": alias}} for type_ in types]
     batch = {"Comment": f"milvus-layer7: {host} -> ALB {load_balancer.dns_name}"[:256], "Changes": changes}
     try:
         info = route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch)["ChangeInfo"]

@@ -13,6 +13,7 @@ from layer7.errors import InvalidInput
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
 from validate.concurrency import refuse_if_another_run
+from validate.dns import check_host_records
 from validate.logic import StackDefaults, check_budget, validate
 from validate.network import check_egress
 
@@ -21,8 +22,8 @@ from validate.network import check_egress
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
-                   ec2: Any = None) -> dict[str, Any]:
-    """``sfn`` and ``ec2`` let a test hand in its own clients."""
+                   ec2: Any = None, route53: Any = None) -> dict[str, Any]:
+    """``sfn``, ``ec2`` and ``route53`` let a test hand in its own clients."""
     check_budget(event.get("input") if isinstance(event, dict) else event)
     try:
         parsed = ValidateEvent.model_validate(event)
@@ -42,6 +43,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     if stack.subnet_ids and not request.renew:
         check_egress(ec2 or client("ec2"), list(stack.subnet_ids), scheme=request.scheme,
                      annotations=request.ingress_annotations)
+    if request.hosted_zone_id:  # an AAAA record at the host stays only as an alias to a dualstack ALB
+        check_host_records(route53 or client("route53"), request.hosted_zone_id, request.host,
+                           request.ingress_annotations)
     if parsed.state_machine_arn:
         related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",")]
         refuse_if_another_run(request.host, sfn=sfn or client("stepfunctions"), execution_arn=parsed.correlation_id,

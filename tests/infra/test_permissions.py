@@ -60,7 +60,7 @@ def test_no_managed_policies(default_synth):
 
 @pytest.mark.parametrize("step, expected", [
     ("Validate", {"states:ListExecutions", "states:DescribeExecution", "ec2:DescribeRouteTables",
-                  "ec2:DescribeSubnets", "ec2:DescribeNatGateways"}),
+                  "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "route53:ListResourceRecordSets"}),
     ("ImportCertificate", {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:AddTagsToCertificate",
                            "acm:ListTagsForCertificate", "acm:DescribeCertificate", "acm:GetCertificate",
                            "acm:ListCertificates"}),

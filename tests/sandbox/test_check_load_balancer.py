@@ -8,6 +8,7 @@ from apply_ingress.logic import apply_ingress
 from check_load_balancer import handler
 from check_load_balancer.logic import check_load_balancer
 from layer7.errors import IngressRejected, LoadBalancerTimeout
+from sandbox.controller import aws_error
 from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from tests.unit.kube_fakes import apply_event, check_event
 
@@ -25,7 +26,8 @@ def applied_on_stand_in(standin):
 def test_stand_in_controller_failure_repeated_is_ingress_rejected(standin):
     # Given the controller (stand-in) failed twice with FailedDeployModel on the applied Ingress
     connect, event = applied_on_stand_in(standin)
-    message = "Failed deploy model due to AccessDenied: not authorized to perform elasticloadbalancing:CreateLoadBalancer"
+    message = aws_error("CreateLoadBalancer", 403, "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/x/y "
+                        "is not authorized to perform: elasticloadbalancing:CreateLoadBalancer")
     for _ in range(2):
         standin.record_event("milvus", "Ingress", "milvus-demo", "Warning", "FailedDeployModel", message, "ingress")
     # When CheckLoadBalancer looks, far from the timeout

@@ -8,7 +8,17 @@ import pytest
 from moto import mock_aws
 
 from check_load_balancer import handler
-from check_load_balancer.controller_events import REJECTION_GRACE_SECONDS, TRANSIENT_GRACE_SECONDS
+from check_load_balancer.controller_events import (
+    PERMANENT,
+    REJECTION_GRACE_SECONDS,
+    TRANSIENT,
+    TRANSIENT_GRACE_SECONDS,
+    UNKNOWN,
+    UNKNOWN_GRACE_SECONDS,
+    AwsError,
+    aws_error,
+    classify,
+)
 from check_load_balancer.dal import load_balancer_name
 from check_load_balancer.logic import check_load_balancer, next_wait
 from layer7 import kube as k8s
@@ -24,6 +34,29 @@ TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-mi
 OTHER_TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-milvus-otherapp/fedcba"
 OUR_TAGS = {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/milvus-demo"}
 T0 = 1_800_000_000.0
+# Event messages as the controller writes them: group_controller.go's "Failed <step> due to %v" around the
+# aws-sdk-go-v2 error (smithy-go OperationError, retry.MaxAttemptsError, awshttp.ResponseError, then the API error:
+# "api error <Code>: " when the operation does not model the code, "<Code>: " when it does). Shapes as seen in
+# users' reports: aws-samples/multi-tenant-chatbot-using-rag-with-amazon-bedrock#17 (FailedDeployModel, 403
+# AccessDenied), civiform/civiform#11559 (CreateListener's modeled CertificateNotFound).
+ACCESS_DENIED = (
+    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateLoadBalancer, https response error "
+    "StatusCode: 403, RequestID: d0c26a64-4fd8-4f7c-b1aa-8c51c2451f5b, api error AccessDenied: User: "
+    "arn:aws:sts::123456789012:assumed-role/alb-controller/1728584470917174269 is not authorized to perform: "
+    "elasticloadbalancing:CreateLoadBalancer because no identity-based policy allows the "
+    "elasticloadbalancing:CreateLoadBalancer action")
+CERTIFICATE_NOT_FOUND = (
+    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, https response error "
+    "StatusCode: 400, RequestID: 37cd40cd-4c4f-4460-8c1f-b346e78205a3, CertificateNotFound: Certificate "
+    "'arn:aws:acm:us-east-1:123456789012:certificate/23d76695-0c59-4774-aa0d-be708e9ca414' not found")
+THROTTLED = (
+    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, exceeded maximum number "
+    "of attempts, 10, https response error StatusCode: 400, RequestID: 5b1e0c2a-2f6e-4c55-9a53-1d0b2c3e4f50, "
+    "api error Throttling: Rate exceeded")
+HEALTH_CHECK_TIMEOUT = (
+    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateTargetGroup, https response error "
+    "StatusCode: 400, RequestID: 0c1b2a39-4d5e-4f60-8172-93a4b5c6d7e8, api error ValidationError: Health check "
+    "timeout '10' must be smaller than the interval '5'")
 
 
 def iso(epoch: float) -> str:
@@ -37,7 +70,7 @@ def ingress(hostname: str | None = DNS, applied: float = T0) -> dict:
 
 
 def warning(reason: str = "FailedDeployModel", at: float = T0 + 5, count: int = 1,
-            message: str = "Failed deploy model due to AccessDenied: not authorized", last: float | None = None) -> dict:
+            message: str = ACCESS_DENIED, last: float | None = None) -> dict:
     """A Warning Event as client-go's recorder leaves it: first/last time and a count of the repeats."""
     return {
         "type": "Warning",
@@ -197,7 +230,8 @@ def test_a_repeated_failure_is_a_verdict_and_its_message_is_the_cause():
         check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 6)
     # Then the controller's own words are the cause, and ELBv2 was not consulted
     assert str(caught.value) == (f"the load balancer controller rejected Ingress milvus/milvus-demo: FailedBuildModel: "
-                                 f"{message} (seen 2 time(s), standing for 1 s with no successful reconcile since)")
+                                 f"{message} (permanent: seen 2 time(s), standing for 1 s with no successful reconcile "
+                                 "since)")
     assert elbv2.calls == []
     [listing] = [c for c in kube.calls if c["method"] == "LIST"]
     assert listing["query"] == {"fieldSelector": "involvedObject.kind=Ingress,involvedObject.name=milvus-demo"}
@@ -211,17 +245,15 @@ def test_a_single_fresh_failure_is_waited_on_then_a_verdict_after_the_grace_peri
         check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 5 + REJECTION_GRACE_SECONDS)
 
 
-@pytest.mark.parametrize("message", [
-    "Failed deploy model due to CertificateNotFound: Certificate 'arn:aws:acm:us-east-1:123456789012:certificate/x' "
-    "not found\n\tstatus code: 400, request id: 0f0e",
-    "Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, exceeded maximum number "
-    "of attempts, 10, https response error StatusCode: 400, api error Throttling: Rate exceeded",
-    'Failed add finalizer due to Operation cannot be fulfilled on ingresses.networking.k8s.io "milvus-demo": the '
-    "object has been modified; please apply your changes to the latest version and try again",
+@pytest.mark.parametrize(("reason", "message"), [
+    ("FailedDeployModel", CERTIFICATE_NOT_FOUND),
+    ("FailedDeployModel", THROTTLED),
+    ("FailedAddFinalizer", 'Failed add finalizer due to Operation cannot be fulfilled on ingresses.networking.k8s.io '
+     '"milvus-demo": the object has been modified; please apply your changes to the latest version and try again'),
 ])
-def test_a_transient_failure_is_not_a_verdict_even_repeated_until_it_has_stood_long(message):
-    # Given the controller keeps failing on something AWS's eventual consistency explains
-    kube = FakeKube({INGRESS: ingress()}, events=[warning(count=12, message=message, last=T0 + 40)])
+def test_a_transient_failure_is_not_a_verdict_even_repeated_until_it_has_stood_long(reason, message):
+    # Given the controller keeps failing on something AWS's eventual consistency or load explains
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(reason, count=12, message=message, last=T0 + 40)])
     # Then the run goes on, saying what the controller retries
     status = check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2("provisioning", 0), now=lambda: T0 + 45)
     assert not status.ready
@@ -231,8 +263,59 @@ def test_a_transient_failure_is_not_a_verdict_even_repeated_until_it_has_stood_l
                             now=lambda: T0 + 5 + TRANSIENT_GRACE_SECONDS)
 
 
+def test_an_unclassified_failure_is_a_verdict_after_a_bounded_grace_however_often_repeated():
+    # Given a deploy failure with an AWS code in no table, repeated many times
+    message = ("Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, https response "
+               "error StatusCode: 400, RequestID: 1a2b3c4d-0000-4000-8000-000000000000, api error "
+               "SomethingNew: not yet in the table")
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(count=30, message=message, last=T0 + 60)])
+    # Then it is waited on past the permanent grace
+    assert not check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2("provisioning", 0),
+                                   now=lambda: T0 + 5 + REJECTION_GRACE_SECONDS + 30).ready
+    # and is a verdict once it has stood for the unknown grace, long before the transient one
+    with pytest.raises(IngressRejected, match=r"\(unknown: seen 30 time"):
+        check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 5 + UNKNOWN_GRACE_SECONDS)
+    assert REJECTION_GRACE_SECONDS < UNKNOWN_GRACE_SECONDS < TRANSIENT_GRACE_SECONDS
+
+
+@pytest.mark.parametrize(("reason", "message", "kind"), [
+    # the AWS error's code decides, whatever words the message holds ("timeout" here is a health check's setting)
+    ("FailedDeployModel", HEALTH_CHECK_TIMEOUT, PERMANENT),
+    ("FailedDeployModel", ACCESS_DENIED, PERMANENT),
+    ("FailedDeployModel", CERTIFICATE_NOT_FOUND, TRANSIENT),
+    ("FailedDeployModel", THROTTLED, TRANSIENT),
+    # EC2's eventual consistency (its API's "Eventual consistency" page), inside a build
+    ("FailedBuildModel", "Failed build model due to operation error EC2: DescribeSecurityGroups, https response "
+     "error StatusCode: 400, RequestID: 8f7e6d5c-1111-4222-8333-444455556666, api error InvalidGroup.NotFound: "
+     "The security group 'sg-0123456789abcdef0' does not exist", TRANSIENT),
+    # a code in no table: 5xx is retried by the SDK itself, so transient; otherwise unknown
+    ("FailedDeployModel", "Failed deploy model due to operation error Elastic Load Balancing v2: CreateListener, "
+     "https response error StatusCode: 502, RequestID: , api error BadGateway: upstream", TRANSIENT),
+    # wrapped by the deployer (listener_manager.go "failed to update extra certificates on listener")
+    ("FailedDeployModel", "Failed deploy model due to failed to update extra certificates on listener: operation "
+     "error Elastic Load Balancing v2: AddListenerCertificates, https response error StatusCode: 400, RequestID: "
+     "9e8d7c6b-aaaa-4bbb-8ccc-ddddeeeeffff, api error TooManyCertificates: too many", PERMANENT),
+    # no AWS error: the reason decides
+    ("FailedBuildModel", "Failed build model due to ingress: milvus/milvus-demo: unknown scheme: internet", PERMANENT),
+    ("FailedLoadGroupID", "failed load groupID due to invalid ingress group: groupName must be no more than 63 "
+     "characters", PERMANENT),
+    ("FailedUpdateStatus", "Failed update status due to context deadline exceeded", TRANSIENT),
+    ("FailedDeployModel", "Failed deploy model due to context deadline exceeded", UNKNOWN),
+    ("FailedSomethingNew", "Failed something new due to a cause", UNKNOWN),
+])
+def test_each_class_of_controller_message_is_classified_by_reason_and_aws_code(reason, message, kind):
+    assert classify(reason, message) == kind
+
+
+def test_the_aws_error_is_read_as_the_sdk_prints_it():
+    assert aws_error(THROTTLED) == AwsError("Elastic Load Balancing v2", "CreateListener", 400, "Throttling")
+    assert aws_error(CERTIFICATE_NOT_FOUND) == AwsError("Elastic Load Balancing v2", "CreateListener", 400,
+                                                        "CertificateNotFound")
+    assert aws_error("Failed build model due to ingress: milvus/x: timeout") is None
+
+
 def test_a_failure_followed_by_a_successful_reconcile_does_not_count():
-    kube = FakeKube({INGRESS: ingress()}, events=[warning(at=T0 + 5, count=3, message="CertificateNotFound"),
+    kube = FakeKube({INGRESS: ingress()}, events=[warning(at=T0 + 5, count=3, message=CERTIFICATE_NOT_FOUND),
                                                   success(T0 + 30)])
     assert check_load_balancer(check_event(applied_at=T0), kube, FakeElbv2(), now=lambda: T0 + 60).ready
 
@@ -277,8 +360,9 @@ def test_past_the_timeout_not_ready_is_load_balancer_timeout(hostname, state, he
 
 
 def test_a_timeout_while_the_controller_retries_says_what_it_retries():
-    kube = FakeKube({INGRESS: ingress(hostname=None)}, events=[warning(count=50, message="CertificateNotFound: x")])
-    with pytest.raises(LoadBalancerTimeout, match="the controller is retrying after FailedDeployModel: CertificateNotFound"):
+    kube = FakeKube({INGRESS: ingress(hostname=None)}, events=[warning(count=50, message=CERTIFICATE_NOT_FOUND)])
+    with pytest.raises(LoadBalancerTimeout, match="the controller is retrying after FailedDeployModel: Failed deploy "
+                       "model due to operation error Elastic Load Balancing v2: CreateListener"):
         check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=60), kube, FakeElbv2(), now=lambda: T0 + 61)
 
 

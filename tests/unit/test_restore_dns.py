@@ -80,6 +80,20 @@ def test_a_second_run_finds_dns_restored_and_writes_nothing(aws):
     assert again.wait_seconds == 120  # an earlier run may have stopped before its wait was out
 
 
+def test_the_aaaa_alias_of_a_dualstack_alb_goes_and_the_aaaa_record_it_replaced_comes_back(aws):
+    # Given setup replaced an AAAA record with an AAAA alias beside the A alias (a dualstack ALB)
+    aaaa = {"Name": f"{HOST}.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]}
+    aaaa_alias = {**alias(), "Type": "AAAA"}
+    aws.route53.change_resource_record_sets(HostedZoneId=aws.zone, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": aaaa_alias}]})
+    kube = FakeKube({INGRESS: ingress(aws.zone, [aaaa])})
+    # When RestoreDns runs
+    restored = run(aws, kube)
+    # Then both aliases are gone and the AAAA record is back as it was
+    assert records(aws) == [aaaa]
+    assert restored is not None and sorted(r["Type"] for r in restored.replaced) == ["A", "AAAA"]
+
+
 def test_when_setup_replaced_nothing_only_its_alias_goes(aws):
     kube = FakeKube({INGRESS: ingress(aws.zone, [])})
     restored = run(aws, kube)

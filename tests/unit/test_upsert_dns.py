@@ -37,14 +37,14 @@ def aws():
         yield SimpleNamespace(route53=route53, elbv2=elbv2, zone_id=zone["Id"].split("/")[-1], alb=alb, kube=kube)
 
 
-def step(aws, *, zone_id=None, host=HOST, canonical=True, drain=60) -> dict:
+def step(aws, *, zone_id=None, host=HOST, canonical=True, drain=60, annotations=None) -> dict:
     return {
         "correlationId": "arn:aws:states:us-east-1:123456789012:execution:sm:run-1",
         "request": {
             "host": host,
             "certificate": {"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
             "clusterName": "milvus", "namespace": "milvus", "serviceName": "milvus-demo", "servicePort": 19530,
-            "ingressName": "milvus-demo", "scheme": "internet-facing", "listenPort": 443, "ingressAnnotations": {},
+            "ingressName": "milvus-demo", "scheme": "internet-facing", "listenPort": 443, "ingressAnnotations": annotations or {},
             "layer4": "remove", "verify": {}, "hostedZoneId": zone_id or aws.zone_id, "albTimeoutSeconds": 900,
             "layer4DrainSeconds": drain,
         },
@@ -114,12 +114,33 @@ def test_a_rerun_keeps_the_original_record_it_replaced(aws):
     assert [r["Type"] for r in records_at_host(aws)] == ["A"]
 
 
-def test_an_old_aaaa_record_goes_too(aws):
-    aaaa = {"Name": f"{HOST}.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]}
-    create(aws, aaaa)
-    change = upsert(aws, drain=0)
-    assert [r["Type"] for r in records_at_host(aws)] == ["A"]
-    assert change.replaced == [aaaa] and change.wait_seconds == 300
+DUALSTACK = {"alb.ingress.kubernetes.io/ip-address-type": "dualstack"}
+AAAA = {"Name": f"{HOST}.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]}
+
+
+def test_an_aaaa_record_becomes_an_aaaa_alias_to_a_dualstack_alb(aws):
+    # Given IPv6 clients reach the host through an AAAA record, and the Ingress makes the ALB dualstack
+    create(aws, AAAA)
+    change = upsert(aws, drain=0, annotations=DUALSTACK)
+    # Then the host has an A and an AAAA alias to the ALB, and the AAAA record is recorded for the undo
+    alias = {"HostedZoneId": aws.alb["CanonicalHostedZoneId"], "DNSName": f"dualstack.{aws.alb['DNSName']}",
+             "EvaluateTargetHealth": True}
+    assert sorted((r["Type"], r.get("AliasTarget")) for r in records_at_host(aws)) == [("A", alias), ("AAAA", alias)]
+    assert change.replaced == [AAAA] == recorded(aws)["records"] and change.wait_seconds == 300
+    # and a rerun finds both its aliases in place and keeps the record of the original
+    again = upsert(aws, drain=0, annotations=DUALSTACK)
+    assert again.replaced == [AAAA] and len(records_at_host(aws)) == 2
+
+
+def test_an_aaaa_record_with_an_ipv4_alb_is_refused_and_nothing_changes(aws):
+    # Given an AAAA record at the host and an Ingress without the dualstack annotation
+    create(aws, AAAA)
+    # Then UpsertDns (the last guard; Validate refuses first) names the record and the annotation
+    with pytest.raises(InvalidInput, match=r"AAAA record .*alb\.ingress\.kubernetes\.io/ip-address-type"):
+        upsert(aws)
+    # and the AAAA record is still there, nothing recorded
+    assert records_at_host(aws) == [AAAA]
+    assert DNS_RECORD_ANNOTATION not in aws.kube.objects[INGRESS]["metadata"]["annotations"]
 
 
 def test_a_ttl_longer_than_the_workflow_waits_is_refused_before_anything_changes(aws):

@@ -53,7 +53,7 @@ class SandboxSettings:
     verify_retry_interval: int = 1
     verify_max_attempts: int = 3
     # Deploy the stack with context certificateRotation=true: a new value in the
-    # certificate secret (CloudTrail event, sandbox/aws/cloudtrail.py) starts a run.
+    # certificate secret (Secrets Manager's Secret Label Updated event, sandbox/aws/secret_events.py) starts a renewal.
     certificate_rotation: bool = False
     # The Milvus Service to seed (a manifest as an installer sends it); None: the chart's rendering.
     service_manifest: dict[str, Any] | None = None

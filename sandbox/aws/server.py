@@ -99,10 +99,10 @@ class MotoSandbox:
         from sandbox.aws import (
             acm_fixes,
             cfn_models,
-            cloudtrail,
             events_delivery,
             lambda_runner,
             route53_fixes,
+            secret_events,
             sfn_fixes,
         )
 
@@ -116,7 +116,7 @@ class MotoSandbox:
         default_user_config["lambda"]["use_docker"] = True  # the real backend; invoke is patched
         sfn_fixes.install()
         events_delivery.install()
-        cloudtrail.install()  # Secrets Manager writes -> "AWS API Call via CloudTrail" events
+        secret_events.install()  # Secrets Manager moving AWSCURRENT -> "Secret Label Updated" events
         cfn_models.install()
         route53_fixes.install()  # CNAME conflicts refused, changes PENDING before INSYNC
         acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2

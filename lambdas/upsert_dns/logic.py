@@ -168,6 +168,13 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: 
 
     types = ("A", "AAAA") if is_dualstack(request.ingress_annotations) else ("A",)
     ours = {record["Type"] for record in current if is_alias_to(record, alias)}
+    if not others and set(types) <= ours:
+        # A renewal or a rerun: the host already points at this ALB and nothing else answers for it. Nothing is
+        # written, and the drain is still owed: a run that died before RemoveLayer4 may have moved it just now.
+        unchanged = DnsChange(name=host, hosted_zone_id=zone_id, change_id="", status="INSYNC", replaced=replaced,
+                              wait_seconds=old_ttl + request.layer4_drain_seconds, submitted_at=time.time())
+        logger.info("alias record already in place", extra={"dnsRecord": unchanged.to_wire()})
+        return unchanged
     changes = [{"Action": "DELETE", "ResourceRecordSet": old} for old in others]
     changes += [{"Action": "UPSERT" if type_ in ours else "CREATE",
                  "ResourceRecordSet": {"Name": host, "Type": type_, "AliasTarget": alias}} for type_ in types]

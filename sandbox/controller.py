@@ -186,7 +186,11 @@ class LoadBalancerControllerStandIn:
 
     def _reconcile(self, key: str, ing: dict[str, Any]) -> None:
         meta = ing["metadata"]
-        version = (meta["uid"], meta.get("generation"), json.dumps(meta.get("annotations") or {}, sort_keys=True))
+        # The model is built from the spec (its generation) and the alb.ingress.kubernetes.io/ annotations only
+        # (pkg/annotations: the parser reads its own prefix); other annotations, as this workflow's records, are
+        # not the controller's business and change nothing of the ALB.
+        ours = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
+        version = (meta["uid"], meta.get("generation"), json.dumps(ours, sort_keys=True))
         state = self._state.get(key)
         if state is None or state["version"] != version:
             if state is not None:

@@ -39,11 +39,17 @@ class DemoOptions:
     json: bool = False
 
 
+SANDBOX_LAYER4_DRAIN_SECONDS = 2
+
+
 def builtin_input() -> dict[str, Any]:
     """The example a person sees first: the guide's defaults; host, secret and Service are the sandbox's."""
     example: dict[str, Any] = {
         "verify": {"roundTrip": True},
         "albTimeoutSeconds": 120,
+        # Nobody but the demo dials the sandbox's Layer-4 load balancer: a short drain after "Endpoint Available"
+        # (on AWS, leave the default 60 s for clients that dial it by name or through DNS managed elsewhere).
+        "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS,
     }
     if os.geteuid() != 0:
         example["listenPort"] = 8443  # only root may listen on 443

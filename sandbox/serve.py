@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.demo import SANDBOX_LAYER4_DRAIN_SECONDS
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PARENT_STACK = "Layer7ParentPipelineExample"
 # Measured on this project's 2-core machine with warm layer caches (README "Try it in the sandbox"); the
@@ -46,7 +48,8 @@ def write_examples(directory: Path, host: str, secret_arn: str) -> dict[str, Pat
     """examples/input.json, event.json and the undo's with the sandbox's host (and certificate secret)."""
     directory.mkdir(parents=True, exist_ok=True)
     ours = {"host": host, "certificate": {"secretArn": secret_arn}}
-    data = {**json.loads((EXAMPLES / "input.json").read_text()), **ours}
+    data = {**json.loads((EXAMPLES / "input.json").read_text()), **ours,
+            "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}
     entries = json.loads((EXAMPLES / "event.json").read_text())
     for entry in entries:
         entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), **ours})

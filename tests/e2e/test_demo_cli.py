@@ -70,7 +70,7 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {
         **before, "address": second["output"]["service"]["before"]["address"]}
     assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
-    assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo"}
+    assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo", "changed": True}
     assert output["verification"]["serverVersion"]
     assert output["verification"]["latencyMs"] > 0
     assert output["verification"]["endpoint"] == f"{output['loadBalancer']['dnsName']}:{output['loadBalancer']['listenPort']}"
@@ -78,11 +78,14 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     # and the states ran in the contract's order
     states = first["states"]
     assert states[0] == "Validate" and "PublishReady" in states
-    order = [states.index(s) for s in ("Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer",
-                                        "VerifyGrpc", "RemoveLayer4", "PublishReady")]
+    order = [states.index(s) for s in ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress",
+                                        "CheckLoadBalancer", "VerifyGrpc", "PublishEndpointAvailable",
+                                        "WaitForLayer4Drain", "RemoveLayer4", "PublishReady")]
     assert order == sorted(order)
-    # and the second run reused the certificate: still one certificate and one Ingress
+    # and the second run reused the certificate and left the Ingress as it was: still one certificate and one
+    # Ingress, and no drain for a Service already ClusterIP
     assert second["output"]["certificateImported"] is False
+    assert second["output"]["ingress"]["changed"] is False and "WaitForLayer4Drain" not in second["states"]
     assert second["output"]["certificateArn"] == output["certificateArn"]
     assert report["acm"] == {"certificates": 1}
     assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"

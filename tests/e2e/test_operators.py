@@ -4,8 +4,9 @@ The console (StartExecution with examples/input.json), an event
 (examples/event.json as ``aws events put-events --entries file://...`` sends
 it), a parent state machine (examples/parent_pipeline, ``startExecution.sync:2``),
 the operator CLI (``python -m layer7ctl``) and, with no person at all, a new
-certificate in the secret (the stack's certificateRotation rules on
-CloudTrail's Secrets Manager events). One sandbox serves the module: starting
+certificate in the secret (the stack's certificateRotation rule on Secrets
+Manager's Secret Label Updated event, which starts a renewal of the recorded
+setup). One sandbox serves the module: starting
 one costs a cdk bootstrap and deploy. The example files' host and secret ARN
 are placeholders for a real account; the sandbox's replace them.
 """
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
+from sandbox.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from tests.polling import holds_for
 from testkit.certs import write_cert_dir
 from sandbox.environment import HOST, Sandbox, SandboxSettings
@@ -36,19 +38,22 @@ from sandbox.environment import HOST, Sandbox, SandboxSettings
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-STATES = ["Validate", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc", "RemoveLayer4",
+STATES = ["Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc", "RemoveLayer4",
           "BuildOutput", "PublishReady"]
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(SandboxSettings(certificate_rotation=True, alb_delay=1.0), log=lambda *a, **k: None) as box:
+    with Sandbox(SandboxSettings(certificate_rotation=True, alb_delay=1.0, dns=True),
+                 log=lambda *a, **k: None) as box:
         yield box
 
 
 def _for_sandbox(data: dict, box: Sandbox) -> dict:
-    """An example input with the sandbox's host and certificate secret in place of the placeholders."""
-    return {**data, "host": HOST, "certificate": {"secretArn": box.secret_arn}}
+    """An example input with the sandbox's host and certificate secret in place of the placeholders (and the
+    sandbox's short drain: nobody else dials its Layer-4 load balancer)."""
+    return {"layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS, **data, "host": HOST,
+            "certificate": {"secretArn": box.secret_arn}}
 
 
 def _executions(box: Sandbox, state_machine_arn: str | None = None) -> set[str]:
@@ -167,9 +172,10 @@ def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
 
 
 def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
-    # Given an input naming a Service that does not exist
+    # Given an input naming a Service that does not exist (through the host's Ingress: another would be refused
+    # before anything is read, as a second ALB for the host)
     input_file = tmp_path / "input.json"
-    input_file.write_text(json.dumps(_for_sandbox({}, sandbox)))
+    input_file.write_text(json.dumps(_for_sandbox({"ingressName": sandbox.service_name}, sandbox)))
     # When it is started and followed
     run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--service-name", "no-such-milvus", "--follow")
     # Then the operator sees the contract's error, its cause and the README's remedy
@@ -182,18 +188,19 @@ def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
 
 
 def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(sandbox, tmp_path):
-    # Given a successful run with the stack's defaults (the input the rotation rule sends)
+    # Given a successful run with the stack's defaults
     sfn = sandbox.aws.client("stepfunctions")
-    first = _follow(sandbox, sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input="{}")["executionArn"])
+    first = _follow(sandbox, sfn.start_execution(stateMachineArn=sandbox.state_machine_arn,
+                                                 input=json.dumps(_for_sandbox({}, sandbox)))["executionArn"])
     _succeeded(first)
     # When the secret gets a new certificate for the same host, valid for longer
     not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=200)
     leaf = write_cert_dir(tmp_path / "rotated", HOST, not_after=not_after)
     known = _executions(sandbox)
     sandbox.put_certificate(tmp_path / "rotated")
-    # Then the rotation rule starts an execution by itself (input {}), and it succeeds
+    # Then the rotation rule starts a renewal by itself, and it succeeds
     arn = _new_execution(sandbox, known)
-    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {}
+    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {"renew": True}
     second = _follow(sandbox, arn)
     _succeeded(second)
     # And the same ACM certificate now holds the new one
@@ -225,7 +232,7 @@ def test_a_rotation_functions_sequence_starts_exactly_one_run(sandbox, tmp_path)
                              SecretString=sandbox.certificate_value(tmp_path / "pending"))
     # Then nothing starts: neither is a new current certificate
     holds_for(lambda: _executions(sandbox) == known, 3)
-    # When finishSecret moves AWSCURRENT to it (and RotationSucceeded follows)
+    # When finishSecret moves AWSCURRENT to it
     stages = secrets.describe_secret(SecretId=sandbox.secret_arn)["VersionIdsToStages"]
     current = next(version for version, labels in stages.items() if "AWSCURRENT" in labels)
     secrets.update_secret_version_stage(SecretId=sandbox.secret_arn, VersionStage="AWSCURRENT",
@@ -236,4 +243,72 @@ def test_a_rotation_functions_sequence_starts_exactly_one_run(sandbox, tmp_path)
     arn = _new_execution(sandbox, known)
     holds_for(lambda: _executions(sandbox) == known | {arn}, 3)
     _succeeded(_follow(sandbox, arn))
-    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {}
+    assert json.loads(sfn.describe_execution(executionArn=arn)["input"]) == {"renew": True}
+
+
+# --- renewals keep the setup's choices (issue 17) -------------------------------------------------------------
+
+
+def _setup_state(box: Sandbox) -> dict:
+    """What a run could change: the Ingress (resourceVersion too), the Service, DNS, ACM, ELBv2."""
+    ingress = box.kube.get("ingresses", box.namespace, box.service_name)
+    return {"ingress": {"resourceVersion": ingress["metadata"]["resourceVersion"],
+                        "annotations": ingress["metadata"]["annotations"]},
+            "service": box.kube.get("services", box.namespace, box.service_name)["metadata"]["resourceVersion"],
+            "dns": box.dns_records(), "certificates": box.certificate_count(),
+            "loadBalancers": [(lb["LoadBalancerArn"], lb["Scheme"]) for lb in box.load_balancers()]}
+
+
+def test_a_renewal_keeps_an_internal_setup_and_a_rerun_changes_nothing(sandbox, tmp_path):
+    sfn = sandbox.aws.client("stepfunctions")
+
+    def run(data: dict):
+        arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(data))["executionArn"]
+        return _follow(sandbox, arn)
+
+    # Given the host set up internet-facing, with the sandbox's defaults
+    _succeeded(run(_for_sandbox({}, sandbox)))
+    # When it is set up again internal, with DNS, the Layer-4 load balancer kept and a caller's annotation,
+    # Then that is refused until the input says the ALB may be replaced
+    internal = _for_sandbox({"scheme": "internal", "dns": {"hostedZoneId": sandbox.hosted_zone_id}, "layer4": "keep",
+                             "ingressAnnotations": {"alb.ingress.kubernetes.io/tags": "team=search"}}, sandbox)
+    refused = run(internal)
+    assert (refused.status, refused.error) == ("FAILED", "InvalidInput"), refused.states
+    assert "replaceLoadBalancer: true" in refused.cause and "ImportCertificate" not in refused.states
+    setup = run({**internal, "replaceLoadBalancer": True})
+    _succeeded(setup)
+    [(alb_arn, scheme)] = [(lb["LoadBalancerArn"], lb["Scheme"]) for lb in sandbox.load_balancers()]
+    assert scheme == "internal" and setup.output["loadBalancer"]["arn"] == alb_arn
+    [alias] = sandbox.dns_records()
+    assert alias["AliasTarget"]["DNSName"].rstrip(".") == f"dualstack.{setup.output['loadBalancer']['dnsName']}"
+    # When the secret gets a new certificate, and the rotation rule renews by itself
+    leaf = write_cert_dir(tmp_path / "renewed", HOST)
+    known = _executions(sandbox)
+    sandbox.put_certificate(tmp_path / "renewed")
+    renewal = _follow(sandbox, _new_execution(sandbox, known))
+    _succeeded(renewal)
+    # Then the same internal ALB serves the new certificate, with the annotation, the record and DNS kept,
+    # and the Layer-4 load balancer kept as the setup chose
+    after_renewal = _setup_state(sandbox)
+    assert after_renewal["loadBalancers"] == [(alb_arn, "internal")]
+    assert after_renewal["ingress"]["annotations"]["alb.ingress.kubernetes.io/tags"] == "team=search"
+    recorded = json.loads(after_renewal["ingress"]["annotations"]["milvus-layer7/setup"])["request"]
+    assert (recorded["scheme"], recorded["layer4"], recorded["hostedZoneId"]) == ("internal", "keep",
+                                                                                   sandbox.hosted_zone_id)
+    assert after_renewal["dns"] == [alias]
+    assert renewal.output["certificateImported"] is True
+    assert renewal.output["certificateArn"] == setup.output["certificateArn"]
+    assert renewal.output["service"] == setup.output["service"] and renewal.output["service"]["before"] is None
+    wanted = hashlib.sha256(leaf.certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+    assert renewal.output["verification"]["certificateFingerprintSha256"] == wanted
+    # When the setup's own input comes again
+    again = run(internal)
+    _succeeded(again)
+    # Then nothing changed: same ALB, same certificate, the Ingress and DNS as they were, one look at the ALB
+    assert _setup_state(sandbox) == after_renewal
+    assert again.output["certificateImported"] is False and again.output["ingress"]["changed"] is False
+    assert again.output["dnsRecord"]["changeId"] == "" and again.states.count("CheckLoadBalancer") == 1
+    # When another scheme comes without the explicit word, Then it is refused and nothing changes
+    public = run({**internal, "scheme": "internet-facing"})
+    assert (public.status, public.error) == ("FAILED", "InvalidInput")
+    assert _setup_state(sandbox) == after_renewal

@@ -59,7 +59,7 @@ class UndoRequest(WireModel):
     ingress_name: str
     hosted_zone_id: str | None = None
     layer4_verify: Layer4VerifySettings
-    layer4_timeout_seconds: int = 900
+    layer4_timeout_seconds: int = 1200
     alb_timeout_seconds: int = 900
     layer7_drain_seconds: int = 60
 
@@ -91,9 +91,10 @@ class Layer4Restore(WireModel):
 class Layer4Status(WireModel):
     """CheckLayer4's result, at ``$.layer4``; a Choice reads ``ready``."""
 
-    ready: bool
+    ready: bool  # a TCP connection to address:port opened
     address: str | None = None
     port: int
+    reason: str | None = None  # why it is not ready yet
     wait_seconds: int = 0
     elapsed_seconds: float = 0.0
 

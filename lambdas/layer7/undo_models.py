@@ -136,10 +136,15 @@ class KeptCertificate(WireModel):
 
 
 class CertificateCleanup(WireModel):
-    """DeleteCertificate's result, at ``$.certificates``."""
+    """DeleteCertificate's result, at ``$.certificates``; a Choice reads ``done``, a Wait ``waitSeconds``."""
 
     deleted: list[str] = Field(default_factory=list)
     kept: list[KeptCertificate] = Field(default_factory=list)
+    done: bool = True  # False: a certificate of ours is still in ACM's InUseBy, look again after waitSeconds
+    waiting_for: list[str] = Field(default_factory=list)  # those certificates
+    started_at: float | None = None  # epoch seconds of the first look; the wait's budget counts from here
+    wait_seconds: int = 0
+    elapsed_seconds: float = 0.0
 
 
 # --- what each Lambda receives (the Task's Payload) -------------------------
@@ -174,3 +179,4 @@ class CheckIngressDeletedEvent(UndoStepEvent):
 
 class DeleteCertificateEvent(UndoStepEvent):
     ingress_deletion: IngressDeletion
+    certificates: CertificateCleanup = Field(default_factory=CertificateCleanup)  # the previous look's, or {}

@@ -60,8 +60,10 @@ class SandboxSettings:
     # A hosted zone for HOST's parent domain with HOST as a CNAME (TTL 60) to the Layer-4 load balancer,
     # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
     dns: bool = False
-    # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address.
+    # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address, and how long
+    # the NLB then takes to serve (AWS: minutes for its targets to register, sandbox/layer4.py).
     layer4_delay: float = 2.0
+    layer4_serve_delay: float = 2.0
     # The ALB's health checks run on AWS's model (sandbox/health.py) at this fraction of the target group's
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
@@ -140,6 +142,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.
         self.layer4 = ServiceControllerStandIn(self.kube, backend_port=self.milvus.port, region=self.aws.region,
                                                provision_delay=self.settings.layer4_delay,
+                                               serve_delay=self.settings.layer4_serve_delay,
                                                on_change=self._route_layer4).start()
         self._stack.callback(self.layer4.stop)
         self.put_certificate(self.settings_cert_dir())

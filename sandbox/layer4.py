@@ -12,6 +12,14 @@ and this stand-in does what that controller does, in its order:
   prior to creating load balancers"), then, once the load balancer exists
   (``provision_delay`` later), ``status.loadBalancer.ingress[0].hostname`` and
   ``EnsuredLoadBalancer``;
+- the name is not a load balancer that serves: ELB names a Network Load
+  Balancer while it is still ``provisioning``, and it routes only "as soon as
+  the registration process completes and the targets pass the initial health
+  checks. It can take a few minutes for the registration process to complete
+  and health checks to start" (ELB user guide, "Register targets for your
+  Network Load Balancer"). So the name's ports refuse connections for
+  ``serve_delay`` after the name is given (those minutes, shortened as the
+  sandbox's other delays are), then the proxies serve;
 - a Service that holds the finalizer but no longer wants one (another type,
   or being deleted: ``needsCleanup``) has its load balancer deleted
   (``DeletingLoadBalancer``), then the finalizer removed, then
@@ -133,12 +141,14 @@ class ServiceControllerStandIn:
     """The cloud's service controller for the sandbox's LoadBalancer Services, NLBs included."""
 
     def __init__(self, kube: Any, *, backend_port: int, region: str = "us-east-1", provision_delay: float = 2.0,
-                 poll_interval: float = 0.2, on_change: Callable[[Endpoints], None] | None = None) -> None:
+                 serve_delay: float = 2.0, poll_interval: float = 0.2,
+                 on_change: Callable[[Endpoints], None] | None = None) -> None:
         self.kube, self.backend_port, self.region = kube, backend_port, region
-        self.provision_delay, self.on_change = provision_delay, on_change
+        self.provision_delay, self.serve_delay, self.on_change = provision_delay, serve_delay, on_change
         self.endpoints: Endpoints = {}
         self.errors: list[str] = []
-        self._balancers: dict[str, dict[str, Any]] = {}  # ns/name -> {"hostname", "proxies"} or {"due"}
+        # ns/name -> {"due"} (being created), {"hostname", "closed", "serves_at"} (named), {"hostname", "proxies"}
+        self._balancers: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._loop = PollingThread(self._tick, interval=poll_interval, name="service-controller-standin")
 
@@ -152,6 +162,8 @@ class ServiceControllerStandIn:
             for balancer in self._balancers.values():
                 for proxy in balancer.get("proxies", {}).values():
                     proxy.close()
+                for closed in balancer.get("closed", {}).values():
+                    closed.close()
 
     def endpoint(self, hostname: str, port: int) -> int | None:
         """The local port that answers for ``hostname:port``, None while no load balancer has that name."""
@@ -202,12 +214,31 @@ class ServiceControllerStandIn:
                 return
             self._serve(key, service, existing)  # the load balancer exists already (seeded as installed)
             return
+        if "serves_at" in balancer:
+            if time.monotonic() >= balancer["serves_at"]:
+                for closed in balancer["closed"].values():
+                    closed.close()
+                self._serve(key, service, balancer["hostname"])
+            return
         if time.monotonic() < balancer["due"]:
             return
         hostname = nlb_dns_name(meta["uid"], self.region)
-        self._serve(key, service, hostname)
+        self._name(key, service, hostname)
         self.kube.put_status("services", meta["namespace"], meta["name"],
                              {"loadBalancer": {"ingress": [{"hostname": hostname}]}}, manager=COMPONENT)
+
+    def _name(self, key: str, service: dict[str, Any], hostname: str) -> None:
+        """The NLB has its name and does not serve yet: each port is a bound socket with no listener (refused)."""
+        ports = [port["port"] for port in (service.get("spec") or {}).get("ports") or []]
+        closed = {}
+        for port in ports:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))  # held, so nothing else takes the port; never listening
+            closed[str(port)] = sock
+        self._balancers[key] = {"hostname": hostname, "closed": closed,
+                                "serves_at": time.monotonic() + self.serve_delay}
+        self.endpoints[hostname] = {port: int(sock.getsockname()[1]) for port, sock in closed.items()}
+        self._changed()
 
     def _serve(self, key: str, service: dict[str, Any], hostname: str) -> None:
         ports = [port["port"] for port in (service.get("spec") or {}).get("ports") or []]
@@ -219,10 +250,12 @@ class ServiceControllerStandIn:
 
     def _delete(self, key: str, service: dict[str, Any]) -> None:
         balancer = self._balancers.pop(key, None)
-        if balancer is not None and "proxies" in balancer:
+        if balancer is not None and "hostname" in balancer:
             self._event(service, "DeletingLoadBalancer", "Deleting load balancer")
-            for proxy in balancer["proxies"].values():
+            for proxy in balancer.get("proxies", {}).values():
                 proxy.close()
+            for closed in balancer.get("closed", {}).values():
+                closed.close()
             self.endpoints[balancer["hostname"]] = None  # its name no longer resolves
             self._changed()
         finalizers = service["metadata"].get("finalizers") or []

@@ -4,8 +4,9 @@ Network: with a VPC configured, the functions run in its private subnets
 behind one security group that allows only outbound TCP: 443 for the
 cluster's API endpoint and the AWS APIs (through NAT or VPC endpoints), and
 each ALB listener port VerifyGrpc may dial (context ``albListenPorts``,
-443 by default), and each port the undo's VerifyLayer4 dials the Layer-4
-load balancer on (context ``layer4Ports``, 19530 by default). The destination is any address because public AWS
+443 by default), and each port the undo's CheckLayer4 (a TCP connect: does it serve yet?) and
+VerifyLayer4 dial the Layer-4 load balancer on (context ``layer4Ports``,
+19530 by default). The destination is any address because public AWS
 endpoints and the ALB have no fixed range. A private cluster endpoint
 answers only what its cluster security group lets in: "You must ensure that
 your Amazon EKS control plane security group contains rules to allow ingress
@@ -62,8 +63,9 @@ class ClusterNetwork(Construct):
                                                     f"The ALB's listener on {port} (VerifyGrpc)")
         for port in layer4_ports:
             if port != HTTPS_PORT and port not in listen_ports:
-                self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
-                                                    f"The Layer-4 load balancer on {port} (the undo's VerifyLayer4)")
+                self.security_group.add_egress_rule(
+                    ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
+                    f"The Layer-4 load balancer on {port} (the undo's CheckLayer4, VerifyLayer4)")
         Validations.of(self.security_group).acknowledge(Acknowledgment(
             id="AwsSolutions-EC23",
             reason="Egress only (no ingress rule); HTTPS to AWS endpoints and the ALB, which have no fixed range.",

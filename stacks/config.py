@@ -74,7 +74,7 @@ class StackConfig:
     skip_layer_bundling: bool = False
     # The ALB listener ports the functions' security group may reach (VerifyGrpc); Validate refuses others.
     alb_listen_ports: tuple[int, ...] = (443,)
-    # The undo's VerifyLayer4 dials the Layer-4 load balancer on these (its layer4Verify.port must be one).
+    # The undo's CheckLayer4 and VerifyLayer4 dial the Layer-4 load balancer on these (layer4Verify.port is one).
     layer4_ports: tuple[int, ...] = (19530,)
     # The EKS cluster security group: the stack lets the functions in on 443 (a private endpoint needs it).
     cluster_security_group_id: str | None = None

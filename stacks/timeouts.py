@@ -10,9 +10,10 @@ record's TTL (UpsertDns refuses one over ``MAX_OLD_TTL_SECONDS``) plus
 ``layer4DrainSeconds`` (at most 3,600). tests/infra/test_timeouts.py computes
 the same bound from the synthesized definition and checks it fits.
 
-The undo's the same way: its three loops end by their own bounds
-(``layer4TimeoutSeconds`` for the Layer-4 address, CheckDnsChange's for
-Route 53, ``albTimeoutSeconds`` for the ALB's removal, each at most 3,600),
+The undo's the same way: its four loops end by their own bounds
+(``layer4TimeoutSeconds`` for the Layer-4 load balancer, CheckDnsChange's for
+Route 53, ``albTimeoutSeconds`` for the ALB's removal, each at most 3,600,
+and DeleteCertificate's ``IN_USE_BUDGET_SECONDS`` for ACM's InUseBy),
 and its drain waits the alias's TTL plus ``layer7DrainSeconds`` (at most
 3,600).
 """
@@ -30,6 +31,7 @@ MAX_OLD_TTL_SECONDS = 3600  # lambdas/upsert_dns/logic.py refuses an older recor
 DNS_SYNC_TIMEOUT_SECONDS = 600  # lambdas/check_dns_change/logic.py
 MAX_POLL_WAIT_SECONDS = 30  # CheckLoadBalancer's longest wait between looks
 DNS_POLL_WAIT_SECONDS = 5
+CERTIFICATE_IN_USE_BUDGET_SECONDS = 600  # lambdas/delete_certificate/logic.py IN_USE_BUDGET_SECONDS
 PUBLISH_WORST_SECONDS = 4 * 30 + retries.PUBLISH.total_wait_seconds()  # attempts x task timeout + waits
 MARGIN_SECONDS = 300
 
@@ -76,7 +78,7 @@ def undo_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_sec
         + ALIAS_TTL_SECONDS + MAX_LAYER7_DRAIN_SECONDS
         + step_worst_seconds("DeleteIngress")
         + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckIngressDeleted") + MAX_POLL_WAIT_SECONDS
-        + step_worst_seconds("DeleteCertificate")
+        + CERTIFICATE_IN_USE_BUDGET_SECONDS + step_worst_seconds("DeleteCertificate") + MAX_POLL_WAIT_SECONDS
         + 2 * PUBLISH_WORST_SECONDS  # PublishUndoCompleted, or PublishUndoFailed on the failure path
         + MARGIN_SECONDS
     )

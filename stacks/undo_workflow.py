@@ -5,7 +5,7 @@ verified (docs/CONTRACT.md "The undo workflow"):
 
     ValidateUndo -> RestoreLayer4 -> [CheckLayer4 -> Wait]* -> VerifyLayer4 ->
     RestoreDns -> (with a record) [CheckDnsChange -> Wait]* -> the alias's TTL and layer7DrainSeconds ->
-    DeleteIngress -> [CheckIngressDeleted -> Wait]* -> DeleteCertificate -> publish "Undo Completed"
+    DeleteIngress -> [CheckIngressDeleted -> Wait]* -> [DeleteCertificate -> Wait]* -> publish "Undo Completed"
 
 so the ALB goes only after Milvus answers through the Layer-4 load balancer
 and, where setup moved DNS, after ``host`` points back at it and the alias's
@@ -87,9 +87,16 @@ class UndoWorkflow(Construct):
         check_deleted = self._invoke("CheckIngressDeleted", {**request, "ingressDeletion.$": "$.ingressDeletion"},
                                      result_path="$.albRemoval")
         wait_alb = sfn.Wait(self, "WaitForAlbRemoval", time=sfn.WaitTime.seconds_path("$.albRemoval.waitSeconds"))
+        # ACM's InUseBy lags the ALB's deletion: DeleteCertificate says done: false while a certificate of ours is
+        # still listed, and is called again after waitSeconds, until its own budget from the first look passed.
+        first_certificate_look = sfn.Pass(self, "CertificatesNotLookedAt", result_path="$.certificates",
+                                          result=sfn.Result.from_object({}))
         delete_certificate = self._invoke("DeleteCertificate",
-                                          {**request, "ingressDeletion.$": "$.ingressDeletion"},
+                                          {**request, "ingressDeletion.$": "$.ingressDeletion",
+                                           "certificates.$": "$.certificates"},
                                           result_path="$.certificates")
+        wait_certificates = sfn.Wait(self, "WaitForCertificatesUnused",
+                                     time=sfn.WaitTime.seconds_path("$.certificates.waitSeconds"))
         build_output = sfn.Pass(self, "BuildUndoOutput", result_path="$", parameters={
             "service": {"name.$": "$.restore.name", "previousType.$": "$.restore.previousType",
                         "type.$": "$.restore.type", "restored.$": "$.restore.restored",
@@ -99,7 +106,7 @@ class UndoWorkflow(Construct):
             "ingress": {"namespace.$": "$.ingressDeletion.namespace", "name.$": "$.ingressDeletion.name",
                         "deleted.$": "$.ingressDeletion.found",
                         "loadBalancerDnsName.$": "$.ingressDeletion.loadBalancerDnsName"},
-            "certificates.$": "$.certificates",
+            "certificates": {"deleted.$": "$.certificates.deleted", "kept.$": "$.certificates.kept"},
             "alreadyUndoneBy.$": "$.restore.alreadyUndoneBy",
             "warnings.$": "$.restore.warnings",
         })
@@ -115,9 +122,13 @@ class UndoWorkflow(Construct):
         not_published.next(succeed)
 
         build_output.next(publish_completed).next(succeed)
-        delete_certificate.next(build_output)
+        certificates_done = (sfn.Choice(self, "CertificatesDone?")
+                             .when(sfn.Condition.boolean_equals("$.certificates.done", True), build_output)
+                             .otherwise(wait_certificates.next(delete_certificate)))
+        delete_certificate.next(certificates_done)
+        first_certificate_look.next(delete_certificate)
         alb_removed = (sfn.Choice(self, "AlbRemoved?")
-                       .when(sfn.Condition.boolean_equals("$.albRemoval.done", True), delete_certificate)
+                       .when(sfn.Condition.boolean_equals("$.albRemoval.done", True), first_certificate_look)
                        .otherwise(wait_alb.next(check_deleted)))
         check_deleted.next(alb_removed)
         delete_ingress.next(check_deleted)

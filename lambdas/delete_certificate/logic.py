@@ -8,13 +8,28 @@ renewal with another key type left behind). The Ingress's own
 certificate another service uses ("You cannot delete an ACM certificate that
 is being used by another Amazon Web Services service", botocore's acm model,
 DeleteCertificate), and says which in DescribeCertificate's ``InUseBy``; such
-a certificate is kept, with the resources named, and a later undo deletes it.
-The role may delete only certificates that carry the tag (IAM condition
+a certificate is not deleted yet.
+
+``InUseBy`` lags: it keeps naming a load balancer for a while after it was
+deleted (about 10 s for an ALB's listener, aws/aws-cdk #4179; Terraform
+retries such deletes, hashicorp/terraform-provider-aws #3866, for up to 20
+minutes because API Gateway's domains take over 15). So a certificate of ours
+still in use is not given up at once: the result says ``done: false`` and
+``waitSeconds``, the state machine waits and calls again (no loop in the
+Lambda), and the time is measured from ``startedAt``, the first look. Past
+``IN_USE_BUDGET_SECONDS`` (10 minutes: sixty times the lag measured for an
+ALB, still far inside the state machine's timeout) the certificate is kept,
+named in ``kept`` with the resources ACM says use it, and the undo succeeds:
+Milvus answers through the Layer-4 load balancer by then, the ALB is gone,
+an imported certificate costs nothing, and a later undo deletes it. The role
+may delete only certificates that carry the tag (IAM condition
 ``aws:ResourceTag/milvus-layer7:managed-by``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -28,25 +43,47 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
     from types_boto3_acm import ACMClient
 
 _GONE = frozenset({"ResourceNotFoundException"})
+IN_USE_BUDGET_SECONDS = 600  # how long a certificate may stay in InUseBy after the ALB went (module docstring)
+MIN_WAIT_SECONDS, MAX_WAIT_SECONDS = 2, 30
 
 
-def delete_certificates(event: DeleteCertificateEvent, *, acm: ACMClient) -> CertificateCleanup:
-    host = event.request.host
+def next_wait(elapsed: float, remaining: float) -> int:
+    """About a quarter of the time waited so far, 2 to 30 s, never past the budget."""
+    return max(1, int(min(max(elapsed / 4, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS, remaining)))
+
+
+def delete_certificates(event: DeleteCertificateEvent, *, acm: ACMClient,
+                        now: Callable[[], float] = time.time) -> CertificateCleanup:
+    host, previous = event.request.host, event.certificates
+    started = previous.started_at if previous.started_at is not None else now()
+    elapsed = max(0.0, now() - started)
+    remaining = IN_USE_BUDGET_SECONDS - elapsed
     ours = [certificate.arn for certificate in find_managed_certificates(acm, host)]
-    deleted: list[str] = []
+    deleted: list[str] = list(previous.deleted)  # an earlier look's deletions stay said
     kept: list[KeptCertificate] = []
+    waiting: list[str] = []
     for arn in dict.fromkeys([*event.ingress_deletion.certificate_arns, *ours]):
         if arn not in ours:
-            kept.append(KeptCertificate(arn=arn, reason=f"not imported by this workflow (no tag {TAG_MANAGED_BY} "
-                                                        f"for {host}): it is not the undo's to delete"))
+            if arn not in deleted:
+                kept.append(KeptCertificate(
+                    arn=arn, reason=f"not imported by this workflow (no tag {TAG_MANAGED_BY} for {host}): it is "
+                                    "not the undo's to delete"))
             continue
         reason = _delete_unless_in_use(acm, arn)
         if reason is None:
             deleted.append(arn)
+        elif reason and remaining > 0:
+            waiting.append(arn)
         elif reason:
-            kept.append(KeptCertificate(arn=arn, reason=reason))
-    logger.info("certificates cleaned up", extra={"deleted": deleted, "kept": [k.to_wire() for k in kept]})
-    return CertificateCleanup(deleted=deleted, kept=kept)
+            kept.append(KeptCertificate(arn=arn, reason=reason.replace(
+                "(ACM InUseBy);", f"(ACM InUseBy) {IN_USE_BUDGET_SECONDS} s after the ALB went;")))
+    done = not waiting
+    result = CertificateCleanup(deleted=deleted, kept=kept, done=done, waiting_for=waiting, started_at=started,
+                                wait_seconds=0 if done else next_wait(elapsed, remaining),
+                                elapsed_seconds=round(elapsed, 3))
+    logger.info("certificates cleaned up" if done else "certificates still in use, looking again",
+                extra={"deleted": deleted, "kept": [k.to_wire() for k in kept], "waitingFor": waiting})
+    return result
 
 
 def _delete_unless_in_use(acm: ACMClient, arn: str) -> str | None:

@@ -59,7 +59,7 @@ class UndoRequest(WireModel):
     ingress_name: str
     hosted_zone_id: str | None = None
     layer4_verify: Layer4VerifySettings
-    layer4_timeout_seconds: int = 900
+    layer4_timeout_seconds: int = 1200
     alb_timeout_seconds: int = 900
     layer7_drain_seconds: int = 60
 
@@ -91,9 +91,10 @@ class Layer4Restore(WireModel):
 class Layer4Status(WireModel):
     """CheckLayer4's result, at ``$.layer4``; a Choice reads ``ready``."""
 
-    ready: bool
+    ready: bool  # a TCP connection to address:port opened
     address: str | None = None
     port: int
+    reason: str | None = None  # why it is not ready yet
     wait_seconds: int = 0
     elapsed_seconds: float = 0.0
 
@@ -135,10 +136,15 @@ class KeptCertificate(WireModel):
 
 
 class CertificateCleanup(WireModel):
-    """DeleteCertificate's result, at ``$.certificates``."""
+    """DeleteCertificate's result, at ``$.certificates``; a Choice reads ``done``, a Wait ``waitSeconds``."""
 
     deleted: list[str] = Field(default_factory=list)
     kept: list[KeptCertificate] = Field(default_factory=list)
+    done: bool = True  # False: a certificate of ours is still in ACM's InUseBy, look again after waitSeconds
+    waiting_for: list[str] = Field(default_factory=list)  # those certificates
+    started_at: float | None = None  # epoch seconds of the first look; the wait's budget counts from here
+    wait_seconds: int = 0
+    elapsed_seconds: float = 0.0
 
 
 # --- what each Lambda receives (the Task's Payload) -------------------------
@@ -173,3 +179,4 @@ class CheckIngressDeletedEvent(UndoStepEvent):
 
 class DeleteCertificateEvent(UndoStepEvent):
     ingress_deletion: IngressDeletion
+    certificates: CertificateCleanup = Field(default_factory=CertificateCleanup)  # the previous look's, or {}

@@ -25,11 +25,11 @@ from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import ServiceNotFound
+from layer7.layer4 import LAYER4_RECORD_ANNOTATION, layer4_address
 from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
 
 CLUSTER_IP = "ClusterIP"
-LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 # Spec fields Kubernetes allows only on LoadBalancer Services (or NodePort ones): ValidateService refuses
 # them on ClusterIP, or the registry would drop them anyway (pkg/registry/core/service/strategy.go).
@@ -67,12 +67,6 @@ def layer4_record(service: dict[str, Any]) -> Layer4Record:
         annotations={name: annotations[name] for name in LOAD_BALANCER_ONLY_ANNOTATIONS if name in annotations},
         address=layer4_address(service),
     )
-
-
-def layer4_address(service: dict[str, Any]) -> str | None:
-    """The Layer-4 load balancer's DNS name (or IP) in ``status.loadBalancer.ingress[0]``, None without one."""
-    entries = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    return (entries[0].get("hostname") or entries[0].get("ip") or None) if entries else None
 
 
 def cluster_ip_patch(service: dict[str, Any], record: Layer4Record) -> dict[str, Any]:

@@ -8,11 +8,18 @@ recorded zone is authoritative; it must be the stack's (the only zone the
 role may change) and, when the input names one, that one.
 
 A record that pointed at the Layer-4 load balancer setup removed (a CNAME or
-an alias to the address RemoveLayer4 recorded) now points at the one the
-undo brought back: a Service that leaves LoadBalancer and comes back gets a
-new load balancer with a new name, and the old name answers no more. Any
-other record comes back verbatim; one that does not point at the Service's
-load balancer now is said in ``warnings``.
+an alias to an old address) now points at the one serving now, the address
+CheckLayer4 read from the Service's status: a Service that leaves
+LoadBalancer and comes back gets a new load balancer with a new name, and the
+old name answers no more. The old addresses are the annotation's
+``layer4Address`` (UpsertDns saw it; the annotation lives until the Ingress
+is gone, so every rerun of the undo knows it) and RemoveLayer4's record, which
+only the run that restores the type reads (an annotation written before the
+field existed has only that). A record at the host of the same type pointing
+at another load balancer, not the current one, is what an earlier run of the
+undo wrote for a load balancer that has been replaced since: it is replaced
+too. Any other record comes back verbatim; one that does not point at the
+Service's load balancer now is said in ``warnings``.
 
 One batch, as Route 53 applies it: in order and all or nothing (developer
 guide, ChangeResourceRecordSets), the alias deleted first so a CNAME may take
@@ -27,6 +34,7 @@ balancer with a 60 s TTL) and ``layer7DrainSeconds``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -62,9 +70,9 @@ def _target(record: dict[str, Any]) -> str:
     return values[0] if record.get("Type") == "CNAME" and values else ""
 
 
-def retarget(record: dict[str, Any], old: str | None, new: str | None) -> dict[str, Any]:
-    """``record`` with the old Layer-4 address replaced by the new one, where it named the old one."""
-    if not old or not new or _target(record) != normalized(old):
+def retarget(record: dict[str, Any], old: set[str], new: str | None) -> dict[str, Any]:
+    """``record`` with an old Layer-4 address replaced by the new one, where it named one of them."""
+    if not new or _target(record) not in {normalized(address) for address in old}:
         return record
     changed = json.loads(json.dumps(record))
     if changed.get("AliasTarget"):
@@ -92,6 +100,18 @@ def _ours(record: dict[str, Any], alb: str | None) -> bool:
     return _target(record) == normalized(alb) if alb else _target(record).endswith(".elb.amazonaws.com")
 
 
+# An ELB load balancer's DNS name: <name>.<region>.elb.amazonaws.com (ALB, CLB) or <name>-<hex>.elb.<region>.
+# amazonaws.com (NLB), .com.cn in China.
+ELB_NAME = re.compile(r"\.elb\.([a-z0-9-]+\.)?amazonaws\.com(\.cn)?$")
+
+
+def _replaced_load_balancer(record: dict[str, Any], retargeted: list[dict[str, Any]], new: str | None) -> bool:
+    """An earlier run's retargeted record, to a load balancer that is not the Service's now."""
+    target = _target(record)
+    return bool(new) and target != normalized(new or "") and bool(ELB_NAME.search(target)) and any(
+        normalized(record["Name"]) == normalized(w["Name"]) and record["Type"] == w["Type"] for w in retargeted)
+
+
 def restore_dns(event: RestoreDnsEvent, *, kube: k8s.Kube, route53_client: Callable[[], Any], stack_zone: str,
                 now: Callable[[], float] = time.time) -> DnsRestore | None:
     request = event.request
@@ -106,14 +126,17 @@ def restore_dns(event: RestoreDnsEvent, *, kube: k8s.Kube, route53_client: Calla
                                "restore them by hand (the Ingress's annotation "
                                f"{DNS_RECORD_ANNOTATION} holds them). Nothing was changed")
     route53 = route53_client()
-    old, new = event.restore.previous_address, event.layer4.address
+    new = event.layer4.address
+    old = {str(a) for a in (recorded.get("layer4Address"), event.restore.previous_address) if a} - {new or ""}
     wanted = [retarget(record, old, new) for record in recorded["records"]]
+    retargeted = [w for w, r in zip(wanted, recorded["records"], strict=True) if w is not r]
     warnings = [f"{r['Type']} {host} is restored as it was, pointing at {_target(r)}, not at the Service's "
                 f"Layer-4 load balancer {new}"
                 for r in wanted if r["Type"] == "CNAME" and _target(r) != normalized(new or "")]
     current = records_at(route53, zone, host)
     alb = ingress_hostname(ingress or {})
-    remove = [r for r in current if _ours(r, alb) and not any(same(r, w) for w in wanted)]
+    remove = [r for r in current if (_ours(r, alb) or _replaced_load_balancer(r, retargeted, new))
+              and not any(same(r, w) for w in wanted)]
     add = [w for w in wanted if not any(same(w, r) for r in current)]
     wait = ALIAS_TTL_SECONDS + request.layer7_drain_seconds
     if not remove and not add:

@@ -19,7 +19,11 @@ nothing.
 
 What it replaced is written first, onto the Ingress (annotation
 ``milvus-layer7/dns-replaced``), so the undo restores exactly that, and a
-re-run that finds its own alias in place still knows the original.
+re-run that finds its own alias in place still knows the original. With it
+goes ``layer4Address``, the Layer-4 load balancer's address as this step saw
+it (the Service's status, or RemoveLayer4's record on a re-run after it): the
+undo retargets whatever pointed there to the load balancer serving then,
+however often it is run, since the annotation lives as long as the Ingress.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
 from layer7.dualstack import aaaa_refusal, is_dualstack
 from layer7.errors import InvalidInput
+from layer7.layer4 import layer4_address, recorded_address
 from layer7.models import DnsChange, LoadBalancerStatus, UpsertDnsEvent
 from layer7.observability import logger
 
@@ -119,10 +124,31 @@ def recorded_replacement(ingress: dict[str, Any]) -> list[dict[str, Any]] | None
     return value.get("records") if isinstance(value, dict) and isinstance(value.get("records"), list) else None
 
 
-def record_replacement(kube: k8s.Kube, event: UpsertDnsEvent, zone_id: str, records: list[dict[str, Any]]) -> None:
+def recorded_layer4_address(ingress: dict[str, Any]) -> str | None:
+    """The ``layer4Address`` of the annotation; None in one written before the field existed."""
+    text = ((ingress.get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    address = value.get("layer4Address") if isinstance(value, dict) else None
+    return str(address) if address else None
+
+
+def service_layer4_address(kube: k8s.Kube, namespace: str, name: str) -> str | None:
+    """The Layer-4 address the Service has, else the one RemoveLayer4 recorded on it; None when neither is known."""
+    try:
+        service = kube.get(k8s.service_path(namespace, name), f"read Service {namespace}/{name}")
+    except k8s.NotFound:
+        return None
+    return layer4_address(service) or recorded_address(service)
+
+
+def record_replacement(kube: k8s.Kube, event: UpsertDnsEvent, zone_id: str, records: list[dict[str, Any]],
+                       layer4: str | None) -> None:
     request = event.request
-    annotation = json.dumps({"hostedZoneId": zone_id, "name": request.host, "records": records},
-                            separators=(",", ":"), sort_keys=True)
+    annotation = json.dumps({"hostedZoneId": zone_id, "name": request.host, "records": records,
+                             "layer4Address": layer4}, separators=(",", ":"), sort_keys=True)
     kube.patch(k8s.ingress_path(request.namespace, request.ingress_name),
                f"record the replaced DNS records on Ingress {request.namespace}/{request.ingress_name}",
                {"metadata": {"annotations": {DNS_RECORD_ANNOTATION: annotation}}},
@@ -163,8 +189,10 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: 
         raise InvalidInput(f"host {host} answers with a TTL of {old_ttl} s, longer than the {MAX_OLD_TTL_SECONDS} s "
                            "the workflow waits out; lower the record's TTL, wait out the old one, and start again "
                            "(nothing in DNS or on the Service was changed)")
-    if recorded_replacement(ingress) != replaced:
-        record_replacement(kube, event, zone_id, replaced)  # before DNS changes: the original is never lost
+    layer4 = recorded_layer4_address(ingress) or service_layer4_address(kube, request.namespace,
+                                                                        request.service_name)
+    if recorded_replacement(ingress) != replaced or recorded_layer4_address(ingress) != layer4:
+        record_replacement(kube, event, zone_id, replaced, layer4)  # before DNS changes: the original is never lost
 
     types = ("A", "AAAA") if is_dualstack(request.ingress_annotations) else ("A",)
     ours = {record["Type"] for record in current if is_alias_to(record, alias)}

@@ -27,7 +27,11 @@ from validate.logic import (
     token_secret_problems,
 )
 
-DEFAULT_LAYER4_TIMEOUT_SECONDS = 900
+# A new NLB serves only once it is active and its targets are registered and healthy. The SDK's own waiters
+# allow each up to 10 minutes (botocore elbv2 waiters-2.json: LoadBalancerAvailable and TargetInService, 40
+# looks 15 s apart), and "it can take a few minutes for the registration process to complete and health checks
+# to start" (ELB user guide, "Register targets for your Network Load Balancer"): 20 minutes covers both.
+DEFAULT_LAYER4_TIMEOUT_SECONDS = 1200
 # With dns: after the record is back and INSYNC and the alias's TTL has passed, clients that keep an answer longer
 # than its TTL get this long before the ALB goes (the setup's layer4DrainSeconds, the other way round).
 DEFAULT_LAYER7_DRAIN_SECONDS = 60

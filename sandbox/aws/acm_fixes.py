@@ -28,11 +28,25 @@
    use answers ResourceInUseException ("The certificate is in use by another
    AWS service in the caller's account. Remove the association and try
    again.", botocore's acm model).
+4. ``InUseBy`` lags a load balancer's deletion: ACM keeps naming a deleted
+   load balancer for a while (aws/aws-cdk #4179: "it can take around 10s for
+   ACM to acknowledge that the certificate is no longer in use";
+   hashicorp/terraform-provider-aws #3866: ResourceInUseException "by a
+   deleted ELB"). moto forgets it at once; here a deleted load balancer stays
+   in ``InUseBy`` of the certificates its listeners served for
+   ``IN_USE_LAG_SECONDS``: those 10 s at the sandbox's usual fifth.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
+
+IN_USE_LAG_SECONDS = 2.0
+# deleted load balancer ARN -> (the certificate ARNs its listeners served, monotonic time ACM lets go of it)
+_LAGGING: dict[str, tuple[frozenset[str], float]] = {}
+_LAGGING_LOCK = threading.Lock()
 
 
 def install() -> None:
@@ -78,6 +92,19 @@ def install() -> None:
             raise _resource_in_use(f"Certificate {arn} is in use.")
         original_delete(self, arn)
 
+    from moto.elbv2.models import ELBv2Backend
+
+    original_delete_load_balancer = ELBv2Backend.delete_load_balancer
+
+    def delete_load_balancer(self: Any, arn: str) -> None:
+        balancer = self.load_balancers.get(arn)
+        if balancer is not None:
+            served = frozenset(c for listener in balancer.listeners.values() for c in (listener.certificates or []))
+            with _LAGGING_LOCK:
+                _LAGGING[arn] = (served, time.monotonic() + IN_USE_LAG_SECONDS)
+        original_delete_load_balancer(self, arn)
+
+    ELBv2Backend.delete_load_balancer = delete_load_balancer  # type: ignore[method-assign]
     import_certificate._sandbox = True  # type: ignore[attr-defined]
     AWSCertificateManagerBackend.import_certificate = import_certificate  # type: ignore[method-assign]
     AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]
@@ -138,4 +165,11 @@ def load_balancers_using(certificate_arn: str) -> list[str]:
         for listener in load_balancer.listeners.values():
             if certificate_arn in (listener.certificates or []):  # moto keeps the ARNs as strings
                 using.append(load_balancer.arn)
+    now = time.monotonic()
+    with _LAGGING_LOCK:
+        for arn, (served, until) in list(_LAGGING.items()):
+            if now >= until:
+                del _LAGGING[arn]
+            elif certificate_arn in served and arn not in using:
+                using.append(arn)  # deleted, and still named for a while (4. above)
     return using

@@ -32,7 +32,8 @@ def test_every_undo_state_and_branch_is_drawn(undo_mermaid, default_synth):
     assert "[*] --> ValidateUndo" in undo_mermaid and "Succeed --> [*]" in undo_mermaid
     assert "Layer4Ready_ --> VerifyLayer4 : layer4.ready == true" in undo_mermaid
     assert "DnsRestored_ --> DeleteIngress : dnsRecord is null" in undo_mermaid
-    assert "AlbRemoved_ --> DeleteCertificate : albRemoval.done == true" in undo_mermaid
+    assert "AlbRemoved_ --> CertificatesNotLookedAt : albRemoval.done == true" in undo_mermaid
+    assert "CertificatesDone_ --> WaitForCertificatesUnused : otherwise" in undo_mermaid
     assert "VerifyLayer4 : retry VerificationFailed (6x, 10 s, backoff 2, at most 60 s)" in undo_mermaid
 
 

@@ -4,7 +4,7 @@ Independent of stacks/timeouts.py: each Task at its worst (every retrier of
 its definition exhausted, each attempt running to its function's timeout in
 the template, the waits between attempts with their MaxDelaySeconds), each
 loop bounded by what ends it (albTimeoutSeconds' bound for the ALB wait,
-CheckDnsChange's own bound for Route 53), the drain wait by the largest TTL
+CheckDnsChange's own bound for Route 53, DeleteCertificate's for ACM), the drain wait by the largest TTL
 UpsertDns accepts plus layer4DrainSeconds' bound, then the longest path
 through the graph, failure path included.
 """
@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from check_dns_change.logic import DNS_SYNC_TIMEOUT_SECONDS
+from delete_certificate.logic import IN_USE_BUDGET_SECONDS
 from upsert_dns.logic import ALIAS_TTL_SECONDS, MAX_OLD_TTL_SECONDS
 
 CONTRACT = (Path(__file__).resolve().parents[2] / "docs" / "CONTRACT.md").read_text()
@@ -76,8 +77,9 @@ def longest_run_seconds(synth, workflow: str = "Setup") -> float:
             "Layer4Ready?": contract_bound("layer4TimeoutSeconds", undo=True) + 30,
             "DnsInSync?": dns_loop,
             "AlbRemoved?": contract_bound("albTimeoutSeconds", undo=True) + 30,
+            "CertificatesDone?": IN_USE_BUDGET_SECONDS + 30,  # DeleteCertificate's own budget for ACM's InUseBy
         }
-        in_loops = {"WaitForLayer4", "WaitForDns", "CheckDnsChange", "WaitForAlbRemoval"}
+        in_loops = {"WaitForLayer4", "WaitForDns", "CheckDnsChange", "WaitForAlbRemoval", "WaitForCertificatesUnused"}
         # the alias's TTL (UpsertDns's ALIAS_TTL_SECONDS) and layer7DrainSeconds
         drains = {"WaitForDnsDrain": ALIAS_TTL_SECONDS + contract_bound("layer7DrainSeconds", undo=True)}
 

@@ -45,10 +45,21 @@ def test_the_alb_goes_only_after_layer4_is_verified_and_dns_is_back(default_synt
     # and only then the Ingress goes, the ALB is waited out, and the certificate goes last
     assert states["DeleteIngress"]["Next"] == "CheckIngressDeleted"
     assert states["AlbRemoved?"]["Choices"] == [{"Variable": "$.albRemoval.done", "BooleanEquals": True,
-                                                "Next": "DeleteCertificate"}]
+                                                "Next": "CertificatesNotLookedAt"}]
     assert states["WaitForAlbRemoval"]["Next"] == "CheckIngressDeleted"
-    assert [states[n]["Next"] for n in ("DeleteCertificate", "BuildUndoOutput", "PublishUndoCompleted")] == [
-        "BuildUndoOutput", "PublishUndoCompleted", "Succeed"]
+    # with ACM's InUseBy waited out by the state machine, from an empty first look
+    assert states["CertificatesNotLookedAt"] == {"Type": "Pass", "Result": {}, "ResultPath": "$.certificates",
+                                                 "Next": "DeleteCertificate"}
+    assert states["DeleteCertificate"]["Next"] == "CertificatesDone?"
+    assert states["CertificatesDone?"]["Choices"] == [{"Variable": "$.certificates.done", "BooleanEquals": True,
+                                                      "Next": "BuildUndoOutput"}]
+    assert states["CertificatesDone?"]["Default"] == "WaitForCertificatesUnused"
+    assert states["WaitForCertificatesUnused"] == {"Type": "Wait", "SecondsPath": "$.certificates.waitSeconds",
+                                                   "Next": "DeleteCertificate"}
+    assert [states[n]["Next"] for n in ("BuildUndoOutput", "PublishUndoCompleted")] == [
+        "PublishUndoCompleted", "Succeed"]
+    assert states["BuildUndoOutput"]["Parameters"]["certificates"] == {
+        "deleted.$": "$.certificates.deleted", "kept.$": "$.certificates.kept"}
 
 
 def test_undo_payloads_and_result_paths(default_synth):
@@ -62,7 +73,7 @@ def test_undo_payloads_and_result_paths(default_synth):
         "CheckDnsChange": ({"request.$", "dnsRecord.$"}, "$.dnsRecord"),
         "DeleteIngress": ({"request.$"}, "$.ingressDeletion"),
         "CheckIngressDeleted": ({"request.$", "ingressDeletion.$"}, "$.albRemoval"),
-        "DeleteCertificate": ({"request.$", "ingressDeletion.$"}, "$.certificates"),
+        "DeleteCertificate": ({"request.$", "ingressDeletion.$", "certificates.$"}, "$.certificates"),
     }
     for name, (keys, result_path) in expected.items():
         assert set(states[name]["Parameters"]) == keys | {"correlationId.$"}, name

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from testkit.certs import make_ca, make_leaf
+from tests.polling import wait_for
 
 HOST = "milvus.strict.example.com"
 SERVER_AUTH, CLIENT_AUTH = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
@@ -103,6 +104,27 @@ def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_i
     assert caught.value.response["Error"]["Code"] == "ResourceInUseException"
     elbv2.delete_listener(ListenerArn=listener["Listeners"][0]["ListenerArn"])
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == []
+    acm.delete_certificate(CertificateArn=arn)
+
+
+def test_acm_keeps_naming_a_deleted_load_balancer_for_a_while(sandbox):
+    acm, ec2, elbv2 = sandbox.client("acm"), sandbox.client("ec2"), sandbox.client("elbv2")
+    arn = imported(acm, make_leaf(make_ca("lagging CA"), [HOST]))
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    lb = elbv2.create_load_balancer(Name="lagging-alb", Subnets=subnets)["LoadBalancers"][0]
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                          Certificates=[{"CertificateArn": arn}], DefaultActions=[
+                              {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    # When the load balancer is deleted, ACM still names it, and refuses the delete
+    elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [lb["LoadBalancerArn"]]
+    with pytest.raises(ClientError) as caught:
+        acm.delete_certificate(CertificateArn=arn)
+    assert caught.value.response["Error"]["Code"] == "ResourceInUseException"
+    # until it lets go of it
+    wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [], timeout=30, every=0.5)
     acm.delete_certificate(CertificateArn=arn)
 
 

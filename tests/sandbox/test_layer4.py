@@ -37,6 +37,13 @@ def say(port: int, text: bytes) -> bytes:
         return conn.recv(1024)
 
 
+def answers(controller: ServiceControllerStandIn, hostname: str) -> bool:
+    try:
+        return say(controller.endpoint(hostname, 19530), b"?") == b"?"
+    except OSError:
+        return False
+
+
 def test_the_proxy_passes_bytes_through_and_close_drops_its_connections(echo):
     proxy = TcpProxy(echo)
     conn = socket.create_connection(("127.0.0.1", proxy.port), timeout=2)
@@ -53,8 +60,8 @@ def test_a_service_loses_its_nlb_when_it_leaves_load_balancer_and_gets_a_fresh_o
     seeded = standin.seed_service(chart_service())
     old_name = seeded["status"]["loadBalancer"]["ingress"][0]["hostname"]
     changes = []
-    controller = ServiceControllerStandIn(standin, backend_port=echo, provision_delay=0.3, poll_interval=0.05,
-                                          on_change=changes.append).start()
+    controller = ServiceControllerStandIn(standin, backend_port=echo, provision_delay=0.3, serve_delay=1.0,
+                                          poll_interval=0.05, on_change=changes.append).start()
     try:
         # Then the controller adopts it: finalizer on, the name answers on the Service's port
         wait_for(lambda: controller.endpoint(old_name, 19530))
@@ -80,6 +87,11 @@ def test_a_service_loses_its_nlb_when_it_leaves_load_balancer_and_gets_a_fresh_o
         uid = service["metadata"]["uid"]
         assert hostname != old_name and hostname.startswith(default_load_balancer_name(uid) + "-")
         assert hostname.endswith(".elb.us-east-1.amazonaws.com")
+        # which refuses connections at first, as a provisioning NLB whose targets are not registered yet
+        with pytest.raises(ConnectionRefusedError):
+            say(controller.endpoint(hostname, 19530), b"too early")
+        # and serves a little later
+        wait_for(lambda: answers(controller, hostname), timeout=5, every=0.1)
         assert say(controller.endpoint(hostname, 19530), b"again") == b"again"
         assert controller.endpoint(old_name, 19530) is None
         reasons = [e["reason"] for e in standin.events_for("milvus", "Service", "milvus-demo")]

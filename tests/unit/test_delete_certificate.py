@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from delete_certificate.logic import delete_certificates
+from delete_certificate.logic import IN_USE_BUDGET_SECONDS, delete_certificates
 from import_certificate.logic import ensure_certificate
 from layer7.undo_models import DeleteCertificateEvent
 from testkit.certs import make_ca, make_leaf
@@ -55,26 +55,67 @@ class Acm:
 MANAGED = {"milvus-layer7:managed-by": "milvus-layer7", "milvus-layer7:host": HOST}
 
 
-def test_ours_go_once_unused_and_the_rest_stay_with_the_reason():
-    # Given our certificate (unused now), an older one of ours still in use, and one given by certificateArn
-    acm = Acm({OURS: {"tags": MANAGED}, OLD: {"tags": MANAGED, "in_use": ["arn:aws:elasticloadbalancing:lb/x"]},
-               THEIRS: {"tags": {}}})
-    event = DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion(certificateArns=[THEIRS, OURS])))
+T0 = 1_800_000_000.0
+LB = "arn:aws:elasticloadbalancing:lb/x"
+
+
+def look(acm: Acm, *, at: float, previous: dict | None = None, arns: list[str] | None = None) -> dict:
+    event = DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion(certificateArns=arns or []),
+                                                       certificates=previous or {}))
+    return delete_certificates(event, acm=acm, now=lambda: at).to_wire()
+
+
+def test_ours_go_at_once_when_unused_and_theirs_stay_with_the_reason():
+    # Given our certificate (unused now) and one given by certificateArn
+    acm = Acm({OURS: {"tags": MANAGED}, THEIRS: {"tags": {}}})
     # When DeleteCertificate runs
-    result = delete_certificates(event, acm=acm)
-    # Then only the unused one of ours was deleted; the others stay, each with why
+    result = look(acm, at=T0, arns=[THEIRS, OURS])
+    # Then ours was deleted, theirs stays with why, and there is nothing to wait for
     assert acm.deleted == [OURS]
-    assert result.to_wire() == {"deleted": [OURS], "kept": [
+    assert result == {"deleted": [OURS], "kept": [
         {"arn": THEIRS, "reason": f"not imported by this workflow (no tag milvus-layer7:managed-by for {HOST}): "
-                                  "it is not the undo's to delete"},
-        {"arn": OLD, "reason": "still in use by arn:aws:elasticloadbalancing:lb/x (ACM InUseBy); delete it once "
-                               "nothing uses it, or run the undo again"}]}
+                                  "it is not the undo's to delete"}],
+        "done": True, "waitingFor": [], "startedAt": T0, "waitSeconds": 0, "elapsedSeconds": 0.0}
+
+
+def test_one_of_ours_still_in_use_is_looked_at_again_until_acm_lets_it_go():
+    # Given ACM still names the deleted ALB in InUseBy of an older certificate of ours (its lag)
+    acm = Acm({OURS: {"tags": MANAGED}, OLD: {"tags": MANAGED, "in_use": [LB]}})
+    # When DeleteCertificate looks
+    first = look(acm, at=T0, arns=[OURS])
+    # Then the unused one is deleted and the state machine is told to look again soon
+    assert (first["deleted"], first["kept"], first["done"], first["waitingFor"], first["waitSeconds"]) == (
+        [OURS], [], False, [OLD], 2)
+    # When ACM has let go by the next look
+    acm.certificates[OLD]["in_use"] = []
+    second = look(acm, at=T0 + 2, previous=first, arns=[OURS])
+    # Then both are said deleted (the first look's too, and OURS is not taken for someone else's), and it is done
+    assert (second["deleted"], second["kept"], second["done"], second["startedAt"]) == ([OURS, OLD], [], True, T0)
+    assert acm.deleted == [OURS, OLD]
+
+
+def test_past_its_budget_a_certificate_still_in_use_is_kept_and_named():
+    acm = Acm({OLD: {"tags": MANAGED, "in_use": [LB]}})
+    first = look(acm, at=T0)
+    late = look(acm, at=T0 + IN_USE_BUDGET_SECONDS + 1, previous=first)
+    assert (late["done"], late["deleted"], acm.deleted) == (True, [], [])
+    assert late["kept"] == [{"arn": OLD, "reason": f"still in use by {LB} (ACM InUseBy) {IN_USE_BUDGET_SECONDS} s "
+                                                   "after the ALB went; delete it once nothing uses it, or run the "
+                                                   "undo again"}]
+
+
+def test_waits_grow_with_the_time_waited_and_never_pass_the_budget():
+    acm = Acm({OLD: {"tags": MANAGED, "in_use": [LB]}})
+    first = look(acm, at=T0)
+    assert look(acm, at=T0 + 80, previous=first)["waitSeconds"] == 20
+    assert look(acm, at=T0 + 400, previous=first)["waitSeconds"] == 30
+    assert look(acm, at=T0 + IN_USE_BUDGET_SECONDS - 5, previous=first)["waitSeconds"] == 5
 
 
 def test_a_second_run_finds_nothing_of_ours_left():
     acm = Acm({THEIRS: {"tags": {}}})
     result = delete_certificates(DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion())), acm=acm)
-    assert (result.deleted, result.kept, acm.deleted) == ([], [], [])
+    assert (result.deleted, result.kept, result.done, acm.deleted) == ([], [], True, [])
 
 
 def test_the_certificate_a_renewal_left_behind_goes_too(ca_and_renewals):

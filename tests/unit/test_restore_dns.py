@@ -39,15 +39,15 @@ def aws():
         yield SimpleNamespace(route53=route53, zone=zone)
 
 
-def ingress(zone: str, records: list[dict]) -> dict:
-    annotation = json.dumps({"hostedZoneId": zone, "name": HOST, "records": records})
+def ingress(zone: str, records: list[dict], **fields: str) -> dict:
+    annotation = json.dumps({"hostedZoneId": zone, "name": HOST, "records": records, **fields})
     return {"metadata": {"name": "milvus-demo", "namespace": "milvus",
                          "annotations": {DNS_RECORD_ANNOTATION: annotation}},
             "status": {"loadBalancer": {"ingress": [{"hostname": ALB}]}}}
 
 
-def run(aws, kube, stack_zone=None, **request):
-    event = RestoreDnsEvent.model_validate(wire(restore=restore(), layer4=layer4(), **request))
+def run(aws, kube, stack_zone=None, previous_address=OLD_NLB, address=NEW_NLB, **request):
+    event = RestoreDnsEvent.model_validate(wire(restore=restore(previous_address), layer4=layer4(address), **request))
     return restore_dns(event, kube=kube, route53_client=lambda: aws.route53,
                        stack_zone=aws.zone if stack_zone is None else stack_zone, now=lambda: 5.0)
 
@@ -130,3 +130,50 @@ def test_the_handler_returns_null_without_a_record(aws, lambda_context, monkeypa
     out = handler.lambda_handler(wire(restore=restore(), layer4=layer4()), lambda_context, route53=aws.route53,
                                  connect=lambda name: kube)
     assert out is None and kube.closed
+
+
+MID_NLB = "a0123456789abcdef0123456789abcde-00000000aaaaaaaa.elb.us-east-1.amazonaws.com"
+
+
+def test_a_rerun_after_remove_layer4s_record_went_still_retargets_by_the_annotations_address(aws):
+    # Given an undo failed after RestoreLayer4 took the Service's record away (at VerifyLayer4, say): the rerun
+    # has no previous address, but UpsertDns recorded the NLB the CNAME pointed at
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME], layer4Address=OLD_NLB)})
+    # When RestoreDns runs in the rerun
+    restored = run(aws, kube, previous_address=None)
+    # Then the CNAME points at the NLB serving now, never at the deleted one
+    assert records(aws) == [{**OLD_CNAME, "ResourceRecords": [{"Value": NEW_NLB}]}]
+    assert restored is not None and restored.warnings == []
+
+
+def test_an_annotation_without_the_address_field_still_retargets_by_the_layer4_record(aws):
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME])})
+    run(aws, kube, previous_address=OLD_NLB)
+    assert records(aws) == [{**OLD_CNAME, "ResourceRecords": [{"Value": NEW_NLB}]}]
+
+
+def test_a_rerun_after_the_nlb_was_replaced_again_moves_the_cname_to_the_current_one(aws):
+    # Given an earlier undo pointed the host at the NLB it had then, and the Service has another one since
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME], layer4Address=OLD_NLB)})
+    run(aws, kube, previous_address=OLD_NLB, address=MID_NLB)
+    assert records(aws) == [{**OLD_CNAME, "ResourceRecords": [{"Value": MID_NLB}]}]
+    # When the undo runs again (RestoreLayer4's record is gone by now)
+    again = run(aws, kube, previous_address=None, address=NEW_NLB)
+    # Then the CNAME names the NLB serving now, in one batch that replaced the earlier one
+    assert records(aws) == [{**OLD_CNAME, "ResourceRecords": [{"Value": NEW_NLB}]}]
+    assert again is not None and again.replaced == [{**OLD_CNAME, "ResourceRecords": [{"Value": MID_NLB}]}]
+    # and a third run finds nothing to do
+    third = run(aws, kube, previous_address=None, address=NEW_NLB)
+    assert third is not None and third.change_id == ""
+
+
+def test_a_cname_someone_pointed_elsewhere_is_not_taken_for_an_earlier_run(aws):
+    # Given the host was pointed, since, at something that is not a load balancer
+    kube = FakeKube({INGRESS: ingress(aws.zone, [OLD_CNAME], layer4Address=OLD_NLB)})
+    run(aws, kube)
+    aws.route53.change_resource_record_sets(HostedZoneId=aws.zone, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {**OLD_CNAME, "ResourceRecords": [{"Value": "other.example"}]}}]})
+    # When the undo runs again, Route 53 refuses the batch and DNS is unchanged
+    with pytest.raises(InvalidInput):
+        run(aws, kube, previous_address=None)
+    assert records(aws) == [{**OLD_CNAME, "ResourceRecords": [{"Value": "other.example"}]}]

@@ -86,7 +86,7 @@ def test_a_new_name_gets_an_alias_to_the_dualstack_name(aws):
     assert change.change_id and not change.change_id.startswith("/")
     # and nothing was replaced, so only the drain is waited
     assert (change.replaced, change.wait_seconds) == ([], 60)
-    assert recorded(aws) == {"hostedZoneId": aws.zone_id, "name": HOST, "records": []}
+    assert recorded(aws) == {"hostedZoneId": aws.zone_id, "name": HOST, "records": [], "layer4Address": None}
 
 
 def test_the_guides_cname_to_the_nlb_is_replaced_in_one_batch_and_recorded_first(aws):
@@ -143,6 +143,48 @@ def test_an_aaaa_record_with_an_ipv4_alb_is_refused_and_nothing_changes(aws):
     # and the AAAA record is still there, nothing recorded
     assert records_at_host(aws) == [AAAA]
     assert DNS_RECORD_ANNOTATION not in aws.kube.objects[INGRESS]["metadata"]["annotations"]
+
+
+SERVICE = k8s.service_path("milvus", "milvus-demo")
+
+
+def test_the_layer4_address_the_records_pointed_at_is_recorded_with_them(aws):
+    # Given the Service with its NLB, the host a CNAME to it
+    aws.kube.objects[SERVICE] = {"metadata": {"name": "milvus-demo", "namespace": "milvus"},
+                                 "status": {"loadBalancer": {"ingress": [{"hostname": NLB}]}}}
+    create(aws, OLD_CNAME)
+    # When UpsertDns runs
+    upsert(aws)
+    # Then the annotation names the NLB too: the undo retargets to the NLB serving then whatever pointed here
+    assert recorded(aws)["layer4Address"] == NLB
+
+
+def test_a_rerun_after_remove_layer4_keeps_the_recorded_address(aws):
+    # Given a first run recorded the NLB, and RemoveLayer4 has made the Service ClusterIP since
+    aws.kube.objects[SERVICE] = {"metadata": {"name": "milvus-demo", "namespace": "milvus"},
+                                 "status": {"loadBalancer": {"ingress": [{"hostname": NLB}]}}}
+    create(aws, OLD_CNAME)
+    upsert(aws)
+    aws.kube.objects[SERVICE] = {"metadata": {"name": "milvus-demo", "namespace": "milvus"}, "status": {}}
+    # When UpsertDns runs again
+    upsert(aws)
+    # Then the address stays recorded, and nothing is written to the Ingress again
+    assert recorded(aws)["layer4Address"] == NLB
+    assert len([c for c in aws.kube.calls if c["method"] == "PATCH" and c["path"] == INGRESS]) == 1
+
+
+def test_an_annotation_written_before_the_address_field_gets_it_from_the_layer4_record(aws):
+    # Given an annotation without layer4Address, and the Service ClusterIP with RemoveLayer4's record
+    create(aws, OLD_CNAME)
+    upsert(aws)
+    old = {k: v for k, v in recorded(aws).items() if k != "layer4Address"}
+    aws.kube.objects[INGRESS]["metadata"]["annotations"][DNS_RECORD_ANNOTATION] = json.dumps(old)
+    aws.kube.objects[SERVICE] = {"metadata": {"name": "milvus-demo", "namespace": "milvus", "annotations": {
+        "milvus-layer7/layer4": json.dumps({"type": "LoadBalancer", "spec": {}, "annotations": {}, "address": NLB})}}}
+    # When UpsertDns runs again
+    upsert(aws)
+    # Then the records are kept and the address comes from the record
+    assert recorded(aws) == {**old, "layer4Address": NLB}
 
 
 def test_a_ttl_longer_than_the_workflow_waits_is_refused_before_anything_changes(aws):

@@ -36,7 +36,7 @@ def test_an_empty_undo_input_gets_setups_defaults_and_its_own():
         "serviceName": "milvus-demo", "ingressName": "milvus-demo", "hostedZoneId": None,
         "layer4Verify": {"tls": False, "port": 19530, "serverName": "milvus.example.test", "tokenSecretArn": None,
                          "timeoutSeconds": 120},
-        "layer4TimeoutSeconds": 900, "albTimeoutSeconds": 900, "layer7DrainSeconds": 60,
+        "layer4TimeoutSeconds": 1200, "albTimeoutSeconds": 900, "layer7DrainSeconds": 60,
     }
 
 

@@ -1,0 +1,30 @@
+"""The Service's Layer-4 load balancer as setup and undo steps both read it: its address now, and as recorded.
+
+Shared here, not imported from a step: UpsertDns records the address the
+host's records pointed at, RemoveLayer4 records it with what it removes, and
+the undo's CheckLayer4 and RestoreDns read it back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
+
+
+def layer4_address(service: dict[str, Any]) -> str | None:
+    """The Layer-4 load balancer's DNS name (or IP) in ``status.loadBalancer.ingress[0]``, None without one."""
+    entries = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return (entries[0].get("hostname") or entries[0].get("ip") or None) if entries else None
+
+
+def recorded_address(service: dict[str, Any]) -> str | None:
+    """The address RemoveLayer4 recorded in ``milvus-layer7/layer4``, None without a (readable) record."""
+    text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    address = value.get("address") if isinstance(value, dict) else None
+    return str(address) if address else None

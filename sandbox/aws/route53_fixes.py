@@ -17,6 +17,8 @@
    Route 53 name server, "generally within 60 seconds" (Route 53 developer
    guide, ChangeResourceRecordSets). moto answers ``INSYNC`` at once, always
    with the same id; here a change is PENDING for ``PROPAGATION_SECONDS``.
+   moto's own refusal of a CREATE that repeats an earlier change is wrong
+   (below) and is passed over.
 3. Hosted zone ids. Route 53's start with ``Z`` (``Z1D633PJN98FT9`` in its
    API reference; moto's own comment says so) and the stack's configuration
    checks that; moto 5.2.5 draws 22 characters from any letters and digits.
@@ -47,7 +49,12 @@ def install() -> None:
     def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> None:
         zone = self.get_hosted_zone(zoneid)
         check_batch(_record_sets(zone), change_list, zone.name)
-        original_change(self, zoneid, change_list)
+        # check_batch refused every CREATE of an existing set; moto 5.2.5 also refuses a CREATE equal to any
+        # earlier change in the zone's journal whenever some record sorts at or after its name (its
+        # ResourceRecordAlreadyExists from get_record_sets' dropwhile), though that set was deleted since, as
+        # when a setup after an undo re-creates the alias it had. Route 53 has no such rule: pass it as UPSERT.
+        original_change(self, zoneid, [{**change, "Action": "UPSERT"} if change["Action"] == "CREATE" else change
+                                       for change in change_list])
 
     change_resource_record_sets._sandbox = True  # type: ignore[attr-defined]
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]

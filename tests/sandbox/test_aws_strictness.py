@@ -150,3 +150,13 @@ def test_route53_refuses_a_record_beside_a_cname_unless_the_batch_deletes_it_fir
         {"Action": "DELETE", "ResourceRecordSet": cname}, {"Action": "CREATE", "ResourceRecordSet": alias}]})
     records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert [r["Type"] for r in records if r["Name"] == f"{HOST}."] == ["A"]
+    # and the way back and forth again, as an undo and a later setup do it: the same alias may be created anew
+    for batch in ([{"Action": "DELETE", "ResourceRecordSet": alias}, {"Action": "CREATE", "ResourceRecordSet": cname}],
+                  [{"Action": "DELETE", "ResourceRecordSet": cname}, {"Action": "CREATE", "ResourceRecordSet": alias}]):
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
+    records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert [r["Type"] for r in records if r["Name"] == f"{HOST}."] == ["A"]
+    # while a CREATE of a set that exists is still refused
+    with pytest.raises(ClientError, match="but it already exists"):
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+            "Changes": [{"Action": "CREATE", "ResourceRecordSet": alias}]})

@@ -20,7 +20,9 @@ The undo's says which load balancers serve (undo_workflow.py).
 ``PublishFailed`` sends the workflow's failure event (``Milvus Layer7 Setup
 Failed``, ``Milvus Layer7 Undo Failed``); if EventBridge fails even after its
 retries, the run still fails with the original error (its catcher keeps
-``$.failure`` and notes the publishing error beside it).
+``$.failure`` and notes the publishing error beside it). Then, when Validate
+got as far as the request (``$.request.host``), ``ReleaseRunLockAfterFailure``
+gives the host's run lock back if this run holds it (stacks/run_lock.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import names, retries
+from stacks.run_lock import HOST_PATH, RunLockTable
 
 EXECUTION_ID = "$$.Execution.Id"  # correlationId and executionArn (a plain path: CDK would add a 2nd ".$" to a token)
 NULL = "States.StringToJson('null')"
@@ -71,7 +74,8 @@ class Outcome:
 class FailurePath(Construct):
     """The states after a failure, built once; ``catch`` wires a task into them."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, detail_type: str = names.DETAIL_TYPE_FAILED,
+    def __init__(self, scope: Construct, construct_id: str, *, run_lock: RunLockTable,
+                 detail_type: str = names.DETAIL_TYPE_FAILED,
                  outcome: Callable[[Construct], Outcome] | None = None) -> None:
         super().__init__(scope, construct_id)
         # The states keep their plain names in the definition (scope: the workflow, not this construct).
@@ -103,12 +107,17 @@ class FailurePath(Construct):
             "executionArn.$": EXECUTION_ID,
         })
         failed = sfn.Fail(parent, "Failed", error_path="$.failure.error", cause_path="$.failure.cause")
-        publish_failed.add_catch(failed, errors=["States.ALL"], result_path="$.publishError")
+        # A run that failed before Validate's result has no request: it took no lock (layer7/run_lock.py).
+        release = (sfn.Choice(parent, "RunLockTaken?")
+                   .when(sfn.Condition.is_present(HOST_PATH),
+                         run_lock.release(parent, "ReleaseRunLockAfterFailure", next_state=failed))
+                   .otherwise(failed))
+        publish_failed.add_catch(release, errors=["States.ALL"], result_path="$.publishError")
         self.explain.next(take_message).next(described.start)
         self.record.next(described.start)
         for end in described.ends:
             end.next(publish_failed)
-        publish_failed.next(failed)
+        publish_failed.next(release)
 
     def catch(self, task: tasks.LambdaInvoke, *, keeps_input: bool = True) -> None:
         """Contract errors to ExplainFailure, anything else to RecordFailure; ``keeps_input=False`` for Validate."""

@@ -21,13 +21,14 @@ from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutpu
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from layer7 import ownership
+from layer7 import ownership, run_lock
 from stacks import names, rbac, steps, undo_grants
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig, is_full_secret_arn
 from stacks.functions import WorkflowFunctions
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
+from stacks.run_lock import RunLockTable
 from stacks.tasks import setup_state_machine_name, undo_state_machine_name
 from stacks.triggers import RuleTargets, SetupRequestedTrigger, UndoRequestedTrigger
 from stacks.undo_workflow import UndoWorkflow
@@ -75,13 +76,14 @@ class MilvusLayer7Stack(Stack):
             subnets=network.subnets if network else None,
             security_group=network.security_group if network else None,
         )
+        self.run_lock = RunLockTable(self, "RunLock")
         self.workflow = Workflow(
             self, "Workflow", functions=self._functions_of(steps.SETUP),
             verify_retry_interval_seconds=config.verify_retry_interval_seconds,
-            verify_max_attempts=config.verify_max_attempts,
+            verify_max_attempts=config.verify_max_attempts, run_lock=self.run_lock,
         )
         self.undo = UndoWorkflow(self, "Undo", functions=self._functions_of(steps.UNDO),
-                                 verify_retry=self.workflow.verify_retry)
+                                 verify_retry=self.workflow.verify_retry, run_lock=self.run_lock)
         self.rule_targets = RuleTargets(self, "RuleTargets", state_machines=[self.workflow.state_machine,
                                                                              self.undo.state_machine])
         self.trigger = SetupRequestedTrigger(self, "Trigger", state_machine=self.workflow.state_machine,
@@ -159,23 +161,33 @@ class MilvusLayer7Stack(Stack):
     _NAG_CHANGES = "arn:<AWS::Partition>:route53:::change/*"
 
     def _grant_validate(self) -> None:
-        """One run per host, setup and undo together: both Validate steps read which executions of both
-        workflows are running, and for what (RELATED_STATE_MACHINE_ARNS; by name, as a state machine's ARN
-        would refer back to the functions)."""
+        """One run per host, setup and undo together: both Validate steps take the host's run lock with a
+        conditional PutItem on the lock table, and read the holder's status when it is held (DescribeExecution on
+        both workflows' executions; by name, as a state machine's ARN would refer back to the functions).
+        ValidateUndo also reads both workflows' past executions ("already undone", RELATED_STATE_MACHINE_ARNS)."""
         machine_names = [setup_state_machine_name(self.stack_name), undo_state_machine_name(self.stack_name)]
         machines = [self.format_arn(service="states", resource="stateMachine", resource_name=name,
                                     arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in machine_names]
         executions = [self.format_arn(service="states", resource="execution", resource_name=f"{name}:*",
                                       arn_format=ArnFormat.COLON_RESOURCE_NAME) for name in machine_names]
+        hold_seconds = max(self.workflow.timeout_seconds, self.undo.timeout_seconds)
         for step in ("Validate", "ValidateUndo"):
-            self.steps.functions[step].add_environment("RELATED_STATE_MACHINE_ARNS", ",".join(machines))
-            role = self.steps.roles[step]
-            role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=machines))
+            function, role = self.steps.functions[step], self.steps.roles[step]
+            function.add_environment(run_lock.TABLE_VARIABLE, self.run_lock.table.table_name)
+            function.add_environment(run_lock.HOLD_VARIABLE, str(hold_seconds))
+            # Only the lock's own attributes (DynamoDB developer guide, "Using IAM policy conditions for
+            # fine-grained access control": dynamodb:Attributes); the host is the caller's, so no LeadingKeys.
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["dynamodb:PutItem"], resources=[self.run_lock.table.table_arn],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:Attributes": list(run_lock.ATTRIBUTES)}}))
             role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=executions))
             findings = {
                 f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}:*":
                     "Execution ids are made when executions start; only this stack's two workflows' executions."
                 for name in machine_names}
+            if step == "ValidateUndo":
+                function.add_environment("RELATED_STATE_MACHINE_ARNS", ",".join(machines))
+                role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=machines))
             if step == "Validate" and self.config.in_vpc:
                 # The functions' own route tables and NAT gateways (lambdas/validate/network.py).
                 role.add_to_policy(iam.PolicyStatement(
@@ -185,6 +197,11 @@ class MilvusLayer7Stack(Stack):
                                            "Reference); read-only, to name a subnet without a route before any "
                                            "change.")
             self._acknowledge(role, findings)
+        Validations.of(self.run_lock.table).acknowledge(Acknowledgment(
+            id="AwsSolutions-DDB3",
+            reason="A lock table: one item per host naming the execution that runs for it. Nothing in it is worth "
+                   "restoring; a restored lock would only name executions that have ended (stacks/run_lock.py).",
+        ))
 
     def _grant_certificate_steps(self) -> None:
         roles = self.steps.roles

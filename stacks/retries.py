@@ -46,5 +46,13 @@ LAMBDA_NOT_READY = RetryPolicy(
     interval_seconds=10, max_attempts=6,
 )
 LAMBDA_POLICIES = (LAMBDA_NOT_READY, LAMBDA_SERVICE)
+# The run lock's release (stacks/run_lock.py): DynamoDB's own throttling or a 5xx, or a task that timed out; never
+# the condition (the lock is not this run's: nothing to give back).
+RUN_LOCK_RELEASE = RetryPolicy(
+    errors=("DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException",
+            "DynamoDB.RequestLimitExceeded", "DynamoDB.InternalServerErrorException",
+            "DynamoDB.AmazonDynamoDBException", "States.Timeout"),
+    interval_seconds=1, max_attempts=3,
+)
 # PutEvents on the default bus: EventBridge's own throttling or a 5xx.
 PUBLISH = RetryPolicy(errors=("States.TaskFailed",), interval_seconds=1, max_attempts=3)

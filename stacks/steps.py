@@ -59,7 +59,8 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("CheckDnsChange", "check_dns_change.handler.lambda_handler", ("common",), workflows=(SETUP, UNDO)),
     StepSpec("RemoveLayer4", "remove_layer4.handler.lambda_handler", _KUBERNETES, kubernetes_group=WRITERS),
     # --- the undo (stacks/undo_workflow.py) ---
-    # Reads the workflows' earlier executions and the host's certificates: up to history.MAX_LOOKS calls.
+    # Reads the workflows' earlier executions and the host's certificates (up to history.MAX_LOOKS calls), then takes
+    # the host's run lock (layer7/run_lock.py) as Validate does.
     StepSpec("ValidateUndo", "validate_undo.handler.lambda_handler", ("common",), workflows=(UNDO,)),
     StepSpec("RestoreLayer4", "restore_layer4.handler.lambda_handler", _KUBERNETES, workflows=(UNDO,),
              kubernetes_group=UNDO_WRITERS),

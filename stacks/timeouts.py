@@ -33,6 +33,9 @@ MAX_POLL_WAIT_SECONDS = 30  # CheckLoadBalancer's longest wait between looks
 DNS_POLL_WAIT_SECONDS = 5
 CERTIFICATE_IN_USE_BUDGET_SECONDS = 600  # lambdas/delete_certificate/logic.py IN_USE_BUDGET_SECONDS
 PUBLISH_WORST_SECONDS = 4 * 30 + retries.PUBLISH.total_wait_seconds()  # attempts x task timeout + waits
+RUN_LOCK_RELEASE_TIMEOUT_SECONDS = 10  # stacks/run_lock.py's task, once on whichever path a run ends
+RUN_LOCK_RELEASE_WORST_SECONDS = ((1 + retries.RUN_LOCK_RELEASE.max_attempts) * RUN_LOCK_RELEASE_TIMEOUT_SECONDS
+                                  + retries.RUN_LOCK_RELEASE.total_wait_seconds())
 MARGIN_SECONDS = 300
 
 
@@ -62,6 +65,7 @@ def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_se
         + MAX_OLD_TTL_SECONDS + MAX_LAYER4_DRAIN_SECONDS
         + step_worst_seconds("RemoveLayer4")
         + 2 * PUBLISH_WORST_SECONDS  # PublishReady, or PublishFailed on the failure path
+        + RUN_LOCK_RELEASE_WORST_SECONDS
         + MARGIN_SECONDS
     )
     return int(total)
@@ -80,6 +84,7 @@ def undo_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_sec
         + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckIngressDeleted") + MAX_POLL_WAIT_SECONDS
         + CERTIFICATE_IN_USE_BUDGET_SECONDS + step_worst_seconds("DeleteCertificate") + MAX_POLL_WAIT_SECONDS
         + 2 * PUBLISH_WORST_SECONDS  # PublishUndoCompleted, or PublishUndoFailed on the failure path
+        + RUN_LOCK_RELEASE_WORST_SECONDS
         + MARGIN_SECONDS
     )
     return int(total)

@@ -25,6 +25,7 @@ from constructs import Construct
 
 from stacks import names, retries, timeouts
 from stacks.failure_path import EXECUTION_ID, NULL, FailurePath, Outcome, publish
+from stacks.run_lock import RunLockTable
 from stacks.tasks import VERIFY_MAX_DELAY_SECONDS, invoke, state_machine, undo_state_machine_name
 
 DNS_WAIT_SECONDS = timeouts.DNS_POLL_WAIT_SECONDS
@@ -52,11 +53,12 @@ class UndoWorkflow(Construct):
     """The Standard state machine that undoes a setup and publishes the outcome."""
 
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, lambda_.IFunction],
-                 verify_retry: retries.RetryPolicy) -> None:
+                 verify_retry: retries.RetryPolicy, run_lock: RunLockTable) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
+        self._run_lock = run_lock
         self.verify_retry = verify_retry
-        self.failure = FailurePath(self, "Failure", detail_type=names.DETAIL_TYPE_UNDO_FAILED,
+        self.failure = FailurePath(self, "Failure", run_lock=run_lock, detail_type=names.DETAIL_TYPE_UNDO_FAILED,
                                    outcome=balancers_outcome)
         definition = self._build_definition()
         stack_name = Stack.of(self).stack_name
@@ -97,7 +99,8 @@ class UndoWorkflow(Construct):
                                           result_path="$.certificates")
         wait_certificates = sfn.Wait(self, "WaitForCertificatesUnused",
                                      time=sfn.WaitTime.seconds_path("$.certificates.waitSeconds"))
-        build_output = sfn.Pass(self, "BuildUndoOutput", result_path="$", parameters={
+        # The output goes beside the state (the release reads $.request.host); Succeed keeps only it.
+        build_output = sfn.Pass(self, "BuildUndoOutput", result_path="$.output", parameters={
             "service": {"name.$": "$.restore.name", "previousType.$": "$.restore.previousType",
                         "type.$": "$.restore.type", "restored.$": "$.restore.restored",
                         "address.$": "$.layer4.address"},
@@ -111,17 +114,18 @@ class UndoWorkflow(Construct):
             "warnings.$": "$.restore.warnings",
         })
         publish_completed = publish(self, "PublishUndoCompleted", names.DETAIL_TYPE_UNDO_COMPLETED, {
-            **{f"{key}.$": f"$.{key}" for key in names.UNDO_OUTPUT_KEYS},
+            **{f"{key}.$": f"$.output.{key}" for key in names.UNDO_OUTPUT_KEYS},
             "executionArn.$": EXECUTION_ID,
         })
-        succeed = sfn.Succeed(self, "Succeed")
+        succeed = sfn.Succeed(self, "Succeed", output_path="$.output")
+        release = self._run_lock.release(self, "ReleaseRunLock", next_state=succeed)
         # The undo is done by now: an event that cannot be published does not fail it, the output says so.
-        not_published = sfn.Pass(self, "CompletedEventNotPublished", result_path="$.completedEventError",
+        not_published = sfn.Pass(self, "CompletedEventNotPublished", result_path="$.output.completedEventError",
                                  parameters={"error.$": "$.caught.Error", "cause.$": "$.caught.Cause"})
         publish_completed.add_catch(not_published, errors=["States.ALL"], result_path="$.caught")
-        not_published.next(succeed)
+        not_published.next(release)
 
-        build_output.next(publish_completed).next(succeed)
+        build_output.next(publish_completed).next(release)
         certificates_done = (sfn.Choice(self, "CertificatesDone?")
                              .when(sfn.Condition.boolean_equals("$.certificates.done", True), build_output)
                              .otherwise(wait_certificates.next(delete_certificate)))

@@ -26,6 +26,7 @@ from constructs import Construct
 
 from stacks import names, retries, timeouts
 from stacks.failure_path import EXECUTION_ID, FailurePath, publish
+from stacks.run_lock import RunLockTable
 from stacks.tasks import VERIFY_MAX_DELAY_SECONDS, invoke, setup_state_machine_name, state_machine
 
 DNS_WAIT_SECONDS = 5
@@ -37,12 +38,13 @@ class Workflow(Construct):
     """The Standard state machine that runs the steps and publishes the outcome."""
 
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, lambda_.IFunction],
-                 verify_retry_interval_seconds: int, verify_max_attempts: int) -> None:
+                 verify_retry_interval_seconds: int, verify_max_attempts: int, run_lock: RunLockTable) -> None:
         super().__init__(scope, construct_id)
         self._functions = functions
+        self._run_lock = run_lock
         self.verify_retry = retries.RetryPolicy(("VerificationFailed",), verify_retry_interval_seconds,
                                                 verify_max_attempts)
-        self.failure = FailurePath(self, "Failure")
+        self.failure = FailurePath(self, "Failure", run_lock=run_lock)
         definition = self._build_definition()
         stack_name = Stack.of(self).stack_name
         self.timeout_seconds = timeouts.setup_timeout_seconds(self.verify_retry, VERIFY_MAX_DELAY_SECONDS)
@@ -101,7 +103,8 @@ class Workflow(Construct):
             "type.$": "$.ingress.serviceType",
             "before.$": "States.StringToJson('null')",  # this run changed nothing
         })
-        build_output = sfn.Pass(self, "BuildOutput", result_path="$", parameters={
+        # The output goes beside the state (the release reads $.request.host); Succeed keeps only it.
+        build_output = sfn.Pass(self, "BuildOutput", result_path="$.output", parameters={
             "certificateArn.$": "$.certificate.certificateArn",
             "certificateImported.$": "$.certificate.certificateImported",
             "loadBalancer": {"dnsName.$": "$.loadBalancer.dnsName", "arn.$": "$.loadBalancer.arn",
@@ -119,18 +122,19 @@ class Workflow(Construct):
             "warnings.$": "$.ingress.warnings",
         })
         publish_ready = publish(self, "PublishReady", names.DETAIL_TYPE_READY, {
-            **{f"{key}.$": f"$.{key}" for key in names.OUTPUT_KEYS},
+            **{f"{key}.$": f"$.output.{key}" for key in names.OUTPUT_KEYS},
             "executionArn.$": EXECUTION_ID,
         })
-        succeed = sfn.Succeed(self, "Succeed")
+        succeed = sfn.Succeed(self, "Succeed", output_path="$.output")
+        release = self._run_lock.release(self, "ReleaseRunLock", next_state=succeed)
         # The endpoint is live by now: a ready event that cannot be published does not fail the run,
         # the output says so instead.
-        ready_not_published = sfn.Pass(self, "ReadyEventNotPublished", result_path="$.readyEventError", parameters={
-            "error.$": "$.caught.Error", "cause.$": "$.caught.Cause"})
+        ready_not_published = sfn.Pass(self, "ReadyEventNotPublished", result_path="$.output.readyEventError",
+                                       parameters={"error.$": "$.caught.Error", "cause.$": "$.caught.Cause"})
         publish_ready.add_catch(ready_not_published, errors=["States.ALL"], result_path="$.caught")
-        ready_not_published.next(succeed)
+        ready_not_published.next(release)
 
-        build_output.next(publish_ready).next(succeed)
+        build_output.next(publish_ready).next(release)
         remove_layer4.next(build_output)
         keep_layer4.next(build_output)
         wait_for_drain.next(remove_layer4)

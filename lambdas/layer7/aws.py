@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
     from types_boto3_stepfunctions import SFNClient
     from types_boto3_sts import STSClient
 
-Service = Literal["acm", "ec2", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
+Service = Literal["acm", "dynamodb", "ec2", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
 
 _NO_HIDDEN_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
@@ -38,6 +38,7 @@ _THROTTLING_CODES = frozenset(
         "RequestThrottledException",
         "TooManyRequestsException",
         "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
         "PriorRequestNotComplete",
         "SlowDown",
         "ServiceUnavailable",
@@ -50,6 +51,8 @@ _THROTTLING_CODES = frozenset(
 
 @overload
 def client(service: Literal["acm"]) -> ACMClient: ...
+@overload
+def client(service: Literal["dynamodb"]) -> Any: ...  # no stubs in requirements-dev.txt
 @overload
 def client(service: Literal["ec2"]) -> EC2Client: ...
 @overload

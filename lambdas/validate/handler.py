@@ -1,8 +1,8 @@
-"""Validate's Lambda entry point: it only reads (the input, the executions running), so a refusal changed nothing."""
+"""Validate's Lambda entry point: it only reads (the input, the network) and, last, takes the host's run lock
+(layer7/run_lock.py), so a refusal changed nothing."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,7 +12,7 @@ from layer7.aws import client
 from layer7.errors import InvalidInput
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
-from validate.concurrency import refuse_if_another_run
+from layer7.run_lock import acquire_for_execution
 from validate.dns import check_host_records
 from validate.logic import StackDefaults, check_budget, validate
 from validate.network import check_egress
@@ -22,8 +22,8 @@ from validate.network import check_egress
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
-                   ec2: Any = None, route53: Any = None) -> dict[str, Any]:
-    """``sfn``, ``ec2`` and ``route53`` let a test hand in its own clients."""
+                   ec2: Any = None, route53: Any = None, dynamodb: Any = None) -> dict[str, Any]:
+    """``sfn``, ``ec2``, ``route53`` and ``dynamodb`` let a test hand in its own clients."""
     check_budget(event.get("input") if isinstance(event, dict) else event)
     try:
         parsed = ValidateEvent.model_validate(event)
@@ -46,10 +46,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     if request.hosted_zone_id:  # an AAAA record at the host stays only as an alias to a dualstack ALB
         check_host_records(route53 or client("route53"), request.hosted_zone_id, request.host,
                            request.ingress_annotations)
-    if parsed.state_machine_arn:
-        related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",")]
-        refuse_if_another_run(request.host, sfn=sfn or client("stepfunctions"), execution_arn=parsed.correlation_id,
-                              state_machine_arns=[parsed.state_machine_arn, *related], default_host=stack.host)
+    taken_over = None
+    if parsed.state_machine_arn:  # run by a state machine, whose ending states give the lock back
+        taken_over = acquire_for_execution(request.host, parsed.correlation_id, dynamodb=dynamodb or client("dynamodb"),
+                                           sfn=sfn or client("stepfunctions"))
     logger.info(
         "input accepted",
         extra={
@@ -60,6 +60,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
             "ingress": request.ingress_name,
             "dns": request.hosted_zone_id is not None,
             "renew": request.renew,
+            "runLockTakenOverFrom": taken_over,
         },
     )
     return request.to_wire()

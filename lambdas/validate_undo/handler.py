@@ -1,5 +1,5 @@
-"""ValidateUndo's Lambda entry point: it only reads (the input, the executions running and past), so a refusal
-changed nothing."""
+"""ValidateUndo's Lambda entry point: it only reads (the input, the executions past, the certificates) and, last,
+takes the host's run lock (layer7/run_lock.py), so a refusal changed nothing."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from layer7.aws import client
 from layer7.errors import InvalidInput
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
+from layer7.run_lock import acquire_for_execution
 from layer7.undo_models import ValidatedUndo
-from validate.concurrency import refuse_if_another_run
 from validate.logic import StackDefaults, check_budget
 from validate_undo.history import previous_undo
 from validate_undo.logic import validate_undo
@@ -25,8 +25,8 @@ from validate_undo.logic import validate_undo
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
-                   acm: Any = None) -> dict[str, Any]:
-    """``sfn`` and ``acm`` let a test hand in its own clients.
+                   acm: Any = None, dynamodb: Any = None) -> dict[str, Any]:
+    """``sfn``, ``acm`` and ``dynamodb`` let a test hand in their own clients.
 
     Besides the request it learns, read-only, what tells "already undone" from "never set up" when the cluster
     shows neither: an earlier successful undo (history.py) and the certificates setup imported for the host.
@@ -48,13 +48,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     if parsed.state_machine_arn:
         sfn = sfn or client("stepfunctions")
         related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",") if arn.strip()]
-        refuse_if_another_run(request.host, sfn=sfn, execution_arn=parsed.correlation_id,
-                              state_machine_arns=[parsed.state_machine_arn, *related], default_host=stack.host)
         previous = previous_undo(request.host, sfn=sfn, undo_machine=parsed.state_machine_arn,
                                  setup_machines=[arn for arn in related if arn != parsed.state_machine_arn],
                                  execution_arn=parsed.correlation_id, default_host=stack.host)
     certificates = [certificate.arn for certificate in find_managed_certificates(acm or client("acm"), request.host)]
+    taken_over = None
+    if parsed.state_machine_arn:  # run by a state machine, whose ending states give the lock back
+        taken_over = acquire_for_execution(request.host, parsed.correlation_id, dynamodb=dynamodb or client("dynamodb"),
+                                           sfn=sfn or client("stepfunctions"))
     logger.info("undo input accepted", extra={"host": request.host, "namespace": request.namespace,
                                               "service": request.service_name, "ingress": request.ingress_name,
-                                              "previousUndo": previous, "managedCertificates": certificates})
+                                              "previousUndo": previous, "managedCertificates": certificates,
+                                              "runLockTakenOverFrom": taken_over})
     return ValidatedUndo(request=request, previous_undo=previous, managed_certificates=certificates).to_wire()

@@ -18,15 +18,25 @@ undo ends in ``InvalidInput``, which changes nothing either.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
-from validate.concurrency import host_of
 
 MAX_LOOKS = 100
+
+
+def host_of(raw_input: str | None, default_host: str) -> str:
+    """The host an execution's input names, with the stack's default (as Validate resolves it)."""
+    try:
+        value = json.loads(raw_input or "{}")
+    except ValueError:
+        return ""
+    host = value.get("host") if isinstance(value, dict) else None
+    return (host if isinstance(host, str) else default_host).strip().lower()
 
 
 class _Budget:

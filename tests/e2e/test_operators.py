@@ -92,7 +92,7 @@ def test_console_input_file_succeeds(sandbox):
     record = _follow(sandbox, arn)
     # Then Milvus is behind the ALB with the file's extra annotation, and the Layer-4 LB is gone
     _succeeded(record)
-    assert record.states[0] == "Validate" and record.states[-2:] == ["PublishReady", "Succeed"]
+    assert record.states[0] == "Validate" and record.states[-3:] == ["PublishReady", "ReleaseRunLock", "Succeed"]
     assert record.output["verification"]["serverName"] == HOST
     service = record.output["service"]
     assert (service["name"], service["previousType"], service["type"]) == ("milvus-demo", "LoadBalancer", "ClusterIP")

@@ -223,6 +223,9 @@ def test_two_runs_for_one_host_at_once_one_goes_on_the_other_changes_nothing(san
     assert refused.error == "RunInProgress" and by_status["SUCCEEDED"].execution_arn in refused.cause
     assert "ImportCertificate" not in refused.states
     assert sandbox.certificate_count() == 1
+    # and the host's run lock went back when the first one ended (the refused one never held it)
+    dynamodb = sandbox.aws.client("dynamodb")
+    assert [dynamodb.scan(TableName=name)["Items"] for name in dynamodb.list_tables()["TableNames"]] == [[]]
 
 
 def test_a_renewal_with_another_key_type_gets_a_new_certificate_and_is_served(sandbox, tmp_path):

@@ -132,7 +132,8 @@ def test_an_undo_with_no_setup_to_undo_is_invalid_input_and_changes_nothing(sand
     # Then it ends in InvalidInput at RestoreLayer4, before any change, and says so in its event
     assert (record.status, record.error) == ("FAILED", "InvalidInput"), record.cause
     assert record.cause.startswith(f"nothing to undo for host {HOST}")
-    assert "VerifyLayer4" not in record.states and record.states[-2:] == ["PublishFailed", "Failed"]
+    assert "VerifyLayer4" not in record.states and record.states[-4:] == [
+        "PublishFailed", "RunLockTaken?", "ReleaseRunLockAfterFailure", "Failed"]
     assert snapshot(sandbox) == before
 
 

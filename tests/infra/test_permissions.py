@@ -59,7 +59,7 @@ def test_no_managed_policies(default_synth):
 
 
 @pytest.mark.parametrize("step, expected", [
-    ("Validate", {"states:ListExecutions", "states:DescribeExecution", "ec2:DescribeRouteTables",
+    ("Validate", {"dynamodb:PutItem", "states:DescribeExecution", "ec2:DescribeRouteTables",
                   "ec2:DescribeSubnets", "ec2:DescribeNatGateways", "route53:ListResourceRecordSets"}),
     ("ImportCertificate", {"secretsmanager:GetSecretValue", "acm:ImportCertificate", "acm:AddTagsToCertificate",
                            "acm:ListTagsForCertificate", "acm:DescribeCertificate", "acm:GetCertificate",
@@ -71,7 +71,7 @@ def test_no_managed_policies(default_synth):
     ("UpsertDns", {"eks:DescribeCluster", "route53:ChangeResourceRecordSets", "route53:GetHostedZone",
                    "route53:ListResourceRecordSets", "elasticloadbalancing:DescribeLoadBalancers"}),
     ("CheckDnsChange", {"route53:GetChange"}),
-    ("ValidateUndo", {"states:ListExecutions", "states:DescribeExecution", "acm:ListCertificates",
+    ("ValidateUndo", {"dynamodb:PutItem", "states:ListExecutions", "states:DescribeExecution", "acm:ListCertificates",
                       "acm:ListTagsForCertificate"}),
     ("RestoreLayer4", {"eks:DescribeCluster"}),
     ("CheckLayer4", {"eks:DescribeCluster"}),

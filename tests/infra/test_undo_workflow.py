@@ -56,8 +56,8 @@ def test_the_alb_goes_only_after_layer4_is_verified_and_dns_is_back(default_synt
     assert states["CertificatesDone?"]["Default"] == "WaitForCertificatesUnused"
     assert states["WaitForCertificatesUnused"] == {"Type": "Wait", "SecondsPath": "$.certificates.waitSeconds",
                                                    "Next": "DeleteCertificate"}
-    assert [states[n]["Next"] for n in ("BuildUndoOutput", "PublishUndoCompleted")] == [
-        "PublishUndoCompleted", "Succeed"]
+    assert [states[n]["Next"] for n in ("BuildUndoOutput", "PublishUndoCompleted", "ReleaseRunLock")] == [
+        "PublishUndoCompleted", "ReleaseRunLock", "Succeed"]
     assert states["BuildUndoOutput"]["Parameters"]["certificates"] == {
         "deleted.$": "$.certificates.deleted", "kept.$": "$.certificates.kept"}
 
@@ -111,19 +111,18 @@ def test_a_failed_undo_says_which_load_balancer_serves(default_synth):
                                         "alreadyUndoneBy.$", "warnings.$", "executionArn.$"}
 
 
-def test_one_run_per_host_covers_both_workflows(vpc_synth):
-    # Given both Validate steps
-    for step in ("Validate", "ValidateUndo"):
-        (function,) = [f for key, f in vpc_synth.of_type("AWS::Lambda::Function").items()
-                       if key.startswith(f"Steps{step}") and not key.startswith(f"Steps{step}Undo")]
-        related = json.dumps(function["Properties"]["Environment"]["Variables"]["RELATED_STATE_MACHINE_ARNS"])
-        # Then each knows both state machines, and may list and read both's executions
-        assert ":stateMachine:MilvusLayer7-Setup" in related and ":stateMachine:MilvusLayer7-Undo" in related
-        statements = role_statements(vpc_synth, step)
-        listed = json.dumps(resources_for(statements, "states:ListExecutions"))
-        described = json.dumps(resources_for(statements, "states:DescribeExecution"))
-        assert "MilvusLayer7-Setup" in listed and "MilvusLayer7-Undo" in listed
-        assert ":execution:MilvusLayer7-Setup:*" in described and ":execution:MilvusLayer7-Undo:*" in described
+def test_validate_undo_reads_both_workflows_past_executions(vpc_synth):
+    # Given ValidateUndo ("already undone" reads the undo's and setup's succeeded executions)
+    (function,) = [f for key, f in vpc_synth.of_type("AWS::Lambda::Function").items()
+                   if key.startswith("StepsValidateUndo")]
+    related = json.dumps(function["Properties"]["Environment"]["Variables"]["RELATED_STATE_MACHINE_ARNS"])
+    # Then it knows both state machines, and may list and read both's executions
+    assert ":stateMachine:MilvusLayer7-Setup" in related and ":stateMachine:MilvusLayer7-Undo" in related
+    statements = role_statements(vpc_synth, "ValidateUndo")
+    listed = json.dumps(resources_for(statements, "states:ListExecutions"))
+    described = json.dumps(resources_for(statements, "states:DescribeExecution"))
+    assert "MilvusLayer7-Setup" in listed and "MilvusLayer7-Undo" in listed
+    assert ":execution:MilvusLayer7-Setup:*" in described and ":execution:MilvusLayer7-Undo:*" in described
 
 
 def test_the_undo_deletes_only_certificates_it_imported_and_changes_only_the_stacks_zone(vpc_synth, default_synth):

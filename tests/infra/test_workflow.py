@@ -16,7 +16,7 @@ NOT_READY_RETRY = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.E
 FAILURE_STATES = {"KeepValidateError", "KeepValidateFailure", "ExplainFailure", "TakeErrorMessage", "RecordFailure",
                   "ServiceState?", "ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead",
                   "ServiceUnknown",
-                  "PublishFailed", "Failed"}
+                  "PublishFailed", "RunLockTaken?", "ReleaseRunLockAfterFailure", "Failed"}
 
 
 def test_state_names_are_the_design_words(default_synth):
@@ -24,7 +24,7 @@ def test_state_names_are_the_design_words(default_synth):
     assert set(states) == {
         *LAMBDA_STATES, "LoadBalancerReady?", "WaitForLoadBalancer", "Dns?", "NoDns", "DnsInSync?", "WaitForDns",
         "Layer4?", "KeepLayer4", "PublishEndpointAvailable", "Drain?", "WaitForDrain", "WaitForLayer4Drain",
-        "BuildOutput", "PublishReady", "ReadyEventNotPublished", "Succeed",
+        "BuildOutput", "PublishReady", "ReadyEventNotPublished", "ReleaseRunLock", "Succeed",
         *FAILURE_STATES,
     }
     assert default_synth.definition()["StartAt"] == "Validate"
@@ -70,7 +70,7 @@ def test_dns_moves_before_the_layer4_load_balancer_goes(default_synth):
                                             "Next": "RemoveLayer4"}
     assert states["RemoveLayer4"]["Next"] == states["KeepLayer4"]["Next"] == "BuildOutput"
     assert states["BuildOutput"]["Next"] == "PublishReady"
-    assert states["PublishReady"]["Next"] == "Succeed"
+    assert states["PublishReady"]["Next"] == "ReleaseRunLock" and states["ReleaseRunLock"]["Next"] == "Succeed"
     assert states["PublishReady"]["ResultPath"] is None
 
 
@@ -148,9 +148,9 @@ def test_failure_path_keeps_the_error_and_says_what_became_of_the_service(defaul
     for name in ("ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead", "ServiceUnknown"):
         assert states[name]["ResultPath"] == "$.failure.service" and states[name]["Next"] == "PublishFailed"
     # a failure to publish keeps the original error: Failed reads $.failure either way
-    assert states["PublishFailed"]["Next"] == "Failed"
+    assert states["PublishFailed"]["Next"] == "RunLockTaken?"
     assert states["PublishFailed"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.publishError",
-                                                 "Next": "Failed"}]
+                                                 "Next": "RunLockTaken?"}]
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
 
 
@@ -158,8 +158,8 @@ def test_a_ready_event_that_cannot_be_published_does_not_fail_a_live_endpoint(de
     states = default_synth.definition()["States"]
     assert states["PublishReady"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught",
                                                 "Next": "ReadyEventNotPublished"}]
-    assert states["ReadyEventNotPublished"]["ResultPath"] == "$.readyEventError"
-    assert states["ReadyEventNotPublished"]["Next"] == "Succeed"
+    assert states["ReadyEventNotPublished"]["ResultPath"] == "$.output.readyEventError"
+    assert states["ReadyEventNotPublished"]["Next"] == "ReleaseRunLock"
 
 
 def test_events_published(default_synth):

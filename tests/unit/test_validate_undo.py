@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from layer7.errors import InvalidInput, RunInProgress
 from layer7.undo_models import ValidatedUndo
@@ -173,11 +175,23 @@ class Acm:
 def undo_environment(monkeypatch):
     for name, value in {"CLUSTER_NAME": "milvus-eks", "DEFAULT_NAMESPACE": "milvus",
                         "DEFAULT_HOST": "milvus.example.test", "HOSTED_ZONE_ID": "",
-                        "RELATED_STATE_MACHINE_ARNS": f"{SETUP},{UNDO}"}.items():
+                        "RELATED_STATE_MACHINE_ARNS": f"{SETUP},{UNDO}",
+                        "RUN_LOCK_TABLE": "RunLock", "RUN_LOCK_HOLD_SECONDS": "36000"}.items():
         monkeypatch.setenv(name, value)
 
 
-def test_the_handler_returns_the_request_the_previous_undo_and_the_certificates_left(undo_environment,
+@pytest.fixture
+def locks():
+    """The run lock's table (stacks/run_lock.py) in moto."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="RunLock", KeySchema=[{"AttributeName": "host", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "host", "AttributeType": "S"}],
+                            BillingMode="PAY_PER_REQUEST")
+        yield client
+
+
+def test_the_handler_returns_the_request_the_previous_undo_and_the_certificates_left(undo_environment, locks,
                                                                                        lambda_context):
     # Given a setup and an undo that both succeeded, and a certificate setup imported
     runs = [execution(SETUP, "s1", "milvus.example.test", timedelta(0)),
@@ -185,19 +199,27 @@ def test_the_handler_returns_the_request_the_previous_undo_and_the_certificates_
     event = {"input": {}, "correlationId": f"{UNDO.replace('stateMachine', 'execution')}:now",
              "stateMachineArn": UNDO}
     # When ValidateUndo runs
-    output = handler.lambda_handler(event, lambda_context, sfn=Sfn(runs), acm=Acm())
+    output = handler.lambda_handler(event, lambda_context, sfn=Sfn(runs), acm=Acm(), dynamodb=locks)
     # Then the state gets the request, the earlier undo and the certificate
     validated = ValidatedUndo.model_validate(output)
     assert validated.previous_undo == runs[1]["executionArn"]
     assert validated.managed_certificates == ["arn:aws:acm:us-east-1:123456789012:certificate/c1"]
     assert validated.request.host == "milvus.example.test"
+    # and this undo holds the host's run lock
+    item = locks.get_item(TableName="RunLock", Key={"host": {"S": "milvus.example.test"}})["Item"]
+    assert item["holder"]["S"] == event["correlationId"]
 
 
-def test_a_setup_running_for_the_host_refuses_the_undo(undo_environment, lambda_context):
-    # Given a setup for the host that started before this undo and still runs
+def test_a_setup_running_for_the_host_refuses_the_undo(undo_environment, locks, lambda_context):
+    # Given a setup for the host that holds the host's run lock and still runs
     running = execution(SETUP, "s1", "milvus.example.test", timedelta(hours=1), status="RUNNING")
+    locks.put_item(TableName="RunLock", Item={"host": {"S": "milvus.example.test"},
+                                              "holder": {"S": running["executionArn"]},
+                                              "expiresAt": {"N": str(int(T0.timestamp()) + 10**9)}})
     event = {"input": {}, "correlationId": f"{UNDO.replace('stateMachine', 'execution')}:now",
              "stateMachineArn": UNDO}
-    # Then the undo ends at ValidateUndo with RunInProgress
+    # Then the undo ends at ValidateUndo with RunInProgress, and the lock stays the setup's
     with pytest.raises(RunInProgress, match="s1 is already running for host milvus.example.test"):
-        handler.lambda_handler(event, lambda_context, sfn=Sfn([running]), acm=Acm())
+        handler.lambda_handler(event, lambda_context, sfn=Sfn([running]), acm=Acm(), dynamodb=locks)
+    item = locks.get_item(TableName="RunLock", Key={"host": {"S": "milvus.example.test"}})["Item"]
+    assert item["holder"]["S"] == running["executionArn"]

@@ -198,3 +198,29 @@ def test_a_second_undo_succeeds_and_changes_nothing(sandbox):
     assert record.output["certificates"] == {"deleted": [], "kept": []}
     assert snapshot(sandbox) == before
     json.dumps(record.output)  # the output is plain JSON, as the Completed event's detail
+
+
+def test_an_undo_rerun_after_a_failure_at_verify_layer4_points_dns_at_the_live_nlb(sandbox):
+    # Given a setup, and an undo that fails at VerifyLayer4 (it asks TLS of the sandbox's plain-gRPC Milvus),
+    # after RestoreLayer4 took the Service's record of the old NLB away
+    ca_pem = Path(sandbox.settings_cert_dir(), "chain.pem").read_bytes()
+    with Prober(sandbox, ca_pem) as prober:
+        setup = run_once(sandbox, QUIET, setup_detail(sandbox), run=2)
+        assert setup.status == "SUCCEEDED", (setup.error, setup.cause)
+        wrong = {**undo_detail(sandbox), "layer4Verify": {"tls": True}}
+        failed = run_undo_once(sandbox, QUIET, wrong)
+        assert (failed.status, failed.error) == ("FAILED", "VerificationFailed"), failed.cause
+        # When the undo runs again with a correct input
+        undo = run_undo_once(sandbox, QUIET, undo_detail(sandbox))
+        assert undo.status == "SUCCEEDED", (undo.error, undo.cause)
+        time.sleep(2 * prober.interval)
+    # Then Milvus answered every call, and the host names the NLB the Service has now, not the deleted one
+    assert prober.failures == []
+    service = sandbox.kube.get("services", sandbox.namespace, sandbox.service_name)
+    live = service["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    [record] = sandbox.dns_records() or [{}]
+    assert record["Type"] == "CNAME" and record["ResourceRecords"] == [{"Value": live}]
+    assert undo.output["service"]["restored"] is False and undo.output["service"]["address"] == live
+    # and the certificate is gone although ACM kept naming the deleted ALB for a while
+    assert sandbox.load_balancers() == [] and sandbox.certificate_count() == 0
+    assert undo.output["certificates"] == {"deleted": [setup.output["certificateArn"]], "kept": []}

@@ -8,6 +8,7 @@ sandbox"): outside scripts rely on every option and on the ``--json`` shape.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -28,6 +29,40 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _json_file(text: str) -> Path:
+    """A file that holds JSON: any JSON, an object or not (the workflow says what it refuses)."""
+    path = Path(text)
+    try:
+        json.loads(path.read_text())
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text} is not JSON: {exc}") from None
+    return path
+
+
+def _service_file(text: str) -> Path:
+    """A Service manifest the sandbox can seed (YAML or JSON, kind: Service)."""
+    from sandbox.environment import load_manifest
+
+    path = Path(text)
+    try:
+        load_manifest(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # yaml's errors are ValueErrors too
+        raise argparse.ArgumentTypeError(str(exc).splitlines()[0]) from None
+    return path
+
+
+def _cert_dir(text: str) -> Path:
+    path = Path(text)
+    missing = [name for name in ("certificate.pem", "private-key.pem") if not (path / name).is_file()]
+    if missing:
+        raise argparse.ArgumentTypeError(f"{text} has no {' and no '.join(missing)}")
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox",
@@ -44,10 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
             "Requested' event and follow the execution. Exits 0 only when every run succeeded."
         ),
     )
-    demo.add_argument("--input", type=Path, metavar="FILE",
+    demo.add_argument("--input", type=_json_file, metavar="FILE",
                       help="execution input (default: a built-in example); the sandbox fills in what "
-                           "only it knows, such as host and certificate, when the file leaves them out")
-    demo.add_argument("--cert-dir", type=Path, metavar="DIR",
+                           "only it knows, such as host and certificate, when the file leaves them out; input "
+                           "that is not a JSON object goes to the workflow as it is, by StartExecution, and is "
+                           "refused there")
+    demo.add_argument("--cert-dir", type=_cert_dir, metavar="DIR",
                       help="certificate.pem, private-key.pem and optional chain.pem, stored as the "
                            "certificate secret (default: a generated CA and leaf for the host)")
     demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
@@ -64,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "ALB's checks notice only after unhealthy-threshold-count failures (default up)")
     demo.add_argument("--runs", type=_positive_int, default=1, metavar="N",
                       help="start N executions one after the other with the same input (default 1)")
-    demo.add_argument("--service", type=Path, metavar="FILE",
+    demo.add_argument("--service", type=_service_file, metavar="FILE",
                       help="a Service manifest (YAML or JSON) to seed as the Milvus Service instead of the Milvus "
                            "chart's rendering (sandbox/fixtures/milvus-chart-service.yaml); the sandbox routes it "
                            "to its Milvus whatever its selector says")

@@ -57,10 +57,12 @@ def builtin_input() -> dict[str, Any]:
 
 
 def execution_input(options: DemoOptions, host: str, secret_arn: str,
-                    service: tuple[str, str] = ("milvus", "milvus-demo"), hosted_zone_id: str = "") -> dict[str, Any]:
+                    service: tuple[str, str] = ("milvus", "milvus-demo"), hosted_zone_id: str = "") -> Any:
     """The run's input, with what only the sandbox knows (host, secret, the seeded Service, its zone) filled in
     where left out."""
     data = json.loads(options.input_file.read_text()) if options.input_file else builtin_input()
+    if not isinstance(data, dict):  # nothing to fill in: the workflow refuses it (InvalidInput), as on AWS
+        return data
     data.setdefault("host", host)
     data.setdefault("certificate", {"secretArn": secret_arn})
     data.setdefault("namespace", service[0])
@@ -70,9 +72,10 @@ def execution_input(options: DemoOptions, host: str, secret_arn: str,
     return data
 
 
-def undo_input(setup_detail: dict[str, Any]) -> dict[str, Any]:
+def undo_input(setup_detail: Any) -> dict[str, Any]:
     """The undo's input for what ``setup_detail`` set up: its identifying fields, and plain gRPC on the Service's
     port through the Layer-4 load balancer (the sandbox's Milvus serves no TLS of its own)."""
+    setup_detail = setup_detail if isinstance(setup_detail, dict) else {}
     data = {key: setup_detail[key] for key in IDENTIFYING_FIELDS if key in setup_detail}
     data["layer4Verify"] = {"tls": False, "port": int(setup_detail.get("servicePort", 19530))}
     return data
@@ -128,11 +131,17 @@ def run_demo(options: DemoOptions) -> int:
     return 0 if records and all(r.status == "SUCCEEDED" for r in every) else 1
 
 
-def run_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any], run: int) -> ExecutionRecord:
+def run_once(sandbox: Any, options: DemoOptions, detail: Any, run: int) -> ExecutionRecord:
     events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
-    arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
+    if isinstance(detail, dict):
+        arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
+        how = REQUESTED
+    else:  # an event's detail must be a JSON object (PutEvents, MalformedDetail): the console's way, then
+        started_at = time.time()
+        arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(detail))["executionArn"]
+        how = "StartExecution"
     sandbox.last_run_started_at = started_at
-    _say(options, f"\nRun {run}: {REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
+    _say(options, f"\nRun {run}: {how} -> {arn.rsplit(':', 1)[-1]}")
     return _follow(sfn, options, arn, started_at)
 
 

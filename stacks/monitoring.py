@@ -40,6 +40,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks import names
+from stacks.triggers import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 _CLOUDWATCH = "cloudwatch.amazonaws.com"
 CERTIFICATE_ALARM_DAYS = 30
@@ -76,7 +77,7 @@ class Monitoring(Construct):
             action = cloudwatch_actions.SnsAction(self.topic)
             for alarm in self.alarms.values():
                 alarm.add_alarm_action(action)
-            self.expiry_rule: events.Rule | None = self._build_expiry_rule(self.topic)
+            self.expiry_rule: events.Rule | None = self._build_expiry_rule(self.topic, dead_letter_queue)
         else:
             self.expiry_rule = None
         self.dashboard = self._build_dashboard(state_machine, functions, undo_state_machine)
@@ -111,14 +112,18 @@ class Monitoring(Construct):
         topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         return topic
 
-    def _build_expiry_rule(self, topic: sns.ITopic) -> events.Rule:
+    def _build_expiry_rule(self, topic: sns.ITopic, dead_letter_queue: sqs.IQueue | None) -> events.Rule:
+        """ACM's warning to the topic, with the other rules' retries and dead-letter queue: a topic that refuses
+        EventBridge (an alarmTopicArn whose policy leaves events.amazonaws.com out) fills the queue, whose alarm
+        goes off, instead of dropping the warning unseen."""
         rule = events.Rule(
             self, "CertificateExpiringRule",
             description="Forward ACM's daily 'certificate approaching expiration' events to the alarm topic",
             event_pattern=events.EventPattern(source=[names.ACM_EVENT_SOURCE],
                                               detail_type=[names.ACM_DETAIL_TYPE_EXPIRING]),
         )
-        rule.add_target(targets.SnsTopic(topic, message=events.RuleTargetInput.from_text(
+        rule.add_target(targets.SnsTopic(topic, dead_letter_queue=dead_letter_queue, retry_attempts=RETRY_ATTEMPTS,
+                                         max_event_age=MAX_EVENT_AGE, message=events.RuleTargetInput.from_text(
             f"ACM certificate {events.EventField.from_path('$.resources[0]')} "
             f"({events.EventField.from_path('$.detail.CommonName')}) expires in "
             f"{events.EventField.from_path('$.detail.DaysToExpiry')} days. ACM does not renew imported "

@@ -117,6 +117,17 @@ def test_alarm_topic_arn_is_used_as_is(topic_synth):
 
 
 @pytest.mark.parametrize("fixture", ["full_synth", "topic_synth"])
+def test_the_expiry_warning_has_the_rules_retries_and_dead_letter_queue(fixture, request):
+    # A topic that refuses EventBridge (an alarmTopicArn's policy) must not drop ACM's warning unseen
+    synth = request.getfixturevalue(fixture)
+    [queue_id] = synth.of_type("AWS::SQS::Queue")
+    [target] = [rule["Properties"]["Targets"][0] for rule in synth.of_type("AWS::Events::Rule").values()
+                if rule["Properties"]["EventPattern"].get("source") == ["aws.acm"]]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
+
+
+@pytest.mark.parametrize("fixture", ["full_synth", "topic_synth"])
 def test_cdk_nag_clean_with_notifications(fixture, request):
     assert request.getfixturevalue(fixture).validation_violations() == []
 

@@ -7,8 +7,9 @@ the undo's CheckLayer4 and RestoreDns read it back.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from layer7.records import json_annotation
 
 LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
 
@@ -21,10 +22,5 @@ def layer4_address(service: dict[str, Any]) -> str | None:
 
 def recorded_address(service: dict[str, Any]) -> str | None:
     """The address RemoveLayer4 recorded in ``milvus-layer7/layer4``, None without a (readable) record."""
-    text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    address = value.get("address") if isinstance(value, dict) else None
+    address = (json_annotation(service, LAYER4_RECORD_ANNOTATION) or {}).get("address")
     return str(address) if address else None

@@ -44,21 +44,18 @@ from botocore.exceptions import ClientError
 from check_load_balancer.logic import ingress_hostname
 from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
+from layer7.dns_records import ALIAS_TTL_SECONDS, DNS_RECORD_ANNOTATION, bare_id, normalized, records_at
 from layer7.errors import InvalidInput
 from layer7.observability import logger
+from layer7.records import json_annotation
 from layer7.undo_models import DnsRestore, RestoreDnsEvent
 from restore_layer4.logic import read_ingress
-from upsert_dns.logic import ALIAS_TTL_SECONDS, DNS_RECORD_ANNOTATION, bare_id, normalized, records_at
 
 
 def dns_record(ingress: dict[str, Any] | None) -> dict[str, Any] | None:
     """The annotation's ``{hostedZoneId, name, records}``, None when there is none (or it is unreadable)."""
-    text = (((ingress or {}).get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    ok = isinstance(value, dict) and isinstance(value.get("records"), list) and value.get("hostedZoneId")
+    value = json_annotation(ingress, DNS_RECORD_ANNOTATION)
+    ok = value is not None and isinstance(value.get("records"), list) and value.get("hostedZoneId")
     return value if ok else None
 
 

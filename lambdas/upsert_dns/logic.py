@@ -36,28 +36,17 @@ from botocore.exceptions import ClientError
 
 from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
+from layer7.dns_records import ALIAS_TTL_SECONDS, DNS_RECORD_ANNOTATION, bare_id, normalized, records_at
 from layer7.dualstack import aaaa_refusal, is_dualstack
 from layer7.errors import InvalidInput
 from layer7.layer4 import layer4_address, recorded_address
 from layer7.models import DnsChange, LoadBalancerStatus, UpsertDnsEvent
 from layer7.observability import logger
+from layer7.records import json_annotation
 
-DNS_RECORD_ANNOTATION = "milvus-layer7/dns-replaced"
 DNS_FIELD_MANAGER = "milvus-layer7-dns"
-RECORD_TYPES = ("A", "AAAA", "CNAME")
-# Route 53 answers an alias to an ELB load balancer with the load balancer's own TTL, 60 s.
-ALIAS_TTL_SECONDS = 60
 # Waiting out an old TTL longer than this would outlast the state machine's timeout (see stacks/timeouts.py).
 MAX_OLD_TTL_SECONDS = 3600
-
-
-def bare_id(resource_id: str) -> str:
-    """``/hostedzone/Z123`` or ``/change/C123`` -> the id alone, as it is shown and stored."""
-    return resource_id.rsplit("/", 1)[-1]
-
-
-def normalized(name: str) -> str:
-    return name.lower().rstrip(".")
 
 
 def alias_dns_name(dns_name: str) -> str:
@@ -91,17 +80,6 @@ def _zone_name(route53: Any, zone_id: str) -> str:
         raise
 
 
-def records_at(route53: Any, zone_id: str, host: str) -> list[dict[str, Any]]:
-    """The A, AAAA and CNAME record sets named exactly ``host``, as Route 53 returns them."""
-    try:
-        answer = route53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=host, MaxItems="20")
-    except ClientError as exc:
-        raise_if_transient(exc, "listing the host's records")
-        raise
-    return [record for record in answer.get("ResourceRecordSets", [])
-            if normalized(record["Name"]) == host and record["Type"] in RECORD_TYPES]
-
-
 def is_alias_to(record: dict[str, Any], alias: dict[str, Any]) -> bool:
     target = record.get("AliasTarget") or {}
     same_target = normalized(str(target.get("DNSName", ""))) == normalized(alias["DNSName"])
@@ -114,24 +92,13 @@ def ttl_of(records: list[dict[str, Any]]) -> int:
 
 
 def recorded_replacement(ingress: dict[str, Any]) -> list[dict[str, Any]] | None:
-    text = ((ingress.get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value.get("records") if isinstance(value, dict) and isinstance(value.get("records"), list) else None
+    records = (json_annotation(ingress, DNS_RECORD_ANNOTATION) or {}).get("records")
+    return records if isinstance(records, list) else None
 
 
 def recorded_layer4_address(ingress: dict[str, Any]) -> str | None:
     """The ``layer4Address`` of the annotation; None in one written before the field existed."""
-    text = ((ingress.get("metadata") or {}).get("annotations") or {}).get(DNS_RECORD_ANNOTATION)
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        return None
-    address = value.get("layer4Address") if isinstance(value, dict) else None
+    address = (json_annotation(ingress, DNS_RECORD_ANNOTATION) or {}).get("layer4Address")
     return str(address) if address else None
 
 

@@ -12,23 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from layer7.aws import raise_if_transient
+from layer7.dns_records import records_at
 from layer7.dualstack import aaaa_refusal
 from layer7.errors import InvalidInput
-
-
-def records_at(route53: Any, zone_id: str, host: str) -> list[dict[str, Any]]:
-    """The record sets named exactly ``host`` (Route 53 lists in name order from StartRecordName)."""
-    wanted = host.lower().rstrip(".")
-    try:
-        answer = route53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=wanted, MaxItems="20")
-    except ClientError as exc:
-        raise_if_transient(exc, "listing the host's records")
-        raise
-    return [record for record in answer.get("ResourceRecordSets", [])
-            if str(record.get("Name", "")).lower().rstrip(".") == wanted]
 
 
 def check_host_records(route53: Any, zone_id: str, host: str, annotations: dict[str, str]) -> None:

@@ -68,6 +68,9 @@ class SandboxSettings:
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
     health_check_scale: float = 0.2
+    # The waits Step Functions plays (Wait states, Retry intervals) at this fraction of what the definition asks,
+    # as the health checks: the history keeps what was asked (sandbox/aws/sfn_clock.py). 1.0 is AWS's pace.
+    clock_scale: float = 0.2
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -122,7 +125,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def _start(self) -> None:
         t0 = time.monotonic()
-        self.aws = MotoSandbox()
+        self.aws = MotoSandbox(clock_scale=self.settings.clock_scale)
         self.aws.start()
         self._stack.callback(self.aws.stop)
         self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS)

@@ -67,15 +67,16 @@ def _free_port() -> int:
 class MotoSandbox:
     """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
 
-    `lambda_env` adds variables to every Lambda invocation's environment, read at each invocation
+    `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables to every Lambda invocation's environment, read at each invocation
     (after the function's own); `cache_dir` is where deployed code and layer
     zips are unpacked (keyed by sha256, reused across runs).
     """
 
     def __init__(self, region: str = "us-east-1", *, port: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None,
-                 lambda_env: dict[str, str] | None = None, verbose: bool = False) -> None:
+                 lambda_env: dict[str, str] | None = None, verbose: bool = False, clock_scale: float = 1.0) -> None:
         self.region = region
+        self.clock_scale = clock_scale  # Wait states and Retry intervals (sfn_clock); 1.0 is AWS's pace
         self.account_id = ACCOUNT_ID
         self.port = port
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "milvus-layer7-sandbox"
@@ -103,6 +104,7 @@ class MotoSandbox:
             lambda_runner,
             route53_fixes,
             secret_events,
+            sfn_clock,
             sfn_fixes,
         )
 
@@ -115,6 +117,8 @@ class MotoSandbox:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = True  # the real backend; invoke is patched
         sfn_fixes.install()
+        sfn_clock.install()  # Wait states and Retry intervals at the sandbox's clock scale
+        sfn_clock.set_scale(self.clock_scale)
         events_delivery.install()
         secret_events.install()  # Secrets Manager moving AWSCURRENT -> "Secret Label Updated" events
         cfn_models.install()

@@ -77,7 +77,8 @@ class Prober:
         else:
             kind, name = "alb", str(record["AliasTarget"]["DNSName"]).removeprefix("dualstack.")
             ttl = ALIAS_TTL_SECONDS
-        self._cached = (kind, name.rstrip("."), now + ttl)
+        # a resolver keeps the answer for its TTL on the sandbox's clock, as the workflow's waits run on it
+        self._cached = (kind, name.rstrip("."), now + ttl * self.box.settings.clock_scale)
         return self._cached[0], self._cached[1]
 
     def call(self, kind: str, name: str) -> None:

@@ -1,18 +1,20 @@
 """Lambda execution environments: one process per environment, reused across invocations.
 
 Lambda developer guide, "Understanding the Lambda execution environment
-lifecycle": an environment is initialised once (Init: the runtime starts and
-the function's code is imported), then serves invocations one after another;
-"After the function and all extensions have completed, Lambda maintains the
-execution environment for some time in anticipation of another function
-invocation. In effect, Lambda freezes the execution environment", and module
-state and /tmp outlive the invocation. Lambda sends an environment one event
-at a time, so concurrent invocations of one function run in separate
-environments. "Lambda shuts down execution environments every few hours",
-after a period without invocations, after a failure (a crash or a timeout:
-"Lambda resets the execution environment") and when the function is updated;
-AWS documents no fixed idle time, so the sandbox's is a setting
-(``RunnerConfig.idle_seconds``).
+lifecycle" (lambda-runtime-environment.html): an environment goes through
+Init (the runtime starts and the function's code is imported), then Invoke
+phases, and "Lambda freezes the execution environment when the runtime and
+each extension have completed and there are no pending events"; "After the
+function and all extensions have completed, Lambda maintains the execution
+environment for some time in anticipation of another function invocation.
+However, Lambda terminates execution environments every few hours". Module
+state and /tmp outlive the invocation. An environment takes one event at a
+time, so concurrent invocations of one function run in separate
+environments. AWS publishes no idle time after which a frozen environment
+goes, so the sandbox's is a setting (``RunnerConfig.idle_seconds``). A
+crashed or timed-out process is not reused (the next invocation is a cold
+start), nor is an environment of an older deploy (new CodeSha256 or
+LastModified).
 
 Here an environment is a `lambda_bootstrap.py` process in its own session
 (so a timeout kills the handler's own children too), with its own log stream

@@ -1,7 +1,8 @@
 """The sandbox's AWS side: moto in this process, mended where the workflow needs it.
 
 server.MotoSandbox runs moto's server and installs the mends:
-lambda_runner (invocations run the deployed zip + layers in a subprocess),
+lambda_runner (invocations run the deployed zip + layers in warm execution
+environments, one process each: lambda_environments),
 events_delivery (EventBridge rules start Step Functions executions),
 sfn_fixes (startExecution.sync:2 parameter casing; CloudFormation state
 machines in the interpreter's backend), cfn_models (Lambda properties and

@@ -1,22 +1,34 @@
-"""The sandbox's Lambda runtime: run one invocation of a Python handler.
+"""The sandbox's Lambda runtime: one execution environment, serving invocations one at a time.
 
 Started by lambda_runner as `python lambda_bootstrap.py` with the deployed
-code as working directory and PYTHONPATH. It plays the part of AWS's Python
-runtime interface client for a single event: it imports `_HANDLER`
-(`package.module.function`), builds a context object, reads the event from
-stdin and writes {"payload": <JSON text>, "errored": bool} to the file named
-by SANDBOX_LAMBDA_RESULT. stdout and stderr stay free for the function's
-logs. A raised exception becomes Lambda's error shape
-{"errorMessage", "errorType", "stackTrace"}, so Step Functions matches
-Retry/Catch by the exception's class name.
+code as working directory and PYTHONPATH, and the environment's variables
+(fixed for its life, as on Lambda). It plays the part of AWS's Python runtime
+interface client: it imports `_HANDLER` (`package.module.function`) on the
+first invocation and keeps it, with all module state, for the next ones.
+
+The protocol with the runner: stdin and stdout carry length-prefixed JSON
+(4 bytes big-endian, then UTF-8). A request is {"requestId", "event" (JSON
+text), "log" (a file path)}; the answer is {"payload": <JSON text>,
+"errored": bool, "reset": bool}. During an invocation the process's fds 1 and
+2 point at the request's log file, so the function's prints, logging and
+subprocesses write there; between invocations they point at /dev/null.
+"reset" asks the runner to shut the environment down (a failed import: Lambda
+starts the next invocation with a fresh init). A raised exception becomes
+Lambda's error shape {"errorMessage", "errorType", "stackTrace"}, so Step
+Functions matches Retry/Catch by the exception's class name.
+
+EOF on the request channel (the runner went away) ends the process.
 """
 
 import importlib
 import json
 import os
+import struct
 import sys
 import time
 import traceback
+
+_HEADER = struct.Struct(">I")
 
 
 class LambdaContext:
@@ -57,20 +69,45 @@ def _load_handler(spec: str):
     return getattr(module, function_name)
 
 
-def main() -> int:
-    result_path = os.environ["SANDBOX_LAMBDA_RESULT"]
-    request_id = os.environ.get("SANDBOX_LAMBDA_REQUEST_ID", "")
-    timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
-    context = LambdaContext(request_id, timeout_s)
-    errored = True
+def _read_message(channel) -> dict | None:
+    header = channel.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    body = channel.read(_HEADER.unpack(header)[0])
+    return json.loads(body.decode("utf-8"))
+
+
+def _write_message(channel, message: dict) -> None:
+    body = json.dumps(message).encode("utf-8")
+    channel.write(_HEADER.pack(len(body)) + body)
+    channel.flush()
+
+
+def _point_output_at(path: str) -> None:
+    """fds 1 and 2 (and with them sys.stdout/stderr, subprocesses, C code) write to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
+    """One invocation: (handler, {"payload", "errored", "reset"})."""
+    context = LambdaContext(request["requestId"], timeout_s)
+    errored, reset = True, False
     try:
-        raw = sys.stdin.read()
+        raw = request["event"]
         event = json.loads(raw) if raw.strip() else {}
-        try:
-            handler = _load_handler(os.environ["_HANDLER"])
-        except Exception as exc:  # noqa: BLE001 - Lambda reports import errors this way
-            body = _error(exc, f"Runtime.{'ImportModuleError' if isinstance(exc, ImportError) else 'HandlerNotFound'}")
-        else:
+        if handler is None:
+            try:
+                handler = _load_handler(handler_spec)
+            except Exception as exc:  # noqa: BLE001 - Lambda reports import errors this way
+                reset = True
+                kind = "ImportModuleError" if isinstance(exc, ImportError) else "HandlerNotFound"
+                body = _error(exc, f"Runtime.{kind}")
+        if handler is not None:
             try:
                 result = handler(event, context)
             except Exception as exc:  # noqa: BLE001 - any handler error is the invocation's, as Lambda reports it
@@ -89,9 +126,27 @@ def main() -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    with open(result_path, "w", encoding="utf-8") as handle:
-        json.dump({"payload": payload, "errored": errored}, handle)
-    return 0
+    return handler, {"payload": payload, "errored": errored, "reset": reset}
+
+
+def main() -> int:
+    # The protocol's channels are the fds the runner gave as stdin and stdout; the function never sees them.
+    requests = os.fdopen(os.dup(0), "rb")
+    answers = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    handler_spec = os.environ.get("_HANDLER", "")
+    timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+    handler = None
+    while True:
+        request = _read_message(requests)
+        if request is None:
+            return 0
+        _point_output_at(request["log"])
+        handler, answer = invoke(handler_spec, handler, request, timeout_s)
+        os.dup2(null, 1)  # frozen between invocations: stray output goes nowhere
+        os.dup2(null, 2)
+        _write_message(answers, answer)
 
 
 if __name__ == "__main__":

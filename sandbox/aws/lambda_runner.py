@@ -4,9 +4,15 @@ moto runs a function in a Docker container (there is no Docker engine here)
 or, without Docker, returns a canned answer. The sandbox needs the real code
 to run, so `install()` replaces `LambdaFunction.invoke`: the function's code
 zip (moto keeps its bytes, read from the CDK asset in S3) and its layers' zips
-are unpacked once into a cache keyed by sha256, and each invocation is a
-subprocess of `sys.executable` running `lambda_bootstrap.py`, with
-PYTHONPATH = shim, code dir (/var/task), layers' `python/` (/opt/python).
+are unpacked once into a cache keyed by sha256. An invocation runs in an
+execution environment (sandbox/aws/lambda_environments.py): a process of
+`sys.executable` running `lambda_bootstrap.py`, with PYTHONPATH = shim, code
+dir (/var/task), layers' `python/` (/opt/python), kept between invocations as
+Lambda keeps one, and started again after a deploy, an idle period, a crash
+or a timeout. Its variables are fixed when it starts, as on Lambda: the
+function's configuration, its role's credentials and the sandbox's
+`extra_env`, so a change of any of them (the load balancers' port map,
+sandbox/layer4.py) means new environments.
 
 An exception in the handler comes back as Lambda's error shape with
 `X-Amz-Function-Error: Unhandled`, which is what moto's Step Functions
@@ -29,15 +35,13 @@ same), which the workflow retries (stacks/retries.py).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import dataclasses
 import io
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,9 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.aws.identities import role_credentials
+from sandbox.aws.lambda_environments import POOL, Environment
 
 HERE = Path(__file__).resolve().parent
-BOOTSTRAP = HERE / "lambda_bootstrap.py"
 SHIM_DIR = HERE / "lambda_shim"
 # Variables of this process that an invocation inherits (the rest is Lambda's own).
 PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
@@ -62,6 +66,8 @@ class RunnerConfig:
     region: str
     cache_dir: Path
     extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    # A frozen environment unused this long is shut down; the next invocation is a cold start.
+    idle_seconds: float = 300.0
 
 
 _config: RunnerConfig | None = None
@@ -95,6 +101,8 @@ def _refuse_unless_active(fn: Any) -> None:
         if state.pending_until is None:
             state.pending_until = now + state.pending_seconds
             fn.state = "Pending"
+            # its environments are gone with its VPC connection
+            POOL.retire(lambda key: key.split(":")[6] == fn.function_name)
             error = JsonRESTError("ResourceNotReadyException", "The function is inactive and its VPC connection is "
                                   "no longer available. Wait for the VPC connection to reestablish and try again.")
             error.code = 502
@@ -117,6 +125,7 @@ def install(config: RunnerConfig) -> None:
     config.cache_dir.mkdir(parents=True, exist_ok=True)
     if getattr(LambdaFunction.invoke, "_sandbox", False):
         return
+    atexit.register(shutdown)  # nothing left running when this process ends, whoever forgot to stop
     original_init = LambdaFunction.__init__
 
     def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:  # noqa: N807 - becomes LambdaFunction.__init__
@@ -136,6 +145,11 @@ def install(config: RunnerConfig) -> None:
     invoke._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     LambdaFunction.__init__ = __init__  # type: ignore[method-assign]  # the patch itself
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]  # the patch itself
+
+
+def shutdown() -> None:
+    """Stop every execution environment (the sandbox stops)."""
+    POOL.shutdown()
 
 
 def log_group_of(fn: Any) -> str:
@@ -181,7 +195,8 @@ def _layer_dirs(fn: Any, cache_dir: Path) -> list[Path]:
 
 
 def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Path],
-                 log_group: str, log_stream: str, result_path: str) -> dict[str, str]:
+                 log_group: str) -> dict[str, str]:
+    """The variables an environment of ``fn`` starts with (its log stream and /tmp are added per environment)."""
     env = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
     credentials = role_credentials(str(fn.role))
     python_path = [str(SHIM_DIR), str(code_dir)]
@@ -190,9 +205,8 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "PYTHONPATH": os.pathsep.join(python_path),
         "PYTHONUNBUFFERED": "1",
         # The deployed tree stays as deployed (Lambda's /var/task is read-only): bytecode goes to a cache beside
-        # it, keyed by the sources' paths, which are the code's and layers' sha256. Compiling kubernetes and
-        # pymilvus again on every invocation cost 1 to 3 s of CPU each, where one Lambda environment compiles
-        # once and then serves many invocations warm.
+        # it, keyed by the sources' paths, which are the code's and layers' sha256, so a cold start after a
+        # sandbox restart does not compile kubernetes and pymilvus again.
         "PYTHONPYCACHEPREFIX": str(config.cache_dir / "pycache"),
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": fn.handler or "",
@@ -202,7 +216,6 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST" if str(fn.version) in ("1", "$LATEST") else str(fn.version),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
         "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
-        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_FUNCTION_ARN": f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
@@ -212,7 +225,6 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "AWS_SESSION_TOKEN": "testing",
         "AWS_ENDPOINT_URL": config.endpoint,
         "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here
-        "SANDBOX_LAMBDA_RESULT": result_path,
     })
     env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
     env.update(config.extra_env)
@@ -221,69 +233,64 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
 
 
 def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
-    """Run one invocation; returns (payload, errored, log text)."""
+    """Run one invocation in a warm environment of ``fn``, else a new one; returns (payload, errored, log text)."""
     config = _config
     if config is None:
         raise RuntimeError("sandbox.aws.lambda_runner is not installed")
     request_id = str(uuid.uuid4())
-    now = time.gmtime()
-    log_stream = f"{now.tm_year}/{now.tm_mon:02d}/{now.tm_mday:02d}/[$LATEST]{uuid.uuid4().hex}"
     log_group = log_group_of(fn)
     code_dir = unpack(fn.code_bytes, fn.code_sha_256, config.cache_dir)
     layers = _layer_dirs(fn, config.cache_dir)
+    env = _environment(fn, config, code_dir, layers, log_group)
+    # A deploy (new code or configuration: CodeSha256 and LastModified change) or new sandbox settings
+    # mean new environments; so does a function of the same name in another sandbox (another endpoint).
+    key = _function_key(fn)
+    revision = json.dumps([fn.code_sha_256, str(fn.last_modified), str(code_dir), env], sort_keys=True)
+    environment = POOL.acquire(key, revision, config.idle_seconds,
+                               lambda: Environment.start(config.cache_dir, code_dir, env, revision))
     with tempfile.TemporaryDirectory(prefix="invoke-", dir=config.cache_dir) as tmp:
-        result_path = os.path.join(tmp, "result.json")
-        env = _environment(fn, config, code_dir, layers, log_group, log_stream, result_path)
-        env["SANDBOX_LAMBDA_REQUEST_ID"] = request_id
+        log_path = os.path.join(tmp, "log.txt")
         started = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, str(BOOTSTRAP)], cwd=code_dir, env=env, start_new_session=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        timed_out = False
-        try:
-            output, _ = proc.communicate(event.encode(), timeout=float(fn.timeout))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            output, _ = proc.communicate()
+        answer, timed_out, returncode = environment.invoke(request_id, event, log_path, float(fn.timeout))
         duration_ms = (time.monotonic() - started) * 1000
-        payload, errored = _result(result_path, proc.returncode, timed_out, request_id, fn.timeout)
-    logs = output.decode("utf-8", "replace")
+        POOL.release(key, environment, reuse=answer is not None and not answer.get("reset"))
+        payload, errored = _result(answer, returncode, timed_out, request_id, fn.timeout)
+        try:
+            with open(log_path, "rb") as handle:
+                logs = handle.read().decode("utf-8", "replace")
+        except OSError:  # the process died before it opened the log
+            logs = ""
+    if environment.invocations == 1:  # the cold start: what the interpreter said while starting
+        logs = environment.init_output() + logs
     lines = [f"START RequestId: {request_id} Version: $LATEST", *logs.splitlines()]
     if timed_out:
         lines.append(f"{_iso()} {request_id} Task timed out after {float(fn.timeout):.2f} seconds")
     lines += [f"END RequestId: {request_id}",
               f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
               f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {fn.memory_size} MB"]
-    _save_logs(fn, log_group, log_stream, lines)
+    _save_logs(fn, log_group, environment.log_stream, lines)
     return payload, errored, "\n".join(lines)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
+def _function_key(fn: Any) -> str:
+    return f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}:{fn.version}"
 
 
 def _iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
-def _result(path: str, returncode: int | None, timed_out: bool, request_id: str,
+def _result(answer: dict[str, Any] | None, returncode: int | None, timed_out: bool, request_id: str,
             timeout: Any) -> tuple[bytes, bool]:
     if timed_out:
         error = {"errorType": "Sandbox.Timedout",
                  "errorMessage": f"RequestId: {request_id} Error: Task timed out after {float(timeout):.2f} seconds"}
         return json.dumps(error).encode(), True
-    try:
-        with open(path, "rb") as handle:
-            record = json.loads(handle.read())
-        return record["payload"].encode(), bool(record["errored"])
-    except (OSError, ValueError, KeyError):
+    if answer is None:
         error = {"errorType": "Runtime.ExitError",
                  "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}"}
         return json.dumps(error).encode(), True
+    return str(answer["payload"]).encode(), bool(answer["errored"])
 
 
 def _save_logs(fn: Any, group: str, stream: str, lines: list[str]) -> None:

@@ -67,20 +67,24 @@ def _free_port() -> int:
 class MotoSandbox:
     """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
 
-    `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables to every Lambda invocation's environment, read at each invocation
-    (after the function's own); `cache_dir` is where deployed code and layer
-    zips are unpacked (keyed by sha256, reused across runs).
+    `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables
+    to every Lambda invocation's environment, read at each invocation (after the function's own);
+    `cache_dir` is where deployed code and layer zips are unpacked (keyed by sha256, reused across runs);
+    `lambda_idle_seconds` is how long a frozen Lambda execution environment is kept without invocations
+    (sandbox/aws/lambda_environments.py).
     """
 
     def __init__(self, region: str = "us-east-1", *, port: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None,
-                 lambda_env: dict[str, str] | None = None, verbose: bool = False, clock_scale: float = 1.0) -> None:
+                 lambda_env: dict[str, str] | None = None, lambda_idle_seconds: float = 300.0,
+                 verbose: bool = False, clock_scale: float = 1.0) -> None:
         self.region = region
         self.clock_scale = clock_scale  # Wait states and Retry intervals (sfn_clock); 1.0 is AWS's pace
         self.account_id = ACCOUNT_ID
         self.port = port
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "milvus-layer7-sandbox"
         self.lambda_env = dict(lambda_env or {})
+        self.lambda_idle_seconds = lambda_idle_seconds
         self.verbose = verbose
         self._server: Any = None
 
@@ -126,7 +130,7 @@ class MotoSandbox:
         acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2
         lambda_runner.install(lambda_runner.RunnerConfig(
             endpoint=f"http://localhost:{self.port}", region=self.region,
-            cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env))
+            cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env, idle_seconds=self.lambda_idle_seconds))
         if not self.verbose:  # werkzeug logs every request otherwise
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
             # cdk bootstrap's bucket policy is the one resource moto skips; saying so
@@ -141,9 +145,12 @@ class MotoSandbox:
         return self
 
     def stop(self) -> None:
+        from sandbox.aws import lambda_runner
+
         if self._server is not None:
             self._server.stop()
             self._server = None
+        lambda_runner.shutdown()  # no Lambda environment outlives its sandbox
 
     def __enter__(self) -> MotoSandbox:
         return self.start()

@@ -7,13 +7,14 @@ import ssl
 import stat
 import tempfile
 import time
+import warnings
 
 import grpc
 import pytest
 
-from testkit.certs import make_ca, make_leaf
 from sandbox.alb_listener import ListenerSettings
 from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
+from testkit.certs import make_ca, make_leaf
 
 HOST = "milvus.example.test"
 
@@ -197,8 +198,6 @@ def handshake(port: int, ca_pem: str, *, maximum=None, minimum=None) -> str:
 @pytest.fixture
 def old_tls():
     """Python's enum still names TLS 1.0 and 1.1 (deprecated, as the protocols are)."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield ssl.TLSVersion.TLSv1_1

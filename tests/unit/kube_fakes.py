@@ -52,7 +52,8 @@ def certificate_result() -> CertificateResult:
 
 
 def apply_event(**overrides: Any) -> ApplyIngressEvent:
-    return ApplyIngressEvent(correlation_id="exec-1", request=setup_request(**overrides), certificate=certificate_result())
+    return ApplyIngressEvent(correlation_id="exec-1", request=setup_request(**overrides),
+                             certificate=certificate_result())
 
 
 def check_event(applied_at: float | None = None, **overrides: Any) -> CheckLoadBalancerEvent:
@@ -70,11 +71,17 @@ def step_event(**overrides: Any) -> StepEvent:
     return StepEvent(correlation_id="exec-1", request=setup_request(**overrides))
 
 
-def milvus_service(service_type: str = "LoadBalancer", helm_release: str | None = None, port: int = 19530) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": "milvus-demo", "namespace": "milvus", "labels": {"app.kubernetes.io/name": "milvus"}}
+def milvus_service(
+    service_type: str = "LoadBalancer", helm_release: str | None = None, port: int = 19530
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "name": "milvus-demo", "namespace": "milvus", "labels": {"app.kubernetes.io/name": "milvus"},
+    }
     if helm_release:
         metadata["labels"]["app.kubernetes.io/managed-by"] = "Helm"
-        metadata["annotations"] = {"meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": "milvus"}
+        metadata["annotations"] = {
+            "meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": "milvus",
+        }
     ports: list[dict[str, Any]] = [{"name": "milvus", "port": port, "protocol": "TCP", "targetPort": port}]
     if service_type != "ClusterIP":
         ports[0]["nodePort"] = 31530
@@ -134,7 +141,9 @@ class FakeKube:
         ]
 
     def patch(self, path: str, what: str, body: dict[str, Any], *, content_type: str, **query: Any) -> dict[str, Any]:
-        self.calls.append({"method": "PATCH", "path": path, "body": copy.deepcopy(body), "contentType": content_type, "query": query})
+        self.calls.append(
+            {"method": "PATCH", "path": path, "body": copy.deepcopy(body), "contentType": content_type, "query": query}
+        )
         self._maybe_fail("PATCH", path)
         if content_type == k8s.APPLY_PATCH:
             current = self.objects.get(path, {})

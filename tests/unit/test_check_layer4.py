@@ -94,7 +94,8 @@ def test_past_the_timeout_the_service_controllers_complaint_ends_the_run():
         check_layer4(event(timeout=60), kube, now=lambda: T0 + 61)
     assert str(caught.value) == (
         "Service milvus/milvus-demo's Layer-4 load balancer did not serve within 60 s of the undo restoring it "
-        "(LoadBalancer): the Service has no Layer-4 address yet; the service controller said SyncLoadBalancerFailed: Error syncing load balancer: failed "
+        "(LoadBalancer): the Service has no Layer-4 address yet; the service controller said SyncLoadBalancerFailed: "
+        "Error syncing load balancer: failed "
         "to ensure load balancer: AccessDenied. The ALB still serves Milvus; fix the cause (kubectl -n NS describe "
         "svc NAME) and start the undo again")
 

@@ -138,7 +138,8 @@ def ca_and_renewals():
                                                                                           region_name="us-east-1")
         ca = make_ca("Undo Test CA")
         results = []
-        renewals = (("first", make_leaf(ca, [HOST])), ("renewed", make_leaf(ca, [HOST], key_usage={"digitalSignature"})))
+        renewals = (("first", make_leaf(ca, [HOST])),
+                    ("renewed", make_leaf(ca, [HOST], key_usage={"digitalSignature"})))
         for name, issued in renewals:
             secret = secretsmanager.create_secret(Name=name, SecretString=json.dumps(
                 {"certificate": issued.certificate_pem, "privateKey": issued.private_key_pem}))["ARN"]

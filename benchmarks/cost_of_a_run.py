@@ -77,7 +77,7 @@ def _demo_report() -> tuple[dict[str, Any], dict[str, int]]:
 def main(argv: list[str]) -> int:
     sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
     if argv:
-        report, memory = json.loads(Path(argv[0]).read_text()), {}
+        report, memory = json.loads(Path(argv[0]).read_text()), dict[str, int]()
     else:
         report, memory = _demo_report()
     run = report["runs"][-1]

@@ -51,7 +51,8 @@ def secure_call(port: int, ca_pem: str, server_name: str, method: str = "/AWS.AL
     options = [("grpc.ssl_target_name_override", server_name)]
     with grpc.secure_channel(f"localhost:{port}", credentials, options=options) as channel:
         try:
-            channel.unary_unary(method)(b"", timeout=5)
+            call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(method)  # raw bytes both ways
+            call(b"", timeout=5)
             return grpc.StatusCode.OK
         except grpc.RpcError as exc:
             return exc.code()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import time
 from typing import Any
@@ -99,10 +100,12 @@ def _merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return target
 
 
-class FakeKube:
+class FakeKube(k8s.Kube):
     """The ``Kube`` facade over a dict of objects by API path; records every call.
 
-    ``errors[(method, path)]`` is a list of exceptions raised by the next calls.
+    ``errors[(method, path)]`` is a list of exceptions raised by the next calls. A subclass so that the steps
+    take it as the ``Kube`` they are typed for and mypy holds each method to ``Kube``'s signature; it has no
+    ``ApiClient`` (``Kube.__init__`` is not called), as every method that would use one is its own.
     """
 
     def __init__(self, objects: dict[str, dict[str, Any]] | None = None, events: list[dict[str, Any]] | None = None):
@@ -179,8 +182,9 @@ class FakeKube:
     def close(self) -> None:
         self.closed = True
 
-    def patches(self) -> list[dict[str, Any]]:
+    # `list` in this class's body is the method above
+    def patches(self) -> builtins.list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] == "PATCH"]
 
-    def writes(self) -> list[dict[str, Any]]:
+    def writes(self) -> builtins.list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] in ("PATCH", "DELETE")]

@@ -38,11 +38,15 @@ def refused(address: str, port: int) -> str | None:
     return f"{address}:{port} refused the connection"
 
 
-def test_an_address_that_accepts_a_connection_is_ready():
+def test_an_address_that_accepts_a_connection_is_ready() -> None:
     kube = FakeKube({SERVICE: service(NEW_NLB)})
     dialled: list[tuple[str, int]] = []
-    status = check_layer4(event(), kube, now=lambda: T0 + 12,
-                          probe=lambda address, port: dialled.append((address, port)) or None)
+
+    def probe(address: str, port: int) -> str | None:
+        dialled.append((address, port))
+        return None
+
+    status = check_layer4(event(), kube, now=lambda: T0 + 12, probe=probe)
     assert status.to_wire() == {"ready": True, "address": NEW_NLB, "port": 19530, "reason": None,
                                 "waitSeconds": 0, "elapsedSeconds": 12.0}
     assert dialled == [(NEW_NLB, 19530)]

@@ -62,8 +62,9 @@ def price(counts: dict[str, float], architecture: str = "arm64", events: int = 2
 
 def _demo_report() -> tuple[dict[str, Any], dict[str, int]]:
     """Run the demo once, keeping the functions' memory sizes from the deployed stack."""
-    from sandbox.demo import DemoOptions, build_report, execution_input, run_once
-    from sandbox.environment import HOST, Sandbox, SandboxSettings
+    # the sandbox (moto, kmock) only here: the unit tests import this module's pricing alone
+    from sandbox.demo import DemoOptions, build_report, execution_input, run_once  # noqa: PLC0415
+    from sandbox.environment import HOST, Sandbox, SandboxSettings  # noqa: PLC0415
 
     options = DemoOptions(json=True)
     with Sandbox(SandboxSettings(), log=lambda *a, **k: None) as sandbox:
@@ -76,7 +77,7 @@ def _demo_report() -> tuple[dict[str, Any], dict[str, int]]:
 def main(argv: list[str]) -> int:
     sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
     if argv:
-        report, memory = json.loads(Path(argv[0]).read_text()), {}
+        report, memory = json.loads(Path(argv[0]).read_text()), dict[str, int]()
     else:
         report, memory = _demo_report()
     run = report["runs"][-1]

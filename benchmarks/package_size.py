@@ -83,9 +83,9 @@ def directory_bytes(path: Path) -> int:
 
 def synthesize(outdir: Path, context: dict[str, str]) -> Path:
     """Synthesize the app into ``outdir`` (same code path as ``cdk synth``)."""
-    import aws_cdk as cdk
+    import aws_cdk as cdk  # noqa: PLC0415 - jsii starts Node: only to synthesize, not to read --cdk-out
 
-    import app as app_module
+    import app as app_module  # noqa: PLC0415
 
     merged = {**json.loads((ROOT / "cdk.json").read_text())["context"], **context,
               # resources then name their staged asset directory (aws:asset:path), as under the CLI

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -11,8 +12,6 @@ def holds_for(predicate: Any, seconds: float, *, every: float = 0.05) -> None:
     For "nothing happened" assertions: a fixed sleep before one look would
     miss what happened and came back, and proves nothing about the time after.
     """
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert predicate(), "the condition turned false"
@@ -21,8 +20,6 @@ def holds_for(predicate: Any, seconds: float, *, every: float = 0.05) -> None:
 
 def wait_for(predicate: Any, timeout: float = 10.0, *, every: float = 0.05) -> Any:
     """``predicate()``'s first truthy value within ``timeout`` seconds; AssertionError when none came."""
-    import time
-
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()

@@ -73,7 +73,8 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo", "changed": True}
     assert output["verification"]["serverVersion"]
     assert output["verification"]["latencyMs"] > 0
-    assert output["verification"]["endpoint"] == f"{output['loadBalancer']['dnsName']}:{output['loadBalancer']['listenPort']}"
+    load_balancer = output["loadBalancer"]
+    assert output["verification"]["endpoint"] == f"{load_balancer['dnsName']}:{load_balancer['listenPort']}"
     assert any("helm" in w.lower() for w in output["warnings"])
     # and the states ran in the contract's order
     states = first["states"]

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,15 +31,15 @@ from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
 from sandbox.demo import SANDBOX_LAYER4_DRAIN_SECONDS
-from tests.polling import holds_for
-from testkit.certs import write_cert_dir
 from sandbox.environment import HOST, Sandbox, SandboxSettings
+from testkit.certs import write_cert_dir
+from tests.polling import holds_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-STATES = ["Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc", "RemoveLayer4",
-          "BuildOutput", "PublishReady"]
+STATES = ["Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc",
+          "RemoveLayer4", "BuildOutput", "PublishReady"]
 
 
 @pytest.fixture(scope="module")

@@ -164,7 +164,8 @@ def test_the_alb_refuses_tls_1_1_serves_tls_1_2_and_presents_the_imported_certif
     record = _run(sandbox)
     assert record.status == "SUCCEEDED", (record.error, record.cause)
     [ingress] = sandbox.cluster_view()["ingresses"]
-    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == \
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
     assert ingress["annotations"]["alb.ingress.kubernetes.io/load-balancer-attributes"] == \
         "idle_timeout.timeout_seconds=300"
     # Then the ALB's listener (nginx) refuses a client that speaks at most TLS 1.1, and serves TLS 1.2
@@ -251,7 +252,8 @@ def test_tls_to_the_api_server_answered_by_another_authority_is_network_misconfi
 
     cluster = eks_backends["123456789012"]["us-east-1"].clusters["milvus-eks"]
     real = cluster.certificate_authority
-    cluster.certificate_authority = {"data": base64.b64encode(make_ca("a proxy's CA").certificate_pem.encode()).decode()}
+    proxy_ca = make_ca("a proxy's CA").certificate_pem
+    cluster.certificate_authority = {"data": base64.b64encode(proxy_ca.encode()).decode()}
     try:
         record = _run(sandbox)
     finally:

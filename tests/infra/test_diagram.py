@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools import diagram
 from tests.infra.conftest import ROOT
+from tools import diagram
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
@@ -196,8 +197,6 @@ def test_aws_auth_mapping_output(default_synth):
 
 
 def test_the_readme_shows_the_manifest_the_stack_ships():
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     indented = "\n".join(("   " + line) if line else "" for line in rbac.manifest_yaml("milvus").rstrip().splitlines())
     assert indented in readme, "README's RBAC manifest is stale: paste stacks.rbac.manifest_yaml('milvus')"

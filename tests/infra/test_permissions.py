@@ -126,7 +126,8 @@ def test_access_entries(default_synth):
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
     assert [p.split("Role")[0] for p in principals] == [
         "StepsApplyIngress", "StepsCheckIngressDeleted", "StepsCheckLayer4", "StepsCheckLoadBalancer",
-        "StepsDeleteIngress", "StepsReadSetupRecord", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4", "StepsUpsertDns"]
+        "StepsDeleteIngress", "StepsReadSetupRecord", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4",
+        "StepsUpsertDns"]
     groups = {}
     for entry in entries:
         props = entry["Properties"]

@@ -27,7 +27,9 @@ def contract_bound(field: str, *, undo: bool = False) -> int:
     comes after its heading)."""
     text = CONTRACT.split("## The undo workflow", 1)[1] if undo else CONTRACT
     row = next(line for line in text.splitlines() if line.startswith(f"| `{field}`"))
-    return int(re.search(r"\((\d+)-(\d+)\)", row).group(2))
+    bounds = re.search(r"\((\d+)-(\d+)\)", row)
+    assert bounds, f"no (lo-hi) in the contract's row for {field}"
+    return int(bounds.group(2))
 
 
 def function_timeouts(synth) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Annotations, Match
 
 STEP_HANDLERS = {
     "validate.handler.lambda_handler", "import_certificate.handler.lambda_handler",
@@ -17,8 +17,8 @@ STEP_HANDLERS = {
     "check_ingress_deleted.handler.lambda_handler", "delete_certificate.handler.lambda_handler",
     "read_setup_record.handler.lambda_handler",
 }
-KUBERNETES_STEPS = ("read_setup_record", "apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4", "restore_layer4",
-                    "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted")
+KUBERNETES_STEPS = ("read_setup_record", "apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4",
+                    "restore_layer4", "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted")
 
 
 def test_rule_starts_the_state_machine_with_the_detail(default_synth):
@@ -123,8 +123,6 @@ def test_layers_per_function(default_synth):
 
 
 def test_no_vpc_is_a_warning(default_synth):
-    from aws_cdk.assertions import Annotations
-
     Annotations.from_stack(default_synth.stack).has_warning("*", Match.string_like_regexp("outside any VPC"))
 
 
@@ -159,8 +157,8 @@ def test_outputs(default_synth):
     parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
     roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
     assert [p for p in parts if isinstance(p, str)] == [","] * 9
-    steps = ("ReadSetupRecord", "ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4", "CheckLayer4",
-             "RestoreDns", "DeleteIngress", "CheckIngressDeleted")
+    steps = ("ReadSetupRecord", "ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4",
+             "CheckLayer4", "RestoreDns", "DeleteIngress", "CheckIngressDeleted")
     assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 10
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")

@@ -53,7 +53,8 @@ def point_cluster_at(standin: Any, name: str = CLUSTER, region: str = "us-east-1
     from moto.eks.models import eks_backends
 
     eks = boto3.client("eks", region_name=region)
-    eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks",
+                       resourcesVpcConfig={"subnetIds": ["subnet-1"]})
     cluster = eks_backends[DEFAULT_ACCOUNT_ID][region].clusters[name]
     cluster.endpoint = standin.url
     ca = standin.ca_pem.encode() if isinstance(standin.ca_pem, str) else standin.ca_pem

@@ -11,8 +11,8 @@ from apply_ingress import handler
 from apply_ingress.logic import apply_ingress
 from layer7.errors import IngressRejected, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound
 from sandbox.controller_webhook import IngressValidator, alb_ingress_class
-from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from testkit.certs import make_ca
+from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from tests.unit.kube_fakes import CERT_ARN, apply_event
 
 
@@ -27,13 +27,16 @@ def test_stand_in_gets_the_ingress_and_the_helm_warning(standin, lambda_context)
     # Then the Ingress is there as the guide has it, owned by milvus-layer7
     ingress = standin.get("ingresses", "milvus", "milvus-demo")
     assert ingress["spec"]["ingressClassName"] == "alb"
-    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "milvus-demo", "port": {"number": 19530}}
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
+        "name": "milvus-demo", "port": {"number": 19530}}
     assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == CERT_ARN
-    assert any(m["manager"] == "milvus-layer7" and m["operation"] == "Apply" for m in ingress["metadata"]["managedFields"])
+    assert any(m["manager"] == "milvus-layer7" and m["operation"] == "Apply"
+               for m in ingress["metadata"]["managedFields"])
     # And the Service was only read
     assert standin.get("services", "milvus", "milvus-demo")["spec"]["type"] == "LoadBalancer"
     assert first["serviceType"] == second["serviceType"] == "LoadBalancer"
-    assert len(first["warnings"]) == 1 and "milvus-demo" in first["warnings"][0] and "helm upgrade" in first["warnings"][0]
+    assert len(first["warnings"]) == 1 and "milvus-demo" in first["warnings"][0] and \
+        "helm upgrade" in first["warnings"][0]
 
 
 @mock_aws
@@ -51,13 +54,12 @@ def test_stand_in_refusing_the_token_is_kubernetes_forbidden(standin, cause):
     # Given a token the cluster cannot verify: signed with unknown keys, or minted for another cluster's name
     standin.seed_service(chart_service())
     if cause == "wrong key":
-        connect = connector(point_cluster_at(standin), access_key="AKIDOTHER", secret="other")
+        connect, name = connector(point_cluster_at(standin), access_key="AKIDOTHER", secret="other"), "milvus-eks"
     else:
-        connect = connector(point_cluster_at(standin, name="other-cluster"))
-        connect = (lambda inner: lambda _name: inner("other-cluster"))(connect)
+        connect, name = connector(point_cluster_at(standin, name="other-cluster")), "other-cluster"
     # When the step talks to it
     with pytest.raises(KubernetesForbidden) as caught:
-        apply_ingress(apply_event(), connect("milvus-eks"))
+        apply_ingress(apply_event(), connect(name))
     # Then the 401 becomes KubernetesForbidden, telling how to fix access
     assert "401" in str(caught.value) and "access entry" in str(caught.value)
     assert standin.auth_failures

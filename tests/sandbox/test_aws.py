@@ -62,7 +62,8 @@ def role(sandbox):
 @pytest.fixture(scope="module")
 def functions(sandbox, role):
     lam = sandbox.client("lambda")
-    layer = lam.publish_layer_version(LayerName="lib", Content={"ZipFile": _zip({"python/layerlib.py": "VALUE = 42\n"})})
+    layer = lam.publish_layer_version(LayerName="lib",
+                                      Content={"ZipFile": _zip({"python/layerlib.py": "VALUE = 42\n"})})
     code = _zip({"app.py": CODE})
     specs = {"ok": ("app.ok", 10), "boom": ("app.boom", 10), "slow": ("app.slow", 1), "child": ("app.child", 10)}
     for name, (handler, timeout) in specs.items():
@@ -183,7 +184,8 @@ def test_eventbridge_rule_starts_execution_with_input_path(sandbox, role):
     arn = _state_machine(sandbox, role, "from-events", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     events.put_rule(Name="setup-requested", EventPattern=json.dumps(
         {"source": ["milvus.layer7"], "detail-type": ["Milvus Layer7 Setup Requested"]}))
-    events.put_targets(Rule="setup-requested", Targets=[{"Id": "sm", "Arn": arn, "RoleArn": role, "InputPath": "$.detail"}])
+    events.put_targets(Rule="setup-requested",
+                       Targets=[{"Id": "sm", "Arn": arn, "RoleArn": role, "InputPath": "$.detail"}])
     queue_url = sandbox.client("sqs").create_queue(QueueName="also")["QueueUrl"]
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:also"
     events.put_targets(Rule="setup-requested", Targets=[{"Id": "q", "Arn": queue_arn}])
@@ -201,7 +203,8 @@ def test_eventbridge_rule_starts_execution_with_input_path(sandbox, role):
 def test_input_transformer_rendering():
     event = {"detail": {"host": "h", "n": 3, "obj": {"a": 1}}, "source": "s", "time": "2024-01-01T00:00:00Z"}
     transformer = {"InputPathsMap": {"host": "$.detail.host", "n": "$.detail.n", "obj": "$.detail.obj"},
-                   "InputTemplate": '{"h": <host>, "text": "host is <host>", "n": <n>, "o": <obj>, "e": <aws.events.event>}'}
+                   "InputTemplate":
+                       '{"h": <host>, "text": "host is <host>", "n": <n>, "o": <obj>, "e": <aws.events.event>}'}
     rendered = json.loads(target_input({"InputTransformer": transformer}, event))
     assert rendered == {"h": "h", "text": "host is h", "n": 3, "o": {"a": 1}, "e": event}
     assert json.loads(render_template('"just <host>"', {"host": "$.detail.host"}, event)) == "just h"

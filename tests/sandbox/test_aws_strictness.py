@@ -124,7 +124,8 @@ def test_acm_keeps_naming_a_deleted_load_balancer_for_a_while(sandbox):
         acm.delete_certificate(CertificateArn=arn)
     assert caught.value.response["Error"]["Code"] == "ResourceInUseException"
     # until it lets go of it
-    wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [], timeout=30, every=0.5)
+    wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [],
+             timeout=30, every=0.5)
     acm.delete_certificate(CertificateArn=arn)
 
 

@@ -43,17 +43,22 @@ def test_stand_in_ingress_with_an_active_alb_is_ready(standin, lambda_context):
     connect, event = applied_on_stand_in(standin)
     ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-               for i, z in enumerate("ab")]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+        for i, z in enumerate("ab")
+    ]
     tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": "milvus-eks"},
             {"Key": "ingress.k8s.aws/stack", "Value": "milvus/milvus-demo"}]
     lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde", Subnets=subnets, Tags=tags)["LoadBalancers"][0]
-    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTPS", Port=19530, VpcId=vpc, TargetType="ip", Tags=[
-        *tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}])["TargetGroups"][0]
+    tg = elbv2.create_target_group(
+        Name="k8s-milvus-tg", Protocol="HTTPS", Port=19530, VpcId=vpc, TargetType="ip",
+        Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}],
+    )["TargetGroups"][0]
     elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.1.0.7", "Port": 19530}])
-    standin.put_status("ingresses", "milvus", "milvus-demo", {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}},
+    standin.put_status("ingresses", "milvus", "milvus-demo",
+                       {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}},
                        manager="aws-load-balancer-controller")
     # When the handler runs
     out = handler.lambda_handler(event.to_wire(), lambda_context, connect=connect, elbv2=elbv2)

@@ -7,13 +7,14 @@ import ssl
 import stat
 import tempfile
 import time
+import warnings
 
 import grpc
 import pytest
 
-from testkit.certs import make_ca, make_leaf
 from sandbox.alb_listener import ListenerSettings
 from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
+from testkit.certs import make_ca, make_leaf
 
 HOST = "milvus.example.test"
 
@@ -50,7 +51,8 @@ def secure_call(port: int, ca_pem: str, server_name: str, method: str = "/AWS.AL
     options = [("grpc.ssl_target_name_override", server_name)]
     with grpc.secure_channel(f"localhost:{port}", credentials, options=options) as channel:
         try:
-            channel.unary_unary(method)(b"", timeout=5)
+            call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(method)  # raw bytes both ways
+            call(b"", timeout=5)
             return grpc.StatusCode.OK
         except grpc.RpcError as exc:
             return exc.code()
@@ -197,8 +199,6 @@ def handshake(port: int, ca_pem: str, *, maximum=None, minimum=None) -> str:
 @pytest.fixture
 def old_tls():
     """Python's enum still names TLS 1.0 and 1.1 (deprecated, as the protocols are)."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield ssl.TLSVersion.TLSv1_1

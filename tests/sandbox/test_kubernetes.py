@@ -115,7 +115,8 @@ def test_bad_tokens_are_401(kube, ca_file, token):
     if token is not None:
         config.api_key = {"authorization": "Bearer " + token}
     with pytest.raises(ApiException) as e:
-        kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(config)).read_namespaced_service("milvus-demo", "milvus")
+        core = kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(config))
+        core.read_namespaced_service("milvus-demo", "milvus")
     assert e.value.status == 401
     assert '"reason":"Unauthorized"' in e.value.body.replace(" ", "")
 
@@ -158,7 +159,6 @@ def test_missing_object_is_404_status(core):
     with pytest.raises(ApiException) as e:
         core.read_namespaced_service("nope", "milvus")
     assert e.value.status == 404
-    import json
     body = json.loads(e.value.body)
     assert (body["kind"], body["status"], body["reason"], body["code"]) == ("Status", "Failure", "NotFound", 404)
     assert body["message"] == 'services "nope" not found'

@@ -38,8 +38,11 @@ def say(port: int, text: bytes) -> bytes:
 
 
 def answers(controller: ServiceControllerStandIn, hostname: str) -> bool:
+    port = controller.endpoint(hostname, 19530)
+    if port is None:  # no load balancer has that name yet
+        return False
     try:
-        return say(controller.endpoint(hostname, 19530), b"?") == b"?"
+        return say(port, b"?") == b"?"
     except OSError:
         return False
 

@@ -46,7 +46,7 @@ def holder(table) -> str | None:
 
 
 def test_two_runs_started_50_ms_apart_one_goes_on_the_other_is_refused_changing_nothing(
-        sandbox, role, table, validate_environment, lambda_context):
+        sandbox, role, table, validate_environment, lambda_context) -> None:
     from validate import handler
 
     sfn = sandbox.client("stepfunctions")

@@ -77,8 +77,8 @@ def test_a_rotations_finish_sends_the_event_for_the_promoted_version(sandbox, se
     current = next(v for v, s in secrets.describe_secret(SecretId=secret)["VersionIdsToStages"].items()
                    if "AWSCURRENT" in s)
     # When finishSecret moves AWSCURRENT to it
-    secrets.update_secret_version_stage(SecretId=secret, VersionStage="AWSCURRENT", MoveToVersionId=pending["VersionId"],
-                                        RemoveFromVersionId=current)
+    secrets.update_secret_version_stage(SecretId=secret, VersionStage="AWSCURRENT",
+                                        MoveToVersionId=pending["VersionId"], RemoveFromVersionId=current)
     # Then exactly one event, for AWSCURRENT on that version (AWSPREVIOUS moving is not announced)
     events = _delivered(sandbox, before + 1)[before:]
     assert [e["detail"] for e in events] == [

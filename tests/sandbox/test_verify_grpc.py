@@ -8,16 +8,14 @@ scratch collection).
 from __future__ import annotations
 
 import json
-import os
-import time
 from types import SimpleNamespace
 
 import pytest
 
 from layer7.errors import VerificationFailed
 from sandbox.dataplane import MilvusLite, NginxAlb, free_port
+from testkit.certs import make_leaf
 from tests.unit.verify_grpc_events import HOST, TOKEN, aws, import_certificate, leaf, make_event  # noqa: F401
-from testkit.certs import make_ca, make_leaf
 from verify_grpc import handler
 from verify_grpc.logic import verify
 

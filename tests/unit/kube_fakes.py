@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import time
 from typing import Any
@@ -52,7 +53,8 @@ def certificate_result() -> CertificateResult:
 
 
 def apply_event(**overrides: Any) -> ApplyIngressEvent:
-    return ApplyIngressEvent(correlation_id="exec-1", request=setup_request(**overrides), certificate=certificate_result())
+    return ApplyIngressEvent(correlation_id="exec-1", request=setup_request(**overrides),
+                             certificate=certificate_result())
 
 
 def check_event(applied_at: float | None = None, **overrides: Any) -> CheckLoadBalancerEvent:
@@ -70,11 +72,17 @@ def step_event(**overrides: Any) -> StepEvent:
     return StepEvent(correlation_id="exec-1", request=setup_request(**overrides))
 
 
-def milvus_service(service_type: str = "LoadBalancer", helm_release: str | None = None, port: int = 19530) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": "milvus-demo", "namespace": "milvus", "labels": {"app.kubernetes.io/name": "milvus"}}
+def milvus_service(
+    service_type: str = "LoadBalancer", helm_release: str | None = None, port: int = 19530
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "name": "milvus-demo", "namespace": "milvus", "labels": {"app.kubernetes.io/name": "milvus"},
+    }
     if helm_release:
         metadata["labels"]["app.kubernetes.io/managed-by"] = "Helm"
-        metadata["annotations"] = {"meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": "milvus"}
+        metadata["annotations"] = {
+            "meta.helm.sh/release-name": helm_release, "meta.helm.sh/release-namespace": "milvus",
+        }
     ports: list[dict[str, Any]] = [{"name": "milvus", "port": port, "protocol": "TCP", "targetPort": port}]
     if service_type != "ClusterIP":
         ports[0]["nodePort"] = 31530
@@ -92,10 +100,12 @@ def _merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return target
 
 
-class FakeKube:
+class FakeKube(k8s.Kube):
     """The ``Kube`` facade over a dict of objects by API path; records every call.
 
-    ``errors[(method, path)]`` is a list of exceptions raised by the next calls.
+    ``errors[(method, path)]`` is a list of exceptions raised by the next calls. A subclass so that the steps
+    take it as the ``Kube`` they are typed for and mypy holds each method to ``Kube``'s signature; it has no
+    ``ApiClient`` (``Kube.__init__`` is not called), as every method that would use one is its own.
     """
 
     def __init__(self, objects: dict[str, dict[str, Any]] | None = None, events: list[dict[str, Any]] | None = None):
@@ -134,7 +144,9 @@ class FakeKube:
         ]
 
     def patch(self, path: str, what: str, body: dict[str, Any], *, content_type: str, **query: Any) -> dict[str, Any]:
-        self.calls.append({"method": "PATCH", "path": path, "body": copy.deepcopy(body), "contentType": content_type, "query": query})
+        self.calls.append(
+            {"method": "PATCH", "path": path, "body": copy.deepcopy(body), "contentType": content_type, "query": query}
+        )
         self._maybe_fail("PATCH", path)
         if content_type == k8s.APPLY_PATCH:
             current = self.objects.get(path, {})
@@ -170,8 +182,9 @@ class FakeKube:
     def close(self) -> None:
         self.closed = True
 
-    def patches(self) -> list[dict[str, Any]]:
+    # `list` in this class's body is the method above
+    def patches(self) -> builtins.list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] == "PATCH"]
 
-    def writes(self) -> list[dict[str, Any]]:
+    def writes(self) -> builtins.list[dict[str, Any]]:
         return [c for c in self.calls if c["method"] in ("PATCH", "DELETE")]

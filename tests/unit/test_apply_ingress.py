@@ -2,6 +2,7 @@
 
 import json
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -214,8 +215,6 @@ def test_handler_returns_the_wire_dict_and_closes_the_client(lambda_context):
 @mock_aws
 def test_missing_or_inactive_cluster_is_cluster_not_found(lambda_context):
     # Given moto's EKS without the cluster
-    import boto3
-
     eks = boto3.client("eks", region_name="us-east-1")
     # Then the handler fails with ClusterNotFound before any Kubernetes call
     with pytest.raises(ClusterNotFound, match="milvus-eks"):

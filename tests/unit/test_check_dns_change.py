@@ -20,7 +20,8 @@ RECORD = {"name": "milvus.example.test", "hostedZoneId": "Z1", "changeId": "C123
 
 class Route53:
     def __init__(self, status: str):
-        self.status, self.asked = status, []
+        self.status = status
+        self.asked: list[str] = []
 
     def get_change(self, Id):
         self.asked.append(Id)

@@ -38,11 +38,15 @@ def refused(address: str, port: int) -> str | None:
     return f"{address}:{port} refused the connection"
 
 
-def test_an_address_that_accepts_a_connection_is_ready():
+def test_an_address_that_accepts_a_connection_is_ready() -> None:
     kube = FakeKube({SERVICE: service(NEW_NLB)})
     dialled: list[tuple[str, int]] = []
-    status = check_layer4(event(), kube, now=lambda: T0 + 12,
-                          probe=lambda address, port: dialled.append((address, port)) or None)
+
+    def probe(address: str, port: int) -> str | None:
+        dialled.append((address, port))
+        return None
+
+    status = check_layer4(event(), kube, now=lambda: T0 + 12, probe=probe)
     assert status.to_wire() == {"ready": True, "address": NEW_NLB, "port": 19530, "reason": None,
                                 "waitSeconds": 0, "elapsedSeconds": 12.0}
     assert dialled == [(NEW_NLB, 19530)]
@@ -94,7 +98,8 @@ def test_past_the_timeout_the_service_controllers_complaint_ends_the_run():
         check_layer4(event(timeout=60), kube, now=lambda: T0 + 61)
     assert str(caught.value) == (
         "Service milvus/milvus-demo's Layer-4 load balancer did not serve within 60 s of the undo restoring it "
-        "(LoadBalancer): the Service has no Layer-4 address yet; the service controller said SyncLoadBalancerFailed: Error syncing load balancer: failed "
+        "(LoadBalancer): the Service has no Layer-4 address yet; the service controller said SyncLoadBalancerFailed: "
+        "Error syncing load balancer: failed "
         "to ensure load balancer: AccessDenied. The ALB still serves Milvus; fix the cause (kubectl -n NS describe "
         "svc NAME) and start the undo again")
 

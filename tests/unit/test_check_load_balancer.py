@@ -5,6 +5,7 @@ import datetime
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from check_load_balancer import handler
@@ -85,7 +86,8 @@ def warning(reason: str = "FailedDeployModel", at: float = T0 + 5, count: int = 
 
 
 def success(at: float) -> dict:
-    return {**warning(at=at), "type": "Normal", "reason": "SuccessfullyReconciled", "message": "Successfully reconciled"}
+    return {**warning(at=at), "type": "Normal", "reason": "SuccessfullyReconciled",
+            "message": "Successfully reconciled"}
 
 
 class FakeElbv2:
@@ -94,8 +96,11 @@ class FakeElbv2:
     def __init__(self, state: str = "active", healthy: int = 1, *, lb_tags: dict | None = None,
                  tg_resource: str = "milvus/milvus-demo-milvus-demo:19530", other_load_balancers: int = 2,
                  other_tg_healthy: int = 0):
-        self.load_balancers = {f"other-{i}": {"LoadBalancerArn": f"{LB_ARN}-{i}", "DNSName": f"other-{i}-1.elb.amazonaws.com",
-                                              "State": {"Code": "active"}} for i in range(other_load_balancers)}
+        self.load_balancers = {
+            f"other-{i}": {"LoadBalancerArn": f"{LB_ARN}-{i}", "DNSName": f"other-{i}-1.elb.amazonaws.com",
+                           "State": {"Code": "active"}}
+            for i in range(other_load_balancers)
+        }
         self.load_balancers[NAME] = {"LoadBalancerArn": LB_ARN, "DNSName": DNS.upper(), "State": {"Code": state},
                                      "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K"}
         self.tags = {LB_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": "LoadBalancer"} if lb_tags is None else lb_tags,
@@ -108,8 +113,8 @@ class FakeElbv2:
         self.calls.append("DescribeLoadBalancers")
         found = [self.load_balancers[n] for n in Names if n in self.load_balancers]
         if not found:
-            from botocore.exceptions import ClientError
-            raise ClientError({"Error": {"Code": "LoadBalancerNotFound", "Message": "not found"}}, "DescribeLoadBalancers")
+            raise ClientError({"Error": {"Code": "LoadBalancerNotFound", "Message": "not found"}},
+                              "DescribeLoadBalancers")
         return {"LoadBalancers": found}
 
     def describe_target_groups(self, LoadBalancerArn):

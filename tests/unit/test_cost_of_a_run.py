@@ -5,6 +5,7 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cost_of_a_run.py"
 spec = importlib.util.spec_from_file_location("cost_of_a_run", SCRIPT)
+assert spec is not None and spec.loader is not None  # a .py file's location always has both
 cost = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cost)
 

@@ -4,6 +4,7 @@ with the reason."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 import boto3
 import pytest
@@ -16,6 +17,9 @@ from layer7.undo_models import DeleteCertificateEvent
 from testkit.certs import make_ca, make_leaf
 from tests.unit.undo_events import HOST, deletion, wire
 from validate.logic import StackDefaults, validate
+
+if TYPE_CHECKING:
+    from types_boto3_acm import ACMClient
 
 OURS = "arn:aws:acm:us-east-1:123456789012:certificate/ours"
 OLD = "arn:aws:acm:us-east-1:123456789012:certificate/old-key-type"
@@ -62,7 +66,8 @@ LB = "arn:aws:elasticloadbalancing:lb/x"
 def look(acm: Acm, *, at: float, previous: dict | None = None, arns: list[str] | None = None) -> dict:
     event = DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion(certificateArns=arns or []),
                                                        certificates=previous or {}))
-    return delete_certificates(event, acm=acm, now=lambda: at).to_wire()
+    # the fake answers the four calls the step makes, not the whole client its stub types
+    return delete_certificates(event, acm=cast("ACMClient", acm), now=lambda: at).to_wire()
 
 
 def test_ours_go_at_once_when_unused_and_theirs_stay_with_the_reason():
@@ -138,7 +143,8 @@ def ca_and_renewals():
                                                                                           region_name="us-east-1")
         ca = make_ca("Undo Test CA")
         results = []
-        renewals = (("first", make_leaf(ca, [HOST])), ("renewed", make_leaf(ca, [HOST], key_usage={"digitalSignature"})))
+        renewals = (("first", make_leaf(ca, [HOST])),
+                    ("renewed", make_leaf(ca, [HOST], key_usage={"digitalSignature"})))
         for name, issued in renewals:
             secret = secretsmanager.create_secret(Name=name, SecretString=json.dumps(
                 {"certificate": issued.certificate_pem, "privateKey": issued.private_key_pem}))["ARN"]

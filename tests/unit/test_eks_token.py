@@ -41,7 +41,9 @@ def sigv4_query_signature(url: urllib.parse.SplitResult, cluster_name: str, secr
     canonical = "\n".join(["GET", "/", query, canonical_headers, ";".join(signed), hashlib.sha256(b"").hexdigest()])
     _key_id, date, region, service, _ = params["X-Amz-Credential"].split("/")
     scope = f"{date}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
     key = ("AWS4" + secret).encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -62,7 +64,8 @@ def test_token_is_a_presigned_regional_get_caller_identity(session):
     assert params["Action"] == "GetCallerIdentity"
     assert params["Version"] == "2011-06-15"
     assert params["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
-    assert params["X-Amz-Credential"].startswith("testing/") and f"/{REGION}/sts/aws4_request" in params["X-Amz-Credential"]
+    assert params["X-Amz-Credential"].startswith("testing/")
+    assert f"/{REGION}/sts/aws4_request" in params["X-Amz-Credential"]
     assert "x-k8s-aws-id" in params["X-Amz-SignedHeaders"].split(";")
 
 
@@ -90,7 +93,8 @@ def test_signature_covers_the_cluster_name(session):
 def test_session_token_travels_in_the_url():
     # Given temporary credentials, as a Lambda role has
     session = boto3.Session(
-        aws_access_key_id="ASIATEST", aws_secret_access_key=SECRET, aws_session_token="session-token", region_name=REGION
+        aws_access_key_id="ASIATEST", aws_secret_access_key=SECRET, aws_session_token="session-token",
+        region_name=REGION,
     )
     # When a token is minted
     params = params_of(decode(eks_token.get_token(CLUSTER, session=session)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -19,8 +20,8 @@ from moto import mock_aws
 from import_certificate.dal import TAG_FINGERPRINT, TAG_MANAGED_BY
 from import_certificate.logic import ensure_certificate
 from import_certificate.reimport import reimport_refusal
-from layer7.models import SetupRequest
-from testkit.certs import make_ca, make_leaf
+from layer7.models import CertificateResult, SetupRequest
+from testkit.certs import Issued, make_ca, make_leaf
 from validate.logic import StackDefaults, validate
 
 HOST = "milvus.example.com"
@@ -40,7 +41,7 @@ def aws():
         yield boto3.client("acm", region_name=REGION), boto3.client("secretsmanager", region_name=REGION)
 
 
-def run(aws, issued, name):
+def run(aws: Any, issued: Issued, name: str) -> CertificateResult:
     """ImportCertificate for ``issued``, stored in a secret named ``name``."""
     acm, secretsmanager = aws
     secret = secretsmanager.create_secret(Name=name, SecretString=json.dumps({
@@ -120,7 +121,7 @@ def test_a_renewal_dropping_client_auth_is_reimported_in_place(aws, ca):
     assert second.certificate_arn == first.certificate_arn and second.warnings == []
 
 
-def test_a_plain_renewal_reads_the_old_certificate_once(aws, ca):
+def test_a_plain_renewal_reads_the_old_certificate_once(aws, ca) -> None:
     acm, _ = aws
     run(aws, make_leaf(ca, [HOST]), "first")
     reads: list[str] = []

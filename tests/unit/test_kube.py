@@ -96,7 +96,8 @@ def test_apply_goes_out_as_apply_patch_with_field_manager_and_force():
 
 def test_strategic_merge_patch_goes_out_as_such():
     kube, sent = capturing_kube()
-    kube.patch(k8s.service_path("milvus", "m"), "patch", {"spec": {"type": "ClusterIP"}}, content_type=k8s.STRATEGIC_MERGE_PATCH)
+    kube.patch(k8s.service_path("milvus", "m"), "patch", {"spec": {"type": "ClusterIP"}},
+               content_type=k8s.STRATEGIC_MERGE_PATCH)
     assert sent[0]["headers"]["Content-Type"] == "application/strategic-merge-patch+json"
     assert json.loads(sent[0]["body"]) == {"spec": {"type": "ClusterIP"}}
 
@@ -110,7 +111,8 @@ def test_building_a_client_leaves_the_global_configuration_alone():
 
 
 def status_body(code, reason, message):
-    return json.dumps({"kind": "Status", "status": "Failure", "code": code, "reason": reason, "message": message}).encode()
+    status = {"kind": "Status", "status": "Failure", "code": code, "reason": reason, "message": message}
+    return json.dumps(status).encode()
 
 
 @pytest.mark.parametrize(("code", "reason"), [(401, "Unauthorized"), (403, "Forbidden")])
@@ -142,7 +144,9 @@ def test_not_found_is_left_to_the_caller():
 
 
 def test_other_refusals_keep_status_and_message():
-    kube, _ = capturing_kube(_Response(422, status_body(422, "Invalid", "spec.ports[0].nodePort: Forbidden"), "Unprocessable"))
+    kube, _ = capturing_kube(
+        _Response(422, status_body(422, "Invalid", "spec.ports[0].nodePort: Forbidden"), "Unprocessable")
+    )
     with pytest.raises(k8s.KubeError) as caught:
         kube.patch("/x", "patch", {}, content_type=k8s.STRATEGIC_MERGE_PATCH)
     assert caught.value.status == 422 and "nodePort" in str(caught.value)

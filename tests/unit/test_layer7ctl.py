@@ -138,7 +138,7 @@ def _rendered(live: LiveStates) -> list[list[str]]:
 # --- finding the workflow ---------------------------------------------------------------------------
 
 
-def test_the_setup_workflow_is_the_stacks_StateMachineArn_output():
+def test_the_setup_workflow_is_the_stacks_StateMachineArn_output():  # noqa: N802 - the output's name
     # Given a stack whose outputs name both workflows
     # When the setup workflow is looked up
     # Then it is the StateMachineArn output, and undo's is UndoStateMachineArn
@@ -562,7 +562,7 @@ def test_the_readme_error_table_says_what_the_code_says_row_for_row():
     assert rows == list(REMEDIES.items())
 
 
-def test_every_contract_error_and_TransientError_has_a_remedy():
+def test_every_contract_error_and_TransientError_has_a_remedy():  # noqa: N802 - the class's name
     assert set(REMEDIES) >= {*errors.CONTRACT_ERROR_NAMES, "TransientError"}
     assert all(REMEDIES.values())
 

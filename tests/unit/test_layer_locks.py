@@ -75,7 +75,7 @@ COMPILED = [(f"layers/{name}.txt", f"layers/{name}.lock") for name in steps.LAYE
 
 
 @pytest.mark.parametrize(("requirements", "lock"), COMPILED)
-def test_each_lock_satisfies_its_requirements(requirements, lock):
+def test_each_lock_satisfies_its_requirements(requirements: str, lock: str) -> None:
     """A .txt edited without `make lock` fails here, not in a layer build or an install."""
     pinned: dict[str, set[str]] = {}
     for pin in locks.read_lock(ROOT / lock):

@@ -25,8 +25,9 @@ OLD_CNAME = {"Name": f"{HOST}.", "Type": "CNAME", "TTL": 60, "ResourceRecords": 
 
 
 def alias() -> dict:
-    return {"Name": f"{HOST}.", "Type": "A", "AliasTarget": {"HostedZoneId": "Z35SXDOTRQ7X7K",
-                                                            "DNSName": f"dualstack.{ALB}.", "EvaluateTargetHealth": True}}
+    return {"Name": f"{HOST}.", "Type": "A",
+            "AliasTarget": {"HostedZoneId": "Z35SXDOTRQ7X7K", "DNSName": f"dualstack.{ALB}.",
+                            "EvaluateTargetHealth": True}}
 
 
 @pytest.fixture

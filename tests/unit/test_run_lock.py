@@ -24,7 +24,8 @@ class Sfn:
     """DescribeExecution over given statuses; an execution not among them does not exist."""
 
     def __init__(self, statuses: dict[str, str], on_describe=None):
-        self.statuses, self.on_describe, self.described = statuses, on_describe, []
+        self.statuses, self.on_describe = statuses, on_describe
+        self.described: list[str] = []
 
     def describe_execution(self, executionArn):
         self.described.append(executionArn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import boto3
 import pytest
 
@@ -251,7 +250,8 @@ def test_a_timeout_is_checked_against_the_workflows_default_interval():
     message = refusal({**MINIMAL, "ingressAnnotations": {"alb.ingress.kubernetes.io/healthcheck-timeout-seconds": "5"}})
     # Then it is refused before the ELBv2 API would refuse it, saying which interval and what to do
     assert message == ("ingressAnnotations.alb.ingress.kubernetes.io/healthcheck-timeout-seconds: must be less than "
-                       "the health check interval (5 seconds, the default: set healthcheck-interval-seconds too), not 5")
+                       "the health check interval (5 seconds, the default: set healthcheck-interval-seconds too), "
+                       "not 5")
     # And with an interval of its own it passes
     annotations = {"alb.ingress.kubernetes.io/healthcheck-timeout-seconds": "5",
                    "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "15"}

@@ -14,6 +14,7 @@ from tests.unit.verify_grpc_events import HOST, aws, import_certificate, leaf, m
 from verify_grpc.logic import read_token, verify, write_ca_bundle
 from verify_grpc.tls import PresentedCertificate, expected_fingerprint, same_fingerprint
 
+
 def test_a_name_that_does_not_resolve_fails_fast(aws, leaf):
     arn = import_certificate(aws.acm, leaf)
     started = time.monotonic()

@@ -20,17 +20,6 @@ def leaf():
     return make_leaf(make_ca("verify-grpc test CA"), [HOST])
 
 
-@pytest.fixture(scope="module")
-def dataplane(tmp_path_factory, leaf):
-    work = tmp_path_factory.mktemp("dataplane")
-    milvus = MilvusLite(work / "milvus")
-    pems = (leaf.certificate_pem, leaf.private_key_pem, leaf.chain_pem)
-    alb = NginxAlb(work / "alb", free_port(), *pems, milvus.port, host=HOST)
-    yield SimpleNamespace(milvus=milvus, alb=alb)
-    alb.stop()
-    milvus.stop()
-
-
 @pytest.fixture
 def aws():
     with mock_aws():

@@ -1,5 +1,7 @@
 import os
+
 import layerlib
+
 
 class MyError(Exception):
     pass

@@ -10,6 +10,7 @@ import json
 import os
 import threading
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,7 +122,7 @@ def test_a_timeout_kills_the_environment_and_the_next_invocation_is_cold(lam):
     assert (after["pid"] != warm["pid"], after["count"]) == (True, 1)
 
 
-def test_concurrent_invocations_get_two_environments(lam, tmp_path):
+def test_concurrent_invocations_get_two_environments(lam: Any, tmp_path: Path) -> None:
     # Given two invocations that each wait until the other one has started (one environment would serve the
     # second only after the first gave up waiting)
     results: list[dict[str, Any]] = []

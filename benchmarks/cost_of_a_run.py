@@ -62,7 +62,7 @@ def price(counts: dict[str, float], architecture: str = "arm64", events: int = 2
 
 def _demo_report() -> tuple[dict[str, Any], dict[str, int]]:
     """Run the demo once, keeping the functions' memory sizes from the deployed stack."""
-    from sandbox.demo import DemoOptions, build_report, execution_input, run_once
+    from sandbox.cli.demo import DemoOptions, build_report, execution_input, run_once
     from sandbox.environment import HOST, Sandbox, SandboxSettings
 
     options = DemoOptions(json=True)

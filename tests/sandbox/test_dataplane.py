@@ -12,8 +12,8 @@ import grpc
 import pytest
 
 from testkit.certs import make_ca, make_leaf
-from sandbox.alb_listener import ListenerSettings
-from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
+from sandbox.dataplane.listener import ListenerSettings
+from sandbox.dataplane.processes import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
 
 HOST = "milvus.example.test"
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from sandbox.layer4 import FINALIZER, ServiceControllerStandIn, TcpProxy, default_load_balancer_name
+from sandbox.kubernetes.service_controller import FINALIZER, ServiceControllerStandIn, TcpProxy, default_load_balancer_name
 from tests.polling import wait_for
 from tests.sandbox.conftest import chart_service
 

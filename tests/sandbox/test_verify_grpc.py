@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from layer7.errors import VerificationFailed
-from sandbox.dataplane import MilvusLite, NginxAlb, free_port
+from sandbox.dataplane.processes import MilvusLite, NginxAlb, free_port
 from tests.unit.verify_grpc_events import HOST, TOKEN, aws, import_certificate, leaf, make_event  # noqa: F401
 from testkit.certs import make_ca, make_leaf
 from verify_grpc import handler

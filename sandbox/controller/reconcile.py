@@ -6,13 +6,13 @@ reproduces: annotation checks that end in Warning events (``FailedBuildModel``
 controller does, with a GRPC target group, an IP target and an HTTPS
 listener; the Ingress address written while the ALB is still
 ``provisioning``; the ALB turning ``active`` later and its target health
-following the ALB's health checks of it (sandbox/health.py: the target
+following the ALB's health checks of it (sandbox/dataplane/health.py: the target
 group's interval, timeout and thresholds from the annotations, on AWS's
-model; ``controller_moto``: where moto's own answers differ, through
+model; ``moto_hooks``: where moto's own answers differ, through
 ``elbv2_backend_getter``); and the deletion flow: the finalizer
 ``ingress.k8s.aws/resources`` added on every reconcile before anything is
 built, and, once the Ingress is being deleted, its ALB and target group
-deleted (``controller_deploy``) and only then the finalizer removed, so the
+deleted (``deploy``) and only then the finalizer removed, so the
 API server lets the Ingress go.
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox import controller_deploy, controller_moto
-from sandbox.controller_webhook import IngressValidator, alb_ingress_class
-from sandbox.health import HealthCheckSettings, TargetHealthChecks
+from sandbox.controller import deploy, moto_hooks
+from sandbox.controller.webhook import IngressValidator, alb_ingress_class
+from sandbox.dataplane.health import HealthCheckSettings, TargetHealthChecks
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ class LoadBalancerControllerStandIn:
                  elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1",
                  health_check_scale: float = 1.0) -> None:
         """``backend_healthy(timeout)`` is one health check of the target; ``health_check_scale`` multiplies the
-        target group's interval and timeout (sandbox/health.py); ``target_health``, when given, answers instead."""
+        target group's interval and timeout (sandbox/dataplane/health.py); ``target_health``, when given, answers
+        instead."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
@@ -250,10 +251,10 @@ class LoadBalancerControllerStandIn:
         meta, spec = ing["metadata"], ing.get("spec") or {}
         a = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         where = f"ingress: {meta['namespace']}/{meta['name']}"
-        from sandbox import controller_annotations  # the controller's parsing and the ELBv2 API's checks
+        from sandbox.controller import annotations  # the controller's parsing and the ELBv2 API's checks
         try:
-            parsed = controller_annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
-        except controller_annotations.AnnotationRejected as e:
+            parsed = annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
+        except annotations.AnnotationRejected as e:
             # reason None: the real controller records no event (a group that fails to load); this stand-in can only
             # reject with one, so it says FailedBuildModel
             raise Rejected(e.reason or "FailedBuildModel", e.message) from None
@@ -309,12 +310,12 @@ class LoadBalancerControllerStandIn:
 
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
         state["health_check"] = plan["health_check"]
-        controller_deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
+        deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
                                  subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
                                  created=self._hold_provisioning, registered=self._registered)
         self.timeline[key].update(albArn=state["lb_arn"], dnsName=state["dns"], createdAt=time.time())
 
-    # -- moto hooks (sandbox/controller_moto.py) ----------------------------------------------------------------------
+    # -- moto hooks (sandbox/controller/moto_hooks.py) -----------------------------------------------------------------
     def _backend(self) -> Any | None:
         try:
             return self._backend_getter()
@@ -322,10 +323,10 @@ class LoadBalancerControllerStandIn:
             return None
 
     def _hold_provisioning(self, state: dict[str, Any]) -> None:
-        controller_moto.hold_provisioning(self._backend(), state)
+        moto_hooks.hold_provisioning(self._backend(), state)
 
     def _set_active(self, state: dict[str, Any]) -> None:
-        controller_moto.set_active(self._backend(), state)
+        moto_hooks.set_active(self._backend(), state)
 
     def _health(self, state: dict[str, Any]) -> str:
         if self.target_health is not None:
@@ -336,13 +337,13 @@ class LoadBalancerControllerStandIn:
         """The target is registered: its health checks are set up (they begin when the ALB turns active)."""
         state["checks"] = TargetHealthChecks(self.backend_healthy, state["health_check"],
                                              scale=self.health_check_scale, clock=time.time)
-        controller_moto.control_health(self._backend(), state, lambda: self._health(state))
+        moto_hooks.control_health(self._backend(), state, lambda: self._health(state))
 
     def _cleanup(self, state: dict[str, Any]) -> bool:
         """Delete what was built for an Ingress, as the controller does; False when ELBv2 refused (try again)."""
         dns = state.get("dns") if state.get("lb_arn") else None
         try:
-            controller_deploy.delete(self.elbv2, state)
+            deploy.delete(self.elbv2, state)
         except ClientError as e:
             self.errors.append(repr(e))
             return False

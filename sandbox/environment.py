@@ -22,10 +22,11 @@ from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane.listener import listener_settings
+from sandbox.dataplane.nlb import Endpoints, NetworkLoadBalancers
 from sandbox.dataplane.processes import MilvusLite, NginxAlb
 from sandbox.dataplane.reimport import Bundle, ReimportWatcher
 from sandbox.kubernetes import KubernetesStandIn
-from sandbox.kubernetes.service_controller import Endpoints, ServiceControllerStandIn
+from sandbox.kubernetes.service_controller import ServiceControllerStandIn
 from sandbox.observations import Observations
 from testkit.certs import write_cert_dir
 
@@ -61,7 +62,8 @@ class SandboxSettings:
     # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
     dns: bool = False
     # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address, and how long
-    # the NLB then takes to serve (AWS: minutes for its targets to register, sandbox/kubernetes/service_controller.py).
+    # the NLB then takes to serve (AWS: minutes for its targets to register,
+    # sandbox/kubernetes/service_controller.py).
     layer4_delay: float = 2.0
     layer4_serve_delay: float = 2.0
     # The ALB's health checks run on AWS's model (sandbox/dataplane/health.py) at this fraction of the target group's
@@ -140,11 +142,12 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
         self._stack.callback(self.milvus.stop)
         # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.
-        self.layer4 = ServiceControllerStandIn(self.kube, backend_port=self.milvus.port, region=self.aws.region,
-                                               provision_delay=self.settings.layer4_delay,
-                                               serve_delay=self.settings.layer4_serve_delay,
-                                               on_change=self._route_layer4).start()
-        self._stack.callback(self.layer4.stop)
+        self.layer4 = NetworkLoadBalancers(self.milvus.port, on_change=self._route_layer4)
+        self._stack.callback(self.layer4.close)
+        self.service_controller = ServiceControllerStandIn(self.kube, nlbs=self.layer4, region=self.aws.region,
+                                                           provision_delay=self.settings.layer4_delay,
+                                                           serve_delay=self.settings.layer4_serve_delay).start()
+        self._stack.callback(self.service_controller.stop)
         self.put_certificate(self.settings_cert_dir())
         self._phase("standInsUp", t0)
 

@@ -1,4 +1,4 @@
-"""The Layer-4 load balancer of a LoadBalancer Service: the cloud's service controller and the NLB's data plane.
+"""The cloud's service controller: a LoadBalancer Service gets its Network Load Balancer, and loses it.
 
 On EKS a Service of type LoadBalancer gets its load balancer from the cloud
 provider's service controller (k8s.io/cloud-provider
@@ -32,89 +32,26 @@ gives every new load balancer its own DNS name, ``<name>-<16 hex>.elb.<region>.a
 for a Network Load Balancer: a Service that leaves LoadBalancer and comes back
 has a fresh address, and the old one no longer answers.
 
-The data plane is a TCP proxy per Service port on 127.0.0.1, in front of the
-sandbox's one Milvus (an NLB passes TCP through; Milvus speaks plain gRPC).
-``on_change`` receives the name -> port map (None for a name whose load
-balancer is gone) for the Lambdas' resolver shim (sandbox/aws/lambda_shim).
+What an NLB does with traffic is its data plane's (sandbox/dataplane/nlb.py): this
+controller tells it when a name is given, when it serves, and when it is gone.
+It lives beside the Kubernetes stand-in because it is Kubernetes' code
+(k8s.io/cloud-provider, run by the cloud-controller-manager) and writes only
+through the API: a Service's status, finalizers and events.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-import socket
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
+from sandbox.dataplane.nlb import NetworkLoadBalancers
 from sandbox.polling import PollingThread
 
 log = logging.getLogger(__name__)
 FINALIZER = "service.kubernetes.io/load-balancer-cleanup"  # cloud-provider service/helpers/helper.go
 COMPONENT = "service-controller"
-Endpoints = dict[str, dict[str, int] | None]  # NLB name -> {service port: local port}, None once deleted
-
-
-class TcpProxy:
-    """Accepts on a free 127.0.0.1 port and pipes each connection to ``upstream_port``; ``close`` drops them all."""
-
-    def __init__(self, upstream_port: int, *, host: str = "127.0.0.1") -> None:
-        self.upstream = (host, upstream_port)
-        self._listener = socket.create_server((host, 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        threading.Thread(target=self._accept, name=f"nlb-proxy-{self.port}", daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()  # no target answers: the NLB resets the connection
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                self._drop(end)
-
-    def _drop(self, end: socket.socket) -> None:
-        with self._lock:
-            self._open.discard(end)
-        try:
-            end.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        end.close()
-
-    def close(self) -> None:
-        self._closed = True
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone does not, on Linux)
-        except OSError:
-            pass
-        self._listener.close()
-        with self._lock:
-            ends = list(self._open)
-        for end in ends:
-            self._drop(end)
 
 
 def default_load_balancer_name(uid: str) -> str:
@@ -140,16 +77,13 @@ def wants_load_balancer(service: dict[str, Any]) -> bool:
 class ServiceControllerStandIn:
     """The cloud's service controller for the sandbox's LoadBalancer Services, NLBs included."""
 
-    def __init__(self, kube: Any, *, backend_port: int, region: str = "us-east-1", provision_delay: float = 2.0,
-                 serve_delay: float = 2.0, poll_interval: float = 0.2,
-                 on_change: Callable[[Endpoints], None] | None = None) -> None:
-        self.kube, self.backend_port, self.region = kube, backend_port, region
-        self.provision_delay, self.serve_delay, self.on_change = provision_delay, serve_delay, on_change
-        self.endpoints: Endpoints = {}
+    def __init__(self, kube: Any, *, nlbs: NetworkLoadBalancers, region: str = "us-east-1",
+                 provision_delay: float = 2.0, serve_delay: float = 2.0, poll_interval: float = 0.2) -> None:
+        self.kube, self.nlbs, self.region = kube, nlbs, region
+        self.provision_delay, self.serve_delay = provision_delay, serve_delay
         self.errors: list[str] = []
-        # ns/name -> {"due"} (being created), {"hostname", "closed", "serves_at"} (named), {"hostname", "proxies"}
+        # ns/name -> {"due"} (being created), {"hostname", "serves_at"} (named), {"hostname"} (serving)
         self._balancers: dict[str, dict[str, Any]] = {}
-        self._lock = threading.RLock()
         self._loop = PollingThread(self._tick, interval=poll_interval, name="service-controller-standin")
 
     def start(self) -> ServiceControllerStandIn:
@@ -158,18 +92,6 @@ class ServiceControllerStandIn:
 
     def stop(self) -> None:
         self._loop.stop()
-        with self._lock:
-            for balancer in self._balancers.values():
-                for proxy in balancer.get("proxies", {}).values():
-                    proxy.close()
-                for closed in balancer.get("closed", {}).values():
-                    closed.close()
-
-    def endpoint(self, hostname: str, port: int) -> int | None:
-        """The local port that answers for ``hostname:port``, None while no load balancer has that name."""
-        with self._lock:
-            ports = self.endpoints.get(hostname.lower().rstrip("."))
-        return ports.get(str(port)) if ports else None
 
     def _tick(self) -> None:
         try:
@@ -179,16 +101,15 @@ class ServiceControllerStandIn:
             self.errors.append(repr(e))
 
     def sync_once(self) -> None:
-        with self._lock:
-            for service in self.kube.list("services", None):
-                meta = service["metadata"]
-                key = f"{meta['namespace']}/{meta['name']}"
-                finalizers = meta.get("finalizers") or []
-                if not wants_load_balancer(service) or meta.get("deletionTimestamp"):
-                    if FINALIZER in finalizers or key in self._balancers:
-                        self._delete(key, service)
-                else:
-                    self._ensure(key, service)
+        for service in self.kube.list("services", None):
+            meta = service["metadata"]
+            key = f"{meta['namespace']}/{meta['name']}"
+            finalizers = meta.get("finalizers") or []
+            if not wants_load_balancer(service) or meta.get("deletionTimestamp"):
+                if FINALIZER in finalizers or key in self._balancers:
+                    self._delete(key, service)
+            else:
+                self._ensure(key, service)
 
     def _event(self, service: dict[str, Any], reason: str, message: str) -> None:
         meta = service["metadata"]
@@ -202,7 +123,7 @@ class ServiceControllerStandIn:
     def _ensure(self, key: str, service: dict[str, Any]) -> None:
         meta = service["metadata"]
         balancer = self._balancers.get(key)
-        if balancer is not None and "proxies" in balancer:
+        if balancer is not None and set(balancer) == {"hostname"}:
             return  # it exists and serves; nothing in the spec the stand-in reads changed
         if balancer is None:
             self._event(service, "EnsuringLoadBalancer", "Ensuring load balancer")
@@ -216,53 +137,31 @@ class ServiceControllerStandIn:
             return
         if "serves_at" in balancer:
             if time.monotonic() >= balancer["serves_at"]:
-                for closed in balancer["closed"].values():
-                    closed.close()
                 self._serve(key, service, balancer["hostname"])
             return
         if time.monotonic() < balancer["due"]:
             return
         hostname = nlb_dns_name(meta["uid"], self.region)
-        self._name(key, service, hostname)
+        self._balancers[key] = {"hostname": hostname, "serves_at": time.monotonic() + self.serve_delay}
+        self.nlbs.provisioning(hostname, _ports(service))
         self.kube.put_status("services", meta["namespace"], meta["name"],
                              {"loadBalancer": {"ingress": [{"hostname": hostname}]}}, manager=COMPONENT)
 
-    def _name(self, key: str, service: dict[str, Any], hostname: str) -> None:
-        """The NLB has its name and does not serve yet: each port is a bound socket with no listener (refused)."""
-        ports = [port["port"] for port in (service.get("spec") or {}).get("ports") or []]
-        closed = {}
-        for port in ports:
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))  # held, so nothing else takes the port; never listening
-            closed[str(port)] = sock
-        self._balancers[key] = {"hostname": hostname, "closed": closed,
-                                "serves_at": time.monotonic() + self.serve_delay}
-        self.endpoints[hostname] = {port: int(sock.getsockname()[1]) for port, sock in closed.items()}
-        self._changed()
-
     def _serve(self, key: str, service: dict[str, Any], hostname: str) -> None:
-        ports = [port["port"] for port in (service.get("spec") or {}).get("ports") or []]
-        proxies = {str(port): TcpProxy(self.backend_port) for port in ports}
-        self._balancers[key] = {"hostname": hostname, "proxies": proxies}
-        self.endpoints[hostname] = {port: proxy.port for port, proxy in proxies.items()}
+        self._balancers[key] = {"hostname": hostname}
+        self.nlbs.serve(hostname, _ports(service))
         self._event(service, "EnsuredLoadBalancer", "Ensured load balancer")
-        self._changed()
 
     def _delete(self, key: str, service: dict[str, Any]) -> None:
         balancer = self._balancers.pop(key, None)
         if balancer is not None and "hostname" in balancer:
             self._event(service, "DeletingLoadBalancer", "Deleting load balancer")
-            for proxy in balancer.get("proxies", {}).values():
-                proxy.close()
-            for closed in balancer.get("closed", {}).values():
-                closed.close()
-            self.endpoints[balancer["hostname"]] = None  # its name no longer resolves
-            self._changed()
+            self.nlbs.remove(balancer["hostname"])
         finalizers = service["metadata"].get("finalizers") or []
         if FINALIZER in finalizers:
             self._set_finalizers(service, [f for f in finalizers if f != FINALIZER])
         self._event(service, "DeletedLoadBalancer", "Deleted load balancer")
 
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change(dict(self.endpoints))
+
+def _ports(service: dict[str, Any]) -> list[int]:
+    return [port["port"] for port in (service.get("spec") or {}).get("ports") or []]

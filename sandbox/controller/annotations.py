@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.controller.elbv2_validation import deploy_error
+from sandbox.controller.elbv2_validation import aws_error, deploy_error
 from sandbox.controller.parser import Annotations, GoError, go_json_error, go_json_kind
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"  # pkg/config/controller_config.go defaultSSLPolicy
@@ -215,7 +215,5 @@ def parse(annotations: Mapping[str, str], where: str, *,
     refused = deploy_error(settings)
     if refused is not None:
         operation, code, message = refused
-        raise AnnotationRejected("FailedDeployModel", "Failed deploy model due to operation error Elastic Load "
-                                 f"Balancing v2: {operation}, https response error StatusCode: 400, RequestID: "
-                                 f"{request_id()}, api error {code}: {message}")
+        raise AnnotationRejected("FailedDeployModel", aws_error(operation, 400, code, message, request_id=request_id()))
     return settings

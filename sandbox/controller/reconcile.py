@@ -19,21 +19,19 @@ API server lets the Ingress go.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from sandbox.controller import deploy, moto_hooks
+from sandbox.controller.elbv2_validation import aws_error, certificate_not_found
 from sandbox.controller.webhook import IngressValidator, alb_ingress_class
 from sandbox.dataplane.health import HealthCheckSettings, TargetHealthChecks
 from sandbox.polling import PollingThread
 
-log = logging.getLogger(__name__)
 PREFIX = "alb.ingress.kubernetes.io/"
 COMPONENT = "ingress"
 # pkg/shared_constants/finalizers.go ImplicitGroupFinalizer: an Ingress in no explicit IngressGroup
@@ -54,24 +52,6 @@ MODES = ("ok", "reject", "never", "transient", "webhook-deny")
 BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS = 0.005, 1000.0
 # transient mode: how long a new certificate stays invisible to ELBv2 (eventual consistency between ACM and ELB).
 CERTIFICATE_VISIBILITY_SECONDS = 5.0
-
-
-def aws_error(operation: str, status: int, code: str, message: str, *, modeled: bool = False) -> str:
-    """An AWS error as the controller's event prints it (``Failed deploy model due to %v``, group_controller.go).
-
-    aws-sdk-go-v2, which the controller uses (its go.mod): smithy-go's OperationError ``operation error <service id>:
-    <operation>, ``, then awshttp.ResponseError ``https response error StatusCode: <n>, RequestID: <id>, ``, then
-    the API error: ``<Code>: <message>`` when the operation models the code (service/elasticloadbalancingv2/types/
-    errors.go), ``api error <Code>: <message>`` (smithy-go GenericAPIError) when it does not.
-    """
-    api = f"{code}: {message}" if modeled else f"api error {code}: {message}"
-    return (f"Failed deploy model due to operation error Elastic Load Balancing v2: {operation}, https response "
-            f"error StatusCode: {status}, RequestID: {uuid.uuid4()}, {api}")
-
-
-def certificate_not_found(cert: str) -> str:
-    """CreateListener's CertificateNotFound, modeled by ELBv2 (ELBv2 API reference, CreateListener, Errors)."""
-    return aws_error("CreateListener", 400, "CertificateNotFound", f"Certificate '{cert}' not found", modeled=True)
 
 
 class Rejected(Exception):
@@ -107,7 +87,8 @@ class LoadBalancerControllerStandIn:
         self._state: dict[str, dict[str, Any]] = {}
         self._certificates_first_seen: dict[str, float] = {}
         self.webhook = IngressValidator()
-        self._loop = PollingThread(self._reconcile_logged, interval=poll_interval, name="alb-controller-standin")
+        self._loop = PollingThread(self.reconcile_once, interval=poll_interval, name="alb-controller-standin",
+                                   errors=self.errors)
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "LoadBalancerControllerStandIn":
@@ -126,13 +107,6 @@ class LoadBalancerControllerStandIn:
 
     def timeline_for(self, namespace: str, name: str) -> dict[str, Any]:
         return dict(self.timeline.get(f"{namespace}/{name}", {}))
-
-    def _reconcile_logged(self) -> None:
-        try:
-            self.reconcile_once()
-        except Exception as e:  # noqa: BLE001 - keep reconciling, as the real controller does
-            log.exception("controller stand-in reconcile failed")
-            self.errors.append(repr(e))
 
     # -- reconciliation --------------------------------------------------------------------------------------------
     def reconcile_once(self) -> None:
@@ -249,7 +223,6 @@ class LoadBalancerControllerStandIn:
     def _plan(self, ing: dict[str, Any]) -> dict[str, Any]:
         """Read the annotations as the controller's model builder does (FailedBuildModel on bad input)."""
         meta, spec = ing["metadata"], ing.get("spec") or {}
-        a = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         where = f"ingress: {meta['namespace']}/{meta['name']}"
         from sandbox.controller import annotations  # the controller's parsing and the ELBv2 API's checks
         try:
@@ -269,11 +242,10 @@ class LoadBalancerControllerStandIn:
         if service is None:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
-        target_type = a.get("target-type", "instance")
+        target_type, grpc = parsed["target_type"], parsed["grpc"]
         if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
                            "must be of type NodePort or LoadBalancer for instance target type")
-        grpc = a.get("backend-protocol-version", "HTTP1").upper() == "GRPC"
         if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: no certificate found for host: {host}")
@@ -295,10 +267,9 @@ class LoadBalancerControllerStandIn:
                 "target_type": target_type, "ssl_policy": parsed["ssl_policy"],
                 "health_check": HealthCheckSettings(**{key: health_check[key] for key in (
                     "interval_seconds", "timeout_seconds", "healthy_threshold_count", "unhealthy_threshold_count")}),
-                "load_balancer_attributes": parsed["load_balancer_attributes"],
-                "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
-                "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
-                "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
+                "load_balancer_attributes": parsed["load_balancer_attributes"], "health_path": health_check["path"],
+                "matcher": parsed["matcher"], "backend": backend["name"],
+                "backend_protocol": parsed["backend_protocol"]}
 
     def _check_certificate_visible(self, plan: dict[str, Any]) -> None:
         """transient mode: CreateListener's CertificateNotFound while ELBv2 does not yet see a new certificate."""

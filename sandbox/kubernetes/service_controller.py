@@ -41,7 +41,6 @@ through the API: a Service's status, finalizers and events.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from typing import Any
@@ -49,7 +48,6 @@ from typing import Any
 from sandbox.dataplane.nlb import NetworkLoadBalancers
 from sandbox.polling import PollingThread
 
-log = logging.getLogger(__name__)
 FINALIZER = "service.kubernetes.io/load-balancer-cleanup"  # cloud-provider service/helpers/helper.go
 COMPONENT = "service-controller"
 
@@ -84,7 +82,8 @@ class ServiceControllerStandIn:
         self.errors: list[str] = []
         # ns/name -> {"due"} (being created), {"hostname", "serves_at"} (named), {"hostname"} (serving)
         self._balancers: dict[str, dict[str, Any]] = {}
-        self._loop = PollingThread(self._tick, interval=poll_interval, name="service-controller-standin")
+        self._loop = PollingThread(self.sync_once, interval=poll_interval, name="service-controller-standin",
+                                   errors=self.errors)
 
     def start(self) -> ServiceControllerStandIn:
         self._loop.start()
@@ -92,13 +91,6 @@ class ServiceControllerStandIn:
 
     def stop(self) -> None:
         self._loop.stop()
-
-    def _tick(self) -> None:
-        try:
-            self.sync_once()
-        except Exception as e:  # noqa: BLE001 - keep syncing, as the controller's workqueue does
-            log.exception("service controller stand-in sync failed")
-            self.errors.append(repr(e))
 
     def sync_once(self) -> None:
         for service in self.kube.list("services", None):

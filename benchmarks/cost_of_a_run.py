@@ -63,7 +63,7 @@ def price(counts: dict[str, float], architecture: str = "arm64", events: int = 2
 def _demo_report() -> tuple[dict[str, Any], dict[str, int]]:
     """Run the demo once, keeping the functions' memory sizes from the deployed stack."""
     # the sandbox (moto, kmock) only here: the unit tests import this module's pricing alone
-    from sandbox.demo import DemoOptions, build_report, execution_input, run_once  # noqa: PLC0415
+    from sandbox.cli.demo import DemoOptions, build_report, execution_input, run_once  # noqa: PLC0415
     from sandbox.environment import HOST, Sandbox, SandboxSettings  # noqa: PLC0415
 
     options = DemoOptions(json=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambdas"))
 
-from sandbox.demo import DemoOptions, build_report, execution_input, run_once  # noqa: E402
+from sandbox.cli.demo import DemoOptions, build_report, execution_input, run_once  # noqa: E402
 from sandbox.environment import HOST, Sandbox, SandboxSettings  # noqa: E402
 
 DEMO_GOAL_SECONDS = 60.0

@@ -4,7 +4,7 @@ Issue 11: with the controller's defaults (interval 15 s, 2 healthy checks) a
 new target waits for its first check, 15 s after registration; with the
 workflow's (layer7.ingress_defaults: 5 s, 4 s, 2, 3) it waits 5 s. AWS's model
 (one passing check after registration, ALB guide target-group-health-checks)
-is what the controller stand-in plays (sandbox/health.py), so this runs the
+is what the controller stand-in plays (sandbox/dataplane/health.py), so this runs the
 sandbox's demo input twice per repetition in one sandbox: once with
 ingressAnnotations that put back the controller's defaults, once with none
 (the workflow's). It reports, per run, the seconds from ALB active to a
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambdas"))
 
 from layer7.ingress_defaults import DEFAULT_ANNOTATIONS  # noqa: E402
 from layer7ctl.executions import first_ready_check  # noqa: E402
-from sandbox.demo import DemoOptions, execution_input, run_once  # noqa: E402
+from sandbox.cli.demo import DemoOptions, execution_input, run_once  # noqa: E402
 from sandbox.environment import HOST, Sandbox, SandboxSettings  # noqa: E402
 
 P = "alb.ingress.kubernetes.io/"

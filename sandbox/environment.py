@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.alb_listener import listener_settings
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
-from sandbox.dataplane import MilvusLite, NginxAlb
+from sandbox.dataplane.listener import listener_settings
+from sandbox.dataplane.nlb import Endpoints, NetworkLoadBalancers
+from sandbox.dataplane.processes import MilvusLite, NginxAlb
+from sandbox.dataplane.reimport import Bundle, ReimportWatcher
 from sandbox.kubernetes import KubernetesStandIn
-from sandbox.layer4 import Endpoints, ServiceControllerStandIn
+from sandbox.kubernetes.service_controller import ServiceControllerStandIn
 from sandbox.observations import Observations
-from sandbox.reimport import Bundle, ReimportWatcher
 from testkit.certs import write_cert_dir
 
 CLUSTER_NAME = "milvus-eks"
@@ -61,10 +62,11 @@ class SandboxSettings:
     # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
     dns: bool = False
     # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address, and how long
-    # the NLB then takes to serve (AWS: minutes for its targets to register, sandbox/layer4.py).
+    # the NLB then takes to serve (AWS: minutes for its targets to register,
+    # sandbox/kubernetes/service_controller.py).
     layer4_delay: float = 2.0
     layer4_serve_delay: float = 2.0
-    # The ALB's health checks run on AWS's model (sandbox/health.py) at this fraction of the target group's
+    # The ALB's health checks run on AWS's model (sandbox/dataplane/health.py) at this fraction of the target group's
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
     health_check_scale: float = 0.2
@@ -143,11 +145,12 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
         self._stack.callback(self.milvus.stop)
         # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.
-        self.layer4 = ServiceControllerStandIn(self.kube, backend_port=self.milvus.port, region=self.aws.region,
-                                               provision_delay=self.settings.layer4_delay,
-                                               serve_delay=self.settings.layer4_serve_delay,
-                                               on_change=self._route_layer4).start()
-        self._stack.callback(self.layer4.stop)
+        self.layer4 = NetworkLoadBalancers(self.milvus.port, on_change=self._route_layer4)
+        self._stack.callback(self.layer4.close)
+        self.service_controller = ServiceControllerStandIn(self.kube, nlbs=self.layer4, region=self.aws.region,
+                                                           provision_delay=self.settings.layer4_delay,
+                                                           serve_delay=self.settings.layer4_serve_delay).start()
+        self._stack.callback(self.service_controller.stop)
         self.put_certificate(self.settings_cert_dir())
         self._phase("standInsUp", t0)
 
@@ -158,7 +161,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self._grant_cluster_access(outputs)
         self._phase("bootstrapAndDeploy", t1)
 
-        # The ALB serves a certificate re-imported into the same ARN (sandbox/reimport.py).
+        # The ALB serves a certificate re-imported into the same ARN (sandbox/dataplane/reimport.py).
         self.reimports = ReimportWatcher(_imported_certificate, self._serve_reimported).start()
         self._stack.callback(self.reimports.stop)
         self.controller = LoadBalancerControllerStandIn(
@@ -286,7 +289,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         With milvus "down", Milvus stops right after the target passed one: the
         ALB turns ready, then the backend goes away, and the workflow's gRPC
         verification is what notices, while the ALB's checks still count the
-        target healthy (UnhealthyThresholdCount failures, sandbox/health.py).
+        target healthy (UnhealthyThresholdCount failures, sandbox/dataplane/health.py).
         """
         passed = self.milvus.answers_grpc(timeout)
         if passed and self.settings.milvus == "down":

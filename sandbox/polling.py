@@ -6,15 +6,24 @@ over and over until the sandbox stops; this is that loop, once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
+log = logging.getLogger(__name__)
+
 
 class PollingThread:
-    """Calls ``tick`` every ``interval`` seconds on a daemon thread until ``stop``."""
+    """Calls ``tick`` every ``interval`` seconds on a daemon thread until ``stop``.
 
-    def __init__(self, tick: Callable[[], object], *, interval: float, name: str) -> None:
+    A tick that raises is logged and appended to ``errors`` (``repr``), and the loop goes on, as a controller's
+    workqueue retries whatever failed.
+    """
+
+    def __init__(self, tick: Callable[[], object], *, interval: float, name: str,
+                 errors: list[str] | None = None) -> None:
         self._tick, self.interval, self._name = tick, interval, name
+        self.errors = [] if errors is None else errors
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -32,5 +41,9 @@ class PollingThread:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._tick()
+            try:
+                self._tick()
+            except Exception as e:  # noqa: BLE001 - keep going, as the controllers played here do
+                log.exception("%s failed", self._name)
+                self.errors.append(repr(e))
             self._stop.wait(self.interval)

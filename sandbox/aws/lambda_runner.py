@@ -12,7 +12,7 @@ Lambda keeps one, and started again after a deploy, an idle period, a crash
 or a timeout. Its variables are fixed when it starts, as on Lambda: the
 function's configuration, its role's credentials and the sandbox's
 `extra_env`, so a change of any of them (the load balancers' port map,
-sandbox/layer4.py) means new environments.
+sandbox/dataplane/nlb.py) means new environments.
 
 An exception in the handler comes back as Lambda's error shape with
 `X-Amz-Function-Error: Unhandled`, which is what moto's Step Functions

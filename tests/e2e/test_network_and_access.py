@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.aws import lambda_runner
 from sandbox.aws.eks import nat_public_ips
-from sandbox.demo import DemoOptions, execution_input, run_once
+from sandbox.cli.demo import DemoOptions, execution_input, run_once
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 
 pytestmark = pytest.mark.e2e

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
-from sandbox.demo import SANDBOX_LAYER4_DRAIN_SECONDS
+from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 from testkit.certs import write_cert_dir
 from tests.polling import holds_for

@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from layer7ctl.executions import follow
-from sandbox.demo import DemoOptions, execution_input, run_once
+from sandbox.cli.demo import DemoOptions, execution_input, run_once
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 from testkit.certs import make_ca, write_cert_dir
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.demo import DemoOptions, execution_input, run_once, run_undo_once, undo_input
+from sandbox.cli.demo import DemoOptions, execution_input, run_once, run_undo_once, undo_input
 from sandbox.environment import HOST, Sandbox, SandboxSettings
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from moto.eks.models import eks_backends
 from apply_ingress import handler
 from apply_ingress.logic import apply_ingress
 from layer7.errors import IngressRejected, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound
-from sandbox.controller_webhook import IngressValidator, alb_ingress_class
+from sandbox.controller.webhook import IngressValidator, alb_ingress_class
 from testkit.certs import make_ca
 from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from tests.unit.kube_fakes import CERT_ARN, apply_event

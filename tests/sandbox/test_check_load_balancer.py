@@ -8,7 +8,7 @@ from apply_ingress.logic import apply_ingress
 from check_load_balancer import handler
 from check_load_balancer.logic import check_load_balancer
 from layer7.errors import IngressRejected, LoadBalancerTimeout
-from sandbox.controller import aws_error
+from sandbox.controller.elbv2_validation import aws_error
 from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from tests.unit.kube_fakes import apply_event, check_event
 

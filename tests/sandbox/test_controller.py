@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
 from check_load_balancer.controller_events import PERMANENT, TRANSIENT, classify
-from sandbox.controller import LoadBalancerControllerStandIn
+from sandbox.controller.reconcile import LoadBalancerControllerStandIn
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.kubernetes.events import AGGREGATE_MAX_EVENTS, COMBINED_PREFIX
 from tests.polling import holds_for, wait_for

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.controller import LoadBalancerControllerStandIn, Rejected
-from sandbox.controller_annotations import AnnotationRejected, parse
-from sandbox.controller_parser import go_quote, split_key_value_pairs
+from sandbox.controller.annotations import AnnotationRejected, parse
+from sandbox.controller.parser import go_quote, split_key_value_pairs
+from sandbox.controller.reconcile import LoadBalancerControllerStandIn, Rejected
 
 P = "alb.ingress.kubernetes.io/"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e"

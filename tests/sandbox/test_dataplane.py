@@ -12,8 +12,8 @@ import warnings
 import grpc
 import pytest
 
-from sandbox.alb_listener import ListenerSettings
-from sandbox.dataplane import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
+from sandbox.dataplane.listener import ListenerSettings
+from sandbox.dataplane.processes import DataPlaneError, MilvusLite, NginxAlb, answers_grpc, free_port
 from testkit.certs import make_ca, make_leaf
 
 HOST = "milvus.example.test"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from sandbox.demo import undo_input
+from sandbox.cli.demo import undo_input
+from sandbox.cli.serve import write_examples
 from sandbox.environment import _find_output
-from sandbox.serve import write_examples
 
 
 def test_the_demos_undo_names_what_setup_worked_on():

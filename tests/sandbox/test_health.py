@@ -1,10 +1,10 @@
-"""The stand-in's ALB health checks (sandbox/health.py) against the ALB guide's words, on a clock the test moves."""
+"""The stand-in's ALB health checks (sandbox/dataplane/health.py) against the ALB guide's words, on a moved clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from sandbox.health import HealthCheckSettings, TargetHealthChecks
+from sandbox.dataplane.health import HealthCheckSettings, TargetHealthChecks
 
 OURS = HealthCheckSettings(interval_seconds=5, timeout_seconds=4, healthy_threshold_count=2,
                            unhealthy_threshold_count=3)

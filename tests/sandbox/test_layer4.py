@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from sandbox.layer4 import FINALIZER, ServiceControllerStandIn, TcpProxy, default_load_balancer_name
+from sandbox.dataplane.nlb import NetworkLoadBalancers, TcpProxy
+from sandbox.kubernetes.service_controller import FINALIZER, ServiceControllerStandIn, default_load_balancer_name
 from tests.polling import wait_for
 from tests.sandbox.conftest import chart_service
 
@@ -37,8 +38,8 @@ def say(port: int, text: bytes) -> bytes:
         return conn.recv(1024)
 
 
-def answers(controller: ServiceControllerStandIn, hostname: str) -> bool:
-    port = controller.endpoint(hostname, 19530)
+def answers(nlbs: NetworkLoadBalancers, hostname: str) -> bool:
+    port = nlbs.endpoint(hostname, 19530)
     if port is None:  # no load balancer has that name yet
         return False
     try:
@@ -63,13 +64,14 @@ def test_a_service_loses_its_nlb_when_it_leaves_load_balancer_and_gets_a_fresh_o
     seeded = standin.seed_service(chart_service())
     old_name = seeded["status"]["loadBalancer"]["ingress"][0]["hostname"]
     changes = []
-    controller = ServiceControllerStandIn(standin, backend_port=echo, provision_delay=0.3, serve_delay=1.0,
-                                          poll_interval=0.05, on_change=changes.append).start()
+    nlbs = NetworkLoadBalancers(echo, on_change=changes.append)
+    controller = ServiceControllerStandIn(standin, nlbs=nlbs, provision_delay=0.3, serve_delay=1.0,
+                                          poll_interval=0.05).start()
     try:
         # Then the controller adopts it: finalizer on, the name answers on the Service's port
-        wait_for(lambda: controller.endpoint(old_name, 19530))
+        wait_for(lambda: nlbs.endpoint(old_name, 19530))
         assert standin.get("services", "milvus", "milvus-demo")["metadata"]["finalizers"] == [FINALIZER]
-        assert say(controller.endpoint(old_name, 19530), b"hello") == b"hello"
+        assert say(nlbs.endpoint(old_name, 19530), b"hello") == b"hello"
         # When the Service becomes ClusterIP
         standin.patch("services", "milvus", "milvus-demo", {"spec": {
             "type": "ClusterIP", "loadBalancerSourceRanges": None, "allocateLoadBalancerNodePorts": None,
@@ -77,10 +79,10 @@ def test_a_service_loses_its_nlb_when_it_leaves_load_balancer_and_gets_a_fresh_o
                                                       {"port": 9091, "nodePort": None}]}},
                       content_type="application/strategic-merge-patch+json")
         # Then the NLB goes: its name maps to nothing, the finalizer is off, the status empty
-        wait_for(lambda: controller.endpoints.get(old_name, "") is None)
+        wait_for(lambda: nlbs.endpoints.get(old_name, "") is None)
         service = standin.get("services", "milvus", "milvus-demo")
         assert service["metadata"].get("finalizers") is None and service["status"]["loadBalancer"] == {}
-        assert controller.endpoint(old_name, 19530) is None and changes[-1][old_name] is None
+        assert nlbs.endpoint(old_name, 19530) is None and changes[-1][old_name] is None
         # When it becomes LoadBalancer again
         standin.patch("services", "milvus", "milvus-demo", {"spec": {"type": "LoadBalancer"}},
                       content_type="application/strategic-merge-patch+json")
@@ -92,14 +94,15 @@ def test_a_service_loses_its_nlb_when_it_leaves_load_balancer_and_gets_a_fresh_o
         assert hostname.endswith(".elb.us-east-1.amazonaws.com")
         # which refuses connections at first, as a provisioning NLB whose targets are not registered yet
         with pytest.raises(ConnectionRefusedError):
-            say(controller.endpoint(hostname, 19530), b"too early")
+            say(nlbs.endpoint(hostname, 19530), b"too early")
         # and serves a little later
-        wait_for(lambda: answers(controller, hostname), timeout=5, every=0.1)
-        assert say(controller.endpoint(hostname, 19530), b"again") == b"again"
-        assert controller.endpoint(old_name, 19530) is None
+        wait_for(lambda: answers(nlbs, hostname), timeout=5, every=0.1)
+        assert say(nlbs.endpoint(hostname, 19530), b"again") == b"again"
+        assert nlbs.endpoint(old_name, 19530) is None
         reasons = [e["reason"] for e in standin.events_for("milvus", "Service", "milvus-demo")]
         assert {"EnsuringLoadBalancer", "EnsuredLoadBalancer", "DeletingLoadBalancer",
                 "DeletedLoadBalancer"} <= set(reasons)
         assert not controller.errors
     finally:
         controller.stop()
+        nlbs.close()

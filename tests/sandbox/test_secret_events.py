@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from sandbox.reimport import ReimportWatcher
+from sandbox.dataplane.reimport import ReimportWatcher
 from tests.polling import holds_for
 
 GROUP = "/sandbox/secret-events-test"

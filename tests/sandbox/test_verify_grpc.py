@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from layer7.errors import VerificationFailed
-from sandbox.dataplane import MilvusLite, NginxAlb, free_port
+from sandbox.dataplane.processes import MilvusLite, NginxAlb, free_port
 from testkit.certs import make_leaf
 from tests.unit.verify_grpc_events import HOST, TOKEN, aws, import_certificate, leaf, make_event  # noqa: F401
 from verify_grpc import handler

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.__main__ import build_parser
-from sandbox.demo import DemoOptions, execution_input, undo_input
+from sandbox.cli import build_parser
+from sandbox.cli.demo import DemoOptions, execution_input, undo_input
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/sandbox-certificate-AbCdEf"
 

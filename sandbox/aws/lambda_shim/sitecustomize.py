@@ -18,7 +18,7 @@ workflow reaches it by the DNS name moto's ELBv2 gave it
 
 A Network Load Balancer's name answers on its own ports: SANDBOX_LOOPBACK_PORTS
 holds a JSON object `{"<name>": {"<port>": <local port>}, ...}` (written by the
-sandbox's service controller stand-in, sandbox/layer4.py), and `<name>:<port>`
+NLBs' data plane, sandbox/dataplane/nlb.py), and `<name>:<port>`
 goes to `127.0.0.1:<local port>`; a name mapped to null belongs to a load
 balancer that was deleted and no longer resolves (gaierror; gRPC is left to
 fail its own lookup).

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from typing import Any
 
 DeployError = tuple[str, str, str]  # (operation, error code, message)
@@ -83,6 +84,25 @@ TARGET_GROUP_ATTRIBUTES: dict[str, Any] = {
     "waf.http2.traffic_inspection_behavior": ("inspect_immediately", "inspect_after_sufficient_data"),
     "routing.http2.rst_stream_error_forwarding.enabled": _TRUE_FALSE,
 }
+
+
+def aws_error(operation: str, status: int, code: str, message: str, *, modeled: bool = False,
+              request_id: str | None = None) -> str:
+    """An AWS error as the controller's event prints it (``Failed deploy model due to %v``, group_controller.go).
+
+    aws-sdk-go-v2, which the controller uses (its go.mod): smithy-go's OperationError ``operation error <service id>:
+    <operation>, ``, then awshttp.ResponseError ``https response error StatusCode: <n>, RequestID: <id>, ``, then
+    the API error: ``<Code>: <message>`` when the operation models the code (service/elasticloadbalancingv2/types/
+    errors.go), ``api error <Code>: <message>`` (smithy-go GenericAPIError) when it does not.
+    """
+    api = f"{code}: {message}" if modeled else f"api error {code}: {message}"
+    return (f"Failed deploy model due to operation error Elastic Load Balancing v2: {operation}, https response "
+            f"error StatusCode: {status}, RequestID: {request_id or uuid.uuid4()}, {api}")
+
+
+def certificate_not_found(cert: str) -> str:
+    """CreateListener's CertificateNotFound, modeled by ELBv2 (ELBv2 API reference, CreateListener, Errors)."""
+    return aws_error("CreateListener", 400, "CertificateNotFound", f"Certificate '{cert}' not found", modeled=True)
 
 
 def deploy_error(settings: dict[str, Any]) -> DeployError | None:

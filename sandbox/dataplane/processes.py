@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox.alb_listener import ListenerSettings
+from sandbox.dataplane.listener import ListenerSettings
 
 LOCALHOST = "127.0.0.1"
 
@@ -184,7 +184,7 @@ class NginxAlb(_Child):
     ``host`` (optional) plays the Ingress's host rule: requests for another
     name get 404, as from the ALB's default action, which gRPC clients see as
     UNIMPLEMENTED. Without it every name reaches Milvus. ``listener`` is what
-    the ALB enforces (sandbox/alb_listener.py: the TLS policy's protocols and
+    the ALB enforces (sandbox/dataplane/listener.py: the TLS policy's protocols and
     ciphers, the idle timeout); the default is the ALB's with no policy named.
     """
 
@@ -350,7 +350,7 @@ class NginxAlb(_Child):
         else:
             default_server = ""
             named = f"listen {self.endpoint} ssl{listen_http2} default_server;\n        server_name _;"
-        return f"""# Written by sandbox/dataplane.py: the ALB's HTTPS listener in front of Milvus.
+        return f"""# Written by sandbox/dataplane/processes.py: the ALB's HTTPS listener in front of Milvus.
 daemon off;
 master_process on;
 worker_processes 1;

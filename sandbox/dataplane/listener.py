@@ -1,6 +1,6 @@
 """What the ALB's HTTPS listener enforces, read from ELBv2 and written as nginx directives.
 
-Why: nginx plays the ALB's listener (sandbox/dataplane.py), and it used to
+Why: nginx plays the ALB's listener (sandbox/dataplane/processes.py), and it used to
 allow TLS 1.2 and 1.3 and close idle connections after 60 s whatever the
 Ingress asked for. Now it takes both from what the controller stand-in
 created, as the ALB does:

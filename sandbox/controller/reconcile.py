@@ -6,34 +6,32 @@ reproduces: annotation checks that end in Warning events (``FailedBuildModel``
 controller does, with a GRPC target group, an IP target and an HTTPS
 listener; the Ingress address written while the ALB is still
 ``provisioning``; the ALB turning ``active`` later and its target health
-following the ALB's health checks of it (sandbox/health.py: the target
+following the ALB's health checks of it (sandbox/dataplane/health.py: the target
 group's interval, timeout and thresholds from the annotations, on AWS's
-model; ``controller_moto``: where moto's own answers differ, through
+model; ``moto_hooks``: where moto's own answers differ, through
 ``elbv2_backend_getter``); and the deletion flow: the finalizer
 ``ingress.k8s.aws/resources`` added on every reconcile before anything is
 built, and, once the Ingress is being deleted, its ALB and target group
-deleted (``controller_deploy``) and only then the finalizer removed, so the
+deleted (``deploy``) and only then the finalizer removed, so the
 API server lets the Ingress go.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox import controller_deploy, controller_moto
-from sandbox.controller_webhook import IngressValidator, alb_ingress_class
-from sandbox.health import HealthCheckSettings, TargetHealthChecks
+from sandbox.controller import deploy, moto_hooks
+from sandbox.controller.elbv2_validation import aws_error, certificate_not_found
+from sandbox.controller.webhook import IngressValidator, alb_ingress_class
+from sandbox.dataplane.health import HealthCheckSettings, TargetHealthChecks
 from sandbox.polling import PollingThread
 
-log = logging.getLogger(__name__)
 PREFIX = "alb.ingress.kubernetes.io/"
 COMPONENT = "ingress"
 # pkg/shared_constants/finalizers.go ImplicitGroupFinalizer: an Ingress in no explicit IngressGroup
@@ -56,24 +54,6 @@ BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS = 0.005, 1000.0
 CERTIFICATE_VISIBILITY_SECONDS = 5.0
 
 
-def aws_error(operation: str, status: int, code: str, message: str, *, modeled: bool = False) -> str:
-    """An AWS error as the controller's event prints it (``Failed deploy model due to %v``, group_controller.go).
-
-    aws-sdk-go-v2, which the controller uses (its go.mod): smithy-go's OperationError ``operation error <service id>:
-    <operation>, ``, then awshttp.ResponseError ``https response error StatusCode: <n>, RequestID: <id>, ``, then
-    the API error: ``<Code>: <message>`` when the operation models the code (service/elasticloadbalancingv2/types/
-    errors.go), ``api error <Code>: <message>`` (smithy-go GenericAPIError) when it does not.
-    """
-    api = f"{code}: {message}" if modeled else f"api error {code}: {message}"
-    return (f"Failed deploy model due to operation error Elastic Load Balancing v2: {operation}, https response "
-            f"error StatusCode: {status}, RequestID: {uuid.uuid4()}, {api}")
-
-
-def certificate_not_found(cert: str) -> str:
-    """CreateListener's CertificateNotFound, modeled by ELBv2 (ELBv2 API reference, CreateListener, Errors)."""
-    return aws_error("CreateListener", 400, "CertificateNotFound", f"Certificate '{cert}' not found", modeled=True)
-
-
 class Rejected(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -90,7 +70,8 @@ class LoadBalancerControllerStandIn:
                  elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1",
                  health_check_scale: float = 1.0) -> None:
         """``backend_healthy(timeout)`` is one health check of the target; ``health_check_scale`` multiplies the
-        target group's interval and timeout (sandbox/health.py); ``target_health``, when given, answers instead."""
+        target group's interval and timeout (sandbox/dataplane/health.py); ``target_health``, when given, answers
+        instead."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
@@ -106,7 +87,8 @@ class LoadBalancerControllerStandIn:
         self._state: dict[str, dict[str, Any]] = {}
         self._certificates_first_seen: dict[str, float] = {}
         self.webhook = IngressValidator()
-        self._loop = PollingThread(self._reconcile_logged, interval=poll_interval, name="alb-controller-standin")
+        self._loop = PollingThread(self.reconcile_once, interval=poll_interval, name="alb-controller-standin",
+                                   errors=self.errors)
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "LoadBalancerControllerStandIn":
@@ -125,13 +107,6 @@ class LoadBalancerControllerStandIn:
 
     def timeline_for(self, namespace: str, name: str) -> dict[str, Any]:
         return dict(self.timeline.get(f"{namespace}/{name}", {}))
-
-    def _reconcile_logged(self) -> None:
-        try:
-            self.reconcile_once()
-        except Exception as e:  # noqa: BLE001 - keep reconciling, as the real controller does
-            log.exception("controller stand-in reconcile failed")
-            self.errors.append(repr(e))
 
     # -- reconciliation --------------------------------------------------------------------------------------------
     def reconcile_once(self) -> None:
@@ -248,12 +223,11 @@ class LoadBalancerControllerStandIn:
     def _plan(self, ing: dict[str, Any]) -> dict[str, Any]:
         """Read the annotations as the controller's model builder does (FailedBuildModel on bad input)."""
         meta, spec = ing["metadata"], ing.get("spec") or {}
-        a = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         where = f"ingress: {meta['namespace']}/{meta['name']}"
-        from sandbox import controller_annotations  # the controller's parsing and the ELBv2 API's checks
+        from sandbox.controller import annotations  # the controller's parsing and the ELBv2 API's checks
         try:
-            parsed = controller_annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
-        except controller_annotations.AnnotationRejected as e:
+            parsed = annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
+        except annotations.AnnotationRejected as e:
             # reason None: the real controller records no event (a group that fails to load); this stand-in can only
             # reject with one, so it says FailedBuildModel
             raise Rejected(e.reason or "FailedBuildModel", e.message) from None
@@ -268,11 +242,10 @@ class LoadBalancerControllerStandIn:
         if service is None:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
-        target_type = a.get("target-type", "instance")
+        target_type, grpc = parsed["target_type"], parsed["grpc"]
         if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
                            "must be of type NodePort or LoadBalancer for instance target type")
-        grpc = a.get("backend-protocol-version", "HTTP1").upper() == "GRPC"
         if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: no certificate found for host: {host}")
@@ -294,10 +267,9 @@ class LoadBalancerControllerStandIn:
                 "target_type": target_type, "ssl_policy": parsed["ssl_policy"],
                 "health_check": HealthCheckSettings(**{key: health_check[key] for key in (
                     "interval_seconds", "timeout_seconds", "healthy_threshold_count", "unhealthy_threshold_count")}),
-                "load_balancer_attributes": parsed["load_balancer_attributes"],
-                "health_path": a.get("healthcheck-path", "/AWS.ALB/healthcheck" if grpc else "/"),
-                "success": a.get("success-codes", "12" if grpc else "200"), "backend": backend["name"],
-                "backend_protocol": a.get("backend-protocol", "HTTP").upper()}
+                "load_balancer_attributes": parsed["load_balancer_attributes"], "health_path": health_check["path"],
+                "matcher": parsed["matcher"], "backend": backend["name"],
+                "backend_protocol": parsed["backend_protocol"]}
 
     def _check_certificate_visible(self, plan: dict[str, Any]) -> None:
         """transient mode: CreateListener's CertificateNotFound while ELBv2 does not yet see a new certificate."""
@@ -309,12 +281,12 @@ class LoadBalancerControllerStandIn:
 
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
         state["health_check"] = plan["health_check"]
-        controller_deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
+        deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
                                  subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
                                  created=self._hold_provisioning, registered=self._registered)
         self.timeline[key].update(albArn=state["lb_arn"], dnsName=state["dns"], createdAt=time.time())
 
-    # -- moto hooks (sandbox/controller_moto.py) ----------------------------------------------------------------------
+    # -- moto hooks (sandbox/controller/moto_hooks.py) -----------------------------------------------------------------
     def _backend(self) -> Any | None:
         try:
             return self._backend_getter()
@@ -322,10 +294,10 @@ class LoadBalancerControllerStandIn:
             return None
 
     def _hold_provisioning(self, state: dict[str, Any]) -> None:
-        controller_moto.hold_provisioning(self._backend(), state)
+        moto_hooks.hold_provisioning(self._backend(), state)
 
     def _set_active(self, state: dict[str, Any]) -> None:
-        controller_moto.set_active(self._backend(), state)
+        moto_hooks.set_active(self._backend(), state)
 
     def _health(self, state: dict[str, Any]) -> str:
         if self.target_health is not None:
@@ -336,13 +308,13 @@ class LoadBalancerControllerStandIn:
         """The target is registered: its health checks are set up (they begin when the ALB turns active)."""
         state["checks"] = TargetHealthChecks(self.backend_healthy, state["health_check"],
                                              scale=self.health_check_scale, clock=time.time)
-        controller_moto.control_health(self._backend(), state, lambda: self._health(state))
+        moto_hooks.control_health(self._backend(), state, lambda: self._health(state))
 
     def _cleanup(self, state: dict[str, Any]) -> bool:
         """Delete what was built for an Ingress, as the controller does; False when ELBv2 refused (try again)."""
         dns = state.get("dns") if state.get("lb_arn") else None
         try:
-            controller_deploy.delete(self.elbv2, state)
+            deploy.delete(self.elbv2, state)
         except ClientError as e:
             self.errors.append(repr(e))
             return False

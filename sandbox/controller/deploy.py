@@ -55,11 +55,10 @@ def deploy(elbv2: Any, key: str, meta: dict[str, Any], plan: dict[str, Any], sta
         HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
         HealthCheckIntervalSeconds=check.interval_seconds, HealthCheckTimeoutSeconds=check.timeout_seconds,
         HealthyThresholdCount=check.healthy_threshold_count, UnhealthyThresholdCount=check.unhealthy_threshold_count,
+        Matcher=plan["matcher"],
         Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
     if plan["grpc"]:
-        tg_args.update(ProtocolVersion="GRPC", Matcher={"GrpcCode": plan["success"]})
-    else:
-        tg_args.update(Matcher={"HttpCode": plan["success"]})
+        tg_args["ProtocolVersion"] = "GRPC"
     tg = elbv2.create_target_group(**tg_args)["TargetGroups"][0]
     state["tg_arn"] = tg["TargetGroupArn"]
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": target_ip, "Port": plan["port"]}])

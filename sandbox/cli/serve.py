@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.demo import SANDBOX_LAYER4_DRAIN_SECONDS
+from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PARENT_STACK = "Layer7ParentPipelineExample"
 # Measured on this project's 2-core machine with warm layer caches (README "Try it in the sandbox"); the
 # "Ready in" line reports each start's own time.

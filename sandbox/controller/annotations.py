@@ -5,7 +5,7 @@ controller does with a newline or an out-of-range number. ``parse`` reads the
 annotations the way kubernetes-sigs/aws-load-balancer-controller does
 (at 225f44568848, v3.5.0+; the same in v2.17) and fails the same way:
 
-- pkg/annotations/parser.go (sandbox/controller_parser.py): the encodings
+- pkg/annotations/parser.go (sandbox/controller/parser.py): the encodings
   and their exact errors ("failed to parse int32 annotation, %v: %v"
   wrapping strconv's, ...);
 - pkg/ingress/group_loader.go: group.name (a FailedLoadGroupID event) and
@@ -14,7 +14,7 @@ annotations the way kubernetes-sigs/aws-load-balancer-controller does
   model_builder.go ``run`` meets them (per-Ingress listen ports first, then
   the load balancer, then listeners and target groups), each wrapped as the
   code wraps it (``ingress: <ns>/<name>: ``) -> FailedBuildModel;
-- then sandbox/elbv2_validation.py: what the ELBv2 API refuses of the
+- then sandbox/controller/elbv2_validation.py: what the ELBv2 API refuses of the
   values the controller passed through -> FailedDeployModel, in the AWS SDK
   for Go v2's form (``operation error Elastic Load Balancing v2: <Op>, https
   response error StatusCode: 400, RequestID: <id>, api error <Code>: <msg>``,
@@ -32,8 +32,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.controller_parser import Annotations, GoError, go_json_error, go_json_kind
-from sandbox.elbv2_validation import deploy_error
+from sandbox.controller.elbv2_validation import aws_error, deploy_error
+from sandbox.controller.parser import Annotations, GoError, go_json_error, go_json_kind
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"  # pkg/config/controller_config.go defaultSSLPolicy
 # model_builder.go Build: the defaults of a target group's health check.
@@ -215,7 +215,5 @@ def parse(annotations: Mapping[str, str], where: str, *,
     refused = deploy_error(settings)
     if refused is not None:
         operation, code, message = refused
-        raise AnnotationRejected("FailedDeployModel", "Failed deploy model due to operation error Elastic Load "
-                                 f"Balancing v2: {operation}, https response error StatusCode: 400, RequestID: "
-                                 f"{request_id()}, api error {code}: {message}")
+        raise AnnotationRejected("FailedDeployModel", aws_error(operation, 400, code, message, request_id=request_id()))
     return settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -88,16 +89,23 @@ def _import_certificate(acm, secretsmanager, leaf):
     return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager)
 
 
-def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_it(sandbox):
-    acm, ec2, elbv2 = sandbox.client("acm"), sandbox.client("ec2"), sandbox.client("elbv2")
-    arn = imported(acm, make_leaf(make_ca("in-use CA"), [HOST]))
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
-    lb = elbv2.create_load_balancer(Name="strict-alb", Subnets=subnets)["LoadBalancers"][0]
+def alb_serving(sandbox: Any, certificate_arn: str, name: str, second_octet: int) -> tuple[dict, dict]:
+    """An ALB in a VPC of its own (10.<second_octet>.0.0/16) with an HTTPS listener on the certificate."""
+    ec2, elbv2 = sandbox.client("ec2"), sandbox.client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{second_octet}.{i}.0/24",
+                                 AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    lb = elbv2.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]
     listener = elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
-                                     Certificates=[{"CertificateArn": arn}], DefaultActions=[
+                                     Certificates=[{"CertificateArn": certificate_arn}], DefaultActions=[
                                          {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    return lb, listener
+
+
+def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_it(sandbox):
+    acm, elbv2 = sandbox.client("acm"), sandbox.client("elbv2")
+    arn = imported(acm, make_leaf(make_ca("in-use CA"), [HOST]))
+    lb, listener = alb_serving(sandbox, arn, "strict-alb", 9)
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [lb["LoadBalancerArn"]]
     with pytest.raises(ClientError) as caught:
         acm.delete_certificate(CertificateArn=arn)
@@ -108,15 +116,9 @@ def test_acm_says_which_load_balancers_use_a_certificate_and_refuses_to_delete_i
 
 
 def test_acm_keeps_naming_a_deleted_load_balancer_for_a_while(sandbox):
-    acm, ec2, elbv2 = sandbox.client("acm"), sandbox.client("ec2"), sandbox.client("elbv2")
+    acm, elbv2 = sandbox.client("acm"), sandbox.client("elbv2")
     arn = imported(acm, make_leaf(make_ca("lagging CA"), [HOST]))
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
-    lb = elbv2.create_load_balancer(Name="lagging-alb", Subnets=subnets)["LoadBalancers"][0]
-    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
-                          Certificates=[{"CertificateArn": arn}], DefaultActions=[
-                              {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])
+    lb, _ = alb_serving(sandbox, arn, "lagging-alb", 8)
     # When the load balancer is deleted, ACM still names it, and refuses the delete
     elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"] == [lb["LoadBalancerArn"]]

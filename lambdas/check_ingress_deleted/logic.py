@@ -23,13 +23,13 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from check_load_balancer import dal
-from check_load_balancer.logic import next_wait
 from layer7 import aws
 from layer7 import kube as k8s
 from layer7.errors import LoadBalancerTimeout
+from layer7.ingress import read_ingress
 from layer7.observability import logger
 from layer7.undo_models import AlbRemoval, CheckIngressDeletedEvent, IngressDeletion
-from restore_layer4.logic import read_ingress
+from layer7.waits import next_wait
 
 
 def tagged_load_balancers(elbv2: Any, cluster: str, deletion: IngressDeletion) -> list[str]:

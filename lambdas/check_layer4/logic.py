@@ -25,12 +25,12 @@ import socket
 import time
 from typing import Any, Callable
 
-from check_load_balancer.logic import next_wait
 from layer7 import kube as k8s
 from layer7.errors import LoadBalancerTimeout
 from layer7.layer4 import layer4_address
 from layer7.observability import logger
 from layer7.undo_models import CheckLayer4Event, Layer4Status
+from layer7.waits import next_wait
 
 # One look: short, so a load balancer that drops the SYN costs the Lambda seconds, not its timeout.
 CONNECT_TIMEOUT_SECONDS = 3.0

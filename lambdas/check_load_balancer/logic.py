@@ -22,17 +22,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from check_load_balancer import controller_events, dal
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected, LoadBalancerTimeout
+from layer7.ingress import GROUP_NAME_ANNOTATION, ingress_hostname
 from layer7.models import CheckLoadBalancerEvent, LoadBalancerStatus, SetupRequest
 from layer7.observability import logger, metrics
-
-MIN_WAIT_SECONDS = 2
-MAX_WAIT_SECONDS = 30
-GROUP_NAME_ANNOTATION = "alb.ingress.kubernetes.io/group.name"
-
-
-def ingress_hostname(ingress: dict[str, Any]) -> str | None:
-    entries = ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    return (entries[0].get("hostname") or None) if entries else None
+from layer7.waits import next_wait
 
 
 def owner_of(request: SetupRequest) -> dal.Owner:
@@ -43,12 +36,6 @@ def owner_of(request: SetupRequest) -> dal.Owner:
         stack=request.ingress_annotations.get(GROUP_NAME_ANNOTATION) or f"{namespace}/{name}",
         target_group_resource=f"{namespace}/{name}-{request.service_name}:{request.service_port}",
     )
-
-
-def next_wait(elapsed: float, remaining: float) -> int:
-    """About a quarter of the time waited so far, 2 to 30 s, never past the deadline."""
-    wait = min(max(elapsed / 4, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS, remaining)
-    return max(1, int(wait))
 
 
 def _rejected(namespace: str, name: str, failure: controller_events.ControllerFailure, now: float) -> IngressRejected:

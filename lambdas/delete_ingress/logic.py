@@ -17,11 +17,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from check_load_balancer.logic import GROUP_NAME_ANNOTATION, ingress_hostname
 from layer7 import kube as k8s
+from layer7.ingress import GROUP_NAME_ANNOTATION, ingress_hostname, read_ingress, refuse_foreign
 from layer7.observability import logger
 from layer7.undo_models import IngressDeletion, UndoStepEvent
-from restore_layer4.logic import read_ingress, refuse_foreign
 
 CERTIFICATE_ANNOTATION = "alb.ingress.kubernetes.io/certificate-arn"
 

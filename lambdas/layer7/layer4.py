@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from layer7.models import Layer4Record
+from layer7.observability import logger
 from layer7.records import json_annotation
 
 LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
@@ -24,3 +26,15 @@ def recorded_address(service: dict[str, Any]) -> str | None:
     """The address RemoveLayer4 recorded in ``milvus-layer7/layer4``, None without a (readable) record."""
     address = (json_annotation(service, LAYER4_RECORD_ANNOTATION) or {}).get("address")
     return str(address) if address else None
+
+
+def recorded_layer4(service: dict[str, Any]) -> Layer4Record | None:
+    """What an earlier run removed, from the Service's own annotation; None when it was never changed by us."""
+    text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)
+    if not text:
+        return None
+    try:
+        return Layer4Record.model_validate_json(text)
+    except ValueError:
+        logger.warning("unreadable layer4 record on the Service", extra={"annotation": LAYER4_RECORD_ANNOTATION})
+        return None

@@ -25,7 +25,7 @@ from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import ServiceNotFound
-from layer7.layer4 import LAYER4_RECORD_ANNOTATION, layer4_address
+from layer7.layer4 import LAYER4_RECORD_ANNOTATION, layer4_address, recorded_layer4
 from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
 
@@ -40,18 +40,6 @@ LOAD_BALANCER_ONLY_ANNOTATIONS = (SOURCE_RANGES_ANNOTATION,)
 
 def _type_of(service: dict[str, Any]) -> str:
     return str((service.get("spec") or {}).get("type") or CLUSTER_IP)
-
-
-def recorded_layer4(service: dict[str, Any]) -> Layer4Record | None:
-    """What an earlier run removed, from the Service's own annotation; None when it was never changed by us."""
-    text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)
-    if not text:
-        return None
-    try:
-        return Layer4Record.model_validate_json(text)
-    except ValueError:
-        logger.warning("unreadable layer4 record on the Service", extra={"annotation": LAYER4_RECORD_ANNOTATION})
-        return None
 
 
 def layer4_record(service: dict[str, Any]) -> Layer4Record:

@@ -41,15 +41,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from check_load_balancer.logic import ingress_hostname
 from layer7 import kube as k8s
 from layer7.aws import error_code, raise_if_transient
 from layer7.dns_records import ALIAS_TTL_SECONDS, DNS_RECORD_ANNOTATION, bare_id, normalized, records_at
 from layer7.errors import InvalidInput
+from layer7.ingress import ingress_hostname, read_ingress
 from layer7.observability import logger
 from layer7.records import json_annotation
 from layer7.undo_models import DnsRestore, RestoreDnsEvent
-from restore_layer4.logic import read_ingress
 
 
 def dns_record(ingress: dict[str, Any] | None) -> dict[str, Any] | None:

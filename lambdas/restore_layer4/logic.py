@@ -35,9 +35,10 @@ from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import InvalidInput, ServiceNotFound
+from layer7.ingress import read_ingress, refuse_foreign
+from layer7.layer4 import LAYER4_RECORD_ANNOTATION, recorded_layer4
 from layer7.observability import logger
 from layer7.undo_models import Layer4Restore, RestoreLayer4Event
-from remove_layer4.logic import LAYER4_RECORD_ANNOTATION, recorded_layer4
 
 LOAD_BALANCER = "LoadBalancer"
 # Allocated by the API server, not chosen by whoever installed the Service: allocated again, never requested.
@@ -46,26 +47,6 @@ ALLOCATED_FIELDS = ("healthCheckNodePort",)
 
 def type_of(service: dict[str, Any]) -> str:
     return str((service.get("spec") or {}).get("type") or "ClusterIP")
-
-
-def read_ingress(kube: k8s.Kube, namespace: str, name: str) -> dict[str, Any] | None:
-    try:
-        return kube.get(k8s.ingress_path(namespace, name), f"read Ingress {namespace}/{name}")
-    except k8s.NotFound:
-        return None
-
-
-def is_ours(ingress: dict[str, Any]) -> bool:
-    labels = (ingress.get("metadata") or {}).get("labels") or {}
-    return labels.get(k8s.MANAGED_BY_LABEL) == k8s.FIELD_MANAGER
-
-
-def refuse_foreign(ingress: dict[str, Any] | None, namespace: str, name: str) -> None:
-    if ingress is not None and not is_ours(ingress):
-        raise InvalidInput(
-            f"Ingress {namespace}/{name} was not created by this workflow (its label {k8s.MANAGED_BY_LABEL} is "
-            f"not {k8s.FIELD_MANAGER}): the undo deletes only its own Ingress; check ingressName. Nothing was changed"
-        )
 
 
 def restore_patch(record: Any) -> dict[str, Any]:

@@ -70,7 +70,7 @@ class SandboxSettings:
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
     health_check_scale: float = 0.2
-    # The waits Step Functions plays (Wait states, Retry intervals) at this fraction of what the definition asks,
+    # The Wait states Step Functions plays at this fraction of what the definition asks (Retry intervals keep theirs),
     # as the health checks: the history keeps what was asked (sandbox/aws/sfn_clock.py). 1.0 is AWS's pace.
     clock_scale: float = 0.2
 

@@ -79,7 +79,7 @@ class MotoSandbox:
                  lambda_env: dict[str, str] | None = None, lambda_idle_seconds: float = 300.0,
                  verbose: bool = False, clock_scale: float = 1.0) -> None:
         self.region = region
-        self.clock_scale = clock_scale  # Wait states and Retry intervals (sfn_clock); 1.0 is AWS's pace
+        self.clock_scale = clock_scale  # Wait states (sfn_clock); 1.0 is AWS's pace
         self.account_id = ACCOUNT_ID
         self.port = port
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "milvus-layer7-sandbox"
@@ -121,7 +121,7 @@ class MotoSandbox:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = True  # the real backend; invoke is patched
         sfn_fixes.install()
-        sfn_clock.install()  # Wait states and Retry intervals at the sandbox's clock scale
+        sfn_clock.install()  # Wait states at the sandbox's clock scale
         sfn_clock.set_scale(self.clock_scale)
         events_delivery.install()
         secret_events.install()  # Secrets Manager moving AWSCURRENT -> "Secret Label Updated" events

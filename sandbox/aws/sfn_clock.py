@@ -1,19 +1,25 @@
-"""The sandbox's clock for the waits Step Functions plays: Wait states and Retry intervals, at one scale.
+"""The sandbox's clock for the Wait states Step Functions plays.
 
 A run on AWS waits what its definition asks: a Wait state's ``Seconds`` or
 ``SecondsPath`` (the drain after a DNS change: the old record's TTL, 60 s,
-plus ``layer4DrainSeconds``), a Retrier's ``IntervalSeconds`` with its
-backoff. The sandbox plays those waits at ``scale`` times their length, as it
-plays the ALB's health checks and the load balancers' provisioning shortened,
-so a test sees the same order of events in a fraction of the time. What the
-workflow asked for stays in the execution history (the Wait state's input,
-the Retrier in the definition): tests read the durations there, never from
-the wall clock. ``scale`` 1.0 is AWS's pace.
+plus ``layer4DrainSeconds``; CheckLoadBalancer's polls). The sandbox plays
+those waits at ``scale`` times their length, as it plays the ALB's health
+checks and the load balancers' provisioning shortened, so a test sees the
+same order of events in a fraction of the time. What the workflow asked for
+stays in the execution history (the Wait state's input): tests read the
+durations there, never from the wall clock. ``scale`` 1.0 is AWS's pace.
+
+Retry intervals are left at the definition's pace: the sandbox's context
+already shortens VerifyGrpc's (``verifyRetryIntervalSeconds``), and the
+controller stand-in rebuilds an ALB whose annotations change where the real
+controller modifies it in place, so a run right after another with other
+annotations needs its verification retries' full few seconds while the
+rebuilt ALB turns active.
 
 moto 5.2.5's interpreter waits in ``WaitFunction._wait_interval`` (the
 execution's ``program_state_event``, so that stopping an execution ends the
-wait) and in ``RetrierDecl`` (``time.sleep``); both are made to wait the
-scaled time, still ending early when the execution stops.
+wait); it is made to wait the scaled time, still ending early when the
+execution stops.
 """
 
 from __future__ import annotations
@@ -34,18 +40,7 @@ def scaled(seconds: float) -> float:
     return seconds * _clock["scale"]
 
 
-class _ScaledSleep:
-    """Stands in for the ``time`` module where moto's Retrier sleeps; every other name is the real one."""
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(scaled(seconds))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
 def install() -> None:
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     if getattr(WaitFunction._wait_interval, "_sandbox", False):
@@ -61,4 +56,3 @@ def install() -> None:
 
     _wait_interval._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]  # the patch itself
-    retrier_decl.time = _ScaledSleep()  # type: ignore[assignment]  # the module's sleep, scaled

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from layer7 import kube as k8s
 from layer7 import setup_record
 from layer7.errors import IngressRejected
+from layer7.ingress import read_ingress
 from layer7.ingress_defaults import with_defaults
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
@@ -119,7 +120,8 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
     request = event.request
     service = k8s.read_service(kube, request.namespace, request.service_name)
     manifest = ingress_manifest(request, event.certificate.certificate_arn)
-    before = _resource_version(kube, request.namespace, request.ingress_name)
+    existing = read_ingress(kube, request.namespace, request.ingress_name)
+    before = (existing or {}).get("metadata", {}).get("resourceVersion")
     try:
         applied = kube.patch(
             k8s.ingress_path(request.namespace, request.ingress_name),
@@ -160,10 +162,3 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
         changed=changed,
     )
 
-
-def _resource_version(kube: k8s.Kube, namespace: str, name: str) -> str | None:
-    try:
-        ingress = kube.get(k8s.ingress_path(namespace, name), f"read Ingress {namespace}/{name}")
-    except k8s.NotFound:
-        return None
-    return (ingress.get("metadata") or {}).get("resourceVersion")

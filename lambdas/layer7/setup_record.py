@@ -27,13 +27,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from layer7.errors import InvalidInput
+from layer7.ingress import GROUP_NAME_ANNOTATION
 from layer7.models import SetupRequest
 
 SETUP_RECORD_ANNOTATION = "milvus-layer7/setup"
 RECORD_VERSION = 1
 # Per-run intents, not choices of the setup: a renewal or a replacement is asked for each time.
 RUN_ONLY_FIELDS = frozenset({"renew", "replaceLoadBalancer"})
-GROUP_NAME_ANNOTATION = "alb.ingress.kubernetes.io/group.name"
 
 
 @dataclass(frozen=True)

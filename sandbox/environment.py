@@ -9,6 +9,7 @@ happened, so a failed run leaves no process behind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox import reset as sandbox_reset
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
@@ -93,6 +95,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def __init__(self, settings: SandboxSettings, log=print) -> None:
         self.settings = settings
+        self.deployed_settings = settings  # what the deploy fixed; reset() changes only the run-time settings
         self.log = log
         self._stack = contextlib.ExitStack()
         self._own_workdir = settings.workdir is None
@@ -137,7 +140,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         service = self.kube.seed_service(self.settings.service_manifest or load_manifest(CHART_SERVICE))
         self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]
         if self.settings.dns:
-            self.hosted_zone_id = self._create_zone(service)
+            self._create_zone(service)
         self.vpc_id, self.subnet_ids = self.aws.create_vpc()
         cluster = self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
                                           subnet_ids=self.subnet_ids, vpc_id=self.vpc_id)
@@ -181,6 +184,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         )
         self.controller.start()
         self._stack.callback(self.controller.stop)
+        self.fresh_state = sandbox_reset.observable(self)  # what reset() puts back
 
     def _grant_cluster_access(self, outputs: dict[str, Any]) -> None:
         """What EKS and the operator do once the stack exists: map each access entry's role to its user and
@@ -229,13 +233,50 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         """HOST's parent zone, with HOST -> the Service's Layer-4 address (CNAME, TTL 60)."""
         route53 = self.aws.client("route53")
         zone = route53.create_hosted_zone(Name=HOST.split(".", 1)[1], CallerReference=f"sandbox-{time.time()}")
-        zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        self.hosted_zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        self.create_host_record(service)
+        return self.hosted_zone_id
+
+    def create_host_record(self, service: dict[str, Any]) -> None:
+        """HOST -> the Service's Layer-4 address (CNAME, TTL 60), as a team that reaches Milvus by name has it."""
         address = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [{}]
-        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
-            "Action": "CREATE", "ResourceRecordSet": {
+        self.aws.client("route53").change_resource_record_sets(HostedZoneId=self.hosted_zone_id, ChangeBatch={
+            "Changes": [{"Action": "CREATE", "ResourceRecordSet": {
                 "Name": HOST, "Type": "CNAME", "TTL": DNS_TTL_SECONDS,
                 "ResourceRecords": [{"Value": address[0].get("hostname") or "layer4.invalid"}]}}]})
-        return zone_id
+
+    # --- reset ---------------------------------------------------------------
+
+    def reset(self, **changes: Any) -> Sandbox:
+        """Back to the state this sandbox had when it started, with its start's settings but for ``changes`` to
+        those the stand-ins read as they run (sandbox/reset.py): one deploy serves many scenarios."""
+        sandbox_reset.check_changes(self.deployed_settings, changes)
+        t0 = time.monotonic()
+        sandbox_reset.stop_executions(self)
+        self.settings = dataclasses.replace(self.deployed_settings, **changes)
+        milvus_down = self.settings.milvus == "down"
+        # The controller lets go of what the last scenario made without that scenario's mode or delays.
+        self.controller.switch(mode="ok", alb_delay=0.0, active_delay=0.0, health_check_scale=1.0)
+        if self.deployed_settings.certificate_rotation:
+            sandbox_reset.switch_rotation(self, enabled=False)
+        sandbox_reset.remove_ingresses(self)
+        service = sandbox_reset.reseed_services(self, self.settings.service_manifest or load_manifest(CHART_SERVICE))
+        self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]
+        if self.hosted_zone_id:
+            sandbox_reset.restore_zone(self, service)
+        sandbox_reset.clear_certificates(self)
+        sandbox_reset.restore_secret(self)
+        sandbox_reset.release_run_locks(self)
+        self.milvus.start()
+        same_service = self.settings.service_manifest == self.deployed_settings.service_manifest
+        sandbox_reset.check_fresh(self, self.fresh_state, same_service=same_service)
+        self.controller.switch(mode=self.settings.controller, alb_delay=self.settings.alb_delay,
+                               active_delay=self.settings.active_delay,
+                               health_check_scale=1.0 if milvus_down else self.settings.health_check_scale)
+        if self.settings.certificate_rotation:
+            sandbox_reset.switch_rotation(self, enabled=True)
+        self.log(f"Sandbox reset in {time.monotonic() - t0:.1f} s: {sandbox_reset.describe(changes)}")
+        return self
 
     # --- certificate and data plane -----------------------------------------
 

@@ -104,31 +104,35 @@ def _say(options: DemoOptions, text: str) -> None:
 
 
 def run_demo(options: DemoOptions) -> int:
-    from sandbox.environment import HOST, Sandbox, SandboxSettings, load_manifest
+    from sandbox.environment import Sandbox, SandboxSettings, load_manifest
 
     settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus,
                                service_manifest=load_manifest(options.service_file) if options.service_file else None,
                                dns=options.dns)
     log = (lambda *a, **k: None) if options.json else print
-    records: list[ExecutionRecord] = []
     _say(options, "Starting the sandbox: local AWS, Kubernetes API, controller, Milvus ...")
     with Sandbox(settings, log=log) as sandbox:
-        if options.cert_dir:
-            sandbox.put_certificate(options.cert_dir)
         _say(options, f"  stand-ins up in {sandbox.phases['standInsUp']:.1f} s; "
                       f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
-        detail = execution_input(options, HOST, sandbox.secret_arn, (sandbox.namespace, sandbox.service_name),
-                                 sandbox.hosted_zone_id)
-        for run in range(1, options.runs + 1):
-            record = run_once(sandbox, options, detail, run)
-            records.append(record)
-        undo_records = [run_undo_once(sandbox, options, undo_input(detail))] if options.undo else []
-        report = build_report(sandbox, records, undo_records)
+        report, succeeded = run_scenario(sandbox, options)
     if options.json:
         json.dump(report, sys.stdout)
         sys.stdout.write("\n")
+    return 0 if succeeded else 1
+
+
+def run_scenario(sandbox: Any, options: DemoOptions) -> tuple[dict[str, Any], bool]:
+    """The demo's runs on a started sandbox: its report, and whether every run succeeded."""
+    from sandbox.environment import HOST
+
+    if options.cert_dir:
+        sandbox.put_certificate(options.cert_dir)
+    detail = execution_input(options, HOST, sandbox.secret_arn, (sandbox.namespace, sandbox.service_name),
+                             sandbox.hosted_zone_id if options.dns else "")
+    records = [run_once(sandbox, options, detail, run) for run in range(1, options.runs + 1)]
+    undo_records = [run_undo_once(sandbox, options, undo_input(detail))] if options.undo else []
     every = [*records, *undo_records]
-    return 0 if records and all(r.status == "SUCCEEDED" for r in every) else 1
+    return build_report(sandbox, records, undo_records), all(r.status == "SUCCEEDED" for r in every)
 
 
 def run_once(sandbox: Any, options: DemoOptions, detail: Any, run: int) -> ExecutionRecord:

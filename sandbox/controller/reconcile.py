@@ -100,6 +100,22 @@ class LoadBalancerControllerStandIn:
         self._loop.start()
         return self
 
+    def switch(self, *, mode: str, alb_delay: float, active_delay: float, health_check_scale: float) -> None:
+        """Another scenario on the same cluster (sandbox/reset.py): its mode and pace; ``webhook-deny`` is a
+        cluster whose IngressClass ``alb`` is missing (the chart installed without it), so it goes, and comes
+        back with any other mode."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        has_class = self.kube.get("ingressclasses", None, "alb") is not None
+        if mode == "webhook-deny" and has_class:
+            self.kube.delete("ingressclasses", None, "alb")
+        elif mode != "webhook-deny" and not has_class:
+            self.kube.create("ingressclasses", None, alb_ingress_class(), manager="helm")
+        self.mode, self.alb_delay, self.active_delay = mode, alb_delay, active_delay
+        self.health_check_scale = health_check_scale
+        self.timeline.clear()
+        self._certificates_first_seen.clear()
+
     def stop(self) -> None:
         self._loop.stop()
         if self.webhook in self.kube.emulator.validating_webhooks:

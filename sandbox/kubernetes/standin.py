@@ -163,6 +163,10 @@ class KubernetesStandIn:
         self._event_names[correlated.key] = event["metadata"]["name"]
         return event
 
+    def forget_event_names(self) -> None:
+        """Events deleted (sandbox/reset.py): the next of a kind is a new Event, not a count on a gone one."""
+        self._event_names.clear()
+
     def events_for(self, namespace: str, involved_kind: str, involved_name: str) -> builtins.list[dict[str, Any]]:
         return self.list("events", namespace,
                          field_selector=f"involvedObject.kind={involved_kind},involvedObject.name={involved_name}")

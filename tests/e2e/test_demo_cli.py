@@ -1,8 +1,11 @@
-"""The sandbox's command line, end to end, as outside scripts use it (--json).
+"""The demo's scenarios, as ``python -m sandbox demo --json`` reports them.
 
-Each test starts its own sandbox through ``python -m sandbox demo``: local AWS
-with the stack deployed by the real CDK CLI, the Kubernetes and controller
-stand-ins, milvus-lite and nginx. They are the slowest tests in the suite.
+Each scenario is a flag of the demo (``--runs``, ``--controller``,
+``--milvus``, ``--dns``, ``--service``, ``--input``, ``--undo``) played on the
+session's sandbox, reset to a fresh state with that flag's setting
+(tests/e2e/conftest.py), and reported by the demo's own code
+(``run_scenario``). One test goes through the command line itself, with a
+sandbox of its own: the path ``make demo`` takes.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from sandbox.cli.demo import DemoOptions, run_scenario
+from sandbox.environment import load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_KEYS = {"certificateArn", "certificateImported", "loadBalancer", "ingress", "service",
@@ -29,7 +36,17 @@ LOAD_BALANCER_ONLY = {"loadBalancerSourceRanges", "loadBalancerClass", "allocate
 pytestmark = pytest.mark.e2e
 
 
-def run_demo(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict]:
+@pytest.fixture
+def demo(fresh_sandbox):
+    """``demo(options, **settings)``: the demo's runs on a fresh sandbox with those settings (the demo's flags)."""
+    def scenario(options: DemoOptions = DemoOptions(json=True), **settings: Any) -> tuple[bool, dict[str, Any]]:
+        report, succeeded = run_scenario(fresh_sandbox(**settings), options)
+        return succeeded, report
+
+    return scenario
+
+
+def run_demo_command(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict]:
     proc = subprocess.run(
         [sys.executable, "-m", "sandbox", "demo", "--json", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,
@@ -43,12 +60,12 @@ def assert_no_key_material(*texts: str) -> None:
         assert "PRIVATE KEY" not in text
 
 
-def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
-    # When the demo runs twice with the same input
-    proc, report = run_demo("--runs", "2")
+def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(demo):
+    # When the demo runs twice with the same input (--runs 2)
+    succeeded, report = demo(DemoOptions(json=True, runs=2))
 
-    # Then both runs succeeded and the process said so
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    # Then both runs succeeded and the demo said so
+    assert succeeded
     first, second = report["runs"]
     assert [first["status"], second["status"]] == ["SUCCEEDED", "SUCCEEDED"]
     # and the output is the contract's
@@ -95,14 +112,14 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate():
     for key, value in GUIDE_ANNOTATIONS.items():
         assert ingress["annotations"][key] == value
     assert ingress["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == output["certificateArn"]
-    # and no key material anywhere in what the run printed
-    assert_no_key_material(proc.stdout, proc.stderr)
+    # and no key material anywhere in what the demo reports
+    assert_no_key_material(json.dumps(report))
 
 
-def test_first_run_notices_the_ready_alb_within_its_chosen_wait():
-    # When the demo runs once
-    proc, report = run_demo()
-    assert proc.returncode == 0, proc.stderr[-4000:]
+def test_first_run_notices_the_ready_alb_within_its_chosen_wait(demo):
+    # When the demo runs once, with its own ALB delay (--alb-delay's default)
+    succeeded, report = demo(alb_delay=DemoOptions.alb_delay)
+    assert succeeded
     timings = report["timings"]
     # Then the ALB got an address, then turned ready, then the workflow noticed
     assert 0 < timings["albAddressAt"] <= timings["albReadyAt"] <= timings["detectedAt"]
@@ -113,9 +130,9 @@ def test_first_run_notices_the_ready_alb_within_its_chosen_wait():
     assert timings["detectedAt"] - timings["albReadyAt"] <= max(waits) + 2
 
 
-def test_rejected_ingress_fails_fast_and_keeps_layer4():
-    proc, report = run_demo("--controller", "reject")
-    assert proc.returncode == 1
+def test_rejected_ingress_fails_fast_and_keeps_layer4(demo):
+    succeeded, report = demo(controller="reject")
+    assert not succeeded
     [run] = report["runs"]
     assert run["status"] == "FAILED"
     assert run["error"] == "IngressRejected"
@@ -125,28 +142,28 @@ def test_rejected_ingress_fails_fast_and_keeps_layer4():
     assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
-def test_controller_that_never_answers_times_out(tmp_path):
+def test_controller_that_never_answers_times_out(demo, tmp_path):
     request = tmp_path / "input.json"
     request.write_text(json.dumps({"albTimeoutSeconds": 10}))
-    proc, report = run_demo("--controller", "never", "--input", str(request))
-    assert proc.returncode == 1
+    succeeded, report = demo(DemoOptions(json=True, input_file=request), controller="never")
+    assert not succeeded
     [run] = report["runs"]
     assert run["error"] == "LoadBalancerTimeout"
     assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
-def test_milvus_down_fails_verification_and_keeps_layer4():
-    proc, report = run_demo("--milvus", "down")
-    assert proc.returncode == 1
+def test_milvus_down_fails_verification_and_keeps_layer4(demo):
+    succeeded, report = demo(milvus="down")
+    assert not succeeded
     [run] = report["runs"]
     assert run["error"] == "VerificationFailed"
     assert "RemoveLayer4" not in run["states"]
     assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
-def test_a_failure_the_controller_recovers_from_does_not_end_the_run():
+def test_a_failure_the_controller_recovers_from_does_not_end_the_run(demo):
     # When ELBv2 does not yet see the certificate just imported, so the controller's first reconciles fail
-    proc, report = run_demo("--controller", "transient")
+    succeeded, report = demo(controller="transient")
     # Then the run waited it out and succeeded
     [run] = report["runs"]
     assert run["status"] == "SUCCEEDED", (run["error"], run["cause"])
@@ -163,9 +180,9 @@ def test_a_failure_the_controller_recovers_from_does_not_end_the_run():
     assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"
 
 
-def test_the_controllers_webhook_denial_is_ingress_rejected_and_changes_nothing():
-    proc, report = run_demo("--controller", "webhook-deny")
-    assert proc.returncode == 1
+def test_the_controllers_webhook_denial_is_ingress_rejected_and_changes_nothing(demo):
+    succeeded, report = demo(controller="webhook-deny")
+    assert not succeeded
     [run] = report["runs"]
     assert run["error"] == "IngressRejected"
     assert 'admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class' in run["cause"]
@@ -173,7 +190,7 @@ def test_the_controllers_webhook_denial_is_ingress_rejected_and_changes_nothing(
     assert report["cluster"]["service"]["spec"]["type"] == "LoadBalancer"
 
 
-def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(tmp_path):
+def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(demo, tmp_path):
     # Given a Service of its own (with LoadBalancer-only fields the chart does not render), and host a CNAME
     # (TTL 60) to its Layer-4 load balancer
     service = tmp_path / "service.json"
@@ -186,8 +203,9 @@ def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(tmp_pat
     }))
     request = tmp_path / "input.json"
     request.write_text(json.dumps({"layer4DrainSeconds": 0, "albTimeoutSeconds": 120, "verify": {"roundTrip": True}}))
-    # When the demo runs with --dns
-    proc, report = run_demo("--dns", "--service", str(service), "--input", str(request))
+    # When the demo runs with --dns (the session's sandbox has the zone)
+    succeeded, report = demo(DemoOptions(json=True, input_file=request, dns=True),
+                             service_manifest=load_manifest(service))
     [run] = report["runs"]
     assert run["status"] == "SUCCEEDED", (run["error"], run["cause"])
     # Then the host's CNAME to the NLB was replaced by an alias to the ALB
@@ -221,9 +239,9 @@ def _epoch(value) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
-def test_demo_undo_runs_setup_then_the_undo_and_reports_both():
-    # When the demo runs with --undo
-    proc, report = run_demo("--undo")
+def test_demo_undo_runs_setup_then_the_undo_and_reports_both(no_alb_of_the_session):
+    # When the demo runs with --undo, through the command line, in a sandbox of its own (no zone: no --dns)
+    proc, report = run_demo_command("--undo")
     # Then both runs succeeded, each in its own list, and the process says so
     assert proc.returncode == 0, proc.stderr[-4000:]
     [setup], [undo] = report["runs"], report["undoRuns"]

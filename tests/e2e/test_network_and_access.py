@@ -15,7 +15,7 @@ import pytest
 from sandbox.aws import lambda_runner
 from sandbox.aws.eks import nat_public_ips
 from sandbox.cli.demo import DemoOptions, execution_input, run_once
-from sandbox.environment import HOST, Sandbox, SandboxSettings
+from sandbox.environment import HOST, Sandbox
 
 pytestmark = pytest.mark.e2e
 QUIET = DemoOptions(json=True)
@@ -23,9 +23,8 @@ WRITER = "milvus-layer7-writer"
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(SandboxSettings(alb_delay=1.0), log=lambda *a, **k: None) as box:
-        yield box
+def sandbox(fresh_sandbox):
+    return fresh_sandbox()
 
 
 def _run(box: Sandbox, **overrides):

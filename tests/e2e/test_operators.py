@@ -31,7 +31,7 @@ from layer7ctl.executions import follow
 from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
-from sandbox.environment import HOST, Sandbox, SandboxSettings
+from sandbox.environment import HOST, Sandbox
 from testkit.certs import write_cert_dir
 from tests.polling import holds_for
 
@@ -43,10 +43,8 @@ STATES = ["Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "C
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(SandboxSettings(certificate_rotation=True, alb_delay=1.0, dns=True),
-                 log=lambda *a, **k: None) as box:
-        yield box
+def sandbox(fresh_sandbox):
+    return fresh_sandbox(certificate_rotation=True)
 
 
 def _for_sandbox(data: dict, box: Sandbox) -> dict:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 
 from layer7ctl.executions import follow
 from sandbox.cli.demo import DemoOptions, execution_input, run_once
-from sandbox.environment import HOST, Sandbox, SandboxSettings
+from sandbox.environment import HOST, Sandbox
 from testkit.certs import make_ca, write_cert_dir
 
 pytestmark = pytest.mark.e2e
@@ -31,10 +31,10 @@ CATCH_ALL_GROUP = "/sandbox/milvus-layer7-events"
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(SandboxSettings(alb_delay=1.0), log=lambda *a, **k: None) as box:
-        _deliver_all_events_to_a_log_group(box)
-        yield box
+def sandbox(fresh_sandbox):
+    box = fresh_sandbox()
+    _deliver_all_events_to_a_log_group(box)
+    return box
 
 
 def _deliver_all_events_to_a_log_group(box: Sandbox) -> None:

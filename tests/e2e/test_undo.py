@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sandbox.cli.demo import DemoOptions, execution_input, run_once, run_undo_once, undo_input
-from sandbox.environment import HOST, Sandbox, SandboxSettings
+from sandbox.environment import HOST, Sandbox
 
 pytestmark = pytest.mark.e2e
 QUIET = DemoOptions(json=True)
@@ -29,9 +29,8 @@ ALIAS_TTL_SECONDS = 60  # what Route 53 answers an alias to a load balancer with
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(SandboxSettings(alb_delay=1.0, dns=True), log=lambda *a, **k: None) as box:
-        yield box
+def sandbox(fresh_sandbox):
+    return fresh_sandbox()  # the session's sandbox has the host's zone (tests/e2e/conftest.py)
 
 
 def setup_detail(box: Sandbox) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Fixtures for the tests that start the sandbox's stand-ins (this tier: servers, no full deploy).
+"""Fixtures for the tests that start the sandbox's stand-ins (this tier: servers, no deploy of the product's stack).
 
 The product's own unit tests never import the sandbox; the tests here drive
 product code against the stand-ins, or the stand-ins themselves.

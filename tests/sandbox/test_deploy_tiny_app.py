@@ -1,8 +1,8 @@
 """The real CDK CLI deploys into the sandbox's moto (slow: bootstrap + synth + deploy).
 
-Uses a small app (tests/e2e/sandbox_tinyapp) with the resource kinds the
+Uses a small app (tests/sandbox/tinyapp) with the resource kinds the
 product's stack uses, so a moto or CDK CLI regression shows here apart from
-the product; the product's own stack is deployed by every demo test.
+the product; the product's own stack is deployed once per e2e session.
 """
 
 from __future__ import annotations
@@ -15,21 +15,12 @@ from pathlib import Path
 import pytest
 
 from sandbox.aws import deploy
-from sandbox.aws.server import MotoSandbox
 
-pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-TINY = Path(__file__).resolve().parent / "sandbox_tinyapp"
+TINY = Path(__file__).resolve().parent / "tinyapp"
 
 needs_cdk = pytest.mark.skipif(not (ROOT / "node_modules/.bin/cdk").exists(),
                                reason="CDK CLI missing: npm install --no-audit --no-fund")
-
-
-@pytest.fixture()
-def sandbox(tmp_path):
-    sb = MotoSandbox(cache_dir=tmp_path / "cache").start()
-    yield sb
-    sb.stop()
 
 
 def _wait(sfn, arn: str) -> dict:

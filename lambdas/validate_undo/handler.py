@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from import_certificate.dal import find_managed_certificates
 from layer7.aws import client
 from layer7.errors import InvalidInput
+from layer7.managed_certificates import find_managed_certificates
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
 from layer7.run_lock import acquire_for_execution

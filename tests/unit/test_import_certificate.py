@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from import_certificate import handler
-from import_certificate.dal import TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 from import_certificate.logic import ensure_certificate
 from layer7.errors import CertificateInvalid, CertificateNotFound, TransientError
 from layer7.models import SetupRequest
 from layer7.observability import logger
+from layer7.ownership import TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 from testkit.certs import make_ca, make_leaf
 from validate.logic import StackDefaults, validate
 

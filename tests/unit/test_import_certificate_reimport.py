@@ -17,10 +17,10 @@ from botocore.exceptions import ClientError
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from moto import mock_aws
 
-from import_certificate.dal import TAG_FINGERPRINT, TAG_MANAGED_BY
 from import_certificate.logic import ensure_certificate
 from import_certificate.reimport import reimport_refusal
 from layer7.models import CertificateResult, SetupRequest
+from layer7.ownership import TAG_FINGERPRINT, TAG_MANAGED_BY
 from testkit.certs import Issued, make_ca, make_leaf
 from validate.logic import StackDefaults, validate
 

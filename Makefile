@@ -37,11 +37,13 @@ lock: install
 	$(UV_COMPILE) requirements.txt $(addprefix -c ,$(LAYER_LOCKS)) -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
 
-# The gate CI runs before any test: pyproject.toml says what both tools read
-# and how; .pre-commit-config.yaml runs the same two commands.
+# The gate CI runs before any test: pyproject.toml says what ruff and mypy read
+# and how; tools/step_imports.py keeps each step folder from importing another;
+# .pre-commit-config.yaml runs the same three commands.
 lint: install
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(BIN)/python -m tools.step_imports
 
 # The sandbox also needs nginx (the ALB's data plane).
 setup: $(SETUP_STAMP)

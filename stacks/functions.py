@@ -11,6 +11,9 @@ public EKS endpoint, and the stack says so in a warning.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -18,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from layer7.environment import FunctionEnvironment
 from stacks import bundling, config, names, steps
 from stacks.config import StackConfig
 
@@ -34,6 +38,7 @@ class WorkflowFunctions(Construct):
         self.architecture = (lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64"
                              else lambda_.Architecture.X86_64)
         self.layers = {name: self._build_layer(name) for name in steps.LAYER_NAMES}
+        self.environment = self._environment()
         code = bundling.function_code()
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -42,22 +47,30 @@ class WorkflowFunctions(Construct):
             self.functions[step.name] = self._build_function(step, code, vpc=vpc, subnets=subnets,
                                                              security_group=security_group)
 
-    def _environment(self) -> dict[str, str]:
+    def _environment(self) -> FunctionEnvironment:
+        """Every function's environment (layer7/environment.py reads it back in the handlers)."""
         config = self._config
-        return {
-            "CLUSTER_NAME": config.cluster_name,
-            "DEFAULT_NAMESPACE": config.namespace,
-            "DEFAULT_HOST": config.host or "",
-            "DEFAULT_CERTIFICATE_SECRET_ARN": config.certificate_secret_arn or "",
-            "HOSTED_ZONE_ID": config.hosted_zone_id or "",
-            "ALB_LISTEN_PORTS": ",".join(str(port) for port in config.alb_listen_ports),
-            "LAYER4_PORTS": ",".join(str(port) for port in config.layer4_ports),
-            "FUNCTION_SUBNET_IDS": ",".join(config.private_subnet_ids),
+        return FunctionEnvironment(
+            cluster_name=config.cluster_name,
+            namespace=config.namespace,
+            host=config.host or "",
+            certificate_secret_arn=config.certificate_secret_arn or "",
+            hosted_zone_id=config.hosted_zone_id or "",
+            listen_ports=tuple(config.alb_listen_ports),
+            layer4_ports=tuple(config.layer4_ports),
+            subnet_ids=tuple(config.private_subnet_ids),
             # the one record the Route 53 grant covers, when the stack has both a host and a zone
-            "DNS_RECORD_NAME": config.host if config.host and config.hosted_zone_id else "",
-            "POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
-        }
+            dns_record_name=config.host if config.host and config.hosted_zone_id else "",
+            service_name=names.SERVICE_NAME,
+            metrics_namespace=names.METRICS_NAMESPACE,
+        )
+
+    def add_environment(self, step: str, **changes: Any) -> None:
+        """Give one step's function the variables ``changes`` (fields of FunctionEnvironment) add to the others'."""
+        others = self.environment.to_environment()
+        for key, value in replace(self.environment, **changes).to_environment().items():
+            if others.get(key) != value:
+                self.functions[step].add_environment(key, value)
 
     def _build_layer(self, name: str) -> lambda_.LayerVersion:
         config = self._config
@@ -108,7 +121,7 @@ class WorkflowFunctions(Construct):
             role=role,
             timeout=Duration.seconds(step.timeout_seconds),
             memory_size=step.memory_mb,
-            environment=self._environment(),
+            environment=self.environment.to_environment(),
             tracing=lambda_.Tracing.ACTIVE,
             retry_attempts=0,
             logging_format=lambda_.LoggingFormat.JSON,

@@ -186,7 +186,7 @@ class MilvusLayer7Stack(Stack):
                     "Execution ids are made when executions start; only this stack's two workflows' executions."
                 for name in machine_names}
             if step == "ValidateUndo":
-                function.add_environment("RELATED_STATE_MACHINE_ARNS", ",".join(machines))
+                self.steps.add_environment(step, related_state_machine_arns=tuple(machines))
                 role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions"], resources=machines))
             if step == "Validate" and self.config.in_vpc:
                 # The functions' own route tables and NAT gateways (lambdas/validate/network.py).

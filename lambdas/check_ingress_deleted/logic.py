@@ -8,7 +8,7 @@ pkg/deploy/tracking/provider.go). An Ingress in a shared IngressGroup leaves
 the group's ALB to its other members; there only the first counts.
 
 The ALB is looked up by the name in its address, as CheckLoadBalancer does
-(a fixed number of calls); when the Ingress never had an address, every load
+(``layer7.load_balancers``: a fixed number of calls); when the Ingress never had an address, every load
 balancer's tags are read, as the controller itself finds them. Stateless:
 the time counts from ``$.ingressDeletion.deletedAt``, and past
 ``albTimeoutSeconds`` the run ends in ``LoadBalancerTimeout``, with Milvus
@@ -22,11 +22,11 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from check_load_balancer import dal
 from layer7 import aws
 from layer7 import kube as k8s
 from layer7.errors import LoadBalancerTimeout
 from layer7.ingress import read_ingress
+from layer7.load_balancers import TAG_CLUSTER, TAG_STACK, find_load_balancer, tags_of
 from layer7.observability import logger
 from layer7.undo_models import AlbRemoval, CheckIngressDeletedEvent, IngressDeletion
 from layer7.waits import next_wait
@@ -36,18 +36,18 @@ def tagged_load_balancers(elbv2: Any, cluster: str, deletion: IngressDeletion) -
     """ARNs of load balancers that still carry the Ingress's controller tags."""
     try:
         if deletion.load_balancer_dns_name:
-            found = dal.find_load_balancer(elbv2, deletion.load_balancer_dns_name)
+            found = find_load_balancer(elbv2, deletion.load_balancer_dns_name)
             candidates = [found["LoadBalancerArn"]] if found else []
         else:
             pages = elbv2.get_paginator("describe_load_balancers").paginate()
             candidates = [lb["LoadBalancerArn"] for page in pages for lb in page["LoadBalancers"]]
-        tags = dal.tags_of(elbv2, candidates) if candidates else {}
+        tags = tags_of(elbv2, candidates) if candidates else {}
     except ClientError as exc:
         aws.raise_if_transient(exc, "looking for the Ingress's load balancer")
         if aws.error_code(exc) == "LoadBalancerNotFound":
             return []  # deleted between the two calls
         raise
-    wanted = {dal.TAG_CLUSTER: cluster, dal.TAG_STACK: deletion.stack}
+    wanted = {TAG_CLUSTER: cluster, TAG_STACK: deletion.stack}
     return [arn for arn in candidates if all(tags.get(arn, {}).get(key) == value for key, value in wanted.items())]
 
 

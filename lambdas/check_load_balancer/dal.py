@@ -1,23 +1,15 @@
-"""The ALB behind an Ingress, found as the controller tags it, with a fixed number of ELBv2 calls.
+"""The ALB behind an Ingress and its healthy targets, with a fixed number of ELBv2 calls.
 
-Paging through every load balancer in the region grows with the account;
-instead the name comes from the Ingress's address: AWS gives an ALB the DNS
-name ``<name>-<id>.<region>.elb.amazonaws.com`` (``internal-<name>-<id>...``
-when internal; botocore's elbv2 examples), and an ALB's name may not itself
-begin with ``internal-`` (CreateLoadBalancer). One DescribeLoadBalancers by
-name, one DescribeTargetGroups, one DescribeTags for the ALB and its target
-groups together, and DescribeTargetHealth for this Ingress's own target
-groups: at most four calls when one backend is routed, however many load
-balancers the account has.
+The ALB is found by the name in the Ingress's address (``layer7.load_balancers``:
+one DescribeLoadBalancers by name); then one DescribeTargetGroups, one
+DescribeTags for the ALB and its target groups together, and
+DescribeTargetHealth for this Ingress's own target groups: at most four calls
+when one backend is routed, however many load balancers the account has.
 
-Ownership comes from the tags the controller writes
-(``pkg/deploy/tracking/provider.go``): ``elbv2.k8s.aws/cluster``,
-``ingress.k8s.aws/stack`` (``<namespace>/<ingress>``, or the group name for an
-explicit IngressGroup) and ``ingress.k8s.aws/resource``, which for a target
-group is ``<namespace>/<ingress>-<service>:<port>``
-(``pkg/ingress/model_build_target_group.go``). Counting only those target
-groups keeps an IngressGroup shared with other Ingresses from looking ready
-because someone else's targets are healthy.
+Only the target groups tagged ``ingress.k8s.aws/resource =
+<namespace>/<ingress>-<service>:<port>`` (``pkg/ingress/model_build_target_group.go``
+in the controller) count: that keeps an IngressGroup shared with other
+Ingresses from looking ready because someone else's targets are healthy.
 """
 
 from __future__ import annotations
@@ -28,11 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from layer7 import aws
-
-TAG_CLUSTER = "elbv2.k8s.aws/cluster"
-TAG_STACK = "ingress.k8s.aws/stack"
-TAG_RESOURCE = "ingress.k8s.aws/resource"
-DESCRIBE_TAGS_CHUNK = 20  # DescribeTags takes at most 20 ARNs
+from layer7.load_balancers import TAG_CLUSTER, TAG_RESOURCE, TAG_STACK, tags_of
 
 
 @dataclass(frozen=True)
@@ -42,37 +30,6 @@ class Owner:
     cluster: str
     stack: str  # "<namespace>/<ingress>", or the IngressGroup's name
     target_group_resource: str  # "<namespace>/<ingress>-<service>:<port>"
-
-
-def load_balancer_name(dns_name: str) -> str | None:
-    label = dns_name.lower().rstrip(".").split(".", 1)[0].removeprefix("internal-")
-    name, separator, _ = label.rpartition("-")
-    return name if separator and name else None
-
-
-def tags_of(elbv2: Any, arns: list[str]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for start in range(0, len(arns), DESCRIBE_TAGS_CHUNK):
-        answer = elbv2.describe_tags(ResourceArns=arns[start:start + DESCRIBE_TAGS_CHUNK])
-        for description in answer.get("TagDescriptions", []):
-            found[description["ResourceArn"]] = {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
-    return found
-
-
-def find_load_balancer(elbv2: Any, dns_name: str) -> dict[str, Any] | None:
-    """The ELBv2 load balancer whose DNS name is the Ingress's address, or None while there is none."""
-    name = load_balancer_name(dns_name)
-    if name is None:
-        return None
-    try:
-        found = elbv2.describe_load_balancers(Names=[name]).get("LoadBalancers", [])
-    except ClientError as exc:
-        aws.raise_if_transient(exc, "DescribeLoadBalancers")
-        if aws.error_code(exc) in ("LoadBalancerNotFound", "ValidationError"):
-            return None
-        raise
-    wanted = dns_name.lower().rstrip(".")
-    return next((lb for lb in found if str(lb.get("DNSName", "")).lower().rstrip(".") == wanted), None)
 
 
 def healthy_targets(elbv2: Any, load_balancer_arn: str, owner: Owner) -> tuple[bool, int]:

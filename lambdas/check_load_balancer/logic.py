@@ -23,6 +23,7 @@ from check_load_balancer import controller_events, dal
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected, LoadBalancerTimeout
 from layer7.ingress import GROUP_NAME_ANNOTATION, ingress_hostname
+from layer7.load_balancers import find_load_balancer
 from layer7.models import CheckLoadBalancerEvent, LoadBalancerStatus, SetupRequest
 from layer7.observability import logger, metrics
 from layer7.waits import next_wait
@@ -64,7 +65,7 @@ def check_load_balancer(
         raise _rejected(namespace, name, failure, moment)
 
     dns_name = ingress_hostname(ingress)
-    lb = dal.find_load_balancer(elbv2, dns_name) if dns_name else None
+    lb = find_load_balancer(elbv2, dns_name) if dns_name else None
     state = str((lb.get("State") or {}).get("Code")) if lb else None
     owned, healthy = dal.healthy_targets(elbv2, lb["LoadBalancerArn"], owner_of(request)) \
         if lb and state == "active" else (False, 0)

@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from import_certificate.dal import TAG_MANAGED_BY, find_managed_certificates
 from layer7.aws import error_code, raise_if_transient
+from layer7.managed_certificates import find_managed_certificates
 from layer7.observability import logger
+from layer7.ownership import TAG_MANAGED_BY
 from layer7.undo_models import CertificateCleanup, DeleteCertificateEvent, KeptCertificate
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none

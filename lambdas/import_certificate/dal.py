@@ -17,18 +17,13 @@ from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateInvalid, CertificateNotFound
-from layer7.ownership import MANAGED_BY, TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
-    from types_boto3_acm.literals import KeyAlgorithmType
     from types_boto3_acm.type_defs import CertificateDetailTypeDef, TagTypeDef
     from types_boto3_secretsmanager import SecretsManagerClient
 
 
-# ListCertificates returns only RSA_1024 and RSA_2048 certificates unless asked for the others.
-_ALL_KEY_TYPES: list[KeyAlgorithmType] = [
-    "RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
 _NOT_FOUND = frozenset({"ResourceNotFoundException", "InvalidArnException"})
 _NOT_READABLE = frozenset({"AccessDeniedException", "AccessDenied", "DecryptionFailure", "InvalidRequestException"})
 
@@ -44,16 +39,6 @@ class SecretBundle:
     certificate: str
     private_key: str = field(repr=False)
     certificate_chain: str | None = None
-
-
-@dataclass(frozen=True)
-class ManagedCertificate:
-    """A certificate this product imported earlier, recognised by its tags."""
-
-    arn: str
-    host: str
-    fingerprint: str
-    key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
 
 
 class ReimportRefused(Exception):  # noqa: N818 - a refusal, handled by logic, never a contract error
@@ -107,26 +92,6 @@ def read_certificate_secret(secretsmanager: SecretsManagerClient, secret_arn: st
     if chain is not None and not isinstance(chain, str):
         raise CertificateInvalid(f"certificate.secretArn: secret {secret_arn}: certificateChain must be a PEM string")
     return SecretBundle(value["certificate"], value["privateKey"], chain or None)
-
-
-def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertificate]:
-    """Imported certificates tagged as this product's for ``host``."""
-    found = []
-    try:
-        pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": _ALL_KEY_TYPES})
-        for page in pages:
-            for summary in page.get("CertificateSummaryList", []):
-                if summary.get("Type", "IMPORTED") != "IMPORTED":
-                    continue
-                tags = _tags(acm, summary["CertificateArn"])
-                if tags is None or tags.get(TAG_MANAGED_BY) != MANAGED_BY or tags.get(TAG_HOST) != host:
-                    continue
-                found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, ""),
-                                                str(summary.get("KeyAlgorithm") or "")))
-    except ClientError as exc:
-        raise_if_transient(exc, "acm:ListCertificates")
-        raise
-    return sorted(found, key=lambda certificate: certificate.arn)
 
 
 def import_certificate(
@@ -195,17 +160,6 @@ def get_certificate_pem(acm: ACMClient, certificate_arn: str) -> str | None:
     except ClientError as exc:
         raise_if_transient(exc, "acm:GetCertificate")
         return None
-
-
-def _tags(acm: ACMClient, certificate_arn: str) -> dict[str, str] | None:
-    try:
-        answer = acm.list_tags_for_certificate(CertificateArn=certificate_arn)
-    except ClientError as exc:
-        raise_if_transient(exc, "acm:ListTagsForCertificate")
-        if error_code(exc) in _NOT_FOUND:  # deleted between the listing and now
-            return None
-        raise
-    return {tag["Key"]: tag.get("Value", "") for tag in answer.get("Tags", [])}
 
 
 def _tag_list(tags: dict[str, str]) -> list[TagTypeDef]:

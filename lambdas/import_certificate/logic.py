@@ -23,6 +23,7 @@ from import_certificate.reimport import key_algorithm, reimport_refusal
 from layer7 import ownership
 from layer7.certificates import CheckedCertificate, check_bundle, fingerprint_sha256, host_covered
 from layer7.errors import CertificateInvalid
+from layer7.managed_certificates import ManagedCertificate, find_managed_certificates
 from layer7.models import CertificateResult, SetupRequest
 from layer7.observability import logger
 
@@ -57,7 +58,7 @@ def import_from_secret(
     tags = {ownership.TAG_HOST: host, ownership.TAG_FINGERPRINT: fingerprint,
             ownership.TAG_MANAGED_BY: ownership.MANAGED_BY}
 
-    managed = dal.find_managed_certificates(acm, host)
+    managed = find_managed_certificates(acm, host)
     same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)
     if same is not None:
         logger.info(
@@ -95,7 +96,7 @@ def import_from_secret(
 
 
 def choose_reimport_target(
-    acm: ACMClient, managed: list[dal.ManagedCertificate], renewal: x509.Certificate
+    acm: ACMClient, managed: list[ManagedCertificate], renewal: x509.Certificate
 ) -> tuple[str | None, dict[str, str]]:
     """The first earlier certificate ACM would re-import ``renewal`` into, and why each one before it would not do.
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import closing
 from typing import Any, Callable
 
 from layer7 import kube as k8s
 from layer7.aws import client
+from layer7.environment import FunctionEnvironment
 from layer7.observability import logger, metrics, tracer
 from layer7.undo_models import RestoreDnsEvent
 from restore_dns.logic import restore_dns
@@ -21,5 +21,5 @@ def lambda_handler(event: dict[str, Any], context: Any, route53: Any = None,
     step = RestoreDnsEvent.model_validate(event)
     with closing(connect(step.request.cluster_name)) as kube:
         restored = restore_dns(step, kube=kube, route53_client=lambda: route53 or client("route53"),
-                               stack_zone=os.environ.get("HOSTED_ZONE_ID", "").strip())
+                               stack_zone=FunctionEnvironment.from_environment().hosted_zone_id)
     return restored.to_wire() if restored is not None else None

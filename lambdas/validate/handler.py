@@ -9,12 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from layer7.aws import client
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
+from layer7.input_checks import check_budget
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
 from layer7.run_lock import acquire_for_execution
 from validate.dns import check_host_records
-from validate.logic import StackDefaults, check_budget, validate
+from validate.logic import validate
 from validate.network import check_egress
 
 
@@ -32,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
         if all(error["loc"][:1] == ("input",) for error in exc.errors()):
             raise InvalidInput("input: must be a JSON object") from None
         raise
-    stack = StackDefaults.from_environment()
+    stack = FunctionEnvironment.from_environment()
     try:
         request = validate(parsed.input, stack)
     except InvalidInput as exc:

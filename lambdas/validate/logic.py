@@ -8,31 +8,30 @@ so one correction fixes the input.
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
+from layer7.environment import DEFAULT_LISTEN_PORT, DEFAULT_SERVICE_PORT, FunctionEnvironment
 from layer7.errors import InvalidInput
 from layer7.ingress_defaults import DEFAULT_ANNOTATIONS
+from layer7.input_checks import (
+    ARN_PARTITION,
+    DEFAULT_ALB_TIMEOUT_SECONDS,
+    SECRET_ARN,
+    cluster_and_host,
+    describe_error,
+    hosted_zone,
+    kubernetes_names,
+    token_secret_problems,
+)
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
-from layer7.ownership import TOKEN_SECRET_PREFIX
 from validate.annotations import check_annotation, check_annotations
 
-DEFAULT_NAMESPACE = "milvus"
-DEFAULT_SERVICE_NAME = "milvus-demo"
-DEFAULT_SERVICE_PORT = 19530
 DEFAULT_SCHEME = "internet-facing"
-DEFAULT_LISTEN_PORT = 443
 DEFAULT_LAYER4 = "remove"
-DEFAULT_ALB_TIMEOUT_SECONDS = 900
-INPUT_BUDGET_BYTES = 64 * 1024
 # With dns: after the record is INSYNC and the old TTL has passed, clients whose resolvers or runtimes hold an
 # answer longer than its TTL (JVMs, connection pools) get this long before the Layer-4 load balancer goes.
 DEFAULT_LAYER4_DRAIN_SECONDS = 60
@@ -43,49 +42,8 @@ ANNOTATION_PREFIX = "alb.ingress.kubernetes.io/"
 # other defaults (layer7.ingress_defaults) are the caller's to override.
 OWNED_ANNOTATIONS = frozenset({"certificate-arn", "backend-protocol-version", "target-type", "listen-ports", "scheme"})
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _ANNOTATION_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_PARTITION = r"arn:aws(?:-[a-z]+)*"
-SECRET_ARN = re.compile(rf"^{_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[\w/+=.@-]+$")
-_ACM_ARN = re.compile(rf"^{_PARTITION}:acm:(?P<region>[a-z0-9-]+):\d{{12}}:certificate/[A-Za-z0-9-]+$")
-
-
-@dataclass(frozen=True)
-class StackDefaults:
-    """What the stack was deployed with (its function environment, DESIGN.md)."""
-
-    cluster_name: str = ""
-    namespace: str = DEFAULT_NAMESPACE
-    host: str = ""
-    certificate_secret_arn: str = ""
-    hosted_zone_id: str = ""
-    region: str = ""
-    # The ports the functions' security group lets them reach the ALB on (context albListenPorts).
-    listen_ports: tuple[int, ...] = (DEFAULT_LISTEN_PORT,)
-    # Where the functions run (context privateSubnetIds); empty outside a VPC.
-    subnet_ids: tuple[str, ...] = ()
-    # The ports the security group lets the undo's VerifyLayer4 reach the Layer-4 load balancer on (layer4Ports).
-    layer4_ports: tuple[int, ...] = (DEFAULT_SERVICE_PORT,)
-    # With dns: the one record name the stack's grant may change (context host with hostedZoneId), if set.
-    dns_record_name: str = ""
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> StackDefaults:
-        env = os.environ if environ is None else environ
-        ports = tuple(int(port) for port in env.get("ALB_LISTEN_PORTS", "").split(",") if port.strip().isdigit())
-        layer4 = tuple(int(port) for port in env.get("LAYER4_PORTS", "").split(",") if port.strip().isdigit())
-        return cls(
-            cluster_name=env.get("CLUSTER_NAME", "").strip(),
-            namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
-            host=env.get("DEFAULT_HOST", "").strip(),
-            certificate_secret_arn=env.get("DEFAULT_CERTIFICATE_SECRET_ARN", "").strip(),
-            hosted_zone_id=zone_id(env.get("HOSTED_ZONE_ID", "")),
-            region=env.get("AWS_REGION", "").strip(),
-            listen_ports=ports or (DEFAULT_LISTEN_PORT,),
-            subnet_ids=tuple(s.strip() for s in env.get("FUNCTION_SUBNET_IDS", "").split(",") if s.strip()),
-            layer4_ports=layer4 or (DEFAULT_SERVICE_PORT,),
-            dns_record_name=env.get("DNS_RECORD_NAME", "").strip().lower(),
-        )
+_ACM_ARN = re.compile(rf"^{ARN_PARTITION}:acm:(?P<region>[a-z0-9-]+):\d{{12}}:certificate/[A-Za-z0-9-]+$")
 
 
 def parse_input(raw: Any) -> ExecutionInput:
@@ -96,7 +54,7 @@ def parse_input(raw: Any) -> ExecutionInput:
         raise InvalidInput("; ".join(describe_error(error) for error in exc.errors())) from None
 
 
-def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
+def resolve(given: ExecutionInput, stack: FunctionEnvironment) -> SetupRequest:
     """Fill every default and apply the checks the model cannot know (stack settings, Kubernetes names).
 
     DNS is done only when the input asks for it with ``dns.hostedZoneId``, even
@@ -171,7 +129,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
 RENEWAL_FIELDS = frozenset({"host", "cluster_name", "namespace", "renew"})
 
 
-def _renewal(given: ExecutionInput, stack: StackDefaults, cluster_name: str, host: str,
+def _renewal(given: ExecutionInput, stack: FunctionEnvironment, cluster_name: str, host: str,
              problems: list[str]) -> SetupRequest:
     """A request that says only which setup to renew: ReadSetupRecord puts the recorded one in its place.
 
@@ -193,72 +151,11 @@ def _renewal(given: ExecutionInput, stack: StackDefaults, cluster_name: str, hos
     )
 
 
-def cluster_and_host(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str]:
-    """The cluster and host a run is for (setup's and the undo's, with the same defaults); their problems noted."""
-    cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
-    if not cluster_name:
-        problems.append("clusterName: required; the stack names no cluster (context clusterName)")
-    elif stack.cluster_name and cluster_name != stack.cluster_name:
-        problems.append(f"clusterName: {cluster_name!r} is not the cluster this stack manages ({stack.cluster_name!r})")
-    host = (given.host if given.host is not None else stack.host).strip().lower()
-    if not host:
-        problems.append("host: required; the stack has no default host (context host)")
-    else:
-        problems.extend(host_problems(host))
-    return cluster_name, host
-
-
-def kubernetes_names(given: Any, stack: StackDefaults, problems: list[str]) -> tuple[str, str, str]:
-    """Namespace, Service and Ingress names, defaulted as setup defaults them; names Kubernetes refuses noted."""
-    namespace = given.namespace if given.namespace is not None else stack.namespace
-    service_name = given.service_name if given.service_name is not None else DEFAULT_SERVICE_NAME
-    ingress_name = given.ingress_name if given.ingress_name is not None else service_name
-    named = label_problems("namespace", namespace)
-    if not named and namespace != stack.namespace:
-        named.append(
-            f"namespace: {namespace!r} is not the namespace the stack's Kubernetes RBAC binds ({stack.namespace!r}, "
-            "context namespace): the cluster would refuse every step there. Deploy a stack with "
-            f"-c namespace={namespace} (and apply its KubernetesRbacManifest) for that namespace"
-        )
-    problems.extend(named)
-    problems.extend(label_problems("serviceName", service_name))
-    problems.extend(subdomain_problems("ingressName", ingress_name))
-    return namespace, service_name, ingress_name
-
-
-def check_budget(raw: Any) -> None:
-    """Refuse an input that could carry the run's state past Step Functions' 256 KiB payload limit.
-
-    The state holds the resolved request (about the input's size, plus its
-    defaults) and what every step adds (at most about 32 KiB: warnings, the
-    records UpsertDns replaced, the failure's cause), and each Lambda's
-    payload is built from it. A run that passes the limit fails with
-    ``States.DataLimitExceeded``, which no Catch can catch: no failure event,
-    no remedy. An input within ``INPUT_BUDGET_BYTES`` keeps every state far
-    below the limit; a real input is a few KiB at most.
-    """
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > INPUT_BUDGET_BYTES:
-        raise InvalidInput(
-            f"input: {size} bytes of JSON is over the input budget of {INPUT_BUDGET_BYTES} bytes (64 KiB), which "
-            "keeps every state of the run under Step Functions' 256 KiB limit; the largest field is "
-            f"{_largest_field(raw)}"
-        )
-
-
-def _largest_field(raw: Any) -> str:
-    if not isinstance(raw, dict) or not raw:
-        return "the input itself (it is not a JSON object)"
-    sizes = {str(key): len(json.dumps(value, ensure_ascii=False).encode()) for key, value in raw.items()}
-    key = max(sizes, key=lambda name: sizes[name])
-    return f"{key[:64]!r} ({sizes[key]} bytes)"
-
-
-def validate(raw: Any, stack: StackDefaults) -> SetupRequest:
+def validate(raw: Any, stack: FunctionEnvironment) -> SetupRequest:
     return resolve(parse_input(raw), stack)
 
 
-def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str]) -> CertificateRef | None:
+def _certificate(given: ExecutionInput, stack: FunctionEnvironment, problems: list[str]) -> CertificateRef | None:
     if given.certificate is None:
         if not stack.certificate_secret_arn:
             problems.append(
@@ -290,92 +187,6 @@ def _certificate(given: ExecutionInput, stack: StackDefaults, problems: list[str
     return source
 
 
-def token_secret_problems(arn: str, field: str = "verify.tokenSecretArn") -> list[str]:
-    if not SECRET_ARN.match(arn):
-        return [f"{field}: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"]
-    if not arn.partition(":secret:")[2].startswith(TOKEN_SECRET_PREFIX):
-        return [f"{field}: must name a secret under {TOKEN_SECRET_PREFIX}, the only secrets the verification "
-                "may read (it never reads certificate keys); store the Milvus credentials there"]
-    return []
-
-
-def hosted_zone(requested: str | None, host: str, stack: StackDefaults, problems: list[str]) -> str | None:
-    """``dns.hostedZoneId`` as given, which must be the stack's zone (resolve's docstring says why), and
-    ``host`` the one record the stack's grant covers, when it names one."""
-    if requested is None:
-        return None
-    zone = zone_id(requested)
-    if not stack.hosted_zone_id:
-        problems.append(
-            "dns.hostedZoneId: the stack was deployed without a hosted zone (context hostedZoneId), "
-            "so it may change none"
-        )
-    elif zone != stack.hosted_zone_id:
-        problems.append(
-            f"dns.hostedZoneId: {zone!r} is not the stack's hosted zone ({stack.hosted_zone_id!r}), "
-            "the only one it may change"
-        )
-    if stack.dns_record_name and host != stack.dns_record_name:
-        problems.append(
-            f"dns.hostedZoneId: the stack may change only the record {stack.dns_record_name} (its context host), "
-            f"not {host}; leave dns out for this host, or deploy without a fixed host"
-        )
-    return zone
-
-
-def _punycode(host: str) -> str:
-    """The IDNA (punycode) spelling of a Unicode name, label by label; the name itself if it has none."""
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return "xn--..."
-
-
-def host_problems(host: str, field: str = "host") -> list[str]:
-    if host.startswith("*"):
-        return [f"{field}: a wildcard is not a host; give the exact name clients connect to"]
-    if host.endswith("."):
-        return [f"{field}: give the name without a trailing dot"]
-    try:
-        ipaddress.ip_address(host)
-        return [f"{field}: an IP address is not accepted; give the DNS name the certificate names"]
-    except ValueError:
-        pass
-    shown = host if len(host) <= 80 else f"{host[:40]}...{host[-20:]}"
-    if len(host) > 253:
-        return [f"{field}: the name is {len(host)} characters, longer than the 253 a DNS name may have ({shown!r})"]
-    if not host.isascii():
-        return [f"{field}: {host!r} has characters outside a-z, 0-9 and '-'; give its ASCII (punycode) form, "
-                f"{_punycode(host)!r}, as the certificate and DNS name it"]
-    labels = host.split(".")
-    long_labels = [label for label in labels if len(label) > 63]
-    if long_labels:
-        return [f"{field}: the label {long_labels[0][:20]!r}... is {len(long_labels[0])} characters; "
-                "a DNS label may have at most 63"]
-    if not all(_DNS1123_LABEL.match(label) for label in labels):
-        return [f"{field}: {host!r} is not a valid DNS name (labels of a-z, 0-9 and '-', not starting or ending "
-                "with '-')"]
-    return []
-
-
-def label_problems(field: str, value: str) -> list[str]:
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
-        return [
-            f"{field}: {value!r} is not a DNS-1123 label (at most 63 characters of a-z, 0-9 and '-', "
-            "starting and ending with a letter or digit)"
-        ]
-    return []
-
-
-def subdomain_problems(field: str, value: str) -> list[str]:
-    if len(value) > 253 or not all(_DNS1123_LABEL.match(part) for part in value.split(".")):
-        return [
-            f"{field}: {value!r} is not a DNS-1123 subdomain (at most 253 characters of a-z, 0-9, '-' and '.', "
-            "each part starting and ending with a letter or digit)"
-        ]
-    return []
-
-
 def _annotation_problems(key: str, value: str) -> list[str]:
     """The name first (prefix, owned, syntax), then the value against the controller's rules (annotations.py)."""
     field = f"ingressAnnotations.{key}"
@@ -390,15 +201,3 @@ def _annotation_problems(key: str, value: str) -> list[str]:
     return check_annotation(key, value, protocol_version="GRPC")
 
 
-def zone_id(value: str) -> str:
-    # Route 53 returns zone ids as "/hostedzone/Z..."; callers paste either form.
-    return value.strip().removeprefix("/hostedzone/")
-
-
-def describe_error(error: Any) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "input"
-    if error["type"] == "extra_forbidden":
-        return f"{field}: unknown field"
-    if error["type"] == "model_type" and not error["loc"]:
-        return "input: must be a JSON object"
-    return f"{field}: {error['msg'].removeprefix('Value error, ')}"

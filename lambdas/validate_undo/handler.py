@@ -3,20 +3,20 @@ takes the host's run lock (layer7/run_lock.py), so a refusal changed nothing."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from import_certificate.dal import find_managed_certificates
 from layer7.aws import client
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
+from layer7.input_checks import check_budget
+from layer7.managed_certificates import find_managed_certificates
 from layer7.models import ValidateEvent
 from layer7.observability import logger, metrics, tracer
 from layer7.run_lock import acquire_for_execution
 from layer7.undo_models import ValidatedUndo
-from validate.logic import StackDefaults, check_budget
 from validate_undo.history import previous_undo
 from validate_undo.logic import validate_undo
 
@@ -38,7 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
         if all(error["loc"][:1] == ("input",) for error in exc.errors()):
             raise InvalidInput("input: must be a JSON object") from None
         raise
-    stack = StackDefaults.from_environment()
+    stack = FunctionEnvironment.from_environment()
     try:
         request = validate_undo(parsed.input, stack)
     except InvalidInput as exc:
@@ -47,9 +47,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = 
     previous = None
     if parsed.state_machine_arn:
         sfn = sfn or client("stepfunctions")
-        related = [arn.strip() for arn in os.environ.get("RELATED_STATE_MACHINE_ARNS", "").split(",") if arn.strip()]
         previous = previous_undo(request.host, sfn=sfn, undo_machine=parsed.state_machine_arn,
-                                 setup_machines=[arn for arn in related if arn != parsed.state_machine_arn],
+                                 setup_machines=stack.other_state_machines(parsed.state_machine_arn),
                                  execution_arn=parsed.correlation_id, default_host=stack.host)
     certificates = [certificate.arn for certificate in find_managed_certificates(acm or client("acm"), request.host)]
     taken_over = None

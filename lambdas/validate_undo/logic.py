@@ -14,11 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
-from layer7.undo_models import Layer4VerifySettings, UndoInput, UndoRequest
-from validate.logic import (
+from layer7.input_checks import (
     DEFAULT_ALB_TIMEOUT_SECONDS,
-    StackDefaults,
     cluster_and_host,
     describe_error,
     host_problems,
@@ -26,6 +25,7 @@ from validate.logic import (
     kubernetes_names,
     token_secret_problems,
 )
+from layer7.undo_models import Layer4VerifySettings, UndoInput, UndoRequest
 
 # A new NLB serves only once it is active and its targets are registered and healthy. The SDK's own waiters
 # allow each up to 10 minutes (botocore elbv2 waiters-2.json: LoadBalancerAvailable and TargetInService, 40
@@ -44,7 +44,7 @@ def parse_undo_input(raw: Any) -> UndoInput:
         raise InvalidInput("; ".join(describe_error(error) for error in exc.errors())) from None
 
 
-def resolve_undo(given: UndoInput, stack: StackDefaults) -> UndoRequest:
+def resolve_undo(given: UndoInput, stack: FunctionEnvironment) -> UndoRequest:
     """Fill every default and check what the model cannot: the stack's cluster and zone, Kubernetes names."""
     problems: list[str] = []
     cluster_name, host = cluster_and_host(given, stack, problems)
@@ -85,5 +85,5 @@ def _or(value: int | None, default: int) -> int:
     return value if value is not None else default
 
 
-def validate_undo(raw: Any, stack: StackDefaults) -> UndoRequest:
+def validate_undo(raw: Any, stack: FunctionEnvironment) -> UndoRequest:
     return resolve_undo(parse_undo_input(raw), stack)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from layer7.aws import client
+from layer7.budget import invocation_budget
 from layer7.models import VerifyGrpcEvent
 from layer7.observability import logger, metrics, tracer
 from verify_grpc.logic import verify
@@ -14,21 +15,6 @@ from verify_grpc.logic import verify
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
     from types_boto3_secretsmanager import SecretsManagerClient
-
-# Left for the runtime to report a failure before the function times out.
-_SAFETY_MARGIN_SECONDS = 5.0
-
-
-def invocation_budget(wanted_seconds: float, context: Any) -> float:
-    """The check's timeout, cut to what the invocation has left: VerificationFailed beats a timeout.
-
-    Shared with VerifyLayer4, whose check through the Layer-4 load balancer has the same limit.
-    """
-    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-    if remaining_ms is None:
-        return float(wanted_seconds)
-    return max(1.0, min(float(wanted_seconds), remaining_ms() / 1000 - _SAFETY_MARGIN_SECONDS))
-
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @metrics.log_metrics

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from layer7.aws import client
+from layer7.budget import invocation_budget
 from layer7.observability import logger, metrics, tracer
 from layer7.undo_models import VerifyLayer4Event
-from verify_grpc.handler import invocation_budget
 from verify_layer4.logic import verify_layer4
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none

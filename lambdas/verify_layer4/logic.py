@@ -3,7 +3,7 @@
 A Layer-4 load balancer passes TCP through, so what answers is Milvus
 itself: plain gRPC, or TLS when Milvus terminates it (``layer4Verify.tls``,
 trusting the runtime's root certificates and checking ``serverName``,
-default ``host``). The same call as VerifyGrpc's (``verify_grpc.logic.ask_milvus``):
+default ``host``). The same call as VerifyGrpc's (``layer7.milvus_grpc.ask_milvus``):
 the server's version, with Milvus credentials from ``tokenSecretArn`` when
 given. Every failure is ``VerificationFailed``, retried by the state machine
 as a new load balancer's name takes a while to resolve and its targets to
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from layer7.errors import VerificationFailed
+from layer7.milvus_grpc import ask_milvus, read_token, write_ca_bundle
 from layer7.models import VerificationResult
 from layer7.undo_models import VerifyLayer4Event
-from verify_grpc.logic import ask_milvus, read_token, write_ca_bundle
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_secretsmanager import SecretsManagerClient

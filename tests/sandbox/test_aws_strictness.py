@@ -79,13 +79,14 @@ def test_import_certificate_imports_a_renewal_acm_would_refuse_fresh_and_names_t
 
 def _import_certificate(acm, secretsmanager, leaf):
     from import_certificate.logic import ensure_certificate
-    from validate.logic import StackDefaults, validate
+    from layer7.environment import FunctionEnvironment
+    from validate.logic import validate
 
     secret = secretsmanager.create_secret(Name=f"strict-{leaf.fingerprint_sha256[:12]}", SecretString=json.dumps(
         {"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
          "certificateChain": leaf.chain_pem}))["ARN"]
     request = validate({"host": HOST, "certificate": {"secretArn": secret}},
-                       StackDefaults(cluster_name="milvus-eks", region="us-east-1"))
+                       FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
     return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
 from validate.annotations import check_annotation, check_annotations
-from validate.logic import StackDefaults, validate
+from validate.logic import validate
 
 P = "alb.ingress.kubernetes.io/"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-tls-AbCdEf"
 MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
-STACK = StackDefaults(cluster_name="milvus-eks", region="us-east-1")
+STACK = FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1")
 
 
 def problems(name: str, value: str, **kwargs: str) -> list[str]:

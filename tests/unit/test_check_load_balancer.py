@@ -20,10 +20,10 @@ from check_load_balancer.controller_events import (
     aws_error,
     classify,
 )
-from check_load_balancer.dal import load_balancer_name
 from check_load_balancer.logic import check_load_balancer, next_wait
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected, KubernetesForbidden, LoadBalancerTimeout
+from layer7.load_balancers import load_balancer_name
 from layer7.observability import metrics
 from tests.unit.kube_fakes import FakeKube, check_event
 

@@ -13,10 +13,11 @@ from moto import mock_aws
 
 from delete_certificate.logic import IN_USE_BUDGET_SECONDS, delete_certificates
 from import_certificate.logic import ensure_certificate
+from layer7.environment import FunctionEnvironment
 from layer7.undo_models import DeleteCertificateEvent
 from testkit.certs import make_ca, make_leaf
 from tests.unit.undo_events import HOST, deletion, wire
-from validate.logic import StackDefaults, validate
+from validate.logic import validate
 
 if TYPE_CHECKING:
     from types_boto3_acm import ACMClient
@@ -149,7 +150,7 @@ def ca_and_renewals():
             secret = secretsmanager.create_secret(Name=name, SecretString=json.dumps(
                 {"certificate": issued.certificate_pem, "privateKey": issued.private_key_pem}))["ARN"]
             request = validate({"host": HOST, "certificate": {"secretArn": secret}},
-                               StackDefaults(cluster_name="milvus-eks", region="us-east-1"))
+                               FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
             results.append(ensure_certificate(request, acm=acm, secretsmanager=secretsmanager))
         old, new = results
         assert old.certificate_arn in new.warnings[0]

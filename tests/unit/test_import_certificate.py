@@ -13,13 +13,14 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from import_certificate import handler
-from import_certificate.dal import TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 from import_certificate.logic import ensure_certificate
+from layer7.environment import FunctionEnvironment
 from layer7.errors import CertificateInvalid, CertificateNotFound, TransientError
 from layer7.models import SetupRequest
 from layer7.observability import logger
+from layer7.ownership import TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
 from testkit.certs import make_ca, make_leaf
-from validate.logic import StackDefaults, validate
+from validate.logic import validate
 
 HOST = "milvus.example.com"
 REGION = "us-east-1"
@@ -64,7 +65,8 @@ def store(secretsmanager, issued, name="milvus-tls", **override) -> str:
 
 
 def request_for(certificate: dict, host: str = HOST) -> SetupRequest:
-    return validate({"host": host, "certificate": certificate}, StackDefaults(cluster_name="milvus-eks", region=REGION))
+    return validate({"host": host, "certificate": certificate},
+                    FunctionEnvironment(cluster_name="milvus-eks", region=REGION))
 
 
 def event_for(request: SetupRequest) -> dict:

@@ -17,12 +17,13 @@ from botocore.exceptions import ClientError
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from moto import mock_aws
 
-from import_certificate.dal import TAG_FINGERPRINT, TAG_MANAGED_BY
 from import_certificate.logic import ensure_certificate
 from import_certificate.reimport import reimport_refusal
+from layer7.environment import FunctionEnvironment
 from layer7.models import CertificateResult, SetupRequest
+from layer7.ownership import TAG_FINGERPRINT, TAG_MANAGED_BY
 from testkit.certs import Issued, make_ca, make_leaf
-from validate.logic import StackDefaults, validate
+from validate.logic import validate
 
 HOST = "milvus.example.com"
 REGION = "us-east-1"
@@ -48,7 +49,7 @@ def run(aws: Any, issued: Issued, name: str) -> CertificateResult:
         "certificate": issued.certificate_pem, "privateKey": issued.private_key_pem,
         "certificateChain": issued.chain_pem}))["ARN"]
     request: SetupRequest = validate({"host": HOST, "certificate": {"secretArn": secret}},
-                                     StackDefaults(cluster_name="milvus-eks", region=REGION))
+                                     FunctionEnvironment(cluster_name="milvus-eks", region=REGION))
     return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager)
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
 from layer7.models import SetupRequest, StepEvent
 from validate import handler
-from validate.logic import StackDefaults, validate
+from validate.logic import validate
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-tls-AbCdEf"
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-STACK = StackDefaults(cluster_name="milvus-eks", region="us-east-1")
-CONFIGURED = StackDefaults(
+STACK = FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1")
+CONFIGURED = FunctionEnvironment(
     cluster_name="milvus-eks",
     namespace="vector",
     host="milvus.example.com",
@@ -22,7 +23,7 @@ CONFIGURED = StackDefaults(
     region="us-east-1",
 )
 TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/tokens/root-AbCdEf"
-TWO_PORTS = StackDefaults(cluster_name="milvus-eks", region="us-east-1", listen_ports=(443, 8443))
+TWO_PORTS = FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1", listen_ports=(443, 8443))
 MINIMAL = {"host": "milvus.example.com", "certificate": {"secretArn": SECRET_ARN}}
 
 
@@ -96,7 +97,7 @@ def test_every_field_given_is_kept():
         "verify": {"tokenSecretArn": TOKEN_ARN, "roundTrip": True, "timeoutSeconds": 30},
         "albTimeoutSeconds": 600,
     }
-    request = validate(raw, StackDefaults(cluster_name="milvus-eks", namespace="vector", region="us-east-1",
+    request = validate(raw, FunctionEnvironment(cluster_name="milvus-eks", namespace="vector", region="us-east-1",
                                           listen_ports=(443, 8443)))
     assert request.host == "milvus.example.com"  # DNS is case-insensitive; Kubernetes wants lowercase
     assert request.certificate.certificate_arn == CERT_ARN and request.certificate.secret_arn is None
@@ -114,20 +115,6 @@ def test_every_field_given_is_kept():
 
 def test_the_ingress_is_named_after_the_service_by_default():
     assert validate({**MINIMAL, "serviceName": "other"}, STACK).ingress_name == "other"
-
-
-def test_stack_defaults_come_from_the_function_environment():
-    env = {
-        "CLUSTER_NAME": "c1",
-        "DEFAULT_NAMESPACE": "",
-        "DEFAULT_HOST": "h.example.com",
-        "DEFAULT_CERTIFICATE_SECRET_ARN": SECRET_ARN,
-        "HOSTED_ZONE_ID": "/hostedzone/Z1",
-        "AWS_REGION": "eu-west-1",
-    }
-    assert StackDefaults.from_environment(env) == StackDefaults(
-        "c1", "milvus", "h.example.com", SECRET_ARN, "Z1", "eu-west-1"
-    )
 
 
 # --- refusals ------------------------------------------------------------------
@@ -353,11 +340,6 @@ def test_a_listen_port_the_security_group_does_not_open_is_refused_with_the_reme
     assert validate({**MINIMAL, "listenPort": 8443}, TWO_PORTS).listen_port == 8443
 
 
-def test_the_listen_ports_come_from_the_environment():
-    assert StackDefaults.from_environment({"ALB_LISTEN_PORTS": "443,8443"}).listen_ports == (443, 8443)
-    assert StackDefaults.from_environment({}).listen_ports == (443,)
-
-
 def test_a_token_secret_outside_the_token_prefix_is_refused():
     # The certificate secret is not a token secret: VerifyGrpc may never read it
     reason = refusal({**MINIMAL, "verify": {"tokenSecretArn": SECRET_ARN}})
@@ -367,7 +349,7 @@ def test_a_token_secret_outside_the_token_prefix_is_refused():
 
 def test_dns_for_another_host_than_the_granted_record_is_refused():
     # Given a stack whose Route 53 grant names one record (context host with hostedZoneId)
-    stack = StackDefaults.from_environment({"CLUSTER_NAME": "milvus-eks", "DEFAULT_HOST": "milvus.example.com",
+    stack = FunctionEnvironment.from_environment({"CLUSTER_NAME": "milvus-eks", "DEFAULT_HOST": "milvus.example.com",
                                             "HOSTED_ZONE_ID": "Z0123456789ABC",
                                             "DNS_RECORD_NAME": "milvus.example.com"})
     # When a run asks for DNS for another host in that zone

@@ -9,14 +9,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput, RunInProgress
 from layer7.undo_models import ValidatedUndo
-from validate.logic import StackDefaults
 from validate_undo import handler
 from validate_undo.history import previous_undo
 from validate_undo.logic import validate_undo
 
-STACK = StackDefaults(cluster_name="milvus-eks", host="milvus.example.test", hosted_zone_id="Z0123456789ABC",
+STACK = FunctionEnvironment(cluster_name="milvus-eks", host="milvus.example.test", hosted_zone_id="Z0123456789ABC",
                       region="us-east-1", layer4_ports=(19530, 443))
 SETUP = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Setup"
 UNDO = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Undo"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from layer7.errors import VerificationFailed
+from layer7.milvus_grpc import read_token, write_ca_bundle
 from tests.unit.verify_grpc_events import HOST, aws, import_certificate, leaf, make_event  # noqa: F401 - fixtures
-from verify_grpc.logic import read_token, verify, write_ca_bundle
+from verify_grpc.logic import verify
 from verify_grpc.tls import PresentedCertificate, expected_fingerprint, same_fingerprint
 
 

@@ -23,6 +23,7 @@ from layer7.errors import InvalidInput
 from layer7.ingress_defaults import DEFAULT_ANNOTATIONS
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
 from layer7.ownership import TOKEN_SECRET_PREFIX
+from validate.annotation_models import workflow_problems
 from validate.annotations import check_annotation, check_annotations
 
 DEFAULT_NAMESPACE = "milvus"
@@ -132,6 +133,7 @@ def resolve(given: ExecutionInput, stack: StackDefaults) -> SetupRequest:
             f"listenPort: {listen_port} is not a port the functions' security group may reach the ALB on ({allowed}): "
             f"VerifyGrpc could not get through; deploy with -c albListenPorts={allowed},{listen_port}"
         )
+    problems.extend(workflow_problems(given.ingress_annotations, listen_port=listen_port))
 
     hosted_zone_id = hosted_zone(given.dns.hosted_zone_id, host, stack, problems)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from validate.annotation_models import jwt_validation, mutual_authentication, transforms
 from validate.annotation_rules import (
     JsonRule,
     Rule,
@@ -180,10 +181,10 @@ ANNOTATIONS: dict[str, Rule] = {
     "auth-on-unauthenticated-request": one_of("authenticate", "allow", "deny"),
     "auth-scope": any_string, "auth-session-cookie": any_string,
     "auth-session-timeout": integer(1, bits=64, unit=" seconds"),  # auth_config_builder.go ParseInt64Annotation
-    "jwt-validation": json_value(dict, '{"jwksEndpoint": "...", "issuer": "..."}'),
+    "jwt-validation": jwt_validation,  # annotation_models.py: enhanced_backend_builder.go buildJwtValidationConfig
     "use-regex-path-match": boolean,
     "target-node-labels": string_map(),
-    "mutual-authentication": json_value(list, '[{"port": 443, "mode": "off"}]'),
+    "mutual-authentication": mutual_authentication,  # annotation_models.py: model_build_listener.go
     "multi-cluster-target-group": boolean,
     "minimum-load-balancer-capacity": string_map(lambda pairs: [
         problem for key, item in pairs.items() for problem in
@@ -215,8 +216,9 @@ PATTERNED: list[tuple[re.Pattern[str], str, Rule]] = [
     (re.compile(r"actions\.[^/]+"), "actions.${action-name}", json_value(dict, '{"type": "fixed-response", ...}')),
     (re.compile(r"conditions\.[^/]+"), "conditions.${conditions-name}",
      json_value(list, '[{"field": "host-header", ...}]')),
-    (re.compile(r"transforms\.[^/]+"), "transforms.${transforms-name}",
-     json_value(list, '[{"type": "url-rewrite", ...}]')),
+    # annotation_models.py: config_types.go Transform.Validate. The controller reads only transforms.<backend
+    # Service>; the others are checked alike, as the Service a caller means.
+    (re.compile(r"transforms\.[^/]+"), "transforms.${transforms-name}", transforms),
     (re.compile(r"listener-attributes\.HTTPS?-\d+"), "listener-attributes.${Protocol}-${Port}", _LISTENER_ATTRIBUTES),
     (re.compile(r"target-control-port\.[^/]+\.[^/.]+"), "target-control-port.${serviceName}.${servicePort}", _PORT),
 ]

@@ -28,6 +28,7 @@ from layer7.input_checks import (
     token_secret_problems,
 )
 from layer7.models import CertificateRef, ExecutionInput, SetupRequest, VerifySettings
+from validate.annotation_models import workflow_problems
 from validate.annotations import check_annotation, check_annotations
 
 DEFAULT_SCHEME = "internet-facing"
@@ -90,6 +91,7 @@ def resolve(given: ExecutionInput, stack: FunctionEnvironment) -> SetupRequest:
             f"listenPort: {listen_port} is not a port the functions' security group may reach the ALB on ({allowed}): "
             f"VerifyGrpc could not get through; deploy with -c albListenPorts={allowed},{listen_port}"
         )
+    problems.extend(workflow_problems(given.ingress_annotations, listen_port=listen_port))
 
     hosted_zone_id = hosted_zone(given.dns.hosted_zone_id, host, stack, problems)
 

@@ -29,9 +29,10 @@ import ipaddress
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sandbox.controller import model_annotations
 from sandbox.controller.elbv2_validation import aws_error, deploy_error
 from sandbox.controller.parser import Annotations, GoError, go_json_error, go_json_kind
 
@@ -108,6 +109,7 @@ def _load_group(a: Annotations, ingress: str) -> dict[str, Any]:
 def _listen_port_config(a: Annotations, ingress: str) -> dict[str, Any]:
     """computeIngressListenPortConfigByPort: certificates, ssl-policy, inbound-cidrs, listen-ports."""
     certificates = a.string_list("certificate-arn") or []
+    mutual_authentication = model_annotations.mutual_authentication(a)  # before the listen ports, as in Go
     for cidr in a.string_list("inbound-cidrs") or []:
         _, slash, length = cidr.partition("/")
         try:  # Go's net.ParseCIDR: the prefix length is required, host bits may be set
@@ -122,7 +124,9 @@ def _listen_port_config(a: Annotations, ingress: str) -> dict[str, Any]:
     https = any(protocol == "HTTPS" for protocol in ports.values())
     return {"certificate_arns": certificates, "listeners": [(protocol, port) for port, protocol in ports.items()],
             "ssl_policy": (a.string("ssl-policy") or DEFAULT_SSL_POLICY) if https else None,
-            "inbound_cidrs": a.string_list("inbound-cidrs") or ["0.0.0.0/0", "::/0"]}
+            "inbound_cidrs": a.string_list("inbound-cidrs") or ["0.0.0.0/0", "::/0"],
+            "mutual_authentication": {port: mutual_authentication[port] for port, protocol in ports.items()
+                                      if protocol == "HTTPS" and port in mutual_authentication}}
 
 
 def _load_balancer(a: Annotations, ingress: str) -> dict[str, Any]:
@@ -188,11 +192,12 @@ def _target_group(a: Annotations) -> dict[str, Any]:
             "target_group_attributes": attributes}
 
 
-def parse(annotations: Mapping[str, str], where: str, *,
+def parse(annotations: Mapping[str, str], where: str, *, backends: Sequence[str] = (),
           request_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> dict[str, Any]:
     """The settings the stand-in builds from, or AnnotationRejected as the controller would report it.
 
-    ``where`` is the Ingress as ``<namespace>/<name>``.
+    ``where`` is the Ingress as ``<namespace>/<name>``; ``backends`` the Services its rules name
+    (transforms.<Service> is read per backend).
     """
     a = Annotations(annotations)
     group = _load_group(a, where)
@@ -204,11 +209,13 @@ def parse(annotations: Mapping[str, str], where: str, *,
         settings = {"group": group, **listen, **_load_balancer(a, where)}
         settings["ssl_redirect"] = _ssl_redirect(a, where, listen["listeners"])
         try:  # buildListenerRules wraps what the target group's build returns
+            settings.update(model_annotations.backend_settings(a, backends))
             settings.update(_target_group(a))
             a.boolean("use-regex-path-match")
         except GoError as e:
             raise GoError(f"ingress: {where}: {e}") from None
         a.boolean("shield-advanced-protection")  # model_build_load_balancer_addons.go, unwrapped
+        settings["frontend_nlb"] = model_annotations.frontend_nlb(a)  # model_builder.go run: after the ALB's addons
     except GoError as e:
         raise AnnotationRejected("FailedBuildModel", f"Failed build model due to {e}") from None
     settings["certificate_arn"] = (settings["certificate_arns"] or [""])[0]

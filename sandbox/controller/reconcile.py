@@ -242,7 +242,11 @@ class LoadBalancerControllerStandIn:
         where = f"ingress: {meta['namespace']}/{meta['name']}"
         from sandbox.controller import annotations  # the controller's parsing and the ELBv2 API's checks
         try:
-            parsed = annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "))
+            backends = sorted({p["backend"]["service"]["name"] for rule in spec.get("rules") or []
+                               for p in (rule.get("http") or {}).get("paths") or []
+                               if "service" in p.get("backend", {})})
+            parsed = annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "),
+                                       backends=backends)
         except annotations.AnnotationRejected as e:
             # reason None: the real controller records no event (a group that fails to load); this stand-in can only
             # reject with one, so it says FailedBuildModel

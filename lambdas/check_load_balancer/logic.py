@@ -69,7 +69,12 @@ def check_load_balancer(
     state = str((lb.get("State") or {}).get("Code")) if lb else None
     owned, healthy = dal.healthy_targets(elbv2, lb["LoadBalancerArn"], owner_of(request)) \
         if lb and state == "active" else (False, 0)
-    ready = bool(dns_name and state == "active" and owned and healthy > 0)
+    # The controller replaces an ALB whose scheme changes (load_balancer_synthesizer.go,
+    # isSDKLoadBalancerRequiresReplacement) and moves the Ingress's status only once the new one exists: until then
+    # the status names the old ALB, active, ours and healthy, and about to be deleted.
+    scheme = lb.get("Scheme") if lb else None
+    replaced = bool(scheme and scheme != request.scheme)
+    ready = bool(dns_name and state == "active" and owned and healthy > 0 and not replaced)
 
     elapsed = max(0.0, moment - applied.applied_at)
     remaining = request.alb_timeout_seconds - elapsed
@@ -77,6 +82,8 @@ def check_load_balancer(
         seen = "the Ingress has no address yet (is the AWS Load Balancer Controller running and watching class alb?)"
     elif lb and state == "active" and not owned:
         seen = f"ALB {dns_name} does not carry this Ingress's controller tags (stack {owner_of(request).stack})"
+    elif replaced:
+        seen = f"ALB {dns_name} is {scheme}, not {request.scheme}: the controller replaces it"
     else:
         seen = f"ALB {dns_name} is {state or 'not found in ELBv2'} with {healthy} healthy targets"
     if failure is not None:

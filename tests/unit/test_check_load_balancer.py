@@ -95,14 +95,14 @@ class FakeElbv2:
 
     def __init__(self, state: str = "active", healthy: int = 1, *, lb_tags: dict | None = None,
                  tg_resource: str = "milvus/milvus-demo-milvus-demo:19530", other_load_balancers: int = 2,
-                 other_tg_healthy: int = 0):
+                 other_tg_healthy: int = 0, scheme: str = "internet-facing"):
         self.load_balancers = {
             f"other-{i}": {"LoadBalancerArn": f"{LB_ARN}-{i}", "DNSName": f"other-{i}-1.elb.amazonaws.com",
                            "State": {"Code": "active"}}
             for i in range(other_load_balancers)
         }
         self.load_balancers[NAME] = {"LoadBalancerArn": LB_ARN, "DNSName": DNS.upper(), "State": {"Code": state},
-                                     "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K"}
+                                     "CanonicalHostedZoneId": "Z35SXDOTRQ7X7K", "Scheme": scheme}
         self.tags = {LB_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": "LoadBalancer"} if lb_tags is None else lb_tags,
                      TG_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": tg_resource},
                      OTHER_TG_ARN: {**OUR_TAGS, "ingress.k8s.aws/resource": "milvus/other-app-other:80"}}
@@ -186,6 +186,24 @@ def test_an_alb_without_this_ingresss_tags_is_not_ready():
     assert not status.ready
     with pytest.raises(LoadBalancerTimeout, match="does not carry this Ingress's controller tags"):
         check_load_balancer(check_event(applied_at=T0, albTimeoutSeconds=60), kube, elbv2, now=lambda: T0 + 61)
+
+
+def test_the_alb_a_new_scheme_replaces_is_not_ready_while_the_ingress_still_names_it():
+    # Given an Ingress just applied internal, whose status still names the internet-facing ALB: the controller
+    # replaces an ALB whose scheme changes (load_balancer_synthesizer.go isSDKLoadBalancerRequiresReplacement)
+    # and moves the status only once the new one exists, so the old one is active, ours and healthy meanwhile
+    kube = FakeKube({INGRESS: ingress()})
+    elbv2 = FakeElbv2("active", healthy=1, scheme="internet-facing")
+    event = check_event(applied_at=T0, scheme="internal", albTimeoutSeconds=60)
+    # When CheckLoadBalancer looks
+    status = check_load_balancer(event, kube, elbv2, now=lambda: T0 + 1)
+    # Then it is not ready: DNS and verification must not go to the ALB about to be deleted
+    assert not status.ready and status.wait_seconds > 0
+    with pytest.raises(LoadBalancerTimeout, match="is internet-facing, not internal: the controller replaces it"):
+        check_load_balancer(event, kube, elbv2, now=lambda: T0 + 61)
+    # and once the status names an ALB of the asked scheme, it is
+    assert check_load_balancer(event, kube, FakeElbv2("active", healthy=1, scheme="internal"),
+                               now=lambda: T0 + 2).ready
 
 
 def test_an_ingress_group_is_found_by_its_group_name():

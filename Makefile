@@ -86,6 +86,7 @@ bench: setup
 	$(BIN)/python benchmarks/elbv2_calls_per_poll.py
 	$(BIN)/python benchmarks/demo_phases.py
 	$(BIN)/python benchmarks/health_check_timing.py
+	$(BIN)/python benchmarks/fresh_clone_suite.py
 
 diagram: install
 	$(BIN)/python -m tools.diagram --write README.md

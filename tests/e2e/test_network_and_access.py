@@ -1,6 +1,6 @@
 """Network, IAM and Lambda lifecycle as the deployed stack meets them (issue "Network, IAM and Lambda lifecycle").
 
-One sandbox serves the module: the stack deployed with albListenPorts 443,8443
+The session's sandbox, reset once for the module: the stack deployed with albListenPorts 443,8443
 and the cluster security group, each function running as its own role, mapped
 by the stack's access entries and bound by its RBAC manifest.
 """

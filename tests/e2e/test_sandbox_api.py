@@ -1,6 +1,6 @@
 """Failure paths, rotation and key hygiene, through the sandbox's Python API.
 
-One sandbox serves the whole module, so the scenarios run in the order a
+The session's sandbox, reset once for the module, so the scenarios run in the order a
 person would meet them: bad input, a certificate for the wrong host, then a
 good run, then a rotated certificate. After each failure the Service must
 still be a LoadBalancer.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apply_ingress.logic import apply_ingress
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.models import ApplyIngressEvent
 
-lambda_handler = kubernetes_step(ApplyIngressEvent, apply_ingress)
+lambda_handler = step_handler(ApplyIngressEvent, apply_ingress, kubernetes=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from check_layer4.logic import check_layer4
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.undo_models import CheckLayer4Event
 
-lambda_handler = kubernetes_step(CheckLayer4Event, check_layer4)
+lambda_handler = step_handler(CheckLayer4Event, check_layer4, kubernetes=True)

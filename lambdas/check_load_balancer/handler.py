@@ -1,29 +1,9 @@
-"""Lambda entry point of the CheckLoadBalancer state: parse, call the logic, return the wire dict."""
+"""Lambda entry point of the CheckLoadBalancer state (layer7.handlers): the cluster and ELBv2."""
 
 from __future__ import annotations
 
-from contextlib import closing
-from typing import TYPE_CHECKING, Any, Callable
-
 from check_load_balancer.logic import check_load_balancer
-from layer7 import aws
-from layer7 import kube as k8s
+from layer7.handlers import step_handler
 from layer7.models import CheckLoadBalancerEvent
-from layer7.observability import logger, metrics, tracer
 
-if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
-    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
-
-
-@logger.inject_lambda_context(correlation_id_path="correlationId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
-def lambda_handler(
-    event: dict[str, Any],
-    context: Any,
-    connect: Callable[..., k8s.Kube] = k8s.connect,
-    elbv2: ElasticLoadBalancingv2Client | None = None,
-) -> dict[str, Any]:
-    step = CheckLoadBalancerEvent.model_validate(event)
-    with closing(connect(step.request.cluster_name)) as kube:
-        return check_load_balancer(step, kube, elbv2 or aws.client("elbv2")).to_wire()
+lambda_handler = step_handler(CheckLoadBalancerEvent, check_load_balancer, kubernetes=True, services=("elbv2",))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from delete_ingress.logic import delete_ingress
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.undo_models import UndoStepEvent
 
-lambda_handler = kubernetes_step(UndoStepEvent, delete_ingress)
+lambda_handler = step_handler(UndoStepEvent, delete_ingress, kubernetes=True)

@@ -1,20 +1,28 @@
-"""The entry point every Kubernetes-only step shares: parse, connect with the function's role, call, close.
+"""The one shape of a step's Lambda handler: parse, clients, call, result.
 
-Five steps (ApplyIngress, RemoveLayer4, RestoreLayer4, CheckLayer4,
-DeleteIngress) need nothing but the cluster, so their handlers differ only in
-the event model and the logic they call. ``connect`` stays a keyword of the
-handler so tests hand in a fake cluster; the connection is closed whatever
-the step raises, since a warm container would otherwise keep its socket.
+A step declares the event model it parses, the logic it calls and the
+clients that logic takes (the cluster, AWS services by name); the handler
+built here does the rest the same way for every step: Powertools' context,
+metrics and tracing, the model's validation, each client made with the
+function's own role (or handed in by a test as a keyword of the same name),
+the cluster connection closed whatever the step raises (a warm environment
+would otherwise keep its socket), and the result as wire JSON.
+
+Steps whose handler does more than that (Validate and ValidateUndo read the
+stack's environment, ImportCertificate and the verifications budget their
+time and add metrics, RestoreDns makes Route 53 only when a record needs it)
+keep a handler of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from layer7 import aws
 from layer7 import kube as k8s
 from layer7.models import WireModel
 from layer7.observability import logger, metrics, tracer
@@ -23,17 +31,22 @@ Event = TypeVar("Event", bound=BaseModel)
 Handler = Callable[..., dict[str, Any]]
 
 
-def kubernetes_step(model: type[Event], step: Callable[[Event, k8s.Kube], WireModel]) -> Handler:
-    """The Lambda handler that validates the event as ``model`` and returns ``step``'s result as wire JSON."""
+def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernetes: bool = False,
+                 services: tuple[aws.Service, ...] = ()) -> Handler:
+    """The Lambda handler that validates the event as ``model``, calls ``step(event, kube=..., <service>=...)``
+    with the clients declared, and returns its result as wire JSON."""
 
     @logger.inject_lambda_context(correlation_id_path="correlationId")
     @metrics.log_metrics
     @tracer.capture_lambda_handler(capture_response=False)
-    def lambda_handler(
-        event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect
-    ) -> dict[str, Any]:
+    def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect,
+                       **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
-        with closing(connect(parsed.request.cluster_name)) as kube:  # type: ignore[attr-defined]  # every step event has its request
-            return step(parsed, kube).to_wire()
+        clients: dict[str, Any] = {name: given.get(name) or aws.client(name) for name in services}
+        with ExitStack() as resources:
+            if kubernetes:
+                cluster = parsed.request.cluster_name  # type: ignore[attr-defined]  # every step event has its request
+                clients["kube"] = resources.enter_context(closing(connect(cluster)))
+            return step(parsed, **clients).to_wire()
 
     return lambda_handler

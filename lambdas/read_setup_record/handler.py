@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.models import StepEvent
 from read_setup_record.logic import read_setup_record
 
-lambda_handler = kubernetes_step(StepEvent, read_setup_record)
+lambda_handler = step_handler(StepEvent, read_setup_record, kubernetes=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.models import StepEvent
 from remove_layer4.logic import remove_layer4
 
-lambda_handler = kubernetes_step(StepEvent, remove_layer4)
+lambda_handler = step_handler(StepEvent, remove_layer4, kubernetes=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from layer7.handlers import kubernetes_step
+from layer7.handlers import step_handler
 from layer7.undo_models import RestoreLayer4Event
 from restore_layer4.logic import restore_layer4
 
-lambda_handler = kubernetes_step(RestoreLayer4Event, restore_layer4)
+lambda_handler = step_handler(RestoreLayer4Event, restore_layer4, kubernetes=True)

@@ -2,8 +2,7 @@
 
 The goal (issue 7): the number must not grow with the account's load
 balancers; the step finds its ALB by the name in the Ingress's address and
-its target groups by the controller's tags (lambdas/layer7/load_balancers.py,
-lambdas/check_load_balancer/dal.py).
+its target groups by the controller's tags (lambdas/layer7/load_balancers.py).
 This counts every ELBv2 API call botocore sends during one poll, against
 moto's ELBv2 in this process, with 0, 50 and 200 other load balancers in the
 region, and exits 1 if the count changes with them.

@@ -10,77 +10,18 @@ Layer-7 path has been verified (RemoveLayer4).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable
 
 from layer7 import kube as k8s
-from layer7 import setup_record
 from layer7.errors import IngressRejected
 from layer7.ingress import read_ingress
-from layer7.ingress_defaults import with_defaults
+from layer7.ingress_manifest import ingress_manifest
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
 
-ALB = "alb.ingress.kubernetes.io/"
 HELM_RELEASE = "meta.helm.sh/release-name"
 HELM_NAMESPACE = "meta.helm.sh/release-namespace"
-
-
-def workflow_annotations(request: SetupRequest, certificate_arn: str) -> dict[str, str]:
-    """The guide's annotations; the contract says a caller cannot override them."""
-    return {
-        f"{ALB}scheme": request.scheme,
-        f"{ALB}backend-protocol-version": "GRPC",
-        f"{ALB}target-type": "ip",
-        f"{ALB}listen-ports": json.dumps([{"HTTPS": request.listen_port}], separators=(",", ":")),
-        f"{ALB}certificate-arn": certificate_arn,
-    }
-
-
-def ingress_manifest(request: SetupRequest, certificate_arn: str) -> dict[str, Any]:
-    """The whole Ingress as this workflow wants it (apply sends intent, not a diff).
-
-    Three layers, each winning over the one before: the workflow's defaults
-    (layer7.ingress_defaults: TLS policy, idle timeout, health checks), the
-    caller's ingressAnnotations, the guide's five the workflow owns; beside them the setup's record
-    (layer7.setup_record), written in the same apply so the two never part.
-    """
-    annotations = {**with_defaults(request.ingress_annotations), **workflow_annotations(request, certificate_arn),
-                   setup_record.SETUP_RECORD_ANNOTATION: setup_record.annotation_value(request)}
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": request.ingress_name,
-            "namespace": request.namespace,
-            "labels": {k8s.MANAGED_BY_LABEL: k8s.FIELD_MANAGER},
-            "annotations": annotations,
-        },
-        "spec": {
-            "ingressClassName": "alb",
-            "tls": [{"hosts": [request.host]}],
-            "rules": [
-                {
-                    "host": request.host,
-                    "http": {
-                        "paths": [
-                            {
-                                "path": "/",
-                                "pathType": "Prefix",
-                                "backend": {
-                                    "service": {
-                                        "name": request.service_name,
-                                        "port": {"number": request.service_port},
-                                    }
-                                },
-                            }
-                        ]
-                    },
-                }
-            ],
-        },
-    }
 
 
 def helm_release(service: dict[str, Any]) -> str | None:

@@ -5,10 +5,10 @@ calls it again; elapsed time is measured from ``$.ingress.appliedAt``. An
 address on the Ingress is not readiness (the controller writes it as soon as
 the ALB exists, still ``provisioning`` and without healthy targets), so ready
 means: address, ALB ``active``, tagged for this Ingress, at least one healthy
-target in this Ingress's own target groups (``dal``).
+target in this Ingress's own target groups (``layer7.load_balancers``).
 
 The controller's Warning events end the wait with ``IngressRejected`` only
-when the failure persists (``controller_events``); until then they are part
+when the failure persists (``layer7.controller_events``); until then they are part
 of what the step reports having seen.
 """
 
@@ -19,24 +19,14 @@ from typing import Any, Callable
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from check_load_balancer import controller_events, dal
+from layer7 import controller_events
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected, LoadBalancerTimeout
-from layer7.ingress import GROUP_NAME_ANNOTATION, ingress_hostname
-from layer7.load_balancers import find_load_balancer
-from layer7.models import CheckLoadBalancerEvent, LoadBalancerStatus, SetupRequest
+from layer7.ingress import ingress_hostname
+from layer7.load_balancers import find_load_balancer, healthy_targets, owner_of
+from layer7.models import CheckLoadBalancerEvent, LoadBalancerStatus
 from layer7.observability import logger, metrics
 from layer7.waits import next_wait
-
-
-def owner_of(request: SetupRequest) -> dal.Owner:
-    """The controller's tags for this Ingress: its stack is the IngressGroup's name when it joins one."""
-    namespace, name = request.namespace, request.ingress_name
-    return dal.Owner(
-        cluster=request.cluster_name,
-        stack=request.ingress_annotations.get(GROUP_NAME_ANNOTATION) or f"{namespace}/{name}",
-        target_group_resource=f"{namespace}/{name}-{request.service_name}:{request.service_port}",
-    )
 
 
 def _rejected(namespace: str, name: str, failure: controller_events.ControllerFailure, now: float) -> IngressRejected:
@@ -67,7 +57,7 @@ def check_load_balancer(
     dns_name = ingress_hostname(ingress)
     lb = find_load_balancer(elbv2, dns_name) if dns_name else None
     state = str((lb.get("State") or {}).get("Code")) if lb else None
-    owned, healthy = dal.healthy_targets(elbv2, lb["LoadBalancerArn"], owner_of(request)) \
+    owned, healthy = healthy_targets(elbv2, lb["LoadBalancerArn"], owner_of(request)) \
         if lb and state == "active" else (False, 0)
     # The controller replaces an ALB whose scheme changes (load_balancer_synthesizer.go,
     # isSDKLoadBalancerRequiresReplacement) and moves the Ingress's status only once the new one exists: until then

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from layer7 import kube as k8s
 from layer7.errors import InvalidInput
 from layer7.ingress import GROUP_NAME_ANNOTATION
 from layer7.models import SetupRequest
@@ -76,6 +77,14 @@ def read(ingress: dict[str, Any]) -> RecordedSetup | None:
                            "with the full input to write it again. Nothing was changed") from None
     return RecordedSetup(str(metadata.get("namespace") or request.namespace),
                          str(metadata.get("name") or request.ingress_name), request)
+
+
+def recorded_setups(kube: k8s.Kube, namespace: str) -> list[RecordedSetup]:
+    """The records on this workflow's Ingresses in ``namespace`` (label ``app.kubernetes.io/managed-by``)."""
+    ingresses = kube.list(f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
+                          f"list the workflow's Ingresses in namespace {namespace}",
+                          labelSelector=f"{k8s.MANAGED_BY_LABEL}={k8s.FIELD_MANAGER}")
+    return [record for record in map(read, ingresses) if record is not None]
 
 
 def replacing_fields(recorded: SetupRequest, requested: SetupRequest) -> list[str]:

@@ -24,15 +24,9 @@ from layer7 import setup_record
 from layer7.errors import InvalidInput
 from layer7.models import SetupRequest, StepEvent
 from layer7.observability import logger
+from layer7.setup_record import recorded_setups
 
 NOTHING_CHANGED = "Nothing was changed"
-
-
-def recorded_setups(kube: k8s.Kube, namespace: str) -> list[setup_record.RecordedSetup]:
-    ingresses = kube.list(f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
-                          f"list the workflow's Ingresses in namespace {namespace}",
-                          labelSelector=f"{k8s.MANAGED_BY_LABEL}={k8s.FIELD_MANAGER}")
-    return [record for record in map(setup_record.read, ingresses) if record is not None]
 
 
 def renewal(request: SetupRequest, recorded: setup_record.RecordedSetup | None) -> SetupRequest:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
-from check_load_balancer.controller_events import PERMANENT, TRANSIENT, classify
+from layer7.controller_events import PERMANENT, TRANSIENT, classify
 from sandbox.controller.reconcile import LoadBalancerControllerStandIn
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.kubernetes.events import AGGREGATE_MAX_EVENTS, COMBINED_PREFIX

@@ -9,7 +9,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from check_load_balancer import handler
-from check_load_balancer.controller_events import (
+from check_load_balancer.logic import check_load_balancer, next_wait
+from layer7 import kube as k8s
+from layer7.controller_events import (
     PERMANENT,
     REJECTION_GRACE_SECONDS,
     TRANSIENT,
@@ -20,8 +22,6 @@ from check_load_balancer.controller_events import (
     aws_error,
     classify,
 )
-from check_load_balancer.logic import check_load_balancer, next_wait
-from layer7 import kube as k8s
 from layer7.errors import IngressRejected, KubernetesForbidden, LoadBalancerTimeout
 from layer7.load_balancers import load_balancer_name
 from layer7.observability import metrics

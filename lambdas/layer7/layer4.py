@@ -2,7 +2,8 @@
 
 Shared here, not imported from a step: UpsertDns records the address the
 host's records pointed at, RemoveLayer4 records it with what it removes, and
-the undo's CheckLayer4 and RestoreDns read it back.
+the undo's CheckLayer4 and RestoreDns read it back; CheckDrift reads what
+RemoveLayer4 removes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from layer7.observability import logger
 from layer7.records import json_annotation
 
 LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
+CLUSTER_IP = "ClusterIP"
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+# Spec fields Kubernetes allows only on LoadBalancer Services (or NodePort ones): ValidateService refuses
+# them on ClusterIP, or the registry would drop them anyway (pkg/registry/core/service/strategy.go).
+# RemoveLayer4 removes them; CheckDrift names those a helm upgrade brought back.
+LOAD_BALANCER_ONLY_FIELDS = ("loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts",
+                             "healthCheckNodePort", "externalTrafficPolicy")
+LOAD_BALANCER_ONLY_ANNOTATIONS = (SOURCE_RANGES_ANNOTATION,)
 
 
 def layer4_address(service: dict[str, Any]) -> str | None:

@@ -25,17 +25,16 @@ from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import ServiceNotFound
-from layer7.layer4 import LAYER4_RECORD_ANNOTATION, layer4_address, recorded_layer4
+from layer7.layer4 import (
+    CLUSTER_IP,
+    LAYER4_RECORD_ANNOTATION,
+    LOAD_BALANCER_ONLY_ANNOTATIONS,
+    LOAD_BALANCER_ONLY_FIELDS,
+    layer4_address,
+    recorded_layer4,
+)
 from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
-
-CLUSTER_IP = "ClusterIP"
-SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
-# Spec fields Kubernetes allows only on LoadBalancer Services (or NodePort ones): ValidateService refuses
-# them on ClusterIP, or the registry would drop them anyway (pkg/registry/core/service/strategy.go).
-LOAD_BALANCER_ONLY_FIELDS = ("loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts",
-                             "healthCheckNodePort", "externalTrafficPolicy")
-LOAD_BALANCER_ONLY_ANNOTATIONS = (SOURCE_RANGES_ANNOTATION,)
 
 
 def _type_of(service: dict[str, Any]) -> str:

@@ -1,0 +1,338 @@
+"""CheckDrift: one finding per difference between the cluster and the recorded setup, none when all is as recorded,
+and a bounded number of calls; against the fake Kubernetes API and moto's ELBv2, ACM and Route 53."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from check_drift import handler
+from check_drift.logic import check_drift
+from check_drift.models import DriftReport
+from layer7 import kube as k8s
+from layer7.errors import InvalidInput
+from layer7.ingress_manifest import ingress_manifest
+from layer7.models import SetupRequest
+from testkit.certs import make_ca, make_leaf
+from tests.unit.kube_fakes import FakeKube, milvus_service, setup_request
+
+HOST = "milvus.example.com"
+INGRESS = k8s.ingress_path("milvus", "milvus-demo")
+SERVICE = k8s.service_path("milvus", "milvus-demo")
+NOW = dt.datetime.now(dt.UTC)
+CA = make_ca("Drift test CA")
+OUR_TAGS = {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/milvus-demo"}
+
+
+def calls_of(client: Any) -> list[str]:
+    """Every API call the client sends from now on, by operation name."""
+    calls: list[str] = []
+    client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+@dataclass
+class World:
+    """A setup as the workflow leaves it: the Ingress with its record, the Service ClusterIP, the ALB serving the
+    imported certificate with a healthy target, and the host's alias to it."""
+
+    kube: FakeKube
+    elbv2: Any
+    acm: Any
+    route53: Any
+    request: SetupRequest
+    lb: dict[str, Any]
+    certificate_arn: str
+    zone_id: str
+    calls: dict[str, list[str]] = field(default_factory=dict)
+
+    def check(self, days: int = 30) -> DriftReport:
+        self.calls = {name: calls_of(getattr(self, name)) for name in ("elbv2", "acm", "route53")}
+        return check_drift(HOST, "milvus", self.kube, self.elbv2, self.acm, self.route53, certificate_days=days,
+                           now=lambda: NOW.timestamp())
+
+    def kinds(self, days: int = 30) -> list[str]:
+        return [finding.kind for finding in self.check(days).findings]
+
+    @property
+    def ingress(self) -> dict[str, Any]:
+        return self.kube.objects[INGRESS]
+
+
+def import_certificate(acm: Any, days_left: int) -> str:
+    leaf = make_leaf(CA, [HOST], not_after=NOW + dt.timedelta(days=days_left, hours=1))
+    return str(acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
+                                      PrivateKey=leaf.private_key_pem.encode(),
+                                      CertificateChain=CA.certificate_pem.encode())["CertificateArn"])
+
+
+def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balancers: int = 0) -> World:
+    # Any: the tests build requests the stubs' TypedDicts would only make longer
+    ec2: Any = boto3.client("ec2")
+    elbv2: Any = boto3.client("elbv2")
+    acm: Any = boto3.client("acm")
+    route53: Any = boto3.client("route53")
+    certificate_arn = import_certificate(acm, days_left)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    tags = [{"Key": k, "Value": v} for k, v in OUR_TAGS.items()]
+    for i in range(other_load_balancers):
+        elbv2.create_load_balancer(Name=f"other-{i}", Subnets=subnets, Type="application")
+    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets, Type="application",
+                                    Scheme="internet-facing",
+                                    Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}]
+                                    )["LoadBalancers"][0]
+    tg = elbv2.create_target_group(
+        Name="k8s-milvus-tg", Protocol="HTTPS", ProtocolVersion="GRPC", Port=19530, VpcId=vpc, TargetType="ip",
+        Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}],
+    )["TargetGroups"][0]
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                          Certificates=[{"CertificateArn": certificate_arn}],
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.10", "Port": 19530}])
+    zone_id = route53.create_hosted_zone(Name="example.com", CallerReference="drift")["HostedZone"]["Id"]
+    zone_id = zone_id.rsplit("/", 1)[-1]
+    alias = {"HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": f"dualstack.{lb['DNSName']}",
+             "EvaluateTargetHealth": True}
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": HOST, "Type": "A", "AliasTarget": alias}}]})
+    request = setup_request(certificate={"secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+                                                       "milvus-layer7/cert-AbCdEf"},
+                            hostedZoneId=zone_id, layer4=layer4)
+    ingress = ingress_manifest(request, certificate_arn)
+    ingress["status"] = {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}}
+    service = milvus_service("LoadBalancer" if layer4 == "keep" else "ClusterIP")
+    kube = FakeKube({INGRESS: ingress, SERVICE: service})
+    return World(kube, elbv2, acm, route53, request, lb, certificate_arn, zone_id)
+
+
+@pytest.fixture
+def world():
+    with mock_aws():
+        yield make_world()
+
+
+# --- the quiet case, and what it costs ---------------------------------------------------------------------------
+
+
+def test_a_setup_as_recorded_matches_with_no_findings(world):
+    assert world.check().to_wire() == {"host": HOST, "matches": True, "findings": []}
+
+
+def test_one_check_makes_a_fixed_number_of_calls_however_many_load_balancers_the_account_has():
+    # Given an account with 30 other load balancers
+    with mock_aws():
+        world = make_world(other_load_balancers=30)
+        # When the check runs
+        world.check()
+    # Then it made 4 Kubernetes, 5 ELBv2, 1 ACM and 1 Route 53 calls
+    assert [call["method"] for call in world.kube.calls] == ["LIST", "GET", "GET", "LIST"]
+    assert world.calls == {
+        "elbv2": ["DescribeLoadBalancers", "DescribeListeners", "DescribeTargetGroups", "DescribeTags",
+                  "DescribeTargetHealth"],
+        "acm": ["DescribeCertificate"],
+        "route53": ["ListResourceRecordSets"],
+    }
+    assert not world.kube.writes()
+
+
+# --- one finding per difference ----------------------------------------------------------------------------------
+
+
+def test_no_record_for_the_host_is_one_finding(world):
+    del world.kube.objects[INGRESS]
+    assert world.kinds() == ["NoSetupRecord"]
+
+
+def test_an_ingress_that_lost_its_label_holds_no_record_for_the_host(world):
+    del world.ingress["metadata"]["labels"]
+    assert world.kinds() == ["NoSetupRecord"]
+
+
+def test_a_service_back_to_loadbalancer_after_a_helm_upgrade_is_layer4_back(world):
+    # Given the chart's Service rendered again: LoadBalancer, its source ranges, an NLB
+    service = milvus_service("LoadBalancer")
+    service["spec"]["loadBalancerSourceRanges"] = ["0.0.0.0/0"]
+    service["status"] = {"loadBalancer": {"ingress": [{"hostname": "nlb-1.elb.us-east-1.amazonaws.com"}]}}
+    world.kube.objects[SERVICE] = service
+    [finding] = world.check().findings
+    assert finding.kind == "Layer4Back"
+    assert finding.what == ("Service milvus/milvus-demo is LoadBalancer again (address "
+                            "nlb-1.elb.us-east-1.amazonaws.com; back: loadBalancerSourceRanges); the setup removed "
+                            "its Layer-4 load balancer")
+    assert '{"renew": true, "host": "milvus.example.com"}' in finding.do
+
+
+def test_a_kept_layer4_load_balancer_that_is_gone_is_layer4_gone():
+    with mock_aws():
+        world = make_world(layer4="keep")
+        assert world.kinds() == []
+        world.kube.objects[SERVICE] = milvus_service("ClusterIP")
+        assert world.kinds() == ["Layer4Gone"]
+
+
+def test_a_missing_service_is_service_missing(world):
+    del world.kube.objects[SERVICE]
+    assert world.kinds() == ["ServiceMissing"]
+
+
+def test_each_changed_annotation_and_spec_field_is_its_own_finding(world):
+    # Given an Ingress edited by hand: one annotation changed, one removed, one added, the backend port changed
+    annotations = world.ingress["metadata"]["annotations"]
+    annotations["alb.ingress.kubernetes.io/ssl-policy"] = "ELBSecurityPolicy-2016-08"
+    del annotations["alb.ingress.kubernetes.io/healthcheck-interval-seconds"]
+    annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = "10.0.0.0/8"
+    annotations["kubectl.kubernetes.io/last-applied-configuration"] = "{}"  # not the controller's: not compared
+    world.ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"] = 9091
+    whats = [(f.kind, f.what.split(": ", 1)[1].split(" is ", 1)[0]) for f in world.check().findings]
+    assert whats == [
+        ("IngressChanged", "annotation alb.ingress.kubernetes.io/healthcheck-interval-seconds"),
+        ("IngressChanged", "annotation alb.ingress.kubernetes.io/inbound-cidrs"),
+        ("IngressChanged", "annotation alb.ingress.kubernetes.io/ssl-policy"),
+        ("IngressChanged", "spec.rules"),
+    ]
+
+
+def test_the_controllers_latest_failure_is_controller_failing(world):
+    warning = {"type": "Warning", "reason": "FailedDeployModel", "message": "Failed deploy model due to boom",
+               "involvedObject": {"kind": "Ingress", "name": "milvus-demo"}, "count": 3,
+               "firstTimestamp": "2026-01-01T00:00:10Z", "lastTimestamp": "2026-01-01T00:00:20Z"}
+    success = {**warning, "type": "Normal", "reason": "SuccessfullyReconciled", "count": 1,
+               "firstTimestamp": "2026-01-01T00:00:05Z", "lastTimestamp": "2026-01-01T00:00:05Z"}
+    world.kube.events = [success, warning]
+    [finding] = world.check().findings
+    assert (finding.kind, finding.what) == (
+        "ControllerFailing", "the load balancer controller's latest reconcile of Ingress milvus/milvus-demo failed: "
+                             "FailedDeployModel: Failed deploy model due to boom (seen 3 time(s))")
+    # and a success after it clears it
+    world.kube.events.append({**success, "firstTimestamp": "2026-01-01T00:01:00Z",
+                              "lastTimestamp": "2026-01-01T00:01:00Z"})
+    assert world.kinds() == []
+
+
+def test_an_ingress_without_an_address_is_alb_missing(world):
+    world.ingress["status"] = {}
+    assert world.kinds() == ["AlbMissing"]
+
+
+def test_an_alb_gone_from_elbv2_is_alb_missing(world):
+    world.elbv2.delete_load_balancer(LoadBalancerArn=world.lb["LoadBalancerArn"])
+    assert world.kinds() == ["AlbMissing"]
+
+
+class Altered:
+    """moto's ELBv2 with one answer changed (what moto cannot be told to do: a provisioning ALB, another scheme)."""
+
+    def __init__(self, client: Any, **changes: Any) -> None:
+        self.client, self.changes = client, changes
+        self.meta = client.meta
+
+    def describe_load_balancers(self, **kwargs: Any) -> dict[str, Any]:
+        answer = self.client.describe_load_balancers(**kwargs)
+        return {**answer, "LoadBalancers": [{**lb, **self.changes} for lb in answer["LoadBalancers"]]}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_a_provisioning_alb_is_alb_not_active(world):
+    world.elbv2 = Altered(world.elbv2, State={"Code": "provisioning"})
+    assert world.kinds() == ["AlbNotActive"]
+
+
+def test_an_alb_of_another_scheme_is_alb_scheme(world):
+    world.elbv2 = Altered(world.elbv2, Scheme="internal")
+    assert world.kinds() == ["AlbScheme"]
+
+
+def test_a_listener_serving_another_certificate_is_listener_certificate(world):
+    other = import_certificate(world.acm, 200)
+    [listener] = world.elbv2.describe_listeners(LoadBalancerArn=world.lb["LoadBalancerArn"])["Listeners"]
+    world.elbv2.modify_listener(ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": other}])
+    [finding] = world.check().findings
+    assert finding.kind == "ListenerCertificate"
+    assert finding.what.endswith(f"serves {other} on port 443, not the setup's {world.certificate_arn}")
+
+
+def test_no_listener_on_the_recorded_port_is_listener_certificate(world):
+    [listener] = world.elbv2.describe_listeners(LoadBalancerArn=world.lb["LoadBalancerArn"])["Listeners"]
+    world.elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+    assert world.kinds() == ["ListenerCertificate"]
+
+
+def test_an_alb_without_this_ingresss_tags_is_alb_not_ours(world):
+    world.elbv2.remove_tags(ResourceArns=[world.lb["LoadBalancerArn"]], TagKeys=["ingress.k8s.aws/stack"])
+    assert world.kinds() == ["AlbNotOurs"]
+
+
+def test_no_healthy_target_is_no_healthy_targets(world):
+    [group] = world.elbv2.describe_target_groups(LoadBalancerArn=world.lb["LoadBalancerArn"])["TargetGroups"]
+    world.elbv2.deregister_targets(TargetGroupArn=group["TargetGroupArn"],
+                                   Targets=[{"Id": "10.0.0.10", "Port": 19530}])
+    assert world.kinds() == ["NoHealthyTargets"]
+
+
+def test_a_certificate_with_fewer_days_left_than_asked_is_certificate_expiring():
+    with mock_aws():
+        world = make_world(days_left=10)
+        [finding] = world.check(days=30).findings
+        assert finding.kind == "CertificateExpiring"
+        assert "(in 10 days; the threshold is 30)" in finding.what
+        assert world.kinds(days=10) == []
+
+
+def test_a_certificate_gone_from_acm_is_certificate_missing(world):
+    world.acm = boto3.client("acm", region_name="eu-west-1")  # the same ARN, looked for where it is not
+    assert world.kinds() == ["CertificateMissing"]
+
+
+def test_a_record_no_longer_aliased_to_the_alb_is_dns_changed(world):
+    # Given the host's record changed by hand to a CNAME to the Layer-4 load balancer
+    [record] = [r for r in world.route53.list_resource_record_sets(HostedZoneId=world.zone_id)["ResourceRecordSets"]
+                if r["Type"] == "A"]
+    world.route53.change_resource_record_sets(HostedZoneId=world.zone_id, ChangeBatch={"Changes": [
+        {"Action": "DELETE", "ResourceRecordSet": record},
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": HOST, "Type": "CNAME", "TTL": 60,
+                                                   "ResourceRecords": [{"Value": "nlb-1.elb.amazonaws.com"}]}}]})
+    [finding] = world.check().findings
+    assert (finding.kind, finding.what) == (
+        "DnsChanged", f"A record {HOST} in zone {world.zone_id} is missing, not an alias to ALB {world.lb['DNSName']}")
+
+
+# --- the handler -------------------------------------------------------------------------------------------------
+
+
+def test_the_handler_checks_the_stacks_host_with_its_own_clients(world, lambda_context, monkeypatch):
+    monkeypatch.setenv("DEFAULT_HOST", HOST)
+    monkeypatch.setenv("CLUSTER_NAME", "milvus-eks")
+    clusters: list[str] = []
+
+    def connect(name: str) -> FakeKube:
+        clusters.append(name)
+        return world.kube
+
+    out = handler.lambda_handler({}, lambda_context, connect=connect, elbv2=world.elbv2, acm=world.acm,
+                                 route53=world.route53)
+    assert out == {"host": HOST, "matches": True, "findings": []}
+    assert clusters == ["milvus-eks"] and world.kube.closed
+
+
+@pytest.mark.parametrize(("event", "message"), [
+    ({"host": HOST, "hosts": [HOST]}, "hosts: Extra inputs are not permitted"),
+    ({"host": HOST, "certificateDays": -1}, "certificateDays: Input should be greater than or equal to 0"),
+    ({}, "host: give the host to check"),
+])
+def test_the_handler_refuses_a_bad_input_before_reading_anything(event, message, lambda_context, monkeypatch):
+    monkeypatch.delenv("DEFAULT_HOST", raising=False)
+
+    def connect(name: str) -> FakeKube:
+        raise AssertionError("connected")
+
+    with pytest.raises(InvalidInput, match=message):
+        handler.lambda_handler(event, lambda_context, connect=connect, elbv2=object(), acm=object(), route53=object())

@@ -113,6 +113,7 @@ class MilvusLayer7Stack(Stack):
         self._grant_cluster_steps(kubernetes_roles)
         self._grant_dns_steps()
         self._grant_undo_steps()
+        self._grant_drift_check()
         self._acknowledge_workflow_findings()
         self._add_outputs(kubernetes_roles)
         Tags.of(self).add("project", names.SERVICE_NAME)
@@ -309,6 +310,30 @@ class MilvusLayer7Stack(Stack):
     def _grant_undo_steps(self) -> None:
         undo_grants.grant(self)
 
+    # The ELBv2 calls CheckDrift makes (layer7/load_balancers.py and its listener look), no more.
+    DRIFT_ELBV2_ACTIONS = ("DescribeLoadBalancers", "DescribeListeners", "DescribeTargetGroups", "DescribeTags",
+                           "DescribeTargetHealth")
+
+    def _grant_drift_check(self) -> None:
+        """CheckDrift only reads: ELBv2 descriptions, the certificate's description, the stack's zone's records
+        (with the readers' Kubernetes group and eks:DescribeCluster, as every Kubernetes step)."""
+        role = self.steps.roles["CheckDrift"]
+        role.add_to_policy(iam.PolicyStatement(
+            actions=[f"elasticloadbalancing:{action}" for action in self.DRIFT_ELBV2_ACTIONS], resources=["*"]))
+        role.add_to_policy(iam.PolicyStatement(actions=["acm:DescribeCertificate"],
+                                               resources=[self._certificate_arn_pattern()]))
+        if self.config.hosted_zone_id:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["route53:ListResourceRecordSets"],
+                resources=[self.format_arn(service="route53", region="", account="", resource="hostedzone",
+                                           resource_name=self.config.hosted_zone_id)]))
+        self._acknowledge(role, {
+            "Resource::*": "ELBv2 Describe* actions have no resource level; the ALB is created by the load "
+                           "balancer controller at run time. Read-only.",
+            f"Resource::{self._NAG_CERTIFICATES}": "The setup's certificate is imported at run time; "
+                                                   "DescribeCertificate only reads it.",
+        })
+
     def _acknowledge_workflow_findings(self) -> None:
         functions = dict(self.steps.functions)
         for workflow, machine in ((steps.SETUP, self.workflow.state_machine), (steps.UNDO, self.undo.state_machine)):
@@ -351,6 +376,8 @@ class MilvusLayer7Stack(Stack):
             {"rolearn": self.steps.roles[step.name].role_arn, "username": f"milvus-layer7:{step.name}",
              "groups": [step.kubernetes_group]} for step in steps.STEPS if step.calls_kubernetes]),
                   description="For clusters on the aws-auth ConfigMap: its mapRoles entries (README)")
+        CfnOutput(self, "DriftCheckFunctionName", value=self.steps.functions["CheckDrift"].function_name,
+                  description="The read-only drift check (layer7ctl status --host H invokes it)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

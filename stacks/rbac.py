@@ -8,8 +8,8 @@ is bound to a Role with exactly the verbs its steps call:
 * writers (ApplyIngress, UpsertDns, RemoveLayer4): the Ingress is read,
   applied (server-side apply: ``patch``, and ``create`` for a first apply)
   and annotated; the Service is read and patched to ClusterIP;
-* readers (ReadSetupRecord, CheckLoadBalancer): the Ingresses and their Events are only read (listed, for
-  the Ingress that holds a host's setup record);
+* readers (ReadSetupRecord, CheckLoadBalancer, CheckDrift): the Ingresses and their Events are only read
+  (listed, for the Ingress that holds a host's setup record), and the Service (CheckDrift: is it ClusterIP?);
 * undo writers (RestoreLayer4, DeleteIngress): the Service is read and
   patched back to LoadBalancer, the Ingress read and deleted (never created
   or changed);
@@ -42,6 +42,7 @@ ROLES: dict[str, tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]]] = {
     )),
     READERS: ("milvus-layer7-reader", (
         (NETWORKING_GROUP, "ingresses", ("get", "list")),
+        (CORE_GROUP, "services", ("get",)),
         (CORE_GROUP, "events", ("list",)),
     )),
     UNDO_WRITERS: ("milvus-layer7-undo-writer", (

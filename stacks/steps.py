@@ -2,7 +2,7 @@
 
 docs/DESIGN.md "Lambda entry points" is this table in prose. ``workflows``
 says which state machines run the step (CheckDnsChange polls a Route 53
-change for both); ``kubernetes_group`` the Kubernetes group its role is in,
+change for both; CheckDrift is in none, invoked directly); ``kubernetes_group`` the Kubernetes group its role is in,
 whose verbs stacks/rbac.py lists.
 """
 
@@ -76,6 +76,10 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("CheckIngressDeleted", "check_ingress_deleted.handler.lambda_handler", _KUBERNETES,
              workflows=(UNDO,), kubernetes_group=UNDO_READERS),
     StepSpec("DeleteCertificate", "delete_certificate.handler.lambda_handler", ("common",), workflows=(UNDO,)),
+    # --- in no state machine: invoked directly (layer7ctl status) ---
+    # Only reads: the Ingresses and their records and Events, the Service; ELBv2, ACM and Route 53 descriptions.
+    StepSpec("CheckDrift", "check_drift.handler.lambda_handler", _KUBERNETES, workflows=(),
+             kubernetes_group=READERS),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)
 

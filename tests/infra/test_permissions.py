@@ -11,6 +11,9 @@ from tests.infra.conftest import synthesize
 ALLOWED_STAR_ACTIONS = {  # actions without resource-level permissions, acknowledged in cdk-nag
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "acm:ListCertificates",
     "elasticloadbalancing:Describe*", "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags",
+    # CheckDrift's ELBv2 reads, one by one
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
     "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
     # Validate's network check
@@ -82,6 +85,11 @@ def test_no_managed_policies(default_synth):
                              "elasticloadbalancing:DescribeTags"}),
     ("DeleteCertificate", {"acm:ListCertificates", "acm:ListTagsForCertificate", "acm:DescribeCertificate",
                            "acm:DeleteCertificate"}),
+    # reads only: no Put, Create, Modify, Change or Delete anywhere
+    ("CheckDrift", {"eks:DescribeCluster", "elasticloadbalancing:DescribeLoadBalancers",
+                    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetGroups",
+                    "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetHealth",
+                    "acm:DescribeCertificate", "route53:ListResourceRecordSets"}),
 ])
 def test_step_actions(vpc_synth, step, expected):
     base = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "logs:CreateLogStream", "logs:PutLogEvents",
@@ -125,7 +133,8 @@ def test_access_entries(default_synth):
     entries = default_synth.of_type("AWS::EKS::AccessEntry").values()
     principals = sorted(entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0] for entry in entries)
     assert [p.split("Role")[0] for p in principals] == [
-        "StepsApplyIngress", "StepsCheckIngressDeleted", "StepsCheckLayer4", "StepsCheckLoadBalancer",
+        "StepsApplyIngress", "StepsCheckDrift", "StepsCheckIngressDeleted", "StepsCheckLayer4",
+        "StepsCheckLoadBalancer",
         "StepsDeleteIngress", "StepsReadSetupRecord", "StepsRemoveLayer4", "StepsRestoreDns", "StepsRestoreLayer4",
         "StepsUpsertDns"]
     groups = {}
@@ -140,6 +149,7 @@ def test_access_entries(default_synth):
                       "StepsRemoveLayer4": ["milvus-layer7-writers"],
                       "StepsCheckLoadBalancer": ["milvus-layer7-readers"],
                       "StepsReadSetupRecord": ["milvus-layer7-readers"],
+                      "StepsCheckDrift": ["milvus-layer7-readers"],
                       "StepsRestoreLayer4": ["milvus-layer7-undo-writers"],
                       "StepsDeleteIngress": ["milvus-layer7-undo-writers"],
                       "StepsCheckLayer4": ["milvus-layer7-undo-readers"],

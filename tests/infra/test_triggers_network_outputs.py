@@ -15,10 +15,11 @@ STEP_HANDLERS = {
     "check_layer4.handler.lambda_handler", "verify_layer4.handler.lambda_handler",
     "restore_dns.handler.lambda_handler", "delete_ingress.handler.lambda_handler",
     "check_ingress_deleted.handler.lambda_handler", "delete_certificate.handler.lambda_handler",
-    "read_setup_record.handler.lambda_handler",
+    "read_setup_record.handler.lambda_handler", "check_drift.handler.lambda_handler",
 }
 KUBERNETES_STEPS = ("read_setup_record", "apply_ingress", "check_load_balancer", "upsert_dns", "remove_layer4",
-                    "restore_layer4", "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted")
+                    "restore_layer4", "check_layer4", "restore_dns", "delete_ingress", "check_ingress_deleted",
+                    "check_drift")
 
 
 def test_rule_starts_the_state_machine_with_the_detail(default_synth):
@@ -88,7 +89,7 @@ def test_one_function_per_step(default_synth):
     assert {f["Properties"]["Handler"] for f in functions} == STEP_HANDLERS
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
     log_groups = {f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in functions}
-    assert len(roles) == len(log_groups) == 17
+    assert len(roles) == len(log_groups) == 18
 
 
 def test_function_defaults(default_synth):
@@ -156,10 +157,14 @@ def test_outputs(default_synth):
     assert int(outputs["UndoTimeoutSeconds"]["Value"]) == default_synth.definition("Undo")["TimeoutSeconds"]
     parts = outputs["KubernetesRoleArns"]["Value"]["Fn::Join"][1]
     roles = [p["Fn::GetAtt"][0] for p in parts if isinstance(p, dict)]
-    assert [p for p in parts if isinstance(p, str)] == [","] * 9
+    assert [p for p in parts if isinstance(p, str)] == [","] * 10
     steps = ("ReadSetupRecord", "ApplyIngress", "CheckLoadBalancer", "UpsertDns", "RemoveLayer4", "RestoreLayer4",
-             "CheckLayer4", "RestoreDns", "DeleteIngress", "CheckIngressDeleted")
-    assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 10
+             "CheckLayer4", "RestoreDns", "DeleteIngress", "CheckIngressDeleted", "CheckDrift")
+    assert [any(role.startswith(f"Steps{step}Role") for role in roles) for step in steps] == [True] * 11
+    # layer7ctl status invokes the drift check by this name
+    (drift,) = [key for key, f in default_synth.of_type("AWS::Lambda::Function").items()
+                if f["Properties"]["Handler"] == "check_drift.handler.lambda_handler"]
+    assert outputs["DriftCheckFunctionName"]["Value"] == {"Ref": drift}
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
     assert "--input" in command[-1]

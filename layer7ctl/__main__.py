@@ -1,4 +1,4 @@
-"""``python -m layer7ctl``: start, follow and list milvus-layer7 executions.
+"""``python -m layer7ctl``: start, follow and list milvus-layer7 executions; check a host for drift (status).
 
 Every expected failure ends here as one line on stderr and its own exit code
 (layer7ctl/exits.py); a traceback means a bug in this command line.
@@ -16,13 +16,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from layer7ctl import aws_errors, views
+from layer7ctl import aws_errors, status, views
 from layer7ctl.clients import Clients, connect_to_aws
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
 from layer7ctl.inputs import setup_input, undo_input
 from layer7ctl.parser import build_parser
-from layer7ctl.state_machines import SETUP, UNDO, Workflow, stack_name, state_machine_arn
+from layer7ctl.state_machines import DRIFT_CHECK, SETUP, UNDO, Workflow, stack_name, state_machine_arn
 
 
 def main(argv: list[str] | None = None, *, connect: Callable[[str | None], Clients] = connect_to_aws,
@@ -66,6 +66,10 @@ def _arn_of(workflow: Workflow, args: argparse.Namespace, clients: Clients) -> s
 def _run(args: argparse.Namespace, clients: Clients, execution_input: dict[str, Any] | None,
          console: Console) -> int:
     sfn = clients.sfn
+    if args.command == "status":
+        report = status.invoke(clients.lambda_, _arn_of(DRIFT_CHECK, args, clients),
+                               status.drift_input(args.host, args.namespace, args.certificate_days))
+        return status.show(console, report, as_json=args.json)
     if args.command == "list":
         views.print_list(console, sfn, _arn_of(SETUP, args, clients), args.max)
         return SUCCEEDED

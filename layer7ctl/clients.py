@@ -19,10 +19,12 @@ class Clients:
     sfn: Any
     cfn: Any
     region: str
+    lambda_: Any = None  # status: the drift check is a function
 
 
 def connect_to_aws(region: str | None) -> Clients:
     """Clients for `region`, or for the SDK's region when None (botocore raises NoRegionError without one)."""
     session = boto3.Session(region_name=region)
     sfn = session.client("stepfunctions")
-    return Clients(sfn=sfn, cfn=session.client("cloudformation"), region=sfn.meta.region_name)
+    return Clients(sfn=sfn, cfn=session.client("cloudformation"), region=sfn.meta.region_name,
+                   lambda_=session.client("lambda"))

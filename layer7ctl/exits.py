@@ -10,13 +10,15 @@ from __future__ import annotations
 
 SUCCEEDED = 0
 EXECUTION_FAILED = 1
+DRIFT_FOUND = 1  # status: the same code as a failed execution, "look at what it says"
 USAGE = 2  # argparse's own code for a bad command line
 AWS_UNAVAILABLE = 3
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
-    (SUCCEEDED, "the execution succeeded (without --follow: it started; list: listed)"),
-    (EXECUTION_FAILED, "the execution ended FAILED, TIMED_OUT or ABORTED"),
+    (SUCCEEDED, "the execution succeeded (without --follow: it started; list: listed; status: the host matches "
+                "its recorded setup)"),
+    (EXECUTION_FAILED, "the execution ended FAILED, TIMED_OUT or ABORTED (status: drift found)"),
     (USAGE, "usage or operator error: bad option or input file, no such stack, output, state "
             "machine or execution"),
     (AWS_UNAVAILABLE, "AWS unreachable or refused: no region or endpoint, no credentials, access "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from layer7ctl.exits import EXIT_CODES, USAGE
-from layer7ctl.state_machines import DEFAULT_STACK_NAME, SETUP, STACK_NAME_VARIABLE, UNDO
+from layer7ctl.state_machines import DEFAULT_STACK_NAME, DRIFT_CHECK, SETUP, STACK_NAME_VARIABLE, UNDO
 
 MAX_RESULTS = 1000  # ListExecutions' own limit for one page
 
@@ -77,12 +77,38 @@ def _add_undo(commands: argparse._SubParsersAction) -> None:
     undo.add_argument("--follow", action="store_true", help="then follow it until it ends")
 
 
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 3650:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: pass 0 to 3650")
+    return value
+
+
+def _add_status(commands: argparse._SubParsersAction) -> None:
+    status = _command(commands, "status", summary="check one host against its recorded setup (read-only)",
+                      description="Invoke the stack's drift check (output DriftCheckFunctionName) for one host: "
+                                  "one line per finding (kind, what, what to do), exit 0 when the host matches "
+                                  "its recorded setup, 1 when something differs. Changes nothing.")
+    status.add_argument("--host", help="the host to check (default: the stack's host)")
+    status.add_argument("--namespace", help="namespace of its setup (default: the stack's)")
+    status.add_argument("--certificate-days", type=_days, metavar="N",
+                        help="a finding when the certificate has fewer days left (default 30)")
+    status.add_argument("--json", action="store_true", help="print the check's JSON report instead")
+    status.add_argument(DRIFT_CHECK.option, metavar="NAME",
+                        help=f"the drift check function (default: ${DRIFT_CHECK.variable}, else the stack output "
+                             f"{DRIFT_CHECK.output_key})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="python -m layer7ctl",
-        description=textwrap.fill("Start, follow and list milvus-layer7 executions. Uses the usual AWS "
-                                  "credentials chain; set AWS_ENDPOINT_URL to talk to the sandbox. The "
-                                  "workflows are found through the stack's outputs unless an ARN is given.",
+        description=textwrap.fill("Start, follow and list milvus-layer7 executions; check a host for drift. "
+                                  "Uses the usual AWS credentials chain; set AWS_ENDPOINT_URL to talk to the "
+                                  "sandbox. The workflows are found through the stack's outputs unless an ARN is "
+                                  "given.",
                                   width=78),
         epilog=exit_codes_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -97,9 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help=f"the {workflow.label} workflow (default: ${workflow.variable}, else the "
                                  f"stack output {workflow.output_key})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow or list")
+                                     help="start, undo, follow, list or status")
     _add_start(commands)
     _add_undo(commands)
+    _add_status(commands)
     follow_cmd = _command(commands, "follow", summary="watch an execution until it ends",
                           description="A live view: each state with its elapsed time as it is entered, "
                                       "the failed one marked, then the output, or the error with what to do.")

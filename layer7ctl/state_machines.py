@@ -33,6 +33,9 @@ class Workflow:
 
 SETUP = Workflow("setup", "StateMachineArn", "--state-machine-arn", "MILVUS_LAYER7_STATE_MACHINE_ARN")
 UNDO = Workflow("undo", "UndoStateMachineArn", "--undo-state-machine-arn", "MILVUS_LAYER7_UNDO_STATE_MACHINE_ARN")
+# Not a state machine, found the same way: the function layer7ctl status invokes.
+DRIFT_CHECK = Workflow("drift check", "DriftCheckFunctionName", "--drift-check-function",
+                       "MILVUS_LAYER7_DRIFT_CHECK_FUNCTION")
 
 
 def stack_name(given: str | None, environ: Mapping[str, str] = os.environ) -> str:

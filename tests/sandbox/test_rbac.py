@@ -67,9 +67,10 @@ def test_the_reader_may_not_write(standin):
     reader = as_role(standin, READER_ROLE, "milvus-layer7-readers", point_cluster_at(standin))
     with pytest.raises(KubernetesForbidden) as caught:
         remove_layer4(step_event(), reader("milvus-eks"))
-    # The API server's own words (responsewriters.forbiddenMessage), then the remedy
+    # The API server's own words (responsewriters.forbiddenMessage), then the remedy: readers may get the Service
+    # (CheckDrift), never patch it
     assert ('services "milvus-demo" is forbidden: User "arn:aws:sts::123456789012:assumed-role/'
-            'MilvusLayer7-StepsCheckLoadBalancerRole-DEF/fn" cannot get resource "services" in API group "" '
+            'MilvusLayer7-StepsCheckLoadBalancerRole-DEF/fn" cannot patch resource "services" in API group "" '
             'in the namespace "milvus"') in str(caught.value)
     assert "KubernetesRbacManifest" in str(caught.value)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Stack
 
-from layer7 import ownership
 from stacks import names
 from stacks.config import StackConfig, is_full_secret_arn
+from stacks.runtime import ownership
 from stacks.tasks import setup_state_machine_name, undo_state_machine_name
 
 NAG_CERTIFICATES = "arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*"

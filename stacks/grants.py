@@ -33,10 +33,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from layer7 import ownership, run_lock
 from stacks import arns
 from stacks.arns import ArnPatterns
 from stacks.functions import WorkflowFunctions
+from stacks.runtime import ownership
+from stacks.runtime import run_lock_table as run_lock
 
 Roles = Mapping[str, iam.Role]
 

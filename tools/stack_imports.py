@@ -1,11 +1,14 @@
-"""The import contract of stacks/: its modules import one another in layers, never in a circle.
+"""The import contract of the CDK code: no circle in stacks/, and one door to the Lambdas' code.
 
 A circle (the stack importing a module that imports the stack back, even only
 for type checking) means neither side can be read, changed or tested alone:
-import-linter's "acyclic" idea, read from the source with ``ast`` (every
-import, also those under ``if TYPE_CHECKING`` or inside functions).
+import-linter's "acyclic" idea. The CDK code (``app.py``, ``stacks/``) reaches
+the Lambdas' packages only through ``stacks/runtime.py``, and what that door
+loads imports only the standard library (it runs at synth, outside any
+Lambda). Read from the source with ``ast``: every import, also those under
+``if TYPE_CHECKING`` or inside functions.
 
-    python -m tools.stack_imports    # exit 1 and one line per circle (make lint)
+    python -m tools.stack_imports    # exit 1 and one line per circle or stray import (make lint)
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import sys
 from pathlib import Path
 
 from stacks import paths
+from tools.step_imports import imported_modules, packages
 
 PACKAGE = "stacks"
+DOOR = "runtime"  # stacks/runtime.py
 
 
 def imports(stacks_dir: Path) -> dict[str, set[str]]:
@@ -66,12 +71,41 @@ def circles(stacks_dir: Path) -> list[list[str]]:
     return found
 
 
+def stray_imports(root: Path) -> list[str]:
+    """``path:line: ...`` for each import of a ``lambdas/`` package by the CDK code but its door, and each import
+    beyond the standard library in a module the door loads."""
+    runtime = set(packages(root / "lambdas"))
+    found: list[str] = []
+    cdk_code = [root / "app.py", *sorted((root / PACKAGE).glob("*.py"))]
+    for path in cdk_code:
+        if path == root / PACKAGE / f"{DOOR}.py" or not path.exists():
+            continue
+        for line, module in imported_modules(path.read_text(), str(path)):
+            if module.split(".", 1)[0] in runtime:
+                found.append(f"{path.relative_to(root)}:{line}: imports the Lambdas' {module}; "
+                             f"take it through {PACKAGE}/{DOOR}.py")
+    door = root / PACKAGE / f"{DOOR}.py"
+    if door.exists():
+        shared = ast.literal_eval(next(node.value for node in ast.parse(door.read_text()).body
+                                       if isinstance(node, ast.Assign)
+                                       and [getattr(target, "id", "") for target in node.targets] == ["SHARED"]))
+        for name in shared:
+            path = root / "lambdas" / "layer7" / f"{name}.py"
+            for line, module in imported_modules(path.read_text(), str(path)):
+                top = module.split(".", 1)[0]
+                if top != "__future__" and top not in sys.stdlib_module_names:
+                    found.append(f"{path.relative_to(root)}:{line}: imports {module}, but {PACKAGE}/{DOOR}.py "
+                                 f"loads this module into the CDK app: the standard library only")
+    return found
+
+
 def main() -> int:
-    found = circles(Path(paths.PROJECT_ROOT) / PACKAGE)
-    for circle in found:
-        print(f"{PACKAGE}/: import circle " + " -> ".join(circle))
+    found = [f"{PACKAGE}/: import circle " + " -> ".join(circle) for circle in circles(paths.PROJECT_ROOT / PACKAGE)]
+    found += stray_imports(paths.PROJECT_ROOT)
+    for line in found:
+        print(line)
     if found:
-        print(f"{len(found)} import circle(s) in {PACKAGE}/ (tools/stack_imports.py)", file=sys.stderr)
+        print(f"{len(found)} import(s) breaking the CDK code's contract (tools/stack_imports.py)", file=sys.stderr)
     return 1 if found else 0
 
 

@@ -24,8 +24,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from layer7 import run_lock
 from stacks import retries, timeouts
+from stacks.runtime import run_lock_table as run_lock
 
 HOST_PATH = "$.request.host"
 

@@ -27,6 +27,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from layer7ctl.executions import follow
+from layer7ctl.remedies import remedy_for
 from sandbox.aws.deploy import deploy_stack
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from sandbox.environment import HOST, Sandbox
@@ -168,6 +169,26 @@ def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
     assert rows and started.rsplit(":", 1)[-1] in rows[0]
     assert all(re.search(r"\d+\.\d s", row) for row in rows)
     assert len(rows) >= 3  # the console, event and parent-pipeline runs, and this one
+
+
+def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
+    """Journey: an operator's run fails, and layer7ctl shows the error, its cause and what to do.
+
+    The renewal journeys below start from what this run leaves: without it, the first of them finds the ALB
+    rebuilt under it (the controller stand-in rebuilds the ALB on any change of its annotations)."""
+    # Given an input naming a Service that does not exist (through the host's Ingress: another would be refused
+    # before anything is read, as a second ALB for the host)
+    input_file = tmp_path / "input.json"
+    input_file.write_text(json.dumps(_for_sandbox({"ingressName": sandbox.service_name}, sandbox)))
+    # When it is started and followed
+    run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--service-name", "no-such-milvus", "--follow")
+    # Then the operator sees the contract's error, its cause and the README's remedy
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"^FAILED in \d+\.\d s: ServiceNotFound$", run.stdout, re.MULTILINE), run.stdout
+    assert "cause: " in run.stdout and "no-such-milvus" in run.stdout
+    remedy = remedy_for("ServiceNotFound")
+    assert remedy and f"what to do: {remedy}" in run.stdout
+    assert sandbox.cluster_view()["service"]["spec"]["type"] == "ClusterIP"  # the earlier runs' result stands
 
 
 def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(sandbox, tmp_path):

@@ -5,7 +5,7 @@ stacks/undo_workflow.py; what the step reads is its ``*Event`` model in
 lambdas/layer7/models.py or undo_models.py. Nothing else ties the two, so this
 test does, from the synthesized template: state -> the function its Resource
 names -> that function's Handler -> the model the handler validates the event
-with (``Model.model_validate(event)`` or ``kubernetes_step(Model, ...)``) ->
+with (``Model.model_validate(event)`` or ``step_handler(Model, ...)``) ->
 the model's field aliases, which must be the payload's keys. One side changed
 alone fails here. The DESIGN.md tables must name every key the state passes.
 """
@@ -56,7 +56,7 @@ def event_model(handler: str) -> type[BaseModel]:
         if (isinstance(func, ast.Attribute) and func.attr == "model_validate" and isinstance(func.value, ast.Name)
                 and [type(arg) for arg in node.args] == [ast.Name] and node.args[0].id == "event"):  # type: ignore[attr-defined]
             used.add(func.value.id)
-        if isinstance(func, ast.Name) and func.id == "kubernetes_step" and isinstance(node.args[0], ast.Name):
+        if isinstance(func, ast.Name) and func.id == "step_handler" and isinstance(node.args[0], ast.Name):
             used.add(node.args[0].id)
     assert len(used) == 1, f"{handler}: expected one event model, found {sorted(used)}"
     (name,) = used
@@ -108,7 +108,7 @@ def test_design_names_what_each_lambda_state_passes(default_synth, workflow):
 
 
 def test_the_model_lookup_reads_both_handler_shapes():
-    # Given a handler of the shared Kubernetes shape and one that validates the event itself
+    # Given a handler of the shared shape (layer7.handlers.step_handler) and one that validates the event itself
     from layer7.models import ApplyIngressEvent, VerifyGrpcEvent
     # Then each resolves to the model it parses
     assert event_model("apply_ingress.handler.lambda_handler") is ApplyIngressEvent

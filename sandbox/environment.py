@@ -73,7 +73,7 @@ class SandboxSettings:
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
     health_check_scale: float = 0.2
-    # The Wait states Step Functions plays at this fraction of what the definition asks (Retry intervals keep theirs):
+    # The Wait states and Retry intervals Step Functions plays at this fraction of what the definition asks:
     # the history keeps what was asked (sandbox/aws/sfn_clock.py). 1.0 is AWS's pace. The health checks keep their
     # own, larger scale: a check's timeout shortened to a twentieth (0.25 s of gRPC's 5 s) would fail on a busy
     # machine for reasons AWS does not have.

@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(BIN)/python -m tools.step_imports
+	$(BIN)/python -m tools.stack_imports
 
 # The sandbox also needs nginx (the ALB's data plane).
 setup: $(SETUP_STAMP)

@@ -10,17 +10,13 @@ Configuration errors stop synth with the key at fault (stacks/config.py).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-# The Lambdas' shared package is the one home of the contract's error names; the stack imports them from it.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
-import aws_cdk as cdk  # noqa: E402 - after the path the stack's imports need
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
-
-from stacks.config import ConfigError, StackConfig  # noqa: E402
-from stacks.milvus_layer7_stack import MilvusLayer7Stack  # noqa: E402
-from stacks.names import STACK_NAME  # noqa: E402
+from stacks.config import ConfigError, StackConfig
+from stacks.milvus_layer7_stack import MilvusLayer7Stack
+from stacks.names import STACK_NAME
 
 
 def build_app(app: cdk.App | None = None) -> tuple[cdk.App, MilvusLayer7Stack]:

@@ -27,6 +27,7 @@ from sandbox.dataplane.listener import listener_settings
 from sandbox.dataplane.nlb import Endpoints, NetworkLoadBalancers
 from sandbox.dataplane.processes import MilvusLite, NginxAlb
 from sandbox.dataplane.reimport import Bundle, ReimportWatcher
+from sandbox.faults import Faults
 from sandbox.kubernetes import KubernetesStandIn
 from sandbox.kubernetes.service_controller import ServiceControllerStandIn
 from sandbox.observations import Observations
@@ -72,11 +73,14 @@ class SandboxSettings:
     # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
     # the window in which a dead target still counts healthy is then as long as on AWS.
     health_check_scale: float = 0.2
-    # The Wait states Step Functions plays at this fraction of what the definition asks (Retry intervals keep theirs):
+    # The Wait states and Retry intervals Step Functions plays at this fraction of what the definition asks:
     # the history keeps what was asked (sandbox/aws/sfn_clock.py). 1.0 is AWS's pace. The health checks keep their
     # own, larger scale: a check's timeout shortened to a twentieth (0.25 s of gRPC's 5 s) would fail on a busy
     # machine for reasons AWS does not have.
     clock_scale: float = 0.05
+    # Faults on purpose (issue 19): this share of the Kubernetes API's calls answered with kube-apiserver's 429, 500,
+    # 503, 504 or a reset connection (sandbox/kubernetes/faults.py), from the seed on; None (the default): none.
+    faults: Faults | None = None
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -135,7 +139,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.aws = MotoSandbox(clock_scale=self.settings.clock_scale)
         self.aws.start()
         self._stack.callback(self.aws.stop)
-        self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS)
+        self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS, faults=self.settings.faults)
         self.kube.start()
         self._stack.callback(self.kube.stop)
         # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.
@@ -277,6 +281,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
                                health_check_scale=1.0 if milvus_down else self.settings.health_check_scale)
         if self.settings.certificate_rotation:
             sandbox_reset.switch_rotation(self, enabled=True)
+        self.kube.set_faults(self.settings.faults)  # fresh dice: a scenario meets the same faults each time
         self.log(f"Sandbox reset in {time.monotonic() - t0:.1f} s: {sandbox_reset.describe(changes)}")
         return self
 

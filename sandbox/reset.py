@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # What a scenario may change without a new deploy.
 RUNTIME_SETTINGS = frozenset({"controller", "milvus", "alb_delay", "active_delay", "service_manifest",
-                              "certificate_rotation"})
+                              "certificate_rotation", "faults"})
 ROTATION_EVENT = "Secret Label Updated"  # stacks/rotation.py: Secrets Manager's own event
 TIMEOUT_SECONDS = 60.0
 

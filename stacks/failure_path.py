@@ -55,9 +55,7 @@ def publish(scope: Construct, name: str, detail_type: str, detail: dict[str, obj
         result_path=sfn.JsonPath.DISCARD,
         task_timeout=sfn.Timeout.duration(Duration.seconds(PUBLISH_TIMEOUT_SECONDS)),
     )
-    policy = retries.PUBLISH
-    task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
-                   max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
+    retries.PUBLISH.add_to(task)
     return task
 
 

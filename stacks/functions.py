@@ -21,9 +21,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from layer7.environment import FunctionEnvironment
 from stacks import bundling, config, names, steps
 from stacks.config import StackConfig
+from stacks.runtime import FunctionEnvironment
 
 
 class WorkflowFunctions(Construct):

@@ -1,12 +1,14 @@
 """The contract's names, as the stack writes them (docs/CONTRACT.md): one place, so they stay the same words.
 
 Error names have one home, the Lambdas' own ``layer7.errors``; the stack
-imports them from there (``lambdas/`` is on the app's path, app.py).
+takes them through stacks/runtime.py.
 """
 
 from __future__ import annotations
 
-from layer7.errors import CONTRACT_ERROR_NAMES
+from stacks.runtime import errors
+
+CONTRACT_ERROR_NAMES = errors.CONTRACT_ERROR_NAMES
 
 __all__ = ["CONTRACT_ERROR_NAMES"]
 

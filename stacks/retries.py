@@ -13,12 +13,26 @@ in the execution's history, never by loops inside a Lambda:
   Pending while Lambda re-creates its network interfaces, which "can require
   several minutes" (Lambda developer guide, "Lambda function states" and
   "Networking"). Certificate rotation is exactly such a rare run, so these
-  are retried for about ten minutes.
+  are retried for several minutes.
+
+Jitter: every retrier of a transient fault waits ``JitterStrategy: FULL``, a
+random time between 0 and the backoff's delay (Step Functions developer
+guide, "Handling errors in Step Functions workflows", Retrier fields), so
+runs throttled together (by the Kubernetes API server during a control-plane
+upgrade, by ELBv2 shared with the load balancer controller) do not come back
+together. ``total_wait_seconds`` is then the longest the retries can wait, an
+upper bound; a run waits half of it on average. ``MaxDelaySeconds`` caps the
+delays that grow long. VerificationFailed's retrier has no jitter: it waits
+for one new ALB's name to resolve, no crowd to spread, and a shorter wait
+would only spend its attempts sooner.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_stepfunctions as sfn
 
 
 @dataclass(frozen=True)
@@ -27,19 +41,35 @@ class RetryPolicy:
     interval_seconds: int
     max_attempts: int
     backoff_rate: float = 2.0
+    max_delay_seconds: int | None = None
+    jitter: bool = True
 
-    def total_wait_seconds(self, *, max_delay_seconds: float | None = None) -> float:
-        """The longest the retries alone can wait (the step's own run time comes on top)."""
+    def delays_seconds(self) -> list[float]:
+        """The longest wait before each retry: the backoff's delay, capped by ``max_delay_seconds`` (with jitter,
+        each wait is drawn between 0 and it)."""
         waits = (self.interval_seconds * self.backoff_rate ** attempt for attempt in range(self.max_attempts))
-        return sum(min(wait, max_delay_seconds) if max_delay_seconds is not None else wait for wait in waits)
+        return [min(wait, self.max_delay_seconds) if self.max_delay_seconds is not None else wait for wait in waits]
+
+    def total_wait_seconds(self) -> float:
+        """The longest the retries alone can wait (the step's own run time comes on top)."""
+        return sum(self.delays_seconds())
+
+    def add_to(self, task: sfn.TaskStateBase) -> None:
+        task.add_retry(
+            errors=list(self.errors), interval=Duration.seconds(self.interval_seconds),
+            max_attempts=self.max_attempts, backoff_rate=self.backoff_rate,
+            max_delay=Duration.seconds(self.max_delay_seconds) if self.max_delay_seconds is not None else None,
+            jitter_strategy=sfn.JitterType.FULL if self.jitter else None,
+        )
 
 
 LAMBDA_SERVICE = RetryPolicy(
     errors=("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
             "Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException", "TransientError"),
-    interval_seconds=2, max_attempts=3,
-)
-# 10 + 20 + 40 + 80 + 160 + 320 s = 630 s: past the "several minutes" an Inactive function needs.
+    interval_seconds=2, max_attempts=5, max_delay_seconds=30,
+)  # at most 2 + 4 + 8 + 16 + 30 = 60 s: outlasts a burst of 429s while an API server restarts
+# At most 10 + 20 + 40 + 80 + 160 + 320 s = 630 s, about 315 s with jitter: the "several minutes" an Inactive
+# function needs.
 LAMBDA_NOT_READY = RetryPolicy(
     errors=("Lambda.ResourceNotReadyException", "Lambda.ENINotReadyException", "Lambda.EC2ThrottledException",
             "Lambda.ResourceConflictException"),

@@ -24,8 +24,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from layer7 import run_lock
 from stacks import retries, timeouts
+from stacks.runtime import run_lock_table as run_lock
 
 HOST_PATH = "$.request.host"
 
@@ -56,8 +56,6 @@ class RunLockTable(Construct):
             result_path=sfn.JsonPath.DISCARD,
             task_timeout=sfn.Timeout.duration(Duration.seconds(timeouts.RUN_LOCK_RELEASE_TIMEOUT_SECONDS)),
         )
-        policy = retries.RUN_LOCK_RELEASE
-        task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
-                       max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
+        retries.RUN_LOCK_RELEASE.add_to(task)
         task.add_catch(next_state, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
         return task.next(next_state)

@@ -36,12 +36,9 @@ def invoke(scope: Construct, name: str, function: lambda_.IFunction, payload: di
         result_path=result_path,
     )
     if extra_retry is not None and extra_retry.max_attempts > 0:
-        task.add_retry(errors=list(extra_retry.errors), interval=Duration.seconds(extra_retry.interval_seconds),
-                       max_attempts=extra_retry.max_attempts, backoff_rate=extra_retry.backoff_rate,
-                       max_delay=Duration.seconds(VERIFY_MAX_DELAY_SECONDS))
+        extra_retry.add_to(task)
     for policy in retries.LAMBDA_POLICIES:
-        task.add_retry(errors=list(policy.errors), interval=Duration.seconds(policy.interval_seconds),
-                       max_attempts=policy.max_attempts, backoff_rate=policy.backoff_rate)
+        policy.add_to(task)
     failure.catch(task, keeps_input=keeps_input)
     return task
 

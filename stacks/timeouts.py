@@ -32,33 +32,32 @@ DNS_SYNC_TIMEOUT_SECONDS = 600  # lambdas/check_dns_change/logic.py
 MAX_POLL_WAIT_SECONDS = 30  # CheckLoadBalancer's longest wait between looks
 DNS_POLL_WAIT_SECONDS = 5
 CERTIFICATE_IN_USE_BUDGET_SECONDS = 600  # lambdas/delete_certificate/logic.py IN_USE_BUDGET_SECONDS
-PUBLISH_WORST_SECONDS = 4 * 30 + retries.PUBLISH.total_wait_seconds()  # attempts x task timeout + waits
+# attempts x task timeout + waits
+PUBLISH_WORST_SECONDS = (1 + retries.PUBLISH.max_attempts) * 30 + retries.PUBLISH.total_wait_seconds()
 RUN_LOCK_RELEASE_TIMEOUT_SECONDS = 10  # stacks/run_lock.py's task, once on whichever path a run ends
 RUN_LOCK_RELEASE_WORST_SECONDS = ((1 + retries.RUN_LOCK_RELEASE.max_attempts) * RUN_LOCK_RELEASE_TIMEOUT_SECONDS
                                   + retries.RUN_LOCK_RELEASE.total_wait_seconds())
 MARGIN_SECONDS = 300
 
 
-def step_worst_seconds(name: str, extra: retries.RetryPolicy | None = None, *,
-                       extra_max_delay_seconds: float | None = None) -> float:
+def step_worst_seconds(name: str, extra: retries.RetryPolicy | None = None) -> float:
     """One Lambda task with every retrier exhausted and every attempt running to the function's timeout."""
     spec = next(step for step in steps.STEPS if step.name == name)
     policies = [*retries.LAMBDA_POLICIES, *([extra] if extra else [])]
     attempts = 1 + sum(policy.max_attempts for policy in policies)
-    waits = sum(policy.total_wait_seconds() for policy in retries.LAMBDA_POLICIES)
-    if extra is not None:
-        waits += extra.total_wait_seconds(max_delay_seconds=extra_max_delay_seconds)
+    # with jitter a wait is at most its backoff's delay: total_wait_seconds is the bound
+    waits = sum(policy.total_wait_seconds() for policy in policies)
     return attempts * spec.timeout_seconds + waits
 
 
-def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_seconds: int) -> int:
+def setup_timeout_seconds(verify_retry: retries.RetryPolicy) -> int:
     total = (
         step_worst_seconds("Validate")
         + step_worst_seconds("ReadSetupRecord")
         + step_worst_seconds("ImportCertificate")
         + step_worst_seconds("ApplyIngress")
         + MAX_ALB_TIMEOUT_SECONDS + step_worst_seconds("CheckLoadBalancer") + MAX_POLL_WAIT_SECONDS
-        + step_worst_seconds("VerifyGrpc", verify_retry, extra_max_delay_seconds=verify_max_delay_seconds)
+        + step_worst_seconds("VerifyGrpc", verify_retry)
         + step_worst_seconds("UpsertDns")
         + DNS_SYNC_TIMEOUT_SECONDS + step_worst_seconds("CheckDnsChange") + DNS_POLL_WAIT_SECONDS
         + PUBLISH_WORST_SECONDS  # PublishEndpointAvailable
@@ -71,12 +70,12 @@ def setup_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_se
     return int(total)
 
 
-def undo_timeout_seconds(verify_retry: retries.RetryPolicy, verify_max_delay_seconds: int) -> int:
+def undo_timeout_seconds(verify_retry: retries.RetryPolicy) -> int:
     total = (
         step_worst_seconds("ValidateUndo")
         + step_worst_seconds("RestoreLayer4")
         + MAX_LAYER4_TIMEOUT_SECONDS + step_worst_seconds("CheckLayer4") + MAX_POLL_WAIT_SECONDS
-        + step_worst_seconds("VerifyLayer4", verify_retry, extra_max_delay_seconds=verify_max_delay_seconds)
+        + step_worst_seconds("VerifyLayer4", verify_retry)
         + step_worst_seconds("RestoreDns")
         + DNS_SYNC_TIMEOUT_SECONDS + step_worst_seconds("CheckDnsChange") + DNS_POLL_WAIT_SECONDS
         + ALIAS_TTL_SECONDS + MAX_LAYER7_DRAIN_SECONDS

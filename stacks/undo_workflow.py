@@ -26,7 +26,7 @@ from constructs import Construct
 from stacks import names, retries, timeouts
 from stacks.failure_path import EXECUTION_ID, NULL, FailurePath, Outcome, publish
 from stacks.run_lock import RunLockTable
-from stacks.tasks import VERIFY_MAX_DELAY_SECONDS, invoke, state_machine, undo_state_machine_name
+from stacks.tasks import invoke, state_machine, undo_state_machine_name
 
 DNS_WAIT_SECONDS = timeouts.DNS_POLL_WAIT_SECONDS
 
@@ -62,7 +62,7 @@ class UndoWorkflow(Construct):
                                    outcome=balancers_outcome)
         definition = self._build_definition()
         stack_name = Stack.of(self).stack_name
-        self.timeout_seconds = timeouts.undo_timeout_seconds(verify_retry, VERIFY_MAX_DELAY_SECONDS)
+        self.timeout_seconds = timeouts.undo_timeout_seconds(verify_retry)
         self.state_machine, self.log_group = state_machine(
             self, name=undo_state_machine_name(stack_name), log_name=f"{stack_name}-Undo",
             definition=definition, timeout_seconds=self.timeout_seconds,

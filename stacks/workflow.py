@@ -43,11 +43,12 @@ class Workflow(Construct):
         self._functions = functions
         self._run_lock = run_lock
         self.verify_retry = retries.RetryPolicy(("VerificationFailed",), verify_retry_interval_seconds,
-                                                verify_max_attempts)
+                                                verify_max_attempts, max_delay_seconds=VERIFY_MAX_DELAY_SECONDS,
+                                                jitter=False)
         self.failure = FailurePath(self, "Failure", run_lock=run_lock)
         definition = self._build_definition()
         stack_name = Stack.of(self).stack_name
-        self.timeout_seconds = timeouts.setup_timeout_seconds(self.verify_retry, VERIFY_MAX_DELAY_SECONDS)
+        self.timeout_seconds = timeouts.setup_timeout_seconds(self.verify_retry)
         self.state_machine, self.log_group = state_machine(
             self, name=setup_state_machine_name(stack_name), log_name=f"{stack_name}-Workflow",
             definition=definition, timeout_seconds=self.timeout_seconds,

@@ -132,8 +132,9 @@ def _errors(errors: list[str], index: int) -> str:
 
 def _retry(retrier: dict[str, Any]) -> str:
     cap = f", at most {retrier['MaxDelaySeconds']} s" if "MaxDelaySeconds" in retrier else ""
+    jitter = ", jitter" if retrier.get("JitterStrategy") == "FULL" else ""
     return (f"retry {_errors(retrier['ErrorEquals'], 0)} ({retrier.get('MaxAttempts', 3)}x, "
-            f"{retrier.get('IntervalSeconds', 1)} s, backoff {retrier.get('BackoffRate', 2.0):g}{cap})")
+            f"{retrier.get('IntervalSeconds', 1)} s, backoff {retrier.get('BackoffRate', 2.0):g}{cap}{jitter})")
 
 
 def _edges(state: dict[str, Any], *, catches: bool = True) -> list[tuple[str, str]]:

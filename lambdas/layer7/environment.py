@@ -2,9 +2,11 @@
 
 ``stacks/functions.py`` builds a ``FunctionEnvironment`` from the stack's configuration and writes
 ``to_environment()`` into every function (docs/DESIGN.md, "Function environment"); a handler reads it back with
-``FunctionEnvironment.from_environment()``. Only the standard library here: the CDK app imports this module.
+``FunctionEnvironment.from_environment()``. Only the standard library here: the CDK app loads this module
+(stacks/runtime.py).
 
-The run lock's two variables stay with the lock (``layer7/run_lock.py``: ``TABLE_VARIABLE``, ``HOLD_VARIABLE``).
+The run lock's two variables stay with the lock's table (``layer7/run_lock_table.py``: ``TABLE_VARIABLE``,
+``HOLD_VARIABLE``).
 """
 
 from __future__ import annotations

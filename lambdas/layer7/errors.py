@@ -4,6 +4,7 @@ Each class name is public interface (docs/CONTRACT.md, "Errors"): the
 Lambda runtime reports it as ``errorType``, Step Functions as the state's
 error, and Retry / Catch match it by name. Messages must be something a person
 can act on and must never carry key material.
+Only the standard library here: the CDK app loads this module (stacks/runtime.py).
 """
 
 

@@ -4,6 +4,7 @@ ImportCertificate tags every certificate it imports; the stack lets it
 import, re-import and tag only certificates carrying (or requesting) the
 managed-by tag. VerifyGrpc may read only secrets under the token prefix,
 so it can never read a certificate's private key.
+Only the standard library here: the CDK app loads this module (stacks/runtime.py).
 """
 
 from __future__ import annotations

@@ -41,10 +41,16 @@ from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
 from layer7.errors import RunInProgress, TransientError
+from layer7.run_lock_table import (  # noqa: F401 - the table's names, also read through this module
+    ACQUIRED_AT,
+    ATTRIBUTES,
+    EXPIRES_AT,
+    HOLD_VARIABLE,
+    HOLDER,
+    HOST,
+    TABLE_VARIABLE,
+)
 
-TABLE_VARIABLE, HOLD_VARIABLE = "RUN_LOCK_TABLE", "RUN_LOCK_HOLD_SECONDS"
-HOST, HOLDER, ACQUIRED_AT, EXPIRES_AT = "host", "holder", "acquiredAt", "expiresAt"
-ATTRIBUTES = (HOST, HOLDER, ACQUIRED_AT, EXPIRES_AT)  # every attribute the lock's item has (the IAM condition)
 _NAMES = {f"#{name}": name for name in ATTRIBUTES}
 FREE = "attribute_not_exists(#host) OR #holder = :me OR #expiresAt < :now"
 TAKEOVER = "attribute_not_exists(#host) OR #holder = :dead"

@@ -12,6 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from sandbox.faults import KUBE_KINDS as KUBE_FAULT_KINDS
+from sandbox.faults import Faults
+
 CONTROLLER_MODES = ("ok", "reject", "never", "transient", "webhook-deny")  # sandbox/controller/reconcile.py MODES
 
 
@@ -61,6 +64,13 @@ def _cert_dir(text: str) -> Path:
     if missing:
         raise argparse.ArgumentTypeError(f"{text} has no {' and no '.join(missing)}")
     return path
+
+
+def _faults(text: str) -> Faults:
+    try:
+        return Faults.parse(text, KUBE_FAULT_KINDS)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "namespace, Service, Ingress and dns, and follow the undo: the Service back to "
                            "LoadBalancer (a new NLB), DNS back, the Ingress, ALB and certificate gone; --json "
                            "lists it under undoRuns")
+    demo.add_argument("--faults", type=_faults, metavar="SPEC",
+                      help="answer a share of the Kubernetes API's calls with kube-apiserver's faults, reproducibly "
+                           "from a seed: kind=share pairs and seed=N, kinds 429 (Retry-After), 500, 503, 504 and "
+                           "reset (the connection), e.g. 429=0.1,503=0.05,reset=0.05,seed=7 (default: none)")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
     serve = commands.add_parser(
@@ -157,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         service_file=args.service,
         dns=args.dns,
         undo=args.undo,
+        faults=args.faults,
         json=args.json,
     )
     return run_demo(options)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from layer7ctl.executions import ExecutionRecord, first_ready_check, follow
+from sandbox.faults import Faults
 
 SOURCE = "milvus.layer7"
 REQUESTED = "Milvus Layer7 Setup Requested"
@@ -36,6 +37,7 @@ class DemoOptions:
     service_file: Path | None = None
     dns: bool = False
     undo: bool = False
+    faults: Faults | None = None
     json: bool = False
 
 
@@ -108,7 +110,7 @@ def run_demo(options: DemoOptions) -> int:
 
     settings = SandboxSettings(alb_delay=options.alb_delay, controller=options.controller, milvus=options.milvus,
                                service_manifest=load_manifest(options.service_file) if options.service_file else None,
-                               dns=options.dns)
+                               dns=options.dns, faults=options.faults)
     log = (lambda *a, **k: None) if options.json else print
     _say(options, "Starting the sandbox: local AWS, Kubernetes API, controller, Milvus ...")
     with Sandbox(settings, log=log) as sandbox:

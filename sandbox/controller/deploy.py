@@ -1,4 +1,5 @@
-"""What the controller's deployer does in ELBv2 for one Ingress: create the ALB and its parts, or delete them.
+"""What the controller's deployer does in ELBv2 for one Ingress: create the ALB and its parts, modify them in place,
+or delete them.
 
 Names, tags and defaults are the controller's (kubernetes-sigs/aws-load-balancer-controller
 at 225f44568848: pkg/ingress/model_build_load_balancer.go buildLoadBalancerName,
@@ -48,33 +49,101 @@ def deploy(elbv2: Any, key: str, meta: dict[str, Any], plan: dict[str, Any], sta
     if plan["load_balancer_attributes"]:  # load_balancer_manager.go Create, then its attributes reconciler
         elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
             {"Key": attribute, "Value": value} for attribute, value in plan["load_balancer_attributes"].items()])
+    _create_target_group(elbv2, key, meta, plan, state, cluster_name=cluster_name, vpc_id=vpc_id,
+                         target_ip=target_ip, registered=registered)
+    for proto, port in plan["listeners"]:
+        _create_listener(elbv2, state, plan, proto, port)
+
+
+def update(elbv2: Any, key: str, meta: dict[str, Any], old: dict[str, Any], plan: dict[str, Any],
+           state: dict[str, Any], *, cluster_name: str, vpc_id: str, target_ip: str,
+           registered: Callable[[dict[str, Any]], None]) -> bool:
+    """Bring the ALB ``state`` holds from ``old``'s plan to ``plan``'s in place, as the deployer does for a model
+    whose load balancer needs no replacement; True when the target group was replaced (its target registers anew).
+
+    pkg/deploy/elbv2: the load balancer synthesizer modifies a matched load balancer's attributes
+    (load_balancer_manager.go), the target group synthesizer replaces a target group only when its target type,
+    protocol or protocol version changes (isSDKTargetGroupRequiresReplacement; another backend or port is another
+    resource id, so another target group) and otherwise modifies its health check (target_group_manager.go),
+    and the listener synthesizer matches listeners by port, modifying a matched one and deleting the rest
+    (listener_synthesizer.go). Target groups no longer used are deleted last.
+    """
+    if plan["load_balancer_attributes"] and plan["load_balancer_attributes"] != old["load_balancer_attributes"]:
+        elbv2.modify_load_balancer_attributes(LoadBalancerArn=state["lb_arn"], Attributes=[
+            {"Key": attribute, "Value": value} for attribute, value in plan["load_balancer_attributes"].items()])
+    replaced_tg = state["tg_arn"] if any(plan[k] != old[k] for k in (
+        "target_type", "backend_protocol", "grpc", "backend", "port")) else None
+    if replaced_tg:
+        _create_target_group(elbv2, key, meta, plan, state, cluster_name=cluster_name, vpc_id=vpc_id,
+                             target_ip=target_ip, registered=registered)
+    else:
+        elbv2.modify_target_group(TargetGroupArn=state["tg_arn"], **_health_check_args(plan))
+    existing = {listener["Port"]: listener for listener in
+                elbv2.describe_listeners(LoadBalancerArn=state["lb_arn"])["Listeners"]}
+    for proto, port in plan["listeners"]:
+        listener = existing.pop(port, None)
+        if listener is None:
+            _create_listener(elbv2, state, plan, proto, port)
+            continue
+        args: dict[str, Any] = dict(ListenerArn=listener["ListenerArn"], Protocol=proto, Port=port)
+        if proto == "HTTPS":
+            args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
+        elbv2.modify_listener(**args)
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            if not rule.get("IsDefault"):
+                elbv2.delete_rule(RuleArn=rule["RuleArn"])
+        _create_rule(elbv2, listener["ListenerArn"], plan, state)
+    for listener in existing.values():
+        elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+    if replaced_tg:
+        elbv2.delete_target_group(TargetGroupArn=replaced_tg)
+    return replaced_tg is not None
+
+
+def _health_check_args(plan: dict[str, Any]) -> dict[str, Any]:
     check = plan["health_check"]
+    return dict(HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
+                HealthCheckIntervalSeconds=check.interval_seconds, HealthCheckTimeoutSeconds=check.timeout_seconds,
+                HealthyThresholdCount=check.healthy_threshold_count,
+                UnhealthyThresholdCount=check.unhealthy_threshold_count, Matcher=plan["matcher"])
+
+
+def _create_target_group(elbv2: Any, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any],
+                         *, cluster_name: str, vpc_id: str, target_ip: str,
+                         registered: Callable[[dict[str, Any]], None]) -> None:
+    ns, name = meta["namespace"], meta["name"]
+    tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": cluster_name},
+            {"Key": "ingress.k8s.aws/stack", "Value": key}]
     tg_args: dict[str, Any] = dict(
-        Name=load_balancer_name(ns, plan["backend"], f"{cluster_name}/{name}/{plan['port']}"),
+        Name=load_balancer_name(ns, plan["backend"], f"{cluster_name}/{name}/{plan['port']}/{plan['target_type']}"
+                                f"/{plan['backend_protocol']}/{plan['grpc']}"),
         Protocol=plan["backend_protocol"], Port=plan["port"], VpcId=vpc_id, TargetType=plan["target_type"],
-        HealthCheckProtocol=plan["backend_protocol"], HealthCheckPath=plan["health_path"],
-        HealthCheckIntervalSeconds=check.interval_seconds, HealthCheckTimeoutSeconds=check.timeout_seconds,
-        HealthyThresholdCount=check.healthy_threshold_count, UnhealthyThresholdCount=check.unhealthy_threshold_count,
-        Matcher=plan["matcher"],
-        Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}])
+        Tags=tags + [{"Key": "ingress.k8s.aws/resource", "Value": f"{ns}/{name}-{plan['backend']}:{plan['port']}"}],
+        **_health_check_args(plan))
     if plan["grpc"]:
         tg_args["ProtocolVersion"] = "GRPC"
     tg = elbv2.create_target_group(**tg_args)["TargetGroups"][0]
     state["tg_arn"] = tg["TargetGroupArn"]
     elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": target_ip, "Port": plan["port"]}])
     registered(state)
-    forward = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
-    for proto, port in plan["listeners"]:
-        args: dict[str, Any] = dict(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
-                                    DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
-                                        "StatusCode": "404", "ContentType": "text/plain"}}])
-        if proto == "HTTPS":
-            args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
-        listener = elbv2.create_listener(**args)["Listeners"][0]
-        conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
-        if plan["host"]:
-            conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
-        elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=1, Conditions=conditions, Actions=forward)
+
+
+def _create_listener(elbv2: Any, state: dict[str, Any], plan: dict[str, Any], proto: str, port: int) -> None:
+    args: dict[str, Any] = dict(LoadBalancerArn=state["lb_arn"], Protocol=proto, Port=port,
+                                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                    "StatusCode": "404", "ContentType": "text/plain"}}])
+    if proto == "HTTPS":
+        args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
+    listener = elbv2.create_listener(**args)["Listeners"][0]
+    _create_rule(elbv2, listener["ListenerArn"], plan, state)
+
+
+def _create_rule(elbv2: Any, listener_arn: str, plan: dict[str, Any], state: dict[str, Any]) -> None:
+    conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
+    if plan["host"]:
+        conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
+    elbv2.create_rule(ListenerArn=listener_arn, Priority=1, Conditions=conditions,
+                      Actions=[{"Type": "forward", "TargetGroupArn": state["tg_arn"]}])
 
 
 def delete(elbv2: Any, state: dict[str, Any]) -> None:

@@ -183,6 +183,8 @@ class LoadBalancerControllerStandIn:
         ours = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         version = (meta["uid"], meta.get("generation"), json.dumps(ours, sort_keys=True))
         state = self._state.get(key)
+        if state is not None and state["version"] != version and self._modified_in_place(key, ing, state):
+            state["version"] = version
         if state is None or state["version"] != version:
             if state is not None:
                 self._cleanup(state)
@@ -299,8 +301,39 @@ class LoadBalancerControllerStandIn:
         if time.time() < first_seen + CERTIFICATE_VISIBILITY_SECONDS:
             raise Rejected("FailedDeployModel", certificate_not_found(plan["cert"]))
 
+    def _modified_in_place(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> bool:
+        """A changed Ingress whose serving ALB needs no replacement: modify it, keep its name, address and target.
+
+        The deployer replaces a load balancer only when its scheme changes (load_balancer_synthesizer.go,
+        isSDKLoadBalancerRequiresReplacement); everything else is modified in place (deploy.update). A model
+        that fails to build or deploy is left to the ordinary path (the stand-in then rebuilds and reports).
+        """
+        if state.get("phase") != "active" or self.mode not in ("ok", "transient"):
+            return False
+        try:
+            plan = self._plan(ing)
+            self._check_certificate_visible(plan)
+        except Rejected:
+            return False
+        if plan["scheme"] != state["plan"]["scheme"]:
+            return False
+        meta = ing["metadata"]
+        replaced = deploy.update(self.elbv2, key, meta, state["plan"], plan, state, cluster_name=self.cluster_name,
+                                 vpc_id=self.vpc_id, target_ip=self.target_ip, registered=self._registered)
+        state.update(plan=plan, health_check=plan["health_check"])
+        if replaced:
+            state["checks"].start()  # a new target group's target: registered on an active ALB, checked from now
+        else:
+            state["checks"].settings = plan["health_check"]  # ModifyTargetGroup: the next checks use these
+        if self.data_plane is not None:
+            self.data_plane(ing, self.elbv2.describe_load_balancers(LoadBalancerArns=[state["lb_arn"]])
+                            ["LoadBalancers"][0])
+        self.kube.record_event(meta["namespace"], "Ingress", meta["name"], "Normal", "SuccessfullyReconciled",
+                               "Successfully reconciled", COMPONENT)
+        return True
+
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
-        state["health_check"] = plan["health_check"]
+        state["health_check"], state["plan"] = plan["health_check"], plan
         deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
                                  subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
                                  created=self._hold_provisioning, registered=self._registered)

@@ -5,7 +5,9 @@ naive dict merge with non-Kubernetes error reasons and no PUT. This subclass
 checks the EKS token (401), RBAC (403, sandbox/kubernetes/rbac.py), then answers
 resource requests itself through ``StoreMixin`` with ``Status`` bodies whose
 reasons match kube-apiserver's (NotFound, AlreadyExists, Conflict, Invalid).
-Watches still go to kmock.
+Watches still go to kmock. With ``faults`` (a ``sandbox.faults.Dice``), a
+share of the calls meets one of kube-apiserver's own faults first
+(``sandbox/kubernetes/faults.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import attrs
 import yaml
 from kmock import KubernetesEmulator, KubernetesError, RawHandler, Request, ResourceInfo, action
 
+from sandbox.faults import Dice
+from sandbox.kubernetes import faults as kube_faults
 from sandbox.kubernetes import rbac, semantics
 from sandbox.kubernetes.auth import TokenError, TokenVerifier
 from sandbox.kubernetes.semantics import ApiError, Kind
@@ -40,6 +44,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
     denied_namespaces: set[str] = attrs.field(factory=set)  # 403 in these namespaces only
     auth_failures: list[str] = attrs.field(factory=list)  # why tokens were refused (never the token)
     validating_webhooks: list[Any] = attrs.field(factory=list)  # admission.ValidatingWebhook, in call order
+    faults: Dice | None = None  # off unless set: every call not to a health path rolls these dice first
     _rv: int = attrs.field(default=0, init=False)
     _owners: dict[Any, Any] = attrs.field(factory=dict, init=False)
 
@@ -52,6 +57,13 @@ class Emulator(StoreMixin, KubernetesEmulator):
                 subresources={"status"} if kind.has_status else set())
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # The filters that throttle, time out or turn away a shutting-down server's calls run before the handler;
+        # health checks are exempt (with_retry_after.go pathPrefixesExemptFromRetryAfter).
+        fault = self.faults.roll() if self.faults is not None and raw_request.path not in PUBLIC_PATHS else None
+        if fault is not None:
+            response = kube_faults.answer(fault, raw_request)
+            # reset: the connection is gone; aiohttp's write of this stand-in answer fails quietly (ConnectionError)
+            return response or aiohttp.web.Response(status=500)
         match = NAMESPACE_PATH.match(raw_request.path)
         if not match:
             return await super().__call__(raw_request)

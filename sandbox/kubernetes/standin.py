@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp.web
 
+from sandbox.faults import Faults
 from sandbox.kubernetes import rbac, semantics, tls
 from sandbox.kubernetes.auth import TokenVerifier
 from sandbox.kubernetes.events import EventCorrelator
@@ -30,11 +31,12 @@ HELM_MANAGER = "helm"
 
 class KubernetesStandIn:
     def __init__(self, cluster_name: str = "milvus-eks", credentials: Mapping[str, str] | None = None, *,
-                 region: str = "us-east-1", forbidden: bool = False) -> None:
+                 region: str = "us-east-1", forbidden: bool = False, faults: Faults | None = None) -> None:
         self.cluster_name, self.region = cluster_name, region
         self.credentials = dict(credentials or {"testing": "testing"})
         self.verifier = TokenVerifier(cluster_name, self.credentials)
         self.emulator = Emulator(verifier=self.verifier, forbidden=forbidden)
+        self.set_faults(faults)
         self.ca_pem, self._cert_pem, self._key_pem = tls.make_serving_material(cluster_name)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -177,6 +179,15 @@ class KubernetesStandIn:
             self.emulator.forbidden = True
         else:
             self.emulator.denied_namespaces.add(namespace)
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Answer a share of HTTP calls with the API server's faults (``sandbox/kubernetes/faults.py``), from
+        ``faults``' seed on; None turns them off. The sandbox's own helpers above never meet them."""
+        self.emulator.faults = faults.dice() if faults is not None and faults.rates else None
+
+    @property
+    def faults_thrown(self) -> builtins.list[str]:
+        return list(self.emulator.faults.thrown) if self.emulator.faults is not None else []
 
     def allow(self) -> None:
         self.emulator.forbidden = False

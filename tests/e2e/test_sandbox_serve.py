@@ -48,6 +48,7 @@ def _read_until(lines: queue.Queue, marker: str, timeout: float, seen: list[str]
 
 
 def test_serve_prints_how_to_reach_it_and_stops_on_sigterm(no_alb_of_the_session) -> None:
+    """Journey: someone runs `python -m sandbox serve` in one shell, drives it from another, then presses Ctrl-C."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--parent-pipeline", "--certificate-rotation",
                              "--alb-delay", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,

@@ -47,8 +47,8 @@ def test_every_state_and_branch_is_drawn(mermaid, default_synth):
     assert "VerifyGrpc --> ExplainFailure : contract errors" in mermaid
     assert "VerifyGrpc --> RecordFailure : any other error" in mermaid
     assert "VerifyGrpc : retry VerificationFailed (6x, 10 s, backoff 2, at most 60 s)" in mermaid
-    assert ("note right of Validate : every Lambda step: retry Lambda.* (6x, 10 s, backoff 2); "
-            "retry Lambda.*, TransientError (3x, 2 s, backoff 2)") in mermaid
+    assert ("note right of Validate : every Lambda step: retry Lambda.* (6x, 10 s, backoff 2, jitter); "
+            "retry Lambda.*, TransientError (5x, 2 s, backoff 2, at most 30 s, jitter)") in mermaid
     assert "Drain_ --> WaitForDrain : dnsRecord is not null" in mermaid
 
 

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Annotations, Match
 from layer7 import ownership
 from stacks import rbac
 from stacks.config import ConfigError, StackConfig
-from stacks.milvus_layer7_stack import normalized_record_name
+from stacks.grants import normalized_record_name
 from tests.infra.conftest import VPC_CONTEXT, synthesize
 from tests.infra.test_permissions import _as_list, role_statements
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from layer7.errors import CONTRACT_ERROR_NAMES
 
 LAMBDA_STATES = ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer", "VerifyGrpc",
@@ -9,10 +13,11 @@ LAMBDA_STATES = ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngre
 SERVICE_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                                  "Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException",
                                  "TransientError"],
-                 "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}
+                 "IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 2, "MaxDelaySeconds": 30,
+                 "JitterStrategy": "FULL"}
 NOT_READY_RETRY = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.ENINotReadyException",
                                    "Lambda.EC2ThrottledException", "Lambda.ResourceConflictException"],
-                   "IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2}
+                   "IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2, "JitterStrategy": "FULL"}
 FAILURE_STATES = {"KeepValidateError", "KeepValidateFailure", "ExplainFailure", "TakeErrorMessage", "RecordFailure",
                   "ServiceState?", "ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead",
                   "ServiceUnknown",
@@ -74,23 +79,15 @@ def test_dns_moves_before_the_layer4_load_balancer_goes(default_synth):
     assert states["PublishReady"]["ResultPath"] is None
 
 
-def test_payloads_and_result_paths(default_synth):
+def test_result_paths(default_synth):
+    # The payloads are held against the handlers' models in test_payloads.py.
     states = default_synth.definition()["States"]
     expected = {
-        "Validate": ({"input.$", "stateMachineArn.$"}, "$"),
-        "ImportCertificate": ({"request.$"}, "$.certificate"),
-        "ApplyIngress": ({"request.$", "certificate.$"}, "$.ingress"),
-        "CheckLoadBalancer": ({"request.$", "ingress.$"}, "$.loadBalancer"),
-        "VerifyGrpc": ({"request.$", "certificate.$", "loadBalancer.$"}, "$.verification"),
-        "UpsertDns": ({"request.$", "loadBalancer.$"}, "$.dnsRecord"),
-        "CheckDnsChange": ({"request.$", "dnsRecord.$"}, "$.dnsRecord"),
-        "RemoveLayer4": ({"request.$"}, "$.service"),
+        "Validate": "$", "ImportCertificate": "$.certificate", "ApplyIngress": "$.ingress",
+        "CheckLoadBalancer": "$.loadBalancer", "VerifyGrpc": "$.verification", "UpsertDns": "$.dnsRecord",
+        "CheckDnsChange": "$.dnsRecord", "RemoveLayer4": "$.service",
     }
-    for name, (keys, result_path) in expected.items():
-        state = states[name]
-        assert set(state["Parameters"]) == keys | {"correlationId.$"}, name
-        assert state["Parameters"]["correlationId.$"] == "$$.Execution.Id"
-        assert state["ResultPath"] == result_path, name
+    assert {name: states[name]["ResultPath"] for name in expected} == expected
     assert states["Validate"]["ResultSelector"] == {"request.$": "$"}
     assert states["Validate"]["Parameters"]["stateMachineArn.$"] == "$$.StateMachine.Id"
     assert states["KeepLayer4"]["Parameters"]["before.$"] == "States.StringToJson('null')"
@@ -185,3 +182,40 @@ def test_state_machine_settings(default_synth):
     })
     default_synth.template.has_resource_properties("AWS::Logs::LogGroup", {
         "LogGroupName": "/aws/vendedlogs/states/MilvusLayer7-Workflow", "RetentionInDays": 30})
+
+
+def test_every_retrier_of_a_transient_fault_waits_with_full_jitter(default_synth):
+    # Given both definitions: Lambda tasks, the PutEvents tasks, the run lock's release
+    for workflow in ("Setup", "Undo"):
+        for name, state in default_synth.definition(workflow)["States"].items():
+            for retrier in state.get("Retry", []):
+                # Then every retrier spreads its waits, but VerificationFailed's, which waits for one ALB's name
+                if retrier["ErrorEquals"] == ["VerificationFailed"]:
+                    assert "JitterStrategy" not in retrier, (workflow, name)
+                else:
+                    assert retrier["JitterStrategy"] == "FULL", (workflow, name, retrier["ErrorEquals"])
+
+
+def test_the_contract_states_each_retriers_budget(default_synth):
+    # Given the contract's table of retried errors
+    contract = (Path(__file__).resolve().parents[2] / "docs" / "CONTRACT.md").read_text()
+    table = contract.split("| retried error |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        errors = tuple(sorted(re.findall(r"`([A-Za-z0-9.]+)`", cells[0])))
+        rows[errors] = cells[2:]
+    # Then every retrier of both definitions is a row, with the definition's numbers
+    retriers = {json.dumps(r, sort_keys=True): r for workflow in ("Setup", "Undo")
+                for state in default_synth.definition(workflow)["States"].values() for r in state.get("Retry", [])}
+    assert len(rows) == len(retriers)
+    for retrier in retriers.values():
+        attempts, interval, backoff, max_delay, jitter, longest = rows[tuple(sorted(retrier["ErrorEquals"]))]
+        delays = [min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier.get("MaxDelaySeconds", 1e9))
+                  for n in range(retrier["MaxAttempts"])]
+        # (a row for a setting from context gives the default's number last, in brackets)
+        last_number = [re.findall(r"\d+", cell)[-1] for cell in (attempts, interval)]
+        assert (*last_number, backoff, max_delay, jitter, longest) == (
+            str(retrier["MaxAttempts"]), str(retrier["IntervalSeconds"]), f"{retrier['BackoffRate']:g}",
+            f"{retrier['MaxDelaySeconds']} s" if "MaxDelaySeconds" in retrier else "none",
+            "full" if retrier.get("JitterStrategy") == "FULL" else "none", f"{sum(delays):g} s")

@@ -179,6 +179,43 @@ def test_start_execution_sync2_reads_child_output(sandbox, role, functions):
     assert json.loads(result["output"]) == {"childOutput": {"doubled": 42}, "status": "SUCCEEDED"}
 
 
+def test_start_execution_refuses_an_input_over_256_kib_as_step_functions_does(sandbox, role):
+    # StartExecution's input has "Maximum length of 262144" (API reference), refused with a ValidationException
+    sfn = sandbox.client("stepfunctions")
+    arn = _state_machine(sandbox, role, "input-limit", {"StartAt": "Done", "States": {"Done": {"Type": "Pass",
+                                                                                                "End": True}}})
+    with pytest.raises(sfn.exceptions.ValidationException, match="262144"):
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps({"x": "y" * 262144}))
+    # and an input within it is taken
+    result = _wait(sfn, sfn.start_execution(stateMachineArn=arn, input=json.dumps({"x": "y" * 262000}))["executionArn"])
+    assert result["status"] == "SUCCEEDED", result
+
+
+def test_a_task_retries_an_inactive_function_by_the_error_name_step_functions_gives_it(sandbox, role, functions):
+    # Given a Task on a function ARN with the workflow's retry of a function that is not ready (stacks/retries.py),
+    # and that function Inactive (it fails once, then is Pending for a moment)
+    from sandbox.aws import lambda_runner
+
+    sandbox.client("lambda").create_function(FunctionName="sleepy", Runtime="python3.11", Role=role,
+                                             Handler="app.child", Code={"ZipFile": _zip({"app.py": CODE})},
+                                             Timeout=10, MemorySize=256)
+    retry = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.ResourceConflictException"],
+             "IntervalSeconds": 1, "MaxAttempts": 4, "BackoffRate": 1}
+    arn = _state_machine(sandbox, role, "inactive", {"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": _fn_arn("sleepy"), "Retry": [retry], "End": True}}})
+    lambda_runner.make_inactive("sleepy", pending_seconds=0.5)
+    # When it runs
+    sfn = sandbox.client("stepfunctions")
+    result = _wait(sfn, sfn.start_execution(stateMachineArn=arn, input='{"n": 4}')["executionArn"])
+    # Then the first failure is named Lambda.ResourceNotReadyException, which the retry matched, and the run went on
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"]) == {"doubled": 8}
+    events = sfn.get_execution_history(executionArn=result["executionArn"])["events"]
+    errors = [details["error"] for event in events
+              for key in ("lambdaFunctionFailedEventDetails", "taskFailedEventDetails") if (details := event.get(key))]
+    assert errors[:1] == ["Lambda.ResourceNotReadyException"]
+
+
 def test_eventbridge_rule_starts_execution_with_input_path(sandbox, role):
     sfn, events = sandbox.client("stepfunctions"), sandbox.client("events")
     arn = _state_machine(sandbox, role, "from-events", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})

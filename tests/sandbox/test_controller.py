@@ -308,3 +308,41 @@ def test_the_health_check_interval_sets_the_time_from_active_to_ready(kube, aws,
         assert check[1] is True
     finally:
         ctl.stop()
+
+
+def test_a_changed_ingress_keeps_its_alb_and_target_and_a_new_scheme_replaces_the_alb(kube, aws, cleanup):
+    # Given an Ingress whose ALB serves with a healthy target
+    served = []
+    cleanup.append("changing")
+    kube.create("ingresses", "milvus", ingress("changing", aws["cert"]))
+    ctl = controller(kube, aws, data_plane=lambda i, d: served.append(d["DNSName"])).start()
+    try:
+        wait_for(lambda: "activeAt" in ctl.timeline_for("milvus", "changing"))
+        [lb] = aws["elbv2"].describe_load_balancers()["LoadBalancers"]
+        [tg] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
+        # When annotations change that the deployer modifies in place: the listener's policy, the target group's
+        # health check, the load balancer's attributes
+        kube.patch("ingresses", "milvus", "changing", {"metadata": {"annotations": {
+            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "alb.ingress.kubernetes.io/healthcheck-interval-seconds": "10",
+            "alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=300"}}})
+        wait_for(lambda: aws["elbv2"].describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"][0]
+                 .get("SslPolicy") == "ELBSecurityPolicy-TLS13-1-2-2021-06")
+        # Then the same ALB, with the same address and the same target group, serves on, its target healthy all along
+        assert aws["elbv2"].describe_load_balancers()["LoadBalancers"] == [lb]
+        [modified] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
+        assert modified["TargetGroupArn"] == tg["TargetGroupArn"] and modified["HealthCheckIntervalSeconds"] == 10
+        health = aws["elbv2"].describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
+        assert health[0]["TargetHealth"]["State"] == "healthy"
+        assert served[-1] == lb["DNSName"] and len(served) == 2  # the data plane took the listener's new policy
+        attributes = aws["elbv2"].describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])
+        assert {"Key": "idle_timeout.timeout_seconds", "Value": "300"} in attributes["Attributes"]
+        # When the scheme changes (load_balancer_synthesizer.go isSDKLoadBalancerRequiresReplacement)
+        kube.patch("ingresses", "milvus", "changing", {"metadata": {"annotations": {
+            "alb.ingress.kubernetes.io/scheme": "internal"}}})
+        # Then another ALB takes its place, and the old one is gone
+        wait_for(lambda: [b["Scheme"] for b in aws["elbv2"].describe_load_balancers()["LoadBalancers"]] == ["internal"])
+        assert aws["elbv2"].describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"] != lb["LoadBalancerArn"]
+        assert not warnings(kube, "changing") and not ctl.errors
+    finally:
+        ctl.stop()

@@ -50,3 +50,17 @@ def test_an_object_gets_what_only_the_sandbox_knows(tmp_path: Path) -> None:
     data = execution_input(DemoOptions(input_file=path), "milvus.example.com", SECRET)
     assert data == {"scheme": "internal", "host": "milvus.example.com", "certificate": {"secretArn": SECRET},
                     "namespace": "milvus", "serviceName": "milvus-demo"}
+
+
+def test_faults_are_off_unless_asked_and_a_spec_that_cannot_be_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from sandbox.faults import Faults
+
+    assert build_parser().parse_args(["demo"]).faults is None
+    asked = build_parser().parse_args(["demo", "--faults", "429=0.1,reset=0.05,seed=7"]).faults
+    assert asked == Faults((("429", 0.1), ("reset", 0.05)), seed=7)
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["demo", "--faults", "429=0.9,500=0.2"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m sandbox demo: error: argument --faults: fault shares '429=0.9,500=0.2,seed=0' add up to more "
+        "than every call")

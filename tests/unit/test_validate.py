@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -324,6 +326,18 @@ def test_the_handler_refuses_a_bad_input_with_invalid_input(stack_environment, l
 def test_the_handler_refuses_an_input_that_is_not_an_object(stack_environment, lambda_context):
     with pytest.raises(InvalidInput, match="input: must be a JSON object"):
         handler.lambda_handler({"input": "host=x", "correlationId": "run-3"}, lambda_context)
+
+
+def test_the_handler_refuses_an_input_over_its_budget_naming_the_largest_field(stack_environment, lambda_context):
+    # Given an input just under Step Functions' 256 KiB, its bulk in a field nobody reads
+    raw = {**MINIMAL, "ingressAnnotations": {"alb.ingress.kubernetes.io/tags": "team=" + "x" * (255 * 1024 - 400)}}
+    assert 254 * 1024 < len(json.dumps(raw).encode()) < 256 * 1024
+    # When the handler runs
+    with pytest.raises(InvalidInput) as caught:
+        handler.lambda_handler({"input": raw, "correlationId": "run-4"}, lambda_context)
+    # Then it is refused by the budget that keeps every state under the limit, naming the largest field
+    assert "over the input budget of 65536 bytes (64 KiB)" in str(caught.value)
+    assert "the largest field is 'ingressAnnotations'" in str(caught.value)
 
 
 # --- what the stack's grants and network allow ----------------------------------------------------------

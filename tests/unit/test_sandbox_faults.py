@@ -1,0 +1,40 @@
+"""The sandbox's fault dice: shares by kind, reproducible from a seed, refused when they cannot be."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.faults import KUBE_KINDS as KINDS
+from sandbox.faults import Faults
+
+
+def test_a_spec_reads_as_shares_by_kind_and_a_seed():
+    faults = Faults.parse("429=0.1, 500=0.05,reset=0.05,seed=7", KINDS)
+    assert faults == Faults((("429", 0.1), ("500", 0.05), ("reset", 0.05)), seed=7)
+    assert Faults.parse(faults.spec(), KINDS) == faults
+
+
+def test_the_same_seed_throws_the_same_faults_and_the_shares_hold():
+    # Given a fifth of the calls failing, two kinds
+    faults = Faults((("429", 0.15), ("reset", 0.05)), seed=3)
+    # When two dice from the same faults roll 2,000 times each
+    first, second = faults.dice(), faults.dice()
+    rolls = [first.roll() for _ in range(2000)]
+    # Then they throw the same faults in the same order, and about the asked share of each
+    assert rolls == [second.roll() for _ in range(2000)]
+    assert 0.12 < rolls.count("429") / 2000 < 0.18 and 0.03 < rolls.count("reset") / 2000 < 0.07
+    assert first.thrown == [kind for kind in rolls if kind is not None]
+    # And another seed throws others
+    assert [Faults(faults.rates, seed=4).dice().roll() for _ in range(200)] != rolls[:200]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("429", "write kind=share"),
+    ("418=0.1", "'418': not one of 429, 500, 503, 504, reset"),
+    ("429=lots", "'lots' is not a number"),
+    ("429=1.5", "between 0 and 1"),
+    ("429=0.6,500=0.6", "add up to more than every call"),
+])
+def test_a_spec_that_cannot_be_is_refused_naming_why(spec, message):
+    with pytest.raises(ValueError, match=message):
+        Faults.parse(spec, KINDS)

@@ -8,22 +8,27 @@ function's own role (or handed in by a test as a keyword of the same name),
 the cluster connection closed whatever the step raises (a warm environment
 would otherwise keep its socket), and the result as wire JSON.
 
-Steps whose handler does more than that (Validate and ValidateUndo read the
-stack's environment, ImportCertificate and the verifications budget their
-time and add metrics, RestoreDns makes Route 53 only when a record needs it)
-keep a handler of their own.
+The two verifications (VerifyGrpc through the ALB, VerifyLayer4 through the
+Layer-4 load balancer) share ``verification_handler``: the same shape, plus
+the check's timeout cut to what the invocation has left, and the latency as
+a metric. Steps whose handler does more than either (Validate and
+ValidateUndo read the stack's environment, ImportCertificate reports its
+import, RestoreDns makes Route 53 only when a record needs it, CheckDrift is
+invoked directly with a caller's input) keep a handler of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack, closing
 from typing import Any, TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from layer7 import aws
 from layer7 import kube as k8s
+from layer7.budget import invocation_budget
 from layer7.models import WireModel
 from layer7.observability import logger, metrics, tracer
 
@@ -48,5 +53,25 @@ def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernet
                 cluster = parsed.request.cluster_name  # type: ignore[attr-defined]  # every step event has its request
                 clients["kube"] = resources.enter_context(closing(connect(cluster)))
             return step(parsed, **clients).to_wire()
+
+    return lambda_handler
+
+
+def verification_handler(model: type[Event], verify: Callable[..., Any], *, clients: Mapping[str, aws.Service],
+                         timeout_of: Callable[[Any], float], through: str) -> Handler:
+    """The handler of a check of Milvus: ``verify(event, timeout_seconds=..., <keyword>=<client>)`` with each of
+    ``clients`` (keyword -> service), the check's timeout (``timeout_of(event)``) cut to the invocation's time
+    left, and the answer's latency recorded (metric ``VerificationLatencyMs``) and logged."""
+
+    @logger.inject_lambda_context(correlation_id_path="correlationId")
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    def lambda_handler(event: dict[str, Any], context: Any, **given: Any) -> dict[str, Any]:
+        parsed = model.model_validate(event)
+        made = {keyword: given.get(keyword) or aws.client(service) for keyword, service in clients.items()}
+        result = verify(parsed, timeout_seconds=invocation_budget(timeout_of(parsed), context), **made)
+        metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
+        logger.info(f"Milvus answered through {through}", extra={"verification": result.to_wire()})
+        return dict(result.to_wire())
 
     return lambda_handler

@@ -56,7 +56,8 @@ def event_model(handler: str) -> type[BaseModel]:
         if (isinstance(func, ast.Attribute) and func.attr == "model_validate" and isinstance(func.value, ast.Name)
                 and [type(arg) for arg in node.args] == [ast.Name] and node.args[0].id == "event"):  # type: ignore[attr-defined]
             used.add(func.value.id)
-        if isinstance(func, ast.Name) and func.id == "step_handler" and isinstance(node.args[0], ast.Name):
+        if (isinstance(func, ast.Name) and func.id in ("step_handler", "verification_handler")
+                and isinstance(node.args[0], ast.Name)):
             used.add(node.args[0].id)
     assert len(used) == 1, f"{handler}: expected one event model, found {sorted(used)}"
     (name,) = used

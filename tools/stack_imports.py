@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from stacks import paths
-from tools.step_imports import imported_modules, packages
+from tools.step_imports import imported_modules, packages, report
 
 PACKAGE = "stacks"
 DOOR = "runtime"  # stacks/runtime.py
@@ -102,11 +102,7 @@ def stray_imports(root: Path) -> list[str]:
 def main() -> int:
     found = [f"{PACKAGE}/: import circle " + " -> ".join(circle) for circle in circles(paths.PROJECT_ROOT / PACKAGE)]
     found += stray_imports(paths.PROJECT_ROOT)
-    for line in found:
-        print(line)
-    if found:
-        print(f"{len(found)} import(s) breaking the CDK code's contract (tools/stack_imports.py)", file=sys.stderr)
-    return 1 if found else 0
+    return report(found, "breaking the CDK code's contract (tools/stack_imports.py)")
 
 
 if __name__ == "__main__":

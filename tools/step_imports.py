@@ -53,13 +53,17 @@ def violations(lambdas_dir: Path) -> list[str]:
     return found
 
 
-def main() -> int:
-    found = violations(paths.LAMBDAS_DIR)
+def report(found: list[str], broken: str) -> int:
+    """One line per import that breaks a contract, a count on stderr, and exit status 1 when there is any."""
     for line in found:
         print(line)
     if found:
-        print(f"{len(found)} import(s) between step folders (tools/step_imports.py)", file=sys.stderr)
+        print(f"{len(found)} import(s) {broken}", file=sys.stderr)
     return 1 if found else 0
+
+
+def main() -> int:
+    return report(violations(paths.LAMBDAS_DIR), "between step folders (tools/step_imports.py)")
 
 
 if __name__ == "__main__":

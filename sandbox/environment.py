@@ -79,7 +79,8 @@ class SandboxSettings:
     # machine for reasons AWS does not have.
     clock_scale: float = 0.05
     # Faults on purpose (issue 19): this share of the Kubernetes API's calls answered with kube-apiserver's 429, 500,
-    # 503, 504 or a reset connection (sandbox/kubernetes/faults.py), from the seed on; None (the default): none.
+    # 503, 504 or a reset connection (sandbox/kubernetes/faults.py), and of the Lambda functions' AWS calls with
+    # each service's throttling and 5xx (sandbox/aws/faults.py), from the seed on; None (the default): none.
     faults: Faults | None = None
 
 
@@ -136,7 +137,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def _start(self) -> None:
         t0 = time.monotonic()
-        self.aws = MotoSandbox(clock_scale=self.settings.clock_scale)
+        self.aws = MotoSandbox(clock_scale=self.settings.clock_scale, faults=self.settings.faults)
         self.aws.start()
         self._stack.callback(self.aws.stop)
         self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS, faults=self.settings.faults)
@@ -282,6 +283,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         if self.settings.certificate_rotation:
             sandbox_reset.switch_rotation(self, enabled=True)
         self.kube.set_faults(self.settings.faults)  # fresh dice: a scenario meets the same faults each time
+        self.aws.set_faults(self.settings.faults)
         self.log(f"Sandbox reset in {time.monotonic() - t0:.1f} s: {sandbox_reset.describe(changes)}")
         return self
 

@@ -6,41 +6,56 @@ meet it, and a seed; ``Dice`` draws for each call one kind or none with
 faults. What each kind looks like on the wire is the stand-in's business
 (``sandbox/kubernetes/faults.py`` for the Kubernetes API).
 
-A spec reads ``429=0.1,500=0.05,reset=0.05,seed=7``: kind=share pairs, and
-the seed (0 unless given).
+A spec reads ``kube:429=0.1,aws.elbv2:throttle=0.1,seed=7``: target:kind=share
+pairs, and the seed (0 unless given). A kind without a target is the
+Kubernetes API's (``429=0.1`` is ``kube:429=0.1``). Each target rolls its own
+dice from the seed, and its shares add up to at most every call.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # The Kubernetes API stand-in's faults (sandbox/kubernetes/faults.py says what each looks like)
 KUBE_KINDS = ("429", "500", "503", "504", "reset")
+# moto's faults, per service the steps call (sandbox/aws/faults.py says what each looks like)
+AWS_KINDS = {
+    "aws.elbv2": ("throttle", "500", "503"),
+    "aws.acm": ("throttle", "500", "503"),
+    "aws.route53": ("throttle", "prior-request", "500", "503"),
+    "aws.secretsmanager": ("throttle", "500", "503"),
+    "aws.dynamodb": ("throttle", "throughput", "500", "503"),
+}
+KINDS: dict[str, tuple[str, ...]] = {"kube": KUBE_KINDS, **AWS_KINDS}
 
 
 @dataclass(frozen=True)
 class Faults:
-    rates: tuple[tuple[str, float], ...] = ()  # (kind, share of calls), in the order the dice read them
+    # (kind, share of calls), in the order the dice read them; a kind is ``target:kind``, or a bare
+    # Kubernetes API kind
+    rates: tuple[tuple[str, float], ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:
         for kind, rate in self.rates:
             if not 0 <= rate <= 1:
                 raise ValueError(f"fault {kind}={rate}: a share of calls is between 0 and 1")
-        if sum(rate for _, rate in self.rates) > 1:
-            raise ValueError(f"fault shares {self.spec()!r} add up to more than every call")
+        for target in self.targets():
+            if sum(rate for kind, rate in self.rates if _target(kind) == target) > 1:
+                raise ValueError(f"fault shares {self.spec()!r} add up to more than every call of {target}")
 
     @classmethod
-    def parse(cls, spec: str, kinds: Iterable[str]) -> Faults:
-        """``kind=share,...,seed=N`` with each kind one of ``kinds``."""
-        known, rates, seed = tuple(kinds), [], 0
+    def parse(cls, spec: str, kinds: Mapping[str, Iterable[str]] | None = None) -> Faults:
+        """``target:kind=share,...,seed=N`` with each target and kind one of ``kinds`` (by default ``KINDS``)."""
+        known = {target: tuple(names) for target, names in (KINDS if kinds is None else kinds).items()}
+        rates, seed = [], 0
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, sep, value = part.partition("=")
             if not sep:
-                raise ValueError(f"fault {part!r}: write kind=share (kinds: {', '.join(known)}) or seed=N")
+                raise ValueError(f"fault {part!r}: write target:kind=share (targets: {', '.join(known)}) or seed=N")
             try:
                 if key.strip() == "seed":
                     seed = int(value)
@@ -48,16 +63,33 @@ class Faults:
                 rate = float(value)
             except ValueError:
                 raise ValueError(f"fault {part!r}: {value!r} is not a number") from None
-            if key.strip() not in known:
-                raise ValueError(f"fault {key.strip()!r}: not one of {', '.join(known)}")
-            rates.append((key.strip(), rate))
+            target, _, kind = key.strip().rpartition(":")
+            target = target or "kube"
+            if target not in known:
+                raise ValueError(f"fault {key.strip()!r}: no target {target!r} (targets: {', '.join(known)})")
+            if kind not in known[target]:
+                raise ValueError(f"fault {key.strip()!r}: not one of {target}'s {', '.join(known[target])}")
+            rates.append((kind if target == "kube" else f"{target}:{kind}", rate))
         return cls(tuple(rates), seed)
 
     def spec(self) -> str:
         return ",".join([*(f"{kind}={rate:g}" for kind, rate in self.rates), f"seed={self.seed}"])
 
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_target(kind) for kind, _ in self.rates))
+
+    def only(self, target: str) -> Faults:
+        """This target's shares, its kinds without the target, with the same seed: what its dice roll."""
+        prefix = "" if target == "kube" else f"{target}:"
+        return Faults(tuple((kind.removeprefix(prefix), rate) for kind, rate in self.rates
+                            if _target(kind) == target), self.seed)
+
     def dice(self) -> Dice:
         return Dice(self)
+
+
+def _target(kind: str) -> str:
+    return kind.rpartition(":")[0] or "kube"
 
 
 class Dice:

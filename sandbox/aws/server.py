@@ -23,11 +23,15 @@ import os
 import socket
 import urllib.request
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from sandbox.aws.faults import FaultyApp
+from sandbox.faults import Faults
 
 ACCOUNT_ID = "123456789012"
 ACCESS_KEY = "testing"
@@ -77,7 +81,7 @@ class MotoSandbox:
     def __init__(self, region: str = "us-east-1", *, port: int | None = None,
                  cache_dir: str | os.PathLike[str] | None = None,
                  lambda_env: dict[str, str] | None = None, lambda_idle_seconds: float = 300.0,
-                 verbose: bool = False, clock_scale: float = 1.0) -> None:
+                 verbose: bool = False, clock_scale: float = 1.0, faults: Faults | None = None) -> None:
         self.region = region
         self.clock_scale = clock_scale  # Wait states (sfn_clock); 1.0 is AWS's pace
         self.account_id = ACCOUNT_ID
@@ -87,6 +91,8 @@ class MotoSandbox:
         self.lambda_idle_seconds = lambda_idle_seconds
         self.verbose = verbose
         self._server: Any = None
+        self._faults = faults
+        self._faulty: FaultyApp | None = None
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -99,7 +105,6 @@ class MotoSandbox:
     def start(self) -> MotoSandbox:
         check_moto_version(installed_moto_version())
         from moto.core.config import default_user_config
-        from moto.server import ThreadedMotoServer
 
         from sandbox.aws import (
             acm_fixes,
@@ -137,12 +142,27 @@ class MotoSandbox:
             # on every start only hides what matters in the demo's view.
             warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
             logging.getLogger("moto").addFilter(_not_bucket_policy_notice)  # added once, however often
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = _faulty_moto_server()(self._on_app, ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # moto's backends live in this process, not in the server: a sandbox
         # started after another one (a second test module) must start empty.
         self.reset()
         return self
+
+    def _on_app(self, app: FaultyApp) -> None:
+        self._faulty = app
+        app.set_faults(self._faults)
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Answer a share of the Lambda functions' calls with AWS's faults (``sandbox/aws/faults.py``), fresh
+        dice from ``faults``' seed on, per ``aws.*`` target; None turns them off."""
+        self._faults = faults
+        if self._faulty is not None:
+            self._faulty.set_faults(faults)
+
+    @property
+    def faults_thrown(self) -> dict[str, list[str]]:
+        return self._faulty.thrown() if self._faulty is not None else {}
 
     def stop(self) -> None:
         from sandbox.aws import lambda_runner
@@ -203,6 +223,28 @@ class MotoSandbox:
 
     def describe(self) -> str:
         return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})
+
+
+def _faulty_moto_server() -> type:
+    """moto's ThreadedMotoServer whose app is wrapped in ``FaultyApp`` (its ``_server_entry`` with one more
+    layer: moto 5.2.5's moto/moto_server/threaded_moto_server.py)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    class FaultyMotoServer(ThreadedMotoServer):
+        def __init__(self, on_app: Callable[[FaultyApp], None], **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._on_app = on_app
+
+        def _server_entry(self) -> None:
+            app = FaultyApp(DomainDispatcherApplication(create_backend_app))
+            self._on_app(app)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return FaultyMotoServer
 
 
 def _not_bucket_policy_notice(record: logging.LogRecord) -> bool:

@@ -12,7 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-from sandbox.faults import KUBE_KINDS as KUBE_FAULT_KINDS
 from sandbox.faults import Faults
 
 CONTROLLER_MODES = ("ok", "reject", "never", "transient", "webhook-deny")  # sandbox/controller/reconcile.py MODES
@@ -68,7 +67,7 @@ def _cert_dir(text: str) -> Path:
 
 def _faults(text: str) -> Faults:
     try:
-        return Faults.parse(text, KUBE_FAULT_KINDS)
+        return Faults.parse(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -125,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "LoadBalancer (a new NLB), DNS back, the Ingress, ALB and certificate gone; --json "
                            "lists it under undoRuns")
     demo.add_argument("--faults", type=_faults, metavar="SPEC",
-                      help="answer a share of the Kubernetes API's calls with kube-apiserver's faults, reproducibly "
-                           "from a seed: kind=share pairs and seed=N, kinds 429 (Retry-After), 500, 503, 504 and "
-                           "reset (the connection), e.g. 429=0.1,503=0.05,reset=0.05,seed=7 (default: none)")
+                      help="answer a share of the Kubernetes API's and AWS's calls with their own faults, "
+                           "reproducibly from a seed: target:kind=share pairs and seed=N; kube: kinds 429 "
+                           "(Retry-After), 500, 503, 504 and reset (the connection), the default target; "
+                           "aws.elbv2, aws.acm, aws.secretsmanager: throttle, 500, 503; aws.route53: also "
+                           "prior-request; aws.dynamodb: also throughput (only the Lambda functions' calls), e.g. "
+                           "kube:429=0.1,aws.elbv2:throttle=0.1,seed=7 (default: none)")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")
     serve = commands.add_parser(

@@ -182,8 +182,10 @@ class KubernetesStandIn:
 
     def set_faults(self, faults: Faults | None) -> None:
         """Answer a share of HTTP calls with the API server's faults (``sandbox/kubernetes/faults.py``), from
-        ``faults``' seed on; None turns them off. The sandbox's own helpers above never meet them."""
-        self.emulator.faults = faults.dice() if faults is not None and faults.rates else None
+        ``faults``' seed on (its ``kube`` target; the rest is moto's); None turns them off. The sandbox's own
+        helpers above never meet them."""
+        kube = faults.only("kube") if faults is not None else None
+        self.emulator.faults = kube.dice() if kube is not None and kube.rates else None
 
     @property
     def faults_thrown(self) -> builtins.list[str]:

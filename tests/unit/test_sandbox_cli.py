@@ -58,9 +58,11 @@ def test_faults_are_off_unless_asked_and_a_spec_that_cannot_be_is_one_line(capsy
     assert build_parser().parse_args(["demo"]).faults is None
     asked = build_parser().parse_args(["demo", "--faults", "429=0.1,reset=0.05,seed=7"]).faults
     assert asked == Faults((("429", 0.1), ("reset", 0.05)), seed=7)
+    targeted = build_parser().parse_args(["demo", "--faults", "kube:429=0.1,aws.elbv2:throttle=0.1,seed=7"]).faults
+    assert targeted == Faults((("429", 0.1), ("aws.elbv2:throttle", 0.1)), seed=7)
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["demo", "--faults", "429=0.9,500=0.2"])
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "python -m sandbox demo: error: argument --faults: fault shares '429=0.9,500=0.2,seed=0' add up to more "
-        "than every call")
+        "than every call of kube")

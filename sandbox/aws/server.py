@@ -23,7 +23,6 @@ import os
 import socket
 import urllib.request
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +141,15 @@ class MotoSandbox:
             # on every start only hides what matters in the demo's view.
             warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
             logging.getLogger("moto").addFilter(_not_bucket_policy_notice)  # added once, however often
-        self._server = _faulty_moto_server()(self._on_app, ip_address="127.0.0.1", port=self.port, verbose=False)
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        # Faults go in front of moto's app: werkzeug's request handler reads the server's ``app`` on every request
+        # (werkzeug/serving.py WSGIRequestHandler.run_wsgi), so wrapping it once the server runs covers every call.
+        wsgi = self._server._server
+        wsgi.app = FaultyApp(wsgi.app)
+        self._on_app(wsgi.app)
         # moto's backends live in this process, not in the server: a sandbox
         # started after another one (a second test module) must start empty.
         self.reset()
@@ -223,28 +229,6 @@ class MotoSandbox:
 
     def describe(self) -> str:
         return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})
-
-
-def _faulty_moto_server() -> type:
-    """moto's ThreadedMotoServer whose app is wrapped in ``FaultyApp`` (its ``_server_entry`` with one more
-    layer: moto 5.2.5's moto/moto_server/threaded_moto_server.py)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from moto.server import ThreadedMotoServer
-    from werkzeug.serving import make_server
-
-    class FaultyMotoServer(ThreadedMotoServer):
-        def __init__(self, on_app: Callable[[FaultyApp], None], **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._on_app = on_app
-
-        def _server_entry(self) -> None:
-            app = FaultyApp(DomainDispatcherApplication(create_backend_app))
-            self._on_app(app)
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return FaultyMotoServer
 
 
 def _not_bucket_policy_notice(record: logging.LogRecord) -> bool:

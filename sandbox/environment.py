@@ -287,6 +287,17 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.log(f"Sandbox reset in {time.monotonic() - t0:.1f} s: {sandbox_reset.describe(changes)}")
         return self
 
+    # --- drift ---------------------------------------------------------------
+
+    def helm_upgrade(self, *, server_side: bool = False, force_conflicts: bool = False) -> dict[str, Any]:
+        """``helm upgrade`` of the Milvus release with its install's values: the seeded Service's manifest sent again
+        as Helm 3 (three-way strategic merge) or Helm 4 with ``--server-side`` sends it (sandbox/kubernetes/helm.py).
+        A Service this workflow turned ClusterIP becomes LoadBalancer again; the Service after, or ApiError."""
+        from sandbox.kubernetes import helm
+
+        manifest = self.settings.service_manifest or load_manifest(CHART_SERVICE)
+        return helm.upgrade(self.kube, manifest, server_side=server_side, force_conflicts=force_conflicts)
+
     # --- certificate and data plane -----------------------------------------
 
     @staticmethod

@@ -136,6 +136,12 @@ class KubernetesStandIn:
         kind = semantics.BY_PLURAL[kind_plural]
         return self._run(self._locked(self.emulator.op_patch, kind, namespace, name, content_type, patch, manager))
 
+    def apply(self, kind_plural: str, namespace: str | None, name: str, config: dict[str, Any], *,
+              manager: str, force: bool = False) -> dict[str, Any]:
+        """Server-side apply (``application/apply-patch+yaml``) as ``manager``: conflicts refused unless ``force``."""
+        kind = semantics.BY_PLURAL[kind_plural]
+        return self._run(self._locked(self.emulator.op_apply, kind, namespace, name, config, manager, force))
+
     def delete(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any]:
         kind = semantics.BY_PLURAL[kind_plural]
         return self._run(self._locked(self.emulator.op_delete, kind, namespace, name))

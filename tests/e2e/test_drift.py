@@ -7,27 +7,15 @@ the stack's CheckDrift function as it does on AWS.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from layer7ctl.executions import follow
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
-from sandbox.environment import HOST, Sandbox
+from sandbox.environment import HOST
+from tests.e2e.operator_cli import run_layer7ctl
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _layer7ctl(box: Sandbox, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MILVUS_LAYER7_"))}
-    env.update(AWS_ENDPOINT_URL=box.aws.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
-    return subprocess.run([sys.executable, "-m", "layer7ctl", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
 
 
 def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status(fresh_sandbox):
@@ -42,14 +30,14 @@ def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status(fresh_sandbo
     record = follow(sfn, arn, sfn.describe_execution(executionArn=arn)["startDate"].timestamp(), timeout_seconds=180)
     assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
     # and the drift check finds the host as recorded
-    quiet = _layer7ctl(box, "status", "--json")
+    quiet = run_layer7ctl(box, "status", "--json")
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
     assert json.loads(quiet.stdout) == {"host": HOST, "matches": True, "findings": []}
     # When the release is upgraded with its install's values (Helm 3's three-way merge)
     upgraded = box.helm_upgrade()
     assert upgraded["spec"]["type"] == "LoadBalancer"
     # Then the check finds the Layer-4 load balancer back, and only that, with what to do; exit code 1
-    found = _layer7ctl(box, "status", "--json")
+    found = run_layer7ctl(box, "status", "--json")
     assert found.returncode == 1, found.stdout + found.stderr
     report = json.loads(found.stdout)
     assert (report["host"], report["matches"]) == (HOST, False)
@@ -58,6 +46,6 @@ def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status(fresh_sandbo
     assert "loadBalancerSourceRanges" in finding["what"]
     assert finding["do"]
     # and the operator's plain view names it with what to do
-    shown = _layer7ctl(box, "status")
+    shown = run_layer7ctl(box, "status")
     assert shown.returncode == 1
     assert "Layer4Back" in shown.stdout and "do: set service.type=ClusterIP" in " ".join(shown.stdout.split())

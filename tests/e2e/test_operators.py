@@ -16,10 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +29,7 @@ from sandbox.aws.deploy import deploy_stack
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from sandbox.environment import HOST, Sandbox
 from testkit.certs import write_cert_dir
+from tests.e2e.operator_cli import run_layer7ctl
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,21 +136,13 @@ def test_parent_pipeline_runs_the_workflow_and_reads_its_output(sandbox):
     assert out["serverName"] == HOST
 
 
-def _layer7ctl(box: Sandbox, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MILVUS_LAYER7_"))}
-    env.update(AWS_ENDPOINT_URL=box.aws.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
-    return subprocess.run([sys.executable, "-m", "layer7ctl", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
-
-
 def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
     """Journey: an operator starts a run with `python -m layer7ctl start --follow`, then lists the runs."""
     # Given an input file for the sandbox
     input_file = tmp_path / "input.json"
     input_file.write_text(json.dumps(_for_sandbox(json.loads((EXAMPLES / "input.json").read_text()), sandbox)))
     # When an operator starts it and follows it
-    run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--follow")
+    run = run_layer7ctl(sandbox, "start", "--input", str(input_file), "--follow")
     # Then each state is listed with its elapsed seconds, then SUCCEEDED and the output
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
@@ -162,7 +152,7 @@ def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
     output = json.loads(run.stdout[run.stdout.index("{"):])
     assert output["verification"]["serverName"] == HOST
     # And `list` shows the executions, newest first, with status and duration
-    listed = _layer7ctl(sandbox, "list")
+    listed = run_layer7ctl(sandbox, "list")
     assert listed.returncode == 0, listed.stderr
     started = run.stdout.split("started ", 1)[1].split()[0]
     rows = [line for line in listed.stdout.splitlines() if "SUCCEEDED" in line]
@@ -181,7 +171,7 @@ def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):
     input_file = tmp_path / "input.json"
     input_file.write_text(json.dumps(_for_sandbox({"ingressName": sandbox.service_name}, sandbox)))
     # When it is started and followed
-    run = _layer7ctl(sandbox, "start", "--input", str(input_file), "--service-name", "no-such-milvus", "--follow")
+    run = run_layer7ctl(sandbox, "start", "--input", str(input_file), "--service-name", "no-such-milvus", "--follow")
     # Then the operator sees the contract's error, its cause and the README's remedy
     assert run.returncode == 1, run.stdout + run.stderr
     assert re.search(r"^FAILED in \d+\.\d s: ServiceNotFound$", run.stdout, re.MULTILINE), run.stdout

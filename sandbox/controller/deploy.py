@@ -20,6 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+# The one rule per listener: the Ingress's one path (model_build_listener_rules.go numbers rules from 1).
+RULE_PRIORITY = 1
+
 
 def load_balancer_name(namespace: str, name: str, salt: str) -> str:
     """``k8s-%.8s-%.8s-%.10s`` of the sanitized namespace and name and a hash (model_build_load_balancer.go)."""
@@ -89,10 +92,14 @@ def update(elbv2: Any, key: str, meta: dict[str, Any], old: dict[str, Any], plan
         if proto == "HTTPS":
             args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
         elbv2.modify_listener(**args)
-        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
-            if not rule.get("IsDefault"):
-                elbv2.delete_rule(RuleArn=rule["RuleArn"])
-        _create_rule(elbv2, listener["ListenerArn"], plan, state)
+        # listener_rule_synthesizer.go: a rule of the same priority is modified in place ("to avoid any 503
+        # errors"), one missing is created
+        rules = [r for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+                 if r.get("Priority") == str(RULE_PRIORITY)]
+        if rules:
+            elbv2.modify_rule(RuleArn=rules[0]["RuleArn"], **_rule(plan, state))
+        else:
+            elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=RULE_PRIORITY, **_rule(plan, state))
     for listener in existing.values():
         elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
     if replaced_tg:
@@ -135,15 +142,15 @@ def _create_listener(elbv2: Any, state: dict[str, Any], plan: dict[str, Any], pr
     if proto == "HTTPS":
         args.update(Certificates=[{"CertificateArn": plan["cert"]}], SslPolicy=plan["ssl_policy"])
     listener = elbv2.create_listener(**args)["Listeners"][0]
-    _create_rule(elbv2, listener["ListenerArn"], plan, state)
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=RULE_PRIORITY, **_rule(plan, state))
 
 
-def _create_rule(elbv2: Any, listener_arn: str, plan: dict[str, Any], state: dict[str, Any]) -> None:
+def _rule(plan: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """The host's rule: its conditions and its forward to the target group."""
     conditions = [{"Field": "path-pattern", "Values": ["/*"]}]
     if plan["host"]:
         conditions.insert(0, {"Field": "host-header", "Values": [plan["host"]]})
-    elbv2.create_rule(ListenerArn=listener_arn, Priority=1, Conditions=conditions,
-                      Actions=[{"Type": "forward", "TargetGroupArn": state["tg_arn"]}])
+    return {"Conditions": conditions, "Actions": [{"Type": "forward", "TargetGroupArn": state["tg_arn"]}]}
 
 
 def delete(elbv2: Any, state: dict[str, Any]) -> None:

@@ -320,6 +320,8 @@ def test_a_changed_ingress_keeps_its_alb_and_target_and_a_new_scheme_replaces_th
         wait_for(lambda: "activeAt" in ctl.timeline_for("milvus", "changing"))
         [lb] = aws["elbv2"].describe_load_balancers()["LoadBalancers"]
         [tg] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
+        [listener] = aws["elbv2"].describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        rules = aws["elbv2"].describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
         # When annotations change that the deployer modifies in place: the listener's policy, the target group's
         # health check, the load balancer's attributes
         kube.patch("ingresses", "milvus", "changing", {"metadata": {"annotations": {
@@ -332,6 +334,9 @@ def test_a_changed_ingress_keeps_its_alb_and_target_and_a_new_scheme_replaces_th
         assert aws["elbv2"].describe_load_balancers()["LoadBalancers"] == [lb]
         [modified] = aws["elbv2"].describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
         assert modified["TargetGroupArn"] == tg["TargetGroupArn"] and modified["HealthCheckIntervalSeconds"] == 10
+        # and its listener and host rule are the same ones, modified (listener_rule_synthesizer.go)
+        assert [r["RuleArn"] for r in aws["elbv2"].describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]] == [
+            r["RuleArn"] for r in rules]
         health = aws["elbv2"].describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
         assert health[0]["TargetHealth"]["State"] == "healthy"
         assert served[-1] == lb["DNSName"] and len(served) == 2  # the data plane took the listener's new policy

@@ -70,8 +70,9 @@ def verification_handler(model: type[Event], verify: Callable[..., Any], *, clie
         parsed = model.model_validate(event)
         made = {keyword: given.get(keyword) or aws.client(service) for keyword, service in clients.items()}
         result = verify(parsed, timeout_seconds=invocation_budget(timeout_of(parsed), context), **made)
+        wire = dict(result.to_wire())
         metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
-        logger.info(f"Milvus answered through {through}", extra={"verification": result.to_wire()})
-        return dict(result.to_wire())
+        logger.info(f"Milvus answered through {through}", extra={"verification": wire})
+        return wire
 
     return lambda_handler

@@ -19,6 +19,7 @@ from layer7.errors import InvalidInput
 from layer7.ingress_manifest import ingress_manifest
 from layer7.models import SetupRequest
 from testkit.certs import make_ca, make_leaf
+from tests.unit.elbv2_world import controller_alb
 from tests.unit.kube_fakes import FakeKube, milvus_service, setup_request
 
 HOST = "milvus.example.com"
@@ -26,7 +27,6 @@ INGRESS = k8s.ingress_path("milvus", "milvus-demo")
 SERVICE = k8s.service_path("milvus", "milvus-demo")
 NOW = dt.datetime.now(dt.UTC)
 CA = make_ca("Drift test CA")
-OUR_TAGS = {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/milvus-demo"}
 
 
 def calls_of(client: Any) -> list[str]:
@@ -78,24 +78,9 @@ def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balanc
     acm: Any = boto3.client("acm")
     route53: Any = boto3.client("route53")
     certificate_arn = import_certificate(acm, days_left)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
-    tags = [{"Key": k, "Value": v} for k, v in OUR_TAGS.items()]
-    for i in range(other_load_balancers):
-        elbv2.create_load_balancer(Name=f"other-{i}", Subnets=subnets, Type="application")
-    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets, Type="application",
-                                    Scheme="internet-facing",
-                                    Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}]
-                                    )["LoadBalancers"][0]
-    tg = elbv2.create_target_group(
-        Name="k8s-milvus-tg", Protocol="HTTPS", ProtocolVersion="GRPC", Port=19530, VpcId=vpc, TargetType="ip",
-        Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}],
-    )["TargetGroups"][0]
-    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
-                          Certificates=[{"CertificateArn": certificate_arn}],
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.10", "Port": 19530}])
+    lb, _ = controller_alb(ec2, elbv2, other_load_balancers=other_load_balancers, Scheme="internet-facing",
+                           listener={"Protocol": "HTTPS", "Port": 443,
+                                     "Certificates": [{"CertificateArn": certificate_arn}]})
     zone_id = route53.create_hosted_zone(Name="example.com", CallerReference="drift")["HostedZone"]["Id"]
     zone_id = zone_id.rsplit("/", 1)[-1]
     alias = {"HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": f"dualstack.{lb['DNSName']}",

@@ -25,6 +25,7 @@ from layer7.controller_events import (
 from layer7.errors import IngressRejected, KubernetesForbidden, LoadBalancerTimeout
 from layer7.load_balancers import load_balancer_name
 from layer7.observability import metrics
+from tests.unit.elbv2_world import CONTROLLER_TAGS, controller_alb
 from tests.unit.kube_fakes import FakeKube, check_event
 
 INGRESS = k8s.ingress_path("milvus", "milvus-demo")
@@ -33,7 +34,7 @@ DNS = f"{NAME}-1234567890.us-east-1.elb.amazonaws.com"
 LB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{NAME}/0123456789"
 TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-milvus-milvusde/abcdef"
 OTHER_TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-milvus-otherapp/fedcba"
-OUR_TAGS = {"elbv2.k8s.aws/cluster": "milvus-eks", "ingress.k8s.aws/stack": "milvus/milvus-demo"}
+OUR_TAGS = CONTROLLER_TAGS
 T0 = 1_800_000_000.0
 # Event messages as the controller writes them: group_controller.go's "Failed <step> due to %v" around the
 # aws-sdk-go-v2 error (smithy-go OperationError, retry.MaxAttemptsError, awshttp.ResponseError, then the API error:
@@ -415,20 +416,7 @@ def test_forbidden_events_listing_passes_through():
 def test_finds_the_alb_and_its_healthy_targets_in_elbv2():
     # Given an ALB in (moto's) ELBv2 tagged as the controller tags it, with an ip target group and a pod IP
     ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")
-               ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
-    tags = [{"Key": k, "Value": v} for k, v in OUR_TAGS.items()]
-    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets, Type="application",
-                                    Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "LoadBalancer"}]
-                                    )["LoadBalancers"][0]
-    tg = elbv2.create_target_group(
-        Name="k8s-milvus-tg", Protocol="HTTPS", ProtocolVersion="GRPC", Port=19530, VpcId=vpc, TargetType="ip",
-        Tags=[*tags, {"Key": "ingress.k8s.aws/resource", "Value": "milvus/milvus-demo-milvus-demo:19530"}],
-    )["TargetGroups"][0]
-    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.0.10", "Port": 19530}])
+    lb, _ = controller_alb(ec2, elbv2, listener={"Protocol": "HTTP", "Port": 80})
     kube = FakeKube({INGRESS: ingress(hostname=lb["DNSName"])})
     # When CheckLoadBalancer looks
     status = check_load_balancer(check_event(applied_at=T0), kube, elbv2, now=lambda: T0 + 30)

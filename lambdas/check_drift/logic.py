@@ -7,6 +7,9 @@ Ingress's certificate on the recorded port with a healthy target, the certificat
 with ``hostedZoneId``, the host's alias pointing at the ALB. Each difference is one ``Finding`` (its kind is
 contract: docs/CONTRACT.md, "Drift check").
 
+``recorded_hosts`` (input ``listHosts``) lists what the scheduled check (stacks/drift_schedule.py) then checks
+one host at a time: the hosts recorded in the namespace, one Kubernetes call.
+
 Bounded calls, whatever the cluster and the account hold: Kubernetes 4 (list this workflow's Ingresses, get the
 Ingress, get the Service, list the Ingress's Events), ELBv2 5 (layer7.load_balancers: the ALB by name, its
 listeners, its target groups, their tags, this Ingress's own target group's health), ACM 1, Route 53 1.
@@ -22,7 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from check_drift.models import DriftReport, Finding
+from check_drift.models import DriftReport, Finding, RecordedHosts
 from layer7 import aws, setup_record
 from layer7 import kube as k8s
 from layer7.controller_events import controller_failure
@@ -203,6 +206,13 @@ def dns_findings(route53: Any, zone_id: str, request: SetupRequest, dns_name: st
                               "clients resolving the host do not reach the ALB",
                               f"{RENEW.format(host=request.host)} (its UpsertDns points the record at the ALB)"))
     return found
+
+
+def recorded_hosts(kube: k8s.Kube, namespace: str) -> RecordedHosts:
+    """The hosts with a setup record on this workflow's Ingresses in ``namespace``, each once, sorted."""
+    hosts = sorted({record.request.host for record in setup_record.recorded_setups(kube, namespace)})
+    logger.info("recorded hosts listed", extra={"namespace": namespace, "hosts": hosts})
+    return RecordedHosts(namespace=namespace, hosts=hosts)
 
 
 def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any, route53: Any, *,

@@ -17,6 +17,8 @@ class DriftInput(StrictInput):
     # A finding when the certificate has fewer days left than this (imported certificates are never renewed by ACM).
     certificate_days: int = Field(default=DEFAULT_CERTIFICATE_DAYS, ge=0, le=3650)
     correlation_id: str | None = None
+    # The scheduled check's first call: the hosts with a setup record in the namespace, nothing checked yet.
+    list_hosts: bool = False
 
 
 class Finding(WireModel):
@@ -32,3 +34,10 @@ class DriftReport(WireModel):
     host: str
     matches: bool
     findings: list[Finding] = Field(default_factory=list)
+
+
+class RecordedHosts(WireModel):
+    """``listHosts``: the hosts whose setup is recorded on this workflow's Ingresses in the namespace."""
+
+    namespace: str
+    hosts: list[str]

@@ -321,3 +321,31 @@ def test_the_handler_refuses_a_bad_input_before_reading_anything(event, message,
 
     with pytest.raises(InvalidInput, match=message):
         handler.lambda_handler(event, lambda_context, connect=connect, elbv2=object(), acm=object(), route53=object())
+
+
+# --- the scheduled check's list of hosts -------------------------------------------------------------------------
+
+
+def test_list_hosts_names_each_recorded_host_once_in_one_kubernetes_call(world, lambda_context, monkeypatch):
+    # Given the host's Ingress with its record, a second host's, and an Ingress of ours with no record
+    monkeypatch.setenv("CLUSTER_NAME", "milvus-eks")
+    other = setup_request(host="other.example.com", ingressName="other")
+    world.kube.objects[k8s.ingress_path("milvus", "other")] = ingress_manifest(other, world.certificate_arn)
+    unrecorded = ingress_manifest(setup_request(ingressName="old"), world.certificate_arn)
+    del unrecorded["metadata"]["annotations"]["milvus-layer7/setup"]
+    world.kube.objects[k8s.ingress_path("milvus", "old")] = unrecorded
+    # When the scheduled check asks for the hosts
+    out = handler.lambda_handler({"listHosts": True, "correlationId": "run-1"}, lambda_context,
+                                 connect=lambda name: world.kube, elbv2=object(), acm=object(), route53=object())
+    # Then both recorded hosts, sorted, from one list of the namespace's Ingresses, and nothing else read
+    assert out == {"namespace": "milvus", "hosts": ["milvus.example.com", "other.example.com"]}
+    assert [call["method"] for call in world.kube.calls] == ["LIST"]
+
+
+def test_list_hosts_with_a_host_is_refused_before_reading_anything(lambda_context):
+    def connect(name: str) -> FakeKube:
+        raise AssertionError("connected")
+
+    with pytest.raises(InvalidInput, match="listHosts: lists every recorded host; give it without host"):
+        handler.lambda_handler({"listHosts": True, "host": HOST}, lambda_context, connect=connect, elbv2=object(),
+                               acm=object(), route53=object())

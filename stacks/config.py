@@ -26,6 +26,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ARCHITECTURES = ("arm64", "x86_64")
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+# EventBridge Scheduler's recurring expressions (user guide, "Schedule types"); a one-time at() is no schedule.
+_SCHEDULE = re.compile(r"^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
 # Defaults of the context keys (cdk.json sets the same; the README's table says why).
@@ -80,6 +82,8 @@ class StackConfig:
     cluster_security_group_id: str | None = None
     # Customer-managed KMS keys that encrypt the secrets the workflow reads (kms:Decrypt via Secrets Manager).
     secrets_kms_key_arns: tuple[str, ...] = ()
+    # The drift check of every recorded host on this EventBridge Scheduler expression; None: no schedule.
+    drift_check_schedule: str | None = None
 
     @property
     def in_vpc(self) -> bool:
@@ -141,6 +145,9 @@ class StackConfig:
             layer4_ports=_ports(get("layer4Ports"), "layer4Ports", default=19530),
             cluster_security_group_id=cluster_security_group_id,
             secrets_kms_key_arns=_kms_key_arns(get("secretsKmsKeyArns")),
+            drift_check_schedule=_optional(get, "driftCheckSchedule", _SCHEDULE,
+                                           "an EventBridge Scheduler rate() or cron() expression such as "
+                                           "rate(1 hour)"),
         )
 
 

@@ -17,6 +17,7 @@ from stacks import grants, names, rbac, steps
 from stacks.arns import ArnPatterns
 from stacks.cluster_access import ClusterAccess, ClusterNetwork
 from stacks.config import StackConfig
+from stacks.drift_schedule import DriftSchedule
 from stacks.functions import WorkflowFunctions
 from stacks.monitoring import Monitoring
 from stacks.rotation import CertificateRotation
@@ -76,11 +77,17 @@ class MilvusLayer7Stack(Stack):
                                            secret_arn=config.certificate_secret_arn or "",
                                            rule_targets=self.rule_targets)
             rules.append(rotation.rule)
+        self.drift: DriftSchedule | None = None
+        if config.drift_check_schedule:
+            self.drift = DriftSchedule(self, "DriftCheck", function=self.steps.functions["CheckDrift"],
+                                       expression=config.drift_check_schedule,
+                                       dead_letter_queue=self.rule_targets.dead_letter_queue)
         self.monitoring = Monitoring(
             self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
             alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
             rules=rules, dead_letter_queue=self.rule_targets.dead_letter_queue,
             undo_state_machine=self.undo.state_machine,
+            drift_state_machine=self.drift.state_machine if self.drift else None,
         )
         kubernetes_roles = {step.name: self.steps.roles[step.name] for step in steps.STEPS
                             if step.calls_kubernetes}
@@ -110,10 +117,15 @@ class MilvusLayer7Stack(Stack):
 
     def _acknowledge_workflow_findings(self) -> None:
         functions = dict(self.steps.functions)
-        for workflow, machine in ((steps.SETUP, self.workflow.state_machine), (steps.UNDO, self.undo.state_machine)):
+        machines = [(steps.SETUP, self.workflow.state_machine), (steps.UNDO, self.undo.state_machine)]
+        if self.drift is not None:
+            machines.append((steps.DRIFT, self.drift.state_machine))
+        for workflow, machine in machines:
             grants.acknowledge(machine, {
                 "Resource::*": "CloudWatch Logs delivery (CreateLogDelivery, ...) and X-Ray actions have no "
-                               "resource level; added by the state machine's logging and tracing.",
+                               "resource level; added by the state machine's logging and tracing. (The drift "
+                               "check's cloudwatch:PutMetricData has none either: held to the MilvusLayer7 "
+                               "namespace by its condition.)",
             })
             for step in steps.steps_of(workflow):
                 function = functions[step.name]
@@ -145,6 +157,9 @@ class MilvusLayer7Stack(Stack):
                   description="For clusters on the aws-auth ConfigMap: its mapRoles entries (README)")
         CfnOutput(self, "DriftCheckFunctionName", value=self.steps.functions["CheckDrift"].function_name,
                   description="The read-only drift check (layer7ctl status --host H invokes it)")
+        if self.drift is not None:
+            CfnOutput(self, "DriftStateMachineArn", value=self.drift.state_machine.state_machine_arn,
+                      description="The scheduled drift check (context driftCheckSchedule) of every recorded host")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'

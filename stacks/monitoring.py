@@ -3,7 +3,8 @@
 The workflow runs rarely, so the alarms watch outcomes rather than rates: an
 execution that failed, timed out or was stopped part-way, an event that could
 not start the workflow (a rule's FailedInvocations, anything in the rules'
-dead-letter queue), and a certificate close to expiry as
+dead-letter queue), with ``driftCheckSchedule`` a scheduled drift check that found something or failed,
+and a certificate close to expiry as
 ImportCertificate last saw it (``CertificateDaysUntilExpiry``; missing data is
 normal between executions and never breaches). ACM never renews an imported
 certificate, and the metric only exists when an execution runs, so ACM's own
@@ -65,7 +66,8 @@ class Monitoring(Construct):
                  functions: dict[str, lambda_.IFunction], alarm_email: str | None = None,
                  alarm_topic_arn: str | None = None, rules: Sequence[events.IRule] = (),
                  dead_letter_queue: sqs.IQueue | None = None,
-                 undo_state_machine: sfn.IStateMachine | None = None) -> None:
+                 undo_state_machine: sfn.IStateMachine | None = None,
+                 drift_state_machine: sfn.IStateMachine | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
         self.topic = self._build_topic(alarm_email, alarm_topic_arn)
@@ -73,6 +75,8 @@ class Monitoring(Construct):
         if undo_state_machine is not None:
             self.alarms.update(self._build_undo_alarms(undo_state_machine))
         self.alarms.update(self._build_trigger_alarms(rules, dead_letter_queue))
+        if drift_state_machine is not None:
+            self.alarms.update(self._build_drift_alarms(drift_state_machine))
         if self.topic is not None:
             action = cloudwatch_actions.SnsAction(self.topic)
             for alarm in self.alarms.values():
@@ -212,6 +216,40 @@ class Monitoring(Construct):
                     period=_EXECUTION_PERIOD, statistic="Maximum"),
                 **at_least_once)
         return alarms
+
+    def _build_drift_alarms(self, machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
+        """The scheduled drift check found something (any kind), or could not check.
+
+        ``DriftFindings`` is one metric per kind (dimension ``kind``): a Metrics Insights query adds up every
+        kind, so a kind added later needs no new alarm (a math expression of plain metrics would have to name
+        each, at most ten). One notification per scheduled check that finds drift, until it is repaired."""
+        at_least_once: dict[str, Any] = {
+            "threshold": 1, "evaluation_periods": 1,
+            "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        dimensions = ", ".join([names.METRIC_DRIFT_KIND_DIMENSION, *names.METRIC_DIMENSIONS])
+        # A Metrics Insights query (CloudWatch's SQL), of our own names only.
+        query = f"SELECT SUM({names.METRIC_DRIFT_FINDINGS}) FROM SCHEMA(\"{names.METRICS_NAMESPACE}\", {dimensions})"  # noqa: S608
+        return {
+            "DriftDetected": cloudwatch.Alarm(
+                self, "DriftDetectedAlarm", alarm_name=f"{self._prefix}-DriftDetected",
+                alarm_description="The scheduled drift check found a host that no longer matches its recorded "
+                                  "setup; its 'Milvus Layer7 Drift Detected' event lists each finding with what "
+                                  "to do (README 'Drift').",
+                metric=cloudwatch.MathExpression(expression=query, period=_EXECUTION_PERIOD, label="drift findings"),
+                **at_least_once),
+            "DriftCheckFailed": cloudwatch.Alarm(
+                self, "DriftCheckFailedAlarm", alarm_name=f"{self._prefix}-DriftCheckFailed",
+                alarm_description="A scheduled drift check failed or timed out: drift may go unseen. Its "
+                                  "execution's failed state names the host and the error.",
+                metric=cloudwatch.MathExpression(
+                    expression="FILL(failed, 0) + FILL(timedOut, 0)",
+                    using_metrics={"failed": machine.metric_failed(period=_EXECUTION_PERIOD, statistic="Sum"),
+                                   "timedOut": machine.metric_timed_out(period=_EXECUTION_PERIOD,
+                                                                        statistic="Sum")},
+                    period=_EXECUTION_PERIOD, label="failed checks"),
+                **at_least_once),
+        }
 
     # --- dashboard --------------------------------------------------------------
 

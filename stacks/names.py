@@ -26,6 +26,8 @@ DETAIL_TYPE_FAILED = "Milvus Layer7 Setup Failed"
 DETAIL_TYPE_UNDO_REQUESTED = "Milvus Layer7 Undo Requested"
 DETAIL_TYPE_UNDO_COMPLETED = "Milvus Layer7 Undo Completed"
 DETAIL_TYPE_UNDO_FAILED = "Milvus Layer7 Undo Failed"
+# The scheduled drift check (stacks/drift_schedule.py): one per host whose check found something.
+DETAIL_TYPE_DRIFT = "Milvus Layer7 Drift Detected"
 
 # Per-execution secrets (certificates, verify tokens) follow this naming
 # convention so that the functions can read them without a grant per secret.
@@ -44,6 +46,9 @@ METRIC_DIMENSIONS = {"service": SERVICE_NAME}
 METRIC_ALB_WAIT = "AlbWaitSeconds"  # CheckLoadBalancer, when the ALB is ready
 METRIC_VERIFICATION_LATENCY = "VerificationLatencyMs"  # VerifyGrpc
 METRIC_CERTIFICATE_DAYS = "CertificateDaysUntilExpiry"  # ImportCertificate
+# The scheduled drift check's state machine: one data point per finding, dimensions METRIC_DIMENSIONS and the kind.
+METRIC_DRIFT_FINDINGS = "DriftFindings"
+METRIC_DRIFT_KIND_DIMENSION = "kind"
 
 # ACM's own daily event for a certificate close to expiry (imported ones included).
 ACM_EVENT_SOURCE = "aws.acm"

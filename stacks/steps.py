@@ -2,8 +2,8 @@
 
 docs/DESIGN.md "Lambda entry points" is this table in prose. ``workflows``
 says which state machines run the step (CheckDnsChange polls a Route 53
-change for both; CheckDrift is in none, invoked directly); ``kubernetes_group`` the Kubernetes group its role is in,
-whose verbs stacks/rbac.py lists.
+change for both; CheckDrift is invoked directly, and by the drift state machine when a schedule is
+configured); ``kubernetes_group`` the Kubernetes group its role is in, whose verbs stacks/rbac.py lists.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 LAYER_NAMES = ("common", "kubernetes", "milvus")
 # The layer budget: code plus layers, unzipped, per function (Lambda allows 250 MB; headroom for growth).
 FUNCTION_SIZE_BUDGET_BYTES = 150 * 1024 * 1024
-SETUP, UNDO = "setup", "undo"
+SETUP, UNDO, DRIFT = "setup", "undo", "drift"
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("CheckIngressDeleted", "check_ingress_deleted.handler.lambda_handler", _KUBERNETES,
              workflows=(UNDO,), kubernetes_group=UNDO_READERS),
     StepSpec("DeleteCertificate", "delete_certificate.handler.lambda_handler", ("common",), workflows=(UNDO,)),
-    # --- in no state machine: invoked directly (layer7ctl status) ---
+    # --- invoked directly (layer7ctl status), and by the scheduled drift check (stacks/drift_schedule.py) ---
     # Only reads: the Ingresses and their records and Events, the Service; ELBv2, ACM and Route 53 descriptions.
-    StepSpec("CheckDrift", "check_drift.handler.lambda_handler", _KUBERNETES, workflows=(),
+    StepSpec("CheckDrift", "check_drift.handler.lambda_handler", _KUBERNETES, workflows=(DRIFT,),
              kubernetes_group=READERS),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)

@@ -31,8 +31,9 @@ VPC_CONTEXT = {
     "verifyRetryIntervalSeconds": "3",
     "verifyMaxAttempts": "4",
 }
-# Everything on: VPC, alarm e-mail (topic, key, subscription, ACM expiry rule), rotation rules.
-FULL_CONTEXT = {**VPC_CONTEXT, "alarmEmail": "ops@example.com", "certificateRotation": "true"}
+# Everything on: VPC, alarm e-mail (topic, key, subscription, ACM expiry rule), rotation rules, the drift schedule.
+FULL_CONTEXT = {**VPC_CONTEXT, "alarmEmail": "ops@example.com", "certificateRotation": "true",
+                "driftCheckSchedule": "rate(1 hour)"}
 ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
 
 

@@ -65,3 +65,15 @@ def test_strings_from_the_command_line():
 def test_invalid_values_name_the_key(context, key):
     with pytest.raises(ConfigError, match=key):
         config(**context)
+
+
+@pytest.mark.parametrize("expression", ["rate(1 hour)", "rate(15 minutes)", "cron(0 * * * ? *)"])
+def test_a_drift_check_schedule_is_a_recurring_scheduler_expression(expression):
+    assert config(clusterName="c", driftCheckSchedule=expression).drift_check_schedule == expression
+    assert config(clusterName="c").drift_check_schedule is None
+
+
+@pytest.mark.parametrize("expression", ["at(2027-01-01T00:00:00)", "rate(0 hours)", "rate(1 week)", "hourly"])
+def test_a_drift_check_schedule_that_is_no_recurring_expression_names_the_key(expression):
+    with pytest.raises(ConfigError, match="context 'driftCheckSchedule' must be an EventBridge Scheduler rate"):
+        config(clusterName="c", driftCheckSchedule=expression)

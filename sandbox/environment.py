@@ -59,6 +59,9 @@ class SandboxSettings:
     # Deploy the stack with context certificateRotation=true: a new value in the
     # certificate secret (Secrets Manager's Secret Label Updated event, sandbox/aws/secret_events.py) starts a renewal.
     certificate_rotation: bool = False
+    # Deploy the stack with context driftCheckSchedule (the scheduled drift check, stacks/drift_schedule.py); it fires
+    # only when asked (Sandbox.run_schedules, sandbox/aws/schedules.py). None: no schedule.
+    drift_check_schedule: str | None = None
     # The Milvus Service to seed (a manifest as an installer sends it); None: the chart's rendering.
     service_manifest: dict[str, Any] | None = None
     # A hosted zone for HOST's parent domain with HOST as a CNAME (TTL 60) to the Layer-4 load balancer,
@@ -234,6 +237,8 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             context["certificateRotation"] = "true"
         if self.hosted_zone_id:
             context["hostedZoneId"] = self.hosted_zone_id
+        if self.settings.drift_check_schedule:
+            context["driftCheckSchedule"] = self.settings.drift_check_schedule
         return context
 
     def _create_zone(self, service: dict[str, Any]) -> str:
@@ -297,6 +302,13 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
         manifest = self.settings.service_manifest or load_manifest(CHART_SERVICE)
         return helm.upgrade(self.kube, manifest, server_side=server_side, force_conflicts=force_conflicts)
+
+    def run_schedules(self) -> list[str]:
+        """One firing of each enabled EventBridge Scheduler schedule, as Scheduler would fire it
+        (sandbox/aws/schedules.py); the ARNs of the executions it started."""
+        from sandbox.aws import schedules
+
+        return schedules.run_schedules(self.aws.account_id, self.aws.region)
 
     # --- certificate and data plane -----------------------------------------
 

@@ -111,6 +111,7 @@ class MotoSandbox:
             events_delivery,
             lambda_runner,
             route53_fixes,
+            schedules,
             secret_events,
             sfn_clock,
             sfn_fixes,
@@ -130,6 +131,7 @@ class MotoSandbox:
         events_delivery.install()
         secret_events.install()  # Secrets Manager moving AWSCURRENT -> "Secret Label Updated" events
         cfn_models.install()
+        schedules.install()  # AWS::Scheduler::Schedule deployed into moto's Scheduler; fired by run_schedules()
         route53_fixes.install()  # CNAME conflicts refused, changes PENDING before INSYNC
         acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2
         lambda_runner.install(lambda_runner.RunnerConfig(

@@ -108,7 +108,7 @@ class DriftSchedule(Construct):
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
             "Parameters": {"Namespace": names.METRICS_NAMESPACE, "MetricData.$": "$.metricData"},
-            "ResultPath": None,
+            "ResultPath": "$.metricsPut",  # its answer ({}) beside the state: HostChecked reads $.report
             "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 3,
                        "BackoffRate": 2}],
         })

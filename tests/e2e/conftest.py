@@ -3,8 +3,10 @@
 A sandbox's start is a ``cdk bootstrap`` and ``cdk deploy`` of the stack
 (about 30 s here); a reset is what the stand-ins take to let go of what the
 last scenario made (sandbox/reset.py). The stack is deployed once with what
-any journey here needs: a hosted zone for the host, and the certificate
-rotation rule, which stays disabled unless a scenario turns it on. Only the
+any journey here needs: a hosted zone for the host, the certificate
+rotation rule, which stays disabled unless a scenario turns it on, and the
+drift check's schedule, which fires only when a scenario asks
+(``Sandbox.run_schedules``). Only the
 command line's own paths (``demo``, ``serve``) start sandboxes of their own.
 """
 
@@ -26,7 +28,8 @@ _STARTED: list[Sandbox] = []
 
 @pytest.fixture(scope="session")
 def deployed_sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxSettings(alb_delay=1.0, dns=True, certificate_rotation=True),
+    with Sandbox(SandboxSettings(alb_delay=1.0, dns=True, certificate_rotation=True,
+                                 drift_check_schedule="rate(1 hour)"),
                  log=lambda *a, **k: None) as box:
         _STARTED.append(box)
         yield box

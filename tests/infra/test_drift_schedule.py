@@ -85,6 +85,8 @@ def test_each_recorded_host_is_checked_and_only_a_drifted_one_publishes_an_event
     put = states["PutDriftMetrics"]
     assert put["Resource"].endswith(":states:::aws-sdk:cloudwatch:putMetricData")
     assert put["Parameters"] == {"Namespace": "MilvusLayer7", "MetricData.$": "$.metricData"}
+    # its answer goes beside the report, which HostChecked then reads (a Task's result replaces its input otherwise)
+    assert (put["ResultPath"], put["Next"]) == ("$.metricsPut", "HostChecked")
 
 
 def test_the_drift_alarms_add_up_every_kind_and_watch_failed_checks(full_synth):

@@ -57,7 +57,7 @@ def end_state(box: Sandbox, record: ExecutionRecord | None = None) -> dict[str, 
     service = box.kube.get("services", box.namespace, box.service_name)
     output = json.loads(json.dumps(record.output)) if record is not None else None
     for path in ATTEMPT_FIELDS if output else ():
-        parent: dict[str, Any] = output
+        parent: dict[str, Any] = output or {}
         for key in path[:-1]:
             parent = parent.get(key) or {}
         parent.pop(path[-1], None)

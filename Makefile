@@ -88,6 +88,7 @@ bench: setup
 	$(BIN)/python benchmarks/demo_phases.py
 	$(BIN)/python benchmarks/health_check_timing.py
 	$(BIN)/python benchmarks/fresh_clone_suite.py
+	$(BIN)/python benchmarks/chaos_run.py
 
 diagram: install
 	$(BIN)/python -m tools.diagram --write README.md

@@ -4,7 +4,8 @@ Off by default. ``Faults`` holds, per kind of fault, the share of calls that
 meet it, and a seed; ``Dice`` draws for each call one kind or none with
 ``random.Random(seed)``, so the same calls in the same order meet the same
 faults. What each kind looks like on the wire is the stand-in's business
-(``sandbox/kubernetes/faults.py`` for the Kubernetes API).
+(``sandbox/kubernetes/faults.py`` for the Kubernetes API, ``sandbox/aws/faults.py``
+for AWS, ``sandbox/aws/lambda_kills.py`` for the Lambda functions' processes).
 
 A spec reads ``kube:429=0.1,aws.elbv2:throttle=0.1,seed=7``: target:kind=share
 pairs, and the seed (0 unless given). A kind without a target is the
@@ -29,7 +30,11 @@ AWS_KINDS = {
     "aws.secretsmanager": ("throttle", "500", "503"),
     "aws.dynamodb": ("throttle", "throughput", "500", "503"),
 }
-KINDS: dict[str, tuple[str, ...]] = {"kube": KUBE_KINDS, **AWS_KINDS}
+# The Lambda runner's faults, rolled per invocation (sandbox/aws/lambda_kills.py says what each does): the process
+# killed, or stopped as at its timeout, at a random outbound call; ``kill-after-write`` rolls only for each
+# function's first invocation, killed at its first outbound call after its first write
+LAMBDA_KINDS = ("kill", "timeout", "kill-after-write")
+KINDS: dict[str, tuple[str, ...]] = {"kube": KUBE_KINDS, **AWS_KINDS, "lambda": LAMBDA_KINDS}
 
 
 @dataclass(frozen=True)
@@ -110,3 +115,8 @@ class Dice:
                     self.thrown.append(kind)
                     return kind
             return None
+
+    def randint(self, low: int, high: int) -> int:
+        """A number between ``low`` and ``high`` from the same seed (where in a call a fault strikes)."""
+        with self._lock:
+            return self._random.randint(low, high)

@@ -190,4 +190,4 @@ def describe(changes: dict[str, Any]) -> str:
     """A reset's changes for a log line (a manifest by its name)."""
     shown = {key: (value.get("metadata", {}).get("name") if isinstance(value, dict) else value)
              for key, value in changes.items()}
-    return json.dumps(shown, sort_keys=True)
+    return json.dumps(shown, sort_keys=True, default=str)  # faults: a Faults, shown by its repr

@@ -14,6 +14,17 @@ in the execution's history, never by loops inside a Lambda:
   several minutes" (Lambda developer guide, "Lambda function states" and
   "Networking"). Certificate rotation is exactly such a rare run, so these
   are retried for several minutes.
+* ``LAMBDA_KILLED``: the function's runtime died mid-invocation (killed out of
+  memory, or by its host) or its time ran out. Lambda answers Invoke with
+  ``FunctionError: Unhandled`` and an errorType ``Runtime.ExitError`` or
+  ``Sandbox.Timedout``, which Step Functions reports as the error; one without
+  an errorType is ``Lambda.Unknown`` ("Unhandled errors in Lambda are reported
+  as Lambda.Unknown ... These include out-of-memory errors and function
+  timeouts", Step Functions developer guide, "Handle Lambda service
+  exceptions"). Every step is safe to run again after it died at any point
+  (docs/DESIGN.md "Why each step is safe to rerun"), so the step runs again;
+  twice at most, since a step that runs out of time every time will not stop
+  doing so, and each attempt costs its whole timeout.
 
 Jitter: every retrier of a transient fault waits ``JitterStrategy: FULL``, a
 random time between 0 and the backoff's delay (Step Functions developer
@@ -75,7 +86,10 @@ LAMBDA_NOT_READY = RetryPolicy(
             "Lambda.ResourceConflictException"),
     interval_seconds=10, max_attempts=6,
 )
-LAMBDA_POLICIES = (LAMBDA_NOT_READY, LAMBDA_SERVICE)
+# At most 2 + 4 s = 6 s of waits (each attempt may run to the function's timeout besides).
+LAMBDA_KILLED = RetryPolicy(errors=("Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"),
+                            interval_seconds=2, max_attempts=2)
+LAMBDA_POLICIES = (LAMBDA_NOT_READY, LAMBDA_SERVICE, LAMBDA_KILLED)
 # The run lock's release (stacks/run_lock.py): DynamoDB's own throttling or a 5xx, or a task that timed out; never
 # the condition (the lock is not this run's: nothing to give back).
 RUN_LOCK_RELEASE = RetryPolicy(

@@ -22,7 +22,7 @@ from constructs import Construct
 
 # The child's longest run with the stack's default configuration: its "SetupTimeoutSeconds" stack output.
 # A parent that gives up sooner aborts the child part-way, and an aborted child publishes no event.
-CHILD_TIMEOUT_SECONDS = 40223
+CHILD_TIMEOUT_SECONDS = 42977
 # Time the parent needs around the child: starting it, noticing its end, its own other steps.
 MARGIN = Duration.minutes(15)
 

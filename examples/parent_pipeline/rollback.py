@@ -24,7 +24,7 @@ from constructs import Construct
 from construct import CHILD_TIMEOUT_SECONDS, MARGIN
 
 # The undo's longest run with the stack's default configuration: its "UndoTimeoutSeconds" stack output.
-UNDO_TIMEOUT_SECONDS = 41176
+UNDO_TIMEOUT_SECONDS = 43990
 
 
 class RollbackPipeline(Construct):

@@ -18,11 +18,23 @@ Lambda's error shape {"errorMessage", "errorType", "stackTrace"}, so Step
 Functions matches Retry/Catch by the exception's class name.
 
 EOF on the request channel (the runner went away) ends the process.
+
+A request may carry "kill" (faults on purpose, sandbox/aws/lambda_kills.py):
+{"atCall": n} or {"afterWrite": true}. The process then kills itself with
+SIGKILL, as an out-of-memory kill or the end of its time does, just before
+its n-th outbound HTTP call, or before the first call after a write the
+server accepted (a Kubernetes API call other than GET/HEAD; an AWS action
+named as a write: Create..., Put..., Delete..., ChangeResourceRecordSets);
+or, when the handler makes no such call, before it answers. Outbound calls
+are seen in urllib3's connection pool, which boto3 and the Kubernetes client
+both send through.
 """
 
 import importlib
 import json
 import os
+import re
+import signal
 import struct
 import sys
 import time
@@ -93,9 +105,88 @@ def _point_output_at(path: str) -> None:
     os.close(fd)
 
 
+# AWS actions that change something (the verbs of the APIs the steps call)
+_WRITE_ACTIONS = re.compile(r"(Create|Put|Update|Delete|Import|Modify|Add|Remove|Set|Change|Register|Deregister|"
+                            r"Tag|Untag|Request|Attach|Detach|Transact|BatchWrite|Rotate|Restore)")
+_ACTION_IN_BODY = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
+
+
+def _header(headers, name: str) -> str:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == name:
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return ""
+
+
+def is_write(method: str, body, headers) -> bool:
+    """Whether an outbound call asks its server to change something."""
+    if not _header(headers, "authorization").startswith("AWS4-"):  # the Kubernetes API: every verb but a read
+        return method.upper() not in ("GET", "HEAD")
+    target = _header(headers, "x-amz-target")  # JSON protocols: Service.Action
+    if target:
+        return bool(_WRITE_ACTIONS.match(target.rpartition(".")[2]))
+    raw = body.encode() if isinstance(body, str) else body
+    found = _ACTION_IN_BODY.search(raw) if isinstance(raw, bytes) else None
+    if found:  # query protocol: Action=... in the form
+        return bool(_WRITE_ACTIONS.match(found.group(1).decode()))
+    return method.upper() not in ("GET", "HEAD")  # REST protocols (Route 53): reads are GETs
+
+
+class Kill:
+    """The runner's order to die at an outbound call of this invocation."""
+
+    current: "Kill | None" = None  # the order of the invocation running now, if any
+
+    def __init__(self, order: dict) -> None:
+        self.at_call = order.get("atCall")
+        self.after_write = bool(order.get("afterWrite"))
+        self.calls = 0
+        self.wrote = False
+
+    def before_call(self) -> None:
+        self.calls += 1
+        if (self.at_call is not None and self.calls >= self.at_call) or (self.after_write and self.wrote):
+            die()
+
+    def after_call(self, method: str, body, headers, status: int) -> None:
+        if status < 400 and is_write(method, body, headers):
+            self.wrote = True
+
+
+def die() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _watch_outbound_calls() -> None:
+    """Every urllib3 request goes past ``Kill.current`` (once per process)."""
+    from urllib3 import connectionpool
+
+    pool = connectionpool.HTTPConnectionPool
+    real = pool.urlopen
+    if getattr(real, "_sandbox", False):
+        return
+
+    def urlopen(self, method, url, body=None, headers=None, *args, **kwargs):
+        order = Kill.current
+        if order is not None:
+            order.before_call()
+        response = real(self, method, url, body, headers, *args, **kwargs)
+        if order is not None:
+            order.after_call(method, body, headers, getattr(response, "status", 0))
+        return response
+
+    urlopen._sandbox = True  # type: ignore[attr-defined]  # marks our patch: applied once
+    pool.urlopen = urlopen  # type: ignore[method-assign]  # the patch itself
+
+
 def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
     """One invocation: (handler, {"payload", "errored", "reset"})."""
     context = LambdaContext(request["requestId"], timeout_s)
+    if request.get("kill"):
+        _watch_outbound_calls()
+        Kill.current = Kill(request["kill"])
     errored, reset = True, False
     try:
         raw = request["event"]
@@ -126,6 +217,8 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+    if Kill.current is not None:  # no call came after the point: the process dies before it answers
+        die()
     return handler, {"payload": payload, "errored": errored, "reset": reset}
 
 

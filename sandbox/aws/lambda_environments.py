@@ -82,12 +82,14 @@ class Environment:
         except OSError:
             return ""
 
-    def invoke(self, request_id: str, event: str, log_path: str,
-               timeout: float) -> tuple[dict[str, Any] | None, bool, int | None]:
-        """(answer, timed out, exit status): no answer when the process died or timed out (it is killed then)."""
+    def invoke(self, request_id: str, event: str, log_path: str, timeout: float,
+               kill: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, bool, int | None]:
+        """(answer, timed out, exit status): no answer when the process died or timed out (it is killed then).
+        ``kill``: the process is to die at an outbound call (sandbox/aws/lambda_kills.py)."""
         self.invocations += 1
         deadline = time.monotonic() + timeout
-        body = json.dumps({"requestId": request_id, "event": event, "log": log_path}).encode()
+        request = {"requestId": request_id, "event": event, "log": log_path, **({"kill": kill} if kill else {})}
+        body = json.dumps(request).encode()
         answer = None
         timed_out = False
         try:

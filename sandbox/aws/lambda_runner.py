@@ -50,6 +50,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from sandbox.aws import lambda_kills
 from sandbox.aws.identities import role_credentials
 from sandbox.aws.lambda_environments import POOL, Environment
 
@@ -248,10 +249,13 @@ def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
     revision = json.dumps([fn.code_sha_256, str(fn.last_modified), str(code_dir), env], sort_keys=True)
     environment = POOL.acquire(key, revision, config.idle_seconds,
                                lambda: Environment.start(config.cache_dir, code_dir, env, revision))
+    kill = lambda_kills.order_for(fn.function_name)  # faults on purpose: this invocation's process dies
     with tempfile.TemporaryDirectory(prefix="invoke-", dir=config.cache_dir) as tmp:
         log_path = os.path.join(tmp, "log.txt")
         started = time.monotonic()
-        answer, timed_out, returncode = environment.invoke(request_id, event, log_path, float(fn.timeout))
+        answer, timed_out, returncode = environment.invoke(request_id, event, log_path, float(fn.timeout), kill=kill)
+        if answer is None and kill is not None and kill["kind"] == "timeout":
+            timed_out = True  # stopped where its time would have run out
         duration_ms = (time.monotonic() - started) * 1000
         POOL.release(key, environment, reuse=answer is not None and not answer.get("reset"))
         payload, errored = _result(answer, returncode, timed_out, request_id, fn.timeout)
@@ -265,6 +269,8 @@ def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
     lines = [f"START RequestId: {request_id} Version: $LATEST", *logs.splitlines()]
     if timed_out:
         lines.append(f"{_iso()} {request_id} Task timed out after {float(fn.timeout):.2f} seconds")
+    elif answer is None:  # as Lambda logs a runtime that exited mid-invocation
+        lines += [json.loads(payload)["errorMessage"], "Runtime.ExitError"]
     lines += [f"END RequestId: {request_id}",
               f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
               f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {fn.memory_size} MB"]
@@ -288,9 +294,20 @@ def _result(answer: dict[str, Any] | None, returncode: int | None, timed_out: bo
         return json.dumps(error).encode(), True
     if answer is None:
         error = {"errorType": "Runtime.ExitError",
-                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}"}
+                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {_exit(returncode)}"}
         return json.dumps(error).encode(), True
     return str(answer["payload"]).encode(), bool(answer["errored"])
+
+
+def _exit(returncode: int | None) -> str:
+    """How Lambda's init (Go) describes the runtime's end: ``exit status 3``, ``signal: killed``."""
+    if returncode is not None and returncode < 0:
+        return f"signal: {_SIGNALS.get(-returncode, f'signal {-returncode}')}"
+    return f"exit status {returncode}"
+
+
+# Go's names of the signals (os.ProcessState.String(): "signal: " + the signal's name, syscall/zerrors_linux)
+_SIGNALS = {6: "aborted", 9: "killed", 11: "segmentation fault", 15: "terminated"}
 
 
 def _save_logs(fn: Any, group: str, stream: str, lines: list[str]) -> None:

@@ -159,12 +159,16 @@ class MotoSandbox:
 
     def _on_app(self, app: FaultyApp) -> None:
         self._faulty = app
-        app.set_faults(self._faults)
+        self.set_faults(self._faults)
 
     def set_faults(self, faults: Faults | None) -> None:
         """Answer a share of the Lambda functions' calls with AWS's faults (``sandbox/aws/faults.py``), fresh
-        dice from ``faults``' seed on, per ``aws.*`` target; None turns them off."""
+        dice from ``faults``' seed on, per ``aws.*`` target, and kill a share of their invocations (its ``lambda``
+        target, sandbox/aws/lambda_kills.py); None turns them off."""
+        from sandbox.aws import lambda_kills
+
         self._faults = faults
+        lambda_kills.set_faults(faults)
         if self._faulty is not None:
             self._faulty.set_faults(faults)
 

@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "reproducibly from a seed: target:kind=share pairs and seed=N; kube: kinds 429 "
                            "(Retry-After), 500, 503, 504 and reset (the connection), the default target; "
                            "aws.elbv2, aws.acm, aws.secretsmanager: throttle, 500, 503; aws.route53: also "
-                           "prior-request; aws.dynamodb: also throughput (only the Lambda functions' calls), e.g. "
+                           "prior-request; aws.dynamodb: also throughput (only the Lambda functions' calls); lambda: "
+                           "kill, timeout, kill-after-write (the functions' invocations), e.g. "
                            "kube:429=0.1,aws.elbv2:throttle=0.1,seed=7 (default: none)")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object on stdout instead of the human view")

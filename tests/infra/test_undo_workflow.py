@@ -6,7 +6,7 @@ import json
 
 from layer7.errors import CONTRACT_ERROR_NAMES
 from tests.infra.test_permissions import actions_of, resources_for, role_statements
-from tests.infra.test_workflow import NOT_READY_RETRY, SERVICE_RETRY
+from tests.infra.test_workflow import LAMBDA_RETRIES
 
 UNDO_LAMBDAS = ("ValidateUndo", "RestoreLayer4", "CheckLayer4", "VerifyLayer4", "RestoreDns", "CheckDnsChange",
                 "DeleteIngress", "CheckIngressDeleted", "DeleteCertificate")
@@ -76,7 +76,7 @@ def test_undo_result_paths(default_synth):
 def test_every_undo_step_retries_and_catches_as_setups_do(default_synth):
     states = default_synth.definition("Undo")["States"]
     for name in UNDO_LAMBDAS:
-        assert states[name]["Retry"][-2:] == [NOT_READY_RETRY, SERVICE_RETRY], name
+        assert states[name]["Retry"][-3:] == LAMBDA_RETRIES, name
         result_path, explain, record = (("$", "KeepValidateError", "KeepValidateFailure") if name == "ValidateUndo"
                                         else ("$.caught", "ExplainFailure", "RecordFailure"))
         assert states[name]["Catch"] == [

@@ -18,6 +18,10 @@ SERVICE_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaExc
 NOT_READY_RETRY = {"ErrorEquals": ["Lambda.ResourceNotReadyException", "Lambda.ENINotReadyException",
                                    "Lambda.EC2ThrottledException", "Lambda.ResourceConflictException"],
                    "IntervalSeconds": 10, "MaxAttempts": 6, "BackoffRate": 2, "JitterStrategy": "FULL"}
+# a function whose process died or whose time ran out, as Step Functions names it (stacks/retries.py LAMBDA_KILLED)
+KILLED_RETRY = {"ErrorEquals": ["Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"],
+                "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 2, "JitterStrategy": "FULL"}
+LAMBDA_RETRIES = [NOT_READY_RETRY, SERVICE_RETRY, KILLED_RETRY]
 FAILURE_STATES = {"KeepValidateError", "KeepValidateFailure", "ExplainFailure", "TakeErrorMessage", "RecordFailure",
                   "ServiceState?", "ServiceAfterRemoveLayer4", "ServiceUnchanged", "ServiceAsRead", "ServiceNotRead",
                   "ServiceUnknown",
@@ -101,11 +105,11 @@ def test_the_output_copies_every_verification_field_the_contract_names(default_s
         "endpoint", "serverName", "serverVersion", "latencyMs", "certificateFingerprintSha256", "tlsVersion")}
 
 
-def test_every_lambda_task_retries_a_not_ready_function_and_the_service_and_catches(default_synth):
+def test_every_lambda_task_retries_a_not_ready_function_the_service_and_a_killed_run_and_catches(default_synth):
     states = default_synth.definition()["States"]
     for name in LAMBDA_STATES:
         state = states[name]
-        assert state["Retry"][-2:] == [NOT_READY_RETRY, SERVICE_RETRY], name
+        assert state["Retry"][-3:] == LAMBDA_RETRIES, name
         if name == "Validate":
             # its catchers drop the input (it may be near the payload limit, or not an object)
             assert state["Catch"] == [

@@ -77,13 +77,20 @@ def _context_args(context: dict[str, Any]) -> list[str]:
     return args
 
 
-def bootstrap(sandbox: Any, *, app_dir: Path | None = None, context: dict[str, Any] | None = None,
+def bootstrap(sandbox: Any, *, outdir: Path, app_dir: Path | None = None, context: dict[str, Any] | None = None,
               timeout: float = 600) -> float:
-    """`cdk bootstrap aws://ACCOUNT/REGION`; returns its duration in seconds."""
+    """`cdk bootstrap aws://ACCOUNT/REGION`; returns its duration in seconds.
+
+    The CLI synthesizes the app for it too, into ``outdir``: into the default
+    ``cdk.out`` it would hold the CLI's lock there, and a second sandbox
+    starting beside this one (the e2e session's and ``serve``'s) would be
+    refused ("Another CLI is currently synthing to cdk.out ... use '--output'
+    to synth into different directories").
+    """
     app_dir = Path(app_dir or PROJECT)
     started = time.monotonic()
     _run([*cdk_binary(app_dir), "bootstrap", f"aws://{sandbox.account_id}/{sandbox.region}",
-          "--no-notices", "--no-version-reporting", *_context_args(context or {})],
+          "--no-notices", "--no-version-reporting", "--output", str(outdir), *_context_args(context or {})],
          cwd=app_dir, env=cli_env(sandbox), timeout=timeout)
     timings["bootstrap"] = round(time.monotonic() - started, 2)
     return timings["bootstrap"]
@@ -113,7 +120,7 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
         cwd=app, env=cli_env(sandbox), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         if not skip_bootstrap:
-            bootstrap(sandbox, app_dir=app, context=context, timeout=timeout)
+            bootstrap(sandbox, outdir=out / "bootstrap-assembly", app_dir=app, context=context, timeout=timeout)
         synth_output, _ = synth.communicate(timeout=timeout)
     finally:
         if synth.poll() is None:

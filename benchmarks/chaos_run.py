@@ -4,7 +4,7 @@ One sandbox (with DNS); before each pair it is reset with faults from a new seed
 calls (429, 500, 503, 504, a reset connection), 10 % of the functions' calls to each AWS service (throttling,
 500, 503; Route 53 also PriorRequestNotComplete), 5 % of the invocations killed (3 % crashed, 2 % as at their
 timeout). All the while a client resolves the host in Route 53 and calls Milvus's GetVersion through whichever
-load balancer the name gives (tests/e2e/test_undo.py's prober). A run that ends in a named transient error is
+load balancer the name gives (testkit/prober.py). A run that ends in a named transient error is
 run again once, as an operator would (README "When a run fails"), and counted. It prints one JSON object:
 runs converged, reruns, runs ended in an error (by name), duplicated resources (more than one certificate,
 Ingress, ALB or record after a setup; anything left after an undo), failed probes. It measures; it exits 1 when
@@ -30,7 +30,8 @@ from sandbox.aws import lambda_kills  # noqa: E402
 from sandbox.cli.demo import run_once, run_undo_once  # noqa: E402
 from sandbox.environment import Sandbox, SandboxSettings  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
-from tests.e2e.test_undo import QUIET, Prober, setup_detail, undo_detail  # noqa: E402
+from testkit.prober import Prober  # noqa: E402
+from tests.e2e.test_undo import QUIET, setup_detail, undo_detail  # noqa: E402
 
 KUBE = "kube:429=0.06,kube:500=0.04,kube:503=0.04,kube:504=0.03,kube:reset=0.03"
 AWS = ",".join(f"aws.{service}:throttle=0.05,aws.{service}:500=0.025,aws.{service}:503=0.025"

@@ -7,7 +7,8 @@ any journey here needs: a hosted zone for the host, the certificate
 rotation rule, which stays disabled unless a scenario turns it on, and the
 drift check's schedule, which fires only when a scenario asks
 (``Sandbox.run_schedules``). Only the
-command line's own paths (``demo``, ``serve``) start sandboxes of their own.
+command line's own paths (``demo``, ``serve``) start sandboxes of their own;
+``serve``'s is started with the session, beside it (tests/e2e/serve_shell.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from sandbox.environment import Sandbox, SandboxSettings
+from tests.e2e.serve_shell import ServeShell
 
 # What a fresh scenario gets unless it asks otherwise: the ALB quick, no rotation rule delivering.
 SCENARIO_DEFAULTS: dict[str, Any] = {"alb_delay": 1.0, "certificate_rotation": False}
@@ -51,3 +53,18 @@ def no_alb_of_the_session() -> None:
     (nginx) holds the listen port the other sandbox's ALB needs."""
     for box in _STARTED:
         box.reset(**SCENARIO_DEFAULTS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def serve_shell(request: pytest.FixtureRequest, deployed_sandbox: Sandbox) -> Iterator[ServeShell | None]:
+    """``python -m sandbox serve`` started once the session's own sandbox is up, when a serve test is in the
+    session: a deploy keeps both cores busy, so serve's runs beside the session's journeys (which wait on their
+    sandbox's clock more than they compute), not beside the session's deploy."""
+    if not any(item.path.name == "test_sandbox_serve.py" for item in request.session.items):
+        yield None
+        return
+    shell = ServeShell("--parent-pipeline", "--certificate-rotation", "--alb-delay", "1")
+    try:
+        yield shell
+    finally:
+        shell.kill()

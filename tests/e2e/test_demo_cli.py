@@ -1,10 +1,12 @@
 """The demo's scenarios, as ``python -m sandbox demo --json`` reports them.
 
-Each journey is a flag of the demo (``--runs``, ``--milvus``, ``--dns``,
-``--service``, ``--input``, ``--undo``) played on the session's sandbox, reset
-to a fresh state with that flag's setting (tests/e2e/conftest.py), and
-reported by the demo's own code (``run_scenario``). One test goes through the
-command line itself, with a sandbox of its own: the path ``make demo`` takes.
+Each journey is a flag of the demo (``--milvus``, ``--dns``, ``--service``,
+``--input``) played on the session's sandbox, reset to a fresh state with that
+flag's setting (tests/e2e/conftest.py), and reported by the demo's own code
+(``run_scenario``); ``--undo`` is the undo journey's (tests/e2e/test_undo.py).
+One test, ``--runs 2``, goes through the command line itself, with a sandbox
+of its own: the path ``make demo`` takes (last, so that its deploy does not
+meet ``serve``'s, tests/e2e/conftest.py).
 What the controller's ``--controller`` modes make a single step do (a rejected
 Ingress, a webhook's denial, no answer until the timeout, a failure it
 recovers from) is proven where that step meets the stand-in (tests/sandbox).
@@ -62,63 +64,6 @@ def assert_no_key_material(*texts: str) -> None:
         assert "PRIVATE KEY" not in text
 
 
-def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(demo):
-    """Journey: a platform engineer puts the chart's Milvus behind the ALB, then runs the same input again."""
-    # When the demo runs twice with the same input (--runs 2)
-    succeeded, report = demo(DemoOptions(json=True, runs=2))
-
-    # Then both runs succeeded and the demo said so
-    assert succeeded
-    first, second = report["runs"]
-    assert [first["status"], second["status"]] == ["SUCCEEDED", "SUCCEEDED"]
-    # and the output is the contract's
-    output = first["output"]
-    assert set(output) == OUTPUT_KEYS
-    assert output["certificateImported"] is True
-    # and the chart's Service (source ranges 0.0.0.0/0) became a ClusterIP Service Kubernetes accepts,
-    # with no LoadBalancer-only field left and what it had recorded on it and in the output
-    before = {"type": "LoadBalancer", "annotations": {},
-              "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"], "allocateLoadBalancerNodePorts": True,
-                       "externalTrafficPolicy": "Cluster"}}
-    assert output["service"]["before"].pop("address").endswith(".elb.us-east-1.amazonaws.com")
-    assert output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
-                                 "before": before}
-    service = report["cluster"]["service"]
-    assert service["spec"]["type"] == "ClusterIP"
-    assert not LOAD_BALANCER_ONLY & set(service["spec"])
-    assert not any("nodePort" in port for port in service["spec"]["ports"])
-    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {
-        **before, "address": second["output"]["service"]["before"]["address"]}
-    assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
-    assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo", "changed": True}
-    assert output["verification"]["serverVersion"]
-    assert output["verification"]["latencyMs"] > 0
-    load_balancer = output["loadBalancer"]
-    assert output["verification"]["endpoint"] == f"{load_balancer['dnsName']}:{load_balancer['listenPort']}"
-    assert any("helm" in w.lower() for w in output["warnings"])
-    # and the states ran in the contract's order
-    states = first["states"]
-    assert states[0] == "Validate" and "PublishReady" in states
-    order = [states.index(s) for s in ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress",
-                                        "CheckLoadBalancer", "VerifyGrpc", "PublishEndpointAvailable",
-                                        "WaitForLayer4Drain", "RemoveLayer4", "PublishReady")]
-    assert order == sorted(order)
-    # and the second run reused the certificate and left the Ingress as it was: still one certificate and one
-    # Ingress, and no drain for a Service already ClusterIP
-    assert second["output"]["certificateImported"] is False
-    assert second["output"]["ingress"]["changed"] is False and "WaitForLayer4Drain" not in second["states"]
-    assert second["output"]["certificateArn"] == output["certificateArn"]
-    assert report["acm"] == {"certificates": 1}
-    assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"
-    [ingress] = report["cluster"]["ingresses"]
-    assert ingress["name"] == "milvus-demo"
-    for key, value in GUIDE_ANNOTATIONS.items():
-        assert ingress["annotations"][key] == value
-    assert ingress["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == output["certificateArn"]
-    # and no key material anywhere in what the demo reports
-    assert_no_key_material(json.dumps(report))
-
-
 def test_milvus_down_fails_verification_and_keeps_layer4(demo):
     """Journey: Milvus is down when the setup runs; the run fails at VerifyGrpc and clients keep Layer 4."""
     succeeded, report = demo(milvus="down")
@@ -173,25 +118,59 @@ def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(demo, t
         "annotations": {"service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}}
 
 
-def test_demo_undo_runs_setup_then_the_undo_and_reports_both(no_alb_of_the_session):
-    """Journey: someone trying the project runs `python -m sandbox demo --undo` (what `make demo` does)."""
-    # When the demo runs with --undo, through the command line, in a sandbox of its own (no zone: no --dns)
-    proc, report = run_demo_command("--undo")
-    # Then both runs succeeded, each in its own list, and the process says so
+def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(no_alb_of_the_session):
+    """Journey: someone trying the project runs ``python -m sandbox demo`` (what ``make demo`` does) with
+    ``--runs 2``: the chart's Milvus goes behind the ALB, then the same input comes again."""
+    # When the demo runs twice with the same input, through the command line, in a sandbox of its own
+    proc, report = run_demo_command("--runs", "2")
+
+    # Then both runs succeeded and the process says so
     assert proc.returncode == 0, proc.stderr[-4000:]
-    [setup], [undo] = report["runs"], report["undoRuns"]
-    assert (setup["status"], undo["status"]) == ("SUCCEEDED", "SUCCEEDED"), (undo["error"], undo["cause"])
-    assert undo["states"][0] == "ValidateUndo" and "PublishUndoCompleted" in undo["states"]
-    assert "RestoreDns" in undo["states"] and "WaitForDnsDrain" not in undo["states"]  # no DNS without --dns
-    # and the cluster is as the chart left it: a LoadBalancer Service with its source ranges and a fresh NLB,
-    # no record of ours on it, no Ingress, no ALB, no certificate
+    first, second = report["runs"]
+    assert [first["status"], second["status"]] == ["SUCCEEDED", "SUCCEEDED"]
+    # and the output is the contract's
+    output = first["output"]
+    assert set(output) == OUTPUT_KEYS
+    assert output["certificateImported"] is True
+    # and the chart's Service (source ranges 0.0.0.0/0) became a ClusterIP Service Kubernetes accepts,
+    # with no LoadBalancer-only field left and what it had recorded on it and in the output
+    before = {"type": "LoadBalancer", "annotations": {},
+              "spec": {"loadBalancerSourceRanges": ["0.0.0.0/0"], "allocateLoadBalancerNodePorts": True,
+                       "externalTrafficPolicy": "Cluster"}}
+    assert output["service"]["before"].pop("address").endswith(".elb.us-east-1.amazonaws.com")
+    assert output["service"] == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP",
+                                 "before": before}
     service = report["cluster"]["service"]
-    assert service["spec"]["type"] == "LoadBalancer"
-    assert service["spec"]["loadBalancerSourceRanges"] == ["0.0.0.0/0"]
-    assert "milvus-layer7/layer4" not in service["metadata"]["annotations"]
-    address = service["status"]["loadBalancer"]["ingress"][0]["hostname"]
-    assert address != setup["output"]["service"]["before"]["address"]
-    assert undo["output"]["service"]["address"] == address
-    assert report["cluster"]["ingresses"] == [] and report["elbv2"] == {"loadBalancers": []}
-    assert report["acm"] == {"certificates": 0}
+    assert service["spec"]["type"] == "ClusterIP"
+    assert not LOAD_BALANCER_ONLY & set(service["spec"])
+    assert not any("nodePort" in port for port in service["spec"]["ports"])
+    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {
+        **before, "address": second["output"]["service"]["before"]["address"]}
+    assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
+    assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo", "changed": True}
+    assert output["verification"]["serverVersion"]
+    assert output["verification"]["latencyMs"] > 0
+    load_balancer = output["loadBalancer"]
+    assert output["verification"]["endpoint"] == f"{load_balancer['dnsName']}:{load_balancer['listenPort']}"
+    assert any("helm" in w.lower() for w in output["warnings"])
+    # and the states ran in the contract's order
+    states = first["states"]
+    assert states[0] == "Validate" and "PublishReady" in states
+    order = [states.index(s) for s in ("Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress",
+                                        "CheckLoadBalancer", "VerifyGrpc", "PublishEndpointAvailable",
+                                        "WaitForLayer4Drain", "RemoveLayer4", "PublishReady")]
+    assert order == sorted(order)
+    # and the second run reused the certificate and left the Ingress as it was: still one certificate and one
+    # Ingress, and no drain for a Service already ClusterIP
+    assert second["output"]["certificateImported"] is False
+    assert second["output"]["ingress"]["changed"] is False and "WaitForLayer4Drain" not in second["states"]
+    assert second["output"]["certificateArn"] == output["certificateArn"]
+    assert report["acm"] == {"certificates": 1}
+    assert report["cluster"]["service"]["spec"]["type"] == "ClusterIP"
+    [ingress] = report["cluster"]["ingresses"]
+    assert ingress["name"] == "milvus-demo"
+    for key, value in GUIDE_ANNOTATIONS.items():
+        assert ingress["annotations"][key] == value
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == output["certificateArn"]
+    # and no key material anywhere in what the demo reports or logs
     assert_no_key_material(proc.stdout, proc.stderr)

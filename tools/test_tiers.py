@@ -1,0 +1,88 @@
+"""Every test tier, each in its own interpreter, the quick ones side by side: what ``make test`` runs.
+
+Each tier needs its own interpreter: the sandbox patches moto in-process
+(sandbox/aws/), and a product test after a sandbox test in the same process
+would meet that moto instead of moto's own. Tiers that share nothing run at
+the same time, two lanes for the machine's two cores:
+
+* ``tests/unit`` then ``tests/infra`` beside ``tests/sandbox``: the first lane
+  starts no server at all, the second starts its stand-ins on ports of their
+  own; the layer cache they may both fill is written by rename
+  (stacks/bundling.py), so neither reads the other's half-built layer.
+* ``tests/e2e`` last and alone: its sandbox's nginx listens on the ALB's
+  ports, which the sandbox tier's data-plane tests also take, and its waits
+  run on a clock the other lanes would slow.
+
+Every tier runs even when another fails; a tier's output is printed whole when
+it ends, so two lanes never interleave. The exit status says whether all
+passed. ``--serial`` runs the tiers one after another, fastest first.
+
+    python -m tools.test_tiers [--serial] [-- PYTEST_ARGS...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LANES: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("tests/unit", "tests/infra"), ("tests/sandbox",)),
+    (("tests/e2e",),),
+)
+SERIAL = tuple(((tier,),) for tier in ("tests/unit", "tests/infra", "tests/sandbox", "tests/e2e"))
+
+
+class TierRunner:
+    """Runs tiers, prints each one's output as a block when it ends, and remembers which failed."""
+
+    def __init__(self, pytest_args: list[str]) -> None:
+        self.pytest_args = pytest_args
+        self.failed: list[str] = []
+        self._print = threading.Lock()
+
+    def run_tier(self, tier: str) -> None:
+        started = time.monotonic()
+        with tempfile.TemporaryFile() as output:
+            done = subprocess.run([sys.executable, "-m", "pytest", tier, *self.pytest_args], cwd=ROOT,
+                                  stdout=output, stderr=subprocess.STDOUT, check=False)
+            output.seek(0)
+            text = output.read().decode(errors="replace")
+        seconds = time.monotonic() - started
+        with self._print:
+            if done.returncode != 0:
+                self.failed.append(tier)
+            print(f"== {tier} ({seconds:.0f} s)\n{text}", end="" if text.endswith("\n") else "\n", flush=True)
+
+    def run_lane(self, tiers: tuple[str, ...]) -> None:
+        for tier in tiers:
+            self.run_tier(tier)
+
+    def run(self, stages: tuple[tuple[tuple[str, ...], ...], ...]) -> int:
+        for lanes in stages:
+            threads = [threading.Thread(target=self.run_lane, args=(lane,), name=lane[0]) for lane in lanes]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if self.failed:
+            print(f"failed tiers: {' '.join(sorted(self.failed))}")
+            return 1
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serial", action="store_true", help="one tier at a time, fastest first")
+    parser.add_argument("pytest_args", nargs="*", help="passed to every tier's pytest (after --)")
+    args = parser.parse_args(argv)
+    return TierRunner(args.pytest_args).run(SERIAL if args.serial else LANES)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -303,6 +303,34 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         manifest = self.settings.service_manifest or load_manifest(CHART_SERVICE)
         return helm.upgrade(self.kube, manifest, server_side=server_side, force_conflicts=force_conflicts)
 
+    # --- hand changes after a setup (issue 20's drifts) -------------------------
+
+    def kubectl_annotate(self, kind_plural: str, name: str, annotations: dict[str, str | None]) -> dict[str, Any]:
+        """``kubectl annotate --overwrite`` of an object in the namespace (sandbox/kubernetes/kubectl.py)."""
+        from sandbox.kubernetes import kubectl
+
+        return kubectl.annotate(self.kube, kind_plural, self.namespace, name, annotations)
+
+    def reimport_expiring_certificate(self, certificate_arn: str, days_left: int) -> tuple[str, str, str]:
+        """Re-import into ``certificate_arn`` a certificate for the host ending in ``days_left`` days
+        (sandbox/aws/hand_changes.py); the bundle it held before, for ``reimport_certificate``."""
+        from sandbox.aws import hand_changes
+
+        before = _imported_certificate(certificate_arn)
+        hand_changes.reimport_expiring(self.aws.client("acm"), certificate_arn, HOST, days_left=days_left)
+        return before
+
+    def reimport_certificate(self, certificate_arn: str, bundle: tuple[str, str, str]) -> None:
+        from sandbox.aws import hand_changes
+
+        hand_changes.reimport(self.aws.client("acm"), certificate_arn, *bundle)
+
+    def upsert_host_record(self, record: dict[str, Any]) -> None:
+        """A record set of the zone changed by hand (UPSERT, sandbox/aws/hand_changes.py)."""
+        from sandbox.aws import hand_changes
+
+        hand_changes.upsert_record(self.aws.client("route53"), self.hosted_zone_id, record)
+
     def run_schedules(self) -> list[str]:
         """One firing of each enabled EventBridge Scheduler schedule, as Scheduler would fire it
         (sandbox/aws/schedules.py); the ARNs of the executions it started."""

@@ -84,6 +84,8 @@ class StackConfig:
     secrets_kms_key_arns: tuple[str, ...] = ()
     # The drift check of every recorded host on this EventBridge Scheduler expression; None: no schedule.
     drift_check_schedule: str | None = None
+    # The schedule's checks also repair what is safe to repair (input {"repair": true}, stacks/drift_schedule.py).
+    drift_repair: bool = False
 
     @property
     def in_vpc(self) -> bool:
@@ -119,6 +121,12 @@ class StackConfig:
             raise ConfigError("context 'certificateSecretArn' must be the secret's full ARN, with the six-character "
                               "suffix Secrets Manager appends (aws secretsmanager describe-secret --secret-id NAME "
                               f"--query ARN), when certificateRotation is true; got {secret_arn!r}")
+        drift_check_schedule = _optional(get, "driftCheckSchedule", _SCHEDULE,
+                                         "an EventBridge Scheduler rate() or cron() expression such as rate(1 hour)")
+        drift_repair = _boolean(get("driftRepair"), "driftRepair", default=False)
+        if drift_repair and not drift_check_schedule:
+            raise ConfigError("context 'driftRepair=true' needs 'driftCheckSchedule': the scheduled check is what "
+                              "repairs")
         return cls(
             cluster_name=cluster_name,
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
@@ -145,9 +153,8 @@ class StackConfig:
             layer4_ports=_ports(get("layer4Ports"), "layer4Ports", default=19530),
             cluster_security_group_id=cluster_security_group_id,
             secrets_kms_key_arns=_kms_key_arns(get("secretsKmsKeyArns")),
-            drift_check_schedule=_optional(get, "driftCheckSchedule", _SCHEDULE,
-                                           "an EventBridge Scheduler rate() or cron() expression such as "
-                                           "rate(1 hour)"),
+            drift_check_schedule=drift_check_schedule,
+            drift_repair=drift_repair,
         )
 
 

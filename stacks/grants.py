@@ -258,17 +258,32 @@ DRIFT_ELBV2_ACTIONS = ("DescribeLoadBalancers", "DescribeListeners", "DescribeTa
 
 
 def drift_check(role: iam.Role, patterns: ArnPatterns) -> None:
-    """CheckDrift only reads: ELBv2 descriptions, the certificate's description, the stack's zone's records
-    (with the readers' Kubernetes group and eks:DescribeCluster, as every Kubernetes step)."""
+    """CheckDrift only reads: ELBv2 descriptions, the certificate's description, the stack's zone's records, the
+    certificate secrets' version list (with the readers' Kubernetes group and eks:DescribeCluster, as every
+    Kubernetes step)."""
     role.add_to_policy(iam.PolicyStatement(
         actions=[f"elasticloadbalancing:{action}" for action in DRIFT_ELBV2_ACTIONS], resources=["*"]))
     role.add_to_policy(iam.PolicyStatement(actions=["acm:DescribeCertificate"], resources=[patterns.certificates]))
     if patterns.hosted_zone:
         role.add_to_policy(iam.PolicyStatement(actions=["route53:ListResourceRecordSets"],
                                                resources=[patterns.hosted_zone]))
+    # Metadata only (the versions' stages and dates, never a value): whether a renewal has a newer certificate.
+    role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:ListSecretVersionIds"],
+                                           resources=list(patterns.secrets)))
     acknowledge(role, {
+        f"Resource::{arns.NAG_SECRETS}": "The setups' certificate secrets follow the milvus-layer7/ naming "
+                                         "convention; ListSecretVersionIds reads no secret value.",
         "Resource::*": "ELBv2 Describe* actions have no resource level; the ALB is created by the load "
                        "balancer controller at run time. Read-only.",
         f"Resource::{arns.NAG_CERTIFICATES}": "The setup's certificate is imported at run time; "
                                               "DescribeCertificate only reads it.",
     })
+
+
+def drift_repair_lock(validators: Sequence[iam.Role], drift_machine_name: str, executions: str) -> None:
+    """A drift repair holds the host's run lock (stacks/drift_repair.py): Validate and ValidateUndo read the
+    holder's status (DescribeExecution) of the drift state machine's executions too, to take over an ended one."""
+    for role in validators:
+        role.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
+        acknowledge(role, {f"Resource::{arns.nag_executions(drift_machine_name)}":
+                           "Execution ids are made when executions start; only this stack's drift check's."})

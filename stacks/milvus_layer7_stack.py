@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Acknowledgment, Annotations, CfnElement, CfnOutput, Stack, Tags, Validations
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutput, Stack, Tags, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -81,7 +81,10 @@ class MilvusLayer7Stack(Stack):
         if config.drift_check_schedule:
             self.drift = DriftSchedule(self, "DriftCheck", function=self.steps.functions["CheckDrift"],
                                        expression=config.drift_check_schedule,
-                                       dead_letter_queue=self.rule_targets.dead_letter_queue)
+                                       dead_letter_queue=self.rule_targets.dead_letter_queue,
+                                       repair_functions=self._functions_of(steps.DRIFT),
+                                       setup_state_machine=self.workflow.state_machine, run_lock=self.run_lock,
+                                       repair=config.drift_repair)
         self.monitoring = Monitoring(
             self, "Monitoring", state_machine=self.workflow.state_machine, functions=dict(self.steps.functions),
             alarm_email=config.alarm_email, alarm_topic_arn=config.alarm_topic_arn,
@@ -108,6 +111,11 @@ class MilvusLayer7Stack(Stack):
         grants.dns_steps(roles, patterns, host=config.host)
         grants.undo_steps(roles, patterns, host=config.host, kms_key_arns=config.secrets_kms_key_arns)
         grants.drift_check(roles["CheckDrift"], patterns)
+        if self.drift is not None:
+            grants.drift_repair_lock([roles["Validate"], roles["ValidateUndo"]], self.drift.machine_name,
+                                     self.format_arn(service="states", resource="execution",
+                                                     resource_name=f"{self.drift.machine_name}:*",
+                                                     arn_format=ArnFormat.COLON_RESOURCE_NAME))
         self._acknowledge_workflow_findings()
         self._add_outputs(kubernetes_roles)
         Tags.of(self).add("project", names.SERVICE_NAME)

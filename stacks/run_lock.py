@@ -43,12 +43,13 @@ class RunLockTable(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-    def release(self, scope: Construct, name: str, *, next_state: sfn.IChainable) -> sfn.IChainable:
+    def release(self, scope: Construct, name: str, *, next_state: sfn.IChainable,
+                host_path: str = HOST_PATH) -> sfn.IChainable:
         """``name``: give the lock back if this execution holds it, then ``next_state`` whatever happened."""
         task = tasks.DynamoDeleteItem(
             scope, name,
             table=self.table,
-            key={run_lock.HOST: tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at(HOST_PATH))},
+            key={run_lock.HOST: tasks.DynamoAttributeValue.from_string(sfn.JsonPath.string_at(host_path))},
             condition_expression="#holder = :me",
             expression_attribute_names={"#holder": run_lock.HOLDER},
             expression_attribute_values={":me": tasks.DynamoAttributeValue.from_string(

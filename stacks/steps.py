@@ -52,12 +52,14 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("CheckLoadBalancer", "check_load_balancer.handler.lambda_handler", _KUBERNETES,
              kubernetes_group=READERS),
     # verify.timeoutSeconds may be up to 900 s: the function must outlive it.
+    # The drift state machine's repair runs it too (stacks/drift_repair.py), before RemoveLayer4.
     StepSpec("VerifyGrpc", "verify_grpc.handler.lambda_handler", ("common", "milvus"),
-             timeout_seconds=900, memory_mb=1024),
+             timeout_seconds=900, memory_mb=1024, workflows=(SETUP, DRIFT)),
     # Reads the host's records, and records what it replaces on the Ingress before changing them.
     StepSpec("UpsertDns", "upsert_dns.handler.lambda_handler", _KUBERNETES, kubernetes_group=WRITERS),
     StepSpec("CheckDnsChange", "check_dns_change.handler.lambda_handler", ("common",), workflows=(SETUP, UNDO)),
-    StepSpec("RemoveLayer4", "remove_layer4.handler.lambda_handler", _KUBERNETES, kubernetes_group=WRITERS),
+    StepSpec("RemoveLayer4", "remove_layer4.handler.lambda_handler", _KUBERNETES, kubernetes_group=WRITERS,
+             workflows=(SETUP, DRIFT)),
     # --- the undo (stacks/undo_workflow.py) ---
     # Reads the workflows' earlier executions and the host's certificates (up to history.MAX_LOOKS calls), then takes
     # the host's run lock (layer7/run_lock.py) as Validate does.

@@ -45,7 +45,7 @@ def parse(event: Any, stack: FunctionEnvironment) -> tuple[str, str, int]:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Callable[..., k8s.Kube] = k8s.connect,
                    **given: Any) -> dict[str, Any]:
-    """``elbv2``, ``acm``, ``route53`` and ``connect`` let a test hand in its own clients."""
+    """``elbv2``, ``acm``, ``route53``, ``secrets`` and ``connect`` let a test hand in its own clients."""
     stack = FunctionEnvironment.from_environment()
     asked = given_input(event)
     if asked.list_hosts:
@@ -56,5 +56,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Calla
     host, namespace, days = parse(event, stack)
     elbv2, acm = given.get("elbv2") or aws.client("elbv2"), given.get("acm") or aws.client("acm")
     route53 = given.get("route53") or aws.client("route53")
+    secrets = given.get("secrets") or aws.client("secretsmanager")
     with closing(connect(stack.cluster_name)) as kube:
-        return check_drift(host, namespace, kube, elbv2, acm, route53, certificate_days=days).to_wire()
+        return check_drift(host, namespace, kube, elbv2, acm, route53, certificate_days=days,
+                           secrets=secrets).to_wire()

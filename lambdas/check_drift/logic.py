@@ -12,7 +12,11 @@ one host at a time: the hosts recorded in the namespace, one Kubernetes call.
 
 Bounded calls, whatever the cluster and the account hold: Kubernetes 4 (list this workflow's Ingresses, get the
 Ingress, get the Service, list the Ingress's Events), ELBv2 5 (layer7.load_balancers: the ALB by name, its
-listeners, its target groups, their tags, this Ingress's own target group's health), ACM 1, Route 53 1.
+listeners, its target groups, their tags, this Ingress's own target group's health), ACM 1, Route 53 1, and, only
+for a certificate near its end whose setup names a secret, Secrets Manager 1 (check_drift/repairs.py).
+
+The report's ``repairs`` says what the drift state machine may repair (only when its input asks,
+stacks/drift_schedule.py); the check itself never writes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from check_drift import repairs
 from check_drift.models import DriftReport, Finding, RecordedHosts
 from layer7 import aws, setup_record
 from layer7 import kube as k8s
@@ -118,8 +123,11 @@ def events_findings(kube: k8s.Kube, request: SetupRequest, now: float) -> list[F
 
 
 def load_balancer_findings(elbv2: Any, dns_name: str, request: SetupRequest,
-                           certificate_arn: str | None) -> list[Finding]:
+                           certificate_arn: str | None, seen: dict[str, Any] | None = None) -> list[Finding]:
+    """``seen``, when given, gets the ALB's description (``loadBalancer``) for the repair plan."""
     lb = find_load_balancer(elbv2, dns_name)
+    if seen is not None and lb is not None:
+        seen["loadBalancer"] = lb
     if lb is None:
         return [_finding("AlbMissing", f"no ALB {dns_name} in ELBv2, though the Ingress names it",
                          "the host has no Layer-7 load balancer", f"{RENEW.format(host=request.host)}")]
@@ -164,9 +172,13 @@ def load_balancer_findings(elbv2: Any, dns_name: str, request: SetupRequest,
     return found
 
 
-def certificate_findings(acm: Any, certificate_arn: str, days: int, now: float) -> list[Finding]:
+def certificate_findings(acm: Any, certificate_arn: str, days: int, now: float,
+                         seen: dict[str, Any] | None = None) -> list[Finding]:
+    """``seen``, when given, gets the certificate's description (``certificate``) for the repair plan."""
     try:
         certificate = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
+        if seen is not None:
+            seen["certificate"] = certificate
     except ClientError as exc:
         aws.raise_if_transient(exc, "DescribeCertificate")
         if aws.error_code(exc) != "ResourceNotFoundException":
@@ -216,7 +228,9 @@ def recorded_hosts(kube: k8s.Kube, namespace: str) -> RecordedHosts:
 
 
 def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any, route53: Any, *,
-                certificate_days: int, now: Callable[[], float] = time.time) -> DriftReport:
+                certificate_days: int, now: Callable[[], float] = time.time, secrets: Any = None) -> DriftReport:
+    """``secrets``: Secrets Manager, read (one ListSecretVersionIds) only for a certificate near its end, to say
+    whether a renewal could replace it (check_drift/repairs.py); None: never."""
     mine = [r for r in setup_record.recorded_setups(kube, namespace) if r.request.host == host]
     if not mine:
         return DriftReport(host=host, matches=False, findings=[_finding(
@@ -236,14 +250,18 @@ def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any,
     findings += ingress_findings(ingress, ingress_manifest(request, certificate_arn or ""), request)
     findings += events_findings(kube, request, now())
     dns_name = ingress_hostname(ingress)
+    seen: dict[str, Any] = {}
     if dns_name is None:
         findings.append(_finding("AlbMissing", f"Ingress {request.namespace}/{request.ingress_name} has no address",
                                  "the controller has no ALB for it", "look at the controller's events"))
     else:
-        findings += load_balancer_findings(elbv2, dns_name, request, certificate_arn)
+        findings += load_balancer_findings(elbv2, dns_name, request, certificate_arn, seen)
     if certificate_arn:
-        findings += certificate_findings(acm, certificate_arn, certificate_days, now())
+        findings += certificate_findings(acm, certificate_arn, certificate_days, now(), seen)
     if request.hosted_zone_id and dns_name:
         findings += dns_findings(route53, request.hosted_zone_id, request, dns_name)
-    logger.info("drift checked", extra={"host": host, "findings": [f.kind for f in findings]})
-    return DriftReport(host=host, matches=not findings, findings=findings)
+    repairable = repairs.plan(findings, request, load_balancer=seen.get("loadBalancer"),
+                              certificate=seen.get("certificate"), secrets=secrets)
+    logger.info("drift checked", extra={"host": host, "findings": [f.kind for f in findings],
+                                        "repairable": repairable is not None})
+    return DriftReport(host=host, matches=not findings, findings=findings, repairs=repairable)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from layer7.models import StrictInput, WireModel
+from layer7.models import CertificateResult, LoadBalancerStatus, SetupRequest, StrictInput, WireModel
 
 DEFAULT_CERTIFICATE_DAYS = 30
 
@@ -30,10 +30,27 @@ class Finding(WireModel):
     do: str
 
 
+class Layer4Repair(WireModel):
+    """VerifyGrpc's event parts for the Layer-7 path, then RemoveLayer4's request (check_drift/repairs.py)."""
+
+    request: SetupRequest
+    certificate: CertificateResult
+    load_balancer: LoadBalancerStatus
+
+
+class Repairs(WireModel):
+    """What the drift state machine repairs when asked: ``layer4`` (Layer4Back), ``renew`` (CertificateExpiring)."""
+
+    layer4: Layer4Repair | None = None
+    renew: bool = False
+
+
 class DriftReport(WireModel):
     host: str
     matches: bool
     findings: list[Finding] = Field(default_factory=list)
+    # None when no finding may be repaired; the drift state machine repairs these only with {"repair": true}.
+    repairs: Repairs | None = None
 
 
 class RecordedHosts(WireModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from layer7ctl.executions import follow
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from sandbox.environment import HOST
 from tests.e2e.operator_cli import run_layer7ctl
+from tests.e2e.test_undo import Prober  # a client calling Milvus by name (through the ALB here) all along
 
 pytestmark = pytest.mark.e2e
 DRIFT_EVENTS_GROUP = "/sandbox/milvus-layer7-drift-events"
@@ -35,16 +37,29 @@ def _deliver_drift_events_to_a_log_group(box: Any) -> None:
         {"Id": "logs", "Arn": f"arn:aws:logs:us-east-1:123456789012:log-group:{DRIFT_EVENTS_GROUP}"}])
 
 
-def _scheduled_check(box: Any) -> tuple[Any, Any, list[dict[str, Any]], dict[str, float]]:
-    """The schedule fired once: its execution and output, the drift events delivered, the DriftFindings sums by
-    kind."""
+def _scheduled_check(box: Any, repair: bool = False) -> tuple[Any, Any, list[dict[str, Any]], dict[str, float]]:
+    """The schedule fired once (or, with ``repair``, the drift state machine started with {"repair": true}, what
+    the schedule sends with context driftRepair): its execution and output, every drift event delivered so far,
+    the DriftFindings sums by kind (over the last hour)."""
     sfn, started = box.aws.client("stepfunctions"), time.time()
-    [arn] = box.run_schedules()
+    if repair:
+        [machine] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
+                     if m["name"].endswith("-Drift")]
+        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"repair": True}))["executionArn"]
+    else:
+        [arn] = box.run_schedules()
     record = follow(sfn, arn, started, timeout_seconds=120)
     output = sfn.describe_execution(executionArn=arn).get("output")
+    return record, json.loads(output) if output else None, _delivered(box), _drift_sums(box)
+
+
+def _delivered(box: Any) -> list[dict[str, Any]]:
     logs = box.aws.client("logs")
-    delivered = [json.loads(event["message"]) for event in
-                 logs.filter_log_events(logGroupName=DRIFT_EVENTS_GROUP).get("events", [])]
+    return [json.loads(event["message"]) for event in
+            logs.filter_log_events(logGroupName=DRIFT_EVENTS_GROUP).get("events", [])]
+
+
+def _drift_sums(box: Any) -> dict[str, float]:
     cloudwatch = box.aws.client("cloudwatch")
     sums = {}
     now = datetime.now(timezone.utc)
@@ -55,18 +70,41 @@ def _scheduled_check(box: Any) -> tuple[Any, Any, list[dict[str, Any]], dict[str
             Statistics=["Sum"])["Datapoints"]
         kind = next(d["Value"] for d in metric["Dimensions"] if d["Name"] == "kind")
         sums[kind] = sum(point["Sum"] for point in points)
-    return record, json.loads(output) if output else None, delivered, sums
+    return sums
 
 
-def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status_and_the_scheduled_check(fresh_sandbox):
+def _drift_found(box: Any, seen: tuple[int, dict[str, float]]) -> tuple[list[str], dict[str, Any],
+                                                                        tuple[int, dict[str, float]]]:
+    """The scheduled check fired once after a drift: the kinds of its one new event, the event, and what has been
+    seen so far (events delivered, metric sums) for the next drift."""
+    record, output, delivered, sums = _scheduled_check(box)
+    assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
+    [event] = delivered[seen[0]:]
+    kinds = [finding["kind"] for finding in event["detail"]["findings"]]
+    assert output["hosts"] == [{"host": HOST, "matches": False, "findings": len(kinds)}]
+    added = {kind: total - seen[1].get(kind, 0.0) for kind, total in sums.items() if total != seen[1].get(kind, 0.0)}
+    assert added == {kind: float(kinds.count(kind)) for kind in set(kinds)}
+    return kinds, event, (len(delivered), sums)
+
+
+def _matches(box: Any) -> None:
+    quiet = run_layer7ctl(box, "status", "--json")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+
+
+def test_each_drift_after_a_setup_is_found_by_the_scheduled_check_and_the_helm_upgrade_is_repaired_when_asked(
+        fresh_sandbox):
     """Journey: after a setup, someone runs `helm upgrade` of the Milvus release with its install's values; an
     operator's `layer7ctl status` says the Layer-4 load balancer is back and what to do, and the hourly check
-    publishes it, where before the upgrade it published nothing."""
+    publishes it, where before the upgrade it published nothing. The check, asked to repair, removes it again while
+    clients keep calling Milvus by name through the ALB. Then someone edits the Ingress, a certificate near its end
+    is imported, and the host's record is changed by hand, one at a time: the hourly check finds each with its own
+    finding (the operator's `layer7ctl status` the same), and each is put back before the next."""
     # Given a successful setup, which turned the chart's Service ClusterIP
     box = fresh_sandbox()
     _deliver_drift_events_to_a_log_group(box)
     sfn = box.aws.client("stepfunctions")
-    run = {"host": HOST, "certificate": {"secretArn": box.secret_arn},
+    run = {"host": HOST, "certificate": {"secretArn": box.secret_arn}, "dns": {"hostedZoneId": box.hosted_zone_id},
            "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}
     arn = sfn.start_execution(stateMachineArn=box.state_machine_arn, input=json.dumps(run))["executionArn"]
     record = follow(sfn, arn, sfn.describe_execution(executionArn=arn)["startDate"].timestamp(), timeout_seconds=180)
@@ -74,7 +112,7 @@ def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status_and_the_sche
     # and the drift check finds the host as recorded
     quiet = run_layer7ctl(box, "status", "--json")
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
-    assert json.loads(quiet.stdout) == {"host": HOST, "matches": True, "findings": []}
+    assert json.loads(quiet.stdout) == {"host": HOST, "matches": True, "findings": [], "repairs": None}
     # and the scheduled check, fired now, checks the host and publishes nothing: no event, no metric
     record, output, delivered, sums = _scheduled_check(box)
     assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
@@ -107,3 +145,60 @@ def test_helm_upgrade_after_a_setup_is_reported_by_layer7ctl_status_and_the_sche
     # (the same finding as the operator's; its address may have come since: the cloud gives the NLB one a moment later)
     assert [(f["kind"], f["do"]) for f in event["detail"]["findings"]] == [("Layer4Back", finding["do"])]
     assert sums == {"Layer4Back": 1.0}
+    seen = (len(delivered), sums)
+    setup = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    ingress_name, certificate_arn = setup["ingress"]["name"], setup["certificateArn"]
+
+    # --- the helm upgrade's drift, repaired when asked, while a client calls Milvus by name (the ALB's alias) ---
+    ca_pem = Path(box.settings_cert_dir(), "chain.pem").read_bytes()
+    with Prober(box, ca_pem) as prober:
+        record, output, delivered, sums = _scheduled_check(box, repair=True)
+        time.sleep(2 * prober.interval)
+    assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
+    # Then the Service is ClusterIP again, through the setup's own VerifyGrpc and RemoveLayer4, under the host's lock
+    service = box.kube.get("services", box.namespace, box.service_name)
+    assert service["spec"]["type"] == "ClusterIP"
+    order = [record.states.index(name) for name in ("TakeRunLock", "VerifyGrpc", "RemoveLayer4",
+                                                    "ReleaseRepairRunLock", "PublishDriftDetected")]
+    assert order == sorted(order)
+    # and the event says what it found and what it repaired
+    [event] = delivered[seen[0]:]
+    assert [f["kind"] for f in event["detail"]["findings"]] == ["Layer4Back"]
+    repaired = event["detail"]["repaired"]["Layer4Back"]
+    assert (repaired["previousType"], repaired["type"]) == ("LoadBalancer", "ClusterIP")
+    assert event["detail"]["notRepaired"] == {}
+    seen = (len(delivered), sums)
+    # and the client never failed, and went through the ALB
+    assert prober.failures == []
+    assert prober.answered.get("alb", 0) > 0 and "layer4" not in prober.answered
+    _matches(box)
+
+    # --- an Ingress annotation changed with kubectl (another field manager) ---
+    interval = "alb.ingress.kubernetes.io/healthcheck-interval-seconds"
+    recorded = box.kube.get("ingresses", box.namespace, ingress_name)["metadata"]["annotations"][interval]
+    box.kubectl_annotate("ingresses", ingress_name, {interval: "30"})
+    # the operator's status now, then the scheduled check on the same cluster: the same kinds
+    found = run_layer7ctl(box, "status", "--json")
+    assert found.returncode == 1, found.stdout + found.stderr
+    kinds, event, seen = _drift_found(box, seen)
+    assert kinds == ["IngressChanged"] == [f["kind"] for f in json.loads(found.stdout)["findings"]]
+    assert interval in event["detail"]["findings"][0]["what"]
+    assert event["detail"]["repaired"] == {}  # only reported
+    box.kubectl_annotate("ingresses", ingress_name, {interval: recorded})
+    _matches(box)
+
+    # --- a certificate near its end re-imported into the ARN the ALB serves ---
+    before = box.reimport_expiring_certificate(certificate_arn, days_left=10)
+    kinds, event, seen = _drift_found(box, seen)
+    assert kinds == ["CertificateExpiring"]
+    assert "(in 10 days; the threshold is 30)" in event["detail"]["findings"][0]["what"]
+    box.reimport_certificate(certificate_arn, before)
+    _matches(box)
+
+    # --- the host's A record changed by hand ---
+    [alias] = [r for r in box.dns_records() or [] if r["Type"] == "A"]
+    box.upsert_host_record({"Name": HOST, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]})
+    kinds, event, seen = _drift_found(box, seen)
+    assert kinds == ["DnsChanged"]
+    box.upsert_host_record(alias)
+    _matches(box)

@@ -31,9 +31,10 @@ VPC_CONTEXT = {
     "verifyRetryIntervalSeconds": "3",
     "verifyMaxAttempts": "4",
 }
-# Everything on: VPC, alarm e-mail (topic, key, subscription, ACM expiry rule), rotation rules, the drift schedule.
+# Everything on: VPC, alarm e-mail (topic, key, subscription, ACM expiry rule), rotation rules, the drift schedule
+# and its repairs.
 FULL_CONTEXT = {**VPC_CONTEXT, "alarmEmail": "ops@example.com", "certificateRotation": "true",
-                "driftCheckSchedule": "rate(1 hour)"}
+                "driftCheckSchedule": "rate(1 hour)", "driftRepair": "true"}
 ALARM_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
 
 

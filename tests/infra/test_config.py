@@ -77,3 +77,10 @@ def test_a_drift_check_schedule_is_a_recurring_scheduler_expression(expression):
 def test_a_drift_check_schedule_that_is_no_recurring_expression_names_the_key(expression):
     with pytest.raises(ConfigError, match="context 'driftCheckSchedule' must be an EventBridge Scheduler rate"):
         config(clusterName="c", driftCheckSchedule=expression)
+
+
+def test_drift_repair_is_off_unless_asked_and_needs_the_schedule():
+    assert config(clusterName="c", driftCheckSchedule="rate(1 hour)").drift_repair is False
+    assert config(clusterName="c", driftCheckSchedule="rate(1 hour)", driftRepair="true").drift_repair is True
+    with pytest.raises(ConfigError, match="context 'driftRepair=true' needs 'driftCheckSchedule'"):
+        config(clusterName="c", driftRepair="true")

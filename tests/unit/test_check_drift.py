@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from check_drift import handler
 from check_drift.logic import check_drift
-from check_drift.models import DriftReport
+from check_drift.models import DriftReport, Repairs
 from layer7 import kube as k8s
 from layer7.errors import InvalidInput
 from layer7.ingress_manifest import ingress_manifest
@@ -51,10 +51,10 @@ class World:
     zone_id: str
     calls: dict[str, list[str]] = field(default_factory=dict)
 
-    def check(self, days: int = 30) -> DriftReport:
+    def check(self, days: int = 30, secrets: Any = None) -> DriftReport:
         self.calls = {name: calls_of(getattr(self, name)) for name in ("elbv2", "acm", "route53")}
         return check_drift(HOST, "milvus", self.kube, self.elbv2, self.acm, self.route53, certificate_days=days,
-                           now=lambda: NOW.timestamp())
+                           now=lambda: NOW.timestamp(), secrets=secrets)
 
     def kinds(self, days: int = 30) -> list[str]:
         return [finding.kind for finding in self.check(days).findings]
@@ -107,7 +107,7 @@ def world():
 
 
 def test_a_setup_as_recorded_matches_with_no_findings(world):
-    assert world.check().to_wire() == {"host": HOST, "matches": True, "findings": []}
+    assert world.check().to_wire() == {"host": HOST, "matches": True, "findings": [], "repairs": None}
 
 
 def test_one_check_makes_a_fixed_number_of_calls_however_many_load_balancers_the_account_has():
@@ -290,6 +290,84 @@ def test_a_record_no_longer_aliased_to_the_alb_is_dns_changed(world):
         "DnsChanged", f"A record {HOST} in zone {world.zone_id} is missing, not an alias to ALB {world.lb['DNSName']}")
 
 
+# --- what the drift state machine may repair (check_drift/repairs.py) ----------------------------------------------
+
+
+def layer4_back(world: World) -> None:
+    service = milvus_service("LoadBalancer")
+    service["spec"]["loadBalancerSourceRanges"] = ["0.0.0.0/0"]
+    world.kube.objects[SERVICE] = service
+
+
+def test_layer4_back_while_the_alb_serves_is_repairable_with_what_verify_grpc_needs(world):
+    # Given the Service LoadBalancer again, and nothing else changed
+    layer4_back(world)
+    # When the check runs
+    report = world.check()
+    # Then the plan holds the recorded request, the ALB and the certificate the listener serves
+    assert report.repairs is not None and report.repairs.renew is False
+    repair = report.repairs.layer4
+    assert repair is not None
+    assert repair.request == world.request
+    assert (repair.load_balancer.dns_name, repair.load_balancer.arn, repair.load_balancer.listen_port,
+            repair.load_balancer.ready) == (world.lb["DNSName"], world.lb["LoadBalancerArn"], 443, True)
+    assert (repair.certificate.certificate_arn, repair.certificate.fingerprint_sha256) == (world.certificate_arn, "")
+
+
+@pytest.mark.parametrize("other_drift", ["annotation", "targets", "dns"])
+def test_layer4_back_beside_a_drift_of_the_alb_path_is_only_reported(world, other_drift):
+    # Given the Service LoadBalancer again, and the ALB's path drifted too
+    layer4_back(world)
+    if other_drift == "annotation":
+        world.ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] = "ELBSecurityPolicy-2016-08"
+    elif other_drift == "targets":
+        [group] = world.elbv2.describe_target_groups(LoadBalancerArn=world.lb["LoadBalancerArn"])["TargetGroups"]
+        world.elbv2.deregister_targets(TargetGroupArn=group["TargetGroupArn"],
+                                       Targets=[{"Id": "10.0.0.10", "Port": 19530}])
+    else:
+        world.route53.change_resource_record_sets(HostedZoneId=world.zone_id, ChangeBatch={"Changes": [
+            {"Action": "UPSERT", "ResourceRecordSet": {"Name": HOST, "Type": "A", "TTL": 60,
+                                                       "ResourceRecords": [{"Value": "192.0.2.1"}]}}]})
+    # Then the Layer-4 load balancer is not removed: the ALB may not serve the clients it would take
+    report = world.check()
+    assert "Layer4Back" in [finding.kind for finding in report.findings]
+    assert report.repairs is None
+
+
+@dataclass
+class SecretVersions:
+    """Secrets Manager's ListSecretVersionIds, with the current version written when the test says."""
+
+    created: dt.datetime
+    calls: list[str] = field(default_factory=list)
+
+    def list_secret_version_ids(self, SecretId: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.calls.append(SecretId)
+        return {"Versions": [{"VersionId": "old", "VersionStages": ["AWSPREVIOUS"], "CreatedDate": self.created},
+                             {"VersionId": "new", "VersionStages": ["AWSCURRENT"], "CreatedDate": self.created}]}
+
+
+@pytest.mark.parametrize(("written", "renew"), [(dt.timedelta(days=1), True), (-dt.timedelta(days=1), False)])
+def test_a_certificate_near_its_end_is_renewed_only_with_a_newer_value_in_the_secret(written, renew):
+    with mock_aws():
+        world = make_world(days_left=10)
+        imported_at = world.acm.describe_certificate(CertificateArn=world.certificate_arn)["Certificate"]["ImportedAt"]
+        # Given the setup's secret's current value written a day after (or before) the certificate was imported
+        secrets = SecretVersions(imported_at + written)
+        # When the check runs
+        report = world.check(days=30, secrets=secrets)
+        # Then it reads the versions of the recorded secret once, and plans a renewal only for a newer value
+        assert [finding.kind for finding in report.findings] == ["CertificateExpiring"]
+        assert secrets.calls == [world.request.certificate.secret_arn]
+        assert report.repairs == (Repairs(renew=True) if renew else None)
+
+
+def test_a_certificate_far_from_its_end_never_reads_the_secret(world):
+    secrets = SecretVersions(NOW + dt.timedelta(days=1))
+    assert world.check(secrets=secrets).repairs is None
+    assert secrets.calls == []
+
+
 # --- the handler -------------------------------------------------------------------------------------------------
 
 
@@ -304,7 +382,7 @@ def test_the_handler_checks_the_stacks_host_with_its_own_clients(world, lambda_c
 
     out = handler.lambda_handler({}, lambda_context, connect=connect, elbv2=world.elbv2, acm=world.acm,
                                  route53=world.route53)
-    assert out == {"host": HOST, "matches": True, "findings": []}
+    assert out == {"host": HOST, "matches": True, "findings": [], "repairs": None}
     assert clusters == ["milvus-eks"] and world.kube.closed
 
 

@@ -135,3 +135,27 @@ def test_a_lock_given_back_while_the_run_looked_is_taken(dynamodb):
 def test_the_stack_sets_the_table_and_hold_time():
     with pytest.raises(RuntimeError, match="RUN_LOCK_TABLE and RUN_LOCK_HOLD_SECONDS must be set"):
         run_lock.acquire_for_execution(HOST, FIRST, dynamodb=None, sfn=None, environ={"RUN_LOCK_TABLE": "t"})
+
+
+@pytest.mark.parametrize(("status", "taken_over"), [("RUNNING", False), ("SUCCEEDED", True), ("ABORTED", True)])
+def test_a_drift_repairs_lock_without_an_expiry_refuses_while_it_runs_and_is_taken_over_once_it_ended(
+        dynamodb, status, taken_over):
+    # Given the drift state machine's repair holding the host's lock: its own item, with no expiresAt (no clock in
+    # a state, stacks/drift_repair.py)
+    repair = "arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Drift:hourly"
+    dynamodb.put_item(TableName=TABLE, Item={"host": {"S": HOST}, "holder": {"S": repair},
+                                             "acquiredAt": {"S": NOW.isoformat()}},
+                      ConditionExpression="attribute_not_exists(#host)", ExpressionAttributeNames={"#host": "host"})
+    # When a setup's Validate takes the lock a day later
+    sfn = Sfn({repair: status})
+    later = NOW + timedelta(days=1)
+    if taken_over:
+        # Then it takes it over once the repair ended
+        assert take(dynamodb, sfn, FIRST, now=later) == repair
+        assert holder(dynamodb) == FIRST
+    else:
+        # Then it is refused while the repair runs, however old the item
+        with pytest.raises(RunInProgress, match=f"execution {repair} is already running"):
+            take(dynamodb, sfn, FIRST, now=later)
+        assert holder(dynamodb) == repair
+    assert sfn.described == [repair]

@@ -19,8 +19,8 @@ import pytest
 from layer7ctl.executions import follow
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from sandbox.environment import HOST
+from testkit.prober import Prober  # a client calling Milvus by name (through the ALB here) all along
 from tests.e2e.operator_cli import run_layer7ctl
-from tests.e2e.test_undo import Prober  # a client calling Milvus by name (through the ALB here) all along
 
 pytestmark = pytest.mark.e2e
 DRIFT_EVENTS_GROUP = "/sandbox/milvus-layer7-drift-events"

@@ -77,3 +77,14 @@ def test_a_drift_check_schedule_is_a_recurring_scheduler_expression(expression):
 def test_a_drift_check_schedule_that_is_no_recurring_expression_names_the_key(expression):
     with pytest.raises(ConfigError, match="context 'driftCheckSchedule' must be an EventBridge Scheduler rate"):
         config(clusterName="c", driftCheckSchedule=expression)
+
+
+def test_every_accepted_python_version_is_a_runtime_of_the_cdks_enum():
+    from stacks.config import PYTHON_VERSIONS
+    from stacks.functions import RUNTIMES
+
+    assert {version: RUNTIMES[version].name for version in PYTHON_VERSIONS} == {
+        version: f"python{version}" for version in PYTHON_VERSIONS}
+    # and a version the enum does not know is refused at synth, naming the key
+    with pytest.raises(ConfigError, match="lambdaPythonVersion"):
+        config(clusterName="c", lambdaPythonVersion="3.15")

@@ -20,7 +20,6 @@ _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$")
 _HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_PYTHON_VERSION = re.compile(r"^3\.(1[1-9]|[2-9]\d)$")
 # Loose on purpose: SNS itself checks the address when it sends the confirmation mail.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
@@ -35,6 +34,8 @@ DEFAULT_NAMESPACE = "milvus"
 DEFAULT_ARCHITECTURE = "arm64"
 DEFAULT_PYTHON_VERSION = "3.14"
 NEWEST_PYTHON_VERSION = "3.14"  # cdk-nag's AwsSolutions-L1 wants the newest runtime
+# The Lambda Python runtimes the stack builds for: stacks/functions.py RUNTIMES takes each from the CDK's Runtime enum.
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14")
 
 
 _FULL_SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
@@ -139,9 +140,8 @@ class StackConfig:
             hosted_zone_id=_optional(get, "hostedZoneId", _HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z...)"),
             lambda_architecture=_choice(get("lambdaArchitecture"), "lambdaArchitecture", _ARCHITECTURES,
                                         DEFAULT_ARCHITECTURE),
-            lambda_python_version=_optional(get, "lambdaPythonVersion", _PYTHON_VERSION,
-                                            "a Lambda Python version such as 3.14 (3.11 or newer)")
-            or DEFAULT_PYTHON_VERSION,
+            lambda_python_version=_choice(get("lambdaPythonVersion"), "lambdaPythonVersion",
+                                          PYTHON_VERSIONS, DEFAULT_PYTHON_VERSION),
             verify_retry_interval_seconds=_integer(get("verifyRetryIntervalSeconds"),
                                                    "verifyRetryIntervalSeconds", 10, low=1, high=300),
             verify_max_attempts=_integer(get("verifyMaxAttempts"), "verifyMaxAttempts", 6, low=0, high=20),

@@ -2,8 +2,11 @@
 
 Each function has its own role (so a reader finds a step's IAM next to it and
 no step inherits another's rights), its own log group with a retention,
-active tracing, JSON logs and ``retry_attempts=0``: the state machine decides
-about retries. Roles start empty; the stack wires the grants.
+active tracing and JSON logs. The state machine decides about retries; the
+functions have no asynchronous invoke configuration (no EventInvokeConfig), as
+nothing invokes them asynchronously (the state machines' LambdaInvoke tasks
+and layer7ctl status use RequestResponse). Roles start empty; the stack wires
+the grants.
 
 Without a VPC the functions run outside one: they can then reach only a
 public EKS endpoint, and the stack says so in a warning.
@@ -25,6 +28,14 @@ from stacks import bundling, config, names, steps
 from stacks.config import StackConfig
 from stacks.runtime import FunctionEnvironment
 
+# config.PYTHON_VERSIONS, each from the CDK's enum (which knows each runtime's family and bundling image)
+RUNTIMES: dict[str, lambda_.Runtime] = {
+    "3.11": lambda_.Runtime.PYTHON_3_11,
+    "3.12": lambda_.Runtime.PYTHON_3_12,
+    "3.13": lambda_.Runtime.PYTHON_3_13,
+    "3.14": lambda_.Runtime.PYTHON_3_14,
+}
+
 
 class WorkflowFunctions(Construct):
     """The step functions, their layers and roles, keyed by state name."""
@@ -34,7 +45,7 @@ class WorkflowFunctions(Construct):
                  security_group: ec2.ISecurityGroup | None = None) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        self.runtime = lambda_.Runtime(f"python{config.lambda_python_version}", lambda_.RuntimeFamily.PYTHON)
+        self.runtime = RUNTIMES[config.lambda_python_version]
         self.architecture = (lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64"
                              else lambda_.Architecture.X86_64)
         self.layers = {name: self._build_layer(name) for name in steps.LAYER_NAMES}
@@ -123,7 +134,6 @@ class WorkflowFunctions(Construct):
             memory_size=step.memory_mb,
             environment=self.environment.to_environment(),
             tracing=lambda_.Tracing.ACTIVE,
-            retry_attempts=0,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=log_group,
             vpc=vpc,

@@ -31,7 +31,10 @@ class MilvusLayer7Stack(Stack):
     """Step functions, workflow, cluster access, triggers and monitoring for one EKS cluster."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+        # The stack's own tags, which CloudFormation puts on every resource it can: given here, since with
+        # @aws-cdk/core:explicitStackTags (cdk.json) Tags.of(stack) reaches the template's resources only.
+        super().__init__(scope, construct_id, tags={"project": names.SERVICE_NAME, **kwargs.pop("tags", {})},
+                         **kwargs)
         self.config = config
         network = None
         if config.in_vpc:

@@ -20,7 +20,7 @@ from layer7 import aws
 from layer7 import kube as k8s
 from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
-from layer7.observability import logger, metrics, tracer
+from layer7.observability import logger, tracer
 
 
 def given_input(event: Any) -> DriftInput:
@@ -41,7 +41,6 @@ def parse(event: Any, stack: FunctionEnvironment) -> tuple[str, str, int]:
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
-@metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Callable[..., k8s.Kube] = k8s.connect,
                    **given: Any) -> dict[str, Any]:

@@ -6,4 +6,6 @@ from check_load_balancer.logic import check_load_balancer
 from layer7.handlers import step_handler
 from layer7.models import CheckLoadBalancerEvent
 
-lambda_handler = step_handler(CheckLoadBalancerEvent, check_load_balancer, kubernetes=True, services=("elbv2",))
+# AlbWaitSeconds, on the poll that finds the ALB ready
+lambda_handler = step_handler(CheckLoadBalancerEvent, check_load_balancer, kubernetes=True, services=("elbv2",),
+                              emits_metrics=True)

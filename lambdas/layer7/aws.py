@@ -1,9 +1,14 @@
-"""boto3 clients without hidden retries, and AWS faults sorted into contract terms.
+"""boto3 clients whose reads retry in the SDK and whose writes do not, and AWS faults sorted into contract terms.
 
-botocore's own retry loop is off (one attempt): the state machine retries
-``TransientError`` with backoff, where an operator can see it. Endpoints follow
-boto3's usual rules, AWS_ENDPOINT_URL included, which is how the sandbox points
-every step at its local AWS.
+A read (an operation named ``Describe*``, ``List*`` or ``Get*``: AWS's names
+for calls without side effects) gets botocore's standard retry mode,
+``READ_ATTEMPTS`` attempts in all: a throttled ELBv2 read (the load balancer
+controller shares the account's ELBv2 rate limits) no longer fails the step.
+A write gets one attempt: the state machine retries ``TransientError`` with
+backoff, where an operator can see it, and a write retried by both would be
+tried attempts x attempts times. Endpoints follow boto3's usual rules,
+AWS_ENDPOINT_URL included, which is how the sandbox points every step at its
+local AWS.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
 
 Service = Literal["acm", "dynamodb", "ec2", "eks", "elbv2", "route53", "secretsmanager", "stepfunctions", "sts"]
 
-_NO_HIDDEN_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+READ_ATTEMPTS = 3  # botocore's standard mode default: the first try and two retries
+READ_PREFIXES = ("Describe", "List", "Get")
+CLIENT_CONFIG = Config(retries={"total_max_attempts": READ_ATTEMPTS, "mode": "standard"}, connect_timeout=5,
+                       read_timeout=30)
 
 _THROTTLING_CODES = frozenset(
     {
@@ -68,8 +76,38 @@ def client(service: Literal["stepfunctions"]) -> SFNClient: ...
 @overload
 def client(service: Literal["sts"]) -> STSClient: ...
 def client(service: Service) -> Any:
-    """A boto3 client for ``service`` in the function's region."""
-    return boto3.client(service, config=_NO_HIDDEN_RETRIES)
+    """A boto3 client for ``service`` in the function's region: reads retried by the SDK, writes tried once."""
+    return reads_retry_only(boto3.client(service, config=CLIENT_CONFIG))
+
+
+def is_read(operation: str) -> bool:
+    """Whether ``operation`` (the API's name, ``DescribeLoadBalancers``) only reads."""
+    return operation.startswith(READ_PREFIXES)
+
+
+def reads_retry_only(made: Any) -> Any:
+    """``made`` (a client in standard retry mode) with botocore's retries refused to every write.
+
+    One client per service, the rule decided per call, rather than a read client
+    and a write client: the steps' functions take one client per service and
+    most both read and write with it (UpsertDns lists the records and changes
+    them, the run lock reads the holder's execution and puts the item), so two
+    clients would double every signature and leave each call site to pick the
+    right one. Here a function cannot pick wrong: whatever client it is given
+    retries what only reads.
+
+    botocore asks its ``needs-retry.<service>.<operation>`` handlers whether to
+    try again and takes the first answer that is not None, False included
+    (botocore/endpoint.py ``_needs_retry``); this handler goes first and answers
+    False for a write, None (no say: the standard handler decides) for a read.
+    """
+    service = made.meta.service_model.service_id.hyphenize()
+    made.meta.events.register_first(f"needs-retry.{service}", _refuse_write_retries)
+    return made
+
+
+def _refuse_write_retries(operation: Any, **_: Any) -> bool | None:
+    return None if is_read(operation.name) else False
 
 
 def error_code(exc: ClientError) -> str:

@@ -30,19 +30,18 @@ from layer7 import aws
 from layer7 import kube as k8s
 from layer7.budget import invocation_budget
 from layer7.models import WireModel
-from layer7.observability import logger, metrics, tracer
+from layer7.observability import logger, metrics, publishing_metrics, tracer
 
 Event = TypeVar("Event", bound=BaseModel)
 Handler = Callable[..., dict[str, Any]]
 
 
 def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernetes: bool = False,
-                 services: tuple[aws.Service, ...] = ()) -> Handler:
+                 services: tuple[aws.Service, ...] = (), emits_metrics: bool = False) -> Handler:
     """The Lambda handler that validates the event as ``model``, calls ``step(event, kube=..., <service>=...)``
-    with the clients declared, and returns its result as wire JSON."""
+    with the clients declared, and returns its result as wire JSON; with ``emits_metrics``, the metrics ``step``
+    added are published (``publishing_metrics``)."""
 
-    @logger.inject_lambda_context(correlation_id_path="correlationId")
-    @metrics.log_metrics
     @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect,
                        **given: Any) -> dict[str, Any]:
@@ -54,7 +53,8 @@ def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernet
                 clients["kube"] = resources.enter_context(closing(connect(cluster)))
             return step(parsed, **clients).to_wire()
 
-    return lambda_handler
+    published = publishing_metrics(lambda_handler) if emits_metrics else lambda_handler
+    return logger.inject_lambda_context(published, correlation_id_path="correlationId")
 
 
 def verification_handler(model: type[Event], verify: Callable[..., Any], *, clients: Mapping[str, aws.Service],
@@ -64,7 +64,7 @@ def verification_handler(model: type[Event], verify: Callable[..., Any], *, clie
     left, and the answer's latency recorded (metric ``VerificationLatencyMs``) and logged."""
 
     @logger.inject_lambda_context(correlation_id_path="correlationId")
-    @metrics.log_metrics
+    @publishing_metrics
     @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)

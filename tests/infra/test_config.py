@@ -84,3 +84,14 @@ def test_drift_repair_is_off_unless_asked_and_needs_the_schedule():
     assert config(clusterName="c", driftCheckSchedule="rate(1 hour)", driftRepair="true").drift_repair is True
     with pytest.raises(ConfigError, match="context 'driftRepair=true' needs 'driftCheckSchedule'"):
         config(clusterName="c", driftRepair="true")
+
+
+def test_every_accepted_python_version_is_a_runtime_of_the_cdks_enum():
+    from stacks.config import PYTHON_VERSIONS
+    from stacks.functions import RUNTIMES
+
+    assert {version: RUNTIMES[version].name for version in PYTHON_VERSIONS} == {
+        version: f"python{version}" for version in PYTHON_VERSIONS}
+    # and a version the enum does not know is refused at synth, naming the key
+    with pytest.raises(ConfigError, match="lambdaPythonVersion"):
+        config(clusterName="c", lambdaPythonVersion="3.15")

@@ -41,6 +41,17 @@ def entered(*names: str) -> list[dict]:
              "stateEnteredEventDetails": {"name": name}} for i, name in enumerate(names)]
 
 
+def history_page(events: list[dict], *, executionArn: str, maxResults: int = 100, reverseOrder: bool = False,
+                 nextToken: str | None = None) -> dict:
+    """One page of GetExecutionHistory as AWS answers it: `maxResults` events, a token while more are left."""
+    ordered = events[::-1] if reverseOrder else events
+    start = int(nextToken or 0)
+    page: dict = {"events": ordered[start:start + maxResults]}
+    if start + maxResults < len(ordered):
+        page["nextToken"] = str(start + maxResults)
+    return page
+
+
 class ScriptedStepFunctions:
     """Answers like Step Functions for one execution that ends (by default FAILED at ApplyIngress)."""
 
@@ -72,7 +83,7 @@ class ScriptedStepFunctions:
         return answer
 
     def get_execution_history(self, **kwargs):
-        return {"events": self.events}
+        return history_page([{"id": i, **event} for i, event in enumerate(self.events, 1)], **kwargs)
 
     def list_executions(self, **kwargs):
         self.listed.append(kwargs)

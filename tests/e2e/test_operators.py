@@ -93,7 +93,7 @@ def test_console_input_file_succeeds(sandbox):
     assert (service["name"], service["previousType"], service["type"]) == ("milvus-demo", "LoadBalancer", "ClusterIP")
     assert service["before"]["type"] == "LoadBalancer"  # what the undo puts back
     ingress = sandbox.cluster_view()["ingresses"][0]
-    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/tags"] == "team=data,environment=production"
 
 
 def test_event_file_starts_an_execution_that_succeeds(sandbox):

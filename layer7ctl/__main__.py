@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from layer7ctl import aws_errors, commands, status, views
+from layer7ctl import aws_errors, commands, run_logs, status, views
 from layer7ctl.clients import Clients, connect_to_aws, region_to_use
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
@@ -84,6 +84,10 @@ def _run(args: argparse.Namespace, clients: Clients, execution_input: dict[str, 
         return SUCCEEDED
     if args.command == "describe":
         commands.describe(console, sfn, args.execution_arn, as_json=as_json)
+        return SUCCEEDED
+    if args.command == "logs":
+        lines = run_logs.run_lines(sfn, clients.cfn, clients.logs, args.execution_arn, stack_name(args.stack_name))
+        run_logs.show(console, lines, as_json=as_json, execution_arn=args.execution_arn)
         return SUCCEEDED
     if args.command == "stop":
         commands.stop(console, sfn, args.execution_arn, args.cause, as_json=as_json)

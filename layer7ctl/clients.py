@@ -27,6 +27,7 @@ class Clients:
     cfn: Any
     region: str
     lambda_: Any = None  # status: the drift check is a function
+    logs: Any = None  # logs: CloudWatch Logs
     stacks: dict[str, Any] = field(default_factory=dict, compare=False)  # DescribeStacks, once per command
 
 
@@ -41,4 +42,4 @@ def connect_to_aws(region: str | None, profile: str | None = None) -> Clients:
     session = boto3.Session(profile_name=profile, region_name=region_to_use(region))
     sfn = session.client("stepfunctions")
     return Clients(sfn=sfn, cfn=session.client("cloudformation"), region=sfn.meta.region_name,
-                   lambda_=session.client("lambda"))
+                   lambda_=session.client("lambda"), logs=session.client("logs"))

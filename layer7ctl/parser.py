@@ -136,17 +136,17 @@ def program_name(argv0: str) -> str:
 def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     parser = Parser(
         prog=prog,
-        description=textwrap.fill("Start, follow, list, describe and stop milvus-layer7 executions; check a host "
-                                  "for drift. Uses the usual AWS credentials chain; set AWS_ENDPOINT_URL to talk "
-                                  "to the sandbox. The workflows are found through the stack's outputs unless an "
-                                  "ARN is given.",
+        description=textwrap.fill("Start, follow, list, describe and stop milvus-layer7 executions, and read "
+                                  "their logs; check a host for drift. Uses the usual AWS credentials chain; set "
+                                  "AWS_ENDPOINT_URL to talk to the sandbox. The workflows are found through the "
+                                  "stack's outputs unless an ARN is given.",
                                   width=78),
         epilog=exit_codes_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow, list, describe, stop or status")
+                                     help="start, undo, follow, list, describe, stop, logs or status")
     _add_start(commands)
     _add_undo(commands)
     _add_status(commands)
@@ -172,6 +172,11 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
                                 "setup changed before that stays; the undo workflow takes it back.")
     stop.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
     stop.add_argument("--cause", help="why, recorded with the execution (its cause)")
+    logs = _command(commands, "logs", summary="the log lines one execution wrote, across its functions",
+                    description="The lines each of the stack's functions logged for one execution (CloudWatch "
+                                "Logs FilterLogEvents on the execution ARN, their correlation id), oldest first. "
+                                "Needs cloudformation:ListStackResources on the stack and logs:FilterLogEvents.")
+    logs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
     for command in commands.choices.values():
         _add_global_options(command, after_command=True)
     return parser

@@ -638,7 +638,7 @@ def _parsers():
     return {"": parser, **commands.choices}
 
 
-@pytest.mark.parametrize("command", ["start", "undo", "follow", "list", "describe", "stop", "status"])
+@pytest.mark.parametrize("command", ["start", "undo", "follow", "list", "describe", "stop", "logs", "status"])
 def test_every_subcommand_has_help_with_the_exit_codes(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"], connect=NoCalls())

@@ -61,25 +61,24 @@ def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
 
 
 def _new_events(sfn: Any, arn: str, last_id: int) -> list[dict[str, Any]]:
-    """The events after event `last_id`, oldest first: newest first in small pages, stopping at one already seen.
+    """The events after event `last_id`, oldest first: newest first in small pages, until a page reaches one seen.
 
     A forward read ends at its last page with no token to resume from, so reading forward each poll reads the
     whole history again (work that grows with the square of its length, and throttles); read backwards, a poll
     costs one call of at most HISTORY_PAGE events while fewer are new. Event ids count up from 1
-    (GetExecutionHistory's HistoryEvent.id).
+    (GetExecutionHistory's HistoryEvent.id). A page is taken by id, not by position: moto's Step Functions
+    (the sandbox's) ignores reverseOrder and maxResults and answers the whole history oldest first.
     """
     if last_id == 0:
         return _history(sfn, arn)
-    newer: list[dict[str, Any]] = []
+    newer: dict[int, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": HISTORY_PAGE, "reverseOrder": True}
     while True:
         page = sfn.get_execution_history(**kwargs)
-        for event in page["events"]:
-            if event["id"] <= last_id:
-                return newer[::-1]
-            newer.append(event)
-        if not page.get("nextToken"):
-            return newer[::-1]
+        newer.update((event["id"], event) for event in page["events"] if event["id"] > last_id)
+        reached_seen = any(event["id"] <= last_id for event in page["events"])
+        if reached_seen or not page.get("nextToken"):
+            return [newer[key] for key in sorted(newer)]
         kwargs["nextToken"] = page["nextToken"]
 
 

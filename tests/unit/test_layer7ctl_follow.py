@@ -67,3 +67,23 @@ def test_a_long_history_is_read_in_one_call_and_later_bursts_page_by_page_in_ord
     assert run.calls == {"describe_execution": 2, "get_execution_history": 4}
     assert record.states == [f"State{n}" for n in range(1, run.total + 1)]
     assert [event["id"] for event in record.history] == list(range(1, run.total + 1))
+
+
+class MotoLikeRun(GrowingRun):
+    """As the sandbox's Step Functions (moto) answers: the whole history, oldest first, whatever was asked."""
+
+    def get_execution_history(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls["get_execution_history"] += 1
+        self.events_returned += len(self.events)
+        return {"events": list(self.events)}
+
+
+def test_a_history_answered_oldest_first_and_whole_is_still_read_once_each_and_in_order():
+    # Given a server that ignores reverseOrder and maxResults
+    run = MotoLikeRun(total=60, per_poll=7)
+    seen: list[str] = []
+    # When the run is followed
+    record = follow(run, EXECUTION, T0.timestamp(), on_state=lambda name, _: seen.append(name), poll_seconds=0)
+    # Then each state was reported once, in order, and the history is whole
+    assert seen == record.states == [f"State{n}" for n in range(1, 61)]
+    assert [event["id"] for event in record.history] == list(range(1, 61))

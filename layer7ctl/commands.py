@@ -70,8 +70,8 @@ def list_runs(sfn: Any, machines: dict[str, str], *, limit: int, status: str | N
 
 def show_list(console: Console, runs: list[dict[str, Any]], *, as_json: bool, what: str) -> None:
     if as_json:
-        keys = ("executionArn", "name", "workflow", "status", "startDate", "stopDate", "host")
-        print_json(console, [{**{k: run.get(k) for k in keys if k in run or k == "stopDate"},
+        keys = ("executionArn", "name", "workflow", "status", "startDate", "stopDate")
+        print_json(console, [{**{key: run.get(key) for key in keys}, **({"host": run["host"]} if "host" in run else {}),
                               "seconds": _seconds(run)} for run in runs])
         return
     if not runs:

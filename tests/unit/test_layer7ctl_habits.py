@@ -149,7 +149,7 @@ def test_status_output_json_is_its_report(capsys):
 # --- the name it was run by ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("argv0", "name"), [("/home/ops/.local/bin/layer7ctl", "layer7ctl"),
+@pytest.mark.parametrize(("argv0", "name"), [("/usr/local/bin/layer7ctl", "layer7ctl"),
                                              ("/venv/lib/python3.11/site-packages/layer7ctl/__main__.py",
                                               "python -m layer7ctl")])
 def test_the_help_names_the_command_as_it_was_run(argv0, name, monkeypatch, capsys):

@@ -57,6 +57,9 @@ def explain(error: Exception, region: str | None) -> OperatorError:
         else:
             exit_code, advice = _BY_CODE.get(code, (AWS_UNAVAILABLE, "AWS refused the call in {region}"))
         return OperatorError(f"{operation}: {code}: {message} -- {advice.format(region=where)}", exit_code)
+    if isinstance(error, sdk.ProfileNotFound):
+        return OperatorError(f"{_one_line(error)}: check --profile and AWS_PROFILE (`aws configure list-profiles`)",
+                             USAGE)
     if isinstance(error, sdk.NoRegionError):
         return OperatorError("no AWS region configured: pass --region or set AWS_REGION", AWS_UNAVAILABLE)
     if isinstance(error, (sdk.NoCredentialsError, sdk.PartialCredentialsError)):

@@ -1,6 +1,6 @@
 """Exit codes, and the one exception every expected failure becomes.
 
-A pipeline that runs ``python -m layer7ctl start --follow`` must tell "the
+A pipeline that runs ``layer7ctl start --follow`` must tell "the
 workflow failed" (look at the cause) from "the command could not run" (fix
 the command line or the AWS access) without reading the text, so each has
 its own code. The help epilog and the README print EXIT_CODES.
@@ -16,11 +16,11 @@ AWS_UNAVAILABLE = 3
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
-    (SUCCEEDED, "the execution succeeded (without --follow: it started; list: listed; status: the host matches "
-                "its recorded setup)"),
+    (SUCCEEDED, "the execution succeeded (without --follow: it started; list, describe, stop: done; status: the "
+                "host matches its recorded setup)"),
     (EXECUTION_FAILED, "the execution ended FAILED, TIMED_OUT or ABORTED (status: drift found)"),
-    (USAGE, "usage or operator error: bad option or input file, no such stack, output, state "
-            "machine or execution"),
+    (USAGE, "usage or operator error: bad option or input file, no such profile, stack, output, state "
+            "machine or execution, stop of an execution that ended"),
     (AWS_UNAVAILABLE, "AWS unreachable or refused: no region or endpoint, no credentials, access "
                       "denied, throttled"),
     (INTERRUPTED, "interrupted (Ctrl-C); an execution already started goes on"),

@@ -8,26 +8,32 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-from typing import Any
+import sys
+from typing import IO, Any
 
 from layer7ctl.exits import OperatorError
 
 # flag attribute -> input field, for the plain string fields of each workflow
-SETUP_FIELDS = {"host": "host", "namespace": "namespace", "service_name": "serviceName", "layer4": "layer4"}
 UNDO_FIELDS = {"host": "host", "cluster_name": "clusterName", "namespace": "namespace",
                "service_name": "serviceName", "ingress_name": "ingressName"}
+SETUP_FIELDS = {**UNDO_FIELDS, "layer4": "layer4"}
 
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false",
                type(None): "null"}
 
 
-def read_input_file(path: Path | None) -> dict[str, Any]:
+def read_input_file(path: str | None, stdin: IO[str] | None = None) -> dict[str, Any]:
+    """The JSON object in the file `path`, or on standard input when `path` is -."""
     if path is None:
         return {}
     try:
-        text = path.read_text()
+        if path == "-":
+            path = "- (standard input)"
+            text = (stdin or sys.stdin).read()
+        else:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise OperatorError(f"cannot read --input {path}: {reason}: pass a readable JSON file") from None
@@ -46,8 +52,16 @@ def _with_flags(data: dict[str, Any], args: argparse.Namespace, fields: dict[str
     return data
 
 
+def _with_zone(data: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    if args.hosted_zone_id:
+        given = data.get("dns")
+        dns: dict[str, Any] = given if isinstance(given, dict) else {}
+        data["dns"] = {**dns, "hostedZoneId": args.hosted_zone_id}
+    return data
+
+
 def setup_input(args: argparse.Namespace) -> dict[str, Any]:
-    data = _with_flags(read_input_file(args.input), args, SETUP_FIELDS)
+    data = _with_zone(_with_flags(read_input_file(args.input), args, SETUP_FIELDS), args)
     if args.secret_arn:
         data["certificate"] = {"secretArn": args.secret_arn}
     if args.certificate_arn:
@@ -56,9 +70,4 @@ def setup_input(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def undo_input(args: argparse.Namespace) -> dict[str, Any]:
-    data = _with_flags(read_input_file(args.input), args, UNDO_FIELDS)
-    if args.hosted_zone_id:
-        given = data.get("dns")
-        dns: dict[str, Any] = given if isinstance(given, dict) else {}
-        data["dns"] = {**dns, "hostedZoneId": args.hosted_zone_id}
-    return data
+    return _with_zone(_with_flags(read_input_file(args.input), args, UNDO_FIELDS), args)

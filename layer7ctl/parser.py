@@ -12,6 +12,8 @@ from layer7ctl.exits import EXIT_CODES, USAGE
 from layer7ctl.state_machines import DEFAULT_STACK_NAME, DRIFT_CHECK, SETUP, STACK_NAME_VARIABLE, UNDO
 
 MAX_RESULTS = 1000  # ListExecutions' own limit for one page
+OUTPUTS = ("text", "json")
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")  # ListExecutions' statusFilter
 
 
 def exit_codes_text() -> str:
@@ -44,18 +46,28 @@ def _command(commands: argparse._SubParsersAction, name: str, *, summary: str, d
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def _identifying(command: argparse.ArgumentParser, what: str) -> None:
+    """The options that name a setup, the same on start and undo."""
+    command.add_argument("--input", metavar="FILE", help=f"{what} execution input JSON (docs/CONTRACT.md); "
+                                                         "- reads it from standard input")
+    command.add_argument("--host", help="the DNS name clients use (host)")
+    command.add_argument("--cluster-name", help="the EKS cluster (clusterName)")
+    command.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
+    command.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
+    command.add_argument("--ingress-name", help="the Ingress (ingressName)")
+    command.add_argument("--hosted-zone-id", metavar="ZONE_ID",
+                         help="the Route 53 zone of the host's record (dns.hostedZoneId)")
+
+
 def _add_start(commands: argparse._SubParsersAction) -> None:
     start = _command(commands, "start", summary="start a setup execution",
-                             description="Start a setup execution from an input file and/or flags "
-                                         "(flags override the file's fields).")
-    start.add_argument("--input", type=Path, metavar="FILE", help="execution input JSON (docs/CONTRACT.md)")
-    start.add_argument("--host", help="the DNS name clients use (host)")
+                     description="Start a setup execution from an input file and/or flags "
+                                 "(flags override the file's fields).")
+    _identifying(start, "setup")
     certificate = start.add_mutually_exclusive_group()
     certificate.add_argument("--secret-arn", metavar="ARN", help="certificate secret (certificate.secretArn)")
     certificate.add_argument("--certificate-arn", metavar="ARN",
                              help="certificate already in ACM (certificate.certificateArn)")
-    start.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
-    start.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
     start.add_argument("--layer4", choices=("remove", "keep"),
                        help="remove the Layer-4 load balancer after verification, or keep it (layer4)")
     start.add_argument("--name", help="execution name (default: generated)")
@@ -66,13 +78,7 @@ def _add_undo(commands: argparse._SubParsersAction) -> None:
     undo = _command(commands, "undo", summary="start an undo execution (stack output UndoStateMachineArn)",
                     description="Start the undo workflow from an input file and/or flags "
                                 "(flags override the file's fields).")
-    undo.add_argument("--input", type=Path, metavar="FILE", help="undo execution input JSON")
-    undo.add_argument("--host", help="the DNS name of the setup to undo (host)")
-    undo.add_argument("--cluster-name", help="the EKS cluster (clusterName)")
-    undo.add_argument("--namespace", help="namespace of the Milvus Service (namespace)")
-    undo.add_argument("--service-name", help="the Milvus proxy Service (serviceName)")
-    undo.add_argument("--ingress-name", help="the Ingress the setup created (ingressName)")
-    undo.add_argument("--hosted-zone-id", metavar="ZONE_ID", help="the Route 53 zone of the record (dns.hostedZoneId)")
+    _identifying(undo, "undo")
     undo.add_argument("--name", help="execution name (default: generated)")
     undo.add_argument("--follow", action="store_true", help="then follow it until it ends")
 
@@ -102,28 +108,45 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
                              f"{DRIFT_CHECK.output_key})")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """Options every command takes, before or after its name (after it, one given wins over one before)."""
+    default = argparse.SUPPRESS if after_command else None
+    parser.add_argument("--profile", default=default, help="the AWS profile (default: $AWS_PROFILE, else the default "
+                                                     "profile)")
+    parser.add_argument("--region", default=default, help="the deployment's AWS region; every call goes there "
+                                                    "(default: $AWS_REGION, else $AWS_DEFAULT_REGION, else the "
+                                                    "profile's)")
+    parser.add_argument("--output", choices=OUTPUTS, default=argparse.SUPPRESS if after_command else "text",
+                        help="text for people (default), json for programs: one JSON document on stdout")
+    parser.add_argument("--stack-name", metavar="NAME", default=default,
+                        help=f"the deployed stack whose outputs name the workflows (default: "
+                             f"${STACK_NAME_VARIABLE}, else {DEFAULT_STACK_NAME})")
+    for workflow in (SETUP, UNDO):
+        parser.add_argument(workflow.option, metavar="ARN", default=default,
+                            help=f"the {workflow.label} workflow (default: ${workflow.variable}, else the "
+                                 f"stack output {workflow.output_key})")
+
+
+def program_name(argv0: str) -> str:
+    """The name the command was run by: `layer7ctl` when installed, `python -m layer7ctl` as a module."""
+    name = Path(argv0).name
+    return "python -m layer7ctl" if name in ("", "__main__.py", "-m", "-c") else name
+
+
+def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     parser = Parser(
-        prog="python -m layer7ctl",
-        description=textwrap.fill("Start, follow and list milvus-layer7 executions; check a host for drift. "
-                                  "Uses the usual AWS credentials chain; set AWS_ENDPOINT_URL to talk to the "
-                                  "sandbox. The workflows are found through the stack's outputs unless an ARN is "
-                                  "given.",
+        prog=prog,
+        description=textwrap.fill("Start, follow, list, describe and stop milvus-layer7 executions, and read "
+                                  "their logs; check a host for drift. Uses the usual AWS credentials chain; set "
+                                  "AWS_ENDPOINT_URL to talk to the sandbox. The workflows are found through the "
+                                  "stack's outputs unless an ARN is given.",
                                   width=78),
         epilog=exit_codes_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--region", help="the deployment's AWS region; every call goes there "
-                                         "(default: the SDK's region, AWS_REGION or the profile's)")
-    parser.add_argument("--stack-name", metavar="NAME",
-                        help=f"the deployed stack whose outputs name the workflows (default: "
-                             f"${STACK_NAME_VARIABLE}, else {DEFAULT_STACK_NAME})")
-    for workflow in (SETUP, UNDO):
-        parser.add_argument(workflow.option, metavar="ARN",
-                            help=f"the {workflow.label} workflow (default: ${workflow.variable}, else the "
-                                 f"stack output {workflow.output_key})")
+    _add_global_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow, list or status")
+                                     help="start, undo, follow, list, describe, stop, logs or status")
     _add_start(commands)
     _add_undo(commands)
     _add_status(commands)
@@ -132,8 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
                                       "the failed one marked, then the output, or the error with what to do.")
     follow_cmd.add_argument("execution_arn", nargs="?", metavar="EXECUTION_ARN",
                             help="the execution (default: the setup workflow's most recent one)")
-    list_cmd = _command(commands, "list", summary="recent setup executions with status and duration",
-                        description="Recent setup executions, newest first.")
+    list_cmd = _command(commands, "list", summary="recent setup and undo executions with status and duration",
+                        description="Recent executions of both workflows, newest first.")
     list_cmd.add_argument("--max", type=_max_results, default=20, metavar="N",
                           help=f"how many, 1 to {MAX_RESULTS} (default 20)")
+    list_cmd.add_argument("--status", choices=STATUSES, help="only executions with this status")
+    list_cmd.add_argument("--host", help="only executions for this host (reads each one's input: one "
+                                         "DescribeExecution call per execution listed)")
+    list_cmd.add_argument("--workflow", choices=("setup", "undo"), help="only this workflow's executions")
+    describe = _command(commands, "describe", summary="one execution: status, times, input, output or error",
+                        description="One execution as DescribeExecution returns it: status, start and stop, "
+                                    "input, output, or the error, its cause and what to do.")
+    describe.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
+    stop = _command(commands, "stop", summary="stop a running execution",
+                    description="Stop a running execution (StopExecution): it ends ABORTED where it is. What a "
+                                "setup changed before that stays; the undo workflow takes it back.")
+    stop.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
+    stop.add_argument("--cause", help="why, recorded with the execution (its cause)")
+    logs = _command(commands, "logs", summary="the log lines one execution wrote, across its functions",
+                    description="The lines each of the stack's functions logged for one execution (CloudWatch "
+                                "Logs FilterLogEvents on the execution ARN, their correlation id), oldest first. "
+                                "Needs cloudformation:ListStackResources on the stack and logs:FilterLogEvents.")
+    logs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
+    for command in commands.choices.values():
+        _add_global_options(command, after_command=True)
     return parser

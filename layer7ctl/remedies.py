@@ -23,8 +23,8 @@ REMEDIES: dict[str, str] = {
     "LoadBalancerTimeout": "`kubectl -n NS describe ingress NAME`; check target health in the EC2 console",
     "VerificationFailed": "the cause says what the gRPC call or the TLS handshake saw (a certificate other than the "
                           "one imported: both SHA-256 fingerprints); the Layer-4 load balancer is still in place",
-    "RunInProgress": "wait for the other execution to end (`layer7ctl list`), then start this one again if it "
-                     "is still needed",
+    "RunInProgress": "wait for the other execution to end (`layer7ctl list --status RUNNING`), then start this one "
+                     "again if it is still needed",
     "NetworkMisconfigured": "the cause names the subnet, address or endpoint; fix the route, NAT or firewall "
                             "(README \"Deploying to AWS\") and start again. Nothing was changed before it.",
     "TransientError": "start it again; if it keeps failing, check the AWS Health Dashboard and the account's "

@@ -1,9 +1,10 @@
 """Finding the workflow's state machines without making the operator copy ARNs.
 
-On AWS, CloudFormation names a state machine without a name of its own
-``<LogicalId>-<random>``, without the stack's name, so a search by name finds
-nothing. The stack's outputs are the stable handle: ``StateMachineArn`` for
-setup, ``UndoStateMachineArn`` for undo. An ARN given explicitly wins.
+The stack's outputs are the handle: ``StateMachineArn`` for setup,
+``UndoStateMachineArn`` for undo. The state machines have explicit names
+(stacks/tasks.py, from the stack name), but a name alone says neither the account nor whether the
+stack that owns it is the one asked for; the outputs of the stack named by
+--stack-name do. An ARN given explicitly wins.
 """
 
 from __future__ import annotations
@@ -43,16 +44,23 @@ def stack_name(given: str | None, environ: Mapping[str, str] = os.environ) -> st
 
 
 def state_machine_arn(workflow: Workflow, *, given: str | None, cfn: Any, stack: str, region: str,
-                      environ: Mapping[str, str] = os.environ) -> str:
+                      environ: Mapping[str, str] = os.environ, read: dict[str, Any] | None = None) -> str:
     """The option, else its environment variable, else the stack's output."""
-    return given or environ.get(workflow.variable) or stack_output(cfn, workflow, stack=stack, region=region)
+    return given or environ.get(workflow.variable) or stack_output(cfn, workflow, stack=stack, region=region,
+                                                                  read=read)
 
 
-def stack_output(cfn: Any, workflow: Workflow, *, stack: str, region: str) -> str:
-    """The output named `workflow.output_key`, or one whose key starts with it (CDK may add a suffix)."""
+def stack_output(cfn: Any, workflow: Workflow, *, stack: str, region: str, read: dict[str, Any] | None = None) -> str:
+    """The output named `workflow.output_key`, or one whose key starts with it (CDK may add a suffix).
+
+    `read` keeps the stack as DescribeStacks answered, for a command that needs two of its outputs (list).
+    """
     what_to_pass = f"pass --stack-name and --region of the deployment, or {workflow.option} / ${workflow.variable}"
+    read = {} if read is None else read
     try:
-        found = cfn.describe_stacks(StackName=stack)["Stacks"]
+        if stack not in read:
+            read[stack] = cfn.describe_stacks(StackName=stack)["Stacks"]
+        found = read[stack]
     except ClientError as error:
         if "does not exist" not in error.response.get("Error", {}).get("Message", ""):
             raise

@@ -101,18 +101,3 @@ def print_result(console: Console, record: ExecutionRecord) -> None:
     remedy = remedy_for(record.error)
     if remedy:
         say(console, f"what to do: {remedy}")
-
-
-def print_list(console: Console, sfn: Any, state_machine_arn: str, limit: int) -> None:
-    executions = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=limit)["executions"]
-    if not executions:
-        say(console, f"no executions yet of {state_machine_arn}")
-        return
-    executions.sort(key=lambda e: e["startDate"], reverse=True)
-    table = Table("name", "status", "started", "duration")
-    for execution in executions[:limit]:
-        stop = execution.get("stopDate")
-        duration = f"{(stop - execution['startDate']).total_seconds():.1f} s" if stop else "running"
-        table.add_row(Text(execution["name"]), Text(execution["status"]),
-                      Text(execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")), Text(duration))
-    console.print(table)

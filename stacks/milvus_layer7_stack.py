@@ -7,6 +7,7 @@ stack calls them in ``__init__`` where a reader sees every grant made.
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from aws_cdk import Acknowledgment, Annotations, ArnFormat, CfnElement, CfnOutput, Stack, Tags, Validations
@@ -173,7 +174,10 @@ class MilvusLayer7Stack(Stack):
                       description="The scheduled drift check (context driftCheckSchedule) of every recorded host")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
-        example_input = '{"host":"milvus.example.com","certificate":{"secretArn":"<secret ARN>"}}'
+        # What the stack has no default for, and nothing else: with host and secret in context, {} is a whole input.
+        needed = {**({} if self.config.host else {"host": "<host>"}),
+                  **({} if self.config.certificate_secret_arn else {"certificate": {"secretArn": "<secret ARN>"}})}
+        example_input = json.dumps(needed, separators=(",", ":"))
         CfnOutput(self, "StartExecutionCommand", description="Example: start one execution",
                   value=f"aws stepfunctions start-execution --state-machine-arn {arn} "
                         f"--input '{example_input}'")

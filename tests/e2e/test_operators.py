@@ -93,7 +93,7 @@ def test_console_input_file_succeeds(sandbox):
     assert (service["name"], service["previousType"], service["type"]) == ("milvus-demo", "LoadBalancer", "ClusterIP")
     assert service["before"]["type"] == "LoadBalancer"  # what the undo puts back
     ingress = sandbox.cluster_view()["ingresses"][0]
-    assert ingress["annotations"]["alb.ingress.kubernetes.io/ssl-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert ingress["annotations"]["alb.ingress.kubernetes.io/tags"] == "team=data,environment=production"
 
 
 def test_event_file_starts_an_execution_that_succeeds(sandbox):
@@ -159,6 +159,15 @@ def test_layer7ctl_starts_follows_and_lists(sandbox, tmp_path):
     assert rows and started.rsplit(":", 1)[-1] in rows[0]
     assert all(re.search(r"\d+\.\d s", row) for row in rows)
     assert len(rows) >= 3  # the console, event and parent-pipeline runs, and this one
+    # And describe and logs, as JSON, show that run: its output, and its functions' lines (and no other run's)
+    described = run_layer7ctl(sandbox, "describe", started, "--output", "json")
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["output"]["verification"]["serverName"] == HOST
+    logged = run_layer7ctl(sandbox, "logs", started, "--output", "json")
+    assert logged.returncode == 0, logged.stderr
+    lines = json.loads(logged.stdout)
+    assert {line.get("record", {}).get("correlation_id") for line in lines} == {started}, logged.stdout[:2000]
+    assert any("Validate" in line["function"] for line in lines), sorted({line["function"] for line in lines})
 
 
 def test_layer7ctl_failure_prints_the_error_and_what_to_do(sandbox, tmp_path):

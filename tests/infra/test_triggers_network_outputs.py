@@ -167,4 +167,13 @@ def test_outputs(default_synth):
     assert outputs["DriftCheckFunctionName"]["Value"] == {"Ref": drift}
     command = outputs["StartExecutionCommand"]["Value"]["Fn::Join"][1]
     assert command[0].startswith("aws stepfunctions start-execution --state-machine-arn ")
-    assert "--input" in command[-1]
+    # a stack with no host nor secret in its context: the input names both, as placeholders to fill in
+    assert command[-1].endswith(""" --input '{"host":"<host>","certificate":{"secretArn":"<secret ARN>"}}'""")
+
+
+def test_the_start_command_of_a_stack_with_host_and_secret_starts_with_its_defaults(vpc_synth):
+    # Given a stack whose context has host and certificateSecretArn
+    # When its StartExecutionCommand output is read
+    command = vpc_synth.raw["Outputs"]["StartExecutionCommand"]["Value"]["Fn::Join"][1]
+    # Then its input is {}: Validate takes both from the stack (docs/CONTRACT.md, "stack config")
+    assert command[-1].endswith(" --input '{}'")

@@ -36,9 +36,26 @@ SHOWN_ON_FAILURE = ["    0.0 s  Validate", "    1.0 s  ImportCertificate", "    
                     "what to do: `kubectl -n NS get svc` and fix the input"]
 
 
+@pytest.fixture(autouse=True)
+def _run_as_a_module(monkeypatch):
+    """The help names the command as it was run (sys.argv[0]): here as `python -m layer7ctl`, not as pytest."""
+    monkeypatch.setattr("sys.argv", ["/venv/lib/python3.11/site-packages/layer7ctl/__main__.py"])
+
+
 def entered(*names: str) -> list[dict]:
     return [{"timestamp": T0 + timedelta(seconds=i), "type": "TaskStateEntered",
              "stateEnteredEventDetails": {"name": name}} for i, name in enumerate(names)]
+
+
+def history_page(events: list[dict], *, executionArn: str, maxResults: int = 100, reverseOrder: bool = False,
+                 nextToken: str | None = None) -> dict:
+    """One page of GetExecutionHistory as AWS answers it: `maxResults` events, a token while more are left."""
+    ordered = events[::-1] if reverseOrder else events
+    start = int(nextToken or 0)
+    page: dict = {"events": ordered[start:start + maxResults]}
+    if start + maxResults < len(ordered):
+        page["nextToken"] = str(start + maxResults)
+    return page
 
 
 class ScriptedStepFunctions:
@@ -46,7 +63,7 @@ class ScriptedStepFunctions:
 
     def __init__(self, status: str = "FAILED", *, cause: str = "no Service milvus/milvus-demo",
                  output: dict | None = None, events: list[dict] | None = None,
-                 executions: list[dict] | None = None) -> None:
+                 executions: list[dict] | None = None, undo_executions: list[dict] | None = None) -> None:
         self.started: list[dict] = []
         self.listed: list[dict] = []
         self.status, self.cause = status, cause
@@ -57,6 +74,8 @@ class ScriptedStepFunctions:
              "stopDate": T0 - timedelta(hours=1) + timedelta(seconds=95), "executionArn": EXECUTION + "-old"},
             {"name": "run-1", "status": "FAILED", "startDate": T0, "stopDate": T0 + timedelta(seconds=12),
              "executionArn": EXECUTION}]
+        self.undo_executions = undo_executions or []
+        self.stopped: list[dict] = []
 
     def start_execution(self, **kwargs):
         self.started.append(kwargs)
@@ -72,11 +91,17 @@ class ScriptedStepFunctions:
         return answer
 
     def get_execution_history(self, **kwargs):
-        return {"events": self.events}
+        return history_page([{"id": i, **event} for i, event in enumerate(self.events, 1)], **kwargs)
 
     def list_executions(self, **kwargs):
         self.listed.append(kwargs)
-        return {"executions": self.executions[:kwargs["maxResults"]]}
+        executions = self.undo_executions if kwargs["stateMachineArn"] == UNDO_MACHINE else self.executions
+        wanted = [e for e in executions if kwargs.get("statusFilter") in (None, e["status"])]
+        return {"executions": wanted[:kwargs["maxResults"]]}
+
+    def stop_execution(self, **kwargs):
+        self.stopped.append(kwargs)
+        return {"stopDate": T0 + timedelta(seconds=30)}
 
 
 class NoCalls:
@@ -120,7 +145,7 @@ def step_functions_refusing(operation: str, code: str, message: str, params: dic
 
 
 def connected(sfn, cfn=None):
-    return lambda region: Clients(sfn=sfn, cfn=cloudformation() if cfn is None else cfn,
+    return lambda region, profile=None: Clients(sfn=sfn, cfn=cloudformation() if cfn is None else cfn,
                                   region=region or "us-east-1")
 
 
@@ -161,8 +186,9 @@ def test_two_deployments_in_two_regions_are_each_found_with_region():
                                    cfn=cloudformation(region, {"StateMachineArn": arn}))
                    for region, arn in (("us-east-1", MACHINE), ("eu-west-1", europe))}
     # When each is listed with its --region
-    for region in deployments:
-        assert main(["--region", region, "list"], connect=deployments.__getitem__) == 0
+    for region in ("us-east-1", "eu-west-1"):
+        assert main(["--region", region, "list", "--workflow", "setup"],
+                    connect=lambda region, profile: deployments[region]) == 0
     # Then each listing asked that region's state machine
     assert deployments["us-east-1"].sfn.listed == [{"stateMachineArn": MACHINE, "maxResults": 20}]
     assert deployments["eu-west-1"].sfn.listed == [{"stateMachineArn": europe, "maxResults": 20}]
@@ -181,8 +207,9 @@ def test_stack_name_comes_from_the_option_or_the_environment(monkeypatch):
     monkeypatch.setenv("MILVUS_LAYER7_STACK_NAME", "Layer7Staging")
     from_env, from_option = ScriptedStepFunctions(), ScriptedStepFunctions()
     # When each is listed
-    assert main(["list"], connect=connected(from_env, cloudformation(stack="Layer7Staging"))) == 0
-    assert main(["--stack-name", "Layer7Prod", "list"],
+    assert main(["list", "--workflow", "setup"],
+                connect=connected(from_env, cloudformation(stack="Layer7Staging"))) == 0
+    assert main(["--stack-name", "Layer7Prod", "list", "--workflow", "setup"],
                 connect=connected(from_option, cloudformation(stack="Layer7Prod"))) == 0
     # Then each stack's outputs were read (the stubs expect those names) and its workflow listed
     assert from_env.listed[0]["stateMachineArn"] == from_option.listed[0]["stateMachineArn"] == MACHINE
@@ -196,9 +223,10 @@ def test_an_explicit_arn_skips_the_stack(monkeypatch):
     # Given an ARN by option, and another by environment variable
     by_option, by_env = ScriptedStepFunctions(), ScriptedStepFunctions()
     # When each is listed with a CloudFormation client that must not be called
-    assert main(["--state-machine-arn", "arn:option", "list"], connect=connected(by_option, NoCalls())) == 0
+    assert main(["--state-machine-arn", "arn:option", "list", "--workflow", "setup"],
+                connect=connected(by_option, NoCalls())) == 0
     monkeypatch.setenv("MILVUS_LAYER7_STATE_MACHINE_ARN", "arn:env")
-    assert main(["list"], connect=connected(by_env, NoCalls())) == 0
+    assert main(["list", "--workflow", "setup"], connect=connected(by_env, NoCalls())) == 0
     # Then those state machines were listed
     assert (by_option.listed[0]["stateMachineArn"], by_env.listed[0]["stateMachineArn"]) == ("arn:option", "arn:env")
 
@@ -303,15 +331,89 @@ def test_follow_without_an_arn_follows_the_newest_execution(capsys):
     assert capsys.readouterr().out.splitlines() == SHOWN_ON_FAILURE
 
 
-def test_list_shows_status_and_duration_newest_first(capsys):
-    assert main(["list"], connect=connected(ScriptedStepFunctions())) == 0
+UNDONE = {"name": "undo-1", "status": "SUCCEEDED", "startDate": T0 + timedelta(minutes=5),
+          "stopDate": T0 + timedelta(minutes=5, seconds=40), "executionArn": EXECUTION + "-undo"}
+
+
+def test_list_shows_both_workflows_with_status_and_duration_newest_first(capsys):
+    assert main(["list"], connect=connected(ScriptedStepFunctions(undo_executions=[UNDONE]))) == 0
     assert _table_rows(capsys.readouterr().out) == [
-        ["run-1", "FAILED", "2026-11-26 12:00:00", "12.0 s"], ["old", "SUCCEEDED", "2026-11-26 11:00:00", "95.0 s"]]
+        ["undo-1", "undo", "SUCCEEDED", "2026-11-26 12:05:00", "40.0 s"],
+        ["run-1", "setup", "FAILED", "2026-11-26 12:00:00", "12.0 s"],
+        ["old", "setup", "SUCCEEDED", "2026-11-26 11:00:00", "95.0 s"]]
+
+
+def test_list_status_is_asked_of_both_workflows_and_max_holds_for_the_two_together(capsys):
+    # Given a succeeded setup, a failed one and a succeeded undo
+    sfn = ScriptedStepFunctions(undo_executions=[UNDONE])
+    # When the one newest SUCCEEDED is listed, as JSON, with the options after the command
+    assert main(["list", "--status", "SUCCEEDED", "--max", "1", "--output", "json"], connect=connected(sfn)) == 0
+    # Then each workflow was asked for SUCCEEDED runs, and the newest of all is printed
+    assert sfn.listed == [{"stateMachineArn": MACHINE, "maxResults": 1, "statusFilter": "SUCCEEDED"},
+                          {"stateMachineArn": UNDO_MACHINE, "maxResults": 1, "statusFilter": "SUCCEEDED"}]
+    assert json.loads(capsys.readouterr().out) == [{
+        "executionArn": EXECUTION + "-undo", "name": "undo-1", "workflow": "undo", "status": "SUCCEEDED",
+        "startDate": "2026-11-26T12:05:00+00:00", "stopDate": "2026-11-26T12:05:40+00:00", "seconds": 40.0}]
+
+
+def test_list_host_keeps_the_runs_whose_input_or_verified_output_names_it(capsys):
+    # Given runs for two hosts: one named in its input, one on the stack's host (only its output names it)
+    inputs = {EXECUTION: {"host": "a.example.com"}, EXECUTION + "-old": {}}
+    outputs = {EXECUTION + "-old": {"verification": {"serverName": "b.example.com"}}}
+
+    class ByRun(ScriptedStepFunctions):
+        def describe_execution(self, executionArn):
+            return {**super().describe_execution(executionArn), "input": json.dumps(inputs[executionArn]),
+                    "output": json.dumps(outputs.get(executionArn, {}))}
+
+    # When each host's runs are listed
+    found = {}
+    for host in ("a.example.com", "b.example.com", "c.example.com"):
+        assert main(["list", "--host", host, "--output", "json", "--workflow", "setup"],
+                    connect=connected(ByRun())) == 0
+        found[host] = [run["name"] for run in json.loads(capsys.readouterr().out)]
+    # Then each has its own
+    assert found == {"a.example.com": ["run-1"], "b.example.com": ["old"], "c.example.com": []}
 
 
 def test_list_with_no_executions_says_so(capsys):
-    assert main(["list"], connect=connected(ScriptedStepFunctions(executions=[]))) == 0
-    assert capsys.readouterr().out == f"no executions yet of {MACHINE}\n"
+    assert main(["list", "--status", "RUNNING"], connect=connected(ScriptedStepFunctions(executions=[]))) == 0
+    assert capsys.readouterr().out == "no executions RUNNING of the setup or undo workflows\n"
+
+
+def test_describe_prints_one_execution_with_its_remedy(capsys):
+    # Given a failed run
+    # When it is described, as text then as JSON
+    assert main(["describe", EXECUTION], connect=connected(ScriptedStepFunctions(), NoCalls())) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert main(["describe", EXECUTION, "--output", "json"], connect=connected(ScriptedStepFunctions(), NoCalls())) == 0
+    # Then both say its status, times, error, cause and what to do
+    assert text == [f"executionArn    {EXECUTION}", "status          FAILED",
+                    "startDate       2026-11-26T12:00:00+00:00",
+                    "stopDate        2026-11-26T12:00:12+00:00", "seconds         12.0",
+                    "error           ServiceNotFound", "cause           no Service milvus/milvus-demo",
+                    "whatToDo        `kubectl -n NS get svc` and fix the input"]
+    assert json.loads(capsys.readouterr().out) == {
+        "executionArn": EXECUTION, "name": None, "stateMachineArn": None, "status": "FAILED",
+        "startDate": "2026-11-26T12:00:00+00:00", "stopDate": "2026-11-26T12:00:12+00:00", "seconds": 12.0,
+        "input": None, "output": None, "error": "ServiceNotFound", "cause": "no Service milvus/milvus-demo",
+        "whatToDo": "`kubectl -n NS get svc` and fix the input"}
+
+
+def test_stop_stops_a_running_execution_with_its_cause(capsys):
+    sfn = ScriptedStepFunctions(status="RUNNING")
+    assert main(["stop", EXECUTION, "--cause", "wrong host", "--output", "json"],
+                connect=connected(sfn, NoCalls())) == 0
+    assert sfn.stopped == [{"executionArn": EXECUTION, "cause": "wrong host"}]
+    assert json.loads(capsys.readouterr().out) == {"executionArn": EXECUTION,
+                                                   "stopDate": "2026-11-26T12:00:30+00:00"}
+
+
+def test_stop_of_an_execution_that_ended_is_one_line_and_exit_2(capsys):
+    sfn = ScriptedStepFunctions(status="SUCCEEDED")
+    assert main(["stop", EXECUTION], connect=connected(sfn, NoCalls())) == 2
+    assert sfn.stopped == []
+    assert capsys.readouterr().err == f"error: {EXECUTION} already ended SUCCEEDED: nothing to stop\n"
 
 
 # --- the failed state ---------------------------------------------------------------------------------
@@ -441,7 +543,8 @@ def test_follow_of_an_unknown_or_malformed_execution_is_one_line_and_exit_2(code
 def test_a_wrong_state_machine_arn_is_one_line_and_exit_2(code, expected, capsys):
     sfn = step_functions_refusing("list_executions", code, "Bad: 'arn:wrong'",
                                   {"stateMachineArn": "arn:wrong", "maxResults": 20})
-    assert main(["--state-machine-arn", "arn:wrong", "list"], connect=connected(sfn, NoCalls())) == 2
+    assert main(["--state-machine-arn", "arn:wrong", "list", "--workflow", "setup"],
+                connect=connected(sfn, NoCalls())) == 2
     assert capsys.readouterr().err == (
         f"error: ListExecutions: {code}: Bad: 'arn:wrong' -- {expected}: check --state-machine-arn / "
         "--undo-state-machine-arn and their environment variables, or leave them out to read the stack's outputs\n")
@@ -454,7 +557,7 @@ def test_a_wrong_state_machine_arn_is_one_line_and_exit_2(code, expected, capsys
 ])
 def test_aws_refusing_is_one_line_and_exit_3(code, expected, capsys):
     sfn = step_functions_refusing("list_executions", code, "no.", {"stateMachineArn": MACHINE, "maxResults": 20})
-    assert main(["--state-machine-arn", MACHINE, "list"], connect=connected(sfn, NoCalls())) == 3
+    assert main(["--state-machine-arn", MACHINE, "list", "--workflow", "setup"], connect=connected(sfn, NoCalls())) == 3
     assert capsys.readouterr().err == f"error: ListExecutions: {code}: no. -- {expected}\n"
 
 
@@ -463,7 +566,8 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_3(capsys):
         def list_executions(self, **kwargs):
             raise EndpointConnectionError(endpoint_url="http://localhost:5000/")
 
-    assert main(["--state-machine-arn", MACHINE, "list"], connect=connected(Unreachable(), NoCalls())) == 3
+    assert main(["list", "--workflow", "setup", "--state-machine-arn", MACHINE],
+                connect=connected(Unreachable(), NoCalls())) == 3
     assert capsys.readouterr().err == ('error: Could not connect to the endpoint URL: "http://localhost:5000/": '
                                        "check the network, --region and AWS_ENDPOINT_URL\n")
 
@@ -503,7 +607,8 @@ def test_list_max_out_of_range_is_refused_by_argparse(value, capsys):
 def test_list_max_1000_is_asked_for_as_it_is():
     sfn = ScriptedStepFunctions()
     assert main(["list", "--max", "1000"], connect=connected(sfn)) == 0
-    assert sfn.listed == [{"stateMachineArn": MACHINE, "maxResults": 1000}]
+    assert sfn.listed == [{"stateMachineArn": MACHINE, "maxResults": 1000},
+                          {"stateMachineArn": UNDO_MACHINE, "maxResults": 1000}]
 
 
 def test_start_refuses_a_secret_and_a_certificate_together(capsys):
@@ -533,7 +638,7 @@ def _parsers():
     return {"": parser, **commands.choices}
 
 
-@pytest.mark.parametrize("command", ["start", "undo", "follow", "list"])
+@pytest.mark.parametrize("command", ["start", "undo", "follow", "list", "describe", "stop", "logs", "status"])
 def test_every_subcommand_has_help_with_the_exit_codes(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"], connect=NoCalls())

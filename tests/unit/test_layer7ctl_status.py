@@ -41,7 +41,7 @@ class FakeLambda:
 def run(argv: list[str], lam: FakeLambda, outputs: dict[str, str] | None = None) -> tuple[int, str]:
     out = io.StringIO()
     cfn = cloudformation(outputs={**OUTPUTS, "DriftCheckFunctionName": FUNCTION} if outputs is None else outputs)
-    code = main(argv, connect=lambda region: Clients(sfn=NoCalls(), cfn=cfn, region="us-east-1", lambda_=lam),
+    code = main(argv, connect=lambda region, profile: Clients(sfn=NoCalls(), cfn=cfn, region="us-east-1", lambda_=lam),
                 console=make_console(out))
     return code, out.getvalue()
 
@@ -93,7 +93,7 @@ def test_a_function_named_on_the_command_line_skips_the_stack():
     lam = FakeLambda(MATCHES)
     out = io.StringIO()
     code = main(["status", "--host", HOST, "--drift-check-function", "my-check"],
-                connect=lambda region: Clients(sfn=NoCalls(), cfn=NoCalls(), region="us-east-1", lambda_=lam),
+                connect=lambda region, profile: Clients(sfn=NoCalls(), cfn=NoCalls(), region="us-east-1", lambda_=lam),
                 console=make_console(out))
     assert code == 0 and lam.invoked[0]["FunctionName"] == "my-check"
 
@@ -101,5 +101,5 @@ def test_a_function_named_on_the_command_line_skips_the_stack():
 @pytest.mark.parametrize("value", ["-1", "3651", "soon"])
 def test_certificate_days_out_of_range_is_refused_before_any_call(value, capsys):
     with pytest.raises(SystemExit) as exited:
-        main(["status", "--certificate-days", value], connect=lambda region: pytest.fail("connected"))
+        main(["status", "--certificate-days", value], connect=lambda region, profile: pytest.fail("connected"))
     assert exited.value.code == 2

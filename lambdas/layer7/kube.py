@@ -206,7 +206,8 @@ class Kube:
         except ApiException as exc:
             # kubernetes.client.rest turns urllib3's SSLError into ApiException(status=0) before we see it.
             if exc.status == 0:
-                raise tls_error(str(exc.reason or "").split("\n", 1)[0], what, self.cluster_name) from None
+                reason = str(exc.reason or "")
+                raise tls_failure(reason.split("\n", 1)[0], reason, what, self.cluster_name) from None
             raise
         if not 200 <= response.status <= 299:
             text = data.decode("utf-8", "replace") if data else ""
@@ -275,11 +276,27 @@ def tls_error(detail: str, what: str, cluster: str) -> NetworkMisconfigured:
     )
 
 
+# What OpenSSL and Python say when the connection went away under TLS (ssl.SSLEOFError, the peer's reset) rather
+# than when a certificate was refused: the first is worth another try, the second is not.
+_CUT_CONNECTION = ("EOF occurred in violation of protocol", "UNEXPECTED_EOF_WHILE_READING", "Connection reset",
+                   "ConnectionResetError", "Connection aborted", "SSLZeroReturnError", "BrokenPipeError")
+
+
+def tls_failure(detail: str, text: str, what: str, cluster: str) -> Exception:
+    """A TLS connection cut before anything was refused (an API server restarting, a reset) is transient; any
+    other TLS failure (a certificate that does not verify, something else answering) names the network."""
+    if any(marker in text for marker in _CUT_CONNECTION):
+        return TransientError(
+            f"the TLS connection to the Kubernetes API of {cluster!r} was cut while trying to {what} "
+            f"({detail or 'SSLError'}); the next try opens a new one")
+    return tls_error(detail, what, cluster)
+
+
 def connection_error(exc: urllib3.exceptions.HTTPError, what: str, cluster: str) -> Exception:
     """A broken connection is worth another try; a certificate that does not verify is not."""
     reason = getattr(exc, "reason", None)
     if isinstance(exc, urllib3.exceptions.SSLError) or isinstance(reason, urllib3.exceptions.SSLError):
-        return tls_error(type(reason or exc).__name__, what, cluster)
+        return tls_failure(type(reason or exc).__name__, str(exc), what, cluster)
     return TransientError(
         f"could not reach the Kubernetes API of {cluster!r} to {what}: {type(exc).__name__}. If this persists, "
         "the cluster security group must allow inbound 443 from the functions' security group (context "

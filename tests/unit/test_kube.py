@@ -190,6 +190,28 @@ def test_the_clients_own_tls_failure_status_0_is_network_misconfigured():
     assert "TLS-inspecting proxy" in str(caught.value)
 
 
+@pytest.mark.parametrize("cut", [
+    "EOF occurred in violation of protocol (_ssl.c:2427)",  # ssl.SSLEOFError: the peer closed mid-handshake
+    "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol",
+    "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
+])
+@pytest.mark.parametrize("path", ["urllib3", "client"])
+def test_a_tls_connection_cut_before_the_certificate_was_checked_is_transient(cut, path):
+    # Given a connection reset under TLS (an API server restarting, a load balancer in front of it): no certificate
+    # was refused, so another try may well succeed; only a certificate that does not verify names the network
+    kube, _ = capturing_kube()
+
+    def cut_tls(method, url, **kwargs):
+        error = urllib3.exceptions.SSLError(cut)
+        if path == "urllib3":
+            raise urllib3.exceptions.MaxRetryError(None, url, error)
+        raise error  # kubernetes.client.rest makes this ApiException(status=0, reason="SSLError\n" + str(error))
+
+    kube.api_client.rest_client.pool_manager.request = cut_tls
+    with pytest.raises(TransientError, match="TLS connection .* was cut"):
+        kube.get("/x", "read Service milvus/milvus-demo")
+
+
 def test_an_admission_webhook_denial_is_its_own_kind_of_refusal():
     body = json.dumps({"kind": "Status", "code": 403, "reason": "Forbidden", "message":
                        'admission webhook "vingress.elbv2.k8s.aws" denied the request: invalid ingress class: '

@@ -25,9 +25,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import retries, timeouts
-from stacks.failure_path import EXECUTION_ID
 from stacks.run_lock import RunLockTable
 from stacks.runtime import run_lock_table as run_lock
+from stacks.tasks import lambda_task
 
 REPAIRS = "$.report.repairs"
 HOST = "$.host"
@@ -36,18 +36,6 @@ HOST = "$.host"
 def _not_repaired(scope: Construct, kind: str, suffix: str) -> sfn.Pass:
     return sfn.Pass(scope, f"{kind}NotRepaired{suffix}", result_path=f"$.outcome.notRepaired.{kind}",
                     parameters={"error.$": "$.caught.Error", "cause.$": "$.caught.Cause"})
-
-
-def _invoke(scope: Construct, name: str, function: lambda_.IFunction, payload: dict[str, object],
-            result_path: str) -> tasks.LambdaInvoke:
-    task = tasks.LambdaInvoke(
-        scope, name, lambda_function=function,
-        payload=sfn.TaskInput.from_object({**payload, "correlationId.$": EXECUTION_ID}),
-        payload_response_only=True, retry_on_service_exceptions=False, result_path=result_path,
-    )
-    for policy in retries.LAMBDA_POLICIES:
-        policy.add_to(task)
-    return task
 
 
 def repair_states(scope: Construct, *, verify: lambda_.IFunction, remove_layer4: lambda_.IFunction,
@@ -89,11 +77,11 @@ def repair_states(scope: Construct, *, verify: lambda_.IFunction, remove_layer4:
                         result_path="$.caught")
     release = run_lock_table.release(scope, "ReleaseRepairRunLock", next_state=renewal, host_path=HOST)
     layer4 = f"{REPAIRS}.layer4"
-    verify_grpc = _invoke(scope, "VerifyGrpc", verify, {
+    verify_grpc = lambda_task(scope, "VerifyGrpc", verify, {
         "request.$": f"{layer4}.request", "certificate.$": f"{layer4}.certificate",
-        "loadBalancer.$": f"{layer4}.loadBalancer"}, "$.verification")
-    remove = _invoke(scope, "RemoveLayer4", remove_layer4, {"request.$": f"{layer4}.request"},
-                     "$.outcome.repaired.Layer4Back")
+        "loadBalancer.$": f"{layer4}.loadBalancer"}, result_path="$.verification")
+    remove = lambda_task(scope, "RemoveLayer4", remove_layer4, {"request.$": f"{layer4}.request"},
+                         result_path="$.outcome.repaired.Layer4Back")
     verify_grpc.add_catch(_not_repaired(scope, "Layer4Back", "Unverified").next(release), errors=["States.ALL"],
                           result_path="$.caught")
     remove.add_catch(_not_repaired(scope, "Layer4Back", "").next(release), errors=["States.ALL"],

@@ -33,14 +33,13 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks import names, retries
+from stacks import names
 from stacks.drift_repair import repair_states
 from stacks.failure_path import EXECUTION_ID, publish
 from stacks.run_lock import RunLockTable
-from stacks.tasks import state_machine
+from stacks.tasks import lambda_task, state_machine
 from stacks.triggers import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 # Hosts checked at once: each check is a few reads of the cluster's API and of ELBv2, ACM and Route 53.
@@ -85,20 +84,9 @@ class DriftSchedule(Construct):
                 dead_letter_queue=dead_letter_queue, retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE),
         )
 
-    def _invoke(self, name: str, function: lambda_.IFunction, payload: dict[str, object],
-                result_path: str) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self, name, lambda_function=function,
-            payload=sfn.TaskInput.from_object({**payload, "correlationId.$": EXECUTION_ID}),
-            payload_response_only=True, retry_on_service_exceptions=False, result_path=result_path,
-        )
-        for policy in retries.LAMBDA_POLICIES:
-            policy.add_to(task)
-        return task
-
     def _build_definition(self, function: lambda_.IFunction) -> sfn.IChainable:
-        list_hosts = self._invoke("ListHosts", function, {"listHosts": True}, "$.recorded")
-        check_host = self._invoke("CheckHost", function, {"host.$": "$.host"}, "$.report")
+        list_hosts = lambda_task(self, "ListHosts", function, {"listHosts": True}, result_path="$.recorded")
+        check_host = lambda_task(self, "CheckHost", function, {"host.$": "$.host"}, result_path="$.report")
         publish_drift = publish(self, "PublishDriftDetected", names.DETAIL_TYPE_DRIFT, {
             "host.$": "$.report.host",
             "findings.$": "$.report.findings",

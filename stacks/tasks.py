@@ -23,9 +23,11 @@ from stacks.failure_path import EXECUTION_ID, FailurePath
 VERIFY_MAX_DELAY_SECONDS = 60
 
 
-def invoke(scope: Construct, name: str, function: lambda_.IFunction, payload: dict[str, object], *,
-           result_path: str, failure: FailurePath, result_selector: dict[str, object] | None = None,
-           extra_retry: retries.RetryPolicy | None = None, keeps_input: bool = True) -> tasks.LambdaInvoke:
+def lambda_task(scope: Construct, name: str, function: lambda_.IFunction, payload: dict[str, object], *,
+                result_path: str, result_selector: dict[str, object] | None = None,
+                extra_retry: retries.RetryPolicy | None = None) -> tasks.LambdaInvoke:
+    """A step's Lambda task with the execution's id as correlation id and every workflow's retriers; the
+    caller decides where its failures go."""
     task = tasks.LambdaInvoke(
         scope, name,
         lambda_function=function,
@@ -39,6 +41,15 @@ def invoke(scope: Construct, name: str, function: lambda_.IFunction, payload: di
         extra_retry.add_to(task)
     for policy in retries.LAMBDA_POLICIES:
         policy.add_to(task)
+    return task
+
+
+def invoke(scope: Construct, name: str, function: lambda_.IFunction, payload: dict[str, object], *,
+           result_path: str, failure: FailurePath, result_selector: dict[str, object] | None = None,
+           extra_retry: retries.RetryPolicy | None = None, keeps_input: bool = True) -> tasks.LambdaInvoke:
+    """``lambda_task`` whose failures go to the workflow's failure path."""
+    task = lambda_task(scope, name, function, payload, result_path=result_path, result_selector=result_selector,
+                       extra_retry=extra_retry)
     failure.catch(task, keeps_input=keeps_input)
     return task
 

@@ -70,6 +70,21 @@ def tag_list(extra: dict[str, str]) -> list[TagTypeDef]:
     return [{"Key": k, "Value": v} for k, v in {**TAGS, **extra}.items()]
 
 
+def controller_made_alb(elbv2: Any, vpc: str, subnets: list[str], **listener: Any) -> dict[str, Any]:
+    """An internet-facing ALB tagged as the controller tags it, its gRPC target group with one target, and one
+    listener (``listener``: its protocol, port and certificates) forwarding to it."""
+    lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets, Scheme="internet-facing",
+                                    Tags=tag_list({"ingress.k8s.aws/resource": "LoadBalancer"}))["LoadBalancers"][0]
+    tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTP", ProtocolVersion="GRPC", Port=19530,
+                                   VpcId=vpc, TargetType="ip",
+                                   Tags=tag_list({"ingress.k8s.aws/resource":
+                                                  "milvus/milvus-demo-milvus-demo:19530"}))["TargetGroups"][0]
+    elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.1.7", "Port": 19530}])
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], **listener,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    return dict(lb)
+
+
 def calls_for_one_poll(others: int) -> Counter[str]:
     with mock_aws():
         ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
@@ -78,15 +93,7 @@ def calls_for_one_poll(others: int) -> Counter[str]:
                    ["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
         for index in range(others):
             elbv2.create_load_balancer(Name=f"someone-else-{index}", Subnets=subnets)
-        lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets,
-                                        Tags=tag_list({"ingress.k8s.aws/resource": "LoadBalancer"}))["LoadBalancers"][0]
-        tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTP", ProtocolVersion="GRPC", Port=19530,
-                                       VpcId=vpc, TargetType="ip",
-                                       Tags=tag_list({"ingress.k8s.aws/resource":
-                                                      "milvus/milvus-demo-milvus-demo:19530"}))["TargetGroups"][0]
-        elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.1.7", "Port": 19530}])
-        elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        lb = controller_made_alb(elbv2, vpc, subnets, Protocol="HTTP", Port=80)
         counted: Counter[str] = Counter()
         polled = boto3.client("elbv2")
         polled.meta.events.register("before-call",
@@ -155,17 +162,8 @@ def drift_calls(others: int, other_hosts: int) -> tuple[Counter[str], Counter[st
         leaf = make_leaf(ca, [HOST])
         certificate_arn = acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
                                                  PrivateKey=leaf.private_key_pem.encode())["CertificateArn"]
-        lb = elbv2.create_load_balancer(Name="k8s-milvus-milvusde-0123456789", Subnets=subnets,
-                                        Scheme="internet-facing",
-                                        Tags=tag_list({"ingress.k8s.aws/resource": "LoadBalancer"}))["LoadBalancers"][0]
-        tg = elbv2.create_target_group(Name="k8s-milvus-tg", Protocol="HTTP", ProtocolVersion="GRPC", Port=19530,
-                                       VpcId=vpc, TargetType="ip",
-                                       Tags=tag_list({"ingress.k8s.aws/resource":
-                                                      "milvus/milvus-demo-milvus-demo:19530"}))["TargetGroups"][0]
-        elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.0.1.7", "Port": 19530}])
-        elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
-                              Certificates=[{"CertificateArn": certificate_arn}],
-                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        lb = controller_made_alb(elbv2, vpc, subnets, Protocol="HTTPS", Port=443,
+                                 Certificates=[{"CertificateArn": certificate_arn}])
         zone_id = route53.create_hosted_zone(Name="example.com", CallerReference="bench")["HostedZone"]["Id"]
         zone_id = zone_id.rsplit("/", 1)[-1]
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [

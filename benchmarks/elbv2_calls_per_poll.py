@@ -33,13 +33,16 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
                    "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7"})
 
 import boto3  # noqa: E402
+from cryptography import x509  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from check_drift.logic import check_drift, recorded_hosts  # noqa: E402
 from check_load_balancer.logic import check_load_balancer  # noqa: E402
 from layer7 import kube as k8s  # noqa: E402
+from layer7.certificates import fingerprint_sha256  # noqa: E402
 from layer7.ingress_manifest import ingress_manifest  # noqa: E402
 from layer7.models import CheckLoadBalancerEvent, SetupRequest  # noqa: E402
+from layer7.served_certificate import PresentedCertificate  # noqa: E402
 from testkit.certs import make_ca, make_leaf  # noqa: E402
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt
@@ -182,8 +185,14 @@ def drift_calls(others: int, other_hosts: int) -> tuple[Counter[str], Counter[st
         clients: dict[str, Any] = {name: boto3.client(name) for name in ("elbv2", "acm", "route53")}
         for name, client in clients.items():
             client.meta.events.register("before-call", lambda model, name=name, **_: counted.update([name]))
+        served = fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
+
+        def present(*_: Any) -> PresentedCertificate:  # the ALB's TLS handshake as the host: counted, not made
+            counted.update(["tls"])
+            return PresentedCertificate(served, "TLSv1.3", trusted=True)
+
         report = check_drift(HOST, "milvus", RecordedNamespace(ingresses, counted), clients["elbv2"], clients["acm"],
-                             clients["route53"], certificate_days=30)
+                             clients["route53"], certificate_days=30, present=present)
         if not report.matches:  # a check that finds something may stop early: count the full one
             raise RuntimeError(f"the bench's setup does not match its record: {report.to_wire()}")
         return listed, counted

@@ -258,12 +258,14 @@ DRIFT_ELBV2_ACTIONS = ("DescribeLoadBalancers", "DescribeListeners", "DescribeTa
 
 
 def drift_check(role: iam.Role, patterns: ArnPatterns) -> None:
-    """CheckDrift only reads: ELBv2 descriptions, the certificate's description, the stack's zone's records, the
-    certificate secrets' version list (with the readers' Kubernetes group and eks:DescribeCluster, as every
-    Kubernetes step)."""
+    """CheckDrift only reads: ELBv2 descriptions, the certificate's description and body (GetCertificate: the
+    certificate and its chain, public, to hold what the ALB presents against it; never the key), the stack's
+    zone's records, the certificate secrets' version list (with the readers' Kubernetes group and
+    eks:DescribeCluster, as every Kubernetes step)."""
     role.add_to_policy(iam.PolicyStatement(
         actions=[f"elasticloadbalancing:{action}" for action in DRIFT_ELBV2_ACTIONS], resources=["*"]))
-    role.add_to_policy(iam.PolicyStatement(actions=["acm:DescribeCertificate"], resources=[patterns.certificates]))
+    role.add_to_policy(iam.PolicyStatement(actions=["acm:DescribeCertificate", "acm:GetCertificate"],
+                                           resources=[patterns.certificates]))
     if patterns.hosted_zone:
         role.add_to_policy(iam.PolicyStatement(actions=["route53:ListResourceRecordSets"],
                                                resources=[patterns.hosted_zone]))

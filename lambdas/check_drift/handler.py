@@ -44,7 +44,8 @@ def parse(event: Any, stack: FunctionEnvironment) -> tuple[str, str, int]:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Callable[..., k8s.Kube] = k8s.connect,
                    **given: Any) -> dict[str, Any]:
-    """``elbv2``, ``acm``, ``route53``, ``secrets`` and ``connect`` let a test hand in its own clients."""
+    """``elbv2``, ``acm``, ``route53``, ``secrets``, ``present`` (the TLS handshake with the ALB) and ``connect``
+    let a test hand in its own."""
     stack = FunctionEnvironment.from_environment()
     asked = given_input(event)
     if asked.list_hosts:
@@ -57,5 +58,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Calla
     route53 = given.get("route53") or aws.client("route53")
     secrets = given.get("secrets") or aws.client("secretsmanager")
     with closing(connect(stack.cluster_name)) as kube:
-        return check_drift(host, namespace, kube, elbv2, acm, route53, certificate_days=days,
-                           secrets=secrets).to_wire()
+        return check_drift(host, namespace, kube, elbv2, acm, route53, certificate_days=days, secrets=secrets,
+                           **({"present": given["present"]} if "present" in given else {})).to_wire()

@@ -13,7 +13,11 @@ one host at a time: the hosts recorded in the namespace, one Kubernetes call.
 Bounded calls, whatever the cluster and the account hold: Kubernetes 4 (list this workflow's Ingresses, get the
 Ingress, get the Service, list the Ingress's Events), ELBv2 5 (layer7.load_balancers: the ALB by name, its
 listeners, its target groups, their tags, this Ingress's own target group's health), ACM 1, Route 53 1, and, only
-for a certificate near its end whose setup names a secret, Secrets Manager 1 (check_drift/repairs.py).
+for a certificate near its end whose setup names a secret, Secrets Manager 1 (check_drift/repairs.py). When the
+ALB is active and its listener names the certificate: ACM 1 more (GetCertificate) and one TLS handshake with the
+ALB as the host's clients make it (SNI = host, layer7.served_certificate), since a listener that names the ARN
+may still present another certificate (a re-import not yet live, another certificate on the listener for the
+host).
 
 The report's ``repairs`` says what the drift state machine may repair (only when its input asks,
 stacks/drift_schedule.py); the check itself never writes.
@@ -22,6 +26,7 @@ stacks/drift_schedule.py); the check itself never writes.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -41,8 +46,15 @@ from layer7.ingress_defaults import ALB
 from layer7.ingress_manifest import ingress_manifest
 from layer7.layer4 import CLUSTER_IP, LOAD_BALANCER_ONLY_FIELDS, layer4_address
 from layer7.load_balancers import find_load_balancer, healthy_targets, owner_of
+from layer7.milvus_grpc import write_ca_bundle
 from layer7.models import SetupRequest
 from layer7.observability import logger
+from layer7.served_certificate import (
+    PresentedCertificate,
+    expected_fingerprint,
+    presented_certificate,
+    same_fingerprint,
+)
 
 CERTIFICATE_ARN_ANNOTATION = f"{ALB}certificate-arn"
 # What puts the recorded setup back: a renewal re-applies exactly the recorded request (ReadSetupRecord).
@@ -199,6 +211,41 @@ def certificate_findings(acm: Any, certificate_arn: str, days: int, now: float,
                      "on its own), or start a renewal with it")]
 
 
+# How long the served-certificate handshake may take: the ALB answers TLS in milliseconds when it serves at all.
+HANDSHAKE_TIMEOUT_SECONDS = 5.0
+# What stops the handshake from being worth making: the ALB does not route or does not name the certificate.
+_NOT_SERVING = frozenset({"AlbMissing", "AlbNotActive", "ListenerCertificate", "CertificateMissing"})
+
+
+def served_findings(acm: Any, dns_name: str, request: SetupRequest, certificate_arn: str,
+                    present: Callable[..., PresentedCertificate] = presented_certificate) -> list[Finding]:
+    """What the ALB presents to the host's clients (SNI = host) against the certificate ACM holds for the ARN."""
+    try:
+        answer = acm.get_certificate(CertificateArn=certificate_arn)
+    except ClientError as exc:
+        aws.raise_if_transient(exc, "GetCertificate")
+        raise
+    expected = expected_fingerprint("", str(answer.get("Certificate") or ""))
+    endpoint = f"{dns_name}:{request.listen_port}"
+    bundle = write_ca_bundle(str(answer.get("CertificateChain") or ""))
+    try:
+        presented = present(dns_name, request.listen_port, request.host, bundle, HANDSHAKE_TIMEOUT_SECONDS)
+    except OSError as exc:  # ssl.SSLError is an OSError
+        return [_finding("ServedCertificate", f"no TLS handshake with {endpoint} as {request.host} completed "
+                                              f"({type(exc).__name__}: {exc})",
+                         "clients of the host may not reach Milvus through the ALB",
+                         "check the ALB's listener and security groups, and that the functions reach the ALB")]
+    finally:
+        os.remove(bundle)
+    if not expected or same_fingerprint(presented.fingerprint_sha256, expected):
+        return []
+    return [_finding("ServedCertificate", f"ALB {endpoint} presents SHA-256 {presented.fingerprint_sha256} for "
+                                          f"{request.host}, not {expected}, the certificate {certificate_arn} in ACM",
+                     "clients get another certificate than the one this workflow imported",
+                     "if a re-import just happened, look again in a minute; otherwise check the listener's "
+                     f"certificates for another one naming {request.host}, and {RENEW.format(host=request.host)}")]
+
+
 def _alias_name(name: str) -> str:
     return normalized(name).removeprefix("dualstack.")
 
@@ -228,9 +275,11 @@ def recorded_hosts(kube: k8s.Kube, namespace: str) -> RecordedHosts:
 
 
 def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any, route53: Any, *,
-                certificate_days: int, now: Callable[[], float] = time.time, secrets: Any = None) -> DriftReport:
+                certificate_days: int, now: Callable[[], float] = time.time, secrets: Any = None,
+                present: Callable[..., PresentedCertificate] = presented_certificate) -> DriftReport:
     """``secrets``: Secrets Manager, read (one ListSecretVersionIds) only for a certificate near its end, to say
-    whether a renewal could replace it (check_drift/repairs.py); None: never."""
+    whether a renewal could replace it (check_drift/repairs.py); None: never. ``present``: the TLS handshake
+    with the ALB (layer7.served_certificate), for a test to hand in its own."""
     mine = [r for r in setup_record.recorded_setups(kube, namespace) if r.request.host == host]
     if not mine:
         return DriftReport(host=host, matches=False, findings=[_finding(
@@ -258,6 +307,8 @@ def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any,
         findings += load_balancer_findings(elbv2, dns_name, request, certificate_arn, seen)
     if certificate_arn:
         findings += certificate_findings(acm, certificate_arn, certificate_days, now(), seen)
+    if certificate_arn and dns_name and not _NOT_SERVING & {f.kind for f in findings}:
+        findings += served_findings(acm, dns_name, request, certificate_arn, present)
     if request.hosted_zone_id and dns_name:
         findings += dns_findings(route53, request.hosted_zone_id, request, dns_name)
     repairable = repairs.plan(findings, request, load_balancer=seen.get("loadBalancer"),

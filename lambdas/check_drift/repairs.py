@@ -45,7 +45,7 @@ def layer4_repair(findings: list[Finding], request: SetupRequest, load_balancer:
         certificate=CertificateResult(
             certificate_arn=str(certificate["CertificateArn"]), certificate_imported=False,
             not_after=not_after.isoformat() if isinstance(not_after, datetime) else "", days_until_expiry=days,
-            fingerprint_sha256=""),  # empty: VerifyGrpc holds the ALB to the certificate ACM has (verify_grpc/tls.py)
+            fingerprint_sha256=""),  # empty: VerifyGrpc holds the ALB to the certificate ACM has (served_certificate)
         load_balancer=LoadBalancerStatus(
             ready=True, dns_name=str(load_balancer["DNSName"]), arn=str(load_balancer["LoadBalancerArn"]),
             state="active", listen_port=request.listen_port,

@@ -2,7 +2,7 @@
 
 This is the gate before the Layer-4 load balancer goes away, so it checks what
 clients will see: the ALB's name resolves, its listener presents for
-``host`` the certificate this run imported (compared by SHA-256 in ``tls.py``:
+``host`` the certificate this run imported (compared by SHA-256 in ``layer7.served_certificate``:
 after a rotation, what shows the new one is live), trusted for ``host``
 (system roots plus the imported chain, so a private CA works), the host rule
 routes ``:authority = host`` to Milvus, and Milvus answers. Every
@@ -26,7 +26,7 @@ from layer7.aws import error_code, raise_if_transient
 from layer7.errors import CertificateNotFound, VerificationFailed
 from layer7.milvus_grpc import ask_milvus, describe_failure, read_token, write_ca_bundle
 from layer7.models import AlbVerificationResult, VerifyGrpcEvent
-from verify_grpc.tls import PresentedCertificate, check_presented, expected_fingerprint, presented_certificate
+from layer7.served_certificate import PresentedCertificate, check_presented, expected_fingerprint, presented_certificate
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from cryptography import x509
 from moto import mock_aws
 
 from check_drift import handler
 from check_drift.logic import check_drift
 from check_drift.models import DriftReport, Repairs
 from layer7 import kube as k8s
+from layer7.certificates import fingerprint_sha256
 from layer7.errors import InvalidInput
 from layer7.ingress_manifest import ingress_manifest
 from layer7.models import SetupRequest
+from layer7.served_certificate import PresentedCertificate
 from testkit.certs import make_ca, make_leaf
 from tests.unit.elbv2_world import controller_alb
 from tests.unit.kube_fakes import FakeKube, milvus_service, setup_request
@@ -49,12 +53,23 @@ class World:
     lb: dict[str, Any]
     certificate_arn: str
     zone_id: str
+    # What the ALB presents to a client as HOST (SNI): the imported leaf's SHA-256, or the OSError a handshake meets
+    presented: str | OSError = ""
     calls: dict[str, list[str]] = field(default_factory=dict)
+    handshakes: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def present(self, dns_name: str, port: int, host: str, ca_bundle: str, timeout: float) -> PresentedCertificate:
+        self.handshakes.append((dns_name, port, host))
+        assert Path(ca_bundle).read_text().count("BEGIN CERTIFICATE")  # the chain (and the roots) to trust
+        if isinstance(self.presented, OSError):
+            raise self.presented
+        return PresentedCertificate(self.presented, "TLSv1.3", trusted=True)
 
     def check(self, days: int = 30, secrets: Any = None) -> DriftReport:
         self.calls = {name: calls_of(getattr(self, name)) for name in ("elbv2", "acm", "route53")}
+        self.handshakes = []
         return check_drift(HOST, "milvus", self.kube, self.elbv2, self.acm, self.route53, certificate_days=days,
-                           now=lambda: NOW.timestamp(), secrets=secrets)
+                           now=lambda: NOW.timestamp(), secrets=secrets, present=self.present)
 
     def kinds(self, days: int = 30) -> list[str]:
         return [finding.kind for finding in self.check(days).findings]
@@ -64,11 +79,13 @@ class World:
         return self.kube.objects[INGRESS]
 
 
-def import_certificate(acm: Any, days_left: int) -> str:
+def import_certificate(acm: Any, days_left: int) -> tuple[str, str]:
+    """The imported certificate's ARN and SHA-256."""
     leaf = make_leaf(CA, [HOST], not_after=NOW + dt.timedelta(days=days_left, hours=1))
-    return str(acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
-                                      PrivateKey=leaf.private_key_pem.encode(),
-                                      CertificateChain=CA.certificate_pem.encode())["CertificateArn"])
+    arn = str(acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
+                                     PrivateKey=leaf.private_key_pem.encode(),
+                                     CertificateChain=CA.certificate_pem.encode())["CertificateArn"])
+    return arn, fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
 
 
 def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balancers: int = 0) -> World:
@@ -77,7 +94,7 @@ def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balanc
     elbv2: Any = boto3.client("elbv2")
     acm: Any = boto3.client("acm")
     route53: Any = boto3.client("route53")
-    certificate_arn = import_certificate(acm, days_left)
+    certificate_arn, fingerprint = import_certificate(acm, days_left)
     lb, _ = controller_alb(ec2, elbv2, other_load_balancers=other_load_balancers, Scheme="internet-facing",
                            listener={"Protocol": "HTTPS", "Port": 443,
                                      "Certificates": [{"CertificateArn": certificate_arn}]})
@@ -94,7 +111,7 @@ def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balanc
     ingress["status"] = {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}}
     service = milvus_service("LoadBalancer" if layer4 == "keep" else "ClusterIP")
     kube = FakeKube({INGRESS: ingress, SERVICE: service})
-    return World(kube, elbv2, acm, route53, request, lb, certificate_arn, zone_id)
+    return World(kube, elbv2, acm, route53, request, lb, certificate_arn, zone_id, presented=fingerprint)
 
 
 @pytest.fixture
@@ -116,14 +133,15 @@ def test_one_check_makes_a_fixed_number_of_calls_however_many_load_balancers_the
         world = make_world(other_load_balancers=30)
         # When the check runs
         world.check()
-    # Then it made 4 Kubernetes, 5 ELBv2, 1 ACM and 1 Route 53 calls
+    # Then it made 4 Kubernetes, 5 ELBv2, 2 ACM and 1 Route 53 calls, and one TLS handshake as the host's clients
     assert [call["method"] for call in world.kube.calls] == ["LIST", "GET", "GET", "LIST"]
     assert world.calls == {
         "elbv2": ["DescribeLoadBalancers", "DescribeListeners", "DescribeTargetGroups", "DescribeTags",
                   "DescribeTargetHealth"],
-        "acm": ["DescribeCertificate"],
+        "acm": ["DescribeCertificate", "GetCertificate"],
         "route53": ["ListResourceRecordSets"],
     }
+    assert world.handshakes == [(world.lb["DNSName"], 443, HOST)]
     assert not world.kube.writes()
 
 
@@ -237,7 +255,7 @@ def test_an_alb_of_another_scheme_is_alb_scheme(world):
 
 
 def test_a_listener_serving_another_certificate_is_listener_certificate(world):
-    other = import_certificate(world.acm, 200)
+    other, _ = import_certificate(world.acm, 200)
     [listener] = world.elbv2.describe_listeners(LoadBalancerArn=world.lb["LoadBalancerArn"])["Listeners"]
     world.elbv2.modify_listener(ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": other}])
     [finding] = world.check().findings
@@ -270,6 +288,25 @@ def test_a_certificate_with_fewer_days_left_than_asked_is_certificate_expiring()
         assert finding.kind == "CertificateExpiring"
         assert "(in 10 days; the threshold is 30)" in finding.what
         assert world.kinds(days=10) == []
+
+
+def test_an_alb_presenting_another_certificate_for_the_host_is_served_certificate(world):
+    # Given a listener that names the imported certificate but presents another one to a client as the host
+    world.presented = "ab" * 32
+    report = world.check()
+    [finding] = report.findings
+    assert finding.kind == "ServedCertificate" and "ab" * 32 in finding.what and world.certificate_arn in finding.what
+
+
+def test_an_alb_that_completes_no_tls_handshake_is_served_certificate(world):
+    world.presented = ConnectionRefusedError(111, "Connection refused")
+    [finding] = world.check().findings
+    assert finding.kind == "ServedCertificate" and "ConnectionRefusedError" in finding.what
+
+
+def test_no_handshake_while_the_alb_does_not_name_the_certificate(world):
+    world.elbv2.delete_load_balancer(LoadBalancerArn=world.lb["LoadBalancerArn"])
+    assert world.kinds() == ["AlbMissing"] and world.handshakes == []
 
 
 def test_a_certificate_gone_from_acm_is_certificate_missing(world):
@@ -381,7 +418,7 @@ def test_the_handler_checks_the_stacks_host_with_its_own_clients(world, lambda_c
         return world.kube
 
     out = handler.lambda_handler({}, lambda_context, connect=connect, elbv2=world.elbv2, acm=world.acm,
-                                 route53=world.route53)
+                                 route53=world.route53, present=world.present)
     assert out == {"host": HOST, "matches": True, "findings": [], "repairs": None}
     assert clusters == ["milvus-eks"] and world.kube.closed
 

@@ -11,9 +11,9 @@ import pytest
 
 from layer7.errors import VerificationFailed
 from layer7.milvus_grpc import read_token, write_ca_bundle
+from layer7.served_certificate import PresentedCertificate, expected_fingerprint, same_fingerprint
 from tests.unit.verify_grpc_events import HOST, aws, import_certificate, leaf, make_event  # noqa: F401 - fixtures
 from verify_grpc.logic import verify
-from verify_grpc.tls import PresentedCertificate, expected_fingerprint, same_fingerprint
 
 
 def test_a_name_that_does_not_resolve_fails_fast(aws, leaf):

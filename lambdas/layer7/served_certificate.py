@@ -7,7 +7,8 @@ the two apart. So VerifyGrpc reads the leaf the listener presents in a TLS
 handshake of its own, with SNI = ``host`` (as clients connect; the ALB picks
 the certificate by SNI), to the ALB's name and listener port, trusting the
 same CA bundle as the gRPC call, and compares its SHA-256 with the
-certificate this run imported.
+certificate this run imported. CheckDrift makes the same handshake later, against the
+certificate ACM holds for the ARN the listener names.
 
 A handshake the CA bundle cannot verify is made again without verification,
 only to learn what is presented: a stale certificate from another CA is then

@@ -31,11 +31,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIERS = ("tests/unit", "tests/infra", "tests/sandbox", "tests/e2e")  # fastest first
+UNIT, INFRA, SANDBOX, E2E = TIERS
 LANES: tuple[tuple[tuple[str, ...], ...], ...] = (
-    (("tests/unit", "tests/infra"), ("tests/sandbox",)),
-    (("tests/e2e",),),
+    ((UNIT, INFRA), (SANDBOX,)),
+    ((E2E,),),
 )
-SERIAL = tuple(((tier,),) for tier in ("tests/unit", "tests/infra", "tests/sandbox", "tests/e2e"))
+SERIAL = tuple(((tier,),) for tier in TIERS)
 
 
 class TierRunner:

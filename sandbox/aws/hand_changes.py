@@ -25,8 +25,7 @@ def reimport_expiring(acm: Any, certificate_arn: str, host: str, *, days_left: i
     not_after = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=days_left, hours=1)
     ca = make_ca("milvus-layer7 sandbox hand-made CA")
     leaf = make_leaf(ca, [host], not_after=not_after)
-    acm.import_certificate(CertificateArn=certificate_arn, Certificate=leaf.certificate_pem.encode(),
-                           PrivateKey=leaf.private_key_pem.encode(), CertificateChain=ca.certificate_pem.encode())
+    reimport(acm, certificate_arn, leaf.certificate_pem, leaf.private_key_pem, ca.certificate_pem)
 
 
 def reimport(acm: Any, certificate_arn: str, certificate_pem: str, private_key_pem: str, chain_pem: str) -> None:

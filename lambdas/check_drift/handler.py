@@ -21,6 +21,7 @@ from layer7 import kube as k8s
 from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
 from layer7.observability import logger, tracer
+from layer7.served_certificate import presented_certificate
 
 
 def given_input(event: Any) -> DriftInput:
@@ -59,4 +60,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Calla
     secrets = given.get("secrets") or aws.client("secretsmanager")
     with closing(connect(stack.cluster_name)) as kube:
         return check_drift(host, namespace, kube, elbv2, acm, route53, certificate_days=days, secrets=secrets,
-                           **({"present": given["present"]} if "present" in given else {})).to_wire()
+                           present=given.get("present") or presented_certificate).to_wire()

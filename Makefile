@@ -91,7 +91,7 @@ bench: setup
 	$(BIN)/python benchmarks/chaos_run.py
 
 diagram: install
-	$(BIN)/python -m tools.diagram --write README.md
+	$(BIN)/python -m tools.diagram --write docs/WORKFLOWS.md
 
 clean:
 	rm -rf cdk.out .cache sandbox-runs

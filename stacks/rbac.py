@@ -88,6 +88,6 @@ def manifest_json(namespace: str) -> str:
 
 
 def manifest_yaml(namespace: str) -> str:
-    """The same objects as YAML documents, as the README shows them."""
+    """The same objects as YAML documents, as docs/RBAC.md shows them."""
     return "---\n".join(yaml.safe_dump(item, sort_keys=False, default_flow_style=None, width=120)
                          for item in manifest(namespace)["items"])

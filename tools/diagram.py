@@ -1,12 +1,12 @@
 """The state machines as Mermaid ``stateDiagram-v2``, drawn from the synthesized definitions.
 
 Drawn from the template, not from ``workflow.py`` and ``undo_workflow.py``, so
-the pictures in README.md can only show what is deployed; tests/infra/test_diagram.py
+the pictures in docs/WORKFLOWS.md can only show what is deployed; tests/infra/test_diagram.py
 fails when one is stale (``make diagram`` regenerates both).
 
     python -m tools.diagram                    # print the setup diagram
     python -m tools.diagram --workflow Undo    # print the undo diagram
-    python -m tools.diagram --write README.md  # replace both blocks between their markers
+    python -m tools.diagram --write docs/WORKFLOWS.md  # replace both blocks between their markers
 
 The synth is in-process with placeholder layers (``skipLayerBundling``) and
 ``cdk.json``'s context. The definition is an ``Fn::Join`` around tokens (the
@@ -30,7 +30,7 @@ from stacks import names, paths
 
 BEGIN = "<!-- state-machine:begin -->"
 END = "<!-- state-machine:end -->"
-# Each workflow's block in the README: (begin, end) markers.
+# Each workflow's block in docs/WORKFLOWS.md: (begin, end) markers.
 WORKFLOWS = {"Setup": (BEGIN, END), "Undo": ("<!-- undo-state-machine:begin -->", "<!-- undo-state-machine:end -->")}
 _INDENT = "    "
 _COMPARISONS = {"Equals": "==", "GreaterThan": ">", "GreaterThanEquals": ">=", "LessThan": "<",
@@ -228,7 +228,7 @@ def to_mermaid(definition: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- README ------------------------------------------------------------------------
+# --- docs/WORKFLOWS.md ------------------------------------------------------------
 
 def markdown_block(diagram: str) -> str:
     """What goes between the markers."""

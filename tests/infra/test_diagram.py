@@ -1,4 +1,4 @@
-"""README's state machine diagram is the synthesized definition's (tools/diagram.py)."""
+"""docs/WORKFLOWS.md's state machine diagrams are the synthesized definitions' (tools/diagram.py)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ def undo_mermaid(default_synth) -> str:
     return diagram.to_mermaid(diagram.definition_from_template(default_synth.raw, "Undo"))
 
 
-def test_readme_diagrams_are_current(mermaid, undo_mermaid):
-    readme = (ROOT / "README.md").read_text()
+def test_the_drawn_diagrams_are_current(mermaid, undo_mermaid):
+    readme = (ROOT / "docs" / "WORKFLOWS.md").read_text()
     assert diagram.current_block(readme) == diagram.markdown_block(mermaid), \
-        "README.md's setup state machine diagram is stale: run `make diagram`"
+        "docs/WORKFLOWS.md's setup state machine diagram is stale: run `make diagram`"
     assert diagram.current_block(readme, "Undo") == diagram.markdown_block(undo_mermaid), \
-        "README.md's undo state machine diagram is stale: run `make diagram`"
+        "docs/WORKFLOWS.md's undo state machine diagram is stale: run `make diagram`"
 
 
 def test_every_undo_state_and_branch_is_drawn(undo_mermaid, default_synth):

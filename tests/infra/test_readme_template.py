@@ -123,3 +123,12 @@ def test_validate_refuses_an_unfilled_placeholder(default_synth, placeholder):
         text = text.replace(name, value)
     with pytest.raises(InvalidInput):
         _validate_as_started(default_synth, json.loads(text))
+
+
+def test_the_aws_auth_section_counts_the_roles_the_output_maps(default_synth):
+    # Given the number of roles the README's aws-auth section says to map
+    numbers = {"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14}
+    text = section("Deploying to AWS").split("### Clusters still on the aws-auth ConfigMap\n", 1)[1]
+    (said,) = re.findall(r"map the\s+(\w+) Kubernetes-calling roles", text)
+    # Then it is the number of entries in the stack's AwsAuthMapRoles output
+    assert numbers[said] == json.dumps(default_synth.raw["Outputs"]["AwsAuthMapRoles"]["Value"]).count('"rolearn')

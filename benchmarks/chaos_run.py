@@ -5,7 +5,7 @@ calls (429, 500, 503, 504, a reset connection), 10 % of the functions' calls to 
 500, 503; Route 53 also PriorRequestNotComplete), 5 % of the invocations killed (3 % crashed, 2 % as at their
 timeout). All the while a client resolves the host in Route 53 and calls Milvus's GetVersion through whichever
 load balancer the name gives (testkit/prober.py). A run that ends in a named transient error is
-run again once, as an operator would (README "When a run fails"), and counted. It prints one JSON object:
+run again once, as an operator would (README "Errors and what to do"), and counted. It prints one JSON object:
 runs converged, reruns, runs ended in an error (by name), duplicated resources (more than one certificate,
 Ingress, ALB or record after a setup; anything left after an undo), failed probes. It measures; it exits 1 when
 a run ended in an error a rerun did not fix, a resource was duplicated or a probe failed.

@@ -46,7 +46,7 @@ class MilvusLayer7Stack(Stack):
         else:
             Annotations.of(self).add_warning_v2(
                 "milvus-layer7:NoVpc",
-                "No vpcId/privateSubnetIds in context: the step functions run outside any VPC and can only "
+                "vpcId=none in context: the step functions run outside any VPC and can only "
                 "reach a public EKS API endpoint.",
             )
         if config.skip_layer_bundling:

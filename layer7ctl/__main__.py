@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from layer7ctl import aws_errors, commands, run_logs, status, views
+from layer7ctl import aws_errors, commands, completion, run_logs, status, views
 from layer7ctl.clients import Clients, connect_to_aws, region_to_use
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
@@ -29,7 +29,11 @@ from layer7ctl.state_machines import DRIFT_CHECK, SETUP, UNDO, Workflow, stack_n
 def main(argv: list[str] | None = None, *,
          connect: Callable[[str | None, str | None], Clients] = connect_to_aws,
          console: Console | None = None) -> int:
-    args = build_parser(program_name(sys.argv[0])).parse_args(argv)
+    parser = build_parser(program_name(sys.argv[0]))
+    args = parser.parse_args(argv)
+    if args.command == "completion":  # no AWS: it prints the parser's own options
+        sys.stdout.write(completion.script(args.shell, parser))
+        return SUCCEEDED
     console = console or views.make_console()
     region = region_to_use(args.region)
     try:

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import NoReturn
 
+from layer7ctl.completion import SHELLS
 from layer7ctl.exits import EXIT_CODES, USAGE
 from layer7ctl.state_machines import DEFAULT_STACK_NAME, DRIFT_CHECK, SETUP, STACK_NAME_VARIABLE, UNDO
 
@@ -146,7 +147,7 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     )
     _add_global_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow, list, describe, stop, logs or status")
+                                     help="start, undo, follow, list, describe, stop, logs, status or completion")
     _add_start(commands)
     _add_undo(commands)
     _add_status(commands)
@@ -179,4 +180,10 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     logs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
     for command in commands.choices.values():
         _add_global_options(command, after_command=True)
+    completion = _command(commands, "completion", summary="print a shell completion script (bash or zsh)",
+                          description="Print the completion script for SHELL, written from this command's own "
+                                      "options. bash: source <(layer7ctl completion bash), or save it in "
+                                      "/etc/bash_completion.d/. zsh (after compinit): source <(layer7ctl completion "
+                                      "zsh), or save it as _layer7ctl in a directory of $fpath. Calls no AWS API.")
+    completion.add_argument("shell", choices=SHELLS, help="the shell")
     return parser

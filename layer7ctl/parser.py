@@ -109,6 +109,23 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
                              f"{DRIFT_CHECK.output_key})")
 
 
+def _add_teardown(commands: argparse._SubParsersAction) -> None:
+    teardown = _command(
+        commands, "teardown", summary="before cdk destroy: the setups still live, and their undos",
+        description="Taking it down. A setup makes what CloudFormation does not own: the ACM certificate, the "
+                    "Ingress with the ALB the controller made for it, the host's Route 53 alias, the Service "
+                    "turned ClusterIP. cdk destroy removes the stack, its undo workflow with it, and leaves them. "
+                    "So: 1. layer7ctl teardown lists each host whose latest SUCCEEDED setup no SUCCEEDED undo "
+                    "has followed, with its undo command (and executions still running); 2. layer7ctl teardown "
+                    "--start runs those undos and waits for them; 3. once it says so, cdk destroy. Exit 0 when "
+                    "nothing is live or running (cdk destroy may follow), 1 otherwise.")
+    teardown.add_argument("--start", action="store_true",
+                          help="start the undo of each live setup and wait until they end")
+    teardown.add_argument("--input", metavar="FILE",
+                          help="fields every undo also gets, such as layer4Verify (docs/CONTRACT.md); "
+                               "- reads them from standard input")
+
+
 def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
     """Options every command takes, before or after its name (after it, one given wins over one before)."""
     default = argparse.SUPPRESS if after_command else None
@@ -147,7 +164,8 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     )
     _add_global_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow, list, describe, stop, logs, status or completion")
+                                     help="start, undo, follow, list, describe, stop, logs, status, teardown or "
+                                          "completion")
     _add_start(commands)
     _add_undo(commands)
     _add_status(commands)
@@ -178,6 +196,7 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
                                 "Logs FilterLogEvents on the execution ARN, their correlation id), oldest first. "
                                 "Needs cloudformation:ListStackResources on the stack and logs:FilterLogEvents.")
     logs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
+    _add_teardown(commands)
     for command in commands.choices.values():
         _add_global_options(command, after_command=True)
     completion = _command(commands, "completion", summary="print a shell completion script (bash or zsh)",

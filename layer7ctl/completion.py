@@ -12,6 +12,13 @@ import argparse
 from dataclasses import dataclass
 
 SHELLS = ("bash", "zsh")
+# The profile names in the files the AWS CLI and boto3 read (AWS CLI user guide, "Configuration and credential file
+# settings": `[profile NAME]` and `[default]` in the config file, `[NAME]` in the credentials file, each file
+# moved by AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE).
+PROFILES_SH = ("{ sed -n -e 's/^\\[profile  *\\([^]]*\\)\\]$/\\1/p' -e 's/^\\[\\(default\\)\\]$/\\1/p' "
+               '"${AWS_CONFIG_FILE:-$HOME/.aws/config}" 2>/dev/null; '
+               "sed -n 's/^\\[\\([^]]*\\)\\]$/\\1/p' \"${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}\" "
+               "2>/dev/null; } | sort -u")
 NAME = "layer7ctl"  # the installed name the scripts register for (pyproject.toml [project.scripts])
 
 
@@ -22,6 +29,7 @@ class Option:
     takes_value: bool
     choices: tuple[str, ...] = ()
     is_file: bool = False
+    is_profile: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ def _options(parser: argparse.ArgumentParser) -> tuple[Option, ...]:
         found.append(Option(flags=tuple(action.option_strings), help=action.help or "",
                             takes_value=action.nargs != 0,
                             choices=tuple(str(choice) for choice in action.choices or ()),
-                            is_file=action.metavar == "FILE"))
+                            is_file=action.metavar == "FILE", is_profile=action.dest == "profile"))
     return tuple(found)
 
 
@@ -76,6 +84,8 @@ def _value_cases(context: str, options: tuple[Option, ...]) -> list[str]:
             reply = f'COMPREPLY=($(compgen -W "{" ".join(option.choices)}" -- "$cur"))'
         elif option.is_file:
             reply = 'COMPREPLY=($(compgen -f -- "$cur"))'
+        elif option.is_profile:
+            reply = f'COMPREPLY=($(compgen -W "$(_{NAME}_profiles)" -- "$cur"))'
         else:
             reply = "COMPREPLY=()"  # a value nobody can guess (a host, an ARN): nothing rather than files
         replies.setdefault(reply, []).extend(f"{context}:{flag}" for flag in option.flags)
@@ -96,6 +106,9 @@ def _bash(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> 
     return "\n".join([
         f"# bash completion for {NAME}, written by `{NAME} completion bash` from its own parser.",
         f"# Load it with: source <({NAME} completion bash)",
+        f"_{NAME}_profiles() {{",
+        f"    {PROFILES_SH}",
+        "}",
         f"_{NAME}() {{",
         "    local cur prev cmd i",
         '    cur="${COMP_WORDS[COMP_CWORD]}"',
@@ -132,7 +145,8 @@ def _zsh_specs(options: tuple[Option, ...]) -> list[str]:
     for option in options:
         value = ""
         if option.takes_value:
-            action = f"({' '.join(option.choices)})" if option.choices else "_files" if option.is_file else " "
+            action = (f"({' '.join(option.choices)})" if option.choices else "_files" if option.is_file
+                      else f"_{NAME}_profiles" if option.is_profile else " ")
             value = f":{option.flags[-1].lstrip('-')}:{action}"
         for flag in option.flags:
             specs.append(f"'{flag}[{_zsh_text(option.help)}]{value}'")
@@ -144,6 +158,11 @@ def _zsh(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> s
         f"#compdef {NAME}",
         f"# zsh completion for {NAME}, written by `{NAME} completion zsh` from its own parser.",
         f"# Load it with: source <({NAME} completion zsh)  (after compinit), or save it as _{NAME} in $fpath.",
+        f"_{NAME}_profiles() {{",
+        "    local -a profiles",
+        f'    profiles=(${{(f)"$({PROFILES_SH})"}})',
+        "    compadd -a profiles",
+        "}",
         f"_{NAME}() {{",
         "    local curcontext=\"$curcontext\" state line",
         "    typeset -A opt_args",

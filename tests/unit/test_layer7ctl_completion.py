@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
 import subprocess
 from contextlib import redirect_stdout
@@ -62,7 +63,7 @@ def test_every_command_and_each_of_its_options_is_in_the_script(shell):
                        for choice in action.choices or ()), (name, action.dest)
 
 
-def _complete(script: str, *words: str) -> list[str]:
+def _complete(script: str, *words: str, env: dict[str, str] | None = None) -> list[str]:
     """What bash's completion function offers for a command line whose last word is being typed."""
     line = " ".join(f"'{word}'" for word in words)
     program = (f"{script}\nCOMP_WORDS=(layer7ctl {line}); COMP_CWORD={len(words)}; _layer7ctl; "
@@ -70,7 +71,7 @@ def _complete(script: str, *words: str) -> list[str]:
     bash = shutil.which("bash")
     assert bash is not None
     result = subprocess.run([bash, "--norc", "--noprofile", "-c", program], capture_output=True, text=True,
-                            check=True)
+                            check=True, env=env)
     return [word for word in result.stdout.splitlines() if word]
 
 
@@ -84,6 +85,21 @@ def test_bash_completes_commands_options_and_choices_from_the_script():
     assert _complete(script, "start", "--layer4", "") == ["remove", "keep"]
     assert _complete(script, "completion", "z") == ["zsh"]
     assert _complete(script, "undo", "--host", "") == []  # a host cannot be guessed: no file names either
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_completes_profiles_from_the_files_the_aws_cli_reads(tmp_path):
+    # Given a config file with two profiles and the default, and a credentials file with one more and the default
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    config.write_text("[default]\nregion = us-west-2\n[profile ops]\nregion = eu-west-1\n[profile ops-dev]\n"
+                      "[sso-session corp]\nsso_region = us-east-1\n")
+    credentials.write_text("[default]\naws_access_key_id = A\n[batch]\naws_access_key_id = B\n")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    script = _printed("bash")
+    # Then --profile offers each profile once, and no sso-session
+    assert _complete(script, "--profile", "", env=env) == ["batch", "default", "ops", "ops-dev"]
+    assert _complete(script, "list", "--profile", "op", env=env) == ["ops", "ops-dev"]
 
 
 def test_the_zsh_script_autoloads_from_fpath_or_registers_when_sourced():

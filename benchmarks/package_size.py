@@ -87,7 +87,7 @@ def synthesize(outdir: Path, context: dict[str, str]) -> Path:
 
     import app as app_module  # noqa: PLC0415
 
-    merged = {**json.loads((ROOT / "cdk.json").read_text())["context"], **context,
+    merged = {"vpcId": "none", **json.loads((ROOT / "cdk.json").read_text())["context"], **context,
               # resources then name their staged asset directory (aws:asset:path), as under the CLI
               "aws:cdk:enable-asset-metadata": True}
     app, _ = app_module.build_app(cdk.App(context=merged, outdir=str(outdir)))

@@ -17,11 +17,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from layer7ctl import aws_errors, commands, run_logs, status, views
+from layer7ctl import aws_errors, commands, completion, run_logs, status, teardown, views
 from layer7ctl.clients import Clients, connect_to_aws, region_to_use
 from layer7ctl.executions import follow, latest_execution
 from layer7ctl.exits import EXECUTION_FAILED, INTERRUPTED, SUCCEEDED, OperatorError
-from layer7ctl.inputs import setup_input, undo_input
+from layer7ctl.inputs import read_input_file, setup_input, undo_input
 from layer7ctl.parser import build_parser, program_name
 from layer7ctl.state_machines import DRIFT_CHECK, SETUP, UNDO, Workflow, stack_name, state_machine_arn
 
@@ -29,7 +29,11 @@ from layer7ctl.state_machines import DRIFT_CHECK, SETUP, UNDO, Workflow, stack_n
 def main(argv: list[str] | None = None, *,
          connect: Callable[[str | None, str | None], Clients] = connect_to_aws,
          console: Console | None = None) -> int:
-    args = build_parser(program_name(sys.argv[0])).parse_args(argv)
+    parser = build_parser(program_name(sys.argv[0]))
+    args = parser.parse_args(argv)
+    if args.command == "completion":  # no AWS: it prints the parser's own options
+        sys.stdout.write(completion.script(args.shell, parser))
+        return SUCCEEDED
     console = console or views.make_console()
     region = region_to_use(args.region)
     try:
@@ -56,6 +60,8 @@ def _input_for(args: argparse.Namespace) -> dict[str, Any] | None:
         return setup_input(args)
     if args.command == "undo":
         return undo_input(args)
+    if args.command == "teardown":
+        return read_input_file(args.input)
     return None
 
 
@@ -89,6 +95,11 @@ def _run(args: argparse.Namespace, clients: Clients, execution_input: dict[str, 
         lines = run_logs.run_lines(sfn, clients.cfn, clients.logs, args.execution_arn, stack_name(args.stack_name))
         run_logs.show(console, lines, as_json=as_json, execution_arn=args.execution_arn)
         return SUCCEEDED
+    if args.command == "teardown":
+        machines = {w.label: _arn_of(w, args, clients) for w in (SETUP, UNDO)}
+        done = teardown.run(console, sfn, machines, start=args.start, shared=execution_input or {},
+                            prog=program_name(sys.argv[0]), as_json=as_json)
+        return SUCCEEDED if done else EXECUTION_FAILED
     if args.command == "stop":
         commands.stop(console, sfn, args.execution_arn, args.cause, as_json=as_json)
         return SUCCEEDED

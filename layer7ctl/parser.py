@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import NoReturn
 
+from layer7ctl.completion import SHELLS
 from layer7ctl.exits import EXIT_CODES, USAGE
 from layer7ctl.state_machines import DEFAULT_STACK_NAME, DRIFT_CHECK, SETUP, STACK_NAME_VARIABLE, UNDO
 
@@ -108,6 +109,23 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
                              f"{DRIFT_CHECK.output_key})")
 
 
+def _add_teardown(commands: argparse._SubParsersAction) -> None:
+    teardown = _command(
+        commands, "teardown", summary="before cdk destroy: the setups still live, and their undos",
+        description="Taking it down. A setup makes what CloudFormation does not own: the ACM certificate, the "
+                    "Ingress with the ALB the controller made for it, the host's Route 53 alias, the Service "
+                    "turned ClusterIP. cdk destroy removes the stack, its undo workflow with it, and leaves them. "
+                    "So: 1. layer7ctl teardown lists each host whose latest SUCCEEDED setup no SUCCEEDED undo "
+                    "has followed, with its undo command (and executions still running); 2. layer7ctl teardown "
+                    "--start runs those undos and waits for them; 3. once it says so, cdk destroy. Exit 0 when "
+                    "nothing is live or running (cdk destroy may follow), 1 otherwise.")
+    teardown.add_argument("--start", action="store_true",
+                          help="start the undo of each live setup and wait until they end")
+    teardown.add_argument("--input", metavar="FILE",
+                          help="fields every undo also gets, such as layer4Verify (docs/CONTRACT.md); "
+                               "- reads them from standard input")
+
+
 def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
     """Options every command takes, before or after its name (after it, one given wins over one before)."""
     default = argparse.SUPPRESS if after_command else None
@@ -146,7 +164,8 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
     )
     _add_global_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     help="start, undo, follow, list, describe, stop, logs or status")
+                                     help="start, undo, follow, list, describe, stop, logs, status, teardown or "
+                                          "completion")
     _add_start(commands)
     _add_undo(commands)
     _add_status(commands)
@@ -177,6 +196,13 @@ def build_parser(prog: str = "python -m layer7ctl") -> argparse.ArgumentParser:
                                 "Logs FilterLogEvents on the execution ARN, their correlation id), oldest first. "
                                 "Needs cloudformation:ListStackResources on the stack and logs:FilterLogEvents.")
     logs.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution")
+    _add_teardown(commands)
     for command in commands.choices.values():
         _add_global_options(command, after_command=True)
+    completion = _command(commands, "completion", summary="print a shell completion script (bash or zsh)",
+                          description="Print the completion script for SHELL, written from this command's own "
+                                      "options. bash: source <(layer7ctl completion bash), or save it in "
+                                      "/etc/bash_completion.d/. zsh (after compinit): source <(layer7ctl completion "
+                                      "zsh), or save it as _layer7ctl in a directory of $fpath. Calls no AWS API.")
+    completion.add_argument("shell", choices=SHELLS, help="the shell")
     return parser

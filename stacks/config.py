@@ -29,6 +29,10 @@ _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _SCHEDULE = re.compile(r"^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
 
+# context vpcId=none: the functions run outside any VPC, said on purpose. vpcId has no default: a deploy that
+# leaves it out would move functions deployed in a VPC out of it (README "Deploying to AWS", keep it in cdk.json).
+NO_VPC = "none"
+
 # Defaults of the context keys (cdk.json sets the same; the README's table says why).
 DEFAULT_NAMESPACE = "milvus"
 DEFAULT_ARCHITECTURE = "arm64"
@@ -95,10 +99,17 @@ class StackConfig:
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StackConfig:
         """Build from a context getter such as ``app.node.try_get_context``."""
-        vpc_id = _optional(get, "vpcId", _VPC_ID, "a VPC id such as vpc-0123456789abcdef0")
+        vpc_given = not _blank(get("vpcId"))
+        no_vpc = vpc_given and str(get("vpcId")).strip().lower() == NO_VPC
+        vpc_id = None if no_vpc else _optional(get, "vpcId", _VPC_ID,
+                                               f"a VPC id such as vpc-0123456789abcdef0, or {NO_VPC}")
         subnets = _subnet_list(get("privateSubnetIds"))
-        if bool(vpc_id) != bool(subnets):
-            raise ConfigError("context 'vpcId' and 'privateSubnetIds' go together: give both or neither")
+        if vpc_id and not subnets:
+            raise ConfigError("context 'vpcId' and 'privateSubnetIds' go together: give both, or vpcId=none "
+                              "and no subnets")
+        if subnets and not vpc_id:
+            raise ConfigError("context 'privateSubnetIds' needs 'vpcId': give the VPC of the subnets, or "
+                              "vpcId=none and no subnets")
         cluster_security_group_id = _optional(get, "clusterSecurityGroupId", _SECURITY_GROUP_ID,
                                               "a security group id such as sg-0123456789abcdef0")
         if cluster_security_group_id and not vpc_id:
@@ -128,7 +139,7 @@ class StackConfig:
         if drift_repair and not drift_check_schedule:
             raise ConfigError("context 'driftRepair=true' needs 'driftCheckSchedule': the scheduled check is what "
                               "repairs")
-        return cls(
+        config = cls(
             cluster_name=cluster_name,
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
             or DEFAULT_NAMESPACE,
@@ -156,6 +167,12 @@ class StackConfig:
             drift_check_schedule=drift_check_schedule,
             drift_repair=drift_repair,
         )
+        if not vpc_given:  # after every other value is read, so that a context with other faults names those first
+            raise ConfigError(
+                "context 'vpcId' is required: the VPC the functions run in (with 'privateSubnetIds'), or "
+                f"vpcId={NO_VPC} to run them outside any VPC. Keep it in cdk.json: a deploy without it must not "
+                "move functions that run in a VPC out of it (README \"Deploying to AWS\")")
+        return config
 
 
 def _blank(value: Any) -> bool:

@@ -46,7 +46,7 @@ class MilvusLayer7Stack(Stack):
         else:
             Annotations.of(self).add_warning_v2(
                 "milvus-layer7:NoVpc",
-                "No vpcId/privateSubnetIds in context: the step functions run outside any VPC and can only "
+                "vpcId=none in context: the step functions run outside any VPC and can only "
                 "reach a public EKS API endpoint.",
             )
         if config.skip_layer_bundling:
@@ -172,6 +172,13 @@ class MilvusLayer7Stack(Stack):
         if self.drift is not None:
             CfnOutput(self, "DriftStateMachineArn", value=self.drift.state_machine.state_machine_arn,
                       description="The scheduled drift check (context driftCheckSchedule) of every recorded host")
+        # Said at every deploy, since a destroy cannot say it: what a setup made is not the stack's
+        # (layer7ctl/teardown.py LEFT_BEHIND), and the destroy takes the undo workflow with it.
+        CfnOutput(self, "BeforeDestroy", description="Taking it down: the undos first (layer7ctl teardown)",
+                  value="Before cdk destroy, run layer7ctl teardown --start: it undoes every live setup. The "
+                        "destroy removes the undo workflow and leaves what each setup made outside "
+                        "CloudFormation: its ACM certificate, the Ingress with its ALB, the Route 53 alias, the "
+                        "Service as ClusterIP.")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name,
                   description="CloudWatch dashboard of the workflow")
         # What the stack has no default for, and nothing else: with host and secret in context, {} is a whole input.

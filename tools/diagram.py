@@ -47,7 +47,8 @@ def synthesize_template() -> dict[str, Any]:
         sys.path.insert(0, str(paths.PROJECT_ROOT))
     import app as app_module  # noqa: PLC0415 - after the project root is on sys.path
 
-    context = {**json.loads((paths.PROJECT_ROOT / "cdk.json").read_text())["context"],
+    # The diagram does not depend on the network: vpcId=none unless cdk.json names a VPC.
+    context = {"vpcId": "none", **json.loads((paths.PROJECT_ROOT / "cdk.json").read_text())["context"],
                "skipLayerBundling": True}
     with tempfile.TemporaryDirectory(prefix="diagram-cdk.out-") as outdir:
         app, _ = app_module.build_app(cdk.App(context=context, outdir=outdir))

@@ -141,6 +141,20 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
     return outputs
 
 
+def destroy_stack(sandbox: Any, *, assembly: str | os.PathLike[str], stacks: list[str],
+                  timeout: float = 600) -> float:
+    """`cdk destroy --force` of the stacks a deploy put there, from its cloud assembly; returns seconds taken.
+
+    As an operator's `cdk destroy` (README "Taking it down"): the CLI deletes the
+    CloudFormation stack and waits until it is gone; ``--force`` answers its prompt.
+    """
+    started = time.monotonic()
+    _run([*cdk_binary(PROJECT), "destroy", *stacks, "--force", "--app", str(assembly), "--no-notices",
+          "--no-version-reporting"], cwd=PROJECT, env=cli_env(sandbox), timeout=timeout)
+    timings["destroy"] = round(time.monotonic() - started, 2)
+    return timings["destroy"]
+
+
 def _check_stacks(sandbox: Any, names: list[str]) -> None:
     """Fail loudly when a stack did not end complete (moto can leave it rolled back)."""
     cfn = sandbox.client("cloudformation")

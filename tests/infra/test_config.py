@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import ConfigError, StackConfig
+from stacks.config import NO_VPC, ConfigError, StackConfig
+
+VPC = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": "subnet-0123456789abcdef0"}
 
 
 def config(**context):
+    """The context given, with vpcId=none unless it names the network itself."""
+    context = {"vpcId": NO_VPC, **context}
     return StackConfig.from_context(lambda key: context.get(key))
 
 
@@ -49,6 +53,8 @@ def test_strings_from_the_command_line():
     ({"clusterName": "c", "lambdaPythonVersion": "3.9"}, "lambdaPythonVersion"),
     ({"clusterName": "c", "namespace": "Milvus_NS"}, "namespace"),
     ({"clusterName": "c", "vpcId": "vpc-0123456789abcdef0"}, "vpcId"),
+    ({"clusterName": "c", "privateSubnetIds": "subnet-0123456789abcdef0"}, "privateSubnetIds"),
+    ({"clusterName": "c", "vpcId": "vpc-none"}, "vpcId"),
     ({"clusterName": "c", "vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": "subnet-x"}, "privateSubnetIds"),
     ({"clusterName": "c", "createAccessEntry": "yes"}, "createAccessEntry"),
     ({"clusterName": "c", "verifyMaxAttempts": "many"}, "verifyMaxAttempts"),
@@ -95,3 +101,36 @@ def test_every_accepted_python_version_is_a_runtime_of_the_cdks_enum():
     # and a version the enum does not know is refused at synth, naming the key
     with pytest.raises(ConfigError, match="lambdaPythonVersion"):
         config(clusterName="c", lambdaPythonVersion="3.15")
+
+
+def test_vpc_none_is_said_on_purpose_and_runs_outside_any_vpc():
+    assert [config(clusterName="c", vpcId=value).in_vpc for value in ("none", " None ")] == [False, False]
+    assert config(clusterName="c", **VPC).vpc_id == "vpc-0123456789abcdef0"
+
+
+@pytest.mark.parametrize("missing", [{}, {"vpcId": ""}, {"vpcId": None}, {"vpcId": "  "}])
+def test_a_context_without_vpc_id_fails_synth_rather_than_moving_the_functions_out_of_their_vpc(missing):
+    # Given the context of a first deploy in a VPC, and a later one that lost its network keys
+    first = {"clusterName": "c", **VPC}
+    assert StackConfig.from_context(first.get).in_vpc
+    later = {"clusterName": "c", **missing}
+    # When the later one is read, Then it is a ConfigError (synth exits 2), not a warning and a stack without a VPC
+    with pytest.raises(ConfigError, match=r"context 'vpcId' is required: .* or vpcId=none .* Keep it in cdk.json"):
+        StackConfig.from_context(later.get)
+
+
+def test_a_missing_vpc_id_is_named_after_the_context_s_other_faults():
+    with pytest.raises(ConfigError, match="lambdaArchitecture"):
+        StackConfig.from_context({"clusterName": "c", "lambdaArchitecture": "arm"}.get)
+
+
+def test_cdk_json_names_no_network_so_a_bare_deploy_must_say_it():
+    # cdk.json is the file the README's deploy writes the context into; as shipped it holds no vpcId, and no
+    # "none" either: a deploy that gave vpcId on its command line once and not the next time then fails.
+    import json
+    from pathlib import Path
+
+    context = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
+    assert "vpcId" not in context and "privateSubnetIds" not in context
+    with pytest.raises(ConfigError, match="context 'vpcId' is required"):
+        StackConfig.from_context(context.get)

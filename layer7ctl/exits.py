@@ -17,8 +17,9 @@ INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (SUCCEEDED, "the execution succeeded (without --follow: it started; list, describe, stop: done; status: the "
-                "host matches its recorded setup)"),
-    (EXECUTION_FAILED, "the execution ended FAILED, TIMED_OUT or ABORTED (status: drift found)"),
+                "host matches its recorded setup; teardown: nothing live or running)"),
+    (EXECUTION_FAILED, "the execution ended FAILED, TIMED_OUT or ABORTED (status: drift found; teardown: a setup "
+                       "still live, a run still going, or an undo that failed)"),
     (USAGE, "usage or operator error: bad option or input file, no such profile, stack, output, state "
             "machine or execution, stop of an execution that ended"),
     (AWS_UNAVAILABLE, "AWS unreachable or refused: no region or endpoint, no credentials, access "

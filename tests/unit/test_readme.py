@@ -78,14 +78,14 @@ class _Reading:
 
 def _deploy_example() -> dict[str, str]:
     text = section("Deploying to AWS")
-    command = text.split("       cdk deploy \\\n", 1)[1].split("\n\n", 1)[0]
+    command = text.split("       python -m tools.write_context ", 1)[1].split("\n       cdk deploy", 1)[0]
     words = shlex.split(command.replace("\\\n", " "))
-    assert words[::2] == ["-c"] * (len(words) // 2) and len(words) % 2 == 0, words
-    return dict(word.split("=", 1) for word in words[1::2])
+    assert all("=" in word for word in words), words
+    return dict(word.split("=", 1) for word in words)
 
 
 def test_the_deploy_example_is_accepted_by_the_stacks_own_check():
-    # Given the README's `cdk deploy -c ...` on top of cdk.json's context, as the CDK merges them
+    # Given the README's `python -m tools.write_context ...` on top of cdk.json's context, as it writes them
     example = _deploy_example()
     context = {**json.loads((ROOT / "cdk.json").read_text())["context"], **example}
     reading = _Reading(context)
@@ -102,7 +102,7 @@ def test_the_context_table_lists_every_key_the_stack_reads():
     table = section("Deploying to AWS").split("### Stack configuration (CDK context)\n", 1)[1].split("\n### ", 1)[0]
     shown = {key for row in re.findall(r"^\| (`.*?) \|", table, re.MULTILINE) for key in re.findall(r"`(\w+)`", row)}
     # When the stack's check reads a context
-    reading = _Reading({"clusterName": "milvus-eks"})
+    reading = _Reading({"clusterName": "milvus-eks", "vpcId": "none"})
     StackConfig.from_context(reading)
     # Then the table has a row for each key it reads (but the tests' own skipLayerBundling), and no other
     assert shown == reading.read - {"skipLayerBundling"}

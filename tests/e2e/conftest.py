@@ -28,6 +28,12 @@ SCENARIO_DEFAULTS: dict[str, Any] = {"alb_delay": 1.0, "certificate_rotation": F
 _STARTED: list[Sandbox] = []
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A journey marked ``destroys_session`` (the teardown's ``cdk destroy``) runs after every other one: it takes
+    the session's stack away."""
+    items.sort(key=lambda item: item.get_closest_marker("destroys_session") is not None)
+
+
 @pytest.fixture(scope="session")
 def deployed_sandbox() -> Iterator[Sandbox]:
     with Sandbox(SandboxSettings(alb_delay=1.0, dns=True, certificate_rotation=True,

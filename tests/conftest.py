@@ -20,7 +20,6 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_SERVICE_NAME": "milvus-layer7",
         "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7",
     }

@@ -3,7 +3,7 @@
 A step declares the event model it parses, the logic it calls and the
 clients that logic takes (the cluster, AWS services by name); the handler
 built here does the rest the same way for every step: Powertools' context,
-metrics and tracing, the model's validation, each client made with the
+metrics, the model's validation, each client made with the
 function's own role (or handed in by a test as a keyword of the same name),
 the cluster connection closed whatever the step raises (a warm environment
 would otherwise keep its socket), and the result as wire JSON.
@@ -30,7 +30,7 @@ from layer7 import aws
 from layer7 import kube as k8s
 from layer7.budget import invocation_budget
 from layer7.models import WireModel
-from layer7.observability import logger, metrics, publishing_metrics, tracer
+from layer7.observability import logger, metrics, publishing_metrics
 
 Event = TypeVar("Event", bound=BaseModel)
 Handler = Callable[..., dict[str, Any]]
@@ -42,7 +42,6 @@ def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernet
     with the clients declared, and returns its result as wire JSON; with ``emits_metrics``, the metrics ``step``
     added are published (``publishing_metrics``)."""
 
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect,
                        **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
@@ -65,7 +64,6 @@ def verification_handler(model: type[Event], verify: Callable[..., Any], *, clie
 
     @logger.inject_lambda_context(correlation_id_path="correlationId")
     @publishing_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
         made = {keyword: given.get(keyword) or aws.client(service) for keyword, service in clients.items()}

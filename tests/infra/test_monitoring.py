@@ -158,3 +158,17 @@ def test_the_failed_alarm_no_longer_promises_the_layer4_load_balancer(default_sy
     failed = alarms_by_metric(default_synth)["ExecutionsFailed"]
     assert "still in place" not in failed["AlarmDescription"]
     assert "service.changedByThisRun" in failed["AlarmDescription"]
+
+
+def test_tracing_is_the_services_own(full_synth):
+    """Given every workflow (setup, undo, the drift check and its repair), each state machine traces and each
+    function keeps Lambda's active tracing, which Lambda records without an SDK in the function: the service
+    map stays, no X-Ray SDK (tests/unit/test_observability.py) and no OpenTelemetry layer or wrapper."""
+    machines = full_synth.of_type("AWS::StepFunctions::StateMachine").values()
+    assert len(machines) >= 3
+    assert all(machine["Properties"]["TracingConfiguration"] == {"Enabled": True} for machine in machines)
+    for function in full_synth.of_type("AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert "AWS_LAMBDA_EXEC_WRAPPER" not in properties["Environment"]["Variables"]
+        assert "otel" not in json.dumps(properties.get("Layers", [])).lower()

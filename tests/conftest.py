@@ -1,6 +1,7 @@
 """Settings every test shares: a fake AWS account, no tracing daemon, a fake Lambda context."""
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,3 +45,12 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.fixture(autouse=True)
+def _no_metrics_left_over() -> None:
+    """Steps' logic adds to the one Powertools Metrics object; a test that calls it without a handler (whose
+    ``publishing_metrics`` flushes) would leave them to be printed by the next test's handler."""
+    observability = sys.modules.get("layer7.observability")
+    if observability is not None:
+        observability.metrics.clear_metrics()

@@ -10,8 +10,10 @@ would otherwise keep its socket), and the result as wire JSON.
 
 The two verifications (VerifyGrpc through the ALB, VerifyLayer4 through the
 Layer-4 load balancer) share ``verification_handler``: the same shape, plus
-the check's timeout cut to what the invocation has left, and the latency as
-a metric. Steps whose handler does more than either (Validate and
+the check's timeout cut to what the invocation has left, and two metrics:
+the seconds the whole check took (``VerificationSeconds``: DNS, the presented
+certificate, the gRPC call) and the gRPC answer's own latency
+(``VerificationLatencyMs``). Steps whose handler does more than either (Validate and
 ValidateUndo read the stack's environment, ImportCertificate reports its
 import, RestoreDns makes Route 53 only when a record needs it, CheckDrift is
 invoked directly with a caller's input) keep a handler of their own.
@@ -19,6 +21,7 @@ invoked directly with a caller's input) keep a handler of their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, closing
 from typing import Any, TypeVar
@@ -60,15 +63,19 @@ def verification_handler(model: type[Event], verify: Callable[..., Any], *, clie
                          timeout_of: Callable[[Any], float], through: str) -> Handler:
     """The handler of a check of Milvus: ``verify(event, timeout_seconds=..., <keyword>=<client>)`` with each of
     ``clients`` (keyword -> service), the check's timeout (``timeout_of(event)``) cut to the invocation's time
-    left, and the answer's latency recorded (metric ``VerificationLatencyMs``) and logged."""
+    left, the check's seconds and the answer's latency recorded (metrics ``VerificationSeconds``,
+    ``VerificationLatencyMs``) and logged. A check that fails records neither: the state machine retries it."""
 
     @logger.inject_lambda_context(correlation_id_path="correlationId")
     @publishing_metrics
     def lambda_handler(event: dict[str, Any], context: Any, **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
         made = {keyword: given.get(keyword) or aws.client(service) for keyword, service in clients.items()}
+        started = time.monotonic()
         result = verify(parsed, timeout_seconds=invocation_budget(timeout_of(parsed), context), **made)
+        seconds = round(time.monotonic() - started, 3)
         wire = dict(result.to_wire())
+        metrics.add_metric(name="VerificationSeconds", unit=MetricUnit.Seconds, value=seconds)
         metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
         logger.info(f"Milvus answered through {through}", extra={"verification": wire})
         return wire

@@ -106,3 +106,23 @@ def test_no_step_handler_imports_the_xray_sdk():
                           env=environment, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(modules) == len(steps.STEPS) > 10
+
+
+class Answered(WireModel):
+    latency_ms: float
+
+
+def test_a_verification_reports_its_seconds_and_the_answers_latency(capsys, lambda_context, monkeypatch):
+    """Given a check that takes 2.5 s (the handler's clock) and whose gRPC answer took 40 ms, the handler prints
+    both: the whole verification's seconds and the answer's latency."""
+    from layer7 import handlers
+
+    clock = iter([100.0, 102.5])
+    monkeypatch.setattr(handlers.time, "monotonic", lambda: next(clock))
+    handler = handlers.verification_handler(Ping, lambda event, timeout_seconds: Answered(latency_ms=40.0),
+                                            clients={}, timeout_of=lambda event: 30, through="a test")
+    assert handler(EVENT, lambda_context) == {"latencyMs": 40.0}
+    (line,) = emf_lines(capsys.readouterr().out)
+    assert (line["VerificationSeconds"], line["VerificationLatencyMs"]) == ([2.5], [40.0])
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert {"Name": "VerificationSeconds", "Unit": "Seconds"} in directive["Metrics"]

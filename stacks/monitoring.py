@@ -12,8 +12,9 @@ close to a limit alarms too: an ALB that took most of the default
 default ``verify.timeoutSeconds`` (``VerificationSeconds``), a setup over an
 hour end to end (Step Functions' own ``ExecutionTime``: the run's last states
 are EventBridge and DynamoDB tasks, no Lambda sees its end), and a renewal that
-replaced a certificate with less than a week left (``ReplacedCertificateDaysLeft``).
-Runs per outcome are Step Functions' ``ExecutionsSucceeded`` / ``ExecutionsFailed``. ACM never renews an imported
+replaced a certificate with less than a week left
+(``ReplacedCertificateDaysLeft``). Runs per outcome are Step Functions'
+``ExecutionsSucceeded`` / ``ExecutionsFailed``. ACM never renews an imported
 certificate, and the metric only exists when an execution runs, so ACM's own
 ``ACM Certificate Approaching Expiration`` event (sent daily from 45 days
 before expiry) is forwarded too: an operator hears of it with no execution.

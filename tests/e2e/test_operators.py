@@ -235,7 +235,8 @@ def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(
 def _emf_metrics(box: Sandbox) -> dict[str, list[float]]:
     """Every metric value printed as CloudWatch embedded metric format in the functions' log groups, by name, in
     namespace MilvusLayer7 with the dimension service=milvus-layer7 (what the alarms watch)."""
-    logs, found = box.aws.client("logs"), {}
+    logs = box.aws.client("logs")
+    found: dict[str, list[float]] = {}
     for group in [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]:
         for event in logs.filter_log_events(logGroupName=group).get("events", []):
             line = event["message"]

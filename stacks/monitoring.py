@@ -6,7 +6,15 @@ not start the workflow (a rule's FailedInvocations, anything in the rules'
 dead-letter queue), with ``driftCheckSchedule`` a scheduled drift check that found something or failed,
 and a certificate close to expiry as
 ImportCertificate last saw it (``CertificateDaysUntilExpiry``; missing data is
-normal between executions and never breaches). ACM never renews an imported
+normal between executions and never breaches). A run that succeeded but came
+close to a limit alarms too: an ALB that took most of the default
+``albTimeoutSeconds`` (``AlbWaitSeconds``), a verification that took half the
+default ``verify.timeoutSeconds`` (``VerificationSeconds``), a setup over an
+hour end to end (Step Functions' own ``ExecutionTime``: the run's last states
+are EventBridge and DynamoDB tasks, no Lambda sees its end), and a renewal that
+replaced a certificate with less than a week left
+(``ReplacedCertificateDaysLeft``). Runs per outcome are Step Functions'
+``ExecutionsSucceeded`` / ``ExecutionsFailed``. ACM never renews an imported
 certificate, and the metric only exists when an execution runs, so ACM's own
 ``ACM Certificate Approaching Expiration`` event (sent daily from 45 days
 before expiry) is forwarded too: an operator hears of it with no execution.
@@ -45,6 +53,15 @@ from stacks.triggers import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 _CLOUDWATCH = "cloudwatch.amazonaws.com"
 CERTIFICATE_ALARM_DAYS = 30
+# Two thirds of the default albTimeoutSeconds (lambdas/layer7/input_checks.py, 900 s): past it, a run with the
+# defaults is close to failing with LoadBalancerTimeout.
+ALB_WAIT_ALARM_SECONDS = 600
+# Half the default verify.timeoutSeconds (lambdas/layer7/models.py VerifySettings, 120 s).
+VERIFICATION_ALARM_SECONDS = 60
+# A setup end to end: minutes with the defaults (ALB, DNS, the drain); an hour means its waits ran near their bounds.
+RUN_ALARM_SECONDS = 3600
+# A renewal that replaced a certificate with fewer days left than this came late (ACM warns from 45 days).
+RENEWAL_ALARM_DAYS = 7
 _EXECUTION_PERIOD = Duration.minutes(5)
 # ImportCertificate reports at most once per execution: a day of data per point.
 _CERTIFICATE_PERIOD = Duration.days(1)
@@ -168,6 +185,47 @@ class Monitoring(Construct):
                 threshold=CERTIFICATE_ALARM_DAYS, evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+            **self._build_close_call_alarms(state_machine),
+        }
+
+    def _build_close_call_alarms(self, state_machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
+        """A run that got through but near a limit: the ALB, the verification, the whole run, a late renewal."""
+        at_or_above: dict[str, Any] = {
+            "evaluation_periods": 1,
+            "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
+        return {
+            "AlbWaitLong": cloudwatch.Alarm(
+                self, "AlbWaitLongAlarm", alarm_name=f"{self._prefix}-AlbWaitLong",
+                alarm_description=f"An ALB took {ALB_WAIT_ALARM_SECONDS} s or more to be ready (active, a healthy "
+                                  "target): runs with the default albTimeoutSeconds (900) are close to failing "
+                                  "with LoadBalancerTimeout. Look at the target group's health checks and the "
+                                  "controller's events on the Ingress.",
+                metric=custom_metric(names.METRIC_ALB_WAIT, statistic="Maximum", period=_EXECUTION_PERIOD),
+                threshold=ALB_WAIT_ALARM_SECONDS, **at_or_above),
+            "VerificationSlow": cloudwatch.Alarm(
+                self, "VerificationSlowAlarm", alarm_name=f"{self._prefix}-VerificationSlow",
+                alarm_description=f"A verification of Milvus (VerifyGrpc or VerifyLayer4) took "
+                                  f"{VERIFICATION_ALARM_SECONDS} s or more, half the default "
+                                  "verify.timeoutSeconds: Milvus or the path to it is slow.",
+                metric=custom_metric(names.METRIC_VERIFICATION_SECONDS, statistic="Maximum",
+                                     period=_EXECUTION_PERIOD),
+                threshold=VERIFICATION_ALARM_SECONDS, **at_or_above),
+            "ExecutionSlow": cloudwatch.Alarm(
+                self, "ExecutionSlowAlarm", alarm_name=f"{self._prefix}-ExecutionSlow",
+                alarm_description=f"A milvus-layer7 setup took {RUN_ALARM_SECONDS // 60} minutes or more end to "
+                                  "end (Step Functions' ExecutionTime): its history shows which wait was long.",
+                metric=state_machine.metric_time(period=_EXECUTION_PERIOD, statistic="Maximum"),
+                threshold=RUN_ALARM_SECONDS * 1000, **at_or_above),  # ExecutionTime is in milliseconds
+            "CertificateRenewedLate": cloudwatch.Alarm(
+                self, "CertificateRenewedLateAlarm", alarm_name=f"{self._prefix}-CertificateRenewedLate",
+                alarm_description=f"A renewal replaced a certificate that had fewer than {RENEWAL_ALARM_DAYS} "
+                                  "days left (or had expired): renew earlier (README 'Certificate rotation').",
+                metric=custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, statistic="Minimum",
+                                     period=_CERTIFICATE_PERIOD),
+                threshold=RENEWAL_ALARM_DAYS, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
 
     def _build_undo_alarms(self, machine: sfn.IStateMachine) -> dict[str, cloudwatch.Alarm]:
@@ -276,11 +334,25 @@ class Monitoring(Construct):
         alb_wait = cloudwatch.GraphWidget(
             title="ALB wait until ready (s)", width=8, left=[
                 custom_metric(names.METRIC_ALB_WAIT, statistic=stat,
-                              period=period, label=stat) for stat in ("Average", "Maximum")])
+                              period=period, label=stat) for stat in ("Average", "Maximum")],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=ALB_WAIT_ALARM_SECONDS, label="alarm")])
+        run_time = cloudwatch.GraphWidget(
+            title="Run end to end (ms, Step Functions' ExecutionTime)", width=12, left=[
+                machine.metric_time(period=period, statistic="Maximum", label=f"{prefix or 'setup '}Maximum")
+                for prefix, machine in machines],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=RUN_ALARM_SECONDS * 1000, label="alarm")])
+        renewals = cloudwatch.GraphWidget(
+            title="Days the replaced certificate had left (per renewal)", width=12,
+            left=[custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, statistic="Minimum",
+                                period=_CERTIFICATE_PERIOD, label="days left when replaced")],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=RENEWAL_ALARM_DAYS, label="alarm")])
         latency = cloudwatch.GraphWidget(
-            title="gRPC verification latency (ms)", width=8, left=[
-                custom_metric(names.METRIC_VERIFICATION_LATENCY, statistic=stat, period=period, label=stat)
-                for stat in ("Average", "Maximum")])
+            title="Verification (s), its gRPC answer (ms)", width=8, left=[
+                custom_metric(names.METRIC_VERIFICATION_SECONDS, statistic=stat, period=period, label=f"{stat} s")
+                for stat in ("Average", "Maximum")], right=[
+                custom_metric(names.METRIC_VERIFICATION_LATENCY, statistic="Maximum", period=period,
+                              label="gRPC answer, Maximum ms")],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=VERIFICATION_ALARM_SECONDS, label="alarm")])
         certificate = cloudwatch.GraphWidget(
             title="Certificate days until expiry", width=8,
             left=[custom_metric(names.METRIC_CERTIFICATE_DAYS, statistic="Minimum",
@@ -291,5 +363,5 @@ class Monitoring(Construct):
         return cloudwatch.Dashboard(
             self, "Dashboard",
             dashboard_name=f"{self._prefix}-{Stack.of(self).region}",
-            widgets=[[status], [executions, lambda_errors], [alb_wait, latency, certificate]],
+            widgets=[[status], [executions, lambda_errors], [alb_wait, latency, certificate], [run_time, renewals]],
         )

@@ -44,8 +44,10 @@ UNDO_OUTPUT_KEYS = ("service", "verification", "dnsRecord", "ingress", "certific
 # namespace, and the "service" dimension Powertools adds to every metric).
 METRIC_DIMENSIONS = {"service": SERVICE_NAME}
 METRIC_ALB_WAIT = "AlbWaitSeconds"  # CheckLoadBalancer, when the ALB is ready
-METRIC_VERIFICATION_LATENCY = "VerificationLatencyMs"  # VerifyGrpc
+METRIC_VERIFICATION_LATENCY = "VerificationLatencyMs"  # VerifyGrpc, VerifyLayer4: the gRPC answer's latency
+METRIC_VERIFICATION_SECONDS = "VerificationSeconds"  # VerifyGrpc, VerifyLayer4: the whole check that passed
 METRIC_CERTIFICATE_DAYS = "CertificateDaysUntilExpiry"  # ImportCertificate
+METRIC_REPLACED_CERTIFICATE_DAYS = "ReplacedCertificateDaysLeft"  # ImportCertificate, on a renewal
 # The scheduled drift check's state machine: one data point per finding, dimensions METRIC_DIMENSIONS and the kind.
 METRIC_DRIFT_FINDINGS = "DriftFindings"
 METRIC_DRIFT_KIND_DIMENSION = "kind"

@@ -1,6 +1,7 @@
 """Settings every test shares: a fake AWS account, no tracing daemon, a fake Lambda context."""
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,6 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_SERVICE_NAME": "milvus-layer7",
         "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7",
     }
@@ -45,3 +45,12 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.fixture(autouse=True)
+def _no_metrics_left_over() -> None:
+    """Steps' logic adds to the one Powertools Metrics object; a test that calls it without a handler (whose
+    ``publishing_metrics`` flushes) would leave them to be printed by the next test's handler."""
+    observability = sys.modules.get("layer7.observability")
+    if observability is not None:
+        observability.metrics.clear_metrics()

@@ -20,7 +20,7 @@ from layer7 import aws
 from layer7 import kube as k8s
 from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
-from layer7.observability import logger, tracer
+from layer7.observability import logger
 from layer7.served_certificate import presented_certificate
 
 
@@ -42,7 +42,6 @@ def parse(event: Any, stack: FunctionEnvironment) -> tuple[str, str, int]:
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, connect: Callable[..., k8s.Kube] = k8s.connect,
                    **given: Any) -> dict[str, Any]:
     """``elbv2``, ``acm``, ``route53``, ``secrets``, ``present`` (the TLS handshake with the ALB) and ``connect``

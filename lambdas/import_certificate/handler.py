@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from import_certificate.logic import ensure_certificate
 from layer7.aws import client
 from layer7.models import StepEvent
-from layer7.observability import logger, metrics, publishing_metrics, tracer
+from layer7.observability import logger, metrics, publishing_metrics
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
 @publishing_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(
     event: dict[str, Any],
     context: LambdaContext,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from cryptography import x509
 
 from import_certificate import dal
@@ -25,7 +26,7 @@ from layer7.certificates import CheckedCertificate, check_bundle, fingerprint_sh
 from layer7.errors import CertificateInvalid
 from layer7.managed_certificates import ManagedCertificate, find_managed_certificates
 from layer7.models import CertificateResult, SetupRequest
-from layer7.observability import logger
+from layer7.observability import logger, metrics
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -86,6 +87,7 @@ def import_from_secret(
         f"certificate is {arn}. Delete the old one once nothing uses it (the undo does)."
         for certificate in left
     ] if previous is None else []
+    _report_replaced(previous, managed, now)
     logger.info(
         "certificate re-imported" if previous else "certificate imported",
         extra={"certificateArn": arn, "host": host, "fingerprint": fingerprint, "notAfter": _iso(checked.not_after),
@@ -93,6 +95,17 @@ def import_from_secret(
     )
     return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now,
                    warnings=warnings)
+
+
+def _report_replaced(previous: str | None, managed: list[ManagedCertificate], now: dt.datetime) -> None:
+    """A renewal's metric: the days the certificate it replaced had left (negative: it had expired), as listed
+    before the import. That is the one re-imported into, else the latest-ending of the earlier ones (the one the
+    Ingress moves off); a first import replaces nothing and adds no metric."""
+    replaced = [certificate for certificate in managed if certificate.arn == previous] if previous else managed
+    ends = [certificate.not_after for certificate in replaced if certificate.not_after is not None]
+    if ends:
+        days = (max(ends) - now) // dt.timedelta(days=1)
+        metrics.add_metric(name="ReplacedCertificateDaysLeft", unit=MetricUnit.Count, value=days)
 
 
 def choose_reimport_target(

@@ -3,15 +3,17 @@
 A step declares the event model it parses, the logic it calls and the
 clients that logic takes (the cluster, AWS services by name); the handler
 built here does the rest the same way for every step: Powertools' context,
-metrics and tracing, the model's validation, each client made with the
+metrics, the model's validation, each client made with the
 function's own role (or handed in by a test as a keyword of the same name),
 the cluster connection closed whatever the step raises (a warm environment
 would otherwise keep its socket), and the result as wire JSON.
 
 The two verifications (VerifyGrpc through the ALB, VerifyLayer4 through the
 Layer-4 load balancer) share ``verification_handler``: the same shape, plus
-the check's timeout cut to what the invocation has left, and the latency as
-a metric. Steps whose handler does more than either (Validate and
+the check's timeout cut to what the invocation has left, and two metrics:
+the seconds the whole check took (``VerificationSeconds``: DNS, the presented
+certificate, the gRPC call) and the gRPC answer's own latency
+(``VerificationLatencyMs``). Steps whose handler does more than either (Validate and
 ValidateUndo read the stack's environment, ImportCertificate reports its
 import, RestoreDns makes Route 53 only when a record needs it, CheckDrift is
 invoked directly with a caller's input) keep a handler of their own.
@@ -19,6 +21,7 @@ invoked directly with a caller's input) keep a handler of their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, closing
 from typing import Any, TypeVar
@@ -30,7 +33,7 @@ from layer7 import aws
 from layer7 import kube as k8s
 from layer7.budget import invocation_budget
 from layer7.models import WireModel
-from layer7.observability import logger, metrics, publishing_metrics, tracer
+from layer7.observability import logger, metrics, publishing_metrics
 
 Event = TypeVar("Event", bound=BaseModel)
 Handler = Callable[..., dict[str, Any]]
@@ -42,7 +45,6 @@ def step_handler(model: type[Event], step: Callable[..., WireModel], *, kubernet
     with the clients declared, and returns its result as wire JSON; with ``emits_metrics``, the metrics ``step``
     added are published (``publishing_metrics``)."""
 
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, connect: Callable[..., k8s.Kube] = k8s.connect,
                        **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
@@ -61,16 +63,19 @@ def verification_handler(model: type[Event], verify: Callable[..., Any], *, clie
                          timeout_of: Callable[[Any], float], through: str) -> Handler:
     """The handler of a check of Milvus: ``verify(event, timeout_seconds=..., <keyword>=<client>)`` with each of
     ``clients`` (keyword -> service), the check's timeout (``timeout_of(event)``) cut to the invocation's time
-    left, and the answer's latency recorded (metric ``VerificationLatencyMs``) and logged."""
+    left, the check's seconds and the answer's latency recorded (metrics ``VerificationSeconds``,
+    ``VerificationLatencyMs``) and logged. A check that fails records neither: the state machine retries it."""
 
     @logger.inject_lambda_context(correlation_id_path="correlationId")
     @publishing_metrics
-    @tracer.capture_lambda_handler(capture_response=False)
     def lambda_handler(event: dict[str, Any], context: Any, **given: Any) -> dict[str, Any]:
         parsed = model.model_validate(event)
         made = {keyword: given.get(keyword) or aws.client(service) for keyword, service in clients.items()}
+        started = time.monotonic()
         result = verify(parsed, timeout_seconds=invocation_budget(timeout_of(parsed), context), **made)
+        seconds = round(time.monotonic() - started, 3)
         wire = dict(result.to_wire())
+        metrics.add_metric(name="VerificationSeconds", unit=MetricUnit.Seconds, value=seconds)
         metrics.add_metric(name="VerificationLatencyMs", unit=MetricUnit.Milliseconds, value=result.latency_ms)
         logger.info(f"Milvus answered through {through}", extra={"verification": wire})
         return wire

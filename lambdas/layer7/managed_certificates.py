@@ -7,6 +7,7 @@ them ("already undone" or "never set up") and DeleteCertificate deletes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -32,6 +33,7 @@ class ManagedCertificate:
     host: str
     fingerprint: str
     key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
+    not_after: datetime | None = None  # ListCertificates' summary has it (CertificateSummary.NotAfter)
 
 
 def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertificate]:
@@ -46,8 +48,10 @@ def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertific
                 tags = _tags(acm, summary["CertificateArn"])
                 if tags is None or tags.get(TAG_MANAGED_BY) != MANAGED_BY or tags.get(TAG_HOST) != host:
                     continue
+                not_after = summary.get("NotAfter")
                 found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, ""),
-                                                str(summary.get("KeyAlgorithm") or "")))
+                                                str(summary.get("KeyAlgorithm") or ""),
+                                                not_after if isinstance(not_after, datetime) else None))
     except ClientError as exc:
         raise_if_transient(exc, "acm:ListCertificates")
         raise

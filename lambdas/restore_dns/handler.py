@@ -8,13 +8,12 @@ from typing import Any, Callable
 from layer7 import kube as k8s
 from layer7.aws import client
 from layer7.environment import FunctionEnvironment
-from layer7.observability import logger, tracer
+from layer7.observability import logger
 from layer7.undo_models import RestoreDnsEvent
 from restore_dns.logic import restore_dns
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any, route53: Any = None,
                    connect: Callable[..., k8s.Kube] = k8s.connect) -> dict[str, Any] | None:
     step = RestoreDnsEvent.model_validate(event)

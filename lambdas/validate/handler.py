@@ -13,7 +13,7 @@ from layer7.environment import FunctionEnvironment
 from layer7.errors import InvalidInput
 from layer7.input_checks import check_budget
 from layer7.models import ValidateEvent
-from layer7.observability import logger, tracer
+from layer7.observability import logger
 from layer7.run_lock import acquire_for_execution
 from validate.dns import check_host_records
 from validate.logic import validate
@@ -21,7 +21,6 @@ from validate.network import check_egress
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
                    ec2: Any = None, route53: Any = None, dynamodb: Any = None) -> dict[str, Any]:
     """``sfn``, ``ec2``, ``route53`` and ``dynamodb`` let a test hand in its own clients."""

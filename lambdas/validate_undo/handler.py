@@ -14,7 +14,7 @@ from layer7.errors import InvalidInput
 from layer7.input_checks import check_budget
 from layer7.managed_certificates import find_managed_certificates
 from layer7.models import ValidateEvent
-from layer7.observability import logger, tracer
+from layer7.observability import logger
 from layer7.run_lock import acquire_for_execution
 from layer7.undo_models import ValidatedUndo
 from validate_undo.history import previous_undo
@@ -22,7 +22,6 @@ from validate_undo.logic import validate_undo
 
 
 @logger.inject_lambda_context(correlation_id_path="correlationId")
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, sfn: Any = None,
                    acm: Any = None, dynamodb: Any = None) -> dict[str, Any]:
     """``sfn``, ``acm`` and ``dynamodb`` let a test hand in their own clients.

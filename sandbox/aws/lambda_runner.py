@@ -225,7 +225,6 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
         "AWS_SESSION_TOKEN": "testing",
         "AWS_ENDPOINT_URL": config.endpoint,
-        "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here
     })
     env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
     env.update(config.extra_env)

@@ -197,6 +197,8 @@ def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(
     first = _follow(sandbox, sfn.start_execution(stateMachineArn=sandbox.state_machine_arn,
                                                  input=json.dumps(_for_sandbox({}, sandbox)))["executionArn"])
     _succeeded(first)
+    acm = sandbox.aws.client("acm")
+    replaced_ends = acm.describe_certificate(CertificateArn=first.output["certificateArn"])["Certificate"]["NotAfter"]
     # When the secret gets a new certificate for the same host, valid for longer
     not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=200)
     leaf = write_cert_dir(tmp_path / "rotated", HOST, not_after=not_after)
@@ -221,6 +223,32 @@ def test_new_certificate_in_the_secret_is_rolled_out_without_anyone_starting_it(
         time.sleep(0.2)
     assert sandbox.nginx.served_certificate_sha256() == wanted
     assert sandbox.reimports.reloads >= 1  # by the re-import watcher, as the ALB would
+    # And the functions' logs hold the runs' metrics in CloudWatch embedded metric format, the renewal's with the
+    # days the replaced certificate had left
+    emitted = _emf_metrics(sandbox)
+    assert {"AlbWaitSeconds", "VerificationSeconds", "VerificationLatencyMs", "CertificateDaysUntilExpiry",
+            "ReplacedCertificateDaysLeft"} <= set(emitted), emitted
+    days_left = (replaced_ends - dt.datetime.now(dt.UTC)) // dt.timedelta(days=1)
+    assert emitted["ReplacedCertificateDaysLeft"][-1] in (days_left, days_left + 1)
+
+
+def _emf_metrics(box: Sandbox) -> dict[str, list[float]]:
+    """Every metric value printed as CloudWatch embedded metric format in the functions' log groups, by name, in
+    namespace MilvusLayer7 with the dimension service=milvus-layer7 (what the alarms watch)."""
+    logs = box.aws.client("logs")
+    found: dict[str, list[float]] = {}
+    for group in [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]:
+        for event in logs.filter_log_events(logGroupName=group).get("events", []):
+            line = event["message"]
+            if not (line.startswith("{") and '"_aws"' in line):
+                continue
+            emf = json.loads(line)
+            for directive in emf["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == "MilvusLayer7" and emf["service"] == "milvus-layer7", emf
+                for metric in directive["Metrics"]:
+                    value = emf[metric["Name"]]
+                    found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
+    return found
 
 
 # --- renewals keep the setup's choices (issue 17) -------------------------------------------------------------

@@ -39,8 +39,8 @@ def test_metric_names_are_the_ones_the_lambdas_emit():
     """Given the handlers' add_metric calls, the dashboard and alarm watch exactly those names."""
     sources = "".join(path.read_text() for path in (ROOT / "lambdas").glob("*/*.py"))
     emitted = set(re.findall(r'add_metric\(name="(\w+)"', sources))
-    assert emitted == {names.METRIC_ALB_WAIT, names.METRIC_VERIFICATION_LATENCY,
-                       names.METRIC_CERTIFICATE_DAYS}
+    assert emitted == {names.METRIC_ALB_WAIT, names.METRIC_VERIFICATION_LATENCY, names.METRIC_VERIFICATION_SECONDS,
+                       names.METRIC_CERTIFICATE_DAYS, names.METRIC_REPLACED_CERTIFICATE_DAYS}
     observability = (ROOT / "lambdas" / "layer7" / "observability.py").read_text()
     assert 'Metrics(namespace="MilvusLayer7", service="milvus-layer7")' in observability
 
@@ -49,24 +49,26 @@ def test_dashboard_shows_executions_custom_metrics_and_lambda_errors(default_syn
     metrics = widget_metrics(default_synth)
     states = {metric[1] for metric in metrics if metric[0] == "AWS/States"}
     assert states == {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut",
-                      "ExecutionsAborted"}
+                      "ExecutionsAborted", "ExecutionTime"}
     assert all(metric[2] == "StateMachineArn" for metric in metrics if metric[0] == "AWS/States")
     custom = {metric[1] for metric in metrics if metric[0] == "MilvusLayer7"}
-    assert custom == {"AlbWaitSeconds", "VerificationLatencyMs", "CertificateDaysUntilExpiry"}
+    assert custom == {"AlbWaitSeconds", "VerificationLatencyMs", "VerificationSeconds", "CertificateDaysUntilExpiry",
+                      "ReplacedCertificateDaysLeft"}
     assert all(metric[2:4] == ["service", "milvus-layer7"] for metric in metrics if metric[0] == "MilvusLayer7")
     errors = [metric for metric in metrics if metric[:2] == ["AWS/Lambda", "Errors"]]
     assert sorted(metric[-1]["label"] for metric in errors) == sorted(steps.STEP_NAMES)
     alarm_widgets = [w for w in dashboard_body(default_synth)["widgets"] if "alarms" in w["properties"]]
-    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 9
-    # both workflows' executions are drawn
-    assert len([metric for metric in metrics if metric[0] == "AWS/States"]) == 2 * 5
+    assert len(alarm_widgets) == 1 and len(alarm_widgets[0]["properties"]["alarms"]) == 13
+    # both workflows' executions and run times are drawn
+    assert len([metric for metric in metrics if metric[0] == "AWS/States"]) == 2 * 6
 
 
 def test_alarms_without_actions_by_default(default_synth):
     alarms = alarms_by_metric(default_synth)
     assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "CertificateDaysUntilExpiry",
                            "TriggerFailed", "ApproximateNumberOfMessagesVisible", "UndoExecutionsFailed",
-                           "UndoExecutionsTimedOut", "UndoExecutionsAborted"}
+                           "UndoExecutionsTimedOut", "UndoExecutionsAborted", "AlbWaitSeconds", "VerificationSeconds",
+                           "ExecutionTime", "ReplacedCertificateDaysLeft"}
     for name in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
         for workflow, alarm in (("Setup", alarms[name]), ("Undo", alarms[f"Undo{name}"])):
             assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == (
@@ -83,6 +85,40 @@ def test_alarms_without_actions_by_default(default_synth):
     assert default_synth.of_type("AWS::SNS::Topic") == {}
     assert not any(rule["Properties"]["EventPattern"].get("source") == ["aws.acm"]
                    for rule in default_synth.of_type("AWS::Events::Rule").values())
+
+
+@pytest.mark.parametrize(("metric", "statistic", "threshold", "comparison"), [
+    ("AlbWaitSeconds", "Maximum", 600, "GreaterThanOrEqualToThreshold"),
+    ("VerificationSeconds", "Maximum", 60, "GreaterThanOrEqualToThreshold"),
+    ("ReplacedCertificateDaysLeft", "Minimum", 7, "LessThanThreshold"),
+])
+def test_a_run_that_came_close_to_a_limit_alarms_on_its_own_metric(default_synth, metric, statistic, threshold,
+                                                                   comparison):
+    """Given the steps' EMF metrics, each has an alarm on exactly the namespace and dimension Powertools writes
+    (an alarm on another dimension set would watch a metric nobody writes), quiet between runs."""
+    alarm = alarms_by_metric(default_synth)[metric]
+    assert (alarm["Namespace"], alarm["Dimensions"], alarm["Statistic"]) == ("MilvusLayer7", SERVICE_DIMENSION,
+                                                                            statistic)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (
+        threshold, comparison, "notBreaching")
+    assert "Unit" not in alarm
+
+
+def test_the_alarm_thresholds_sit_inside_the_defaults_they_warn_of():
+    from layer7.input_checks import DEFAULT_ALB_TIMEOUT_SECONDS
+    from layer7.models import VerifySettings
+    from stacks import monitoring
+
+    assert monitoring.ALB_WAIT_ALARM_SECONDS < DEFAULT_ALB_TIMEOUT_SECONDS
+    assert monitoring.VERIFICATION_ALARM_SECONDS < VerifySettings().timeout_seconds
+
+
+def test_a_setup_over_an_hour_end_to_end_alarms_on_step_functions_own_execution_time(default_synth):
+    """No Lambda sees a run's end (its last states are EventBridge and DynamoDB tasks): the state machine's
+    ExecutionTime (milliseconds) is the end-to-end measure."""
+    alarm = alarms_by_metric(default_synth)["ExecutionTime"]
+    assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == ("AWS/States", "Maximum", 3_600_000)
+    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": default_synth.machine_id("Setup")}}]
 
 
 def test_alarm_email_creates_an_encrypted_topic(full_synth):
@@ -158,3 +194,17 @@ def test_the_failed_alarm_no_longer_promises_the_layer4_load_balancer(default_sy
     failed = alarms_by_metric(default_synth)["ExecutionsFailed"]
     assert "still in place" not in failed["AlarmDescription"]
     assert "service.changedByThisRun" in failed["AlarmDescription"]
+
+
+def test_tracing_is_the_services_own(full_synth):
+    """Given every workflow (setup, undo, the drift check and its repair), each state machine traces and each
+    function keeps Lambda's active tracing, which Lambda records without an SDK in the function: the service
+    map stays, no X-Ray SDK (tests/unit/test_observability.py) and no OpenTelemetry layer or wrapper."""
+    machines = full_synth.of_type("AWS::StepFunctions::StateMachine").values()
+    assert len(machines) >= 3
+    assert all(machine["Properties"]["TracingConfiguration"] == {"Enabled": True} for machine in machines)
+    for function in full_synth.of_type("AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert "AWS_LAMBDA_EXEC_WRAPPER" not in properties["Environment"]["Variables"]
+        assert "otel" not in json.dumps(properties.get("Layers", [])).lower()

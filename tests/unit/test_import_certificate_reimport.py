@@ -21,6 +21,7 @@ from import_certificate.logic import ensure_certificate
 from import_certificate.reimport import reimport_refusal
 from layer7.environment import FunctionEnvironment
 from layer7.models import CertificateResult, SetupRequest
+from layer7.observability import metrics
 from layer7.ownership import TAG_FINGERPRINT, TAG_MANAGED_BY
 from testkit.certs import Issued, make_ca, make_leaf
 from validate.logic import validate
@@ -114,6 +115,28 @@ def test_a_renewal_adding_key_usage_is_imported_fresh_and_the_old_arn_is_named(a
     # And the next renewal like it goes into the new certificate, past the old one, without a warning
     third = run(aws, make_leaf(ca, [HOST], key_usage={DS}, not_after=later(300)), "third")
     assert third.certificate_arn == second.certificate_arn and third.warnings == [] and managed_count(acm) == 2
+
+
+def replaced_days_left() -> list[float]:
+    """The ReplacedCertificateDaysLeft values added since the last call (cleared, as the handler's flush does)."""
+    values = list(metrics.metric_set.get("ReplacedCertificateDaysLeft", {}).get("Value", []))
+    metrics.clear_metrics()
+    return values
+
+
+@pytest.mark.parametrize("renewal_usage", [None, {DS}], ids=["reimported", "imported-fresh"])
+def test_a_renewal_reports_the_days_the_replaced_certificate_had_left(aws, ca, renewal_usage):
+    # Given a first import (it replaces nothing: no metric) of a certificate ending in about 20 days
+    metrics.clear_metrics()
+    run(aws, make_leaf(ca, [HOST], not_after=later(20) + dt.timedelta(hours=1)), "first")
+    assert replaced_days_left() == []
+    # When a renewal replaces it, in its ARN or, with a Key Usage ACM would refuse there, as a new certificate
+    renewed = make_leaf(ca, [HOST], key_usage=renewal_usage, not_after=later(200))
+    run(aws, renewed, "second")
+    # Then the days the replaced one had left are the renewal's metric, and a rerun of the same content adds none
+    assert replaced_days_left() == [20]
+    run(aws, renewed, "again")
+    assert replaced_days_left() == []
 
 
 def test_a_renewal_dropping_client_auth_is_reimported_in_place(aws, ca):

@@ -293,7 +293,7 @@ class Monitoring(Construct):
                 self, "DriftDetectedAlarm", alarm_name=f"{self._prefix}-DriftDetected",
                 alarm_description="The scheduled drift check found a host that no longer matches its recorded "
                                   "setup; its 'Milvus Layer7 Drift Detected' event lists each finding with what "
-                                  "to do (README 'Drift').",
+                                  "to do (README 'Helm drift').",
                 metric=cloudwatch.MathExpression(expression=query, period=_EXECUTION_PERIOD, label="drift findings"),
                 **at_least_once),
             "DriftCheckFailed": cloudwatch.Alarm(

@@ -18,6 +18,8 @@ METRICS_NAMESPACE = "MilvusLayer7"
 
 # "Events"
 EVENT_SOURCE = "milvus.layer7"
+# The stack an event is for (detail.stack): a request's routing (stacks/triggers.py), the published events' origin.
+REQUEST_STACK_FIELD = "stack"
 DETAIL_TYPE_REQUESTED = "Milvus Layer7 Setup Requested"
 DETAIL_TYPE_READY = "Milvus Layer7 Endpoint Ready"
 # Before the Layer-4 load balancer goes: the ALB serves; whoever still dials the old one has the drain to move.

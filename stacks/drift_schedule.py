@@ -74,7 +74,7 @@ class DriftSchedule(Construct):
         # PutMetricData has no resource level; the namespace condition keeps it to the product's metrics.
         self.state_machine.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": names.METRICS_NAMESPACE}}))
+            conditions={"StringEquals": {"cloudwatch:namespace": names.metrics_namespace(stack_name)}}))
         self.schedule = scheduler.Schedule(
             self, "Schedule", schedule_name=f"{stack_name}-DriftCheck",
             description="milvus-layer7: check every recorded host for drift (docs/CONTRACT.md 'Drift check')",
@@ -111,7 +111,8 @@ class DriftSchedule(Construct):
         put_metrics = sfn.CustomState(self, "PutDriftMetrics", state_json={
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
-            "Parameters": {"Namespace": names.METRICS_NAMESPACE, "MetricData.$": "$.metricData"},
+            "Parameters": {"Namespace": names.metrics_namespace(Stack.of(self).stack_name),
+                           "MetricData.$": "$.metricData"},
             "ResultPath": "$.metricsPut",  # its answer ({}) beside the state: HostChecked reads $.report
             "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 3,
                        "BackoffRate": 2}],

@@ -14,7 +14,13 @@ __all__ = ["CONTRACT_ERROR_NAMES"]
 
 STACK_NAME = "MilvusLayer7"
 SERVICE_NAME = "milvus-layer7"
-METRICS_NAMESPACE = "MilvusLayer7"
+METRICS_NAMESPACE = "MilvusLayer7"  # the default stack's: a stack's metrics are under its own name
+
+
+def metrics_namespace(stack_name: str) -> str:
+    """The CloudWatch namespace of a stack's metrics: its name, so one stack's alarms never read another's data
+    (the default stack's is METRICS_NAMESPACE, as before stacks had other names)."""
+    return stack_name
 
 # "Events"
 EVENT_SOURCE = "milvus.layer7"

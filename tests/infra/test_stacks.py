@@ -125,3 +125,20 @@ def test_the_longest_stack_name_allowed_synthesizes(tmp_path_factory):
     rule_names = [rule["Properties"]["Name"] for rule in synth.of_type("AWS::Events::Rule").values()
                   if "Name" in rule["Properties"]]
     assert rule_names and max(len(name) for name in rule_names) == 64
+
+
+def test_each_stack_writes_and_alarms_on_metrics_in_its_own_namespace(full_synth, other_synth):
+    # Given both stacks with every alarm and the drift schedule
+    for synth, namespace in ((full_synth, names.METRICS_NAMESPACE), (other_synth, OTHER)):
+        text = json.dumps(synth.raw)
+        # Then the functions write (Powertools), the drift check puts, and the alarms and dashboard read its own
+        variables = {function["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+                     for function in synth.of_type("AWS::Lambda::Function").values()
+                     if "POWERTOOLS_METRICS_NAMESPACE" in function["Properties"].get("Environment", {}).get(
+                         "Variables", {})}
+        alarmed = {alarm["Properties"]["Namespace"] for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()
+                   if not alarm["Properties"].get("Namespace", "AWS/").startswith("AWS/")}
+        assert variables == alarmed == {namespace}
+        assert f'SCHEMA(\\"{namespace}\\"' in text  # the drift alarm's Metrics Insights query
+        assert f'\\"Namespace\\":\\"{namespace}\\"' in text  # the drift check's PutMetricData
+    assert '"MilvusLayer7' not in json.dumps(other_synth.raw).replace(f'"{OTHER}', "")

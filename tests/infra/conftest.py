@@ -16,6 +16,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 import app as app_module
+from stacks.names import STACK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +80,7 @@ def synthesize(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Sy
     outdir = tmp_path_factory.mktemp("cdk.out")
     app, stack = app_module.build_app(cdk.App(context=context, outdir=str(outdir)))
     assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
-    raw = assembly.get_stack_by_name(stack.stack_name).template
+    raw = assembly.get_stack_by_name(overrides.get("stackName", STACK_NAME)).template
     return Synth(template=Template.from_json(raw), raw=raw, outdir=outdir, stack=stack)
 
 

@@ -3,7 +3,8 @@
 EventBridge Scheduler starts the ``<stack>-Drift`` state machine with input ``{}``; it asks CheckDrift for the
 hosts recorded in the stack's namespace (``listHosts``), then, in a Map, checks each host (CheckDrift with
 ``host``). A host whose check finds something gets one ``Milvus Layer7 Drift Detected`` event (its findings) and
-one ``DriftFindings`` data point per finding (namespace ``MilvusLayer7``, dimensions ``service`` and ``kind``);
+one ``DriftFindings`` data point per finding (in the stack's namespace: its name, ``MilvusLayer7`` by default;
+dimensions ``service`` and ``kind``);
 a host that matches its record publishes nothing. The execution's output lists each host with ``matches`` and
 how many findings it had.
 

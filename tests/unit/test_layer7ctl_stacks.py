@@ -22,7 +22,9 @@ DEV_MACHINE = f"arn:aws:states:us-east-1:123456789012:stateMachine:{DEV}-Setup"
 
 def test_a_stack_deployed_with_context_stack_name_is_the_one_layer7ctl_is_given():
     # the stack a deploy with -c stackName=... makes is named exactly that (app.py), which --stack-name then names
-    assert StackConfig.from_context({"clusterName": "milvus-eks", "stackName": DEV}.get).stack_name == DEV
+    context = {"clusterName": "milvus-eks", "vpcId": "vpc-0123456789abcdef0",
+               "privateSubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1", "stackName": DEV}
+    assert StackConfig.from_context(context.get).stack_name == DEV
 
 
 @pytest.mark.parametrize("argv", [

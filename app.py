@@ -16,16 +16,15 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import ConfigError, StackConfig
 from stacks.milvus_layer7_stack import MilvusLayer7Stack
-from stacks.names import STACK_NAME
 
 
 def build_app(app: cdk.App | None = None) -> tuple[cdk.App, MilvusLayer7Stack]:
-    """The app with its one stack and the AwsSolutions checks (every finding fails synth
-    unless acknowledged with a reason where it is accepted)."""
+    """The app with its one stack, named by context stackName (default MilvusLayer7), and the AwsSolutions
+    checks (every finding fails synth unless acknowledged with a reason where it is accepted)."""
     app = app or cdk.App()
     config = StackConfig.from_context(app.node.try_get_context)
     stack = MilvusLayer7Stack(
-        app, STACK_NAME, config=config, stack_name=STACK_NAME,
+        app, config.stack_name, config=config, stack_name=config.stack_name,
         description="milvus-layer7: Step Functions workflow that puts Milvus on EKS behind an ALB",
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

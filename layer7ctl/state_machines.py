@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from layer7ctl.exits import OperatorError
 
-DEFAULT_STACK_NAME = "MilvusLayer7"  # stacks/constants.py STACK_NAME; a test keeps them equal
+DEFAULT_STACK_NAME = "MilvusLayer7"  # stacks/names.py STACK_NAME (context stackName unset); a test keeps them equal
 STACK_NAME_VARIABLE = "MILVUS_LAYER7_STACK_NAME"
 
 

@@ -210,6 +210,16 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             self.kube.add_identity(credentials.access_key_id, credentials.secret_access_key, username, groups)
         self.kube.apply_manifest(json.loads(_find_output(outputs, "KubernetesRbacManifest")))
 
+    def deploy_stack_named(self, name: str, **context: str | None) -> dict[str, str]:
+        """Another stack of the app beside the sandbox's own, as a second `cdk deploy -c stackName=NAME` puts one
+        in the same account and region (docs/CONTRACT.md "Stack configuration"): the sandbox's context, `context`
+        over it (None: without that key); its outputs. The cluster lets its functions in as the first stack's."""
+        merged = {**self.stack_context(), **context, "stackName": name}
+        deployed = deploy_stack(self.aws, context={key: value for key, value in merged.items() if value is not None},
+                                outdir=self.workdir / f"cdk.out-{name}", stacks=[name], skip_bootstrap=True)
+        self._grant_cluster_access({name: deployed[name]})
+        return deployed[name]
+
     def settings_cert_dir(self) -> Path:
         cert_dir = self.workdir / "certificate"
         if not cert_dir.exists():

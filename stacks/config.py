@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from stacks.names import STACK_NAME
+
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
@@ -28,12 +30,19 @@ _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 # EventBridge Scheduler's recurring expressions (user guide, "Schedule types"); a one-time at() is no schedule.
 _SCHEDULE = re.compile(r"^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$")
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+# CloudFormation's stack name (API Reference, CreateStack, StackName): "can contain only alphanumeric characters
+# (case-sensitive) and hyphens. It must start with an alphabetic character and can't be longer than 128 characters."
+# Shorter here: the stack's EventBridge rules are named <stack>-<suffix>, at most 64 characters (EventBridge API
+# Reference, PutRule, Name), and the longest suffix is -SetupRequested / -NewCertificate (15).
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+MAX_STACK_NAME_LENGTH = 64 - len("-SetupRequested")
 
 # context vpcId=none: the functions run outside any VPC, said on purpose. vpcId has no default: a deploy that
 # leaves it out would move functions deployed in a VPC out of it (README "Deploying to AWS", keep it in cdk.json).
 NO_VPC = "none"
 
 # Defaults of the context keys (cdk.json sets the same; the README's table says why).
+DEFAULT_STACK_NAME = STACK_NAME
 DEFAULT_NAMESPACE = "milvus"
 DEFAULT_ARCHITECTURE = "arm64"
 DEFAULT_PYTHON_VERSION = "3.14"
@@ -64,6 +73,9 @@ class StackConfig:
     """Typed CDK context; ``None`` / empty means "not configured"."""
 
     cluster_name: str
+    # The CloudFormation stack's name (context stackName): every name, rule and event pattern the stack writes
+    # carries it, so stacks with other names live side by side in one account and region.
+    stack_name: str = DEFAULT_STACK_NAME
     namespace: str = DEFAULT_NAMESPACE
     vpc_id: str | None = None
     private_subnet_ids: tuple[str, ...] = ()
@@ -141,6 +153,7 @@ class StackConfig:
                               "repairs")
         config = cls(
             cluster_name=cluster_name,
+            stack_name=_stack_name(get("stackName")),
             namespace=_optional(get, "namespace", _K8S_NAMESPACE, "a Kubernetes namespace name")
             or DEFAULT_NAMESPACE,
             vpc_id=vpc_id,
@@ -190,6 +203,16 @@ def _optional(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], wha
     if not pattern.match(text):
         raise ConfigError(f"context '{key}' must be {what}, got {value!r}")
     return text
+
+
+def _stack_name(value: Any) -> str:
+    if _blank(value):
+        return DEFAULT_STACK_NAME
+    if not isinstance(value, str) or not _STACK_NAME.match(value.strip()) or len(value.strip()) > MAX_STACK_NAME_LENGTH:
+        raise ConfigError(f"context 'stackName' must be a CloudFormation stack name: a letter, then letters, digits "
+                          f"and hyphens, at most {MAX_STACK_NAME_LENGTH} characters (the stack's rules are named "
+                          f"<stackName>-SetupRequested, at most 64); got {value!r}")
+    return value.strip()
 
 
 def _subnet_list(value: Any) -> tuple[str, ...]:

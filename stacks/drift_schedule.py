@@ -3,7 +3,8 @@
 EventBridge Scheduler starts the ``<stack>-Drift`` state machine with input ``{}``; it asks CheckDrift for the
 hosts recorded in the stack's namespace (``listHosts``), then, in a Map, checks each host (CheckDrift with
 ``host``). A host whose check finds something gets one ``Milvus Layer7 Drift Detected`` event (its findings) and
-one ``DriftFindings`` data point per finding (namespace ``MilvusLayer7``, dimensions ``service`` and ``kind``);
+one ``DriftFindings`` data point per finding (in the stack's namespace: its name, ``MilvusLayer7`` by default;
+dimensions ``service`` and ``kind``);
 a host that matches its record publishes nothing. The execution's output lists each host with ``matches`` and
 how many findings it had.
 
@@ -74,7 +75,7 @@ class DriftSchedule(Construct):
         # PutMetricData has no resource level; the namespace condition keeps it to the product's metrics.
         self.state_machine.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": names.METRICS_NAMESPACE}}))
+            conditions={"StringEquals": {"cloudwatch:namespace": names.metrics_namespace(stack_name)}}))
         self.schedule = scheduler.Schedule(
             self, "Schedule", schedule_name=f"{stack_name}-DriftCheck",
             description="milvus-layer7: check every recorded host for drift (docs/CONTRACT.md 'Drift check')",
@@ -111,7 +112,8 @@ class DriftSchedule(Construct):
         put_metrics = sfn.CustomState(self, "PutDriftMetrics", state_json={
             "Type": "Task",
             "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:cloudwatch:putMetricData",
-            "Parameters": {"Namespace": names.METRICS_NAMESPACE, "MetricData.$": "$.metricData"},
+            "Parameters": {"Namespace": names.metrics_namespace(Stack.of(self).stack_name),
+                           "MetricData.$": "$.metricData"},
             "ResultPath": "$.metricsPut",  # its answer ({}) beside the state: HostChecked reads $.report
             "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 3,
                        "BackoffRate": 2}],

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -44,11 +44,12 @@ PUBLISH_TIMEOUT_SECONDS = 30
 
 
 def publish(scope: Construct, name: str, detail_type: str, detail: dict[str, object]) -> tasks.EventBridgePutEvents:
-    """events:PutEvents on the default bus (no event_bus given), retried on EventBridge's own faults."""
+    """events:PutEvents on the default bus (no event_bus given), retried on EventBridge's own faults; the detail
+    names the stack that sent it (``stack``), as a request names the stack it is for."""
     task = tasks.EventBridgePutEvents(
         scope, name,
         entries=[tasks.EventBridgePutEventsEntry(
-            detail=sfn.TaskInput.from_object(detail),
+            detail=sfn.TaskInput.from_object({**detail, names.REQUEST_STACK_FIELD: Stack.of(scope).stack_name}),
             detail_type=detail_type,
             source=names.EVENT_SOURCE,
         )],

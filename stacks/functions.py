@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -73,7 +73,7 @@ class WorkflowFunctions(Construct):
             # the one record the Route 53 grant covers, when the stack has both a host and a zone
             dns_record_name=config.host if config.host and config.hosted_zone_id else "",
             service_name=names.SERVICE_NAME,
-            metrics_namespace=names.METRICS_NAMESPACE,
+            metrics_namespace=names.metrics_namespace(Stack.of(self).stack_name),
         )
 
     def add_environment(self, step: str, **changes: Any) -> None:

@@ -136,7 +136,7 @@ class MilvusLayer7Stack(Stack):
             grants.acknowledge(machine, {
                 "Resource::*": "CloudWatch Logs delivery (CreateLogDelivery, ...) and X-Ray actions have no "
                                "resource level; added by the state machine's logging and tracing. (The drift "
-                               "check's cloudwatch:PutMetricData has none either: held to the MilvusLayer7 "
+                               "check's cloudwatch:PutMetricData has none either: held to the stack's own "
                                "namespace by its condition.)",
             })
             for step in steps.steps_of(workflow):

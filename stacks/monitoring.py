@@ -67,11 +67,13 @@ _EXECUTION_PERIOD = Duration.minutes(5)
 _CERTIFICATE_PERIOD = Duration.days(1)
 
 
-def custom_metric(name: str, *, statistic: str, period: Duration, label: str | None = None) -> cloudwatch.Metric:
-    """One of the Lambdas' EMF metrics, with exactly the dimension Powertools writes.
+def custom_metric(name: str, *, namespace: str, statistic: str, period: Duration,
+                  label: str | None = None) -> cloudwatch.Metric:
+    """One of the Lambdas' EMF metrics, in the stack's namespace (names.metrics_namespace), with exactly the
+    dimension Powertools writes.
 
     No unit: an alarm with a unit ignores data points written with another one."""
-    return cloudwatch.Metric(namespace=names.METRICS_NAMESPACE, metric_name=name,
+    return cloudwatch.Metric(namespace=namespace, metric_name=name,
                              dimensions_map=dict(names.METRIC_DIMENSIONS),
                              statistic=statistic, period=period, label=label)
 
@@ -87,6 +89,7 @@ class Monitoring(Construct):
                  drift_state_machine: sfn.IStateMachine | None = None) -> None:
         super().__init__(scope, construct_id)
         self._prefix = Stack.of(self).stack_name
+        self._namespace = names.metrics_namespace(self._prefix)
         self.topic = self._build_topic(alarm_email, alarm_topic_arn)
         self.alarms = self._build_alarms(state_machine)
         if undo_state_machine is not None:
@@ -180,7 +183,7 @@ class Monitoring(Construct):
                 alarm_description=f"The certificate an execution imported expires in fewer than "
                                   f"{CERTIFICATE_ALARM_DAYS} days; ACM never renews imported "
                                   f"certificates (README 'Certificate rotation').",
-                metric=custom_metric(names.METRIC_CERTIFICATE_DAYS,
+                metric=custom_metric(names.METRIC_CERTIFICATE_DAYS, namespace=self._namespace,
                                      statistic="Minimum", period=_CERTIFICATE_PERIOD),
                 threshold=CERTIFICATE_ALARM_DAYS, evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -201,14 +204,15 @@ class Monitoring(Construct):
                                   "target): runs with the default albTimeoutSeconds (900) are close to failing "
                                   "with LoadBalancerTimeout. Look at the target group's health checks and the "
                                   "controller's events on the Ingress.",
-                metric=custom_metric(names.METRIC_ALB_WAIT, statistic="Maximum", period=_EXECUTION_PERIOD),
+                metric=custom_metric(names.METRIC_ALB_WAIT, namespace=self._namespace, statistic="Maximum",
+                                     period=_EXECUTION_PERIOD),
                 threshold=ALB_WAIT_ALARM_SECONDS, **at_or_above),
             "VerificationSlow": cloudwatch.Alarm(
                 self, "VerificationSlowAlarm", alarm_name=f"{self._prefix}-VerificationSlow",
                 alarm_description=f"A verification of Milvus (VerifyGrpc or VerifyLayer4) took "
                                   f"{VERIFICATION_ALARM_SECONDS} s or more, half the default "
                                   "verify.timeoutSeconds: Milvus or the path to it is slow.",
-                metric=custom_metric(names.METRIC_VERIFICATION_SECONDS, statistic="Maximum",
+                metric=custom_metric(names.METRIC_VERIFICATION_SECONDS, namespace=self._namespace, statistic="Maximum",
                                      period=_EXECUTION_PERIOD),
                 threshold=VERIFICATION_ALARM_SECONDS, **at_or_above),
             "ExecutionSlow": cloudwatch.Alarm(
@@ -221,7 +225,8 @@ class Monitoring(Construct):
                 self, "CertificateRenewedLateAlarm", alarm_name=f"{self._prefix}-CertificateRenewedLate",
                 alarm_description=f"A renewal replaced a certificate that had fewer than {RENEWAL_ALARM_DAYS} "
                                   "days left (or had expired): renew earlier (README 'Certificate rotation').",
-                metric=custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, statistic="Minimum",
+                metric=custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, namespace=self._namespace,
+                                     statistic="Minimum",
                                      period=_CERTIFICATE_PERIOD),
                 threshold=RENEWAL_ALARM_DAYS, evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -287,7 +292,7 @@ class Monitoring(Construct):
             "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING}
         dimensions = ", ".join([names.METRIC_DRIFT_KIND_DIMENSION, *names.METRIC_DIMENSIONS])
         # A Metrics Insights query (CloudWatch's SQL), of our own names only.
-        query = f"SELECT SUM({names.METRIC_DRIFT_FINDINGS}) FROM SCHEMA(\"{names.METRICS_NAMESPACE}\", {dimensions})"  # noqa: S608
+        query = f"SELECT SUM({names.METRIC_DRIFT_FINDINGS}) FROM SCHEMA(\"{self._namespace}\", {dimensions})"  # noqa: S608
         return {
             "DriftDetected": cloudwatch.Alarm(
                 self, "DriftDetectedAlarm", alarm_name=f"{self._prefix}-DriftDetected",
@@ -333,7 +338,7 @@ class Monitoring(Construct):
                   for name, function in functions.items()])
         alb_wait = cloudwatch.GraphWidget(
             title="ALB wait until ready (s)", width=8, left=[
-                custom_metric(names.METRIC_ALB_WAIT, statistic=stat,
+                custom_metric(names.METRIC_ALB_WAIT, namespace=self._namespace, statistic=stat,
                               period=period, label=stat) for stat in ("Average", "Maximum")],
             left_annotations=[cloudwatch.HorizontalAnnotation(value=ALB_WAIT_ALARM_SECONDS, label="alarm")])
         run_time = cloudwatch.GraphWidget(
@@ -343,19 +348,21 @@ class Monitoring(Construct):
             left_annotations=[cloudwatch.HorizontalAnnotation(value=RUN_ALARM_SECONDS * 1000, label="alarm")])
         renewals = cloudwatch.GraphWidget(
             title="Days the replaced certificate had left (per renewal)", width=12,
-            left=[custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, statistic="Minimum",
+            left=[custom_metric(names.METRIC_REPLACED_CERTIFICATE_DAYS, namespace=self._namespace, statistic="Minimum",
                                 period=_CERTIFICATE_PERIOD, label="days left when replaced")],
             left_annotations=[cloudwatch.HorizontalAnnotation(value=RENEWAL_ALARM_DAYS, label="alarm")])
         latency = cloudwatch.GraphWidget(
             title="Verification (s), its gRPC answer (ms)", width=8, left=[
-                custom_metric(names.METRIC_VERIFICATION_SECONDS, statistic=stat, period=period, label=f"{stat} s")
+                custom_metric(names.METRIC_VERIFICATION_SECONDS, namespace=self._namespace, statistic=stat,
+                              period=period, label=f"{stat} s")
                 for stat in ("Average", "Maximum")], right=[
-                custom_metric(names.METRIC_VERIFICATION_LATENCY, statistic="Maximum", period=period,
+                custom_metric(names.METRIC_VERIFICATION_LATENCY, namespace=self._namespace, statistic="Maximum",
+                              period=period,
                               label="gRPC answer, Maximum ms")],
             left_annotations=[cloudwatch.HorizontalAnnotation(value=VERIFICATION_ALARM_SECONDS, label="alarm")])
         certificate = cloudwatch.GraphWidget(
             title="Certificate days until expiry", width=8,
-            left=[custom_metric(names.METRIC_CERTIFICATE_DAYS, statistic="Minimum",
+            left=[custom_metric(names.METRIC_CERTIFICATE_DAYS, namespace=self._namespace, statistic="Minimum",
                                 period=_CERTIFICATE_PERIOD, label="days left")],
             left_annotations=[cloudwatch.HorizontalAnnotation(value=CERTIFICATE_ALARM_DAYS,
                                                               label="alarm")])

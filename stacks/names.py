@@ -14,10 +14,18 @@ __all__ = ["CONTRACT_ERROR_NAMES"]
 
 STACK_NAME = "MilvusLayer7"
 SERVICE_NAME = "milvus-layer7"
-METRICS_NAMESPACE = "MilvusLayer7"
+METRICS_NAMESPACE = "MilvusLayer7"  # the default stack's: a stack's metrics are under its own name
+
+
+def metrics_namespace(stack_name: str) -> str:
+    """The CloudWatch namespace of a stack's metrics: its name, so one stack's alarms never read another's data
+    (the default stack's is METRICS_NAMESPACE, as before stacks had other names)."""
+    return stack_name
 
 # "Events"
 EVENT_SOURCE = "milvus.layer7"
+# The stack an event is for (detail.stack): a request's routing (stacks/triggers.py), the published events' origin.
+REQUEST_STACK_FIELD = "stack"
 DETAIL_TYPE_REQUESTED = "Milvus Layer7 Setup Requested"
 DETAIL_TYPE_READY = "Milvus Layer7 Endpoint Ready"
 # Before the Layer-4 load balancer goes: the ALB serves; whoever still dials the old one has the drain to move.

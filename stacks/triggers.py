@@ -14,6 +14,14 @@ Every rule's target shares one role and one dead-letter queue:
   exists) go to the dead-letter queue at once (EventBridge user guide,
   "Using dead-letter queues"), as does every event whose retries ran out, so
   no request is dropped silently; Monitoring alarms on both.
+
+Several stacks share the default bus (context ``stackName``), so a request
+names its stack in ``detail.stack`` and each stack's rules match only their
+own name. A request without the field is the default stack's alone
+(``MilvusLayer7``): callers written before there could be two stacks keep
+starting the one they meant, and no field-less event ever starts two
+workflows. Exists matching inside ``$or`` (EventBridge user guide, "Content
+filtering in Amazon EventBridge event patterns").
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks import names
+from stacks.config import DEFAULT_STACK_NAME
 
 RETRY_ATTEMPTS = 8
 MAX_EVENT_AGE = Duration.hours(1)
@@ -74,8 +83,18 @@ class RuleTargets(Construct):
         )
 
 
+def request_pattern(stack_name: str, detail_type: str) -> events.EventPattern:
+    """``detail.stack`` is this stack's name; absent too for the default stack (docs/CONTRACT.md "Events")."""
+    ours: list[object] = [stack_name]
+    detail: dict[str, object] = {names.REQUEST_STACK_FIELD: ours}
+    if stack_name == DEFAULT_STACK_NAME:
+        detail = {"$or": [detail, {names.REQUEST_STACK_FIELD: [{"exists": False}]}]}
+    return events.EventPattern(source=[names.EVENT_SOURCE], detail_type=[detail_type], detail=detail)
+
+
 class RequestedTrigger(Construct):
-    """Default-bus rule: source milvus.layer7 and one detail-type; the event's detail is the execution input."""
+    """Default-bus rule: source milvus.layer7, one detail-type and this stack's ``detail.stack``; the event's
+    detail is the execution input."""
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine,
                  rule_targets: RuleTargets, detail_type: str, rule_suffix: str, description: str) -> None:
@@ -84,7 +103,7 @@ class RequestedTrigger(Construct):
             self, "Rule",
             rule_name=rule_targets.rule_name(rule_suffix),
             description=description,
-            event_pattern=events.EventPattern(source=[names.EVENT_SOURCE], detail_type=[detail_type]),
+            event_pattern=request_pattern(Stack.of(self).stack_name, detail_type),
         )
         self.rule.add_target(rule_targets.target(state_machine, events.RuleTargetInput.from_event_path("$.detail")))
 

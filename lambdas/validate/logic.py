@@ -128,7 +128,7 @@ def resolve(given: ExecutionInput, stack: FunctionEnvironment) -> SetupRequest:
 
 
 # A renewal names which setup to renew; everything else is the setup's own, read from its record.
-RENEWAL_FIELDS = frozenset({"host", "cluster_name", "namespace", "renew"})
+RENEWAL_FIELDS = frozenset({"host", "cluster_name", "namespace", "renew", "stack"})
 
 
 def _renewal(given: ExecutionInput, stack: FunctionEnvironment, cluster_name: str, host: str,

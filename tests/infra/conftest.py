@@ -83,7 +83,7 @@ def synthesize(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Sy
     outdir = tmp_path_factory.mktemp("cdk.out")
     app, stack = app_module.build_app(cdk.App(context=context, outdir=str(outdir)))
     assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
-    raw = assembly.get_stack_by_name(STACK_NAME).template
+    raw = assembly.get_stack_by_name(overrides.get("stackName", STACK_NAME)).template
     return Synth(template=Template.from_json(raw), raw=raw, outdir=outdir, stack=stack)
 
 

@@ -87,7 +87,7 @@ def test_each_recorded_host_is_checked_and_only_a_drifted_one_publishes_an_event
     assert (entry["DetailType"], entry["Source"]) == (names.DETAIL_TYPE_DRIFT, names.EVENT_SOURCE)
     assert entry["Detail"] == {"host.$": "$.report.host", "findings.$": "$.report.findings",
                                "repaired.$": "$.outcome.repaired", "notRepaired.$": "$.outcome.notRepaired",
-                               "executionArn.$": "$$.Execution.Id"}
+                               "executionArn.$": "$$.Execution.Id", "stack": "MilvusLayer7"}
     assert states["PublishDriftDetected"]["Next"] == "CountFindings"
     assert states["CountFindings"]["ItemSelector"]["Dimensions"] == [
         {"Name": "service", "Value": "milvus-layer7"}, {"Name": "kind", "Value.$": "$$.Map.Item.Value.kind"}]

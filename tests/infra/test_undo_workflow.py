@@ -97,11 +97,11 @@ def test_a_failed_undo_says_which_load_balancer_serves(default_synth):
         "layer4Address.$": "$.layer4.address", "layer4Verified": True, "ingressDeletionRequested": True}
     entry = states["PublishFailed"]["Parameters"]["Entries"][0]
     assert entry["DetailType"] == "Milvus Layer7 Undo Failed" and entry["Source"] == "milvus.layer7"
-    assert set(entry["Detail"]) == {"error.$", "cause.$", "balancers.$", "executionArn.$"}
+    assert set(entry["Detail"]) == {"error.$", "cause.$", "balancers.$", "executionArn.$", "stack"}
     completed = states["PublishUndoCompleted"]["Parameters"]["Entries"][0]
     assert completed["DetailType"] == "Milvus Layer7 Undo Completed"
     assert set(completed["Detail"]) == {"service.$", "verification.$", "dnsRecord.$", "ingress.$", "certificates.$",
-                                        "alreadyUndoneBy.$", "warnings.$", "executionArn.$"}
+                                        "alreadyUndoneBy.$", "warnings.$", "executionArn.$", "stack"}
 
 
 def test_validate_undo_reads_both_workflows_past_executions(vpc_synth):

@@ -171,7 +171,8 @@ def test_events_published(default_synth):
     assert (ready["Source"], ready["DetailType"]) == ("milvus.layer7", "Milvus Layer7 Endpoint Ready")
     assert (failed["Source"], failed["DetailType"]) == ("milvus.layer7", "Milvus Layer7 Setup Failed")
     assert ready["Detail"]["executionArn.$"] == failed["Detail"]["executionArn.$"] == "$$.Execution.Id"
-    assert set(failed["Detail"]) == {"error.$", "cause.$", "service.$", "executionArn.$"}
+    assert set(failed["Detail"]) == {"error.$", "cause.$", "service.$", "executionArn.$", "stack"}
+    assert ready["Detail"]["stack"] == failed["Detail"]["stack"] == "MilvusLayer7"  # the stack that sent it
     assert "EventBusName" not in ready  # the default bus
     assert states["PublishReady"]["TimeoutSeconds"] == states["PublishFailed"]["TimeoutSeconds"] == 30
 

@@ -405,3 +405,11 @@ def test_a_renewal_with_setup_fields_is_refused_naming_them():
 def test_replace_load_balancer_is_carried_for_read_setup_record():
     assert validate({**MINIMAL, "replaceLoadBalancer": True}, STACK).replace_load_balancer is True
     assert validate(MINIMAL, STACK).replace_load_balancer is False
+
+
+def test_the_stack_an_event_names_routes_it_and_changes_nothing_in_the_request():
+    # Given a request as an event's detail names its stack (docs/CONTRACT.md "Events": the rules route by it)
+    # When it is validated, as a setup and as a renewal
+    # Then it is the request without the field
+    assert validate({**MINIMAL, "stack": "MilvusLayer7Dev"}, STACK) == validate(MINIMAL, STACK)
+    assert validate({"renew": True, "stack": "MilvusLayer7Dev"}, CONFIGURED) == validate({"renew": True}, CONFIGURED)

@@ -223,3 +223,9 @@ def test_a_setup_running_for_the_host_refuses_the_undo(undo_environment, locks, 
         handler.lambda_handler(event, lambda_context, sfn=Sfn([running]), acm=Acm(), dynamodb=locks)
     item = locks.get_item(TableName="RunLock", Key={"host": {"S": "milvus.example.test"}})["Item"]
     assert item["holder"]["S"] == running["executionArn"]
+
+
+def test_the_stack_an_undo_event_names_changes_nothing_in_the_request():
+    # Given an undo request as an event's detail names its stack (docs/CONTRACT.md "Events")
+    # Then it is the request without the field
+    assert validate_undo({"stack": "MilvusLayer7Dev"}, STACK) == validate_undo({}, STACK)

@@ -95,7 +95,8 @@ class UndoWorkflow(Construct):
                                           result=sfn.Result.from_object({}))
         delete_certificate = self._invoke("DeleteCertificate",
                                           {**request, "ingressDeletion.$": "$.ingressDeletion",
-                                           "certificates.$": "$.certificates"},
+                                           "certificates.$": "$.certificates",
+                                           "managedCertificates.$": "$.managedCertificates"},
                                           result_path="$.certificates")
         wait_certificates = sfn.Wait(self, "WaitForCertificatesUnused",
                                      time=sfn.WaitTime.seconds_path("$.certificates.waitSeconds"))

@@ -180,3 +180,5 @@ class CheckIngressDeletedEvent(UndoStepEvent):
 class DeleteCertificateEvent(UndoStepEvent):
     ingress_deletion: IngressDeletion
     certificates: CertificateCleanup = Field(default_factory=CertificateCleanup)  # the previous look's, or {}
+    # ValidateUndo's: the host's certificates of ours when this execution began; one gone now went in this run
+    managed_certificates: list[str] = Field(default_factory=list)

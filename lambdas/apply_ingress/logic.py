@@ -26,13 +26,12 @@ of the same content) finds an earlier time: ``false``.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any, Callable
 
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected
-from layer7.ingress import last_apply_time, read_ingress
+from layer7.ingress import changed_since, read_ingress
 from layer7.ingress_manifest import ingress_manifest
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
@@ -98,12 +97,8 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
     applied_at = now()
     # The API server keeps the resourceVersion of an object a write left as it was: a renewal shows it changed nothing.
     changed = before is None or before != (applied.get("metadata") or {}).get("resourceVersion")
-    if not changed and event.execution_start_time is not None:
-        # Unchanged by this attempt, maybe by an earlier attempt of this execution killed after its apply.
-        last = last_apply_time(applied)
-        started = event.execution_start_time
-        started = (started if started.tzinfo else started.replace(tzinfo=dt.UTC)).replace(microsecond=0)
-        changed = last is not None and last >= started
+    # Unchanged by this attempt, maybe by an earlier attempt of this execution killed after its apply.
+    changed = changed or changed_since(applied, event.execution_start_time)
     warnings = [*event.certificate.warnings, *service_warnings(request, service)]
     service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
     logger.info(

@@ -43,15 +43,26 @@ def refuse_foreign(ingress: dict[str, Any] | None, namespace: str, name: str) ->
         )
 
 
-def last_apply_time(ingress: dict[str, Any] | None) -> dt.datetime | None:
-    """When this workflow's apply last changed the Ingress: the ``time`` of the managedFields entry of manager
-    ``milvus-layer7``, operation Apply (the API server moves it only when that manager's apply changes the
-    object: managedfieldsupdater.go). None without one. Whole seconds (metav1.Time), the API server's clock."""
+def last_apply_time(ingress: dict[str, Any] | None, operation: str = "Apply") -> dt.datetime | None:
+    """When this workflow's apply last changed the object: the ``time`` of the managedFields entry of manager
+    ``milvus-layer7``, operation ``operation`` (Apply; Update for its patches) (the API server moves it only when
+    that manager's write changes the object: managedfieldsupdater.go). None without one. Whole seconds
+    (metav1.Time), the API server's clock."""
     for entry in ((ingress or {}).get("metadata") or {}).get("managedFields") or []:
-        if entry.get("manager") == k8s.FIELD_MANAGER and entry.get("operation") == "Apply":
+        if entry.get("manager") == k8s.FIELD_MANAGER and entry.get("operation") == operation:
             try:
                 parsed = dt.datetime.fromisoformat(str(entry.get("time") or "").replace("Z", "+00:00"))
             except ValueError:
                 return None
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None
+
+
+def changed_since(obj: dict[str, Any] | None, started: dt.datetime | None, operation: str = "Apply") -> bool:
+    """Whether this workflow's field manager changed ``obj`` at or after ``started`` (an execution's start,
+    compared at whole seconds as metav1.Time has them); False when either time is unknown."""
+    if started is None:
+        return False
+    last = last_apply_time(obj, operation)
+    start = (started if started.tzinfo else started.replace(tzinfo=dt.UTC)).replace(microsecond=0)
+    return last is not None and last >= start

@@ -8,6 +8,7 @@ its own path.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import Field
@@ -158,6 +159,8 @@ class UndoStepEvent(WireModel):
 class RestoreLayer4Event(UndoStepEvent):
     previous_undo: str | None = None
     managed_certificates: list[str] = Field(default_factory=list)
+    # $$.Execution.StartTime: a retry tells this execution's restore from an earlier one's (restore_layer4.logic)
+    execution_start_time: dt.datetime | None = None
 
 
 class CheckLayer4Event(UndoStepEvent):

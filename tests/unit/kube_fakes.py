@@ -167,10 +167,18 @@ class FakeKube(k8s.Kube):
         else:
             if path not in self.objects:
                 raise k8s.NotFound(f"{what}: not found", status=404)
+            before = copy.deepcopy(self.objects[path])
             _merge(self.objects[path], body)
             if (body.get("spec") or {}).get("type") == "ClusterIP":  # the API server drops node ports
                 for port in self.objects[path]["spec"].get("ports", []):
                     port.pop("nodePort", None)
+            if self.objects[path] != before:  # the writer's Update entry moves only when it changed something
+                metadata = self.objects[path].setdefault("metadata", {})
+                manager = query.get("fieldManager")
+                metadata["managedFields"] = [
+                    *(e for e in metadata.get("managedFields") or []
+                      if (e.get("manager"), e.get("operation")) != (manager, "Update")),
+                    {"manager": manager, "operation": "Update", "time": self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")}]
         return copy.deepcopy(self.objects[path])
 
     def delete(self, path: str, what: str, **query: Any) -> dict[str, Any]:

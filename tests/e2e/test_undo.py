@@ -103,6 +103,18 @@ def killed_states(record: ExecutionRecord) -> list[str]:
     return killed
 
 
+def step_answer(record: ExecutionRecord, state: str) -> dict[str, Any]:
+    """What ``state``'s function answered (its last attempt's result), from the execution's history."""
+    entered, answers = "", []
+    for event in record.history:
+        if event["type"] == "TaskStateEntered":
+            entered = event["stateEnteredEventDetails"]["name"]
+        for key in ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails"):
+            if entered == state and key in event:
+                answers.append(json.loads(event[key]["output"]))
+    return answers[-1]
+
+
 def lambda_states(record: ExecutionRecord) -> list[str]:
     """The Lambda task states the run went through, once each, in order (not the service integrations)."""
     tasks = [event["stateEnteredEventDetails"]["name"] for event in record.history
@@ -142,6 +154,10 @@ def test_an_undo_rerun_after_a_failure_at_verify_layer4_points_dns_at_the_live_n
         wrong = {**undo_detail(sandbox), "layer4Verify": {"tls": True}}
         failed = run_undo_once(sandbox, QUIET, wrong)
         assert (failed.status, failed.error) == ("FAILED", "VerificationFailed"), failed.cause
+        # and whose RestoreLayer4, killed after its patch, answered on its retry as an undisturbed one does
+        assert "RestoreLayer4" in killed_states(failed)
+        restore = step_answer(failed, "RestoreLayer4")
+        assert (restore["restored"], restore["previousType"], restore["type"]) == (True, "ClusterIP", "LoadBalancer")
         # When the undo runs again with a correct input
         undo = run_undo_once(sandbox, QUIET, undo_detail(sandbox))
         assert undo.status == "SUCCEEDED", (undo.error, undo.cause)

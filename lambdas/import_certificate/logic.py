@@ -114,8 +114,12 @@ def import_from_secret(
         previous = None
         arn = _import(acm, checked, tags, None)
     left = [certificate for certificate in managed if certificate.arn != arn]
-    warnings = [_left_warning(certificate.arn, passed_over, host, algorithm, arn)
-                for certificate in left] if previous is None else []
+    warnings = [
+        f"The earlier certificate {certificate.arn} for {host} is left in ACM: "
+        f"{passed_over.get(certificate.arn, 'ACM cannot take the renewal into it')}; so the renewed {algorithm} "
+        f"certificate is {arn}. Delete the old one once nothing uses it (the undo does)."
+        for certificate in left
+    ] if previous is None else []
     logger.info(
         "certificate re-imported" if previous else "certificate imported",
         extra={"certificateArn": arn, "host": host, "fingerprint": fingerprint, "notAfter": _iso(checked.not_after),
@@ -123,30 +127,6 @@ def import_from_secret(
     )
     return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now,
                    warnings=warnings)
-
-
-def _left_warnings(acm: ACMClient, others: list[ManagedCertificate], checked: CheckedCertificate, arn: str,
-                   host: str) -> list[str]:
-    """The warnings of the import an earlier attempt made: none if one of ``others`` would take a re-import
-    (the attempt re-imported, into ``arn``), else each of them left in ACM with why (a fresh import).
-
-    Two cases it cannot tell from an undisturbed run's: a re-import into ``arn`` while a later certificate would
-    not have taken it either (warnings then, none undisturbed), and ACM refusing a re-import reimport.py did not
-    foresee (the reason reads "ACM cannot take the renewal into it"); both need two earlier certificates of ours.
-    """
-    if not others:
-        return []
-    previous, passed_over = choose_reimport_target(acm, others, checked.certificate)
-    if previous is not None:
-        return []
-    return [_left_warning(certificate.arn, passed_over, host, key_algorithm(checked.certificate), arn)
-            for certificate in others]
-
-
-def _left_warning(left: str, passed_over: dict[str, str], host: str, algorithm: str, arn: str) -> str:
-    return (f"The earlier certificate {left} for {host} is left in ACM: "
-            f"{passed_over.get(left, 'ACM cannot take the renewal into it')}; so the renewed {algorithm} "
-            f"certificate is {arn}. Delete the old one once nothing uses it (the undo does).")
 
 
 def choose_reimport_target(
@@ -188,6 +168,31 @@ def _import(acm: ACMClient, checked: CheckedCertificate, tags: dict[str, str], c
         tags=tags,
         certificate_arn=certificate_arn,
     )
+
+
+def _left_warnings(acm: ACMClient, others: list[ManagedCertificate], checked: CheckedCertificate, arn: str,
+                   host: str) -> list[str]:
+    """The warnings of the import an earlier attempt made: none if one of ``others`` would take a re-import
+    (the attempt re-imported, into ``arn``), else each of them left in ACM with why (a fresh import).
+
+    Two cases it cannot tell from an undisturbed run's: a re-import into ``arn`` while a later certificate would
+    not have taken it either (warnings then, none undisturbed), and ACM refusing a re-import reimport.py did not
+    foresee (the reason reads "ACM cannot take the renewal into it"); both need two earlier certificates of ours.
+    """
+    if not others:
+        return []
+    previous, passed_over = choose_reimport_target(acm, others, checked.certificate)
+    if previous is not None:
+        return []
+    return [_left_warning(certificate.arn, passed_over, host, key_algorithm(checked.certificate), arn)
+            for certificate in others]
+
+
+def _left_warning(left: str, passed_over: dict[str, str], host: str, algorithm: str, arn: str) -> str:
+    """The warning import_from_secret gives for ``left`` (the same words)."""
+    return (f"The earlier certificate {left} for {host} is left in ACM: "
+            f"{passed_over.get(left, 'ACM cannot take the renewal into it')}; so the renewed {algorithm} "
+            f"certificate is {arn}. Delete the old one once nothing uses it (the undo does).")
 
 
 def use_existing(certificate_arn: str, host: str, *, acm: ACMClient, now: dt.datetime) -> CertificateResult:

@@ -119,25 +119,6 @@ def test_a_renewal_adding_key_usage_is_imported_fresh_and_the_old_arn_is_named(a
     assert third.certificate_arn == second.certificate_arn and third.warnings == [] and managed_count(acm) == 2
 
 
-def test_a_retry_after_a_killed_fresh_import_of_a_renewal_names_the_old_arn_as_an_undisturbed_run(aws, ca,
-                                                                                                monkeypatch):
-    # Given a certificate an earlier execution imported an hour ago (moto's clock for ACM's ImportedAt)
-    acm, _ = aws
-    an_hour_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
-    monkeypatch.setattr("moto.acm.models.utcnow", lambda: an_hour_ago)
-    run(aws, make_leaf(ca, [HOST]), "first")
-    monkeypatch.undo()
-    # and a renewal ACM would not re-import (it adds Key Usage), imported fresh by this execution, which died then
-    renewal = make_leaf(ca, [HOST], key_usage={DS}, not_after=later(200))
-    started = dt.datetime.now(dt.UTC)
-    undisturbed = run(aws, renewal, "second", started)
-    # When Step Functions runs the step again in the same execution
-    retried = run(aws, renewal, "second", started)
-    # Then it answers as the attempt that imported: imported, with the warning naming the old certificate
-    assert retried == undisturbed and retried.certificate_imported and len(retried.warnings) == 1
-    assert managed_count(acm) == 2
-
-
 def test_a_renewal_dropping_client_auth_is_reimported_in_place(aws, ca):
     first = run(aws, make_leaf(ca, [HOST], extended_key_usage=[SERVER, CLIENT]), "first")
     second = run(aws, make_leaf(ca, [HOST], extended_key_usage=[SERVER], not_after=later(200)), "second")
@@ -198,3 +179,22 @@ def test_an_old_certificate_that_cannot_be_read_is_not_reimported_into(aws, ca):
     second = run((Unreadable(acm), secretsmanager), make_leaf(ca, [HOST], not_after=later(200)), "second")
     [warning] = second.warnings
     assert second.certificate_arn != first.certificate_arn and "could not be read" in warning
+
+
+def test_a_retry_after_a_killed_fresh_import_of_a_renewal_names_the_old_arn_as_an_undisturbed_run(aws, ca,
+                                                                                                monkeypatch):
+    # Given a certificate an earlier execution imported an hour ago (moto's clock for ACM's ImportedAt)
+    acm, _ = aws
+    an_hour_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
+    monkeypatch.setattr("moto.acm.models.utcnow", lambda: an_hour_ago)
+    run(aws, make_leaf(ca, [HOST]), "first")
+    monkeypatch.undo()
+    # and a renewal ACM would not re-import (it adds Key Usage), imported fresh by this execution, which died then
+    renewal = make_leaf(ca, [HOST], key_usage={DS}, not_after=later(200))
+    started = dt.datetime.now(dt.UTC)
+    undisturbed = run(aws, renewal, "second", started)
+    # When Step Functions runs the step again in the same execution
+    retried = run(aws, renewal, "second", started)
+    # Then it answers as the attempt that imported: imported, with the warning naming the old certificate
+    assert retried == undisturbed and retried.certificate_imported and len(retried.warnings) == 1
+    assert managed_count(acm) == 2

@@ -39,6 +39,7 @@ from stacks import names, retries
 from stacks.run_lock import HOST_PATH, RunLockTable
 
 EXECUTION_ID = "$$.Execution.Id"  # correlationId and executionArn (a plain path: CDK would add a 2nd ".$" to a token)
+EXECUTION_START_TIME = "$$.Execution.StartTime"  # ISO 8601, Step Functions' clock (the context object)
 NULL = "States.StringToJson('null')"
 PUBLISH_TIMEOUT_SECONDS = 30
 

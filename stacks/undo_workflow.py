@@ -24,7 +24,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import names, retries, timeouts
-from stacks.failure_path import EXECUTION_ID, NULL, FailurePath, Outcome, publish
+from stacks.failure_path import EXECUTION_ID, EXECUTION_START_TIME, NULL, FailurePath, Outcome, publish
 from stacks.run_lock import RunLockTable
 from stacks.tasks import invoke, state_machine, undo_state_machine_name
 
@@ -74,7 +74,8 @@ class UndoWorkflow(Construct):
         validate = self._invoke("ValidateUndo", {"input.$": "$", "stateMachineArn.$": "$$.StateMachine.Id"},
                                 result_path="$", keeps_input=False)
         restore = self._invoke("RestoreLayer4", {**request, "previousUndo.$": "$.previousUndo",
-                                                 "managedCertificates.$": "$.managedCertificates"},
+                                                 "managedCertificates.$": "$.managedCertificates",
+                                                 "executionStartTime.$": EXECUTION_START_TIME},
                                result_path="$.restore")
         check_layer4 = self._invoke("CheckLayer4", {**request, "restore.$": "$.restore"}, result_path="$.layer4")
         wait_layer4 = sfn.Wait(self, "WaitForLayer4", time=sfn.WaitTime.seconds_path("$.layer4.waitSeconds"))
@@ -95,7 +96,8 @@ class UndoWorkflow(Construct):
                                           result=sfn.Result.from_object({}))
         delete_certificate = self._invoke("DeleteCertificate",
                                           {**request, "ingressDeletion.$": "$.ingressDeletion",
-                                           "certificates.$": "$.certificates"},
+                                           "certificates.$": "$.certificates",
+                                           "managedCertificates.$": "$.managedCertificates"},
                                           result_path="$.certificates")
         wait_certificates = sfn.Wait(self, "WaitForCertificatesUnused",
                                      time=sfn.WaitTime.seconds_path("$.certificates.waitSeconds"))

@@ -25,7 +25,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks import names, retries, timeouts
-from stacks.failure_path import EXECUTION_ID, FailurePath, publish
+from stacks.failure_path import EXECUTION_ID, EXECUTION_START_TIME, FailurePath, publish
 from stacks.run_lock import RunLockTable
 from stacks.tasks import VERIFY_MAX_DELAY_SECONDS, invoke, setup_state_machine_name, state_machine
 
@@ -62,10 +62,13 @@ class Workflow(Construct):
                                 result_path="$", result_selector={"request.$": "$"}, keeps_input=False)
         # The request as the host's recorded setup says (a renewal), or refused where it would replace the ALB.
         read_setup_record = self._invoke("ReadSetupRecord", {"request.$": "$.request"}, result_path="$.request")
-        import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request"},
+        # The execution's start: a retry after a killed attempt tells what this execution wrote from what was
+        # there before it (the certificate's ImportedAt, the Ingress's managedFields time; DESIGN.md).
+        started = {"executionStartTime.$": EXECUTION_START_TIME}
+        import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request", **started},
                                           result_path="$.certificate")
-        apply_ingress = self._invoke("ApplyIngress", {"request.$": "$.request", "certificate.$": "$.certificate"},
-                                     result_path="$.ingress")
+        apply_ingress = self._invoke("ApplyIngress", {"request.$": "$.request", "certificate.$": "$.certificate",
+                                                      **started}, result_path="$.ingress")
         check_load_balancer = self._invoke("CheckLoadBalancer", {"request.$": "$.request", "ingress.$": "$.ingress"},
                                            result_path="$.loadBalancer")
         wait_for_load_balancer = sfn.Wait(self, "WaitForLoadBalancer",

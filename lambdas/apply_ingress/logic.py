@@ -6,6 +6,22 @@ nothing, a run with new input takes over exactly the fields it sets, and an
 Ingress someone created by hand with this name is adopted rather than refused.
 The Service is only read here; its Layer-4 load balancer stays until the
 Layer-7 path has been verified (RemoveLayer4).
+
+``changed`` says what this execution did, not this attempt. The API server
+keeps the resourceVersion of an object an apply left as it was, so a second
+apply of the same manifest reports ``false``; but a Lambda killed after its
+apply is run again by Step Functions, and that attempt's apply is such a
+second one. So the step also gets the execution's start
+(``$$.Execution.StartTime``) and reads the managedFields entry of its field
+manager (operation Apply): the API server moves its ``time`` only when the
+manager's apply changed the object (managedfieldsupdater.go), so a time at or
+after the start (in whole seconds, as metav1.Time has them) is this
+execution's change. The two clocks are the API server's (the cluster's
+control plane, AWS's for EKS) and Step Functions'; a skew between them
+matters only if it exceeds the time from the start to the apply (Validate,
+ReadSetupRecord and ImportCertificate: seconds), or from an earlier
+execution's last change to this start. A later execution (a rerun, a renewal
+of the same content) finds an earlier time: ``false``.
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ from typing import Any, Callable
 
 from layer7 import kube as k8s
 from layer7.errors import IngressRejected
-from layer7.ingress import read_ingress
+from layer7.ingress import changed_since, read_ingress
 from layer7.ingress_manifest import ingress_manifest
 from layer7.models import ApplyIngressEvent, IngressResult, SetupRequest
 from layer7.observability import logger
@@ -81,6 +97,8 @@ def apply_ingress(event: ApplyIngressEvent, kube: k8s.Kube, *, now: Callable[[],
     applied_at = now()
     # The API server keeps the resourceVersion of an object a write left as it was: a renewal shows it changed nothing.
     changed = before is None or before != (applied.get("metadata") or {}).get("resourceVersion")
+    # Unchanged by this attempt, maybe by an earlier attempt of this execution killed after its apply.
+    changed = changed or changed_since(applied, event.execution_start_time)
     warnings = [*event.certificate.warnings, *service_warnings(request, service)]
     service_type = (service.get("spec") or {}).get("type") or "ClusterIP"
     logger.info(

@@ -24,6 +24,16 @@ Milvus answers through the Layer-4 load balancer by then, the ALB is gone,
 an imported certificate costs nothing, and a later undo deletes it. The role
 may delete only certificates that carry the tag (IAM condition
 ``aws:ResourceTag/milvus-layer7:managed-by``).
+
+``deleted`` says what this execution deleted, not this attempt: a Lambda
+killed after its DeleteCertificate call is run again by Step Functions, and
+that attempt no longer finds the certificate. So the step also gets
+ValidateUndo's ``managedCertificates`` (the host's certificates of ours when
+the execution began): one of them that ACM now answers ResourceNotFound for
+went during this execution, and is named in ``deleted`` as an undisturbed
+run names it. One deleted by hand while the undo ran is named too: the
+step cannot tell the two apart, and either way it is gone since the run began.
+A later execution never lists it (its ValidateUndo did not find it).
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ def delete_certificates(event: DeleteCertificateEvent, *, acm: ACMClient,
     remaining = IN_USE_BUDGET_SECONDS - elapsed
     ours = [certificate.arn for certificate in find_managed_certificates(acm, host)]
     deleted: list[str] = list(previous.deleted)  # an earlier look's deletions stay said
+    deleted += gone_since_validate(acm, [arn for arn in event.managed_certificates if arn not in ours + deleted])
     kept: list[KeptCertificate] = []
     waiting: list[str] = []
     for arn in dict.fromkeys([*event.ingress_deletion.certificate_arns, *ours]):
@@ -85,6 +96,21 @@ def delete_certificates(event: DeleteCertificateEvent, *, acm: ACMClient,
     logger.info("certificates cleaned up" if done else "certificates still in use, looking again",
                 extra={"deleted": deleted, "kept": [k.to_wire() for k in kept], "waitingFor": waiting})
     return result
+
+
+def gone_since_validate(acm: ACMClient, arns: list[str]) -> list[str]:
+    """Those of ``arns`` (ValidateUndo found them) that ACM no longer has: an earlier attempt of this
+    execution deleted them. One still there but no longer tagged ours is not the undo's doing."""
+    gone = []
+    for arn in arns:
+        try:
+            acm.describe_certificate(CertificateArn=arn)
+        except ClientError as exc:
+            raise_if_transient(exc, "acm:DescribeCertificate")
+            if error_code(exc) not in _GONE:
+                raise
+            gone.append(arn)
+    return gone
 
 
 def _delete_unless_in_use(acm: ACMClient, arn: str) -> str | None:

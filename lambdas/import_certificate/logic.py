@@ -9,6 +9,20 @@ no Key Usage or Extended Key Usage lost or newly added), so an ALB listener
 already using it picks up the renewal without the Ingress changing. Where ACM
 would not, or refuses anyway, it is imported as a new certificate, the Ingress
 moves to it, and the old one is named in the warnings for the undo to delete.
+
+``certificateImported`` says what this execution did, not this attempt. A
+Lambda killed after its import is run again by Step Functions, and that
+attempt finds the content in ACM already. So the step gets the execution's
+start (``$$.Execution.StartTime``) and reads the found certificate's
+``ImportedAt`` (DescribeCertificate): imported at or after the start, it was
+this execution's import, and the answer is an undisturbed run's (``true``,
+with its warnings about earlier certificates left in ACM). Both times are
+AWS's clocks (ACM's and Step Functions'), not the function's; a skew between
+them matters only if it exceeds the time from the start to the import (the
+Validate and ReadSetupRecord steps, seconds) or, for an earlier execution's
+import, from that import to this start. The start is compared at whole
+seconds (ImportedAt may carry no fraction). A later execution (a rerun, a
+renewal with the same content) started after the import: ``false``.
 """
 
 from __future__ import annotations
@@ -34,20 +48,33 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
 
 
 def ensure_certificate(
-    request: SetupRequest, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime | None = None
+    request: SetupRequest, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime | None = None,
+    started: dt.datetime | None = None,
 ) -> CertificateResult:
+    """``started``: the execution's start (None: not known, and a certificate found is never this run's import)."""
     now = now or dt.datetime.now(dt.UTC)
     if request.certificate.certificate_arn:
         return use_existing(request.certificate.certificate_arn, request.host, acm=acm, now=now)
     if not request.certificate.secret_arn:
         raise AssertionError("Validate guarantees one certificate source")
     return import_from_secret(
-        request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now
+        request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now,
+        started=started,
     )
 
 
+def imported_since(acm: ACMClient, certificate_arn: str, started: dt.datetime | None) -> bool:
+    """Whether ACM's ``ImportedAt`` of the certificate is at or after ``started`` (whole seconds; module docstring)."""
+    if started is None:
+        return False
+    imported_at = _as_datetime(dal.describe_certificate(acm, certificate_arn).get("ImportedAt"))
+    start = (started if started.tzinfo else started.replace(tzinfo=dt.UTC)).replace(microsecond=0)
+    return imported_at is not None and imported_at >= start
+
+
 def import_from_secret(
-    secret_arn: str, host: str, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime
+    secret_arn: str, host: str, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime,
+    started: dt.datetime | None = None,
 ) -> CertificateResult:
     secret = dal.read_certificate_secret(secretsmanager, secret_arn)
     try:
@@ -62,10 +89,17 @@ def import_from_secret(
     managed = find_managed_certificates(acm, host)
     same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)
     if same is not None:
+        mine = imported_since(acm, same.arn, started)
         logger.info(
-            "certificate already in ACM", extra={"certificateArn": same.arn, "host": host, "fingerprint": fingerprint}
+            "certificate already in ACM",
+            extra={"certificateArn": same.arn, "host": host, "fingerprint": fingerprint,
+                   "importedByThisExecution": mine},
         )
-        return _result(same.arn, imported=False, not_after=checked.not_after, fingerprint=fingerprint, now=now)
+        # An earlier attempt of this execution imported it: answer as that attempt would have (its warnings too).
+        others = [certificate for certificate in managed if certificate.arn != same.arn]
+        warnings = _left_warnings(acm, others, checked, same.arn, host) if mine else []
+        return _result(same.arn, imported=mine, not_after=checked.not_after, fingerprint=fingerprint, now=now,
+                       warnings=warnings)
 
     # A renewal goes into the ARN of an earlier certificate only where ACM accepts the re-import (reimport.py
     # lists ACM's rules); otherwise it is a new certificate, and the old ones are left for the undo or a person.
@@ -147,6 +181,31 @@ def _import(acm: ACMClient, checked: CheckedCertificate, tags: dict[str, str], c
         tags=tags,
         certificate_arn=certificate_arn,
     )
+
+
+def _left_warnings(acm: ACMClient, others: list[ManagedCertificate], checked: CheckedCertificate, arn: str,
+                   host: str) -> list[str]:
+    """The warnings of the import an earlier attempt made: none if one of ``others`` would take a re-import
+    (the attempt re-imported, into ``arn``), else each of them left in ACM with why (a fresh import).
+
+    Two cases it cannot tell from an undisturbed run's: a re-import into ``arn`` while a later certificate would
+    not have taken it either (warnings then, none undisturbed), and ACM refusing a re-import reimport.py did not
+    foresee (the reason reads "ACM cannot take the renewal into it"); both need two earlier certificates of ours.
+    """
+    if not others:
+        return []
+    previous, passed_over = choose_reimport_target(acm, others, checked.certificate)
+    if previous is not None:
+        return []
+    return [_left_warning(certificate.arn, passed_over, host, key_algorithm(checked.certificate), arn)
+            for certificate in others]
+
+
+def _left_warning(left: str, passed_over: dict[str, str], host: str, algorithm: str, arn: str) -> str:
+    """The warning import_from_secret gives for ``left`` (the same words)."""
+    return (f"The earlier certificate {left} for {host} is left in ACM: "
+            f"{passed_over.get(left, 'ACM cannot take the renewal into it')}; so the renewed {algorithm} "
+            f"certificate is {arn}. Delete the old one once nothing uses it (the undo does).")
 
 
 def use_existing(certificate_arn: str, host: str, *, acm: ACMClient, now: dt.datetime) -> CertificateResult:

@@ -8,6 +8,7 @@ ApplyIngress sets), ``refuse_foreign`` (the undo touches only its own),
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from layer7 import kube as k8s
@@ -40,3 +41,28 @@ def refuse_foreign(ingress: dict[str, Any] | None, namespace: str, name: str) ->
             f"Ingress {namespace}/{name} was not created by this workflow (its label {k8s.MANAGED_BY_LABEL} is "
             f"not {k8s.FIELD_MANAGER}): the undo deletes only its own Ingress; check ingressName. Nothing was changed"
         )
+
+
+def last_apply_time(ingress: dict[str, Any] | None, operation: str = "Apply") -> dt.datetime | None:
+    """When this workflow's apply last changed the object: the ``time`` of the managedFields entry of manager
+    ``milvus-layer7``, operation ``operation`` (Apply; Update for its patches) (the API server moves it only when
+    that manager's write changes the object: managedfieldsupdater.go). None without one. Whole seconds
+    (metav1.Time), the API server's clock."""
+    for entry in ((ingress or {}).get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == k8s.FIELD_MANAGER and entry.get("operation") == operation:
+            try:
+                parsed = dt.datetime.fromisoformat(str(entry.get("time") or "").replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
+
+
+def changed_since(obj: dict[str, Any] | None, started: dt.datetime | None, operation: str = "Apply") -> bool:
+    """Whether this workflow's field manager changed ``obj`` at or after ``started`` (an execution's start,
+    compared at whole seconds as metav1.Time has them); False when either time is unknown."""
+    if started is None:
+        return False
+    last = last_apply_time(obj, operation)
+    start = (started if started.tzinfo else started.replace(tzinfo=dt.UTC)).replace(microsecond=0)
+    return last is not None and last >= start

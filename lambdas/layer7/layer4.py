@@ -37,6 +37,14 @@ def recorded_address(service: dict[str, Any]) -> str | None:
     return str(address) if address else None
 
 
+def recorded_by(service: dict[str, Any]) -> str | None:
+    """The execution whose RemoveLayer4 wrote the record (``recordedBy``, its ARN), None for a record from before
+    it was kept or with no record. Kept beside the record, not in it: ``before`` in the output is what was taken
+    away, and the undo restores exactly that."""
+    execution = (json_annotation(service, LAYER4_RECORD_ANNOTATION) or {}).get("recordedBy")
+    return str(execution) if execution else None
+
+
 def recorded_layer4(service: dict[str, Any]) -> Layer4Record | None:
     """What an earlier run removed, from the Service's own annotation; None when it was never changed by us."""
     text = ((service.get("metadata") or {}).get("annotations") or {}).get(LAYER4_RECORD_ANNOTATION)

@@ -9,6 +9,7 @@ for the other steps.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -233,8 +234,16 @@ class ValidateEvent(WireModel):
     state_machine_arn: str = ""  # the workflow this execution belongs to ($$.StateMachine.Id)
 
 
+class ImportCertificateEvent(StepEvent):
+    """``executionStartTime`` is ``$$.Execution.StartTime``: what this execution imported, a retry of the step
+    after its first attempt died tells from what was there before the execution began."""
+
+    execution_start_time: dt.datetime | None = None
+
+
 class ApplyIngressEvent(StepEvent):
     certificate: CertificateResult
+    execution_start_time: dt.datetime | None = None  # $$.Execution.StartTime, as ImportCertificateEvent's
 
 
 class CheckLoadBalancerEvent(StepEvent):

@@ -8,6 +8,7 @@ its own path.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import Field
@@ -160,6 +161,8 @@ class UndoStepEvent(WireModel):
 class RestoreLayer4Event(UndoStepEvent):
     previous_undo: str | None = None
     managed_certificates: list[str] = Field(default_factory=list)
+    # $$.Execution.StartTime: a retry tells this execution's restore from an earlier one's (restore_layer4.logic)
+    execution_start_time: dt.datetime | None = None
 
 
 class CheckLayer4Event(UndoStepEvent):
@@ -182,3 +185,5 @@ class CheckIngressDeletedEvent(UndoStepEvent):
 class DeleteCertificateEvent(UndoStepEvent):
     ingress_deletion: IngressDeletion
     certificates: CertificateCleanup = Field(default_factory=CertificateCleanup)  # the previous look's, or {}
+    # ValidateUndo's: the host's certificates of ours when this execution began; one gone now went in this run
+    managed_certificates: list[str] = Field(default_factory=list)

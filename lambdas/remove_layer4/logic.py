@@ -16,6 +16,15 @@ clear them themselves).
 What it removes is first written onto the Service itself, in the annotation
 ``milvus-layer7/layer4``, in the same patch: the undo restores exactly that
 and never guesses, and a re-run finds the record still there.
+
+The record also names the execution that wrote it (``recordedBy``, the
+execution ARN this step gets as ``correlationId``). A Lambda killed after its
+patch is run again by Step Functions in the same execution: that attempt
+finds the Service ClusterIP, and the record naming its own execution tells it
+the Service was LoadBalancer when this run began, so ``previousType`` is the
+recorded type, as an undisturbed run reports. A later execution (a rerun, a
+renewal) finds another execution's record and reports ``ClusterIP``: it
+found the Service so. No clock is involved: the execution ARN is exact.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from layer7.layer4 import (
     LOAD_BALANCER_ONLY_ANNOTATIONS,
     LOAD_BALANCER_ONLY_FIELDS,
     layer4_address,
+    recorded_by,
     recorded_layer4,
 )
 from layer7.models import Layer4Record, ServiceResult, StepEvent
@@ -56,15 +66,17 @@ def layer4_record(service: dict[str, Any]) -> Layer4Record:
     )
 
 
-def cluster_ip_patch(service: dict[str, Any], record: Layer4Record) -> dict[str, Any]:
-    """One strategic merge patch: the record written, the type changed, every LoadBalancer-only field deleted."""
+def cluster_ip_patch(service: dict[str, Any], record: Layer4Record, execution: str) -> dict[str, Any]:
+    """One strategic merge patch: the record written (naming ``execution``), the type changed, every
+    LoadBalancer-only field deleted."""
     spec: dict[str, Any] = {"type": CLUSTER_IP, **{name: None for name in record.spec}}
     ports = [{"port": port["port"], "nodePort": None}
              for port in (service.get("spec") or {}).get("ports") or [] if port.get("nodePort")]
     if ports:
         spec["ports"] = ports  # merged on "port" (ServiceSpec.ports patchMergeKey)
     annotations: dict[str, Any] = {name: None for name in record.annotations}
-    annotations[LAYER4_RECORD_ANNOTATION] = json.dumps(record.to_wire(), separators=(",", ":"), sort_keys=True)
+    written = {**record.to_wire(), "recordedBy": execution}
+    annotations[LAYER4_RECORD_ANNOTATION] = json.dumps(written, separators=(",", ":"), sort_keys=True)
     return {"metadata": {"annotations": annotations}, "spec": spec}
 
 
@@ -75,14 +87,19 @@ def remove_layer4(event: StepEvent, kube: k8s.Kube) -> ServiceResult:
     service = k8s.read_service(kube, namespace, name)
     previous = _type_of(service)
     if previous == CLUSTER_IP:
-        logger.info("Service already ClusterIP", extra={"namespace": namespace, "service": name})
-        return ServiceResult(name=name, previous_type=previous, type=previous, before=recorded_layer4(service))
+        record = recorded_layer4(service)
+        # This execution's own record: an earlier attempt of this step (killed after its patch) changed the type.
+        mine = record is not None and recorded_by(service) == event.correlation_id
+        logger.info("Service already ClusterIP", extra={"namespace": namespace, "service": name,
+                                                        "changedByThisExecution": mine})
+        return ServiceResult(name=name, previous_type=record.type if record is not None and mine else previous,
+                             type=previous, before=record)
 
     record = layer4_record(service)
     try:
         patched = kube.patch(
             k8s.service_path(namespace, name), f"change Service {namespace}/{name} to ClusterIP",
-            cluster_ip_patch(service, record),
+            cluster_ip_patch(service, record, event.correlation_id),
             content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
         )
     except k8s.NotFound as exc:

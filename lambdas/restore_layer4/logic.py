@@ -25,6 +25,19 @@ anything, and it never guesses:
 An Ingress by that name that this workflow did not create (no label
 ``app.kubernetes.io/managed-by: milvus-layer7``) is refused before any
 change: the undo deletes only what is its own.
+
+``restored`` says what this execution did, not this attempt: a Lambda killed
+after its patch is run again by Step Functions, and finds the Service
+LoadBalancer with no record. The patch is written by the field manager
+``milvus-layer7``, whose managedFields entry (operation Update) the API
+server moves only when its write changed the Service (managedfieldsupdater.go);
+at or after the execution's start (``$$.Execution.StartTime``), the Service
+was restored by this execution: ``restored: true`` and ``previousType``
+ClusterIP, the type RemoveLayer4 leaves (the type it had just before the
+killed patch is not kept anywhere: a Service changed by hand to NodePort in
+between would still read ClusterIP, docs/CONTRACT.md). Its
+``previousAddress`` is null then, as on any rerun: RestoreDns reads the old
+address from the Ingress's annotation.
 """
 
 from __future__ import annotations
@@ -35,8 +48,8 @@ from typing import Any
 
 from layer7 import kube as k8s
 from layer7.errors import InvalidInput, ServiceNotFound
-from layer7.ingress import read_ingress, refuse_foreign
-from layer7.layer4 import LAYER4_RECORD_ANNOTATION, recorded_layer4
+from layer7.ingress import changed_since, read_ingress, refuse_foreign
+from layer7.layer4 import CLUSTER_IP, LAYER4_RECORD_ANNOTATION, recorded_layer4
 from layer7.observability import logger
 from layer7.undo_models import Layer4Restore, RestoreLayer4Event
 
@@ -80,8 +93,11 @@ def restore_layer4(event: RestoreLayer4Event, kube: k8s.Kube, *, now: Callable[[
             _patch(kube, path, what, {"metadata": {"annotations": {LAYER4_RECORD_ANNOTATION: None}}})
             warnings.append(f"Service {namespace}/{name} was LoadBalancer again already (a helm upgrade?); only "
                             f"the undo's record {LAYER4_RECORD_ANNOTATION} was removed from it")
-        logger.info("Service already LoadBalancer", extra={"service": name, "alreadyUndoneBy": already})
-        return Layer4Restore(name=name, previous_type=found, type=found, restored=False,
+        # Restored by an earlier attempt of this execution (killed after its patch): answer as it would have.
+        mine = record is None and changed_since(service, event.execution_start_time, "Update")
+        logger.info("Service already LoadBalancer", extra={"service": name, "alreadyUndoneBy": already,
+                                                           "restoredByThisExecution": mine})
+        return Layer4Restore(name=name, previous_type=CLUSTER_IP if mine else found, type=found, restored=mine,
                              previous_address=record.address if record else None, restored_at=now(),
                              already_undone_by=already, warnings=warnings)
     if record is None:

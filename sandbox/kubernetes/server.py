@@ -47,6 +47,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
     faults: Dice | None = None  # off unless set: every call not to a health path rolls these dice first
     _rv: int = attrs.field(default=0, init=False)
     _owners: dict[Any, Any] = attrs.field(factory=dict, init=False)
+    _times: dict[Any, dict[str, str]] = attrs.field(factory=dict, init=False)  # managedFields' time, per manager
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

@@ -64,6 +64,7 @@ class StoreMixin:
     _buses: dict[Any, Any]
     _rv: int
     _owners: dict[Any, Any]
+    _times: dict[Any, dict[str, str]]
 
     def _res(self, kind: Kind) -> resource:
         return resource(group=kind.group, version=kind.version, plural=kind.plural)
@@ -85,12 +86,22 @@ class StoreMixin:
         return {p.get("nodePort") for (res, _, _), o in self._objects.items() if res.plural == "services"
                 and not o.deleted for p in (o.raw.get("spec") or {}).get("ports") or [] if p.get("nodePort")}
 
-    async def _store(self, kind: Kind, obj: dict[str, Any], event: str) -> dict[str, Any]:
+    async def _store(self, kind: Kind, obj: dict[str, Any], event: str, manager: str | None) -> dict[str, Any]:
+        """Keep the new version; ``manager`` is who changed it (None: a deletion mark, no field manager's doing).
+
+        A managedFields entry's ``time`` moves only for the manager whose write changed the object; the others
+        keep theirs (kubernetes/kubernetes, staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/
+        managedfieldsupdater.go: Update sets ``managed.Times()[manager]`` only "if the current operation took any
+        fields", Apply only when the apply changed the object; a no-op write stores nothing at all).
+        """
         meta = obj["metadata"]
         key = self._key(kind, meta.get("namespace"), meta["name"])
         owners = self._owners.get(key, {})
+        times = self._times.setdefault(key, {})
+        if manager is not None:
+            times[manager] = now_iso()
         meta["managedFields"] = [
-            {"manager": m, "operation": op, "apiVersion": kind.api_version, "time": now_iso(),
+            {"manager": m, "operation": op, "apiVersion": kind.api_version, "time": times.setdefault(m, now_iso()),
              "fieldsType": "FieldsV1", "fieldsV1": patching.fields_v1(paths)}
             for m, (op, paths) in owners.items() if paths]
         if key in self._objects:
@@ -134,7 +145,7 @@ class StoreMixin:
         if kind.plural == "ingresses":
             meta["generation"] = 1
         self._owners[self._key(kind, namespace, name)] = {manager: (operation, set(_tracked(body)))}
-        return await self._store(kind, obj, "ADDED")
+        return await self._store(kind, obj, "ADDED", manager)
 
     async def op_update(self, kind: Kind, namespace: str | None, name: str, new: dict[str, Any], manager: str, *,
                         subresource: str | None = None, check_rv: bool = False, internal: bool = False,
@@ -182,7 +193,7 @@ class StoreMixin:
         if kind.plural == "ingresses" and new.get("spec") != old.get("spec"):
             meta["generation"] = old["metadata"].get("generation", 1) + 1
         meta["resourceVersion"] = self._next_rv()
-        return await self._store(kind, new, "MODIFIED")
+        return await self._store(kind, new, "MODIFIED", manager)
 
     def _record_owners(self, kind: Kind, old: dict[str, Any], new: dict[str, Any], manager: str,
                        applied: dict[str, Any] | None) -> None:
@@ -254,7 +265,7 @@ class StoreMixin:
         if deletion.waits_for_finalizers(kind, old):
             if deletion.mark_as_deleting(old["metadata"], now_iso()):
                 old["metadata"]["resourceVersion"] = self._next_rv()
-                return await self._store(kind, old, "MODIFIED")
+                return await self._store(kind, old, "MODIFIED", None)
             return old  # already being deleted: a second DELETE changes nothing
         await self._remove(kind, namespace, name)
         return {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Success",
@@ -268,6 +279,7 @@ class StoreMixin:
             final = copy.deepcopy(self._objects[key].raw)
             self._objects[key].delete()
             self._owners.pop(key, None)
+            self._times.pop(key, None)
             await self._buses[key[0]].put({"type": "DELETED", "object": final})
 
     def op_list(self, kind: Kind, namespace: str | None, field_selector: str | None = None,

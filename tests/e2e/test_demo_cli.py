@@ -145,7 +145,7 @@ def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(no_alb_of_the_se
     assert not LOAD_BALANCER_ONLY & set(service["spec"])
     assert not any("nodePort" in port for port in service["spec"]["ports"])
     assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {
-        **before, "address": second["output"]["service"]["before"]["address"]}
+        **before, "address": second["output"]["service"]["before"]["address"], "recordedBy": first["executionArn"]}
     assert service["metadata"]["labels"]["helm.sh/chart"] == "milvus-5.0.19"
     assert output["ingress"] == {"namespace": "milvus", "name": "milvus-demo", "changed": True}
     assert output["verification"]["serverVersion"]

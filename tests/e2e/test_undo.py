@@ -103,6 +103,18 @@ def killed_states(record: ExecutionRecord) -> list[str]:
     return killed
 
 
+def step_answer(record: ExecutionRecord, state: str) -> dict[str, Any]:
+    """What ``state``'s function answered (its last attempt's result), from the execution's history."""
+    entered, answers = "", []
+    for event in record.history:
+        if event["type"] == "TaskStateEntered":
+            entered = event["stateEnteredEventDetails"]["name"]
+        for key in ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails"):
+            if entered == state and key in event:
+                answers.append(json.loads(event[key]["output"]))
+    return answers[-1]
+
+
 def lambda_states(record: ExecutionRecord) -> list[str]:
     """The Lambda task states the run went through, once each, in order (not the service integrations)."""
     tasks = [event["stateEnteredEventDetails"]["name"] for event in record.history
@@ -132,11 +144,20 @@ def test_an_undo_rerun_after_a_failure_at_verify_layer4_points_dns_at_the_live_n
         assert alias["AliasTarget"]["DNSName"].removeprefix("dualstack.").rstrip(".") == alb["DNSName"]
         service = sandbox.kube.get("services", sandbox.namespace, sandbox.service_name)
         assert service["spec"]["type"] == "ClusterIP"
+        # and its output tells what the run did, as an undisturbed run's does, not what each answering retry
+        # found already done: the certificate imported, the Ingress changed, the Service was LoadBalancer
+        assert (setup.output["certificateImported"], setup.output["ingress"]["changed"],
+                setup.output["service"]["previousType"], setup.output["service"]["before"]["type"]) == (
+            True, True, "LoadBalancer", "LoadBalancer")
         # Given an undo that fails at VerifyLayer4 (it asks TLS of the sandbox's plain-gRPC Milvus),
         # after RestoreLayer4 took the Service's record of the old NLB away
         wrong = {**undo_detail(sandbox), "layer4Verify": {"tls": True}}
         failed = run_undo_once(sandbox, QUIET, wrong)
         assert (failed.status, failed.error) == ("FAILED", "VerificationFailed"), failed.cause
+        # and whose RestoreLayer4, killed after its patch, answered on its retry as an undisturbed one does
+        assert "RestoreLayer4" in killed_states(failed)
+        restore = step_answer(failed, "RestoreLayer4")
+        assert (restore["restored"], restore["previousType"], restore["type"]) == (True, "ClusterIP", "LoadBalancer")
         # When the undo runs again with a correct input
         undo = run_undo_once(sandbox, QUIET, undo_detail(sandbox))
         assert undo.status == "SUCCEEDED", (undo.error, undo.cause)
@@ -151,8 +172,8 @@ def test_an_undo_rerun_after_a_failure_at_verify_layer4_points_dns_at_the_live_n
     [record] = sandbox.dns_records() or [{}]
     assert record["Type"] == "CNAME" and record["ResourceRecords"] == [{"Value": live}]
     assert undo.output["service"]["restored"] is False and undo.output["service"]["address"] == live
-    # and the certificate is gone, none kept (the output's ``deleted`` names what the attempt that answered
-    # deleted: empty when the killed attempt had deleted it already)
+    # and the certificate is gone, none kept, and the output names it deleted, as an undisturbed undo's does,
+    # though the attempt that answered found it gone (its killed attempt had deleted it)
     assert sandbox.load_balancers() == [] and sandbox.certificate_count() == 0
-    assert undo.output["certificates"]["kept"] == []
-    assert undo.output["certificates"]["deleted"] in ([], [setup.output["certificateArn"]])
+    assert "DeleteCertificate" in killed_states(undo)
+    assert undo.output["certificates"] == {"deleted": [setup.output["certificateArn"]], "kept": []}

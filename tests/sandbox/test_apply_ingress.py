@@ -108,3 +108,29 @@ def test_stand_in_reached_through_a_certificate_of_another_authority_is_network_
     with pytest.raises(NetworkMisconfigured, match="did not present a certificate from the cluster's own"):
         apply_ingress(apply_event(), connector(eks)("milvus-eks"))
     assert standin.get("ingresses", "milvus", "milvus-demo") is None
+
+
+@mock_aws
+def test_stand_in_moves_a_managers_time_only_when_its_own_write_changed_the_ingress(standin, lambda_context,
+                                                                                     monkeypatch):
+    # Given the API server's clock at T0 when ApplyIngress first applies the Ingress
+    standin.seed_service(chart_service())
+    connect = connector(point_cluster_at(standin))
+    clock = {"now": "2026-01-01T00:00:00Z"}
+    monkeypatch.setattr("sandbox.kubernetes.store.now_iso", lambda: clock["now"])
+    handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connect)
+    # When the controller adds its finalizer later, and the same apply comes again later still
+    clock["now"] = "2026-01-01T00:05:00Z"
+    standin.patch("ingresses", "milvus", "milvus-demo", {"metadata": {"finalizers": ["ingress.k8s.aws/resources"]}},
+                  manager="controller")
+    clock["now"] = "2026-01-01T00:10:00Z"
+    started_before = {**apply_event().to_wire(), "executionStartTime": "2025-12-31T23:59:59.500Z"}
+    started_after = {**apply_event().to_wire(), "executionStartTime": "2026-01-01T00:00:01.000Z"}
+    retried = handler.lambda_handler(started_before, lambda_context, connect=connect)
+    rerun = handler.lambda_handler(started_after, lambda_context, connect=connect)
+    # Then each manager's entry keeps the time of its own last change (managedfieldsupdater.go)
+    times = {entry["manager"]: entry["time"]
+             for entry in standin.get("ingresses", "milvus", "milvus-demo")["metadata"]["managedFields"]}
+    assert times == {"milvus-layer7": "2026-01-01T00:00:00Z", "controller": "2026-01-01T00:05:00Z"}
+    # and an execution that began before that apply reports it changed the Ingress, one that began after not
+    assert (retried["changed"], rerun["changed"]) == (True, False)

@@ -21,7 +21,8 @@ def test_stand_in_chart_service_becomes_valid_cluster_ip_with_its_record(standin
     connect = connector(point_cluster_at(standin))
     # When RemoveLayer4 runs, then runs again
     first = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=connect)
-    second = handler.lambda_handler(step_event().to_wire(), lambda_context, connect=connect)
+    rerun = step_event().model_copy(update={"correlation_id": "exec-2"})  # another execution
+    second = handler.lambda_handler(rerun.to_wire(), lambda_context, connect=connect)
     # Then the API server accepted a ClusterIP Service with no LoadBalancer-only field left,
     service = standin.get("services", "milvus", "milvus-demo")
     assert service["spec"]["type"] == "ClusterIP"
@@ -35,7 +36,7 @@ def test_stand_in_chart_service_becomes_valid_cluster_ip_with_its_record(standin
                        "externalTrafficPolicy": "Cluster"}, "address": nlb}
     assert first == {"name": "milvus-demo", "previousType": "LoadBalancer", "type": "ClusterIP", "before": before}
     assert second == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP", "before": before}
-    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == before
+    assert json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"]) == {**before, "recordedBy": "exec-1"}
 
 
 @mock_aws

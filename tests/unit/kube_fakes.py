@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import datetime as dt
 import time
 from typing import Any
 
@@ -115,6 +116,7 @@ class FakeKube(k8s.Kube):
         self.errors: dict[tuple[str, str], list[Exception]] = {}
         self.calls: list[dict[str, Any]] = []
         self.closed = False
+        self.clock = lambda: dt.datetime.now(dt.UTC)  # the API server's, for managedFields' time
 
     def _maybe_fail(self, method: str, path: str) -> None:
         pending = self.errors.get((method, path))
@@ -151,19 +153,32 @@ class FakeKube(k8s.Kube):
         if content_type == k8s.APPLY_PATCH:
             current = self.objects.get(path, {})
             applied = {**copy.deepcopy(body), "status": current.get("status", {})}
-            version = (current.get("metadata") or {}).get("resourceVersion", "0")
-            unchanged = {**current, "metadata": {k: v for k, v in (current.get("metadata") or {}).items()
-                                                 if k != "resourceVersion"}} == applied
-            # As the API server: a write that leaves the object as it was keeps its resourceVersion.
+            metadata = current.get("metadata") or {}
+            version = metadata.get("resourceVersion", "0")
+            unchanged = {**current, "metadata": {k: v for k, v in metadata.items()
+                                                 if k not in ("resourceVersion", "managedFields")}} == applied
+            # As the API server: a write that leaves the object as it was keeps its resourceVersion, and the
+            # applier's managedFields time moves only when its apply changed the object (managedfieldsupdater.go).
             applied["metadata"]["resourceVersion"] = version if unchanged else str(int(version) + 1)
+            applied["metadata"]["managedFields"] = metadata.get("managedFields", []) if unchanged else [
+                {"manager": query.get("fieldManager"), "operation": "Apply",
+                 "time": self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")}]
             self.objects[path] = applied
         else:
             if path not in self.objects:
                 raise k8s.NotFound(f"{what}: not found", status=404)
+            before = copy.deepcopy(self.objects[path])
             _merge(self.objects[path], body)
             if (body.get("spec") or {}).get("type") == "ClusterIP":  # the API server drops node ports
                 for port in self.objects[path]["spec"].get("ports", []):
                     port.pop("nodePort", None)
+            if self.objects[path] != before:  # the writer's Update entry moves only when it changed something
+                metadata = self.objects[path].setdefault("metadata", {})
+                manager = query.get("fieldManager")
+                metadata["managedFields"] = [
+                    *(e for e in metadata.get("managedFields") or []
+                      if (e.get("manager"), e.get("operation")) != (manager, "Update")),
+                    {"manager": manager, "operation": "Update", "time": self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")}]
         return copy.deepcopy(self.objects[path])
 
     def delete(self, path: str, what: str, **query: Any) -> dict[str, Any]:

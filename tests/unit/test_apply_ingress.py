@@ -1,5 +1,6 @@
 """ApplyIngress: the guide's Ingress, applied server-side, with the Service only read."""
 
+import datetime as dt
 import json
 
 import boto3
@@ -242,3 +243,25 @@ def test_the_setup_is_recorded_on_the_ingress_and_a_rerun_changes_nothing():
     # Then the Ingress is left as it was: the same resourceVersion, reported unchanged
     assert (again.changed, renewal.changed) == (False, False)
     assert kube.objects[INGRESS]["metadata"]["resourceVersion"] == version
+
+
+def test_a_retry_after_the_first_attempt_was_killed_past_its_apply_reports_the_change_this_execution_made():
+    # Given an execution that started at T, and what an undisturbed ApplyIngress of it answers
+    started = dt.datetime(2026, 12, 4, 17, 0, 0, 500_000, tzinfo=dt.UTC)
+    event = apply_event().model_copy(update={"execution_start_time": started})
+    undisturbed = apply_ingress(event, FakeKube({SERVICE: milvus_service()}), now=lambda: 1000.0)
+    # and a first attempt that applied the Ingress in the start's second (the API server's whole-second time)
+    # and died before it answered (its result is lost)
+    kube = FakeKube({SERVICE: milvus_service()})
+    kube.clock = lambda: started.replace(microsecond=0)
+    apply_ingress(event, kube, now=lambda: 1000.0)
+    version = kube.objects[INGRESS]["metadata"]["resourceVersion"]
+    # When Step Functions runs the step again in the same execution, a second later
+    kube.clock = lambda: started + dt.timedelta(seconds=1)
+    retried = apply_ingress(event, kube, now=lambda: 1000.0)
+    # Then the Ingress is left as it was, and the answer is the undisturbed one: changed by this run
+    assert kube.objects[INGRESS]["metadata"]["resourceVersion"] == version
+    assert retried == undisturbed and retried.changed is True
+    # while a later execution (a rerun, started after the apply) changed nothing
+    later = apply_event().model_copy(update={"execution_start_time": started + dt.timedelta(minutes=5)})
+    assert apply_ingress(later, kube, now=lambda: 1000.0).changed is False

@@ -64,9 +64,11 @@ T0 = 1_800_000_000.0
 LB = "arn:aws:elasticloadbalancing:lb/x"
 
 
-def look(acm: Acm, *, at: float, previous: dict | None = None, arns: list[str] | None = None) -> dict:
+def look(acm: Acm, *, at: float, previous: dict | None = None, arns: list[str] | None = None,
+         managed: list[str] | None = None) -> dict:
     event = DeleteCertificateEvent.model_validate(wire(ingressDeletion=deletion(certificateArns=arns or []),
-                                                       certificates=previous or {}))
+                                                       certificates=previous or {},
+                                                       managedCertificates=managed or []))
     # the fake answers the four calls the step makes, not the whole client its stub types
     return delete_certificates(event, acm=cast("ACMClient", acm), now=lambda: at).to_wire()
 
@@ -116,6 +118,26 @@ def test_waits_grow_with_the_time_waited_and_never_pass_the_budget():
     assert look(acm, at=T0 + 80, previous=first)["waitSeconds"] == 20
     assert look(acm, at=T0 + 400, previous=first)["waitSeconds"] == 30
     assert look(acm, at=T0 + IN_USE_BUDGET_SECONDS - 5, previous=first)["waitSeconds"] == 5
+
+
+def test_a_retry_after_the_first_attempt_was_killed_past_its_delete_names_what_this_execution_deleted():
+    # Given what an undisturbed look answers, ValidateUndo having found our certificate when the undo began
+    undisturbed = look(Acm({OURS: {"tags": MANAGED}, THEIRS: {"tags": {}}}), at=T0, arns=[THEIRS, OURS],
+                       managed=[OURS])
+    # and a first attempt that deleted it and died before it answered (its result is lost)
+    acm = Acm({OURS: {"tags": MANAGED}, THEIRS: {"tags": {}}})
+    look(acm, at=T0, arns=[THEIRS, OURS], managed=[OURS])
+    # When Step Functions runs the step again in the same execution
+    retried = look(acm, at=T0, arns=[THEIRS, OURS], managed=[OURS])
+    # Then it deletes nothing more and says what an undisturbed run says: ours deleted (ACM: not found)
+    assert acm.deleted == [OURS]
+    assert retried == undisturbed and undisturbed["deleted"] == [OURS]
+
+
+def test_one_validate_undo_found_that_is_still_there_but_no_longer_ours_is_not_said_deleted():
+    acm = Acm({OURS: {"tags": {}}})  # its tags removed by hand since ValidateUndo looked
+    result = look(acm, at=T0, managed=[OURS])
+    assert (result["deleted"], acm.deleted) == ([], [])
 
 
 def test_a_second_run_finds_nothing_of_ours_left():

@@ -128,6 +128,40 @@ def test_the_same_certificate_again_is_reused(aws, leaf):
     assert certificate_count(acm) == 1
 
 
+def test_a_retry_after_the_first_attempt_was_killed_past_its_import_reports_this_executions_import(aws, leaf):
+    # Given an execution that started before its first attempt imported the certificate and died (result lost)
+    acm, secretsmanager = aws
+    request = request_for({"secretArn": store(secretsmanager, leaf)})
+    started = dt.datetime.now(dt.UTC)
+    undisturbed = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, started=started)
+    # When Step Functions runs the step again in the same execution
+    retried = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, started=started)
+    # Then nothing more is imported and the answer is the undisturbed one: imported by this run
+    assert retried == undisturbed and retried.certificate_imported is True
+    assert certificate_count(acm) == 1
+    # while a later execution (started after the import: ACM's ImportedAt is before its start) imported nothing
+    later = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager,
+                               started=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
+    assert later == undisturbed.model_copy(update={"certificate_imported": False})
+
+
+def test_a_retry_after_a_killed_renewal_re_import_reports_it_imported(aws, ca, leaf, monkeypatch):
+    # Given a certificate an earlier execution imported an hour ago (moto's clock for ACM's ImportedAt)
+    acm, secretsmanager = aws
+    an_hour_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
+    monkeypatch.setattr("moto.acm.models.utcnow", lambda: an_hour_ago)
+    ensure_certificate(request_for({"secretArn": store(secretsmanager, leaf)}), acm=acm, secretsmanager=secretsmanager)
+    monkeypatch.undo()
+    # and a renewal this execution re-imported into its ARN (ImportedAt moves to the re-import) before dying
+    renewed = request_for({"secretArn": store(secretsmanager, make_leaf(ca, [HOST]), "renewed")})
+    started = dt.datetime.now(dt.UTC)
+    undisturbed = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, started=started)
+    # When the step runs again in the same execution, then it answers as the attempt that re-imported
+    retried = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, started=started)
+    assert retried == undisturbed and (retried.certificate_imported, retried.warnings) == (True, [])
+    assert certificate_count(acm) == 1
+
+
 def test_an_ec_p384_certificate_is_found_again(aws, ca):
     # ListCertificates hides non-RSA-2048 keys unless asked: an EC certificate must still be reused
     acm, secretsmanager = aws

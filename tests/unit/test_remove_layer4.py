@@ -39,8 +39,8 @@ def test_chart_service_becomes_cluster_ip_in_one_patch_that_deletes_the_load_bal
                                                "externalTrafficPolicy": "Cluster"}, "annotations": {},
               "address": NLB}
     assert patch["body"] == {
-        "metadata": {"annotations": {LAYER4_RECORD_ANNOTATION: json.dumps(before, separators=(",", ":"),
-                                                                          sort_keys=True)}},
+        "metadata": {"annotations": {LAYER4_RECORD_ANNOTATION: json.dumps(
+            {**before, "recordedBy": "exec-1"}, separators=(",", ":"), sort_keys=True)}},
         "spec": {"type": "ClusterIP", "loadBalancerSourceRanges": None, "allocateLoadBalancerNodePorts": None,
                  "externalTrafficPolicy": None, "ports": [{"port": 19530, "nodePort": None}]},
     }
@@ -85,6 +85,22 @@ def test_already_cluster_ip_is_left_alone_and_reports_the_earlier_record():
     assert kube.patches() == []
     assert result.to_wire() == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "ClusterIP",
                                 "before": {**record, "address": None}}
+
+
+def test_a_retry_after_the_first_attempt_was_killed_past_its_patch_reports_what_an_undisturbed_run_does():
+    # Given what an undisturbed run reports
+    undisturbed = remove_layer4(step_event(), FakeKube({SERVICE: chart_like_service()})).to_wire()
+    # and a first attempt that patched the Service and died before it answered (its result is lost)
+    kube = FakeKube({SERVICE: chart_like_service()})
+    remove_layer4(step_event(), kube)
+    # When Step Functions runs the step again in the same execution
+    retried = remove_layer4(step_event(), kube)
+    # Then nothing more is written, and the answer is the undisturbed one: previousType LoadBalancer
+    assert len(kube.patches()) == 1
+    assert retried.to_wire() == undisturbed and undisturbed["previousType"] == "LoadBalancer"
+    # while another execution (a rerun) reports the Service as it found it
+    rerun = remove_layer4(step_event().model_copy(update={"correlation_id": "exec-2"}), kube)
+    assert rerun.to_wire() == {**undisturbed, "previousType": "ClusterIP"}
 
 
 def test_a_service_that_was_always_cluster_ip_has_no_record():

@@ -3,6 +3,8 @@ when there is no record to go by."""
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 
 import pytest
@@ -55,6 +57,31 @@ def test_the_recorded_load_balancer_comes_back_in_one_patch_that_removes_the_rec
     assert result.to_wire() == {"name": "milvus-demo", "previousType": "ClusterIP", "type": "LoadBalancer",
                                 "restored": True, "previousAddress": OLD_NLB, "restoredAt": 1000.0,
                                 "alreadyUndoneBy": None, "warnings": []}
+
+
+def test_a_retry_after_the_first_attempt_was_killed_past_its_patch_says_this_execution_restored_it():
+    # Given an undo that started at T, and a Service setup patched (as milvus-layer7) an hour before
+    started = dt.datetime(2026, 12, 4, 17, 0, 0, 250_000, tzinfo=dt.UTC)
+    service = after_setup()
+    service["metadata"]["managedFields"] = [{"manager": "milvus-layer7", "operation": "Update",
+                                             "time": "2026-12-04T16:00:00Z"}]
+    kube = FakeKube({SERVICE: service, INGRESS: OURS})
+    undisturbed = restore_layer4(event(executionStartTime=started.isoformat()),
+                                 FakeKube({SERVICE: copy.deepcopy(service), INGRESS: OURS}), now=lambda: 1000.0)
+    # and a first attempt that restored it (in the start's second, the API server's whole-second time) and died
+    kube.clock = lambda: started.replace(microsecond=0)
+    restore_layer4(event(executionStartTime=started.isoformat()), kube, now=lambda: 1000.0)
+    # When Step Functions runs the step again in the same execution
+    retried = restore_layer4(event(executionStartTime=started.isoformat()), kube, now=lambda: 1000.0)
+    # Then nothing more is written, and it answers as the attempt that restored, but for the address, which
+    # RestoreDns reads from the Ingress on any rerun
+    assert len(kube.patches()) == 1
+    assert retried.to_wire() == {**undisturbed.to_wire(), "previousAddress": None}
+    assert (retried.restored, retried.previous_type) == (True, "ClusterIP")
+    # while a later execution (started after the restore) restored nothing
+    later = restore_layer4(event(executionStartTime=(started + dt.timedelta(minutes=5)).isoformat()), kube,
+                           now=lambda: 1000.0)
+    assert (later.restored, later.previous_type) == (False, "LoadBalancer")
 
 
 def test_a_service_that_is_load_balancer_already_is_left_as_it_is():

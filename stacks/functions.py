@@ -63,6 +63,7 @@ class WorkflowFunctions(Construct):
         config = self._config
         return FunctionEnvironment(
             cluster_name=config.cluster_name,
+            stack_name=Stack.of(self).stack_name,
             namespace=config.namespace,
             host=config.host or "",
             certificate_secret_arn=config.certificate_secret_arn or "",

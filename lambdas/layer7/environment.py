@@ -63,11 +63,14 @@ class FunctionEnvironment:
     metrics_namespace: str = ""
     # ValidateUndo only: both workflows' state machines, whose past executions tell "already undone".
     related_state_machine_arns: tuple[str, ...] = ()
+    # The CloudFormation stack's name (context stackName): an input naming another stack is refused.
+    stack_name: str = ""
 
     def to_environment(self) -> dict[str, str]:
         """The variables as the stack writes them; RELATED_STATE_MACHINE_ARNS only when there are any."""
         environment = {
             "CLUSTER_NAME": self.cluster_name,
+            "STACK_NAME": self.stack_name,
             "DEFAULT_NAMESPACE": self.namespace,
             "DEFAULT_HOST": self.host,
             "DEFAULT_CERTIFICATE_SECRET_ARN": self.certificate_secret_arn,
@@ -90,6 +93,7 @@ class FunctionEnvironment:
         env = os.environ if environ is None else environ
         return cls(
             cluster_name=env.get("CLUSTER_NAME", "").strip(),
+            stack_name=env.get("STACK_NAME", "").strip(),
             namespace=env.get("DEFAULT_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
             host=env.get("DEFAULT_HOST", "").strip(),
             certificate_secret_arn=env.get("DEFAULT_CERTIFICATE_SECRET_ARN", "").strip(),

@@ -26,7 +26,13 @@ SECRET_ARN = re.compile(rf"^{ARN_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:s
 
 
 def cluster_and_host(given: Any, stack: FunctionEnvironment, problems: list[str]) -> tuple[str, str]:
-    """The cluster and host a run is for (setup's and the undo's, with the same defaults); their problems noted."""
+    """The cluster and host a run is for (setup's and the undo's, with the same defaults); their problems noted,
+    and an input that names another stack (``stack``: the rules route events by it, so only a direct start can
+    bring one here) refused before it changes anything of this stack's cluster."""
+    named_stack = getattr(given, "stack", None)
+    if named_stack is not None and stack.stack_name and named_stack != stack.stack_name:
+        problems.append(f"stack: {named_stack!r} is not this stack ({stack.stack_name!r}): start the workflow of "
+                        f"the stack {named_stack!r} deploys, or leave the field out")
     cluster_name = given.cluster_name if given.cluster_name is not None else stack.cluster_name
     if not cluster_name:
         problems.append("clusterName: required; the stack names no cluster (context clusterName)")

@@ -82,7 +82,7 @@ class ExecutionInput(StrictInput):
     renew: bool | None = None
     # The caller knows the ALB goes (a new scheme or IngressGroup): clients and DNS must move to the new one.
     replace_load_balancer: bool | None = None
-    # The stack an event is for (docs/CONTRACT.md "Events"): the rules route by it; the workflow reads nothing else.
+    # The stack an event is for (docs/CONTRACT.md "Events"): the rules route by it; Validate refuses another stack.
     stack: str | None = None
 
 

@@ -39,7 +39,7 @@ class UndoInput(StrictInput):
     layer4_timeout_seconds: int | None = Field(default=None, ge=10, le=3600)
     alb_timeout_seconds: int | None = Field(default=None, ge=10, le=3600)
     layer7_drain_seconds: int | None = Field(default=None, ge=0, le=3600)
-    # The stack an event is for (docs/CONTRACT.md "Events"): the rules route by it; the workflow reads nothing else.
+    # The stack an event is for (docs/CONTRACT.md "Events"): the rules route by it; Validate refuses another stack.
     stack: str | None = None
 
 

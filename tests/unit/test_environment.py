@@ -36,6 +36,7 @@ def test_the_variables_are_written_as_the_stack_has_always_written_them():
         "DNS_RECORD_NAME": "milvus.example.com",
         "POWERTOOLS_SERVICE_NAME": "milvus-layer7",
         "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7",
+        "STACK_NAME": "",
         "RELATED_STATE_MACHINE_ARNS": f"{SETUP},{UNDO}",
     }
     # Only ValidateUndo's function gets the related state machines

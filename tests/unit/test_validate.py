@@ -189,6 +189,16 @@ def test_a_host_that_is_not_a_dns_name_is_refused(host, expected):
     assert message.startswith("host: ") and expected in message
 
 
+def test_an_input_naming_another_stack_is_refused_and_its_own_or_none_accepted():
+    # Given the stack MilvusLayer7Prod, started directly (the rules route events by detail.stack)
+    prod = FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1", stack_name="MilvusLayer7Prod")
+    # Then an input for another stack is refused, and one naming this stack or none goes on
+    assert refusal({**MINIMAL, "stack": "MilvusLayer7Dev"}, prod) == (
+        "stack: 'MilvusLayer7Dev' is not this stack ('MilvusLayer7Prod'): start the workflow of the stack "
+        "'MilvusLayer7Dev' deploys, or leave the field out")
+    assert validate({**MINIMAL, "stack": "MilvusLayer7Prod"}, prod).host == validate(MINIMAL, prod).host
+
+
 def test_another_cluster_is_refused():
     assert "clusterName: 'other' is not the cluster this stack manages ('milvus-eks')" in refusal(
         {**MINIMAL, "clusterName": "other"}

@@ -17,7 +17,7 @@ from validate_undo.history import previous_undo
 from validate_undo.logic import validate_undo
 
 STACK = FunctionEnvironment(cluster_name="milvus-eks", host="milvus.example.test", hosted_zone_id="Z0123456789ABC",
-                      region="us-east-1", layer4_ports=(19530, 443))
+                      region="us-east-1", layer4_ports=(19530, 443), stack_name="MilvusLayer7")
 SETUP = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Setup"
 UNDO = "arn:aws:states:us-east-1:123456789012:stateMachine:MilvusLayer7-Undo"
 T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -71,6 +71,8 @@ def test_every_undo_field_given_is_kept():
     ({"dns": {"hostedZoneId": "ZOTHER"}},
      "dns.hostedZoneId: 'ZOTHER' is not the stack's hosted zone ('Z0123456789ABC'), the only one it may change"),
     ({"clusterName": "other"}, "clusterName: 'other' is not the cluster this stack manages ('milvus-eks')"),
+    ({"stack": "MilvusLayer7Dev"}, "stack: 'MilvusLayer7Dev' is not this stack ('MilvusLayer7'): start the workflow "
+                                   "of the stack 'MilvusLayer7Dev' deploys, or leave the field out"),
     ({"layer4Verify": {"tokenSecretArn": "arn:aws:s3:::bucket"}},
      "layer4Verify.tokenSecretArn: not a Secrets Manager secret ARN (arn:aws:secretsmanager:...:secret:...)"),
     ({"layer4Verify": {"tokenSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/x"}},
@@ -226,6 +228,6 @@ def test_a_setup_running_for_the_host_refuses_the_undo(undo_environment, locks, 
 
 
 def test_the_stack_an_undo_event_names_changes_nothing_in_the_request():
-    # Given an undo request as an event's detail names its stack (docs/CONTRACT.md "Events")
+    # Given an undo request as an event's detail names its own stack (docs/CONTRACT.md "Events")
     # Then it is the request without the field
-    assert validate_undo({"stack": "MilvusLayer7Dev"}, STACK) == validate_undo({}, STACK)
+    assert validate_undo({"stack": "MilvusLayer7"}, STACK) == validate_undo({}, STACK)

@@ -188,3 +188,37 @@ def test_every_wheel_in_a_layer_loads_on_its_runtimes_glibc(name, architecture, 
                                                             and int(interpreter[3:]) <= minor)))
 
         assert any(fits(tag) for tag in tags), f"{wheel.parent.name} in layer {name}: {tags} for {limit}/{machine}"
+
+
+@pytest.fixture(scope="module")
+def lambda_runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the Lambda Python runtime adds to the layers: the SDK (locks.PROVIDED_BY_RUNTIME), from this venv."""
+    import importlib.util
+
+    runtime = tmp_path_factory.mktemp("runtime")
+    for name in locks.PROVIDED_BY_RUNTIME:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.submodule_search_locations, name
+        (runtime / name).symlink_to(next(iter(spec.submodule_search_locations)))
+    return runtime
+
+
+@pytest.mark.parametrize("step", steps.STEPS, ids=lambda step: step.name)
+def test_every_handler_imports_from_its_own_layers_alone(step, lambda_runtime_packages):
+    """As on Lambda: the code, the step's layers and the runtime's SDK, no site-packages (``python -S``). The
+    sandbox runs the functions with this venv, which has every package, so a step whose layers lack a package
+    it imports (VerifyGrpc, CheckDnsChange, VerifyLayer4 and DeleteCertificate lacked kubernetes through
+    layer7.handlers before issue 22) fails only here and on AWS."""
+    import subprocess
+    import sys
+
+    machine = {"x86_64": "x86_64", "aarch64": "arm64"}[os.uname().machine]
+    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    layers = [str(_built(name, machine, python_version)) for name in step.layers]
+    search_path = [str(paths.LAMBDAS_DIR), *layers, str(lambda_runtime_packages)]
+    module = step.handler.rsplit(".", 1)[0]
+    script = f"import sys; sys.path[:0] = {search_path!r}; import {module}"
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
+                            cwd=lambda_runtime_packages,
+                            env={"AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, f"{step.name}: {result.stderr.strip().splitlines()[-1:]}"

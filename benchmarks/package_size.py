@@ -14,7 +14,9 @@ per layer, and exits 1 if any function is over budget.
 
 Import times are measured on this machine, with the function's layers
 built for its Python and architecture (the assembly's own when they match,
-otherwise built and cached by stacks/bundling.py), each paired with a cold
+otherwise built and cached by stacks/bundling.py, unpacked from their zips),
+no bytecode beside code or layers (Lambda's /opt has none and cannot take
+any), each paired with a cold
 ``import boto3`` in the same interpreter and sys.path: "x boto3" is the median
 ratio, which issue 22 holds to 2x. "n/a" where no layer can be built here.
 """
@@ -22,9 +24,12 @@ ratio, which issue 22 holds to 2x. "n/a" where no layer can be built here.
 from __future__ import annotations
 
 import argparse
+import atexit
+import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -168,16 +173,55 @@ def import_paths(size: FunctionSize) -> list[str] | None:
         spec = next((step for step in steps.STEPS if step.handler == size.handler), None)
         if spec is None:
             return None
-        layers = [bundling.PipLayerBundling(name=name, architecture=machine, python_version=python_version)
-                  .ensure_built() / "python" for name in spec.layers]
+        layers = [_host_layer(name, machine, python_version) / "python" for name in spec.layers]
     return [str(size.code_dir)] + [str(layer) for layer in layers]
 
 
+_HOST_LAYERS: dict[str, Path] = {}
+
+
+def _host_layer(name: str, architecture: str, python_version: str) -> Path:
+    """The layer for this machine unpacked from its zip, as Lambda unpacks it: no bytecode beside the sources
+    (the cache's own directory may hold some, written by a sandbox run, which Lambda's read-only /opt never has)."""
+    if name not in _HOST_LAYERS:
+        archive = bundling.PipLayerBundling(name=name, architecture=architecture,
+                                            python_version=python_version).ensure_archived()
+        unpacked = Path(tempfile.mkdtemp(prefix=f"package-size-{name}-"))
+        atexit.register(shutil.rmtree, unpacked, ignore_errors=True)
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(unpacked)
+        _HOST_LAYERS[name] = unpacked
+    return _HOST_LAYERS[name]
+
+
+_RUNTIME: list[Path] = []
+
+
+def _runtime_packages() -> Path:
+    """What the Lambda Python runtime adds to code and layers: the SDK (stacks/locks.py PROVIDED_BY_RUNTIME),
+    linked from this interpreter's site-packages, which the timed imports do not see (``python -S``)."""
+    if not _RUNTIME:
+        runtime = Path(tempfile.mkdtemp(prefix="package-size-runtime-"))
+        atexit.register(shutil.rmtree, runtime, ignore_errors=True)
+        for name in locks.PROVIDED_BY_RUNTIME:
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.submodule_search_locations:
+                raise RuntimeError(f"{name} is not installed in {sys.executable}")
+            (runtime / name).symlink_to(next(iter(spec.submodule_search_locations)))
+        _RUNTIME.append(runtime)
+    return _RUNTIME[0]
+
+
 def _cold_import(paths: list[str], module: str) -> float | None:
+    """Seconds to import ``module`` with nothing but code, layers and the runtime's SDK on sys.path."""
+    search_path = [*paths, str(_runtime_packages())]
     script = ("import sys, time; sys.path[:0] = %r; t = time.perf_counter(); import %s; "
-              "print(time.perf_counter() - t)" % (paths, module))
-    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "1", "AWS_DEFAULT_REGION": "us-east-1"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+              "print(time.perf_counter() - t)" % (search_path, module))
+    # No bytecode written: every round compiles the code and layers afresh, as each cold start on Lambda does.
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "1", "AWS_DEFAULT_REGION": "us-east-1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, env=env,
+                            cwd=_runtime_packages())
     if result.returncode != 0:
         return None
     return float(result.stdout.strip().splitlines()[-1])
@@ -186,7 +230,9 @@ def _cold_import(paths: list[str], module: str) -> float | None:
 def import_time(size: FunctionSize, rounds: int = IMPORT_ROUNDS) -> ImportTime | None:
     """Cold ``import <handler module>`` against cold ``import boto3``, paired: each round imports both, one after
     the other, in fresh interpreters with the same sys.path (boto3 from this interpreter, as the Lambda runtime
-    provides it), so a busy machine slows both sides of a ratio alike; medians over the rounds."""
+    provides it, and no other site-packages), so a busy machine slows both sides of a ratio alike; medians
+    over the rounds. A handler that does not import from its own layers is "n/a" (tests/infra/test_bundling.py
+    says which package it misses)."""
     paths = import_paths(size)
     if paths is None:
         return None

@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # allow; without it, uv keeps every pin it can.
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" $(LOCK_FLAGS)
-LAYER_LOCKS := layers/common.lock layers/kubernetes.lock layers/milvus.lock
+LAYER_LOCKS := layers/common.lock layers/milvus.lock
 
 .PHONY: install setup lock lint test unit infra sandbox-tests e2e synth demo bench diagram clean
 
@@ -33,11 +33,10 @@ $(STAMP): requirements-dev.lock package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Order matters: the kubernetes and milvus layers are constrained to common's
+# Order matters: the milvus layer is constrained to common's
 # pins, the app to every layer's, the dev tools to the app's.
 lock: install
 	$(UV_COMPILE) layers/common.txt -o layers/common.lock
-	$(UV_COMPILE) layers/common.txt layers/kubernetes.txt -c layers/common.lock -o layers/kubernetes.lock
 	$(UV_COMPILE) layers/common.txt layers/milvus.txt -c layers/common.lock -o layers/milvus.lock
 	$(UV_COMPILE) requirements.txt $(addprefix -c ,$(LAYER_LOCKS)) -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock

@@ -236,6 +236,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             "certificateSecretArn": self.secret_arn,
             "lambdaArchitecture": _lambda_architecture(),
             "lambdaPythonVersion": "3.11",
+            "sandbox": "true",  # 3.11 runs here, on this machine's Python; AWS's python3.11 is refused (config.py)
             "verifyRetryIntervalSeconds": str(self.settings.verify_retry_interval),
             "verifyMaxAttempts": str(self.settings.verify_max_attempts),
             # The stack lets the functions into the cluster's security group, and reach the ALB on either port.

@@ -5,6 +5,16 @@ which CI and the sandbox do not have. ``pip install --platform ...
 --only-binary=:all:`` fetches the manylinux wheels of the Lambda platform
 instead, whatever this machine is.
 
+Which manylinux wheels: those the runtime's glibc loads (``layer_glibc``).
+The Lambda runtimes page (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html)
+pairs python3.12 and later with Amazon Linux 2023, whose glibc is 2.34 (AL2023
+user guide, "Core toolchain packages glibc, gcc, binutils"), and python3.11
+with Amazon Linux 2, whose glibc is 2.26. The locked numpy publishes no
+wheel for glibc 2.26 (its oldest is manylinux_2_27 for cp311), so a
+python3.11 stack is refused for AWS (stacks/config.py) and a 3.11 layer
+serves the sandbox only, built for glibc 2.28 (the machine it runs on needs
+that or newer, as before issue 22).
+
 What a layer holds is fixed by its lock, ``layers/<name>.lock`` (``make lock``
 writes them with uv: exact versions, every file's sha256), and nothing else:
 pip installs it with ``--require-hashes --no-deps``, so it resolves nothing and
@@ -15,19 +25,19 @@ How a layer is built (``PipLayerBundling``):
 * Its lock's entries for the target (``stacks/locks.py``: the locks are
   universal, serving Lambda's 3.14 on arm64 or x86_64 and the sandbox's 3.11
   on x86_64, and their markers are evaluated for the target, not by pip).
-* ``kubernetes`` / ``milvus``: their locks hold the common layer's packages
+* ``milvus``: its lock holds the common layer's packages
   too (``make lock`` resolves them together with ``layers/common.txt``,
   constrained to ``common.lock``); whatever ``common.lock`` pins at the same
-  version is left out: each function loads ``common`` plus one of these, and
-  a file in both would count twice against the size budget.
+  version is left out: VerifyGrpc loads ``common`` plus ``milvus``, and
+  a file in both would count twice against the size budget. (The Kubernetes
+  steps need no layer of their own: layer7/kube.py speaks the API over urllib3.)
 * boto3, botocore and s3transfer are left out: the Lambda runtime has them.
-* Test suites of numpy and pandas, and ``kubernetes/aio`` (the asyncio client;
-  the steps use the synchronous one) are pruned to keep VerifyGrpc and the
-  Kubernetes steps under 150 MB unzipped.
+* Test suites of numpy and pandas are pruned to keep VerifyGrpc under 150 MB
+  unzipped.
 
 The result is cached under ``.cache/layers/<sha256>``, the key covering the
-lock's bytes (for ``kubernetes`` and ``milvus`` ``common.lock``'s as well: it
-decides what is left out), architecture, Python version and this recipe's
+lock's bytes (for ``milvus`` ``common.lock``'s as well: it
+decides what is left out), architecture, Python version, the glibc its wheels may need and this recipe's
 version, so a re-synth copies a file instead of calling pip. The asset
 hash is the same key, so an unchanged layer is not even copied when
 ``cdk.out`` has it.
@@ -58,9 +68,9 @@ from packaging.utils import canonicalize_name
 from stacks import locks, paths
 
 # Bump when the recipe below changes: it is part of every cache key.
-RECIPE_VERSION = "5"
+RECIPE_VERSION = "6"
 
-PRUNED_PATHS = ("kubernetes/aio", "pandas/tests", "bin")
+PRUNED_PATHS = ("pandas/tests", "bin")
 PRUNED_TEST_TREES = ("numpy",)  # every */tests directory below these packages
 _COMPLETE_MARKER = ".complete"
 _PIP_INPUT = "requirements.txt"  # what pip installed, beside python/, never copied into the layer
@@ -68,9 +78,29 @@ ARCHIVE = "layer.zip"  # the layer as deployed: python/ zipped
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes from the same files
 
 
-def pip_platforms(architecture: str) -> list[str]:
+# The glibc (major, minor) a layer's wheels may need (module docstring).
+AMAZON_LINUX_2023_GLIBC = (2, 34)  # Lambda's python3.12 and later
+SANDBOX_GLIBC = (2, 28)  # python3.11: the sandbox only (Lambda's python3.11 is Amazon Linux 2, glibc 2.26)
+_OLDEST_MANYLINUX_GLIBC_MINOR = 5  # manylinux1 is glibc 2.5
+
+
+def layer_glibc(python_version: str) -> tuple[int, int]:
+    """The newest glibc a layer for ``python<version>`` may need: Amazon Linux 2023's, or the sandbox's for 3.11."""
+    major, minor = (int(part) for part in python_version.split(".")[:2])
+    return AMAZON_LINUX_2023_GLIBC if (major, minor) >= (3, 12) else SANDBOX_GLIBC
+
+
+def pip_platforms(architecture: str, python_version: str) -> list[str]:
+    """Every manylinux platform ``layer_glibc`` loads, newest first (pip prefers the first that has a wheel).
+
+    Spelled out, ``manylinux_2_<n>`` for every n: pip widens only ``manylinux2014`` and ``manylinux2010`` to the
+    older levels, never a ``manylinux_2_<n>`` it is given, and some wheels carry only one of the spellings.
+    """
     machine = "aarch64" if architecture == "arm64" else "x86_64"
-    return [f"manylinux_2_28_{machine}", f"manylinux2014_{machine}"]
+    glibc_major, glibc_minor = layer_glibc(python_version)
+    return [f"manylinux_{glibc_major}_{minor}_{machine}"
+            for minor in range(glibc_minor, _OLDEST_MANYLINUX_GLIBC_MINOR - 1, -1)] + [
+        f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
 
 
 def _key_locks(name: str) -> list[Path]:
@@ -80,7 +110,8 @@ def _key_locks(name: str) -> list[Path]:
 
 def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str:
     digest = hashlib.sha256()
-    for part in (RECIPE_VERSION, name, architecture, python_version):
+    glibc = ".".join(str(part) for part in layer_glibc(python_version))  # which wheels pip may take
+    for part in (RECIPE_VERSION, name, architecture, python_version, glibc):
         digest.update(part.encode() + b"\0")
     for path in _key_locks(name):
         digest.update(path.read_bytes() + b"\0")
@@ -152,7 +183,7 @@ class PipLayerBundling:
                    "--only-binary=:all:", "--no-compile",
                    "--implementation", "cp", "--python-version", self.python_version,
                    "--target", str(target), "-r", str(requirements)]
-        for platform in pip_platforms(self.architecture):
+        for platform in pip_platforms(self.architecture, self.python_version):
             command += ["--platform", platform]
         result = subprocess.run(command, capture_output=True, text=True,
                                 env={**os.environ, "PIP_NO_WARN_SCRIPT_LOCATION": "1"})

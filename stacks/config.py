@@ -49,6 +49,9 @@ DEFAULT_PYTHON_VERSION = "3.14"
 NEWEST_PYTHON_VERSION = "3.14"  # cdk-nag's AwsSolutions-L1 wants the newest runtime
 # The Lambda Python runtimes the stack builds for: stacks/functions.py RUNTIMES takes each from the CDK's Runtime enum.
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14")
+# Lambda's python3.11 runs on Amazon Linux 2 (glibc 2.26), 3.12 and later on Amazon Linux 2023 (glibc 2.34): the
+# layers' locked wheels (numpy, pandas) need a glibc newer than 2.26, so 3.11 is for the sandbox only (bundling.py).
+OLDEST_AWS_PYTHON_VERSION = "3.12"
 
 
 _FULL_SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
@@ -91,6 +94,8 @@ class StackConfig:
     alarm_topic_arn: str | None = None
     certificate_rotation: bool = False
     skip_layer_bundling: bool = False
+    # The stack is deployed into the local sandbox, whose functions run on this machine's Python (3.11 allowed).
+    sandbox: bool = False
     # The ALB listener ports the functions' security group may reach (VerifyGrpc); Validate refuses others.
     alb_listen_ports: tuple[int, ...] = (443,)
     # The undo's CheckLayer4 and VerifyLayer4 dial the Layer-4 load balancer on these (layer4Verify.port is one).
@@ -148,6 +153,16 @@ class StackConfig:
         drift_check_schedule = _optional(get, "driftCheckSchedule", _SCHEDULE,
                                          "an EventBridge Scheduler rate() or cron() expression such as rate(1 hour)")
         drift_repair = _boolean(get("driftRepair"), "driftRepair", default=False)
+        python_version = _choice(get("lambdaPythonVersion"), "lambdaPythonVersion", PYTHON_VERSIONS,
+                                 DEFAULT_PYTHON_VERSION)
+        sandbox = _boolean(get("sandbox"), "sandbox", default=False)
+        if not sandbox and _version(python_version) < _version(OLDEST_AWS_PYTHON_VERSION):
+            raise ConfigError(
+                f"context 'lambdaPythonVersion={python_version}' cannot deploy to AWS: Lambda's python{python_version} "
+                "runs on Amazon Linux 2 (glibc 2.26), and the layers' locked wheels (numpy and pandas among them) "
+                "are built for a newer glibc, so the functions would deploy and then fail to import. Use "
+                f"{OLDEST_AWS_PYTHON_VERSION} or later (Amazon Linux 2023, glibc 2.34); 3.11 is for the local "
+                "sandbox (context sandbox=true), whose functions run on this machine's Python")
         if drift_repair and not drift_check_schedule:
             raise ConfigError("context 'driftRepair=true' needs 'driftCheckSchedule': the scheduled check is what "
                               "repairs")
@@ -164,8 +179,8 @@ class StackConfig:
             hosted_zone_id=_optional(get, "hostedZoneId", _HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z...)"),
             lambda_architecture=_choice(get("lambdaArchitecture"), "lambdaArchitecture", _ARCHITECTURES,
                                         DEFAULT_ARCHITECTURE),
-            lambda_python_version=_choice(get("lambdaPythonVersion"), "lambdaPythonVersion",
-                                          PYTHON_VERSIONS, DEFAULT_PYTHON_VERSION),
+            lambda_python_version=python_version,
+            sandbox=sandbox,
             verify_retry_interval_seconds=_integer(get("verifyRetryIntervalSeconds"),
                                                    "verifyRetryIntervalSeconds", 10, low=1, high=300),
             verify_max_attempts=_integer(get("verifyMaxAttempts"), "verifyMaxAttempts", 6, low=0, high=20),
@@ -298,6 +313,10 @@ def _integer(value: Any, key: str, default: int, *, low: int, high: int) -> int:
     if not isinstance(number, int) or not low <= number <= high:
         raise ConfigError(f"context '{key}' must be a whole number from {low} to {high}, got {value!r}")
     return number
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def _choice(value: Any, key: str, choices: tuple[str, ...], default: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAYER_NAMES = ("common", "kubernetes", "milvus")
+LAYER_NAMES = ("common", "milvus")
 # The layer budget: code plus layers, unzipped, per function (Lambda allows 250 MB; headroom for growth).
 FUNCTION_SIZE_BUDGET_BYTES = 150 * 1024 * 1024
 SETUP, UNDO, DRIFT = "setup", "undo", "drift"
@@ -41,7 +41,8 @@ READERS = "milvus-layer7-readers"
 UNDO_WRITERS = "milvus-layer7-undo-writers"
 UNDO_READERS = "milvus-layer7-undo-readers"
 
-_KUBERNETES = ("common", "kubernetes")
+# The Kubernetes steps need no layer of their own: layer7/kube.py speaks the API over urllib3 (in common).
+_KUBERNETES = ("common",)
 STEPS: tuple[StepSpec, ...] = (
     StepSpec("Validate", "validate.handler.lambda_handler", ("common",), timeout_seconds=30),
     # Only reads: this workflow's Ingresses in the namespace and their setup records.

@@ -10,8 +10,14 @@ invocations that reuse a warm Lambda.
 own camelCase JSON) and turns API faults into contract terms: 401/403 ->
 ``KubernetesForbidden``, 429/5xx and broken connections -> ``TransientError``,
 404 -> ``NotFound`` for the caller to name. It sends exactly the content type it
-is given; the generated ``patch_*`` methods choose one themselves, and
-server-side apply must go out as ``application/apply-patch+yaml``.
+is given (server-side apply must go out as ``application/apply-patch+yaml``).
+
+``ApiClient`` is this module's own: JSON over urllib3 with a bearer token and the
+cluster's CA, which is all the steps ever asked of the ``kubernetes`` package. That
+package's ``__init__`` imports its kubeconfig loader, OAuth, websocket and watch
+machinery and ``kubernetes.client`` every generated model: about a second of each
+cold start (issue 22), for code the steps never ran. No proxy is read from the
+environment (Lambda sets none; the functions reach the endpoint directly).
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ import hashlib
 import json
 import os
 import tempfile
+import urllib.parse
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 import urllib3
 from botocore.exceptions import ClientError
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.client.exceptions import ApiException
 
 from layer7 import aws, eks_token
 from layer7.errors import ClusterNotFound, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound, TransientError
@@ -49,6 +55,16 @@ _FIX_ACCESS = (
     "(the stack does this when createAccessEntry is true; authentication mode API or "
     "API_AND_CONFIG_MAP) or a mapRoles entry in the aws-auth ConfigMap"
 )
+
+
+class ApiException(Exception):
+    """An answer outside 2xx, as the API server gave it (the shape of ``kubernetes.client``'s)."""
+
+    def __init__(self, status: int = 0, reason: str | None = None, body: str | None = None):
+        super().__init__(f"({status}) {reason or ''}")
+        self.status = status
+        self.reason = reason
+        self.body = body
 
 
 class KubeError(Exception):
@@ -123,17 +139,32 @@ def write_ca_file(ca_data: str) -> str:
     return path
 
 
+@dataclass
+class ApiClient:
+    """One cluster's API server: its URL, a bearer token, its CA, and a connection pool of its own."""
+
+    host: str
+    token: str = field(repr=False)
+    ca_file: str
+    pool: urllib3.PoolManager = field(repr=False)
+
+    def request(self, method: str, path: str, *, query: list[tuple[str, str]], headers: dict[str, str],
+                body: bytes | None) -> urllib3.BaseHTTPResponse:
+        url = self.host + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return self.pool.request(method, url, body=body, headers={**headers, "Authorization": f"Bearer {self.token}"},
+                                 timeout=urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=REQUEST_TIMEOUT[1]),
+                                 # No retry loop hidden in urllib3: the state machine retries TransientError.
+                                 retries=False, redirect=False)
+
+    def close(self) -> None:
+        self.pool.clear()
+
+
 def build_api_client(endpoint: str, ca_data: str, token: str) -> ApiClient:
-    """An ``ApiClient`` for one cluster, with its own ``Configuration``."""
-    configuration = Configuration(
-        host=endpoint.rstrip("/"),
-        api_key={"BearerToken": token},
-        api_key_prefix={"BearerToken": "Bearer"},
-        ssl_ca_cert=write_ca_file(ca_data),
-        # No retry loop hidden in urllib3: the state machine retries TransientError.
-        retries=False,
-    )
-    return ApiClient(configuration)
+    """An ``ApiClient`` for one cluster: certificates checked against the cluster's own CA only."""
+    ca_file = write_ca_file(ca_data)
+    pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=ca_file, retries=False)
+    return ApiClient(host=endpoint.rstrip("/"), token=token, ca_file=ca_file, pool=pool)
 
 
 def caller_identity(session: boto3.Session | None = None) -> Callable[[], str]:
@@ -186,29 +217,14 @@ class Kube:
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
-        if body is not None and content_type and "json" not in content_type:
-            # JSON is YAML; a string goes out as is, whatever this client version does with dicts.
-            body = json.dumps(body)
+        # JSON for every content type sent (JSON is YAML, for server-side apply).
+        payload = None if body is None else json.dumps(body).encode()
         params = [(key, _query_value(value)) for key, value in (query or {}).items() if value is not None]
-        request = self.api_client.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=params,
-            header_params=headers,
-            body=body,
-            auth_settings=["BearerToken"],
-        )
         try:
-            response = self.api_client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
-            data = response.read()
+            response = self.api_client.request(method, path, query=params, headers=headers, body=payload)
+            data = response.data
         except urllib3.exceptions.HTTPError as exc:
             raise connection_error(exc, what, self.cluster_name) from exc
-        except ApiException as exc:
-            # kubernetes.client.rest turns urllib3's SSLError into ApiException(status=0) before we see it.
-            if exc.status == 0:
-                reason = str(exc.reason or "")
-                raise tls_failure(reason.split("\n", 1)[0], reason, what, self.cluster_name) from None
-            raise
         if not 200 <= response.status <= 299:
             text = data.decode("utf-8", "replace") if data else ""
             raise api_error(ApiException(status=response.status, reason=response.reason, body=text),

@@ -22,9 +22,6 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from cryptography import x509
-
-from layer7.certificates import fingerprint_sha256
 from layer7.errors import VerificationFailed
 
 
@@ -83,6 +80,12 @@ def expected_fingerprint(recorded: str, certificate_pem: str) -> str:
     ACM holds now (ImportCertificate leaves it empty when it could not read an existing certificate's body)."""
     if recorded:
         return recorded
+    # Only on this path: cryptography's x509 is about a tenth of a second of VerifyGrpc's and CheckDrift's cold
+    # import (issue 22), and a run that imported its certificate has the fingerprint recorded.
+    from cryptography import x509  # noqa: PLC0415
+
+    from layer7.certificates import fingerprint_sha256  # noqa: PLC0415
+
     try:
         return fingerprint_sha256(x509.load_pem_x509_certificate(certificate_pem.encode())) if certificate_pem else ""
     except ValueError:

@@ -29,6 +29,7 @@ VPC_CONTEXT = {
     "hostedZoneId": "Z0123456789ABCDEFGHIJ",
     "lambdaArchitecture": "x86_64",
     "lambdaPythonVersion": "3.11",
+    "sandbox": "true",  # as the sandbox deploys it: AWS refuses 3.11 (stacks/config.py)
     "verifyRetryIntervalSeconds": "3",
     "verifyMaxAttempts": "4",
 }

@@ -21,7 +21,7 @@ from stacks import bundling, locks, paths, steps
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthesize(tmp_path_factory.mktemp("bundled"),
-                      {"lambdaPythonVersion": "3.11", "lambdaArchitecture": "x86_64"})
+                      {"lambdaPythonVersion": "3.11", "lambdaArchitecture": "x86_64", "sandbox": "true"})
 
 
 def test_every_function_within_budget(bundled):
@@ -85,8 +85,7 @@ def test_cache_key_follows_the_locks_not_the_requirement_files(tmp_path, monkeyp
         lock.write("# a refreshed lock\n")
     after_milvus = keys()
     assert after_milvus["milvus"] != before["milvus"]
-    assert {name: after_milvus[name] for name in ("common", "kubernetes")} == {
-        name: before[name] for name in ("common", "kubernetes")}
+    assert after_milvus["common"] == before["common"]
     with (layers / "common.lock").open("a") as lock:
         lock.write("# a refreshed lock\n")
     assert all(key != after_milvus[name] for name, key in keys().items())
@@ -122,3 +121,104 @@ def test_a_layer_zip_depends_only_on_its_files(tmp_path):
     (site / "pkg" / "mod.py").write_text("VALUE = 2\n")
     bundling.write_archive(site, tmp_path / "third.zip")
     assert (tmp_path / "third.zip").read_bytes() != (tmp_path / "first.zip").read_bytes()
+
+
+# What no layer may hold (issue 22): the kubernetes package and what only it needed (layer7/kube.py speaks the
+# API over urllib3), its asyncio client's aiohttp and that one's dependencies, and what the runtime provides.
+LAYERS_MUST_NOT_HOLD = ("kubernetes", "aiohttp", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict",
+                        "propcache", "yarl", "requests_oauthlib", "oauthlib", "websocket", "yaml", "durationpy",
+                        "boto3", "botocore", "s3transfer")
+# The Lambda platforms a layer is built for: the default deploy's, and the sandbox's.
+LAYER_TARGETS = [("arm64", "3.14"), ("x86_64", "3.11")]
+
+
+def _built(name: str, architecture: str, python_version: str) -> Path:
+    return bundling.PipLayerBundling(name=name, architecture=architecture,
+                                     python_version=python_version).ensure_built() / "python"
+
+
+@pytest.mark.parametrize(("architecture", "python_version"), LAYER_TARGETS)
+@pytest.mark.parametrize("name", steps.LAYER_NAMES)
+def test_no_layer_holds_what_no_step_imports(name, architecture, python_version):
+    site = _built(name, architecture, python_version)
+    distributions = {info.name.split("-", 1)[0].lower() for info in site.glob("*.dist-info")}
+    top_level = {path.name.lower() for path in site.iterdir()}
+    held = [package for package in LAYERS_MUST_NOT_HOLD
+            if package in top_level or package.replace("-", "_") in distributions
+            or f"{package}.py" in top_level]
+    assert held == [], f"layer {name} ({python_version}/{architecture}) holds {held}"
+
+
+def _manylinux_glibc(platform_tag: str) -> tuple[int, int] | None:
+    """The glibc a wheel's platform tag needs (PEP 600, and the legacy aliases of PEPs 513, 571, 599); None for
+    a tag that is not manylinux."""
+    legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+    for alias, glibc in legacy.items():
+        if platform_tag.startswith(alias + "_"):
+            return glibc
+    if platform_tag.startswith("manylinux_"):
+        major, minor = platform_tag.split("_")[1:3]
+        return int(major), int(minor)
+    return None
+
+
+@pytest.mark.parametrize(("architecture", "python_version"), LAYER_TARGETS)
+@pytest.mark.parametrize("name", steps.LAYER_NAMES)
+def test_every_wheel_in_a_layer_loads_on_its_runtimes_glibc(name, architecture, python_version):
+    """Each installed wheel's WHEEL file names its tags; one of them must fit the target: pure Python, or
+    manylinux for the target's machine at most at the runtime's glibc (Amazon Linux 2023's 2.34 for python3.12
+    and later; 3.11 is the sandbox's, stacks/bundling.py), for this CPython."""
+    site = _built(name, architecture, python_version)
+    machine = "aarch64" if architecture == "arm64" else "x86_64"
+    limit = bundling.layer_glibc(python_version)
+    assert limit == ((2, 34) if python_version != "3.11" else (2, 28))
+    minor = int(python_version.split(".")[1])
+    wheels = sorted(site.glob("*.dist-info/WHEEL"))
+    assert wheels, f"layer {name} holds no wheel"
+    for wheel in wheels:
+        tags = [line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")]
+
+        def fits(tag: str) -> bool:
+            interpreter, abi, platform_tag = tag.split("-")
+            if platform_tag == "any":
+                return True
+            glibc = _manylinux_glibc(platform_tag)
+            return (glibc is not None and glibc <= limit and platform_tag.endswith("_" + machine)
+                    and (interpreter == f"cp3{minor}" or (abi == "abi3" and interpreter.startswith("cp3")
+                                                            and int(interpreter[3:]) <= minor)))
+
+        assert any(fits(tag) for tag in tags), f"{wheel.parent.name} in layer {name}: {tags} for {limit}/{machine}"
+
+
+@pytest.fixture(scope="module")
+def lambda_runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the Lambda Python runtime adds to the layers: the SDK (locks.PROVIDED_BY_RUNTIME), from this venv."""
+    import importlib.util
+
+    runtime = tmp_path_factory.mktemp("runtime")
+    for name in locks.PROVIDED_BY_RUNTIME:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.submodule_search_locations, name
+        (runtime / name).symlink_to(next(iter(spec.submodule_search_locations)))
+    return runtime
+
+
+@pytest.mark.parametrize("step", steps.STEPS, ids=lambda step: step.name)
+def test_every_handler_imports_from_its_own_layers_alone(step, lambda_runtime_packages):
+    """As on Lambda: the code, the step's layers and the runtime's SDK, no site-packages (``python -S``). The
+    sandbox runs the functions with this venv, which has every package, so a step whose layers lack a package
+    it imports (VerifyGrpc, CheckDnsChange, VerifyLayer4 and DeleteCertificate lacked kubernetes through
+    layer7.handlers before issue 22) fails only here and on AWS."""
+    import subprocess
+    import sys
+
+    machine = {"x86_64": "x86_64", "aarch64": "arm64"}[os.uname().machine]
+    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    layers = [str(_built(name, machine, python_version)) for name in step.layers]
+    search_path = [str(paths.LAMBDAS_DIR), *layers, str(lambda_runtime_packages)]
+    module = step.handler.rsplit(".", 1)[0]
+    script = f"import sys; sys.path[:0] = {search_path!r}; import {module}"
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
+                            cwd=lambda_runtime_packages,
+                            env={"AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, f"{step.name}: {result.stderr.strip().splitlines()[-1:]}"

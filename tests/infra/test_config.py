@@ -134,3 +134,12 @@ def test_cdk_json_names_no_network_so_a_bare_deploy_must_say_it():
     assert "vpcId" not in context and "privateSubnetIds" not in context
     with pytest.raises(ConfigError, match="context 'vpcId' is required"):
         StackConfig.from_context(context.get)
+
+
+def test_python_3_11_is_refused_for_aws_saying_why_and_kept_for_the_sandbox():
+    # Lambda's python3.11 runs on Amazon Linux 2 (glibc 2.26), which the locked numpy/pandas wheels do not load
+    network = {"clusterName": "c", "vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": "subnet-0123456789abcdef0"}
+    with pytest.raises(ConfigError, match=r"lambdaPythonVersion=3.11.*Amazon Linux 2 \(glibc 2.26\).*3.12 or later"):
+        config(**network, lambdaPythonVersion="3.11")
+    assert config(**network, lambdaPythonVersion="3.11", sandbox="true").lambda_python_version == "3.11"
+    assert config(**network, lambdaPythonVersion="3.12").sandbox is False

@@ -7,14 +7,13 @@ import urllib.parse
 import boto3
 import pytest
 import urllib3
-from kubernetes.client import Configuration
-from kubernetes.client.exceptions import ApiException
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.eks.models import eks_backends
 
 from layer7 import kube as k8s
 from layer7.errors import ClusterNotFound, KubernetesForbidden, NetworkMisconfigured, TransientError
+from layer7.kube import ApiException
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 TOKEN = "k8s-aws-v1.c2VjcmV0"
@@ -72,7 +71,7 @@ def capturing_kube(response=None):
         sent.append({"method": method, "url": url, **kwargs})
         return response or _Response()
 
-    api.rest_client.pool_manager.request = request
+    api.pool.request = request
     return k8s.Kube(api, "milvus-eks", identity=lambda: "arn:aws:sts::123456789012:assumed-role/wf/fn"), sent
 
 
@@ -89,7 +88,7 @@ def test_apply_goes_out_as_apply_patch_with_field_manager_and_force():
     assert url.netloc == "kube.example:6443" and url.path == "/apis/networking.k8s.io/v1/namespaces/milvus/ingresses/m"
     assert urllib.parse.parse_qs(url.query) == {"fieldManager": ["milvus-layer7"], "force": ["true"]}
     assert request["headers"]["Content-Type"] == "application/apply-patch+yaml"
-    assert request["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert json.loads(request["body"]) == {"kind": "Ingress"}
     assert answer == {"kind": "Ingress"}
 
@@ -102,12 +101,24 @@ def test_strategic_merge_patch_goes_out_as_such():
     assert json.loads(sent[0]["body"]) == {"spec": {"type": "ClusterIP"}}
 
 
-def test_building_a_client_leaves_the_global_configuration_alone():
-    before = Configuration.get_default_copy().host
+def test_a_client_trusts_the_clusters_own_ca_only_and_keeps_its_token_out_of_its_repr():
     api = k8s.build_api_client("https://kube.example", base64.b64encode(CA_PEM).decode(), TOKEN)
-    assert Configuration.get_default_copy().host == before
-    with open(api.configuration.ssl_ca_cert, "rb") as handle:
+    with open(api.ca_file, "rb") as handle:
         assert handle.read() == CA_PEM
+    assert api.pool.connection_pool_kw["ca_certs"] == api.ca_file
+    assert api.pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
+    assert TOKEN not in repr(api)
+
+
+def test_the_steps_import_no_kubernetes_package():
+    # The package's __init__ costs about a second of cold start (issue 22); layer7.kube speaks REST itself
+    import subprocess
+    import sys
+
+    script = "import sys; import layer7.kube; print('kubernetes' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            env={"PYTHONPATH": ":".join(sys.path), "AWS_DEFAULT_REGION": "us-east-1"})
+    assert result.stdout.strip() == "False"
 
 
 def status_body(code, reason, message):
@@ -159,7 +170,7 @@ def test_broken_connection_is_transient():
     def refuse(method, url, **kwargs):
         raise urllib3.exceptions.MaxRetryError(None, url, urllib3.exceptions.NewConnectionError(None, "refused"))
 
-    kube.api_client.rest_client.pool_manager.request = refuse
+    kube.api_client.pool.request = refuse
     with pytest.raises(TransientError, match="could not reach"):
         kube.list(k8s.events_path("milvus"), "list events")
 
@@ -170,19 +181,19 @@ def test_certificate_that_does_not_verify_is_network_misconfigured_not_retried()
     def bad_tls(method, url, **kwargs):
         raise urllib3.exceptions.MaxRetryError(None, url, urllib3.exceptions.SSLError("certificate verify failed"))
 
-    kube.api_client.rest_client.pool_manager.request = bad_tls
+    kube.api_client.pool.request = bad_tls
     with pytest.raises(NetworkMisconfigured, match="certificate authority"):
         kube.get("/x", "read")
 
 
-def test_the_clients_own_tls_failure_status_0_is_network_misconfigured():
-    # Given what kubernetes.client.rest does with urllib3's SSLError (retries off): ApiException(status=0)
+def test_a_bare_ssl_error_is_network_misconfigured():
+    # Given urllib3's SSLError raised as it is (not wrapped in MaxRetryError)
     kube, _ = capturing_kube()
 
     def bad_tls(method, url, **kwargs):
         raise urllib3.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
 
-    kube.api_client.rest_client.pool_manager.request = bad_tls
+    kube.api_client.pool.request = bad_tls
     # Then the step fails with the named error, its cause saying what answers in the cluster's place
     with pytest.raises(NetworkMisconfigured) as caught:
         kube.get("/x", "read Service milvus/milvus-demo")
@@ -195,7 +206,7 @@ def test_the_clients_own_tls_failure_status_0_is_network_misconfigured():
     "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol",
     "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
 ])
-@pytest.mark.parametrize("path", ["urllib3", "client"])
+@pytest.mark.parametrize("path", ["wrapped", "bare"])
 def test_a_tls_connection_cut_before_the_certificate_was_checked_is_transient(cut, path):
     # Given a connection reset under TLS (an API server restarting, a load balancer in front of it): no certificate
     # was refused, so another try may well succeed; only a certificate that does not verify names the network
@@ -203,11 +214,11 @@ def test_a_tls_connection_cut_before_the_certificate_was_checked_is_transient(cu
 
     def cut_tls(method, url, **kwargs):
         error = urllib3.exceptions.SSLError(cut)
-        if path == "urllib3":
+        if path == "wrapped":
             raise urllib3.exceptions.MaxRetryError(None, url, error)
-        raise error  # kubernetes.client.rest makes this ApiException(status=0, reason="SSLError\n" + str(error))
+        raise error
 
-    kube.api_client.rest_client.pool_manager.request = cut_tls
+    kube.api_client.pool.request = cut_tls
     with pytest.raises(TransientError, match="TLS connection .* was cut"):
         kube.get("/x", "read Service milvus/milvus-demo")
 

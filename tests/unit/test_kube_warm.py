@@ -41,8 +41,8 @@ def test_a_warm_invocation_after_the_token_lifetime_sends_a_token_of_its_own_tim
     second = k8s.connect("milvus-eks", eks=eks, session=session)
     second.close()
     # Then the second invocation sends a token signed at its own time, on a client of its own, with the same CA file
-    tokens = [kube.api_client.configuration.api_key["BearerToken"] for kube in (first, second)]
+    tokens = [kube.api_client.token for kube in (first, second)]
     assert [signed_at(token) for token in tokens] == [datetime.datetime(2026, 1, 1, 12, 0, 0),
                                                       datetime.datetime(2026, 1, 1, 12, 14, 30)]
     assert second.api_client is not first.api_client
-    assert second.api_client.configuration.ssl_ca_cert == first.api_client.configuration.ssl_ca_cert
+    assert second.api_client.ca_file == first.api_client.ca_file

@@ -91,9 +91,7 @@ def test_each_lock_satisfies_its_requirements(requirements: str, lock: str) -> N
 
 # (lock, a lock it is resolved with): the first pins all of the second, at its versions.
 NESTED_LOCKS = [
-    ("layers/kubernetes.lock", "layers/common.lock"),
     ("layers/milvus.lock", "layers/common.lock"),
-    ("requirements.lock", "layers/kubernetes.lock"),
     ("requirements.lock", "layers/milvus.lock"),
     ("requirements-dev.lock", "requirements.lock"),
 ]
@@ -113,11 +111,11 @@ def test_locks_agree_with_the_locks_they_build_on(lock, base, architecture, pyth
 
 
 @pytest.mark.parametrize(("architecture", "python_version"), TARGETS)
-def test_kubernetes_and_milvus_layers_leave_out_what_common_and_the_runtime_hold(architecture, python_version):
+def test_the_milvus_layer_leaves_out_what_common_and_the_runtime_hold(architecture, python_version):
     platform = {"architecture": architecture, "python_version": python_version}
     common = {pin.name for pin in locks.layer_pins("common", **platform)}
     assert "pydantic" in common and not common & {"boto3", "botocore", "s3transfer"}
-    for name, own in (("kubernetes", "kubernetes"), ("milvus", "pymilvus")):
+    for name, own in (("milvus", "pymilvus"),):
         installed = {pin.name for pin in locks.layer_pins(name, **platform)}
         assert own in installed, name
         assert not installed & common and "botocore" not in installed, name

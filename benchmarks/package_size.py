@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import importlib.util
 import json
 import os
 import platform
@@ -198,17 +197,13 @@ _RUNTIME: list[Path] = []
 
 
 def _runtime_packages() -> Path:
-    """What the Lambda Python runtime adds to code and layers: the SDK (stacks/locks.py PROVIDED_BY_RUNTIME),
-    linked from this interpreter's site-packages, which the timed imports do not see (``python -S``)."""
+    """What the Lambda Python runtime adds to code and layers: the SDK and what it requires (stacks/locks.py
+    RUNTIME_SDK_MODULES), linked from this interpreter's site-packages, which the timed imports do not see
+    (``python -S``)."""
     if not _RUNTIME:
         runtime = Path(tempfile.mkdtemp(prefix="package-size-runtime-"))
         atexit.register(shutil.rmtree, runtime, ignore_errors=True)
-        for name in locks.PROVIDED_BY_RUNTIME:
-            spec = importlib.util.find_spec(name)
-            if spec is None or not spec.submodule_search_locations:
-                raise RuntimeError(f"{name} is not installed in {sys.executable}")
-            (runtime / name).symlink_to(next(iter(spec.submodule_search_locations)))
-        _RUNTIME.append(runtime)
+        _RUNTIME.append(locks.link_runtime_sdk(runtime))
     return _RUNTIME[0]
 
 

@@ -24,6 +24,9 @@ from stacks import paths
 
 # Left out of every layer: the Lambda runtime has them.
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
+# What the runtime's SDK brings with it, as importable modules: the three above and botocore's own requirements
+# (jmespath, python-dateutil, urllib3; dateutil's six). layer7/kube.py imports urllib3 from there.
+RUNTIME_SDK_MODULES = (*PROVIDED_BY_RUNTIME, "jmespath", "dateutil", "urllib3", "six")
 
 
 @dataclass(frozen=True)
@@ -106,3 +109,20 @@ def layer_pins(name: str, *, architecture: str, python_version: str) -> list[Pin
         return pins
     common = {(pin.name, pin.version) for pin in target_pins(layer_lock("common"), **platform)}
     return [pin for pin in pins if (pin.name, pin.version) not in common]
+
+
+def link_runtime_sdk(into: Path) -> Path:
+    """``into`` with a link to each of RUNTIME_SDK_MODULES as this interpreter has it: what the Lambda runtime adds
+    to code and layers, for an import run with ``python -S`` as on Lambda (tests/infra/test_bundling.py,
+    benchmarks/package_size.py)."""
+    import importlib.util  # noqa: PLC0415 - only the tests and the bench call this
+
+    for name in RUNTIME_SDK_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            raise RuntimeError(f"{name} is not installed in this interpreter")
+        if spec.submodule_search_locations:  # a package
+            (into / name).symlink_to(next(iter(spec.submodule_search_locations)))
+        else:  # a module of one file (six)
+            (into / Path(spec.origin).name).symlink_to(spec.origin)
+    return into

@@ -192,15 +192,9 @@ def test_every_wheel_in_a_layer_loads_on_its_runtimes_glibc(name, architecture, 
 
 @pytest.fixture(scope="module")
 def lambda_runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What the Lambda Python runtime adds to the layers: the SDK (locks.PROVIDED_BY_RUNTIME), from this venv."""
-    import importlib.util
-
-    runtime = tmp_path_factory.mktemp("runtime")
-    for name in locks.PROVIDED_BY_RUNTIME:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.submodule_search_locations, name
-        (runtime / name).symlink_to(next(iter(spec.submodule_search_locations)))
-    return runtime
+    """What the Lambda Python runtime adds to the layers: the SDK and what it requires (locks.RUNTIME_SDK_MODULES),
+    from this venv."""
+    return locks.link_runtime_sdk(tmp_path_factory.mktemp("runtime"))
 
 
 @pytest.mark.parametrize("step", steps.STEPS, ids=lambda step: step.name)

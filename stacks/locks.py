@@ -25,7 +25,10 @@ from stacks import paths
 # Left out of every layer: the Lambda runtime has them.
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 # What the runtime's SDK brings with it, as importable modules: the three above and botocore's own requirements
-# (jmespath, python-dateutil, urllib3; dateutil's six). layer7/kube.py imports urllib3 from there.
+# (jmespath, python-dateutil, urllib3; dateutil's six). layer7/kube.py imports urllib3 from there. Lambda developer
+# guide, "Working with .zip file archives for Python Lambda functions": "The Lambda Python runtimes include the AWS
+# SDK for Python (Boto3) and its dependencies", and a package's own urllib3 can break the runtime's SDK after an
+# update: so no layer ships it.
 RUNTIME_SDK_MODULES = (*PROVIDED_BY_RUNTIME, "jmespath", "dateutil", "urllib3", "six")
 
 

@@ -115,8 +115,9 @@ def _add_teardown(commands: argparse._SubParsersAction) -> None:
         description="Taking it down. A setup makes what CloudFormation does not own: the ACM certificate, the "
                     "Ingress with the ALB the controller made for it, the host's Route 53 alias, the Service "
                     "turned ClusterIP. cdk destroy removes the stack, its undo workflow with it, and leaves them. "
-                    "So: 1. layer7ctl teardown lists each host whose latest SUCCEEDED setup no SUCCEEDED undo "
-                    "has followed, with its undo command (and executions still running); 2. layer7ctl teardown "
+                    "So: 1. layer7ctl teardown lists each host a setup made something for (it succeeded, or "
+                    "failed, timed out or was stopped after a step that writes) that no SUCCEEDED undo has "
+                    "followed, with its undo command (and executions still running); 2. layer7ctl teardown "
                     "--start runs those undos and waits for them; 3. once it says so, cdk destroy. Exit 0 when "
                     "nothing is live or running (cdk destroy may follow), 1 otherwise.")
     teardown.add_argument("--start", action="store_true",

@@ -5,11 +5,16 @@ the Ingress and the ALB, target groups and security groups the AWS Load
 Balancer Controller made for it, the host's Route 53 alias, and the Service
 it turned into ClusterIP. ``cdk destroy`` deletes the stack and with it the
 undo workflow, and leaves all of those. So the undo runs first, for each
-host whose latest successful setup no successful undo has followed.
+host a setup made something for that no successful undo has followed: a
+setup that succeeded, and one that failed, timed out or was stopped after it
+entered a step that writes (ImportCertificate, ApplyIngress, UpsertDns,
+RemoveLayer4: what it wrote stays, CONTRACT "Errors"). A setup that ended
+before any of those made nothing.
 
 Found from the workflows' own executions (ListExecutions, one
-DescribeExecution per successful run for its host), so it works with the
-rights ``layer7ctl list --host`` needs and reads no cluster.
+DescribeExecution per ended run, and for a run that did not succeed its
+history), so it works with the rights ``layer7ctl list --host`` and
+``follow`` need and reads no cluster.
 """
 
 from __future__ import annotations
@@ -32,27 +37,48 @@ LEFT_BEHIND = ("the ACM certificate it imported", "the Ingress, and the ALB, tar
 DESTROY = "cdk destroy (with the context the stack was deployed with, and its stack name)"
 
 
+# The setup's states that write outside CloudFormation; a run that entered one may have left what it wrote.
+WRITING_STATES = frozenset({"ImportCertificate", "ApplyIngress", "UpsertDns", "RemoveLayer4"})
+ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
 @dataclass(frozen=True)
 class LiveSetup:
-    """The latest successful setup of one host that no successful undo has followed."""
+    """The latest setup of one host that made something no successful undo has taken back."""
 
     host: str | None  # None: a run that named no host and verified none
     execution_arn: str
     stop_date: datetime
     undo_input: dict[str, Any]
+    status: str = "SUCCEEDED"
 
 
-def _succeeded(sfn: Any, machine_arn: str) -> list[dict[str, Any]]:
-    """Every SUCCEEDED execution of one state machine, each described (its input and output), oldest first."""
+def _ended(sfn: Any, machine_arn: str, statuses: tuple[str, ...] = ENDED) -> list[dict[str, Any]]:
+    """Every execution of one state machine that ended in one of ``statuses``, each described (its input and
+    output), oldest first."""
     found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"stateMachineArn": machine_arn, "statusFilter": "SUCCEEDED", "maxResults": 1000}
-    while True:
-        page = sfn.list_executions(**kwargs)
-        found.extend(sfn.describe_execution(executionArn=e["executionArn"]) for e in page["executions"])
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
+    for status in statuses:
+        kwargs: dict[str, Any] = {"stateMachineArn": machine_arn, "statusFilter": status, "maxResults": 1000}
+        while True:
+            page = sfn.list_executions(**kwargs)
+            found.extend(sfn.describe_execution(executionArn=e["executionArn"]) for e in page["executions"])
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
     return sorted(found, key=lambda e: e["stopDate"])
+
+
+def wrote(sfn: Any, execution_arn: str) -> bool:
+    """Whether the run entered a state that writes (its history, a page at a time, stopping at the first)."""
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        if any((event.get("stateEnteredEventDetails") or {}).get("name") in WRITING_STATES
+               for event in page["events"]):
+            return True
+        if not page.get("nextToken"):
+            return False
+        kwargs["nextToken"] = page["nextToken"]
 
 
 def running(sfn: Any, machines: dict[str, str]) -> list[dict[str, Any]]:
@@ -85,15 +111,24 @@ def undo_input_for(described: dict[str, Any]) -> dict[str, Any]:
 
 
 def live_setups(sfn: Any, setup_arn: str, undo_arn: str) -> list[LiveSetup]:
-    """Per host, its latest SUCCEEDED setup when no SUCCEEDED undo of that host ended after it."""
-    latest: dict[str | None, dict[str, Any]] = {}
-    for described in _succeeded(sfn, setup_arn):
-        latest[commands.run_host(described)] = described
+    """Per host, the latest setup that ended after the host's last SUCCEEDED undo and made something: one that
+    succeeded, or one that did not after it entered a writing state; oldest first."""
     undone: dict[str | None, datetime] = {}
-    for described in _succeeded(sfn, undo_arn):
+    for described in _ended(sfn, undo_arn, ("SUCCEEDED",)):
         undone[commands.run_host(described)] = described["stopDate"]
-    return [LiveSetup(host, d["executionArn"], d["stopDate"], undo_input_for(d)) for host, d in latest.items()
-            if host not in undone or undone[host] < d["stopDate"]]
+    runs: dict[str | None, list[dict[str, Any]]] = {}
+    for described in _ended(sfn, setup_arn):
+        host = commands.run_host(described)
+        if host not in undone or undone[host] < described["stopDate"]:
+            runs.setdefault(host, []).append(described)
+    live = []
+    for host, ended in runs.items():
+        made = next((d for d in reversed(ended)
+                     if d["status"] == "SUCCEEDED" or wrote(sfn, d["executionArn"])), None)
+        if made is not None:
+            live.append(LiveSetup(host, made["executionArn"], made["stopDate"], undo_input_for(made),
+                                  made["status"]))
+    return sorted(live, key=lambda setup: setup.stop_date)
 
 
 def undo_command(prog: str, setup: LiveSetup) -> str:
@@ -124,8 +159,8 @@ def run(console: Console, sfn: Any, machines: dict[str, str], *, start: bool, sh
     if as_json:
         commands.print_json(console, {
             "running": [{"executionArn": e["executionArn"], "workflow": e["workflow"]} for e in busy],
-            "liveSetups": [{"host": s.host, "setupExecutionArn": s.execution_arn, "undoInput": s.undo_input}
-                           for s in live],
+            "liveSetups": [{"host": s.host, "setupExecutionArn": s.execution_arn, "status": s.status,
+                            "undoInput": s.undo_input} for s in live],
             "undos": ended, "readyToDestroy": done, "next": DESTROY if done else None})
         return done
     for execution in busy:
@@ -134,8 +169,9 @@ def run(console: Console, sfn: Any, machines: dict[str, str], *, start: bool, sh
     if not live:
         views.say(console, "no live setups: no undo is needed")
     for setup in live:
+        how = "" if setup.status == "SUCCEEDED" else f" ({setup.status} after a step that writes)"
         views.say(console, (f"live: {setup.host or '(the stack host)'}", "bold"),
-                  f" set up by {setup.execution_arn} at {setup.stop_date.isoformat()}")
+                  f" set up by {setup.execution_arn} at {setup.stop_date.isoformat()}{how}")
         if not start:
             views.say(console, f"  undo it: {undo_command(prog, setup)}")
     for undo in ended:

@@ -1,4 +1,4 @@
-"""Five mends to moto 5.2.5's Step Functions, each small and self-contained.
+"""Six mends to moto 5.2.5's Step Functions, each small and self-contained.
 
 1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
    `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
@@ -37,6 +37,14 @@
    constraint with a ValidationException; a sensitive member's value is left
    out of the message. moto's interpreter already holds each state and task
    to the same 256 KiB (``States.DataLimitExceeded``).
+
+6. StopExecution answers without ``stopDate`` (the parser's execution has none
+   until its worker ends) and drops the request's ``error`` and ``cause``.
+   The API reference, StopExecution: the response's ``stopDate`` is
+   "Required: Yes", and ``error`` / ``cause`` are "The error code of the
+   failure" / "A more detailed explanation of the cause of the failure",
+   which the execution's ``ExecutionAborted`` event carries. The stop is made
+   with the request's error and cause, and answered with its date.
 """
 
 from __future__ import annotations
@@ -65,6 +73,32 @@ def install() -> None:
     _install_cfn_backend()
     _install_execution_names()
     _install_lambda_service_error_names()
+    _install_stop_execution()
+
+
+def _install_stop_execution() -> None:
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if getattr(StepFunctionResponse.stop_execution, "_sandbox", False):
+        return
+
+    def stop_execution(self: Any) -> Any:
+        arn = self._get_param("executionArn")
+        backend = self.stepfunction_backend
+        backend._validate_execution_arn(arn)
+        machine = backend._get_state_machine_for_execution(arn)
+        execution = next((x for x in machine.executions if x.execution_arn == arn), None)
+        if execution is None:
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + arn + "'")
+        stop_date = utcnow()
+        execution.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
+        return ActionResult({"stopDate": stop_date})
+
+    stop_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
+    StepFunctionResponse.stop_execution = stop_execution  # type: ignore[method-assign]  # the patch itself
 
 
 def _install_sfn_casing() -> None:

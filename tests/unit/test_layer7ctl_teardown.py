@@ -42,8 +42,12 @@ class Workflows:
         self.executions[run["executionArn"]] = run
         return {"executionArn": run["executionArn"], "startDate": run["startDate"]}
 
-    def get_execution_history(self, **kwargs):
-        return history_page([{"id": 1, **entered("ValidateUndo")[0]}], **kwargs)
+    def get_execution_history(self, *, executionArn, **kwargs):
+        """The states the execution entered (its ``states``; an undo's ValidateUndo, a setup's Validate)."""
+        run = self.executions[executionArn]
+        names = run.get("states") or (["ValidateUndo"] if run["stateMachineArn"] == UNDO_MACHINE else ["Validate"])
+        return history_page([{"id": i + 1, **event} for i, event in enumerate(entered(*names))],
+                            executionArn=executionArn, **kwargs)
 
 
 def execution(machine: str, name: str, *, hours: float, status: str = "SUCCEEDED", given: dict | None = None,
@@ -133,3 +137,22 @@ def test_a_failed_undo_or_a_running_run_keeps_destroy_off():
     running = Workflows([*HISTORY, execution(MACHINE, "f-1", hours=6, status="RUNNING")])
     code, text = teardown(running, "--start")
     assert code == 1 and running.started == [] and "running: setup" in text
+
+
+def test_a_setup_that_ended_after_a_step_that_writes_is_live_and_one_that_ended_before_is_not():
+    # Given g: its only setup stopped at CheckLoadBalancer (the certificate and Ingress made); h: failed at
+    # Validate (nothing made); i: set up, then a rerun stopped before writing (the first setup's work stands)
+    stopped = {**setup("g-1", "g.example.com", 0), "status": "ABORTED",
+               "states": ["Validate", "ReadSetupRecord", "ImportCertificate", "ApplyIngress", "CheckLoadBalancer"]}
+    refused = {**setup("h-1", "h.example.com", 0), "status": "FAILED"}
+    rerun = {**setup("i-2", "i.example.com", 2), "status": "ABORTED", "states": ["Validate", "ReadSetupRecord"]}
+    sfn = Workflows([stopped, refused, setup("i-1", "i.example.com", 1), rerun])
+    # When teardown lists what is live
+    code, text = teardown(sfn, "--output", "json")
+    # Then g (with how it ended) and i (its successful setup) are, h is not
+    live = json.loads(text)["liveSetups"]
+    assert code == 1
+    assert [(s["host"], s["setupExecutionArn"].rsplit(":", 1)[1], s["status"]) for s in live] == [
+        ("g.example.com", "g-1", "ABORTED"), ("i.example.com", "i-1", "SUCCEEDED")]
+    assert "ABORTED after a step that writes" in teardown(sfn)[1]
+

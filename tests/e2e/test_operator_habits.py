@@ -11,12 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
+from testkit.executions import wait_entered
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,18 +38,6 @@ def _layer7ctl(endpoint: str, files: dict[str, str], *args: str) -> subprocess.C
     env.update(files, AWS_ENDPOINT_URL=endpoint)
     return subprocess.run([sys.executable, "-m", "layer7ctl", "--profile", "ops", *args, "--output", "json"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False)
-
-
-def _wait_for_state(box: object, arn: str, state: str, timeout: float = 60.0) -> None:
-    """Until the execution has entered ``state`` (its history), or AssertionError after ``timeout``."""
-    sfn = box.aws.client("stepfunctions")  # type: ignore[attr-defined]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        if any((event.get("stateEnteredEventDetails") or {}).get("name") == state for event in events):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{arn} did not reach {state} within {timeout:.0f} s")
 
 
 def test_a_profile_user_starts_a_run_stops_it_and_reads_every_answer_as_json(fresh_sandbox, tmp_path):
@@ -75,7 +63,7 @@ def test_a_profile_user_starts_a_run_stops_it_and_reads_every_answer_as_json(fre
     running = answer("list", "--status", "RUNNING", "--host", box.host)
     assert isinstance(running, list) and [execution["executionArn"] for execution in running] == [arn]
     # When, once it waits for the ALB (its certificate imported and its Ingress applied), it is stopped with a cause
-    _wait_for_state(box, arn, "CheckLoadBalancer")
+    wait_entered(box.aws.client("stepfunctions"), arn, "CheckLoadBalancer")
     stopped = answer("stop", arn, "--cause", "maintenance window closed")
     assert isinstance(stopped, dict) and stopped["executionArn"] == arn
     # Then describe and follow say ABORTED (follow's exit code 1: the run did not succeed), the history the cause

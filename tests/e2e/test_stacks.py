@@ -10,13 +10,13 @@ workflow the rule started.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from sandbox.environment import Sandbox
 from stacks.names import DETAIL_TYPE_REQUESTED, EVENT_SOURCE, STACK_NAME
+from testkit.executions import wait_ended
 
 pytestmark = pytest.mark.e2e
 OTHER = "MilvusLayer7Dev"
@@ -40,14 +40,7 @@ def _executions(box: Sandbox, machine: str) -> set[str]:
 
 
 def _ended(box: Sandbox, arn: str, timeout: float = 60.0) -> dict:
-    sfn = box.aws.client("stepfunctions")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.2)
-    raise AssertionError(f"{arn} still running after {timeout} s")
+    return wait_ended(box.aws.client("stepfunctions"), arn, timeout)
 
 
 def test_an_event_for_one_of_two_stacks_starts_only_that_stacks_workflow(sandbox):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.aws.events_delivery import render_template, target_input
+from testkit.executions import wait_ended
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -75,13 +76,7 @@ def functions(sandbox, role):
 
 
 def _wait(sfn, execution_arn: str, seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = sfn.describe_execution(executionArn=execution_arn)
-        if result["status"] != "RUNNING":
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{execution_arn} still running")
+    return wait_ended(sfn, execution_arn, seconds)
 
 
 def _state_machine(sandbox, role, name: str, definition: dict) -> str:

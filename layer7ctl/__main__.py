@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None, *,
     parser = build_parser(program_name(sys.argv[0]))
     args = parser.parse_args(argv)
     if args.command == "completion":  # no AWS: it prints the parser's own options
-        sys.stdout.write(completion.script(args.shell, parser))
+        script = completion.script(args.shell, parser)
+        sys.stdout.write(json.dumps({"shell": args.shell, "script": script}) + "\n" if args.output == "json"
+                         else script)
         return SUCCEEDED
     console = console or views.make_console()
     region = region_to_use(args.region)

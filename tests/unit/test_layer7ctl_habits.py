@@ -122,9 +122,16 @@ def _json_out(capsys, argv, sfn, cfn=None):
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_start_prints_the_execution_as_json(capsys):
-    code, out = _json_out(capsys, ["start", "--host", "h"], ScriptedStepFunctions())
+@pytest.mark.parametrize("command", ["start", "undo"])
+def test_start_and_undo_print_the_execution_as_json(command, capsys):
+    code, out = _json_out(capsys, [command, "--host", "h"], ScriptedStepFunctions())
     assert (code, out) == (0, {"executionArn": EXECUTION, "startDate": None})
+
+
+def test_completion_as_json_is_the_shell_and_its_script(capsys):
+    code = main(["--output", "json", "completion", "bash"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["shell"] == "bash" and "teardown" in out["script"]
 
 
 @pytest.mark.parametrize("argv", [["follow", EXECUTION], ["start", "--host", "h", "--follow"]])

@@ -324,17 +324,22 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def reimport_expiring_certificate(self, certificate_arn: str, days_left: int) -> tuple[str, str, str]:
         """Re-import into ``certificate_arn`` a certificate for the host ending in ``days_left`` days
-        (sandbox/aws/hand_changes.py); the bundle it held before, for ``reimport_certificate``."""
+        (sandbox/aws/hand_changes.py); the bundle it held before, for ``reimport_certificate``. Returns once the
+        listener serves it: the state after the re-import has reached the ALB (until then, CheckDrift's
+        ServedCertificate rightly says "if a re-import just happened, look again in a minute")."""
         from sandbox.aws import hand_changes
 
         before = _imported_certificate(certificate_arn)
         hand_changes.reimport_expiring(self.aws.client("acm"), certificate_arn, HOST, days_left=days_left)
+        self.reimports.check_once()
         return before
 
     def reimport_certificate(self, certificate_arn: str, bundle: tuple[str, str, str]) -> None:
+        """Put ``bundle`` back into ``certificate_arn``; returns once the listener serves it, as above."""
         from sandbox.aws import hand_changes
 
         hand_changes.reimport(self.aws.client("acm"), certificate_arn, *bundle)
+        self.reimports.check_once()
 
     def upsert_host_record(self, record: dict[str, Any]) -> None:
         """A record set of the zone changed by hand (UPSERT, sandbox/aws/hand_changes.py)."""

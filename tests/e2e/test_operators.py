@@ -312,7 +312,8 @@ def test_a_renewal_keeps_an_internal_setup_and_a_rerun_changes_nothing(sandbox, 
     _succeeded(again)
     # Then nothing changed: same ALB, same certificate, the Ingress and DNS as they were, one look at the ALB
     assert _setup_state(sandbox) == after_renewal
-    assert again.output["certificateImported"] is False and again.output["ingress"]["changed"] is False
+    assert again.output["certificateImported"] is False, again.output
+    assert again.output["ingress"]["changed"] is False, (again.output, _setup_state(sandbox)["ingress"])
     assert again.output["dnsRecord"]["changeId"] == "" and again.states.count("CheckLoadBalancer") == 1
     # When another scheme comes without the explicit word, Then it is refused and nothing changes
     public = run({**internal, "scheme": "internet-facing"})

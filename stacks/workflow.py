@@ -62,10 +62,11 @@ class Workflow(Construct):
                                 result_path="$", result_selector={"request.$": "$"}, keeps_input=False)
         # The request as the host's recorded setup says (a renewal), or refused where it would replace the ALB.
         read_setup_record = self._invoke("ReadSetupRecord", {"request.$": "$.request"}, result_path="$.request")
-        # The execution's start: a retry after a killed attempt tells what this execution wrote from what was
-        # there before it (the certificate's ImportedAt, the Ingress's managedFields time; DESIGN.md).
+        # The execution's start: a retry after a killed apply tells what this execution wrote from what was there
+        # before it (the Ingress's managedFields time; DESIGN.md). ImportCertificate tags its imports with the
+        # execution instead (its correlation id).
         started = {"executionStartTime.$": EXECUTION_START_TIME}
-        import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request", **started},
+        import_certificate = self._invoke("ImportCertificate", {"request.$": "$.request"},
                                           result_path="$.certificate")
         apply_ingress = self._invoke("ApplyIngress", {"request.$": "$.request", "certificate.$": "$.certificate",
                                                       **started}, result_path="$.ingress")

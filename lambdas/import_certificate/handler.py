@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from import_certificate.logic import ensure_certificate
 from layer7.aws import client
-from layer7.models import ImportCertificateEvent
+from layer7.models import StepEvent
 from layer7.observability import logger, metrics, publishing_metrics
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
@@ -27,10 +27,10 @@ def lambda_handler(
     secretsmanager: SecretsManagerClient | None = None,
 ) -> dict[str, Any]:
     """``acm`` and ``secretsmanager`` let a test hand in its own clients instead of patching."""
-    step = ImportCertificateEvent.model_validate(event)
+    step = StepEvent.model_validate(event)
     result = ensure_certificate(
         step.request,
-        started=step.execution_start_time,
+        execution=step.correlation_id,
         acm=acm or client("acm"),
         secretsmanager=secretsmanager or client("secretsmanager"),
     )

@@ -12,17 +12,18 @@ moves to it, and the old one is named in the warnings for the undo to delete.
 
 ``certificateImported`` says what this execution did, not this attempt. A
 Lambda killed after its import is run again by Step Functions, and that
-attempt finds the content in ACM already. So the step gets the execution's
-start (``$$.Execution.StartTime``) and reads the found certificate's
-``ImportedAt`` (DescribeCertificate): imported at or after the start, it was
-this execution's import, and the answer is an undisturbed run's (``true``,
-with its warnings about earlier certificates left in ACM). Both times are
-AWS's clocks (ACM's and Step Functions'), not the function's; a skew between
-them matters only if it exceeds the time from the start to the import (the
-Validate and ReadSetupRecord steps, seconds) or, for an earlier execution's
-import, from that import to this start. The start is compared at whole
-seconds (ImportedAt may carry no fraction). A later execution (a rerun, a
-renewal with the same content) started after the import: ``false``.
+attempt finds the content in ACM already. So every import tags the
+certificate with the execution that made it (``milvus-layer7:imported-by``,
+with the fingerprint: in the ImportCertificate call itself for a fresh
+import, right after it for a re-import, which cannot carry tags), and a
+certificate found with this execution's tag was this execution's import: the
+answer is an undisturbed run's (``true``, with its warnings about earlier
+certificates left in ACM). A later execution (a rerun, a renewal with the
+same content) finds another execution's tag: ``false``. No clock is compared:
+ACM's ``ImportedAt`` against the execution's start could not tell a renewal
+that ended within the second before a rerun began from the rerun's own
+import. A re-import killed before its tags were written leaves the old
+fingerprint tag; the retry re-imports the same content and tags it.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has non
 
 def ensure_certificate(
     request: SetupRequest, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime | None = None,
-    started: dt.datetime | None = None,
+    execution: str = "",
 ) -> CertificateResult:
-    """``started``: the execution's start (None: not known, and a certificate found is never this run's import)."""
+    """``execution``: the execution's ARN ("": not known, and a certificate found is never this run's import)."""
     now = now or dt.datetime.now(dt.UTC)
     if request.certificate.certificate_arn:
         return use_existing(request.certificate.certificate_arn, request.host, acm=acm, now=now)
@@ -59,22 +60,13 @@ def ensure_certificate(
         raise AssertionError("Validate guarantees one certificate source")
     return import_from_secret(
         request.certificate.secret_arn, request.host, acm=acm, secretsmanager=secretsmanager, now=now,
-        started=started,
+        execution=execution,
     )
-
-
-def imported_since(acm: ACMClient, certificate_arn: str, started: dt.datetime | None) -> bool:
-    """Whether ACM's ``ImportedAt`` of the certificate is at or after ``started`` (whole seconds; module docstring)."""
-    if started is None:
-        return False
-    imported_at = _as_datetime(dal.describe_certificate(acm, certificate_arn).get("ImportedAt"))
-    start = (started if started.tzinfo else started.replace(tzinfo=dt.UTC)).replace(microsecond=0)
-    return imported_at is not None and imported_at >= start
 
 
 def import_from_secret(
     secret_arn: str, host: str, *, acm: ACMClient, secretsmanager: SecretsManagerClient, now: dt.datetime,
-    started: dt.datetime | None = None,
+    execution: str = "",
 ) -> CertificateResult:
     secret = dal.read_certificate_secret(secretsmanager, secret_arn)
     try:
@@ -85,11 +77,13 @@ def import_from_secret(
     fingerprint = checked.fingerprint_sha256
     tags = {ownership.TAG_HOST: host, ownership.TAG_FINGERPRINT: fingerprint,
             ownership.TAG_MANAGED_BY: ownership.MANAGED_BY}
+    if execution:
+        tags[ownership.TAG_IMPORTED_BY] = execution
 
     managed = find_managed_certificates(acm, host)
     same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)
     if same is not None:
-        mine = imported_since(acm, same.arn, started)
+        mine = bool(execution) and same.imported_by == execution
         logger.info(
             "certificate already in ACM",
             extra={"certificateArn": same.arn, "host": host, "fingerprint": fingerprint,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from layer7.aws import error_code, raise_if_transient
-from layer7.ownership import MANAGED_BY, TAG_FINGERPRINT, TAG_HOST, TAG_MANAGED_BY
+from layer7.ownership import MANAGED_BY, TAG_FINGERPRINT, TAG_HOST, TAG_IMPORTED_BY, TAG_MANAGED_BY
 
 if TYPE_CHECKING:  # stubs from requirements-dev.txt; the Lambda runtime has none
     from types_boto3_acm import ACMClient
@@ -34,6 +34,7 @@ class ManagedCertificate:
     fingerprint: str
     key_algorithm: str = ""  # ACM's name: RSA_2048, EC_prime256v1, ...
     not_after: datetime | None = None  # ListCertificates' summary has it (CertificateSummary.NotAfter)
+    imported_by: str = ""  # the execution whose import put the current content there (its tag)
 
 
 def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertificate]:
@@ -51,7 +52,8 @@ def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertific
                 not_after = summary.get("NotAfter")
                 found.append(ManagedCertificate(summary["CertificateArn"], host, tags.get(TAG_FINGERPRINT, ""),
                                                 str(summary.get("KeyAlgorithm") or ""),
-                                                not_after if isinstance(not_after, datetime) else None))
+                                                not_after if isinstance(not_after, datetime) else None,
+                                                tags.get(TAG_IMPORTED_BY, "")))
     except ClientError as exc:
         raise_if_transient(exc, "acm:ListCertificates")
         raise

@@ -234,16 +234,10 @@ class ValidateEvent(WireModel):
     state_machine_arn: str = ""  # the workflow this execution belongs to ($$.StateMachine.Id)
 
 
-class ImportCertificateEvent(StepEvent):
-    """``executionStartTime`` is ``$$.Execution.StartTime``: what this execution imported, a retry of the step
-    after its first attempt died tells from what was there before the execution began."""
-
-    execution_start_time: dt.datetime | None = None
-
-
 class ApplyIngressEvent(StepEvent):
     certificate: CertificateResult
-    execution_start_time: dt.datetime | None = None  # $$.Execution.StartTime, as ImportCertificateEvent's
+    # $$.Execution.StartTime: a retry after a killed apply tells this execution's change by the managedFields time
+    execution_start_time: dt.datetime | None = None
 
 
 class CheckLoadBalancerEvent(StepEvent):

@@ -24,6 +24,9 @@ from validate.logic import validate
 
 HOST = "milvus.example.com"
 REGION = "us-east-1"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:this-run"
+EARLIER_EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:earlier-run"
+LATER_EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:later-run"
 
 
 @pytest.fixture(scope="module")
@@ -132,32 +135,27 @@ def test_a_retry_after_the_first_attempt_was_killed_past_its_import_reports_this
     # Given an execution that started before its first attempt imported the certificate and died (result lost)
     acm, secretsmanager = aws
     request = request_for({"secretArn": store(secretsmanager, leaf)})
-    started = dt.datetime.now(dt.UTC)
-    undisturbed = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, started=started)
+    undisturbed = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=EXECUTION)
     # When Step Functions runs the step again in the same execution
-    retried = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, started=started)
+    retried = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=EXECUTION)
     # Then nothing more is imported and the answer is the undisturbed one: imported by this run
     assert retried == undisturbed and retried.certificate_imported is True
     assert certificate_count(acm) == 1
-    # while a later execution (started after the import: ACM's ImportedAt is before its start) imported nothing
-    later = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager,
-                               started=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
+    # while a later execution (however soon after: no clock is compared) imported nothing
+    later = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=LATER_EXECUTION)
     assert later == undisturbed.model_copy(update={"certificate_imported": False})
 
 
-def test_a_retry_after_a_killed_renewal_re_import_reports_it_imported(aws, ca, leaf, monkeypatch):
-    # Given a certificate an earlier execution imported an hour ago (moto's clock for ACM's ImportedAt)
+def test_a_retry_after_a_killed_renewal_re_import_reports_it_imported(aws, ca, leaf):
+    # Given a certificate an earlier execution imported
     acm, secretsmanager = aws
-    an_hour_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
-    monkeypatch.setattr("moto.acm.models.utcnow", lambda: an_hour_ago)
-    ensure_certificate(request_for({"secretArn": store(secretsmanager, leaf)}), acm=acm, secretsmanager=secretsmanager)
-    monkeypatch.undo()
-    # and a renewal this execution re-imported into its ARN (ImportedAt moves to the re-import) before dying
+    ensure_certificate(request_for({"secretArn": store(secretsmanager, leaf)}), acm=acm, secretsmanager=secretsmanager,
+                       execution=EARLIER_EXECUTION)
+    # and a renewal this execution re-imported into its ARN (the tags written after it) before dying
     renewed = request_for({"secretArn": store(secretsmanager, make_leaf(ca, [HOST]), "renewed")})
-    started = dt.datetime.now(dt.UTC)
-    undisturbed = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, started=started)
+    undisturbed = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, execution=EXECUTION)
     # When the step runs again in the same execution, then it answers as the attempt that re-imported
-    retried = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, started=started)
+    retried = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, execution=EXECUTION)
     assert retried == undisturbed and (retried.certificate_imported, retried.warnings) == (True, [])
     assert certificate_count(acm) == 1
 

@@ -43,7 +43,7 @@ def aws():
         yield boto3.client("acm", region_name=REGION), boto3.client("secretsmanager", region_name=REGION)
 
 
-def run(aws: Any, issued: Issued, name: str, started: dt.datetime | None = None) -> CertificateResult:
+def run(aws: Any, issued: Issued, name: str, execution: str = "") -> CertificateResult:
     """ImportCertificate for ``issued``, stored in a secret named ``name`` (again: the same secret)."""
     acm, secretsmanager = aws
     try:
@@ -54,7 +54,7 @@ def run(aws: Any, issued: Issued, name: str, started: dt.datetime | None = None)
         secret = secretsmanager.describe_secret(SecretId=name)["ARN"]
     request: SetupRequest = validate({"host": HOST, "certificate": {"secretArn": secret}},
                                      FunctionEnvironment(cluster_name="milvus-eks", region=REGION))
-    return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, started=started)
+    return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=execution)
 
 
 def later(days: int) -> dt.datetime:
@@ -204,20 +204,16 @@ def test_an_old_certificate_that_cannot_be_read_is_not_reimported_into(aws, ca):
     assert second.certificate_arn != first.certificate_arn and "could not be read" in warning
 
 
-def test_a_retry_after_a_killed_fresh_import_of_a_renewal_names_the_old_arn_as_an_undisturbed_run(aws, ca,
-                                                                                                monkeypatch):
-    # Given a certificate an earlier execution imported an hour ago (moto's clock for ACM's ImportedAt)
+def test_a_retry_after_a_killed_fresh_import_of_a_renewal_names_the_old_arn_as_an_undisturbed_run(aws, ca):
+    # Given a certificate an earlier execution imported
     acm, _ = aws
-    an_hour_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
-    monkeypatch.setattr("moto.acm.models.utcnow", lambda: an_hour_ago)
-    run(aws, make_leaf(ca, [HOST]), "first")
-    monkeypatch.undo()
+    run(aws, make_leaf(ca, [HOST]), "first", "arn:aws:states:us-east-1:123456789012:execution:Setup:earlier")
     # and a renewal ACM would not re-import (it adds Key Usage), imported fresh by this execution, which died then
     renewal = make_leaf(ca, [HOST], key_usage={DS}, not_after=later(200))
-    started = dt.datetime.now(dt.UTC)
-    undisturbed = run(aws, renewal, "second", started)
+    this_run = "arn:aws:states:us-east-1:123456789012:execution:Setup:this-run"
+    undisturbed = run(aws, renewal, "second", this_run)
     # When Step Functions runs the step again in the same execution
-    retried = run(aws, renewal, "second", started)
+    retried = run(aws, renewal, "second", this_run)
     # Then it answers as the attempt that imported: imported, with the warning naming the old certificate
     assert retried == undisturbed and retried.certificate_imported and len(retried.warnings) == 1
     assert managed_count(acm) == 2

@@ -79,20 +79,14 @@ def install() -> None:
 def _install_stop_execution() -> None:
     from moto.core.responses import ActionResult
     from moto.core.utils import utcnow
-    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
     from moto.stepfunctions.responses import StepFunctionResponse
 
     if getattr(StepFunctionResponse.stop_execution, "_sandbox", False):
         return
 
     def stop_execution(self: Any) -> Any:
-        arn = self._get_param("executionArn")
-        backend = self.stepfunction_backend
-        backend._validate_execution_arn(arn)
-        machine = backend._get_state_machine_for_execution(arn)
-        execution = next((x for x in machine.executions if x.execution_arn == arn), None)
-        if execution is None:
-            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + arn + "'")
+        # moto's own lookup, with its InvalidArn and ExecutionDoesNotExist answers
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
         stop_date = utcnow()
         execution.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
         return ActionResult({"stopDate": stop_date})

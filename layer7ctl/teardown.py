@@ -55,16 +55,17 @@ class LiveSetup:
 
 def _ended(sfn: Any, machine_arn: str, statuses: tuple[str, ...] = ENDED) -> list[dict[str, Any]]:
     """Every execution of one state machine that ended in one of ``statuses``, each described (its input and
-    output), oldest first."""
+    output), oldest first: one listing of the machine (a status filter takes one status only), then a
+    DescribeExecution for each that counts."""
     found: list[dict[str, Any]] = []
-    for status in statuses:
-        kwargs: dict[str, Any] = {"stateMachineArn": machine_arn, "statusFilter": status, "maxResults": 1000}
-        while True:
-            page = sfn.list_executions(**kwargs)
-            found.extend(sfn.describe_execution(executionArn=e["executionArn"]) for e in page["executions"])
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
+    kwargs: dict[str, Any] = {"stateMachineArn": machine_arn, "maxResults": 1000}
+    while True:
+        page = sfn.list_executions(**kwargs)
+        found.extend(sfn.describe_execution(executionArn=e["executionArn"]) for e in page["executions"]
+                     if e["status"] in statuses)
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
     return sorted(found, key=lambda e: e["stopDate"])
 
 

@@ -8,18 +8,15 @@ Its own module: the scenario slows the ALB so that the run is still going when i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
 from testkit.executions import wait_entered
+from tests.e2e.operator_cli import run_layer7ctl
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _profile_files(directory: Path) -> dict[str, str]:
@@ -29,15 +26,6 @@ def _profile_files(directory: Path) -> dict[str, str]:
     config.write_text("[profile ops]\nregion = us-east-1\n")
     credentials.write_text("[ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     return {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
-
-
-def _layer7ctl(endpoint: str, files: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    """``python -m layer7ctl --profile ops ARGS --output json``: no AWS key, region or profile in the environment,
-    only the files and the sandbox's endpoint."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MILVUS_LAYER7_"))}
-    env.update(files, AWS_ENDPOINT_URL=endpoint)
-    return subprocess.run([sys.executable, "-m", "layer7ctl", "--profile", "ops", *args, "--output", "json"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
 def test_a_profile_user_starts_a_run_stops_it_and_reads_every_answer_as_json(fresh_sandbox, tmp_path):
@@ -51,7 +39,7 @@ def test_a_profile_user_starts_a_run_stops_it_and_reads_every_answer_as_json(fre
                                      "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}))
 
     def answer(*args: str, code: int = 0) -> object:
-        done = _layer7ctl(box.aws.endpoint, files, *args)
+        done = run_layer7ctl(box, "--profile", "ops", *args, "--output", "json", aws_files=files)
         assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
         return json.loads(done.stdout)
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lambdas"))
 sys.path.insert(0, str(ROOT))  # testkit: the certificates the drift check reads
 os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1",
+                   "AWS_DEFAULT_REGION": "us-east-1",
                    "POWERTOOLS_METRICS_NAMESPACE": "MilvusLayer7"})
 
 import boto3  # noqa: E402

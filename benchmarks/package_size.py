@@ -12,13 +12,14 @@ per layer, and exits 1 if any function is over budget.
     python benchmarks/package_size.py -c lambdaPythonVersion=3.11 -c lambdaArchitecture=x86_64
     python benchmarks/package_size.py --cdk-out cdk.out --no-import-times
 
-Import times are measured on this machine, with the function's layers
-built for its Python and architecture (the assembly's own when they match,
-otherwise built and cached by stacks/bundling.py, unpacked from their zips),
-no bytecode beside code or layers (Lambda's /opt has none and cannot take
-any), each paired with a cold
+Import times are measured on this machine, with the function's code and
+layers built for its Python and architecture (the assembly's own when they
+match, otherwise built by stacks/bundling.py, the layers unpacked from their
+zips), holding the bytecode they ship and none written at run time (Lambda's
+/opt and /var/task are read-only), each paired with a cold
 ``import boto3`` in the same interpreter and sys.path: "x boto3" is the median
 ratio, which issue 22 holds to 2x. "n/a" where no layer can be built here.
+The "bytecode" column says what the measured assets carry.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def layer_sizes(cdk_out: Path) -> list[LayerSize]:
     return sizes
 
 
-IMPORT_ROUNDS = 5
+IMPORT_ROUNDS = 9  # paired medians: a helper-loaded 2-core machine moves single rounds by 30%
 IMPORT_RATIO_BUDGET = 2.0  # issue 22: each handler's cold import at most twice `import boto3`
 
 
@@ -153,6 +154,7 @@ IMPORT_RATIO_BUDGET = 2.0  # issue 22: each handler's cold import at most twice 
 class ImportTime:
     seconds: float  # median cold `import <handler module>`
     ratio: float  # median of the paired ratios against a cold `import boto3`
+    bytecode: str  # "yes" when the code and layers measured carry .pyc files
 
 
 def _host_platform() -> tuple[str, str | None]:
@@ -167,21 +169,40 @@ def import_paths(size: FunctionSize) -> list[str] | None:
     if machine is None:
         return None
     if size.runtime == f"python{python_version}" and size.architecture == machine:
-        layers = [layer / "python" for layer in size.layer_dirs]
+        code, layers = size.code_dir, [layer / "python" for layer in size.layer_dirs]
     else:
         spec = next((step for step in steps.STEPS if step.handler == size.handler), None)
         if spec is None:
             return None
+        code = _host_code(python_version)
         layers = [_host_layer(name, machine, python_version) / "python" for name in spec.layers]
-    return [str(size.code_dir)] + [str(layer) for layer in layers]
+    return [str(code)] + [str(layer) for layer in layers]
+
+
+_HOST_CODE: list[Path] = []
+
+
+def _host_code(python_version: str) -> Path:
+    """The code asset for this machine's Python, bundled as a synth for it bundles it (with its bytecode)."""
+    if not _HOST_CODE:
+        code = Path(tempfile.mkdtemp(prefix="package-size-code-"))
+        atexit.register(shutil.rmtree, code, ignore_errors=True)
+        bundling.CodeBundling(python_version=python_version).try_bundle(str(code))
+        _HOST_CODE.append(code)
+    return _HOST_CODE[0]
+
+
+def carries_bytecode(paths: list[str]) -> str:
+    """"yes" when every measured tree holds .pyc files (bundling.BYTECODE_GLOBS for a layer), else "no"."""
+    return "yes" if all(next(Path(path).glob("**/__pycache__/*.pyc"), None) for path in paths) else "no"
 
 
 _HOST_LAYERS: dict[str, Path] = {}
 
 
 def _host_layer(name: str, architecture: str, python_version: str) -> Path:
-    """The layer for this machine unpacked from its zip, as Lambda unpacks it: no bytecode beside the sources
-    (the cache's own directory may hold some, written by a sandbox run, which Lambda's read-only /opt never has)."""
+    """The layer for this machine unpacked from its zip, as Lambda unpacks it: the bytecode it ships and no other
+    (the cache's own directory may hold more, written by a local run, which Lambda's read-only /opt never has)."""
     if name not in _HOST_LAYERS:
         archive = bundling.PipLayerBundling(name=name, architecture=architecture,
                                             python_version=python_version).ensure_archived()
@@ -212,7 +233,8 @@ def _cold_import(paths: list[str], module: str) -> float | None:
     search_path = [*paths, str(_runtime_packages())]
     script = ("import sys, time; sys.path[:0] = %r; t = time.perf_counter(); import %s; "
               "print(time.perf_counter() - t)" % (search_path, module))
-    # No bytecode written: every round compiles the code and layers afresh, as each cold start on Lambda does.
+    # No bytecode written: every round compiles afresh what the assets do not ship, as each cold start on Lambda
+    # does.
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, env=env,
@@ -239,7 +261,8 @@ def import_time(size: FunctionSize, rounds: int = IMPORT_ROUNDS) -> ImportTime |
             return None
         handler_seconds.append(seconds)
         ratios.append(seconds / boto3_seconds)
-    return ImportTime(seconds=statistics.median(handler_seconds), ratio=statistics.median(ratios))
+    return ImportTime(seconds=statistics.median(handler_seconds), ratio=statistics.median(ratios),
+                      bytecode=carries_bytecode(paths))
 
 
 def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
@@ -247,6 +270,7 @@ def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
     budget = steps.FUNCTION_SIZE_BUDGET_BYTES
     within = True
     print(f"{'function':<20}{'code MB':>9}{'layers MB':>11}{'total MB':>10}{'import s':>10}{'x boto3':>9}"
+          f"{'bytecode':>10}"
           f"  budget {budget / 2**20:.0f} MB, import {IMPORT_RATIO_BUDGET:.0f}x boto3 "
           f"(python{'/'.join(str(part) for part in _host_platform())} layers on this machine)")
     for size in sorted(sizes, key=lambda s: s.name):
@@ -256,7 +280,7 @@ def report(sizes: list[FunctionSize], *, with_imports: bool) -> bool:
         within &= not over
         print(f"{size.name:<20}{size.code_bytes / 2**20:>9.1f}{size.layer_bytes / 2**20:>11.1f}"
               f"{size.total_bytes / 2**20:>10.1f}{'n/a' if timed is None else f'{timed.seconds:.2f}':>10}"
-              f"{'n/a' if timed is None else f'{timed.ratio:.1f}':>9}"
+              f"{'n/a' if timed is None else f'{timed.ratio:.1f}':>9}{'n/a' if timed is None else timed.bytecode:>10}"
               f"{'  OVER BUDGET' if over else ''}{'  SLOWER THAN 2x boto3' if slow else ''}")
     return within
 

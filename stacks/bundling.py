@@ -35,10 +35,23 @@ How a layer is built (``PipLayerBundling``):
 * Test suites of numpy and pandas are pruned to keep VerifyGrpc under 150 MB
   unzipped.
 
+Bytecode (issue 22): Lambda's /opt and /var/task are read-only, so a module
+shipped as source is compiled again at every cold start, where the runtime's
+SDK comes compiled. A layer ships ``__pycache__`` for what the handlers'
+import loads from it (``BYTECODE_GLOBS``), and the code asset for all of
+``lambdas/``, written by an interpreter of the target Python
+(``bytecode_python``: this one, or ``python3.<minor>`` on the PATH) in
+``unchecked-hash`` mode (PEP 552), so the zip's fixed timestamps never make
+Python distrust it. Only what a cold import loads: bytecode for the whole
+milvus layer (pymilvus, pandas, numpy) would add about 20 MB to VerifyGrpc's
+150 MB budget, for an import that happens once per environment, lazily,
+inside the verification. Without such an interpreter the assets ship source
+only, as before, and the stack says so in a warning.
+
 The result is cached under ``.cache/layers/<sha256>``, the key covering the
 lock's bytes (for ``milvus`` ``common.lock``'s as well: it
-decides what is left out), architecture, Python version, the glibc its wheels may need and this recipe's
-version, so a re-synth copies a file instead of calling pip. The asset
+decides what is left out), architecture, Python version, the glibc its wheels may need, whether it carries
+bytecode and this recipe's version, so a re-synth copies a file instead of calling pip. The asset
 hash is the same key, so an unchanged layer is not even copied when
 ``cdk.out`` has it.
 
@@ -51,6 +64,7 @@ MB again on every deploy whose asset is not in the bucket yet.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -68,7 +82,7 @@ from packaging.utils import canonicalize_name
 from stacks import locks, paths
 
 # Bump when the recipe below changes: it is part of every cache key.
-RECIPE_VERSION = "6"
+RECIPE_VERSION = "7"
 
 PRUNED_PATHS = ("pandas/tests", "bin")
 PRUNED_TEST_TREES = ("numpy",)  # every */tests directory below these packages
@@ -77,6 +91,24 @@ _PIP_INPUT = "requirements.txt"  # what pip installed, beside python/, never cop
 ARCHIVE = "layer.zip"  # the layer as deployed: python/ zipped
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: the same bytes from the same files
 
+
+# What a layer ships bytecode for: each glob (relative to python/) covers a package some handler's import loads
+# from that layer (tests/infra/test_bundling.py proves every such module has its .pyc). Lambda compiles the rest,
+# if ever imported, at run time, as it does today.
+BYTECODE_GLOBS: dict[str, tuple[str, ...]] = {
+    "common": (
+        "annotated_types/*.py", "typing_extensions.py", "typing_inspection/*.py", "jmespath/*.py",
+        "pydantic/*.py", "pydantic/_internal/*.py", "pydantic/plugin/*.py", "pydantic_core/*.py",
+        "aws_lambda_powertools/*.py", "aws_lambda_powertools/exceptions/*.py", "aws_lambda_powertools/warnings/*.py",
+        "aws_lambda_powertools/logging/**/*.py", "aws_lambda_powertools/metrics/**/*.py",
+        "aws_lambda_powertools/shared/*.py", "aws_lambda_powertools/tracing/*.py",
+        "aws_lambda_powertools/utilities/*.py", "aws_lambda_powertools/utilities/typing/*.py",
+        "aws_lambda_powertools/utilities/jmespath_utils/*.py",
+        "cryptography/**/*.py",
+    ),
+    # its copies of what the runtime's SDK imports (pymilvus pins them), loaded first from the layer
+    "milvus": ("certifi/*.py", "dateutil/**/*.py", "six.py", "urllib3/**/*.py"),
+}
 
 # The glibc (major, minor) a layer's wheels may need (module docstring).
 AMAZON_LINUX_2023_GLIBC = (2, 34)  # Lambda's python3.12 and later
@@ -103,6 +135,45 @@ def pip_platforms(architecture: str, python_version: str) -> list[str]:
         f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
 
 
+@functools.cache
+def bytecode_python(python_version: str) -> str | None:
+    """An interpreter of ``python_version`` on this machine, to write the assets' bytecode, or None."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == python_version:
+        return sys.executable
+    candidate = shutil.which(f"python{python_version}")
+    if candidate is None:
+        return None
+    try:  # a pyenv shim answers to the name and fails when run: ask it
+        answer = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return candidate if answer.returncode == 0 and answer.stdout.strip() == python_version else None
+
+
+def bytecode_tag(python_version: str) -> str:
+    """What the assets carry: part of every cache key and asset hash."""
+    return f"bytecode-{python_version}" if bytecode_python(python_version) else "source-only"
+
+
+def compile_bytecode(root: Path, files: list[Path], python_version: str) -> None:
+    """``__pycache__`` beside each file, written by the target's interpreter, trusted without its source's
+    timestamp (``unchecked-hash``: the zip's times are fixed, and /opt never changes under a running function)."""
+    interpreter = bytecode_python(python_version)
+    if interpreter is None or not files:
+        return
+    listing = root.parent / f"{root.name}.bytecode-files"
+    listing.write_text("".join(f"{path}\n" for path in files))
+    try:
+        result = subprocess.run([interpreter, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+                                 "-i", str(listing)], capture_output=True, text=True)
+    finally:
+        listing.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling bytecode for python{python_version} under {root} failed:\n"
+                           f"{(result.stdout + result.stderr)[-4000:]}")
+
+
 def _key_locks(name: str) -> list[Path]:
     """The locks that decide a layer's content (module docstring)."""
     return [locks.layer_lock(name)] if name == "common" else [locks.layer_lock("common"), locks.layer_lock(name)]
@@ -111,7 +182,8 @@ def _key_locks(name: str) -> list[Path]:
 def layer_cache_key(name: str, *, architecture: str, python_version: str) -> str:
     digest = hashlib.sha256()
     glibc = ".".join(str(part) for part in layer_glibc(python_version))  # which wheels pip may take
-    for part in (RECIPE_VERSION, name, architecture, python_version, glibc):
+    for part in (RECIPE_VERSION, name, architecture, python_version, glibc, bytecode_tag(python_version),
+                 *BYTECODE_GLOBS.get(name, ())):
         digest.update(part.encode() + b"\0")
     for path in _key_locks(name):
         digest.update(path.read_bytes() + b"\0")
@@ -167,6 +239,9 @@ class PipLayerBundling:
             (work / _PIP_INPUT).write_text("".join(pin.line() + "\n" for pin in pins))
             self._pip_install(work / "python", requirements=work / _PIP_INPUT)
             prune(work / "python")
+            site = work / "python"
+            compile_bytecode(site, sorted({path for pattern in BYTECODE_GLOBS.get(self.name, ())
+                                           for path in site.glob(pattern)}), self.python_version)
             (work / _COMPLETE_MARKER).write_text(self.name)
             try:
                 work.rename(target)
@@ -244,6 +319,55 @@ def layer_code(name: str, *, architecture: str, python_version: str, skip_bundli
     )
 
 
-def function_code() -> lambda_.Code:
-    """Every function's code: the whole ``lambdas/`` package tree, tests excluded."""
-    return lambda_.Code.from_asset(str(paths.LAMBDAS_DIR), exclude=paths.CODE_EXCLUDES)
+def code_files(root: Path = paths.LAMBDAS_DIR) -> list[Path]:
+    """The code asset's files: ``lambdas/`` without tests and local bytecode (paths.CODE_EXCLUDES)."""
+    skipped_dirs = {"tests", "__pycache__", ".pytest_cache"}
+    return sorted(path for path in root.rglob("*")
+                  if path.is_file() and path.suffix != ".pyc"
+                  and not skipped_dirs.intersection(path.relative_to(root).parts[:-1]))
+
+
+def code_asset_hash(python_version: str) -> str:
+    """The code asset's hash: its files' names and bytes, and what bytecode it carries."""
+    digest = hashlib.sha256()
+    for part in (RECIPE_VERSION, bytecode_tag(python_version)):
+        digest.update(part.encode() + b"\0")
+    for path in code_files():
+        digest.update(path.relative_to(paths.LAMBDAS_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@jsii.implements(ILocalBundling)
+class CodeBundling:
+    """The code asset: ``lambdas/``'s files copied, with bytecode for the target Python when it can be written."""
+
+    def __init__(self, *, python_version: str) -> None:
+        self.python_version = python_version
+
+    def try_bundle(self, output_dir: str, *_args: object, **_options: object) -> bool:
+        output = Path(output_dir)
+        copied = []
+        for source in code_files():
+            target = output / source.relative_to(paths.LAMBDAS_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            copied.append(target)
+        compile_bytecode(output, [path for path in copied if path.suffix == ".py"], self.python_version)
+        return True
+
+
+def function_code(*, python_version: str, skip_bundling: bool) -> lambda_.Code:
+    """Every function's code: the whole ``lambdas/`` package tree, tests excluded; with its bytecode, unless
+    template tests skip bundling."""
+    if skip_bundling:
+        return lambda_.Code.from_asset(str(paths.LAMBDAS_DIR), exclude=paths.CODE_EXCLUDES)
+    return lambda_.Code.from_asset(
+        str(paths.LAMBDAS_DIR),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=code_asset_hash(python_version),
+        bundling=BundlingOptions(
+            local=CodeBundling(python_version=python_version),
+            output_type=BundlingOutput.NOT_ARCHIVED,
+            image=DockerImage.from_registry("unused"),  # never pulled, as for the layers
+        ),
+    )

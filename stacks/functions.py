@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -50,7 +50,15 @@ class WorkflowFunctions(Construct):
                              else lambda_.Architecture.X86_64)
         self.layers = {name: self._build_layer(name) for name in steps.LAYER_NAMES}
         self.environment = self._environment()
-        code = bundling.function_code()
+        code = bundling.function_code(python_version=config.lambda_python_version,
+                                      skip_bundling=config.skip_layer_bundling)
+        if not config.skip_layer_bundling and bundling.bytecode_python(config.lambda_python_version) is None:
+            Annotations.of(self).add_warning_v2(
+                "milvus-layer7:NoBytecode",
+                f"no python{config.lambda_python_version} on this machine: the code and layers ship source only, "
+                "and every cold start compiles what it imports (README, 'Cold starts'). Install that Python "
+                "(e.g. `uv python install` it) where you synthesize, and synthesize again.",
+            )
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         for step in steps.STEPS:

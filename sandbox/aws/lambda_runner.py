@@ -207,7 +207,8 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
         "PYTHONUNBUFFERED": "1",
         # The deployed tree stays as deployed (Lambda's /var/task is read-only): bytecode goes to a cache beside
         # it, keyed by the sources' paths, which are the code's and layers' sha256, so a cold start after a
-        # sandbox restart does not compile kubernetes and pymilvus again.
+        # sandbox restart does not compile pymilvus again. (With a prefix Python ignores the assets' own
+        # __pycache__, which Lambda reads: tests/infra/test_bundling.py proves those.)
         "PYTHONPYCACHEPREFIX": str(config.cache_dir / "pycache"),
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": fn.handler or "",

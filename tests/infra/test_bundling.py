@@ -39,8 +39,15 @@ def test_layers_hold_no_boto_and_code_no_tests(bundled):
         assert not (site / "boto3").exists() and not (site / "botocore").exists()
         assert not (layer / ".complete").exists() and not (layer / "requirements.txt").exists()
     code = sizes[0].code_dir
-    assert (code / "layer7" / "errors.py").exists()
-    assert not any(code.glob("**/__pycache__")) and not (code / "tests").exists()
+    assert (code / "layer7" / "errors.py").exists() and not (code / "tests").exists()
+    # bytecode only as the build wrote it: one unchecked-hash .pyc per shipped source, none left by local runs
+    compiled = sorted(code.glob("**/__pycache__/*.pyc"))
+    assert len(compiled) == len(list(code.glob("**/*.py"))) and all(_unchecked_hash(pyc) for pyc in compiled)
+
+
+def _unchecked_hash(pyc: Path) -> bool:
+    """PEP 552: the header's flags word is 0b01 for a hash-based .pyc that Python never checks against its source."""
+    return int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01
 
 
 def test_common_dependencies_live_only_in_the_common_layer(bundled):
@@ -198,7 +205,7 @@ def lambda_runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("step", steps.STEPS, ids=lambda step: step.name)
-def test_every_handler_imports_from_its_own_layers_alone(step, lambda_runtime_packages):
+def test_every_handler_imports_from_its_own_layers_alone(step, lambda_runtime_packages, bundled):
     """As on Lambda: the code, the step's layers and the runtime's SDK, no site-packages (``python -S``). The
     sandbox runs the functions with this venv, which has every package, so a step whose layers lack a package
     it imports (VerifyGrpc, CheckDnsChange, VerifyLayer4 and DeleteCertificate lacked kubernetes through
@@ -209,10 +216,18 @@ def test_every_handler_imports_from_its_own_layers_alone(step, lambda_runtime_pa
     machine = {"x86_64": "x86_64", "aarch64": "arm64"}[os.uname().machine]
     python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
     layers = [str(_built(name, machine, python_version)) for name in step.layers]
-    search_path = [str(paths.LAMBDAS_DIR), *layers, str(lambda_runtime_packages)]
+    code = next(size.code_dir for size in function_sizes(bundled) if size.handler == step.handler)
+    shipped = [str(code), *layers]
     module = step.handler.rsplit(".", 1)[0]
-    script = f"import sys; sys.path[:0] = {search_path!r}; import {module}"
+    # what the import loaded from the code and layers without a .pyc beside it (compiled at every cold start)
+    script = (f"import sys, os; sys.path[:0] = {[*shipped, str(lambda_runtime_packages)]!r}; import {module}; "
+              f"print([m.__spec__.origin for m in list(sys.modules.values()) if getattr(m, '__spec__', None) "
+              f"and (m.__spec__.origin or '').endswith('.py') and m.__spec__.origin.startswith({tuple(shipped)!r}) "
+              f"and not os.path.exists(m.__spec__.cached or '')])")
     result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
                             cwd=lambda_runtime_packages,
                             env={"AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 0, f"{step.name}: {result.stderr.strip().splitlines()[-1:]}"
+    # issue 22: Lambda's /opt and /var/task take no bytecode at run time, so a cold start compiles each of these
+    # (bundling.BYTECODE_GLOBS names what a layer ships compiled)
+    assert result.stdout.strip() == "[]", f"{step.name} imports without shipped bytecode: {result.stdout}"

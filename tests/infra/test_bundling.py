@@ -99,10 +99,29 @@ def test_cache_key_follows_the_locks_not_the_requirement_files(tmp_path, monkeyp
 
 
 def test_default_synth_bundles_from_cache_without_docker(tmp_path, monkeypatch):
-    """The default platform (3.14/arm64) synthesizes too; Docker is never needed."""
+    """The default platform (3.14/arm64) synthesizes too; Docker is never needed. Without a python3.14 here
+    the assets carry no bytecode, and the synth says so."""
     monkeypatch.setenv("CDK_DOCKER", "/nonexistent/docker")
     outdir = synthesize(tmp_path, {})
     assert all(size.runtime == "python3.14" for size in function_sizes(outdir))
+    metadata = (outdir / f"{STACK_FILE.removesuffix('.template.json')}.metadata.json").read_text()
+    assert ("milvus-layer7:NoBytecode" in metadata) == (bundling.bytecode_python("3.14") is None)
+
+
+def test_bytecode_is_written_by_the_targets_own_python(tmp_path, monkeypatch):
+    import sys
+
+    assert bundling.bytecode_python(f"{sys.version_info.major}.{sys.version_info.minor}") == sys.executable
+    # a name on the PATH that fails when run (as a pyenv shim for a Python it lacks) is no interpreter
+    shim = tmp_path / "python3.99"
+    shim.write_text("#!/bin/sh\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    bundling.bytecode_python.cache_clear()
+    try:
+        assert bundling.bytecode_python("3.99") is None and bundling.bytecode_tag("3.99") == "source-only"
+    finally:
+        bundling.bytecode_python.cache_clear()
 
 
 def test_a_layer_is_staged_as_its_zip_holding_only_python(bundled):

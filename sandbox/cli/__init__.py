@@ -1,15 +1,10 @@
-"""``python -m sandbox demo``: the whole automation on one machine.
-
-The command line is public interface (docs/CONTRACT.md, "The local
-sandbox"): outside scripts rely on every option and on the ``--json`` shape.
-``serve`` (sandbox/cli/serve.py) keeps the sandbox running for trying it by hand.
-"""
+"""``python -m sandbox demo`` and ``serve``: public interface (docs/CONTRACT.md, "The local sandbox"), outside
+scripts rely on every option and on the ``--json`` shape."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from sandbox.faults import Faults
@@ -156,29 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        from sandbox.cli.serve import ServeOptions, run_serve
+    args = vars(build_parser().parse_args(argv))
+    if args.pop("command") == "serve":
+        from sandbox.cli.serve import run_serve
 
-        return run_serve(ServeOptions(alb_delay=args.alb_delay, certificate_rotation=args.certificate_rotation,
-                                      parent_pipeline=args.parent_pipeline))
+        return run_serve(**args)
     from sandbox.cli.demo import DemoOptions, run_demo
 
-    options = DemoOptions(
-        input_file=args.input,
-        cert_dir=args.cert_dir,
-        alb_delay=args.alb_delay,
-        controller=args.controller,
-        milvus=args.milvus,
-        runs=args.runs,
-        service_file=args.service,
-        dns=args.dns,
-        undo=args.undo,
-        faults=args.faults,
-        json=args.json,
-    )
-    return run_demo(options)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    args["input_file"], args["service_file"] = args.pop("input"), args.pop("service")
+    return run_demo(DemoOptions(**args))

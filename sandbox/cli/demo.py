@@ -1,9 +1,8 @@
 """The demo run: start the sandbox, send the event, follow, report.
 
-The execution is started the way other pipelines start it: a ``Milvus Layer7
-Setup Requested`` event on the default bus, delivered by the stack's own rule.
-With ``--undo`` a ``Milvus Layer7 Undo Requested`` event follows the setup
-run(s), with setup's identifying fields, and the undo is followed the same way.
+The execution is started the way other pipelines start it: a ``Milvus Layer7 Setup Requested`` event on the
+default bus, delivered by the stack's own rule; with ``--undo``, an ``Undo Requested`` event with setup's
+identifying fields follows.
 """
 
 from __future__ import annotations
@@ -84,14 +83,14 @@ def undo_input(setup_detail: Any) -> dict[str, Any]:
 
 
 def start_by_event(events: Any, sfn: Any, state_machine_arn: str, detail: dict[str, Any],
-                   timeout: float = 30.0, detail_type: str = REQUESTED) -> tuple[str, float]:
+                   detail_type: str = REQUESTED) -> tuple[str, float]:
     """Put the request event; return the execution the rule started and when."""
     known = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]}
     started_at = time.time()
     answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
     if answer.get("FailedEntryCount"):
         raise RuntimeError(f"PutEvents refused the request: {answer['Entries']}")
-    deadline = time.time() + timeout
+    deadline = time.time() + 30
     while time.time() < deadline:
         for execution in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]:
             if execution["executionArn"] not in known:
@@ -146,7 +145,6 @@ def run_once(sandbox: Any, options: DemoOptions, detail: Any, run: int) -> Execu
         started_at = time.time()
         arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(detail))["executionArn"]
         how = "StartExecution"
-    sandbox.last_run_started_at = started_at
     _say(options, f"\nRun {run}: {how} -> {arn.rsplit(':', 1)[-1]}")
     return _follow(sfn, options, arn, started_at)
 
@@ -172,7 +170,7 @@ def _follow(sfn: Any, options: DemoOptions, arn: str, started_at: float) -> Exec
 def build_report(sandbox: Any, records: list[ExecutionRecord],
                  undo_records: list[ExecutionRecord] | None = None) -> dict[str, Any]:
     last = records[-1]
-    timeline = sandbox.controller.timeline_for(_namespace(last), _ingress_name(last))
+    timeline = sandbox.controller.timeline_for(*_ingress(last))
     detected = first_ready_check(last.history)
 
     def since_start(at: float | None) -> float | None:
@@ -193,17 +191,12 @@ def build_report(sandbox: Any, records: list[ExecutionRecord],
     }
 
 
-def _request(record: ExecutionRecord) -> dict[str, Any]:
+def _ingress(record: ExecutionRecord) -> tuple[str, str]:
+    """The namespace and name of the Ingress the run made, from the request Validate read."""
+    request: dict[str, Any] = {}
     for event in record.history:
         details = event.get("stateExitedEventDetails")
         if details and details.get("name") == "Validate":
-            return json.loads(details.get("output") or "{}").get("request") or {}
-    return {}
-
-
-def _namespace(record: ExecutionRecord) -> str:
-    return _request(record).get("namespace", "milvus")
-
-
-def _ingress_name(record: ExecutionRecord) -> str:
-    return _request(record).get("ingressName", "milvus-demo")
+            request = json.loads(details.get("output") or "{}").get("request") or {}
+            break
+    return request.get("namespace", "milvus"), request.get("ingressName", "milvus-demo")

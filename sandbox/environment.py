@@ -100,12 +100,8 @@ class Sandbox(contextlib.AbstractContextManager):
         self.workdir = Path(tempfile.mkdtemp(prefix="milvus-layer7-sandbox-"))
         self.phases: dict[str, float] = {}
         self.nginx: NginxAlb | None = None
-        self.state_machine_arn = ""
-        self.undo_state_machine_arn = ""
-        self.secret_arn = ""
-        self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
-        self.hosted_zone_id = ""
-        self.cluster_security_group_id = ""
+        self.secret_arn = ""  # until put_certificate creates the secret
+        self.hosted_zone_id = ""  # without --dns, for good
 
     def __enter__(self) -> Sandbox:
         try:
@@ -389,12 +385,9 @@ class Sandbox(contextlib.AbstractContextManager):
             self.reimports.serving(arn, cert)
 
     def _health_check(self, timeout: float) -> bool:
-        """One of the ALB's health checks of the Milvus target (its gRPC health-check method, code 12).
-
-        With milvus "down", Milvus stops right after the target passed one: the
-        ALB turns ready, then the backend goes away, and the workflow's gRPC
-        verification is what notices, while the ALB's checks still count the
-        target healthy (UnhealthyThresholdCount failures, sandbox/dataplane/health.py).
+        """One of the ALB's health checks of the Milvus target (its gRPC health-check method, code 12). With milvus
+        "down", Milvus stops right after the target passed one: the workflow's gRPC verification notices, while the
+        ALB's checks still count the target healthy (UnhealthyThresholdCount failures, sandbox/dataplane/health.py).
         """
         passed = self.milvus.answers_grpc(timeout)
         if passed and self.settings.milvus == "down":

@@ -116,11 +116,9 @@ def release_run_locks(box: Sandbox) -> None:
 
 def restore_zone(box: Sandbox, service: dict[str, Any]) -> None:
     """The host's records as the zone held them at start: one CNAME to the Service's Layer-4 address."""
-    route53 = box.aws.client("route53")
-    records = route53.list_resource_record_sets(HostedZoneId=box.hosted_zone_id)["ResourceRecordSets"]
-    ours = [r for r in records if r["Name"].rstrip(".") == box.host]
+    ours = box.dns_records()
     if ours:
-        route53.change_resource_record_sets(HostedZoneId=box.hosted_zone_id, ChangeBatch={
+        box.aws.client("route53").change_resource_record_sets(HostedZoneId=box.hosted_zone_id, ChangeBatch={
             "Changes": [{"Action": "DELETE", "ResourceRecordSet": record} for record in ours]})
     box.create_host_record(service)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sandbox.faults import Faults
 
 CONTROLLER_MODES = ("ok", "reject", "never", "transient", "webhook-deny")  # sandbox/controller/reconcile.py MODES
+ALB_DELAY_HELP = "how long the controller stand-in takes to give the Ingress an address (default 3)"
 
 
 def _positive_float(text: str) -> float:
@@ -91,8 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cert-dir", type=_cert_dir, metavar="DIR",
                       help="certificate.pem, private-key.pem and optional chain.pem, stored as the "
                            "certificate secret (default: a generated CA and leaf for the host)")
-    demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
-                      help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS", help=ALB_DELAY_HELP)
     demo.add_argument("--controller", choices=CONTROLLER_MODES, default="ok",
                       help="ok: create the ALB; reject: every deploy fails with FailedDeployModel (AccessDenied), "
                            "retried as the controller retries; never: never assign an address; transient: ELBv2 "
@@ -139,8 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Runs until Ctrl-C or SIGTERM, then stops everything it started."
         ),
     )
-    serve.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
-                       help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    serve.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS", help=ALB_DELAY_HELP)
     serve.add_argument("--certificate-rotation", action="store_true",
                        help="deploy with certificateRotation=true: a new value in the certificate secret "
                             "starts an execution by itself")

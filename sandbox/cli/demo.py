@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,12 +81,13 @@ def undo_input(setup_detail: Any) -> dict[str, Any]:
     return data
 
 
-def start_by_event(events: Any, sfn: Any, state_machine_arn: str, detail: dict[str, Any],
-                   detail_type: str = REQUESTED) -> tuple[str, float]:
+def start_by_event(sandbox: Any, state_machine_arn: str, detail: dict[str, Any], detail_type: str) -> tuple[str, float]:
     """Put the request event; return the execution the rule started and when."""
+    sfn = sandbox.aws.client("stepfunctions")
     known = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]}
     started_at = time.time()
-    answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    answer = sandbox.aws.client("events").put_events(
+        Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
     if answer.get("FailedEntryCount"):
         raise RuntimeError(f"PutEvents refused the request: {answer['Entries']}")
     deadline = time.time() + 30
@@ -117,8 +117,7 @@ def run_demo(options: DemoOptions) -> int:
                       f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
         report, succeeded = run_scenario(sandbox, options)
     if options.json:
-        json.dump(report, sys.stdout)
-        sys.stdout.write("\n")
+        print(json.dumps(report))
     return 0 if succeeded else 1
 
 
@@ -137,27 +136,25 @@ def run_scenario(sandbox: Any, options: DemoOptions) -> tuple[dict[str, Any], bo
 
 
 def run_once(sandbox: Any, options: DemoOptions, detail: Any, run: int) -> ExecutionRecord:
-    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
+    sfn = sandbox.aws.client("stepfunctions")
     if isinstance(detail, dict):
-        arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
+        arn, started_at = start_by_event(sandbox, sandbox.state_machine_arn, detail, REQUESTED)
         how = REQUESTED
     else:  # an event's detail must be a JSON object (PutEvents, MalformedDetail): the console's way, then
         started_at = time.time()
         arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(detail))["executionArn"]
         how = "StartExecution"
-    _say(options, f"\nRun {run}: {how} -> {arn.rsplit(':', 1)[-1]}")
-    return _follow(sfn, options, arn, started_at)
+    return _follow(sfn, options, f"\nRun {run}: {how}", arn, started_at)
 
 
 def run_undo_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any]) -> ExecutionRecord:
     """Start the undo by its event, as a parent pipeline's rollback does, and follow it."""
-    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
-    arn, started_at = start_by_event(events, sfn, sandbox.undo_state_machine_arn, detail, detail_type=UNDO_REQUESTED)
-    _say(options, f"\nUndo: {UNDO_REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
-    return _follow(sfn, options, arn, started_at)
+    arn, started_at = start_by_event(sandbox, sandbox.undo_state_machine_arn, detail, UNDO_REQUESTED)
+    return _follow(sandbox.aws.client("stepfunctions"), options, f"\nUndo: {UNDO_REQUESTED}", arn, started_at)
 
 
-def _follow(sfn: Any, options: DemoOptions, arn: str, started_at: float) -> ExecutionRecord:
+def _follow(sfn: Any, options: DemoOptions, title: str, arn: str, started_at: float) -> ExecutionRecord:
+    _say(options, f"{title} -> {arn.rsplit(':', 1)[-1]}")
     record = follow(sfn, arn, started_at,
                     on_state=lambda name, at: _say(options, f"  {at:6.1f} s  {name}"))
     if record.status == "SUCCEEDED":

@@ -1,9 +1,8 @@
 """The sandbox's parts, started together and stopped together.
 
-One object owns everything the demo starts: moto's server (in this process),
-the Kubernetes API and controller stand-ins (threads here), milvus-lite and
-nginx (child processes). Leaving the ``with`` block stops them all, whatever
-happened, so a failed run leaves no process behind.
+One object owns everything the demo starts: moto's server (in this process), the Kubernetes API and controller
+stand-ins (threads here), milvus-lite and nginx (child processes). Leaving the ``with`` block stops them all,
+whatever happened, so a failed run leaves no process behind.
 """
 
 from __future__ import annotations
@@ -20,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import reset as sandbox_reset
+from sandbox.aws import hand_changes, schedules
+from sandbox.aws.cfn_models import placeholders
 from sandbox.aws.deploy import deploy_stack
+from sandbox.aws.identities import access_entry_identities
 from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane.listener import listener_settings
@@ -28,9 +30,8 @@ from sandbox.dataplane.nlb import Endpoints, NetworkLoadBalancers
 from sandbox.dataplane.processes import MilvusLite, NginxAlb
 from sandbox.dataplane.reimport import Bundle, ReimportWatcher
 from sandbox.faults import Faults
-from sandbox.kubernetes import KubernetesStandIn
+from sandbox.kubernetes import KubernetesStandIn, helm, kubectl
 from sandbox.kubernetes.service_controller import ServiceControllerStandIn
-from sandbox.observations import Observations
 from testkit.certs import write_cert_dir
 
 CLUSTER_NAME = "milvus-eks"
@@ -46,44 +47,31 @@ ALB_LISTEN_PORTS = (443, 8443)
 @dataclass(frozen=True)
 class SandboxSettings:
     alb_delay: float = 3.0
-    controller: str = "ok"  # ok | reject | never
-    milvus: str = "up"  # up | down
-    # From the Ingress's address to the ALB turning active; its target is healthy one health-check interval later
-    # (5 s x health_check_scale with the workflow's defaults), so the ALB is ready 1.5 s after its address, as
-    # before the health checks were played.
+    controller: str = "ok"  # sandbox/controller/reconcile.py MODES
+    milvus: str = "up"  # down: Milvus stops once its target passed a health check (Sandbox._health_check)
+    # From the Ingress's address to the ALB active; its target is healthy one health-check interval later (5 s x
+    # health_check_scale with the workflow's defaults): the ALB is ready 1.5 s after its address.
     active_delay: float = 0.5
-    workdir: Path | None = None
-    # The state machine's VerificationFailed retries, shortened for a local run.
-    verify_retry_interval: int = 1
-    verify_max_attempts: int = 3
-    # Deploy the stack with context certificateRotation=true: a new value in the
-    # certificate secret (Secrets Manager's Secret Label Updated event, sandbox/aws/secret_events.py) starts a renewal.
+    # certificateRotation=true: a new value in the certificate secret (Secrets Manager's Secret Label Updated
+    # event, sandbox/aws/secret_events.py) starts a renewal.
     certificate_rotation: bool = False
-    # Deploy the stack with context driftCheckSchedule (the scheduled drift check, stacks/drift_schedule.py); it fires
-    # only when asked (Sandbox.run_schedules, sandbox/aws/schedules.py). None: no schedule.
+    # driftCheckSchedule (stacks/drift_schedule.py); it fires only when asked (run_schedules, sandbox/aws/schedules.py)
     drift_check_schedule: str | None = None
-    # The Milvus Service to seed (a manifest as an installer sends it); None: the chart's rendering.
-    service_manifest: dict[str, Any] | None = None
-    # A hosted zone for HOST's parent domain with HOST as a CNAME (TTL 60) to the Layer-4 load balancer,
-    # as a team that reaches Milvus by name has it; the stack is deployed with it as hostedZoneId.
+    service_manifest: dict[str, Any] | None = None  # the Milvus Service as an installer sends it; None: the chart's
+    # A zone for HOST's parent domain, HOST a CNAME (TTL 60) to the Layer-4 load balancer, passed as hostedZoneId.
     dns: bool = False
-    # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address, and how long
-    # the NLB then takes to serve (AWS: minutes for its targets to register,
-    # sandbox/kubernetes/service_controller.py).
+    # How long the cloud's service controller takes to give a LoadBalancer Service its NLB's address, and the NLB
+    # then to serve (AWS: minutes for its targets to register, sandbox/kubernetes/service_controller.py).
     layer4_delay: float = 2.0
     layer4_serve_delay: float = 2.0
-    # The ALB's health checks run on AWS's model (sandbox/dataplane/health.py) at this fraction of the target group's
-    # interval and timeout, as the ALB's other delays are shortened. With milvus "down" they run at AWS's pace:
-    # the window in which a dead target still counts healthy is then as long as on AWS.
+    # The ALB's health checks (sandbox/dataplane/health.py) at this fraction of the target group's interval and
+    # timeout; with milvus "down" at AWS's pace, so a dead target counts healthy as long as on AWS.
     health_check_scale: float = 0.2
-    # The Wait states and Retry intervals Step Functions plays at this fraction of what the definition asks:
-    # the history keeps what was asked (sandbox/aws/sfn_clock.py). 1.0 is AWS's pace. The health checks keep their
-    # own, larger scale: a check's timeout shortened to a twentieth (0.25 s of gRPC's 5 s) would fail on a busy
-    # machine for reasons AWS does not have.
+    # Wait states and Retry intervals at this fraction of what the definition asks (sandbox/aws/sfn_clock.py). The
+    # health checks keep their larger scale: a twentieth of gRPC's 5 s would fail on a busy machine, not on AWS.
     clock_scale: float = 0.05
-    # Faults on purpose (issue 19): this share of the Kubernetes API's calls answered with kube-apiserver's 429, 500,
-    # 503, 504 or a reset connection (sandbox/kubernetes/faults.py), and of the Lambda functions' AWS calls with
-    # each service's throttling and 5xx (sandbox/aws/faults.py), from the seed on; None (the default): none.
+    # Issue 19's faults: the Kubernetes API's (sandbox/kubernetes/faults.py), the functions' AWS calls'
+    # (sandbox/aws/faults.py) and processes' (sandbox/aws/lambda_kills.py); None: none.
     faults: Faults | None = None
 
 
@@ -98,28 +86,22 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-class Sandbox(Observations, contextlib.AbstractContextManager):
+class Sandbox(contextlib.AbstractContextManager):
     """Everything ``python -m sandbox demo`` runs, as one context manager."""
 
     host = HOST
+    kube: Any  # a KubernetesStandIn, whose get() its readers index without a None check
 
     def __init__(self, settings: SandboxSettings, log=print) -> None:
         self.settings = settings
         self.deployed_settings = settings  # what the deploy fixed; reset() changes only the run-time settings
         self.log = log
         self._stack = contextlib.ExitStack()
-        self._own_workdir = settings.workdir is None
-        self.workdir = Path(settings.workdir or tempfile.mkdtemp(prefix="milvus-layer7-sandbox-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="milvus-layer7-sandbox-"))
         self.phases: dict[str, float] = {}
         self.nginx: NginxAlb | None = None
-        self.state_machine_arn = ""
-        self.undo_state_machine_arn = ""
-        self.secret_arn = ""
-        self.namespace, self.service_name = NAMESPACE, "milvus-demo"  # until the Service is seeded
-        self.hosted_zone_id = ""
-        self.cluster_security_group_id = ""
-
-    # --- start -------------------------------------------------------------
+        self.secret_arn = ""  # until put_certificate creates the secret
+        self.hosted_zone_id = ""  # without --dns, for good
 
     def __enter__(self) -> Sandbox:
         try:
@@ -140,23 +122,23 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def _start(self) -> None:
         t0 = time.monotonic()
-        self.aws = MotoSandbox(clock_scale=self.settings.clock_scale, faults=self.settings.faults)
-        self.aws.start()
-        self._stack.callback(self.aws.stop)
-        self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS, faults=self.settings.faults)
-        self.kube.start()
-        self._stack.callback(self.kube.stop)
+        self.aws = self._stack.enter_context(MotoSandbox(clock_scale=self.settings.clock_scale,
+                                                         faults=self.settings.faults))
+        self.kube = self._stack.enter_context(KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS,
+                                                                faults=self.settings.faults))
         # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.
         service = self.kube.seed_service(self.settings.service_manifest or load_manifest(CHART_SERVICE))
         self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]
-        if self.settings.dns:
-            self._create_zone(service)
+        if self.settings.dns:  # HOST's parent zone
+            zone = self.aws.client("route53").create_hosted_zone(Name=HOST.split(".", 1)[1],
+                                                                 CallerReference=f"sandbox-{time.time()}")
+            self.hosted_zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+            self.create_host_record(service)
         self.vpc_id, self.subnet_ids = self.aws.create_vpc()
         cluster = self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
                                           subnet_ids=self.subnet_ids, vpc_id=self.vpc_id)
         self.cluster_security_group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
-        self.milvus = MilvusLite(self.workdir / "milvus-data")  # starts at once
-        self._stack.callback(self.milvus.stop)
+        self.milvus = self._stack.enter_context(MilvusLite(self.workdir / "milvus-data"))  # starts at once
         # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.
         self.layer4 = NetworkLoadBalancers(self.milvus.port, on_change=self._route_layer4)
         self._stack.callback(self.layer4.close)
@@ -184,24 +166,23 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             ec2_subnet_ids=self.subnet_ids,
             vpc_id=self.vpc_id,
             cluster_name=CLUSTER_NAME,
-            mode=self.settings.controller,
-            alb_delay=self.settings.alb_delay,
-            active_delay=self.settings.active_delay,
             data_plane=self._serve_alb,
             data_plane_removed=self._remove_alb,
             backend_healthy=self._health_check,
-            health_check_scale=1.0 if self.settings.milvus == "down" else self.settings.health_check_scale,
-        )
-        self.controller.start()
+            **self._controller_pace(),
+        ).start()
         self._stack.callback(self.controller.stop)
         self.fresh_state = sandbox_reset.observable(self)  # what reset() puts back
+
+    def _controller_pace(self) -> dict[str, Any]:
+        """The controller stand-in's mode and delays; with milvus "down", its health checks at AWS's pace."""
+        return {"mode": self.settings.controller, "alb_delay": self.settings.alb_delay,
+                "active_delay": self.settings.active_delay,
+                "health_check_scale": 1.0 if self.settings.milvus == "down" else self.settings.health_check_scale}
 
     def _grant_cluster_access(self, outputs: dict[str, Any]) -> None:
         """What EKS and the operator do once the stack exists: map each access entry's role to its user and
         groups, and ``kubectl apply`` the stack's RBAC manifest (README "Deploying to AWS")."""
-        from sandbox.aws.cfn_models import placeholders
-        from sandbox.aws.identities import access_entry_identities
-
         entries = [props for key, props in placeholders.items() if key.startswith("AWS::EKS::AccessEntry/")]
         functions = {fn["FunctionName"]: fn["Role"]
                      for page in self.aws.client("lambda").get_paginator("list_functions").paginate()
@@ -237,8 +218,8 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             "lambdaArchitecture": _lambda_architecture(),
             "lambdaPythonVersion": "3.11",
             "sandbox": "true",  # 3.11 runs here, on this machine's Python; AWS's python3.11 is refused (config.py)
-            "verifyRetryIntervalSeconds": str(self.settings.verify_retry_interval),
-            "verifyMaxAttempts": str(self.settings.verify_max_attempts),
+            "verifyRetryIntervalSeconds": "1",  # the VerificationFailed retries, shortened for a local run
+            "verifyMaxAttempts": "3",
             # The stack lets the functions into the cluster's security group, and reach the ALB on either port.
             "clusterSecurityGroupId": self.cluster_security_group_id,
             "albListenPorts": ",".join(str(port) for port in ALB_LISTEN_PORTS),
@@ -251,14 +232,6 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         if self.settings.drift_check_schedule:
             context["driftCheckSchedule"] = self.settings.drift_check_schedule
         return context
-
-    def _create_zone(self, service: dict[str, Any]) -> str:
-        """HOST's parent zone, with HOST -> the Service's Layer-4 address (CNAME, TTL 60)."""
-        route53 = self.aws.client("route53")
-        zone = route53.create_hosted_zone(Name=HOST.split(".", 1)[1], CallerReference=f"sandbox-{time.time()}")
-        self.hosted_zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
-        self.create_host_record(service)
-        return self.hosted_zone_id
 
     def create_host_record(self, service: dict[str, Any]) -> None:
         """HOST -> the Service's Layer-4 address (CNAME, TTL 60), as a team that reaches Milvus by name has it."""
@@ -277,7 +250,6 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         t0 = time.monotonic()
         sandbox_reset.stop_executions(self)
         self.settings = dataclasses.replace(self.deployed_settings, **changes)
-        milvus_down = self.settings.milvus == "down"
         # The controller lets go of what the last scenario made without that scenario's mode or delays.
         self.controller.switch(mode="ok", alb_delay=0.0, active_delay=0.0, health_check_scale=1.0)
         if self.deployed_settings.certificate_rotation:
@@ -293,9 +265,7 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.milvus.start()
         same_service = self.settings.service_manifest == self.deployed_settings.service_manifest
         sandbox_reset.check_fresh(self, self.fresh_state, same_service=same_service)
-        self.controller.switch(mode=self.settings.controller, alb_delay=self.settings.alb_delay,
-                               active_delay=self.settings.active_delay,
-                               health_check_scale=1.0 if milvus_down else self.settings.health_check_scale)
+        self.controller.switch(**self._controller_pace())
         if self.settings.certificate_rotation:
             sandbox_reset.switch_rotation(self, enabled=True)
         self.kube.set_faults(self.settings.faults)  # fresh dice: a scenario meets the same faults each time
@@ -303,66 +273,81 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
         self.log(f"Sandbox reset in {time.monotonic() - t0:.1f} s: {sandbox_reset.describe(changes)}")
         return self
 
-    # --- drift ---------------------------------------------------------------
+    # --- hand changes after a setup (issue 20's drifts) and the schedules -----------
 
     def helm_upgrade(self, *, server_side: bool = False, force_conflicts: bool = False) -> dict[str, Any]:
-        """``helm upgrade`` of the Milvus release with its install's values: the seeded Service's manifest sent again
-        as Helm 3 (three-way strategic merge) or Helm 4 with ``--server-side`` sends it (sandbox/kubernetes/helm.py).
-        A Service this workflow turned ClusterIP becomes LoadBalancer again; the Service after, or ApiError."""
-        from sandbox.kubernetes import helm
-
+        """``helm upgrade`` of the Milvus release with its install's values, as Helm 3 (three-way strategic merge) or
+        Helm 4 with ``--server-side`` sends it (sandbox/kubernetes/helm.py): a Service this workflow turned
+        ClusterIP becomes LoadBalancer again; the Service after, or ApiError."""
         manifest = self.settings.service_manifest or load_manifest(CHART_SERVICE)
         return helm.upgrade(self.kube, manifest, server_side=server_side, force_conflicts=force_conflicts)
 
-    # --- hand changes after a setup (issue 20's drifts) -------------------------
-
     def kubectl_annotate(self, kind_plural: str, name: str, annotations: dict[str, str | None]) -> dict[str, Any]:
         """``kubectl annotate --overwrite`` of an object in the namespace (sandbox/kubernetes/kubectl.py)."""
-        from sandbox.kubernetes import kubectl
-
         return kubectl.annotate(self.kube, kind_plural, self.namespace, name, annotations)
 
-    def reimport_expiring_certificate(self, certificate_arn: str, days_left: int) -> tuple[str, str, str]:
+    def reimport_expiring_certificate(self, certificate_arn: str, days_left: int) -> Bundle:
         """Re-import into ``certificate_arn`` a certificate for the host ending in ``days_left`` days
-        (sandbox/aws/hand_changes.py); the bundle it held before, for ``reimport_certificate``. Returns once the
-        listener serves it: the state after the re-import has reached the ALB (until then, CheckDrift's
-        ServedCertificate rightly says "if a re-import just happened, look again in a minute")."""
-        from sandbox.aws import hand_changes
-
+        (sandbox/aws/hand_changes.py); the bundle it held before. Returns once the listener serves it (until then,
+        CheckDrift's ServedCertificate rightly says "if a re-import just happened, look again in a minute")."""
         before = _imported_certificate(certificate_arn)
         hand_changes.reimport_expiring(self.aws.client("acm"), certificate_arn, HOST, days_left=days_left)
         self.reimports.check_once()
         return before
 
-    def reimport_certificate(self, certificate_arn: str, bundle: tuple[str, str, str]) -> None:
+    def reimport_certificate(self, certificate_arn: str, bundle: Bundle) -> None:
         """Put ``bundle`` back into ``certificate_arn``; returns once the listener serves it, as above."""
-        from sandbox.aws import hand_changes
-
         hand_changes.reimport(self.aws.client("acm"), certificate_arn, *bundle)
         self.reimports.check_once()
 
     def upsert_host_record(self, record: dict[str, Any]) -> None:
         """A record set of the zone changed by hand (UPSERT, sandbox/aws/hand_changes.py)."""
-        from sandbox.aws import hand_changes
-
         hand_changes.upsert_record(self.aws.client("route53"), self.hosted_zone_id, record)
 
     def run_schedules(self) -> list[str]:
-        """One firing of each enabled EventBridge Scheduler schedule, as Scheduler would fire it
-        (sandbox/aws/schedules.py); the ARNs of the executions it started."""
-        from sandbox.aws import schedules
-
+        """One firing of each enabled EventBridge Scheduler schedule (sandbox/aws/schedules.py); the executions'
+        ARNs."""
         return schedules.run_schedules(self.aws.account_id, self.aws.region)
+
+    # --- what the demo's report and the tests read, as a person would with kubectl and the AWS CLI ----------
+
+    def dns_records(self) -> list[dict[str, Any]] | None:
+        """The zone's record sets named host (with --dns), as Route 53 lists them."""
+        if not self.hosted_zone_id:
+            return None
+        answer = self.aws.client("route53").list_resource_record_sets(HostedZoneId=self.hosted_zone_id)
+        return [record for record in answer["ResourceRecordSets"] if record["Name"].rstrip(".") == HOST]
+
+    def cluster_view(self) -> dict[str, Any]:
+        """The Milvus Service as the API returns it, and the Ingresses beside it."""
+        service = self.kube.get("services", self.namespace, self.service_name)
+        ingresses = self.kube.list("ingresses", self.namespace)
+        return {
+            "service": service,
+            "ingresses": [
+                {"name": i["metadata"]["name"], "annotations": i["metadata"].get("annotations", {}),
+                 "events": [{key: event.get(key) for key in ("type", "reason", "message", "count", "firstTimestamp",
+                                                             "lastTimestamp")}
+                            for event in self.kube.events_for(self.namespace, "Ingress", i["metadata"]["name"])]}
+                for i in ingresses
+            ],
+        }
+
+    def certificate_count(self) -> int:
+        acm = self.aws.client("acm")
+        return sum(len(page["CertificateSummaryList"]) for page in acm.get_paginator("list_certificates").paginate())
+
+    def load_balancers(self) -> list[dict[str, Any]]:
+        """ELBv2's load balancers (the ALBs the controller stand-in made)."""
+        return list(self.aws.client("elbv2").describe_load_balancers()["LoadBalancers"])
 
     # --- certificate and data plane -----------------------------------------
 
     @staticmethod
     def certificate_value(cert_dir: Path) -> str:
         """A certificate directory as the certificate secret's JSON (docs/CONTRACT.md, "Certificate secret")."""
-        value = {
-            "certificate": (cert_dir / "certificate.pem").read_text(),
-            "privateKey": (cert_dir / "private-key.pem").read_text(),
-        }
+        value = {"certificate": (cert_dir / "certificate.pem").read_text(),
+                 "privateKey": (cert_dir / "private-key.pem").read_text()}
         chain = cert_dir / "chain.pem"
         if chain.exists():
             value["certificateChain"] = chain.read_text()
@@ -370,12 +355,11 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def put_certificate(self, cert_dir: Path) -> str:
         """Store a certificate directory as the certificate secret (a new current version on rotation)."""
-        secrets = self.aws.client("secretsmanager")
+        secrets, value = self.aws.client("secretsmanager"), self.certificate_value(cert_dir)
         if self.secret_arn:
-            secrets.put_secret_value(SecretId=self.secret_arn, SecretString=self.certificate_value(cert_dir))
+            secrets.put_secret_value(SecretId=self.secret_arn, SecretString=value)
         else:
-            self.secret_arn = secrets.create_secret(Name=SECRET_NAME,
-                                                    SecretString=self.certificate_value(cert_dir))["ARN"]
+            self.secret_arn = secrets.create_secret(Name=SECRET_NAME, SecretString=value)["ARN"]
         return self.secret_arn
 
     def _serve_alb(self, ingress: dict[str, Any], load_balancer: dict[str, Any]) -> None:
@@ -401,12 +385,9 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
             self.reimports.serving(arn, cert)
 
     def _health_check(self, timeout: float) -> bool:
-        """One of the ALB's health checks of the Milvus target (its gRPC health-check method, code 12).
-
-        With milvus "down", Milvus stops right after the target passed one: the
-        ALB turns ready, then the backend goes away, and the workflow's gRPC
-        verification is what notices, while the ALB's checks still count the
-        target healthy (UnhealthyThresholdCount failures, sandbox/dataplane/health.py).
+        """One of the ALB's health checks of the Milvus target (its gRPC health-check method, code 12). With milvus
+        "down", Milvus stops right after the target passed one: the workflow's gRPC verification notices, while the
+        ALB's checks still count the target healthy (UnhealthyThresholdCount failures, sandbox/dataplane/health.py).
         """
         passed = self.milvus.answers_grpc(timeout)
         if passed and self.settings.milvus == "down":
@@ -427,22 +408,20 @@ class Sandbox(Observations, contextlib.AbstractContextManager):
 
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()
-        if self._own_workdir and not os.environ.get("SANDBOX_KEEP_WORKDIR"):
+        if not os.environ.get("SANDBOX_KEEP_WORKDIR"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _find_output(outputs: dict[str, Any], name: str) -> str:
     """The output ``name``, else one whose key starts with it (CDK may add a suffix): never UndoStateMachineArn
     for StateMachineArn."""
-    for matches in (lambda key: key == name, lambda key: key.startswith(name)):
-        for stack_outputs in outputs.values():
-            for key, value in stack_outputs.items():
-                if matches(key):
-                    return value
-    raise KeyError(f"stack output {name} not found in {sorted(outputs)}")
+    found = {key: value for stack in outputs.values() for key, value in stack.items() if key.startswith(name)}
+    if not found:
+        raise KeyError(f"stack output {name} not found in {sorted(outputs)}")
+    return found[name] if name in found else next(iter(found.values()))
 
 
-def _imported_certificate(arn: str) -> tuple[str, str, str]:
+def _imported_certificate(arn: str) -> Bundle:
     """The certificate, key and chain as imported into moto's ACM.
 
     Real ACM never hands out an imported key; the ALB's data plane has it

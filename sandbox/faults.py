@@ -1,28 +1,18 @@
 """Faults on purpose (issue 19): a share of the calls a stand-in serves is answered with a fault.
 
-Off by default. ``Faults`` holds, per kind of fault, the share of calls that
-meet it, and a seed; ``Dice`` draws for each call one kind or none with
-``random.Random(seed)``, so the same calls in the same order meet the same
-faults. What each kind looks like on the wire is the stand-in's business
-(``sandbox/kubernetes/faults.py`` for the Kubernetes API, ``sandbox/aws/faults.py``
-for AWS, ``sandbox/aws/lambda_kills.py`` for the Lambda functions' processes).
-
-A spec reads ``kube:429=0.1,aws.elbv2:throttle=0.1,seed=7``: target:kind=share
-pairs, and the seed (0 unless given). A kind without a target is the
-Kubernetes API's (``429=0.1`` is ``kube:429=0.1``). Each target rolls its own
-dice from the seed, and its shares add up to at most every call.
+``Dice`` draws one kind or none per call with ``random.Random(seed)``, so the same calls in the same order meet
+the same faults. What each kind looks like on the wire is the stand-in's business: sandbox/kubernetes/faults.py
+(the Kubernetes API), sandbox/aws/faults.py (AWS), sandbox/aws/lambda_kills.py (the functions' processes).
+Each target rolls its own dice from the seed.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-# The Kubernetes API stand-in's faults (sandbox/kubernetes/faults.py says what each looks like)
 KUBE_KINDS = ("429", "500", "503", "504", "reset")
-# moto's faults, per service the steps call (sandbox/aws/faults.py says what each looks like)
 AWS_KINDS = {
     "aws.elbv2": ("throttle", "500", "503"),
     "aws.acm": ("throttle", "500", "503"),
@@ -30,17 +20,14 @@ AWS_KINDS = {
     "aws.secretsmanager": ("throttle", "500", "503"),
     "aws.dynamodb": ("throttle", "throughput", "500", "503"),
 }
-# The Lambda runner's faults, rolled per invocation (sandbox/aws/lambda_kills.py says what each does): the process
-# killed, or stopped as at its timeout, at a random outbound call; ``kill-after-write`` rolls only for each
-# function's first invocation, killed at its first outbound call after its first write
+# Rolled per invocation; ``kill-after-write`` only for each function's first
 LAMBDA_KINDS = ("kill", "timeout", "kill-after-write")
 KINDS: dict[str, tuple[str, ...]] = {"kube": KUBE_KINDS, **AWS_KINDS, "lambda": LAMBDA_KINDS}
 
 
 @dataclass(frozen=True)
 class Faults:
-    # (kind, share of calls), in the order the dice read them; a kind is ``target:kind``, or a bare
-    # Kubernetes API kind
+    # (kind, share of calls), in the order the dice read them; a kind is ``target:kind``, or a bare kube kind
     rates: tuple[tuple[str, float], ...] = ()
     seed: int = 0
 
@@ -53,14 +40,14 @@ class Faults:
                 raise ValueError(f"fault shares {self.spec()!r} add up to more than every call of {target}")
 
     @classmethod
-    def parse(cls, spec: str, kinds: Mapping[str, Iterable[str]] | None = None) -> Faults:
-        """``target:kind=share,...,seed=N`` with each target and kind one of ``kinds`` (by default ``KINDS``)."""
-        known = {target: tuple(names) for target, names in (KINDS if kinds is None else kinds).items()}
+    def parse(cls, spec: str) -> Faults:
+        """``target:kind=share,...,seed=N``, e.g. ``kube:429=0.1,aws.elbv2:throttle=0.1,seed=7``; a kind without a
+        target is the Kubernetes API's, the seed 0 unless given."""
         rates, seed = [], 0
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, sep, value = part.partition("=")
             if not sep:
-                raise ValueError(f"fault {part!r}: write target:kind=share (targets: {', '.join(known)}) or seed=N")
+                raise ValueError(f"fault {part!r}: write target:kind=share (targets: {', '.join(KINDS)}) or seed=N")
             try:
                 if key.strip() == "seed":
                     seed = int(value)
@@ -70,10 +57,10 @@ class Faults:
                 raise ValueError(f"fault {part!r}: {value!r} is not a number") from None
             target, _, kind = key.strip().rpartition(":")
             target = target or "kube"
-            if target not in known:
-                raise ValueError(f"fault {key.strip()!r}: no target {target!r} (targets: {', '.join(known)})")
-            if kind not in known[target]:
-                raise ValueError(f"fault {key.strip()!r}: not one of {target}'s {', '.join(known[target])}")
+            if target not in KINDS:
+                raise ValueError(f"fault {key.strip()!r}: no target {target!r} (targets: {', '.join(KINDS)})")
+            if kind not in KINDS[target]:
+                raise ValueError(f"fault {key.strip()!r}: not one of {target}'s {', '.join(KINDS[target])}")
             rates.append((kind if target == "kube" else f"{target}:{kind}", rate))
         return cls(tuple(rates), seed)
 

@@ -1,8 +1,4 @@
-"""A background loop for the sandbox's stand-ins that watch and react.
-
-The controller stand-in and the re-import watcher both do one small check
-over and over until the sandbox stops; this is that loop, once.
-"""
+"""The loop of the stand-ins that watch and react (the controllers, the re-import watcher), once."""
 
 from __future__ import annotations
 
@@ -14,11 +10,8 @@ log = logging.getLogger(__name__)
 
 
 class PollingThread:
-    """Calls ``tick`` every ``interval`` seconds on a daemon thread until ``stop``.
-
-    A tick that raises is logged and appended to ``errors`` (``repr``), and the loop goes on, as a controller's
-    workqueue retries whatever failed.
-    """
+    """``tick`` every ``interval`` seconds until ``stop``; a tick that raises is logged and kept in ``errors``,
+    and the loop goes on, as a controller's workqueue retries whatever failed."""
 
     def __init__(self, tick: Callable[[], object], *, interval: float, name: str,
                  errors: list[str] | None = None) -> None:

@@ -1,27 +1,12 @@
-"""One sandbox, many scenarios: put a running sandbox back to the state a fresh one has.
+"""One sandbox, many scenarios: put a running sandbox back to the state its start made, and only that.
 
-A fresh sandbox costs a ``cdk bootstrap`` and ``cdk deploy`` (about 30 s on
-these machines); a reset costs what the cluster and the cloud take to let go
-of what the last scenario made. What a reset puts back is what ``Sandbox``'s
-start made, and only that:
-
-- no Ingress (each deleted as ``kubectl delete`` does: the load balancer
-  controller's finalizer removes its ALB first, group_controller.go), and no
-  Event in the namespace;
-- the seeded Service as its installer sent it, with its Layer-4 load balancer
-  (deleted and created again: the cloud's service controller removes the old
-  NLB behind its finalizer, sandbox/kubernetes/service_controller.py);
-- no certificate in ACM, the certificate secret holding the sandbox's own
-  certificate, no run lock, and, with a zone, the host a CNAME to the Service's
-  Layer-4 address;
-- Milvus serving.
-
-Deployed things stay: the stack, the functions (warm environments kept, as
-Lambda keeps them between unrelated invocations), the access entries and the
-RBAC manifest. Settings a deploy fixes (``dns``, ``certificate_rotation``, the
-verification retries) stay too; the ones the stand-ins read as they run are
-switched here (``RUNTIME_SETTINGS``). The rotation rule is switched off and on
-the way an operator would: EventBridge DisableRule and EnableRule.
+A reset costs what the cluster and the cloud take to let go of what the last scenario made, where a fresh
+sandbox costs a ``cdk deploy`` (about 30 s). Ingresses go as ``kubectl delete`` deletes them (the load balancer
+controller's finalizer removes the ALB first, group_controller.go); the seeded Service is deleted and created
+again (the cloud's service controller removes its NLB behind its finalizer,
+sandbox/kubernetes/service_controller.py). Deployed things stay: the stack, the functions (warm environments
+kept, as Lambda keeps them between unrelated invocations), the access entries, the RBAC manifest, and the
+settings a deploy fixes; the rotation rule is switched off and on as an operator would (DisableRule, EnableRule).
 """
 
 from __future__ import annotations
@@ -72,24 +57,19 @@ def switch_rotation(box: Sandbox, enabled: bool) -> None:
 
 def remove_ingresses(box: Sandbox) -> None:
     """Delete every Ingress and wait until the controller let each go (its ALB deleted, its finalizer removed)."""
-    for ingress in box.kube.list("ingresses", None):
-        meta = ingress["metadata"]
-        if not meta.get("deletionTimestamp"):
-            box.kube.delete("ingresses", meta["namespace"], meta["name"])
+    _delete_all(box, "ingresses", None)
     _wait(lambda: not box.kube.list("ingresses", None) and not box.load_balancers(),
           lambda: f"Ingresses {[i['metadata']['name'] for i in box.kube.list('ingresses', None)]}, "
                   f"ALBs {[lb['LoadBalancerName'] for lb in box.load_balancers()]}")
 
 
 def reseed_services(box: Sandbox, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Every Service in the namespace deleted (their NLBs with them), then the seeded one created again."""
-    for service in box.kube.list("services", box.namespace):
-        if not service["metadata"].get("deletionTimestamp"):
-            box.kube.delete("services", box.namespace, service["metadata"]["name"])
+    """Every Service and Event in the namespace deleted (the Services' NLBs with them), then the seeded Service
+    created again."""
+    _delete_all(box, "services", box.namespace)
     _wait(lambda: not box.kube.list("services", box.namespace),
           lambda: f"Services {[s['metadata']['name'] for s in box.kube.list('services', box.namespace)]}")
-    for event in box.kube.list("events", box.namespace):
-        box.kube.delete("events", box.namespace, event["metadata"]["name"])
+    _delete_all(box, "events", box.namespace)
     box.kube.forget_event_names()
     service = box.kube.seed_service(manifest)
     if service["spec"].get("type") == "LoadBalancer":
@@ -101,6 +81,13 @@ def reseed_services(box: Sandbox, manifest: dict[str, Any]) -> dict[str, Any]:
               lambda: f"Service {name} without its Layer-4 load balancer")
         service = box.kube.get("services", box.namespace, name)
     return service
+
+
+def _delete_all(box: Sandbox, kind_plural: str, namespace: str | None) -> None:
+    """``kubectl delete`` of each, but for one already going (its finalizers hold it)."""
+    for item in box.kube.list(kind_plural, namespace):
+        if not item["metadata"].get("deletionTimestamp"):
+            box.kube.delete(kind_plural, item["metadata"]["namespace"], item["metadata"]["name"])
 
 
 def clear_certificates(box: Sandbox) -> None:
@@ -129,11 +116,9 @@ def release_run_locks(box: Sandbox) -> None:
 
 def restore_zone(box: Sandbox, service: dict[str, Any]) -> None:
     """The host's records as the zone held them at start: one CNAME to the Service's Layer-4 address."""
-    route53 = box.aws.client("route53")
-    records = route53.list_resource_record_sets(HostedZoneId=box.hosted_zone_id)["ResourceRecordSets"]
-    ours = [r for r in records if r["Name"].rstrip(".") == box.host]
+    ours = box.dns_records()
     if ours:
-        route53.change_resource_record_sets(HostedZoneId=box.hosted_zone_id, ChangeBatch={
+        box.aws.client("route53").change_resource_record_sets(HostedZoneId=box.hosted_zone_id, ChangeBatch={
             "Changes": [{"Action": "DELETE", "ResourceRecordSet": record} for record in ours]})
     box.create_host_record(service)
 

@@ -1,20 +1,16 @@
-"""``python -m sandbox demo``: the whole automation on one machine.
-
-The command line is public interface (docs/CONTRACT.md, "The local
-sandbox"): outside scripts rely on every option and on the ``--json`` shape.
-``serve`` (sandbox/cli/serve.py) keeps the sandbox running for trying it by hand.
-"""
+"""``python -m sandbox demo`` and ``serve``: public interface (docs/CONTRACT.md, "The local sandbox"), outside
+scripts rely on every option and on the ``--json`` shape."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from sandbox.faults import Faults
 
 CONTROLLER_MODES = ("ok", "reject", "never", "transient", "webhook-deny")  # sandbox/controller/reconcile.py MODES
+ALB_DELAY_HELP = "how long the controller stand-in takes to give the Ingress an address (default 3)"
 
 
 def _positive_float(text: str) -> float:
@@ -96,8 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cert-dir", type=_cert_dir, metavar="DIR",
                       help="certificate.pem, private-key.pem and optional chain.pem, stored as the "
                            "certificate secret (default: a generated CA and leaf for the host)")
-    demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
-                      help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    demo.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS", help=ALB_DELAY_HELP)
     demo.add_argument("--controller", choices=CONTROLLER_MODES, default="ok",
                       help="ok: create the ALB; reject: every deploy fails with FailedDeployModel (AccessDenied), "
                            "retried as the controller retries; never: never assign an address; transient: ELBv2 "
@@ -144,8 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Runs until Ctrl-C or SIGTERM, then stops everything it started."
         ),
     )
-    serve.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS",
-                       help="how long the controller stand-in takes to give the Ingress an address (default 3)")
+    serve.add_argument("--alb-delay", type=_positive_float, default=3.0, metavar="SECONDS", help=ALB_DELAY_HELP)
     serve.add_argument("--certificate-rotation", action="store_true",
                        help="deploy with certificateRotation=true: a new value in the certificate secret "
                             "starts an execution by itself")
@@ -156,29 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        from sandbox.cli.serve import ServeOptions, run_serve
+    args = vars(build_parser().parse_args(argv))
+    if args.pop("command") == "serve":
+        from sandbox.cli.serve import run_serve
 
-        return run_serve(ServeOptions(alb_delay=args.alb_delay, certificate_rotation=args.certificate_rotation,
-                                      parent_pipeline=args.parent_pipeline))
+        return run_serve(**args)
     from sandbox.cli.demo import DemoOptions, run_demo
 
-    options = DemoOptions(
-        input_file=args.input,
-        cert_dir=args.cert_dir,
-        alb_delay=args.alb_delay,
-        controller=args.controller,
-        milvus=args.milvus,
-        runs=args.runs,
-        service_file=args.service,
-        dns=args.dns,
-        undo=args.undo,
-        faults=args.faults,
-        json=args.json,
-    )
-    return run_demo(options)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    args["input_file"], args["service_file"] = args.pop("input"), args.pop("service")
+    return run_demo(DemoOptions(**args))

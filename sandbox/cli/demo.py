@@ -1,16 +1,14 @@
 """The demo run: start the sandbox, send the event, follow, report.
 
-The execution is started the way other pipelines start it: a ``Milvus Layer7
-Setup Requested`` event on the default bus, delivered by the stack's own rule.
-With ``--undo`` a ``Milvus Layer7 Undo Requested`` event follows the setup
-run(s), with setup's identifying fields, and the undo is followed the same way.
+The execution is started the way other pipelines start it: a ``Milvus Layer7 Setup Requested`` event on the
+default bus, delivered by the stack's own rule; with ``--undo``, an ``Undo Requested`` event with setup's
+identifying fields follows.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,15 +81,16 @@ def undo_input(setup_detail: Any) -> dict[str, Any]:
     return data
 
 
-def start_by_event(events: Any, sfn: Any, state_machine_arn: str, detail: dict[str, Any],
-                   timeout: float = 30.0, detail_type: str = REQUESTED) -> tuple[str, float]:
+def start_by_event(sandbox: Any, state_machine_arn: str, detail: dict[str, Any], detail_type: str) -> tuple[str, float]:
     """Put the request event; return the execution the rule started and when."""
+    sfn = sandbox.aws.client("stepfunctions")
     known = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]}
     started_at = time.time()
-    answer = events.put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    answer = sandbox.aws.client("events").put_events(
+        Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}])
     if answer.get("FailedEntryCount"):
         raise RuntimeError(f"PutEvents refused the request: {answer['Entries']}")
-    deadline = time.time() + timeout
+    deadline = time.time() + 30
     while time.time() < deadline:
         for execution in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]:
             if execution["executionArn"] not in known:
@@ -118,8 +117,7 @@ def run_demo(options: DemoOptions) -> int:
                       f"cdk bootstrap + deploy in {sandbox.phases['bootstrapAndDeploy']:.1f} s")
         report, succeeded = run_scenario(sandbox, options)
     if options.json:
-        json.dump(report, sys.stdout)
-        sys.stdout.write("\n")
+        print(json.dumps(report))
     return 0 if succeeded else 1
 
 
@@ -138,28 +136,25 @@ def run_scenario(sandbox: Any, options: DemoOptions) -> tuple[dict[str, Any], bo
 
 
 def run_once(sandbox: Any, options: DemoOptions, detail: Any, run: int) -> ExecutionRecord:
-    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
+    sfn = sandbox.aws.client("stepfunctions")
     if isinstance(detail, dict):
-        arn, started_at = start_by_event(events, sfn, sandbox.state_machine_arn, detail)
+        arn, started_at = start_by_event(sandbox, sandbox.state_machine_arn, detail, REQUESTED)
         how = REQUESTED
     else:  # an event's detail must be a JSON object (PutEvents, MalformedDetail): the console's way, then
         started_at = time.time()
         arn = sfn.start_execution(stateMachineArn=sandbox.state_machine_arn, input=json.dumps(detail))["executionArn"]
         how = "StartExecution"
-    sandbox.last_run_started_at = started_at
-    _say(options, f"\nRun {run}: {how} -> {arn.rsplit(':', 1)[-1]}")
-    return _follow(sfn, options, arn, started_at)
+    return _follow(sfn, options, f"\nRun {run}: {how}", arn, started_at)
 
 
 def run_undo_once(sandbox: Any, options: DemoOptions, detail: dict[str, Any]) -> ExecutionRecord:
     """Start the undo by its event, as a parent pipeline's rollback does, and follow it."""
-    events, sfn = sandbox.aws.client("events"), sandbox.aws.client("stepfunctions")
-    arn, started_at = start_by_event(events, sfn, sandbox.undo_state_machine_arn, detail, detail_type=UNDO_REQUESTED)
-    _say(options, f"\nUndo: {UNDO_REQUESTED} -> {arn.rsplit(':', 1)[-1]}")
-    return _follow(sfn, options, arn, started_at)
+    arn, started_at = start_by_event(sandbox, sandbox.undo_state_machine_arn, detail, UNDO_REQUESTED)
+    return _follow(sandbox.aws.client("stepfunctions"), options, f"\nUndo: {UNDO_REQUESTED}", arn, started_at)
 
 
-def _follow(sfn: Any, options: DemoOptions, arn: str, started_at: float) -> ExecutionRecord:
+def _follow(sfn: Any, options: DemoOptions, title: str, arn: str, started_at: float) -> ExecutionRecord:
+    _say(options, f"{title} -> {arn.rsplit(':', 1)[-1]}")
     record = follow(sfn, arn, started_at,
                     on_state=lambda name, at: _say(options, f"  {at:6.1f} s  {name}"))
     if record.status == "SUCCEEDED":
@@ -172,7 +167,7 @@ def _follow(sfn: Any, options: DemoOptions, arn: str, started_at: float) -> Exec
 def build_report(sandbox: Any, records: list[ExecutionRecord],
                  undo_records: list[ExecutionRecord] | None = None) -> dict[str, Any]:
     last = records[-1]
-    timeline = sandbox.controller.timeline_for(_namespace(last), _ingress_name(last))
+    timeline = sandbox.controller.timeline_for(*_ingress(last))
     detected = first_ready_check(last.history)
 
     def since_start(at: float | None) -> float | None:
@@ -193,17 +188,12 @@ def build_report(sandbox: Any, records: list[ExecutionRecord],
     }
 
 
-def _request(record: ExecutionRecord) -> dict[str, Any]:
+def _ingress(record: ExecutionRecord) -> tuple[str, str]:
+    """The namespace and name of the Ingress the run made, from the request Validate read."""
+    request: dict[str, Any] = {}
     for event in record.history:
         details = event.get("stateExitedEventDetails")
         if details and details.get("name") == "Validate":
-            return json.loads(details.get("output") or "{}").get("request") or {}
-    return {}
-
-
-def _namespace(record: ExecutionRecord) -> str:
-    return _request(record).get("namespace", "milvus")
-
-
-def _ingress_name(record: ExecutionRecord) -> str:
-    return _request(record).get("ingressName", "milvus-demo")
+            request = json.loads(details.get("output") or "{}").get("request") or {}
+            break
+    return request.get("namespace", "milvus"), request.get("ingressName", "milvus-demo")

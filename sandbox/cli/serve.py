@@ -1,13 +1,8 @@
-"""``python -m sandbox serve``: the sandbox left running, for trying it by hand.
+"""``python -m sandbox serve``: the sandbox left running until Ctrl-C (or SIGTERM), for trying it by hand.
 
-``demo`` starts and follows one execution and stops; a person who wants to
-start the workflow the other ways (an event with ``aws events put-events``,
-the operator CLI, a parent state machine, a new certificate in the secret)
-needs the sandbox to stay up and to say how to reach it. ``serve`` deploys
-the same stack, prints the environment to export and ready-to-use copies of
-``examples/`` (the originals' host and secret ARN are placeholders for a real
-account), and waits until Ctrl-C (or SIGTERM), then stops everything it
-started, like ``demo``.
+A person who starts the workflow the other ways (``aws events put-events``, the operator CLI, a parent state
+machine, a new certificate in the secret) needs to be told how to reach it, and copies of ``examples/`` with
+the sandbox's host and secret (the originals' are placeholders for a real account).
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ import shlex
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,52 +24,38 @@ PARENT_STACK = "Layer7ParentPipelineExample"
 TYPICAL_START_SECONDS = 30  # "Ready in 28.1 s" on 2 cores, 2026-12-01
 
 
-@dataclass(frozen=True)
-class ServeOptions:
-    alb_delay: float = 3.0
-    certificate_rotation: bool = False
-    parent_pipeline: bool = False
-
-
-def _stop_on_sigterm() -> None:
-    def stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def write_examples(directory: Path, host: str, secret_arn: str) -> dict[str, Path]:
-    """examples/input.json, event.json and the undo's with the sandbox's host (and certificate secret)."""
+    """examples/' setup and undo inputs and events with the sandbox's host (and certificate secret, for setup)."""
     directory.mkdir(parents=True, exist_ok=True)
-    ours = {"host": host, "certificate": {"secretArn": secret_arn}}
-    data = {**json.loads((EXAMPLES / "input.json").read_text()), **ours,
-            "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}
-    entries = json.loads((EXAMPLES / "event.json").read_text())
-    for entry in entries:
-        entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), **ours})
-    paths = {"input": directory / "input.json", "event": directory / "event.json",
-             "undo-input": directory / "undo-input.json", "undo-event": directory / "undo-event.json"}
-    paths["input"].write_text(json.dumps(data, indent=2) + "\n")
-    paths["event"].write_text(json.dumps(entries, indent=2) + "\n")
-    # the way back: the undo's input names the same host (the rest are the sandbox's defaults too)
-    undo = {**json.loads((EXAMPLES / "undo-input.json").read_text()), "host": host}
-    undo_entries = json.loads((EXAMPLES / "undo-event.json").read_text())
-    for entry in undo_entries:
-        entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), "host": host})
-    paths["undo-input"].write_text(json.dumps(undo, indent=2) + "\n")
-    paths["undo-event"].write_text(json.dumps(undo_entries, indent=2) + "\n")
+    ours: dict[str, Any] = {"host": host, "certificate": {"secretArn": secret_arn}}
+    overrides = {"input": {**ours, "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}, "event": ours,
+                 "undo-input": {"host": host}, "undo-event": {"host": host}}
+    paths = {}
+    for name, fields in overrides.items():
+        data = json.loads((EXAMPLES / f"{name}.json").read_text())
+        if name.endswith("event"):
+            for entry in data:
+                entry["Detail"] = json.dumps({**json.loads(entry["Detail"]), **fields})
+        else:
+            data.update(fields)
+        paths[name] = directory / f"{name}.json"
+        paths[name].write_text(json.dumps(data, indent=2) + "\n")
     return paths
 
 
 def write_rotated_secret(directory: Path, host: str) -> Path:
     """A new certificate for ``host`` as the secret's JSON value, for ``put-secret-value`` (0600: it has a key)."""
+    from sandbox.environment import Sandbox
     from testkit.certs import write_cert_dir
 
-    leaf = write_cert_dir(directory / "rotated-certificate", host)
+    write_cert_dir(directory / "rotated-certificate", host)
     path = directory / "rotated-secret.json"
     path.touch(mode=0o600)
-    path.write_text(json.dumps({"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
-                                "certificateChain": leaf.chain_pem}))
+    path.write_text(Sandbox.certificate_value(directory / "rotated-certificate"))
     return path
 
 
@@ -90,19 +70,19 @@ def deploy_parent_pipeline(sandbox: Any) -> str:
     return outputs[PARENT_STACK]["ParentStateMachineArn"]
 
 
-def run_serve(options: ServeOptions) -> int:
+def run_serve(alb_delay: float = 3.0, certificate_rotation: bool = False, parent_pipeline: bool = False) -> int:
     from sandbox.environment import HOST, Sandbox, SandboxSettings
 
-    _stop_on_sigterm()
-    settings = SandboxSettings(alb_delay=options.alb_delay, certificate_rotation=options.certificate_rotation)
+    signal.signal(signal.SIGTERM, _interrupt)
+    settings = SandboxSettings(alb_delay=alb_delay, certificate_rotation=certificate_rotation)
     print("Starting the sandbox: local AWS, Kubernetes API, controller, Milvus, cdk bootstrap + deploy "
           f"(about {TYPICAL_START_SECONDS} s on 2 cores; the first run also builds the layers) ...", flush=True)
     started = time.monotonic()
     try:
         with Sandbox(settings) as sandbox:
-            parent_arn = deploy_parent_pipeline(sandbox) if options.parent_pipeline else ""
+            parent_arn = deploy_parent_pipeline(sandbox) if parent_pipeline else ""
             examples = write_examples(sandbox.workdir / "examples", HOST, sandbox.secret_arn)
-            if options.certificate_rotation:
+            if certificate_rotation:
                 examples["rotated"] = write_rotated_secret(sandbox.workdir / "examples", HOST)
             phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sandbox.phases.items())
             print(f"Ready in {time.monotonic() - started:.1f} s ({phases}).", flush=True)

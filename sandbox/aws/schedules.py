@@ -24,6 +24,7 @@ Other targets are not played (``NotImplementedError``).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import logging
 import secrets
@@ -36,16 +37,14 @@ CFN_TYPE = "AWS::Scheduler::Schedule"
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 
 
+@functools.cache  # moto's model classes are process-wide: added once
 def install() -> None:
-    from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
 
-    if CFN_TYPE in parsing.get_model_map():
-        return
+    from sandbox.aws.cfn_models import models_added
+
     type("SandboxSchedule", (ScheduleModel, CloudFormationModel), {})
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
+    models_added()
 
 
 def _backend(account_id: str, region: str) -> Any:

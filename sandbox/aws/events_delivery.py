@@ -57,11 +57,8 @@ def _is_state_machine(arn: str) -> bool:
 def aws_event(moto_event: Mapping[str, Any]) -> dict[str, Any]:
     """The event as EventBridge hands it to targets (ISO time, no moto extras)."""
     event = {k: v for k, v in moto_event.items() if k != "ingestion-time"}
-    when = event.get("time")
-    if isinstance(when, (int, float)):
-        event["time"] = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif isinstance(when, datetime):
-        event["time"] = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event.get("time"), (int, float)):  # moto keeps PutEvents' epoch seconds
+        event["time"] = datetime.fromtimestamp(event["time"], tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return event
 
 
@@ -140,7 +137,7 @@ def _start_execution(rule: Any, target: dict[str, Any], moto_event: Mapping[str,
     arn = target["Arn"]
     account, region = arn.split(":")[4], arn.split(":")[3]
     payload = target_input(target, aws_event(moto_event))
-    # The interpreter runs the execution in its own thread: this returns at once,
-    # and the execution is listed by the time put_events answers.
+    # The interpreter runs the execution in its own thread: this returns at once, and the execution is listed by
+    # the time put_events answers.
     execution = get_backend(account, region).start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
     LOG.info("rule %s started %s", rule.name, getattr(execution, "execution_arn", execution))

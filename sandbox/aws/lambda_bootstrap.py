@@ -174,7 +174,7 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
     if request.get("kill"):
         _watch_outbound_calls()
         Kill.current = Kill(request["kill"])
-    errored, reset = True, False
+    reset, body = False, None
     try:
         raw = request["event"]
         event = json.loads(raw) if raw.strip() else {}
@@ -193,12 +193,10 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
                 body = _error(exc, skip_frames=1)
             else:
                 try:
-                    body = result
                     payload = json.dumps(result)
-                    errored = False
                 except (TypeError, ValueError) as exc:
                     body = _error(exc, "Runtime.MarshalError")
-        if errored:
+        if body is not None:
             print(f"[ERROR] {body['errorType']}: {body['errorMessage']}", file=sys.stderr)
             payload = json.dumps(body)
     finally:
@@ -206,7 +204,7 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
         sys.stderr.flush()
     if Kill.current is not None:  # no call came after the point: the process dies before it answers
         die()
-    return handler, {"payload": payload, "errored": errored, "reset": reset}
+    return handler, {"payload": payload, "errored": body is not None, "reset": reset}
 
 
 def main() -> int:

@@ -1,44 +1,30 @@
 """ACM's re-import and "in use" rules, where moto 5.2.5 is looser or forgets.
 
-1. Re-import keeps the key type and size. The ACM user guide ("Reimport a
-   certificate") lists the conditions of a re-import: "The key type and size
-   cannot be changed." moto accepts any key. Here a re-import with another key
-   algorithm is refused with ValidationException; AWS documents no message
-   text for it, so the message is a paraphrase of that rule.
-   The same guide: "If Key Usage extensions are present in the originally
-   imported certificate, you can add new extension values, but you cannot
-   remove existing values" (except "the keyEncipherment Key Usage from ECDSA
-   certificates"), and the same for Extended Key Usage (except "the Client
-   Authentication Extended Key Usage"); "Prerequisites for importing
-   certificates": "you cannot add a KeyUsage or ExtendedKeyUsage extension if
-   the extension was not present in the previously imported certificate".
-   ACM's message for a dropped EKU, as users quote it: "New certificate is
-   missing one or more Extended Key Usages supported by the currently imported
-   certificate" (hashicorp/terraform-provider-aws#42779); for a dropped KU the
-   same sentence with "Key Usages" (quoted in an operator's runbook for a
-   Let's Encrypt renewal, found by code search). No text is public for an added
-   extension: that message is a paraphrase. This is written from the guide on
-   its own, not from the product's reimport.py, so it can catch that module.
-2. A re-import keeps what belongs to the ARN: its tags ("You cannot apply
-   resource tags when reimporting a certificate": the existing ones stay) and
-   the resources using it. moto replaces the whole bundle and forgets both.
-3. ``InUseBy`` (DescribeCertificate; "A list of ARNs for the AWS resources
-   that are using the certificate") lists the load balancers whose listeners
-   serve it, read from moto's ELBv2; DeleteCertificate of a certificate in
-   use answers ResourceInUseException ("The certificate is in use by another
-   AWS service in the caller's account. Remove the association and try
-   again.", botocore's acm model).
-4. ``InUseBy`` lags a load balancer's deletion: ACM keeps naming a deleted
-   load balancer for a while (aws/aws-cdk #4179: "it can take around 10s for
-   ACM to acknowledge that the certificate is no longer in use";
-   hashicorp/terraform-provider-aws #3866: ResourceInUseException "by a
-   deleted ELB"). moto forgets it at once; here a deleted load balancer stays
-   in ``InUseBy`` of the certificates its listeners served for
-   ``IN_USE_LAG_SECONDS``: those 10 s at the sandbox's usual fifth.
+1. Re-import keeps the key type and size (ACM user guide, "Reimport a certificate": "The key type and size cannot
+   be changed"); moto accepts any key. AWS documents no message for it: ours paraphrases the rule. The same guide:
+   Key Usage values may be added, not removed (except "the keyEncipherment Key Usage from ECDSA certificates"),
+   and the same for Extended Key Usage (except "the Client Authentication Extended Key Usage"); "Prerequisites
+   for importing certificates": "you cannot add a KeyUsage or ExtendedKeyUsage extension if the extension was not
+   present in the previously imported certificate". ACM's message for a dropped EKU, as users quote it: "New
+   certificate is missing one or more Extended Key Usages supported by the currently imported certificate"
+   (hashicorp/terraform-provider-aws#42779); for a dropped KU the same with "Key Usages" (an operator's runbook
+   for a Let's Encrypt renewal, found by code search); for an added extension ours is a paraphrase. Written from
+   the guide alone, not from the product's reimport.py, so it can catch that module.
+2. A re-import keeps what belongs to the ARN: its tags ("You cannot apply resource tags when reimporting a
+   certificate") and the resources using it; moto replaces the whole bundle and forgets both.
+3. ``InUseBy`` (DescribeCertificate: "A list of ARNs for the AWS resources that are using the certificate")
+   names the load balancers whose listeners serve it, from moto's ELBv2; DeleteCertificate of one in use answers
+   ResourceInUseException ("The certificate is in use by another AWS service in the caller's account. Remove the
+   association and try again.", botocore's acm model).
+4. ``InUseBy`` lags a load balancer's deletion (aws/aws-cdk #4179: "it can take around 10s for ACM to
+   acknowledge that the certificate is no longer in use"; hashicorp/terraform-provider-aws #3866:
+   ResourceInUseException "by a deleted ELB"); moto forgets at once. Here a deleted load balancer stays in
+   ``InUseBy`` for ``IN_USE_LAG_SECONDS``: those 10 s at the sandbox's usual fifth.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -49,11 +35,15 @@ _LAGGING: dict[str, tuple[frozenset[str], float]] = {}
 _LAGGING_LOCK = threading.Lock()
 
 
+@functools.cache  # the patches are process-wide, as moto's classes are: applied once
 def install() -> None:
     from moto.acm.models import AWSCertificateManagerBackend, CertBundle
+    from moto.core.exceptions import AWSError
+    from moto.elbv2.models import ELBv2Backend
 
-    if getattr(AWSCertificateManagerBackend.import_certificate, "_sandbox", False):
-        return
+    class ResourceInUseException(AWSError):
+        TYPE = "ResourceInUseException"
+
     original_import = AWSCertificateManagerBackend.import_certificate
     original_describe = CertBundle.describe
     original_delete = AWSCertificateManagerBackend.delete_certificate
@@ -89,10 +79,8 @@ def install() -> None:
 
     def delete_certificate(self: Any, arn: str) -> None:
         if load_balancers_using(arn):
-            raise _resource_in_use(f"Certificate {arn} is in use.")
+            raise ResourceInUseException(f"Certificate {arn} is in use.")
         original_delete(self, arn)
-
-    from moto.elbv2.models import ELBv2Backend
 
     original_delete_load_balancer = ELBv2Backend.delete_load_balancer
 
@@ -105,7 +93,6 @@ def install() -> None:
         original_delete_load_balancer(self, arn)
 
     ELBv2Backend.delete_load_balancer = delete_load_balancer  # type: ignore[method-assign]
-    import_certificate._sandbox = True  # type: ignore[attr-defined]
     AWSCertificateManagerBackend.import_certificate = import_certificate  # type: ignore[method-assign]
     AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]
     CertBundle.describe = describe  # type: ignore[method-assign]
@@ -143,15 +130,6 @@ def usage_refusal(old: Any, new: Any) -> str | None:
         if before is not None and not (before - may_go) <= (after or set()):
             return f"New certificate is missing one or more {name} supported by the currently imported certificate"
     return None
-
-
-def _resource_in_use(message: str) -> Exception:
-    from moto.core.exceptions import AWSError
-
-    class ResourceInUseException(AWSError):
-        TYPE = "ResourceInUseException"
-
-    return ResourceInUseException(message)
 
 
 def load_balancers_using(certificate_arn: str) -> list[str]:

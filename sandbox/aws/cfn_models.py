@@ -1,45 +1,33 @@
 """What moto's CloudFormation needs to deploy the product's stack as AWS would.
 
-- AWS::Lambda::Function: moto's model drops `Layers`, `LoggingConfig`,
-  `Architectures`, `TracingConfig` and `EphemeralStorage`; without `Layers` a
-  deployed function cannot import its dependencies. They are applied after
-  moto creates (or updates) the function.
-- AWS::StepFunctions::StateMachine without ``StateMachineName``: CloudFormation
-  names it ``<LogicalId>-<12 letters and digits>``, without the stack's name
-  (aws-cloudformation-resource-providers-stepfunctions ``ResourceModelUtils``,
-  ``IdentifierUtils.generateResourceIdentifier`` with three arguments); moto
-  puts the stack's name first, so a tool that looks for the stack's name
-  would find it here and nowhere on AWS.
-- Resource types moto does not model at all are skipped with a warning, and a
-  `Ref`/`GetAtt` to them yields nothing useful. `PLACEHOLDER_TYPES` get a
-  minimal model that records its properties (see `placeholders`), answers
-  Ref with a plausible physical id and GetAtt with `Arn`-like values, and
-  creates nothing else: the sandbox has no use for them beyond deploying.
+- AWS::Lambda::Function: moto's model drops ``Layers`` (without which a function cannot import its
+  dependencies), ``LoggingConfig``, ``Architectures``, ``TracingConfig`` and ``EphemeralStorage``: they are applied
+  after moto creates or updates the function.
+- AWS::StepFunctions::StateMachine without ``StateMachineName``: CloudFormation names it
+  ``<LogicalId>-<12 letters and digits>``, without the stack's name (aws-cloudformation-resource-providers-
+  stepfunctions ``ResourceModelUtils``, ``IdentifierUtils.generateResourceIdentifier`` with three arguments);
+  moto puts the stack's name first, which a tool could rely on here and nowhere on AWS.
+- ExecuteChangeSet (what ``cdk deploy`` uses), below.
+- Types moto does not model are skipped with a warning. ``PLACEHOLDER_TYPES`` (those the stacks use) get a model
+  that records its properties (``placeholders``, read for the access entries), answers Ref with a plausible
+  physical id and GetAtt with ``Arn``-like values, and creates nothing else.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from typing import Any
 
 # type -> how Ref answers ("arn" -> an ARN, "name" -> logical-id based name)
-PLACEHOLDER_TYPES = {
-    "AWS::EKS::AccessEntry": "arn",
-    "AWS::EKS::PodIdentityAssociation": "arn",
-    "AWS::EC2::SecurityGroupEgress": "name",
-    "AWS::CloudWatch::Alarm": "name",
-    "AWS::SecretsManager::ResourcePolicy": "name",
-    "AWS::Logs::SubscriptionFilter": "name",
-    "AWS::Logs::MetricFilter": "name",
-    "AWS::Lambda::EventInvokeConfig": "name",
-    "AWS::EC2::SecurityGroupIngress": "",  # moto models it: listed to show it is not replaced
-}
+PLACEHOLDER_TYPES = {"AWS::EKS::AccessEntry": "arn", "AWS::EC2::SecurityGroupEgress": "name",
+                     "AWS::CloudWatch::Alarm": "name"}
 placeholders: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
-_EXTRA_LAMBDA_PROPS = ("Layers", "LoggingConfig", "Architectures", "TracingConfig", "EphemeralStorage")
 
 
+@functools.cache  # the patches are process-wide, as moto's classes are: applied once
 def install() -> None:
     _install_state_machine_names()
     _install_lambda_properties()
@@ -53,8 +41,6 @@ def _install_state_machine_names() -> None:
 
     from moto.stepfunctions.models import StateMachine
 
-    if getattr(StateMachine.create_from_cloudformation_json, "_sandbox", False):
-        return
     create = StateMachine.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
@@ -64,24 +50,16 @@ def _install_state_machine_names() -> None:
             resource_name = f"{kwargs['LogicalId'][:67]}-{suffix}"
         return create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
-    create_from_cloudformation_json._sandbox = True  # type: ignore[attr-defined]
     StateMachine.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]
 
 
 def _install_change_set_fixes() -> None:
-    """ExecuteChangeSet (what `cdk deploy` uses) in moto: two gaps.
-
-    The stack's Outputs are computed from the template the stack was created
-    with (empty for a change set), so they are recomputed after applying.
-    A resource that fails to create made ExecuteChangeSet answer 500 while
-    the stack still said CREATE_COMPLETE, and the CLI reported success: the
-    stack now ends in ROLLBACK_COMPLETE / UPDATE_ROLLBACK_COMPLETE with the
-    error as the failed event's reason, which the CLI reports.
-    """
+    """ExecuteChangeSet in moto: Outputs come from the template the stack was created with (empty for a change
+    set), so they are recomputed after applying; a resource that fails to create made it answer 500 while the
+    stack said CREATE_COMPLETE (the CLI reported success): the stack now ends ROLLBACK_COMPLETE /
+    UPDATE_ROLLBACK_COMPLETE with the error as the failed event's reason, which the CLI reports."""
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 
-    if getattr(ChangeSet.apply, "_sandbox", False):
-        return
     original_apply = ChangeSet.apply
     original_execute = CloudFormationBackend.execute_change_set
 
@@ -106,7 +84,6 @@ def _install_change_set_fixes() -> None:
             stack.status = "ROLLBACK_COMPLETE" if creating else "UPDATE_ROLLBACK_COMPLETE"
             change_set.execution_status = "EXECUTE_FAILED"
 
-    apply._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     ChangeSet.apply = apply  # type: ignore[method-assign]  # the patch itself
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]  # the patch itself
 
@@ -131,9 +108,6 @@ def _install_lambda_properties() -> None:
     # Ref to a LayerVersion is its ARN; moto's model has no physical id, so
     # Ref handed the model object itself to the function's Layers.
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]  # added: see above
-
-    if getattr(LambdaFunction.create_from_cloudformation_json, "_sandbox", False):
-        return
     create = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]  # a classmethod's function
     update = LambdaFunction.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]  # a classmethod's function
 
@@ -150,45 +124,39 @@ def _install_lambda_properties() -> None:
         _apply_extra(fn, cloudformation_json.get("Properties", {}))
         return fn
 
-    create_from_cloudformation_json._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign,assignment]  # the patch itself
     LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[method-assign,assignment]  # the patch itself
 
 
 def _install_placeholders() -> None:
-    from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
 
-    known = parsing.get_model_map()
-    made = False
     for cfn_type, ref_style in PLACEHOLDER_TYPES.items():
-        if cfn_type in known or not ref_style:
-            continue
         type(cfn_type.replace("::", ""), (PlaceholderModel, CloudFormationModel),
              {"CFN_TYPE": cfn_type, "REF_STYLE": ref_style})
-        made = True
-    if made:
-        parsing.get_model_list.cache_clear()
-        parsing.get_model_map.cache_clear()
-        parsing.get_name_type_map.cache_clear()
+    models_added()
+
+
+def models_added() -> None:
+    """moto's CloudFormation finds its models as CloudFormationModel's subclasses, cached: a new one needs this."""
+    from moto.cloudformation import parsing
+
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
 
 
 class PlaceholderModel:
-    """A resource moto lacks: recorded, given ids, otherwise inert."""
+    """A resource moto lacks: recorded, given ids, otherwise inert (deleting it is CloudFormationModel's no-op)."""
 
     CFN_TYPE = ""
     REF_STYLE = "name"
 
     def __init__(self, name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
-        service = self.CFN_TYPE.split("::")[1].lower()
-        kind = self.CFN_TYPE.split("::")[2].lower()
+        _, service, kind = self.CFN_TYPE.lower().split("::")
         self.name = name
         self.properties = properties
         self.arn = f"arn:aws:{service}:{region}:{account_id}:{kind}/{name}/{uuid.uuid4().hex[:8]}"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
 
     @classmethod
     def cloudformation_type(cls) -> str:
@@ -197,10 +165,6 @@ class PlaceholderModel:
     @property
     def physical_resource_id(self) -> str:
         return self.arn if self.REF_STYLE == "arn" else self.name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return True
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name.endswith("Arn"):
@@ -221,11 +185,3 @@ class PlaceholderModel:
                                         region_name: str) -> Any:
         original_resource.properties = dict(cloudformation_json.get("Properties", {}))
         return original_resource
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
-        return None
-
-    def delete(self, account_id: str, region: str) -> None:
-        return None

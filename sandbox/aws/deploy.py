@@ -1,16 +1,10 @@
-"""Deploy a CDK app into the sandbox's moto with the real CDK CLI.
+"""Deploy a CDK app into the sandbox's moto with the real CDK CLI: exactly what `cdk deploy` deploys to an account.
 
-The point is to deploy exactly what `cdk deploy` would deploy to an account:
-the CLI bootstraps (CDKToolkit stack, asset bucket), uploads the Lambda code
-and layer assets to moto's S3 and creates the stack through moto's
-CloudFormation, which stores each function's code from its S3 asset.
-
-The CLI must not talk to real AWS or the internet: AWS_ENDPOINT_URL points
-every SDK call at moto, credentials are fake, and version checks, notices
-and telemetry are off. PATH starts with this interpreter's bin directory so
-`python3 app.py` (cdk.json) runs in the project's venv, then with the
-project's node_modules/.bin, so the CLI and the app's jsii run on the Node
-package.json pins (24 LTS), not on whatever Node the machine has.
+The CLI bootstraps (CDKToolkit stack, asset bucket), uploads the Lambda code and layer assets to moto's S3 and
+creates the stack through moto's CloudFormation. It must not reach real AWS or the internet: AWS_ENDPOINT_URL
+points every SDK call at moto, credentials are fake, and version checks, notices and telemetry are off. PATH
+starts with this interpreter's bin directory (`python3 app.py` runs in the project's venv), then the project's
+node_modules/.bin (the CLI and the app's jsii run on the Node package.json pins, 24 LTS).
 """
 
 from __future__ import annotations
@@ -27,18 +21,14 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parents[2]
 NODE_BIN = PROJECT / "node_modules" / ".bin"  # `node` and `cdk` after `npm ci`
 timings: dict[str, float] = {}
-last_output: dict[str, str] = {}  # command -> the CLI's output, for diagnosis
 
 
 class DeployError(RuntimeError):
     """The CDK CLI failed; the message ends with its output."""
 
 
-def cdk_binary(app_dir: Path) -> list[str]:
-    for candidate in (app_dir / "node_modules/.bin/cdk", PROJECT / "node_modules/.bin/cdk"):
-        if candidate.exists():
-            return [str(candidate)]
-    found = shutil.which("cdk")
+def cdk_binary() -> list[str]:
+    found = shutil.which("cdk", path=os.pathsep.join([str(NODE_BIN), os.environ.get("PATH", "")]))
     if found:
         return [found]
     raise DeployError("CDK CLI not found: run `npm install --no-audit --no-fund` in the project")
@@ -63,7 +53,6 @@ def cli_env(sandbox: Any) -> dict[str, str]:
 def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> str:
     proc = subprocess.run(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=timeout, check=False)
-    last_output[args[1]] = proc.stdout
     if proc.returncode != 0:
         raise DeployError(f"{' '.join(args[1:3])} failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}")
     return proc.stdout
@@ -77,37 +66,28 @@ def _context_args(context: dict[str, Any]) -> list[str]:
     return args
 
 
-def bootstrap(sandbox: Any, *, outdir: Path, app_dir: Path | None = None, context: dict[str, Any] | None = None,
-              timeout: float = 600) -> float:
-    """`cdk bootstrap aws://ACCOUNT/REGION`; returns its duration in seconds.
+def bootstrap(sandbox: Any, *, outdir: Path, app_dir: Path, context: dict[str, Any], timeout: float) -> None:
+    """`cdk bootstrap aws://ACCOUNT/REGION`, its duration in ``timings``.
 
-    The CLI synthesizes the app for it too, into ``outdir``: into the default
-    ``cdk.out`` it would hold the CLI's lock there, and a second sandbox
-    starting beside this one (the e2e session's and ``serve``'s) would be
-    refused ("Another CLI is currently synthing to cdk.out ... use '--output'
-    to synth into different directories").
+    The CLI synthesizes the app for it too, into ``outdir``: into the default ``cdk.out`` it would hold the CLI's
+    lock there, and a second sandbox starting beside this one (the e2e session's and ``serve``'s) would be refused
+    ("Another CLI is currently synthing to cdk.out ... use '--output' to synth into different directories").
     """
-    app_dir = Path(app_dir or PROJECT)
     started = time.monotonic()
-    _run([*cdk_binary(app_dir), "bootstrap", f"aws://{sandbox.account_id}/{sandbox.region}",
-          "--no-notices", "--no-version-reporting", "--output", str(outdir), *_context_args(context or {})],
+    _run([*cdk_binary(), "bootstrap", f"aws://{sandbox.account_id}/{sandbox.region}",
+          "--no-notices", "--no-version-reporting", "--output", str(outdir), *_context_args(context)],
          cwd=app_dir, env=cli_env(sandbox), timeout=timeout)
     timings["bootstrap"] = round(time.monotonic() - started, 2)
-    return timings["bootstrap"]
 
 
 def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.PathLike[str],
                  app_dir: str | os.PathLike[str] | None = None, stacks: list[str] | None = None,
                  skip_bootstrap: bool = False, timeout: float = 900) -> dict[str, dict[str, str]]:
-    """Bootstrap, then `cdk deploy` the app into `sandbox`; returns the outputs file.
+    """Bootstrap, then `cdk deploy` the app into `sandbox`; returns stack name -> {output key: value}.
 
-    The app is synthesized (`cdk synth`) while `cdk bootstrap` runs, since
-    neither needs the other, and `cdk deploy --app <assembly>` then deploys that
-    cloud assembly, as a pipeline that synthesizes once deploys it (CDK CLI
-    reference: ``--app`` takes a directory holding a synthesized cloud assembly).
-
-    The result maps stack name -> {output key: value}. `outdir` receives the
-    cloud assembly and `outputs.json`. Timings land in `deploy.timings`.
+    The app is synthesized while `cdk bootstrap` runs (neither needs the other), and `cdk deploy --app <assembly>`
+    deploys that cloud assembly, as a pipeline that synthesizes once does (CDK CLI reference: ``--app`` takes a
+    directory holding a synthesized cloud assembly). `outdir` receives the assembly and `outputs.json`.
     """
     app = Path(app_dir or PROJECT)
     out = Path(outdir)
@@ -115,7 +95,7 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
     assembly = out / "assembly"
     started = time.monotonic()
     synth = subprocess.Popen(
-        [*cdk_binary(app), "synth", *(stacks or ["--all"]), "--quiet", "--no-notices", "--no-version-reporting",
+        [*cdk_binary(), "synth", *(stacks or ["--all"]), "--quiet", "--no-notices", "--no-version-reporting",
          "--output", str(assembly), *_context_args(context)],
         cwd=app, env=cli_env(sandbox), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -126,13 +106,12 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
         if synth.poll() is None:
             synth.kill()
             synth.communicate()
-    last_output["synth"] = synth_output
     if synth.returncode != 0:
         raise DeployError(f"cdk synth failed (exit {synth.returncode}):\n{synth_output[-6000:]}")
     timings["synth"] = round(time.monotonic() - started, 2)
     outputs_file = out / "outputs.json"
     started = time.monotonic()
-    _run([*cdk_binary(app), "deploy", *(stacks or ["--all"]), "--app", str(assembly), "--require-approval", "never",
+    _run([*cdk_binary(), "deploy", *(stacks or ["--all"]), "--app", str(assembly), "--require-approval", "never",
           "--no-notices", "--no-version-reporting", "--progress", "events", "--outputs-file", str(outputs_file)],
          cwd=app, env=cli_env(sandbox), timeout=timeout)
     timings["deploy"] = round(time.monotonic() - started, 2)
@@ -141,18 +120,13 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
     return outputs
 
 
-def destroy_stack(sandbox: Any, *, assembly: str | os.PathLike[str], stacks: list[str],
-                  timeout: float = 600) -> float:
-    """`cdk destroy --force` of the stacks a deploy put there, from its cloud assembly; returns seconds taken.
-
-    As an operator's `cdk destroy` (README "Taking it down"): the CLI deletes the
-    CloudFormation stack and waits until it is gone; ``--force`` answers its prompt.
-    """
+def destroy_stack(sandbox: Any, *, assembly: str | os.PathLike[str], stacks: list[str], timeout: float = 600) -> None:
+    """`cdk destroy --force` of the stacks a deploy put there, from its cloud assembly, as an operator's (README
+    "Taking it down"): the CLI deletes the stack and waits until it is gone; ``--force`` answers its prompt."""
     started = time.monotonic()
-    _run([*cdk_binary(PROJECT), "destroy", *stacks, "--force", "--app", str(assembly), "--no-notices",
+    _run([*cdk_binary(), "destroy", *stacks, "--force", "--app", str(assembly), "--no-notices",
           "--no-version-reporting"], cwd=PROJECT, env=cli_env(sandbox), timeout=timeout)
     timings["destroy"] = round(time.monotonic() - started, 2)
-    return timings["destroy"]
 
 
 def _check_stacks(sandbox: Any, names: list[str]) -> None:

@@ -1,17 +1,11 @@
-"""An EKS cluster in moto whose endpoint is the Kubernetes stand-in.
+"""An EKS cluster in moto whose endpoint is the Kubernetes stand-in, and the VPC it lives in.
 
-moto's CreateCluster invents an endpoint (`https://...eks.amazonaws.com`)
-and a random "certificate". The workflow's Lambdas read both from
-DescribeCluster to reach the API server, so the sandbox creates the cluster
-through the API and then sets `endpoint` and `certificateAuthority.data`
-(base64 of the CA PEM, as EKS returns it) on moto's backend object.
-Also: the VPC the EKS user guide draws ("Creating a VPC for your Amazon EKS
-cluster", public and private subnets): a public subnet with the internet
-gateway's route and a NAT gateway, and two private subnets whose route table
-sends 0.0.0.0/0 to that NAT gateway, for the stack's vpcId/privateSubnetIds
-(Validate reads those routes: lambdas/validate/network.py); and the cluster
-security group EKS creates (``eks-cluster-sg-<name>-<id>``), which a private
-endpoint's callers must be let into.
+moto's CreateCluster invents an endpoint and a random "certificate"; the Lambdas read both from DescribeCluster,
+so the sandbox sets ``endpoint`` and ``certificateAuthority.data`` (base64 of the CA PEM, as EKS returns it) on
+moto's cluster. The VPC is the one the EKS user guide draws ("Creating a VPC for your Amazon EKS cluster"): a
+public subnet with the internet gateway's route and a NAT gateway, two private subnets routing 0.0.0.0/0 to it
+(Validate reads those routes: lambdas/validate/network.py); and the cluster security group EKS creates
+(``eks-cluster-sg-<name>-<id>``), which a private endpoint's callers must be let into.
 """
 
 from __future__ import annotations

@@ -1,19 +1,15 @@
 """EventBridge rule targets that are Step Functions state machines.
 
-moto's `Rule.send_to_targets` delivers to log groups, SQS, archives, buses
-and API destinations, and raises NotImplementedError for anything else: a
-`Milvus Layer7 Setup Requested` event would never start the workflow.
-`install()` wraps it: targets whose Arn is `arn:aws:states:...:stateMachine:*`
-start an execution in the Step Functions backend the API serves (the ASL
-interpreter's when execute_state_machine is on), with the input EventBridge
-would give: the whole event, or the target's `Input`, `InputPath`, or
-`InputTransformer` (InputPathsMap + InputTemplate with <var> placeholders).
-Other targets go to moto's code unchanged. Disabled rules deliver nothing.
+moto's ``Rule.send_to_targets`` raises NotImplementedError for them, so a ``Milvus Layer7 Setup Requested``
+event would never start the workflow. Here such a target starts an execution in the backend the API serves, with
+the input EventBridge gives: the whole event, or the target's ``Input``, ``InputPath`` or ``InputTransformer``.
+Other targets go to moto's code; a disabled rule delivers nothing.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import uuid
@@ -27,11 +23,10 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 
+@functools.cache  # the patch is process-wide, as moto's classes are: applied once
 def install() -> None:
     from moto.events.models import Rule
 
-    if getattr(Rule.send_to_targets, "_sandbox", False):
-        return
     original = Rule.send_to_targets
 
     def send_to_targets(self: Any, original_event: EventMessageType, transform_input: bool = True) -> None:
@@ -51,7 +46,6 @@ def install() -> None:
             proxy.targets = others
             original(proxy, original_event, transform_input)
 
-    send_to_targets._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]  # the patch itself
 
 
@@ -63,11 +57,8 @@ def _is_state_machine(arn: str) -> bool:
 def aws_event(moto_event: Mapping[str, Any]) -> dict[str, Any]:
     """The event as EventBridge hands it to targets (ISO time, no moto extras)."""
     event = {k: v for k, v in moto_event.items() if k != "ingestion-time"}
-    when = event.get("time")
-    if isinstance(when, (int, float)):
-        event["time"] = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif isinstance(when, datetime):
-        event["time"] = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event.get("time"), (int, float)):  # moto keeps PutEvents' epoch seconds
+        event["time"] = datetime.fromtimestamp(event["time"], tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return event
 
 
@@ -146,7 +137,7 @@ def _start_execution(rule: Any, target: dict[str, Any], moto_event: Mapping[str,
     arn = target["Arn"]
     account, region = arn.split(":")[4], arn.split(":")[3]
     payload = target_input(target, aws_event(moto_event))
-    # The interpreter runs the execution in its own thread: this returns at once,
-    # and the execution is listed by the time put_events answers.
+    # The interpreter runs the execution in its own thread: this returns at once, and the execution is listed by
+    # the time put_events answers.
     execution = get_backend(account, region).start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
     LOG.info("rule %s started %s", rule.name, getattr(execution, "execution_arn", execution))

@@ -1,25 +1,21 @@
 """What AWS answers when it throttles or fails a call, for the fault injection of ``sandbox/faults.py``.
 
-The codes and statuses are the services' documented ones:
+The services' documented codes and statuses: every service ``InternalFailure`` 500 and ``ServiceUnavailable`` 503
+(the API references' "Common Errors", e.g. docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html);
+ELBv2 ``Throttling`` 400 ("Rate exceeded", what the AWS Load Balancer Controller meets when it shares the account's
+ELBv2 rate); Route 53 ``Throttling`` 400 and ``PriorRequestNotComplete`` 400 (API reference,
+ChangeResourceRecordSets); ACM, Secrets Manager ``ThrottlingException`` 400 (Common Errors); DynamoDB
+``ThrottlingException`` 400 and ``ProvisionedThroughputExceededException`` 400 (developer guide, "Error handling
+with DynamoDB").
 
-* every service: ``InternalFailure`` 500 and ``ServiceUnavailable`` 503 (the API references' "Common
-  Errors", e.g. docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html);
-* ELBv2: ``Throttling`` 400 ("Rate exceeded", what the AWS Load Balancer Controller meets when it shares the
-  account's ELBv2 rate with others); Route 53: ``Throttling`` 400 and ``PriorRequestNotComplete`` 400
-  (Route 53 API reference, ChangeResourceRecordSets: a request for the same hosted zone before the previous
-  one was processed); ACM, Secrets Manager: ``ThrottlingException`` 400 (Common Errors); DynamoDB:
-  ``ThrottlingException`` 400 and ``ProvisionedThroughputExceededException`` 400 (DynamoDB developer guide,
-  "Error handling with DynamoDB").
+Each body in its protocol's shape, as botocore/parsers.py reads it: query (ELBv2) and rest-xml (Route 53)
+``<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>``
+(``QueryParser._do_error_parse``, ``RestXMLParser._parse_error_from_body``); json (ACM, Secrets Manager,
+DynamoDB) ``{"__type": "...", "message": "..."}``, ``__type`` maybe prefixed with the namespace and ``#``
+(``BaseJSONParser._do_error_parse``).
 
-Each body is in its protocol's shape, as botocore's parsers read it (botocore/parsers.py):
-
-* query (ELBv2) and rest-xml (Route 53): ``<ErrorResponse><Error><Type/><Code/><Message/></Error>
-  <RequestId/></ErrorResponse>`` (``QueryParser._do_error_parse``, ``RestXMLParser._parse_error_from_body``);
-* json (ACM, Secrets Manager, DynamoDB): ``{"__type": "...", "message": "..."}``, the ``__type`` maybe
-  prefixed with the shape's namespace and ``#`` (``BaseJSONParser._do_error_parse``).
-
-Only the Lambda functions' calls meet them (the product): a call signed with a function role's key,
-``ASIA...`` (sandbox/aws/identities.py), not the sandbox's helpers nor the controller stand-in (``testing``).
+Only the Lambda functions' calls meet them: those signed with a function role's ``ASIA...`` key
+(sandbox/aws/identities.py), not the sandbox's helpers nor the controller stand-in (``testing``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Each function runs with credentials of its own role, so the cluster can tell the steps apart.
 
-On AWS a Lambda function gets temporary credentials of its execution role;
-EKS maps that role (its access entry) to a username and Kubernetes groups,
-and RBAC decides per group. The sandbox runs every function with an access
-key derived from its role's ARN, and the Kubernetes stand-in learns the same
-key from the stack's ``AWS::EKS::AccessEntry`` resources, as EKS would. moto
-accepts any key; only the stand-in's token check and RBAC tell them apart.
+On AWS a function gets temporary credentials of its execution role; EKS maps the role (its access entry) to a
+username and groups, and RBAC decides per group. The sandbox gives every function an access key derived from its
+role's ARN, and the Kubernetes stand-in learns the same key from the stack's ``AWS::EKS::AccessEntry`` resources.
 """
 
 from __future__ import annotations

@@ -1,35 +1,25 @@
 """The sandbox's Lambda runtime: one execution environment, serving invocations one at a time.
 
-Started by lambda_runner as `python lambda_bootstrap.py` with the deployed
-code as working directory and PYTHONPATH, and the environment's variables
-(fixed for its life, as on Lambda). It plays the part of AWS's Python runtime
-interface client: it imports `_HANDLER` (`package.module.function`) on the
-first invocation and keeps it, with all module state, for the next ones.
+Started by lambda_runner with the deployed code as working directory and PYTHONPATH, and the environment's
+variables (fixed for its life, as on Lambda). It plays AWS's Python runtime interface client: it imports
+`_HANDLER` (`package.module.function`) on the first invocation and keeps it, with all module state.
 
-The protocol with the runner: stdin and stdout carry length-prefixed JSON
-(4 bytes big-endian, then UTF-8). A request is {"requestId", "event" (JSON
-text), "log" (a file path)}; the answer is {"payload": <JSON text>,
-"errored": bool, "reset": bool}. During an invocation the process's fds 1 and
-2 point at the request's log file, so the function's prints, logging and
-subprocesses write there; between invocations they point at /dev/null.
-"reset" asks the runner to shut the environment down (a failed import: Lambda
-starts the next invocation with a fresh init). A raised exception becomes
-Lambda's error shape {"errorMessage", "errorType", "stackTrace"}, so Step
-Functions matches Retry/Catch by the exception's class name.
+Protocol: stdin and stdout carry length-prefixed JSON (4 bytes big-endian, then UTF-8). A request is
+{"requestId", "event" (JSON text), "log" (a file path)}; the answer {"payload": <JSON text>, "errored", "reset"}.
+During an invocation fds 1 and 2 point at the request's log file (prints, logging, subprocesses write there),
+between invocations at /dev/null. "reset" asks the runner to shut the environment down (a failed import: Lambda
+starts the next invocation with a fresh init). A raised exception becomes Lambda's error shape {"errorMessage",
+"errorType", "stackTrace"}, so Step Functions matches Retry/Catch by class name. EOF on stdin ends the process.
 
-EOF on the request channel (the runner went away) ends the process.
-
-A request may carry "kill" (faults on purpose, sandbox/aws/lambda_kills.py):
-{"atCall": n} or {"afterWrite": true}. The process then kills itself with
-SIGKILL, as an out-of-memory kill or the end of its time does, just before
-its n-th outbound HTTP call, or before the first call after a write the
-server accepted (a Kubernetes API call other than GET/HEAD; an AWS action
-named as a write: Create..., Put..., Delete..., ChangeResourceRecordSets);
-or, when the handler makes no such call, before it answers. Outbound calls
-are seen in urllib3's connection pool, which boto3 and the Kubernetes client
-both send through.
+A request may carry "kill" (sandbox/aws/lambda_kills.py): {"atCall": n} or {"afterWrite": true}. The process
+then SIGKILLs itself, as an out-of-memory kill or the end of its time does, just before its n-th outbound HTTP
+call, or before the first call after a write the server accepted (a Kubernetes API call other than GET/HEAD; an
+AWS action named as a write: Create..., Put..., Delete..., ChangeResourceRecordSets); or, when the handler makes
+no such call, before it answers. Outbound calls are seen in urllib3's connection pool, which boto3 and the
+Kubernetes client both send through.
 """
 
+import functools
 import importlib
 import json
 import os
@@ -77,8 +67,7 @@ def _load_handler(spec: str):
     module_name, _, function_name = spec.rpartition(".")
     if not module_name:
         raise ValueError(f"Bad handler '{spec}': expected module.function")
-    module = importlib.import_module(module_name)
-    return getattr(module, function_name)
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 def _read_message(channel) -> dict | None:
@@ -159,14 +148,13 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+@functools.cache  # once per process
 def _watch_outbound_calls() -> None:
-    """Every urllib3 request goes past ``Kill.current`` (once per process)."""
+    """Every urllib3 request goes past ``Kill.current``."""
     from urllib3 import connectionpool
 
     pool = connectionpool.HTTPConnectionPool
     real = pool.urlopen
-    if getattr(real, "_sandbox", False):
-        return
 
     def urlopen(self, method, url, body=None, headers=None, *args, **kwargs):
         order = Kill.current
@@ -177,7 +165,6 @@ def _watch_outbound_calls() -> None:
             order.after_call(method, body, headers, getattr(response, "status", 0))
         return response
 
-    urlopen._sandbox = True  # type: ignore[attr-defined]  # marks our patch: applied once
     pool.urlopen = urlopen  # type: ignore[method-assign]  # the patch itself
 
 
@@ -187,7 +174,7 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
     if request.get("kill"):
         _watch_outbound_calls()
         Kill.current = Kill(request["kill"])
-    errored, reset = True, False
+    reset, body = False, None
     try:
         raw = request["event"]
         event = json.loads(raw) if raw.strip() else {}
@@ -206,12 +193,10 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
                 body = _error(exc, skip_frames=1)
             else:
                 try:
-                    body = result
                     payload = json.dumps(result)
-                    errored = False
                 except (TypeError, ValueError) as exc:
                     body = _error(exc, "Runtime.MarshalError")
-        if errored:
+        if body is not None:
             print(f"[ERROR] {body['errorType']}: {body['errorMessage']}", file=sys.stderr)
             payload = json.dumps(body)
     finally:
@@ -219,7 +204,7 @@ def invoke(handler_spec: str, handler, request: dict, timeout_s: float):
         sys.stderr.flush()
     if Kill.current is not None:  # no call came after the point: the process dies before it answers
         die()
-    return handler, {"payload": payload, "errored": errored, "reset": reset}
+    return handler, {"payload": payload, "errored": body is not None, "reset": reset}
 
 
 def main() -> int:

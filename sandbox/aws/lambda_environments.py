@@ -1,26 +1,17 @@
 """Lambda execution environments: one process per environment, reused across invocations.
 
-Lambda developer guide, "Understanding the Lambda execution environment
-lifecycle" (lambda-runtime-environment.html): an environment goes through
-Init (the runtime starts and the function's code is imported), then Invoke
-phases, and "Lambda freezes the execution environment when the runtime and
-each extension have completed and there are no pending events"; "After the
-function and all extensions have completed, Lambda maintains the execution
-environment for some time in anticipation of another function invocation.
-However, Lambda terminates execution environments every few hours". Module
-state and /tmp outlive the invocation. An environment takes one event at a
-time, so concurrent invocations of one function run in separate
-environments. AWS publishes no idle time after which a frozen environment
-goes, so the sandbox's is a setting (``RunnerConfig.idle_seconds``). A
-crashed or timed-out process is not reused (the next invocation is a cold
-start), nor is an environment of an older deploy (new CodeSha256 or
-LastModified).
+Lambda developer guide, "Understanding the Lambda execution environment lifecycle"
+(lambda-runtime-environment.html): Init (the runtime starts, the code is imported), then Invoke phases; "Lambda
+freezes the execution environment when the runtime and each extension have completed and there are no pending
+events"; "Lambda maintains the execution environment for some time in anticipation of another function
+invocation. However, Lambda terminates execution environments every few hours". Module state and /tmp outlive
+the invocation; an environment takes one event at a time, so concurrent invocations get separate ones. AWS
+publishes no idle time, so the sandbox's is a setting (``RunnerConfig.idle_seconds``). A crashed or timed-out
+process is not reused, nor is one of an older deploy (new CodeSha256 or LastModified).
 
-Here an environment is a `lambda_bootstrap.py` process in its own session
-(so a timeout kills the handler's own children too), with its own log stream
-and its own TMPDIR (the sandbox's /tmp). `POOL` hands out a frozen
-environment of the same function and revision, else starts one; `shutdown()`
-stops them all (the sandbox calls it when it stops, and at exit).
+Here an environment is a `lambda_bootstrap.py` process in its own session (a timeout kills the handler's
+children too), with its own log stream and TMPDIR. `POOL` lends a frozen environment of the same function and
+revision, else starts one; `POOL.shutdown()` stops them all (when the sandbox stops, and at exit).
 """
 
 from __future__ import annotations
@@ -68,10 +59,6 @@ class Environment:
                 [sys.executable, str(BOOTSTRAP)], cwd=code_dir, env=env, start_new_session=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=init_log)
         return cls(proc, home, log_stream, revision)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -209,7 +196,7 @@ class Pool:
 
     def pids(self) -> list[int]:
         with self._lock:
-            return sorted(env.pid for env in self._running)
+            return sorted(env.proc.pid for env in self._running)
 
 
 POOL = Pool()

@@ -1,39 +1,26 @@
 """Lambda invocations killed on purpose: the ``lambda`` target of ``sandbox/faults.py`` (issue 19).
 
-Each invocation rolls the target's dice (``lambda:kill=0.05`` is 5 % of the
-invocations); what a kind does:
+Each invocation rolls the target's dice (``lambda:kill=0.05`` is 5 % of them):
 
-* ``kill``: the function's process dies (SIGKILL, as Lambda's out-of-memory
-  kill) just before a random outbound call of the invocation, the
-  ``randint(1, MAX_CALL)``-th, or before it answers when it makes fewer;
-* ``timeout``: the same, but answered as the end of the function's time;
-* ``kill-after-write``: rolled only by each function's first invocation since
-  the faults were set, which dies at its first outbound call after its first
-  write (so the step's first half has happened), or before it answers.
+* ``kill``: the process dies (SIGKILL, as Lambda's out-of-memory kill) just before the ``randint(1, MAX_CALL)``-th
+  outbound call of the invocation, or before it answers when it makes fewer;
+* ``timeout``: the same, answered as the end of the function's time;
+* ``kill-after-write``: rolled only by each function's first invocation since the faults were set, which dies at
+  its first outbound call after its first write (the step's first half has happened), or before it answers;
   ``lambda:kill-after-write=1`` kills every function once, then lets it run.
 
-The process does the dying (sandbox/aws/lambda_bootstrap.py); the runner
-then answers the Invoke call as Lambda does for a function whose runtime
-exited or timed out: status 200, ``X-Amz-Function-Error: Unhandled`` (the Invoke
-API's FunctionError: "Unhandled errors are those detected and reported by
-AWS Lambda. Unhandled errors include out of memory errors and function
-timeouts"), and the payload
+The process does the dying (lambda_bootstrap.py); the runner answers Invoke as Lambda does for a runtime that
+exited or timed out: status 200, ``X-Amz-Function-Error: Unhandled`` (the Invoke API's FunctionError: "Unhandled
+errors include out of memory errors and function timeouts"), and the payload
+``{"errorType": "Runtime.ExitError", "errorMessage": "RequestId: <id> Error: Runtime exited with error: signal:
+killed"}`` (as Lambda logs a killed runtime, e.g. praetorian-inc/chariot-ui#166; "exit status 1" for an exit
+with a status, as floci-io/floci#3314 records from real Lambda) or ``{"errorType": "Sandbox.Timedout",
+"errorMessage": "RequestId: <id> Error: Task timed out after 3.00 seconds"}`` (floci-io/floci#3314).
 
-* ``{"errorType": "Runtime.ExitError", "errorMessage": "RequestId: <id> Error:
-  Runtime exited with error: signal: killed"}`` (the message Lambda logs for
-  a killed runtime, e.g. praetorian-inc/chariot-ui#166; "exit status 1" for an
-  exit with a status, as floci-io/floci#3314 records from real Lambda);
-* ``{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: <id> Error:
-  Task timed out after 3.00 seconds"}`` (floci-io/floci#3314, real Lambda).
-
-Step Functions names a task's error by the payload's ``errorType``
-(floci-io/floci#3411: ``TaskFailed.error`` is the function's errorType), so
-a Retry sees ``Runtime.ExitError`` or ``Sandbox.Timedout``; a payload without
-an errorType, as Lambda's timeouts had before, is ``Lambda.Unknown`` ("Unhandled
-errors in Lambda are reported as Lambda.Unknown in the error output. These
-include out-of-memory errors and function timeouts", Step Functions developer
-guide, "Handle Lambda service exceptions"). The environment is not reused:
-the next invocation is a cold start (sandbox/aws/lambda_environments.py).
+Step Functions names a task's error by the payload's ``errorType`` (floci-io/floci#3411), so a Retry sees
+``Runtime.ExitError`` or ``Sandbox.Timedout``; a payload without one, as Lambda's timeouts had before, is
+``Lambda.Unknown`` ("Unhandled errors in Lambda are reported as Lambda.Unknown in the error output", Step
+Functions developer guide, "Handle Lambda service exceptions"). The next invocation is a cold start.
 """
 
 from __future__ import annotations

@@ -1,36 +1,24 @@
 """Lambda invocations without Docker: the deployed zip, run by this machine's Python.
 
-moto runs a function in a Docker container (there is no Docker engine here)
-or, without Docker, returns a canned answer. The sandbox needs the real code
-to run, so `install()` replaces `LambdaFunction.invoke`: the function's code
-zip (moto keeps its bytes, read from the CDK asset in S3) and its layers' zips
-are unpacked once into a cache keyed by sha256. An invocation runs in an
-execution environment (sandbox/aws/lambda_environments.py): a process of
-`sys.executable` running `lambda_bootstrap.py`, with PYTHONPATH = shim, code
-dir (/var/task), layers' `python/` (/opt/python), kept between invocations as
-Lambda keeps one, and started again after a deploy, an idle period, a crash
-or a timeout. Its variables are fixed when it starts, as on Lambda: the
-function's configuration, its role's credentials and the sandbox's
-`extra_env`, so a change of any of them (the load balancers' port map,
-sandbox/dataplane/nlb.py) means new environments.
+moto runs a function in a Docker container (there is no Docker engine here) or, without Docker, returns a canned
+answer. `install()` replaces `LambdaFunction.invoke`: the function's code zip (moto keeps its bytes, read from the
+CDK asset in S3) and its layers' zips are unpacked once into a cache keyed by sha256, and the invocation runs in
+an execution environment (sandbox/aws/lambda_environments.py) with PYTHONPATH = shim, code dir (/var/task),
+layers' `python/` (/opt/python). Its variables are fixed when it starts, as on Lambda: the function's
+configuration, its role's credentials and the sandbox's `extra_env`, so a change of any of them (the load
+balancers' port map, sandbox/dataplane/nlb.py) means new environments.
 
-An exception in the handler comes back as Lambda's error shape with
-`X-Amz-Function-Error: Unhandled`, which is what moto's Step Functions
-interpreter reads to match Retry/Catch by the exception's class name. The
-process's output goes to the function's CloudWatch log group (its
-LoggingConfig.LogGroup, else /aws/lambda/<name>) like real Lambda's.
+A handler's exception comes back as Lambda's error shape with `X-Amz-Function-Error: Unhandled`, which moto's
+Step Functions interpreter reads to match Retry/Catch by class name. The output goes to the function's log group
+(its LoggingConfig.LogGroup, else /aws/lambda/<name>), as on Lambda.
 
-`make_inactive()` plays a VPC function idle for weeks ("Lambda function
-states", Lambda developer guide): "When you try to invoke a function that is
-inactive, the invocation fails and Lambda sets the function to pending state
-until the function resources are recreated", and while Pending "any
-invocations ... will fail". The first invocation answers
-``ResourceNotReadyException`` (HTTP 502, the Lambda API model's error for an
-inactive function), those in the Pending window ``ResourceConflictException``
-(409, "another operation is in progress"), later ones run. Step Functions'
-Lambda integration turns them into ``Lambda.ResourceNotReadyException`` and
-``Lambda.ResourceConflictException`` (moto's StateTaskServiceLambda does the
-same), which the workflow retries (stacks/retries.py).
+`make_inactive()` plays a VPC function idle for weeks ("Lambda function states", Lambda developer guide): "When
+you try to invoke a function that is inactive, the invocation fails and Lambda sets the function to pending state
+until the function resources are recreated", and while Pending "any invocations ... will fail". The first
+invocation answers ``ResourceNotReadyException`` (HTTP 502, the Lambda API model's error for an inactive
+function), those in the Pending window ``ResourceConflictException`` (409), later ones run. Step Functions turns
+them into ``Lambda.ResourceNotReadyException`` and ``Lambda.ResourceConflictException`` (as moto's
+StateTaskServiceLambda does), which the workflow retries (stacks/retries.py).
 """
 
 from __future__ import annotations
@@ -38,6 +26,8 @@ from __future__ import annotations
 import atexit
 import base64
 import dataclasses
+import functools
+import hashlib
 import io
 import json
 import os
@@ -57,8 +47,7 @@ from sandbox.aws.lambda_environments import POOL, Environment
 HERE = Path(__file__).resolve().parent
 SHIM_DIR = HERE / "lambda_shim"
 # Variables of this process that an invocation inherits (the rest is Lambda's own).
-PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-               "SANDBOX_LOOPBACK_SUFFIXES", "GRPC_DNS_RESOLVER")
+PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "GRPC_DNS_RESOLVER")
 
 
 @dataclasses.dataclass
@@ -75,32 +64,27 @@ _config: RunnerConfig | None = None
 _unpack_lock = threading.Lock()
 
 
-@dataclasses.dataclass
-class _Inactive:
-    pending_seconds: float
-    pending_until: float | None = None  # set by the invocation that finds the function Inactive
-
-
-_inactive: dict[str, _Inactive] = {}
+# function name -> (seconds it stays Pending, when Pending ends: set by the invocation that finds it Inactive)
+_inactive: dict[str, tuple[float, float | None]] = {}
 _inactive_lock = threading.Lock()
 
 
 def make_inactive(function_name: str, *, pending_seconds: float) -> None:
     """The function's next invocation finds it Inactive; it is Pending for ``pending_seconds`` after that."""
     with _inactive_lock:
-        _inactive[function_name] = _Inactive(pending_seconds)
+        _inactive[function_name] = (pending_seconds, None)
 
 
 def _refuse_unless_active(fn: Any) -> None:
     from moto.core.exceptions import JsonRESTError
 
     with _inactive_lock:
-        state = _inactive.get(fn.function_name)
-        if state is None:
+        if fn.function_name not in _inactive:
             return
+        pending_seconds, pending_until = _inactive[fn.function_name]
         now = time.monotonic()
-        if state.pending_until is None:
-            state.pending_until = now + state.pending_seconds
+        if pending_until is None:
+            _inactive[fn.function_name] = (pending_seconds, now + pending_seconds)
             fn.state = "Pending"
             # its environments are gone with its VPC connection
             POOL.retire(lambda key: key.split(":")[6] == fn.function_name)
@@ -108,7 +92,7 @@ def _refuse_unless_active(fn: Any) -> None:
                                   "no longer available. Wait for the VPC connection to reestablish and try again.")
             error.code = 502
             raise error
-        if now < state.pending_until:
+        if now < pending_until:
             error = JsonRESTError("ResourceConflictException", "The operation cannot be performed at this time. "
                                   "The function is currently in the following state: Pending")
             error.code = 409
@@ -118,15 +102,18 @@ def _refuse_unless_active(fn: Any) -> None:
 
 
 def install(config: RunnerConfig) -> None:
-    """Point every moto LambdaFunction's invoke at `run_function` (idempotent)."""
-    from moto.awslambda.models import LambdaFunction
-
+    """Point every moto LambdaFunction's invoke at `run_function`, with ``config`` from now on."""
     global _config
     _config = config
     config.cache_dir.mkdir(parents=True, exist_ok=True)
-    if getattr(LambdaFunction.invoke, "_sandbox", False):
-        return
-    atexit.register(shutdown)  # nothing left running when this process ends, whoever forgot to stop
+    _patch()
+
+
+@functools.cache  # the patch is process-wide, as moto's classes are: applied once
+def _patch() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    atexit.register(POOL.shutdown)  # nothing left running when this process ends, whoever forgot to stop
     original_init = LambdaFunction.__init__
 
     def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:  # noqa: N807 - becomes LambdaFunction.__init__
@@ -143,24 +130,13 @@ def install(config: RunnerConfig) -> None:
         response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         return payload
 
-    invoke._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     LambdaFunction.__init__ = __init__  # type: ignore[method-assign]  # the patch itself
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]  # the patch itself
 
 
-def shutdown() -> None:
-    """Stop every execution environment (the sandbox stops)."""
-    POOL.shutdown()
-
-
-def log_group_of(fn: Any) -> str:
-    config = getattr(fn, "sandbox_logging_config", None) or {}
-    return config.get("LogGroup") or f"/aws/lambda/{fn.function_name}"
-
-
 def unpack(zip_bytes: bytes, sha256_b64: str, cache_dir: Path) -> Path:
     """Unzip once into cache_dir/<sha256 hex>; later calls reuse the directory."""
-    key = base64.b64decode(sha256_b64).hex() if sha256_b64 else _sha256_hex(zip_bytes)
+    key = base64.b64decode(sha256_b64).hex() if sha256_b64 else hashlib.sha256(zip_bytes).hexdigest()
     target = cache_dir / key
     if target.is_dir():
         return target
@@ -175,12 +151,6 @@ def unpack(zip_bytes: bytes, sha256_b64: str, cache_dir: Path) -> Path:
         except OSError:  # another process unpacked it first
             shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def _sha256_hex(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _layer_dirs(fn: Any, cache_dir: Path) -> list[Path]:
@@ -239,13 +209,13 @@ def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
     if config is None:
         raise RuntimeError("sandbox.aws.lambda_runner is not installed")
     request_id = str(uuid.uuid4())
-    log_group = log_group_of(fn)
+    log_group = (getattr(fn, "sandbox_logging_config", None) or {}).get("LogGroup") or f"/aws/lambda/{fn.function_name}"
     code_dir = unpack(fn.code_bytes, fn.code_sha_256, config.cache_dir)
     layers = _layer_dirs(fn, config.cache_dir)
     env = _environment(fn, config, code_dir, layers, log_group)
     # A deploy (new code or configuration: CodeSha256 and LastModified change) or new sandbox settings
     # mean new environments; so does a function of the same name in another sandbox (another endpoint).
-    key = _function_key(fn)
+    key = f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}:{fn.version}"
     revision = json.dumps([fn.code_sha_256, str(fn.last_modified), str(code_dir), env], sort_keys=True)
     environment = POOL.acquire(key, revision, config.idle_seconds,
                                lambda: Environment.start(config.cache_dir, code_dir, env, revision))
@@ -268,7 +238,8 @@ def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
         logs = environment.init_output() + logs
     lines = [f"START RequestId: {request_id} Version: $LATEST", *logs.splitlines()]
     if timed_out:
-        lines.append(f"{_iso()} {request_id} Task timed out after {float(fn.timeout):.2f} seconds")
+        when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        lines.append(f"{when} {request_id} Task timed out after {float(fn.timeout):.2f} seconds")
     elif answer is None:  # as Lambda logs a runtime that exited mid-invocation
         lines += [json.loads(payload)["errorMessage"], "Runtime.ExitError"]
     lines += [f"END RequestId: {request_id}",
@@ -276,14 +247,6 @@ def run_function(fn: Any, event: str) -> tuple[bytes, bool, str]:
               f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {fn.memory_size} MB"]
     _save_logs(fn, log_group, environment.log_stream, lines)
     return payload, errored, "\n".join(lines)
-
-
-def _function_key(fn: Any) -> str:
-    return f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}:{fn.version}"
-
-
-def _iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def _result(answer: dict[str, Any] | None, returncode: int | None, timed_out: bool, request_id: str,

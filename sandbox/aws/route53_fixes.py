@@ -1,31 +1,21 @@
 """Route 53 as strict as the real one, where moto 5.2.5 is not.
 
-1. Conflicting record sets. A CNAME cannot share its name with any other
-   record set (RFC 1034 3.6.2), and Route 53 refuses a batch that would leave
-   one, with InvalidChangeBatch and one of two messages, seen verbatim in
-   AWS SDK users' reports (hashicorp/terraform#9732, aws/aws-sdk-java#1996,
-   cookpad/roadworker#89):
-   ``RRSet of type A with DNS name x. is not permitted because a conflicting
-   RRSet of type  CNAME with the same DNS name already exists in zone z.`` (sic,
-   two spaces) and ``RRSet of type CNAME with DNS name x. is not permitted as it
-   conflicts with other records with the same DNS name in zone z.``. Changes
-   apply in order, so a batch that deletes the CNAME first and then creates
-   the A record is fine; CREATE of an existing set and DELETE of a missing one
-   are refused too. moto accepts all of these.
-2. Change status. ChangeResourceRecordSets answers ``PENDING`` with a new
-   change id, and GetChange turns ``INSYNC`` once the change has reached every
-   Route 53 name server, "generally within 60 seconds" (Route 53 developer
-   guide, ChangeResourceRecordSets). moto answers ``INSYNC`` at once, always
-   with the same id; here a change is PENDING for ``PROPAGATION_SECONDS``.
-   moto's own refusal of a CREATE that repeats an earlier change is wrong
-   (below) and is passed over.
-3. Hosted zone ids. Route 53's start with ``Z`` (``Z1D633PJN98FT9`` in its
-   API reference; moto's own comment says so) and the stack's configuration
-   checks that; moto 5.2.5 draws 22 characters from any letters and digits.
+1. Conflicting record sets. A CNAME cannot share its name with any other record set (RFC 1034 3.6.2); Route 53
+   refuses a batch that would leave one with InvalidChangeBatch and one of two messages, verbatim from AWS SDK
+   users' reports (hashicorp/terraform#9732, aws/aws-sdk-java#1996, cookpad/roadworker#89; the first has two
+   spaces before CNAME, sic), below. Changes apply in order, so deleting the CNAME and then creating an A record
+   is fine; CREATE of an existing set and DELETE of a missing one are refused too. moto accepts all of these.
+2. Change status. ChangeResourceRecordSets answers ``PENDING`` with a new change id, and GetChange turns
+   ``INSYNC`` once the change reached every Route 53 name server, "generally within 60 seconds" (Route 53
+   developer guide, ChangeResourceRecordSets). moto answers ``INSYNC`` at once with one id; here a change is
+   PENDING for ``PROPAGATION_SECONDS``.
+3. Hosted zone ids start with ``Z`` (``Z1D633PJN98FT9`` in the API reference; moto's own comment says so), which
+   the stack's configuration checks; moto 5.2.5 draws from any letters and digits.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 import time
@@ -35,20 +25,18 @@ PROPAGATION_SECONDS = 2.0
 _submitted: dict[str, float] = {}
 
 
+@functools.cache  # the patches are process-wide, as moto's classes are: applied once
 def install() -> None:
+    import moto.route53.models as models
     from moto.route53.models import Route53Backend
     from moto.route53.responses import Route53
-
-    if getattr(Route53Backend.change_resource_record_sets, "_sandbox", False):
-        return
-    import moto.route53.models as models
 
     models.create_route53_zone_id = _zone_id
     original_change = Route53Backend.change_resource_record_sets
 
     def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> None:
         zone = self.get_hosted_zone(zoneid)
-        check_batch(_record_sets(zone), change_list, zone.name)
+        check_batch({(_name(record.name), record.type) for record in zone.rrsets}, change_list, zone.name)
         # check_batch refused every CREATE of an existing set; moto 5.2.5 also refuses a CREATE equal to any
         # earlier change in the zone's journal whenever some record sorts at or after its name (its
         # ResourceRecordAlreadyExists from get_record_sets' dropwhile), though that set was deleted since, as
@@ -56,7 +44,6 @@ def install() -> None:
         original_change(self, zoneid, [{**change, "Action": "UPSERT"} if change["Action"] == "CREATE" else change
                                        for change in change_list])
 
-    change_resource_record_sets._sandbox = True  # type: ignore[attr-defined]
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
 
     original_response = Route53.change_resource_record_sets
@@ -66,8 +53,7 @@ def install() -> None:
         result = original_response(self)
         change_id = "C" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(20))
         _submitted[change_id] = time.monotonic()
-        info = _change_info(result)
-        info.update(Id=f"/change/{change_id}", Status="PENDING")
+        _change_info(result).update(Id=f"/change/{change_id}", Status="PENDING")
         return result
 
     def get_change(self: Any) -> Any:
@@ -92,10 +78,6 @@ def _change_info(result: Any) -> dict[str, Any]:
 
 def _zone_id(*_args: Any, **_kwargs: Any) -> str:
     return "Z" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(20))
-
-
-def _record_sets(zone: Any) -> set[tuple[str, str]]:
-    return {(_name(record.name), record.type) for record in zone.rrsets}
 
 
 def _name(name: str) -> str:
@@ -130,5 +112,4 @@ def check_batch(existing: set[tuple[str, str]], changes: list[dict[str, Any]], z
                             f"RRSet of type  CNAME with the same DNS name already exists in zone {zone}")
         records.add(key)
     if problems:
-        error = Route53ClientError("InvalidChangeBatch", "[" + ", ".join(problems) + "]")
-        raise error
+        raise Route53ClientError("InvalidChangeBatch", "[" + ", ".join(problems) + "]")

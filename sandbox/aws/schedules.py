@@ -2,28 +2,25 @@
 
 Two gaps in moto 5.2.5's Scheduler:
 
-1. CloudFormation skips ``AWS::Scheduler::Schedule`` (moto's ``Schedule`` is no CloudFormationModel), so a
-   stack's schedule never exists. ``install()`` adds the model: the template's properties become a schedule in
-   moto's Scheduler backend (the API reads it back), Ref is its name and ``Arn`` its ARN (CloudFormation user
-   guide, ``AWS::Scheduler::Schedule`` "Return values").
-2. moto stores a schedule but nothing fires it. ``run_schedules()`` plays one firing of every ENABLED schedule,
-   now rather than at its expression's next time (a test asks for it; no clock runs here).
+1. CloudFormation skips ``AWS::Scheduler::Schedule`` (moto's ``Schedule`` is no CloudFormationModel). ``install()``
+   adds the model: the template's properties become a schedule in moto's Scheduler backend, Ref is its name and
+   ``Arn`` its ARN (CloudFormation user guide, ``AWS::Scheduler::Schedule`` "Return values").
+2. Nothing fires a schedule. ``run_schedules()`` plays one firing of every ENABLED schedule, now (no clock runs).
 
-What a firing sends, for the one templated target the product uses, Step Functions ``StartExecution``
-(EventBridge Scheduler user guide, "Using templated targets"): the target's ``Input`` as the execution's input,
-after "Adding context attributes" replaced ``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.scheduled-time>``,
-``<aws.scheduler.execution-id>`` and ``<aws.scheduler.attempt-number>``; the API reference's ``Target.Input``
-says a templated Step Functions target's input "must be a well-formed JSON". The call is made as the target's
-``RoleArn`` ("Set up the execution role"): a role Scheduler may not assume (its trust policy does not name
-``scheduler.amazonaws.com``) or whose inline policies do not allow ``states:StartExecution`` on the target
-starts nothing here, as on AWS, where the failure goes to the dead-letter queue; the sandbox raises instead.
-(Managed policies are not read: the stack grants inline, and a grant the stand-in cannot see fails loudly.)
-Other targets are not played (``NotImplementedError``).
+A firing of the one templated target the product uses, Step Functions ``StartExecution`` (EventBridge Scheduler
+user guide, "Using templated targets"), sends the target's ``Input`` with the context attributes replaced
+("Adding context attributes"); the API reference's ``Target.Input``: a templated Step Functions target's input
+"must be a well-formed JSON". The call is made as the target's ``RoleArn`` ("Set up the execution role"): a role
+Scheduler may not assume (its trust policy does not name ``scheduler.amazonaws.com``) or whose inline policies do
+not allow ``states:StartExecution`` on the target starts nothing, as on AWS (where the failure goes to the
+dead-letter queue; the sandbox raises). Managed policies are not read: the stack grants inline, and a grant the
+stand-in cannot see fails loudly. Other targets are not played (``NotImplementedError``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import logging
 import secrets
@@ -36,16 +33,14 @@ CFN_TYPE = "AWS::Scheduler::Schedule"
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 
 
+@functools.cache  # moto's model classes are process-wide: added once
 def install() -> None:
-    from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
 
-    if CFN_TYPE in parsing.get_model_map():
-        return
+    from sandbox.aws.cfn_models import models_added
+
     type("SandboxSchedule", (ScheduleModel, CloudFormationModel), {})
-    parsing.get_model_list.cache_clear()
-    parsing.get_model_map.cache_clear()
-    parsing.get_name_type_map.cache_clear()
+    models_added()
 
 
 def _backend(account_id: str, region: str) -> Any:
@@ -99,13 +94,7 @@ class ScheduleModel:
         original_resource.delete(account_id, region_name)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
-        props = cloudformation_json.get("Properties") or {}
-        _backend(account_id, region_name).delete_schedule(props.get("GroupName"), props.get("Name") or resource_name)
-
-    def delete(self, account_id: str, region: str) -> None:
+    def delete(self, account_id: str, region: str) -> None:  # moto's CloudFormation deletes through this
         _backend(account_id, region).delete_schedule(self.schedule.group_name, self.schedule.name)
 
 

@@ -17,7 +17,6 @@ default). moto's state is process-wide: run one MotoSandbox at a time.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import logging
 import os
 import socket
@@ -70,30 +69,25 @@ def _free_port() -> int:
 class MotoSandbox:
     """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
 
-    `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables
-    to every Lambda invocation's environment, read at each invocation (after the function's own);
-    `cache_dir` is where deployed code and layer zips are unpacked (keyed by sha256, reused across runs);
-    `lambda_idle_seconds` is how long a frozen Lambda execution environment is kept without invocations
-    (sandbox/aws/lambda_environments.py).
+    `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables to every
+    Lambda invocation's environment, after the function's own (the load balancers' port map); `cache_dir` is where
+    deployed code and layer zips are unpacked (keyed by sha256, reused across runs); a frozen Lambda execution
+    environment is kept `LAMBDA_IDLE_SECONDS` without invocations (sandbox/aws/lambda_environments.py).
     """
 
-    def __init__(self, region: str = "us-east-1", *, port: int | None = None,
-                 cache_dir: str | os.PathLike[str] | None = None,
-                 lambda_env: dict[str, str] | None = None, lambda_idle_seconds: float = 300.0,
-                 verbose: bool = False, clock_scale: float = 1.0, faults: Faults | None = None) -> None:
-        self.region = region
-        self.clock_scale = clock_scale  # Wait states (sfn_clock); 1.0 is AWS's pace
+    LAMBDA_IDLE_SECONDS = 300.0
+
+    def __init__(self, *, cache_dir: str | os.PathLike[str] | None = None, clock_scale: float = 1.0,
+                 faults: Faults | None = None) -> None:
+        self.region = "us-east-1"
         self.account_id = ACCOUNT_ID
-        self.port = port
+        self.clock_scale = clock_scale
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "milvus-layer7-sandbox"
-        self.lambda_env = dict(lambda_env or {})
-        self.lambda_idle_seconds = lambda_idle_seconds
-        self.verbose = verbose
+        self.lambda_env: dict[str, str] = {}
+        self.port: int | None = None
         self._server: Any = None
         self._faults = faults
         self._faulty: FaultyApp | None = None
-
-    # --- lifecycle ----------------------------------------------------------
 
     @property
     def endpoint(self) -> str:
@@ -104,6 +98,7 @@ class MotoSandbox:
     def start(self) -> MotoSandbox:
         check_moto_version(installed_moto_version())
         from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
 
         from sandbox.aws import (
             acm_fixes,
@@ -119,7 +114,7 @@ class MotoSandbox:
 
         if self._server is not None:
             return self
-        self.port = self.port or _free_port()
+        self.port = _free_port()
         # The ASL interpreter's own boto clients (asl/utils/boto_client.py) and
         # moto's settings read MOTO_PORT: they must reach this server.
         os.environ["MOTO_PORT"] = str(self.port)
@@ -135,31 +130,24 @@ class MotoSandbox:
         route53_fixes.install()  # CNAME conflicts refused, changes PENDING before INSYNC
         acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2
         lambda_runner.install(lambda_runner.RunnerConfig(
-            endpoint=f"http://localhost:{self.port}", region=self.region,
-            cache_dir=self.cache_dir / "lambda", extra_env=self.lambda_env, idle_seconds=self.lambda_idle_seconds))
-        if not self.verbose:  # werkzeug logs every request otherwise
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            # cdk bootstrap's bucket policy is the one resource moto skips; saying so
-            # on every start only hides what matters in the demo's view.
-            warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
-            logging.getLogger("moto").addFilter(_not_bucket_policy_notice)  # added once, however often
-        from moto.server import ThreadedMotoServer
-
+            endpoint=self.endpoint, region=self.region, cache_dir=self.cache_dir / "lambda",
+            extra_env=self.lambda_env, idle_seconds=self.LAMBDA_IDLE_SECONDS))
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # it logs every request otherwise
+        # cdk bootstrap's bucket policy is the one resource moto skips; saying so
+        # on every start only hides what matters in the demo's view.
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
+        logging.getLogger("moto").addFilter(_not_bucket_policy_notice)  # added once, however often
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # Faults go in front of moto's app: werkzeug's request handler reads the server's ``app`` on every request
         # (werkzeug/serving.py WSGIRequestHandler.run_wsgi), so wrapping it once the server runs covers every call.
         wsgi = self._server._server
-        wsgi.app = FaultyApp(wsgi.app)
-        self._on_app(wsgi.app)
+        self._faulty = wsgi.app = FaultyApp(wsgi.app)
+        self.set_faults(self._faults)
         # moto's backends live in this process, not in the server: a sandbox
         # started after another one (a second test module) must start empty.
         self.reset()
         return self
-
-    def _on_app(self, app: FaultyApp) -> None:
-        self._faulty = app
-        self.set_faults(self._faults)
 
     def set_faults(self, faults: Faults | None) -> None:
         """Answer a share of the Lambda functions' calls with AWS's faults (``sandbox/aws/faults.py``), fresh
@@ -177,29 +165,18 @@ class MotoSandbox:
         return self._faulty.thrown() if self._faulty is not None else {}
 
     def stop(self) -> None:
-        from sandbox.aws import lambda_runner
+        from sandbox.aws.lambda_environments import POOL
 
         if self._server is not None:
             self._server.stop()
             self._server = None
-        lambda_runner.shutdown()  # no Lambda environment outlives its sandbox
-
-    def __enter__(self) -> MotoSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        POOL.shutdown()  # no Lambda environment outlives its sandbox
 
     def reset(self) -> None:
         """Forget every resource (moto's /moto-api/reset)."""
-        self._post("/moto-api/reset", b"")
-
-    def _post(self, path: str, body: bytes) -> None:
-        req = urllib.request.Request(self.endpoint + path, data=body, method="POST")  # noqa: S310 - local moto
+        req = urllib.request.Request(self.endpoint + "/moto-api/reset", data=b"", method="POST")  # noqa: S310 - local moto
         with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local moto
             resp.read()
-
-    # --- clients --------------------------------------------------------------
 
     def client_env(self) -> dict[str, str]:
         """Environment that points AWS SDKs and CLIs at this moto."""
@@ -218,8 +195,6 @@ class MotoSandbox:
             service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
             **kwargs)
 
-    # --- EKS and VPC ----------------------------------------------------------
-
     def create_vpc(self, cidr: str = "10.0.0.0/16") -> tuple[str, list[str]]:
         from sandbox.aws.eks import create_vpc
 
@@ -232,9 +207,6 @@ class MotoSandbox:
 
         return create_cluster(self, name, endpoint=endpoint, ca_pem=ca_pem,
                               subnet_ids=subnet_ids or [], version=version, vpc_id=vpc_id)
-
-    def describe(self) -> str:
-        return json.dumps({"endpoint": self.endpoint, "region": self.region, "account": self.account_id})
 
 
 def _not_bucket_policy_notice(record: logging.LogRecord) -> bool:

@@ -1,50 +1,24 @@
-"""Six mends to moto 5.2.5's Step Functions, each small and self-contained.
+"""Six mends to moto 5.2.5's Step Functions.
 
-1. `arn:aws:states:::states:startExecution(.sync|.sync:2)` fails with
-   `States.Runtime` / `'StateMachineArn'`. The ASL interpreter (ported from
-   LocalStack) leaves `StateTaskService._normalise_parameters` and
-   `_normalise_response` as no-ops, so the ASL's `StateMachineArn`/`Input`
-   reach boto3 (which wants `stateMachineArn`/`input`) and boto's
-   `executionArn` reaches code that reads `ExecutionArn`. The fix converts
-   both ways with the operation's botocore shapes, as LocalStack does, using
-   the helpers moto already ships (`_to_boto_request`, `_from_boto_response`).
-   Only the `states:` integration is changed; the others keep moto's
-   behaviour.
-
-2. CloudFormation creates AWS::StepFunctions::StateMachine in
-   `stepfunctions_backends`, but with execute_state_machine on, the API
-   serves `stepfunctions_parser_backends`: a deployed state machine would be
-   invisible. CloudFormation is pointed at the parser backends (a subclass).
-
-3. StartExecution without a `name` (the console, `aws stepfunctions
-   start-execution`, a parent's `startExecution` task) gets no generated name
-   from the parser backend: the execution is called `None`, and the second
-   such call fails with ExecutionAlreadyExists. AWS names it with a UUID, as
-   moto's own backend does; the parser backend is made to do the same.
-
-4. A Task whose Resource is a function ARN (CDK's LambdaInvoke with
-   ``payload_response_only``) reports every error of the Invoke call itself
-   (the Lambda service refusing it: an Inactive function, throttling) as
-   ``Exception``. Step Functions names them ``Lambda.<ExceptionName>``
-   (developer guide, "Handle transient Lambda service exceptions":
-   ``Lambda.ServiceException``, ``Lambda.TooManyRequestsException``, ...),
-   which is what Retry matches; moto's own ``lambda:invoke`` integration
-   (StateTaskServiceLambda) already does. The direct form is made to agree.
-
-5. StartExecution takes any input size. The API's ``input`` has "Maximum
-   length of 262144" (API reference, StartExecution; the 256 KiB payload
-   quota, "Step Functions service quotas"), refused like every length
-   constraint with a ValidationException; a sensitive member's value is left
-   out of the message. moto's interpreter already holds each state and task
-   to the same 256 KiB (``States.DataLimitExceeded``).
-
-6. StopExecution answers without ``stopDate`` (the parser's execution has none
-   until its worker ends) and drops the request's ``error`` and ``cause``.
-   The API reference, StopExecution: the response's ``stopDate`` is
-   "Required: Yes", and ``error`` / ``cause`` are "The error code of the
-   failure" / "A more detailed explanation of the cause of the failure",
-   which the execution's ``ExecutionAborted`` event carries. The stop is made
-   with the request's error and cause, and answered with its date.
+1. ``arn:aws:states:::states:startExecution(.sync|.sync:2)`` fails with ``States.Runtime`` /
+   ``'StateMachineArn'``: the ASL interpreter (ported from LocalStack) leaves
+   ``StateTaskService._normalise_parameters`` and ``_normalise_response`` as no-ops, so boto3 gets
+   ``StateMachineArn`` for ``stateMachineArn`` and the state gets ``executionArn`` for ``ExecutionArn``. Both
+   are converted with the operation's botocore shapes, as LocalStack does, by moto's own ``_to_boto_request``
+   and ``_from_boto_response``; only the ``states:`` integration changes.
+2. CloudFormation creates state machines in ``stepfunctions_backends``, but with execute_state_machine on the
+   API serves ``stepfunctions_parser_backends``: CloudFormation is pointed at the latter.
+3. StartExecution without a ``name`` is called ``None`` by the parser backend (a second one fails with
+   ExecutionAlreadyExists); AWS, like moto's own backend, names it with a UUID.
+4. A Task whose Resource is a function ARN (CDK's LambdaInvoke with ``payload_response_only``) reports an error
+   of the Invoke call itself (an Inactive function, throttling) as ``Exception``; Step Functions names it
+   ``Lambda.<ExceptionName>`` (developer guide, "Handle transient Lambda service exceptions"), as moto's
+   ``lambda:invoke`` integration (StateTaskServiceLambda) already does, and Retry matches that.
+5. StartExecution's ``input`` has "Maximum length of 262144" (API reference, StartExecution; the 256 KiB
+   quota, "Step Functions service quotas"), refused with a ValidationException that leaves the (sensitive)
+   value out; moto takes any size.
+6. StopExecution answers without ``stopDate`` ("Required: Yes", API reference, StopExecution) and drops the
+   request's ``error`` and ``cause``, which the execution's ``ExecutionAborted`` event carries.
 """
 
 from __future__ import annotations
@@ -68,6 +42,7 @@ def _operation_shapes(service: str, action_snake: str) -> tuple[Any, Any]:
     return None, None
 
 
+@functools.cache  # the patches are process-wide, as moto's classes are: applied once
 def install() -> None:
     _install_sfn_casing()
     _install_cfn_backend()
@@ -81,9 +56,6 @@ def _install_stop_execution() -> None:
     from moto.core.utils import utcnow
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    if getattr(StepFunctionResponse.stop_execution, "_sandbox", False):
-        return
-
     def stop_execution(self: Any) -> Any:
         # moto's own lookup, with its InvalidArn and ExecutionDoesNotExist answers
         execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
@@ -91,7 +63,6 @@ def _install_stop_execution() -> None:
         execution.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
         return ActionResult({"stopDate": stop_date})
 
-    stop_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     StepFunctionResponse.stop_execution = stop_execution  # type: ignore[method-assign]  # the patch itself
 
 
@@ -100,8 +71,6 @@ def _install_sfn_casing() -> None:
         StateTaskServiceSfn,
     )
 
-    if getattr(StateTaskServiceSfn._normalise_parameters, "_sandbox", False):
-        return
     original_params = StateTaskServiceSfn._normalise_parameters
 
     def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
@@ -119,7 +88,6 @@ def _install_sfn_casing() -> None:
         if output_shape is not None and isinstance(response, dict):
             self._from_boto_response(response, output_shape)
 
-    _normalise_parameters._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     StateTaskServiceSfn._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]  # the patch itself
     StateTaskServiceSfn._normalise_response = _normalise_response  # type: ignore[method-assign]  # the patch itself
 
@@ -140,8 +108,6 @@ def _install_execution_names() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = StepFunctionsParserBackend.start_execution
-    if getattr(original, "_sandbox", False):
-        return
 
     def start_execution(self: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
         execution_input = kwargs.get("execution_input", args[0] if args else None)
@@ -150,7 +116,6 @@ def _install_execution_names() -> None:
                                       f"Member must have length less than or equal to {MAX_INPUT_BYTES}")
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-    start_execution._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]  # the patch itself
 
 
@@ -163,8 +128,6 @@ def _install_lambda_service_error_names() -> None:
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     original = StateTaskLambda._from_error
-    if getattr(original, "_sandbox", False):
-        return
 
     def _from_error(self: Any, env: Any, ex: Exception) -> Any:
         if not isinstance(ex, ClientError):
@@ -178,5 +141,4 @@ def _install_lambda_service_error_names() -> None:
             event_details=EventDetails(lambdaFunctionFailedEventDetails=LambdaFunctionFailedEventDetails(  # type: ignore[typeddict-item]
                 error=error, cause=cause)))
 
-    _from_error._sandbox = True  # type: ignore[attr-defined]  # marks our patch: install() applies it once
     StateTaskLambda._from_error = _from_error  # type: ignore[method-assign]  # the patch itself

@@ -1,27 +1,15 @@
 """Loaded by every sandbox Lambda process (first on PYTHONPATH): ALB names -> 127.0.0.1.
 
-In the sandbox the "ALB" (a TLS gRPC proxy) listens on 127.0.0.1, but the
-workflow reaches it by the DNS name moto's ELBv2 gave it
-(`*.elb.amazonaws.com`), which resolves nowhere. Rather than editing
-/etc/hosts, this resolves names ending in SANDBOX_LOOPBACK_SUFFIXES
-(comma-separated, default `.elb.amazonaws.com`) to 127.0.0.1:
+The sandbox's "ALB" (a TLS gRPC proxy) listens on 127.0.0.1, but the workflow dials the DNS name moto's ELBv2
+gave it (`*.elb.amazonaws.com`), which resolves nowhere. Rather than editing /etc/hosts, such names resolve to
+127.0.0.1 in socket.getaddrinfo / gethostbyname / gethostbyname_ex (TLS still sends and checks the original
+name), and in grpc channel creation, since gRPC's C core does its own DNS: `<name>:<port>` becomes
+`127.0.0.1:<port>`, with `grpc.ssl_target_name_override` (secure channels) or `grpc.default_authority` set to the
+original unless the caller set them. grpc is patched when first imported: functions without it pay nothing.
 
-- socket.getaddrinfo / gethostbyname / gethostbyname_ex (Python clients;
-  TLS still sends and checks the original name);
-- grpc channel creation, because gRPC's C core does its own DNS: a target
-  `<name>:<port>` becomes `127.0.0.1:<port>`, with
-  `grpc.ssl_target_name_override` (secure channels) or
-  `grpc.default_authority` set to the original name unless the caller set
-  them, so the TLS name and :authority stay what the client asked for.
-  grpc is patched when it is first imported, so functions that never use it
-  pay nothing.
-
-A Network Load Balancer's name answers on its own ports: SANDBOX_LOOPBACK_PORTS
-holds a JSON object `{"<name>": {"<port>": <local port>}, ...}` (written by the
-NLBs' data plane, sandbox/dataplane/nlb.py), and `<name>:<port>`
-goes to `127.0.0.1:<local port>`; a name mapped to null belongs to a load
-balancer that was deleted and no longer resolves (gaierror; gRPC is left to
-fail its own lookup).
+A Network Load Balancer's name answers on its own ports: SANDBOX_LOOPBACK_PORTS holds `{"<name>": {"<port>":
+<local port>}, ...}` (written by the NLBs' data plane, sandbox/dataplane/nlb.py); a name mapped to null belongs
+to a deleted load balancer and no longer resolves (gaierror; gRPC is left to fail its own lookup).
 
 An existing sitecustomize further down sys.path is still loaded afterwards.
 """
@@ -33,9 +21,7 @@ import os
 import socket
 import sys
 
-_SUFFIXES = tuple(
-    s.strip().lower() for s in os.environ.get("SANDBOX_LOOPBACK_SUFFIXES", ".elb.amazonaws.com").split(",") if s.strip()
-)
+_SUFFIX = ".elb.amazonaws.com"
 _LOOPBACK = "127.0.0.1"
 try:
     _PORTS = json.loads(os.environ.get("SANDBOX_LOOPBACK_PORTS") or "{}")
@@ -63,9 +49,7 @@ def _mapped_port(host, port):
 
 def _is_loopback_name(host) -> bool:
     host = _normal(host)
-    if _PORTS.get(host):
-        return True
-    return bool(host) and any(host.endswith(s) or host == s.lstrip(".") for s in _SUFFIXES)
+    return bool(_PORTS.get(host)) or host.endswith(_SUFFIX)
 
 
 def _patch_socket() -> None:
@@ -177,10 +161,9 @@ def _chain_next_sitecustomize() -> None:
             return
 
 
-if _SUFFIXES or _PORTS:
-    _patch_socket()
-    if "grpc" in sys.modules:
-        _patch_grpc_module(sys.modules["grpc"])
-    else:
-        sys.meta_path.insert(0, _GrpcPatcher())
+_patch_socket()
+if "grpc" in sys.modules:
+    _patch_grpc_module(sys.modules["grpc"])
+else:
+    sys.meta_path.insert(0, _GrpcPatcher())
 _chain_next_sitecustomize()

@@ -155,6 +155,31 @@ def go_json_error(raw: str, error: json.JSONDecodeError) -> str:
 
 
 def go_json_kind(value: Any) -> str:
+    """How encoding/json's UnmarshalTypeError names a value; a (\"number\", literal) tuple keeps Go's literal."""
     if isinstance(value, tuple):
         return f"number {value[1]}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"number {value}"
     return {dict: "object", list: "array", str: "string", bool: "bool"}[type(value)]
+
+
+def go_unmarshal(raw: str, wrap: str, **numbers: Any) -> Any:
+    """json.Unmarshal, its SyntaxError as GoError("<wrap>: <text>"); ``numbers`` are json.loads' parse_int/float."""
+    def no_constant(name: str) -> Any:  # Go refuses NaN and Infinity
+        raise json.JSONDecodeError("Expecting value", raw, raw.index(name))
+    try:
+        return json.loads(raw, parse_constant=no_constant, **numbers)
+    except json.JSONDecodeError as e:
+        raise GoError(f"{wrap}: {go_json_error(raw, e)}") from None
+
+
+def go_objects(value: Any, go_type: str, wrap: str) -> list[dict[str, Any]]:
+    """Unmarshal into []<go_type> of structs or maps: null is empty, a null entry a zero value."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(value)} into Go value of type []{go_type}")
+    for entry in value:
+        if entry is not None and not isinstance(entry, dict):
+            raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(entry)} into Go value of type {go_type}")
+    return [entry or {} for entry in value]

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 class HealthCheckSettings:
     """A target group's HealthCheckIntervalSeconds, HealthCheckTimeoutSeconds and thresholds."""
 
-    interval_seconds: int = 15  # the controller's defaults (model_builder.go), as sandbox/controller/annotations.py
+    interval_seconds: int = 15  # the controller's defaults: model_builder.go Build
     timeout_seconds: int = 5
     healthy_threshold_count: int = 2
     unhealthy_threshold_count: int = 2

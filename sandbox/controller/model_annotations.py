@@ -1,17 +1,11 @@
 """The controller's JSON annotations and frontend-NLB annotations, as its model builder reads and refuses them.
 
-Why: the stand-in parsed these annotations not at all, so it built an ALB
-from an Ingress the real controller refuses with FailedBuildModel (held
-against the controller's own test cases in testkit/annotation_cases.json, it
-accepted 39 of the 59 refusals). Each function follows the Go function named
-in its docstring, in kubernetes-sigs/aws-load-balancer-controller at
-225f44568848, and raises GoError with that function's text.
-
-Go's encoding/json (decode.go) fills a struct field by its name in any case,
-skips unknown fields, leaves a field at its zero value for null, and refuses
-a value of the wrong type with an UnmarshalTypeError ("json: cannot unmarshal
-string into Go struct field MutualAuthenticationConfig.port of type int32").
-It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
+Each function follows the Go function its docstring names, in kubernetes-sigs/aws-load-balancer-controller at
+225f44568848, and raises GoError with that function's text (held against the controller's own test cases in
+testkit/annotation_cases.json). Go's encoding/json (decode.go) fills a struct field by its name in any case, skips
+unknown fields, leaves a field at its zero value for null, and refuses a value of the wrong type with an
+UnmarshalTypeError ("json: cannot unmarshal string into Go struct field MutualAuthenticationConfig.port of type
+int32"). It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
 """
 
 from __future__ import annotations

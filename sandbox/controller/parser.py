@@ -1,12 +1,9 @@
 """pkg/annotations/parser.go of the load balancer controller, in Python, with Go's error texts.
 
-Why a module of its own: the controller reads every annotation through this
-parser, and its errors are Go's (strconv's NumError, encoding/json's
-SyntaxError, errors.Wrapf's "outer: inner" chain). The stand-in has to print
-them as the real controller does, or a test that reads the event would pass
-here and fail against a cluster. Sources: kubernetes-sigs/aws-load-balancer-controller
-pkg/annotations/parser.go at 225f44568848; Go's strconv (quote.go, atoi.go)
-and encoding/json (scanner.go, decode.go).
+The controller reads every annotation through this parser, and its errors are Go's (strconv's NumError,
+encoding/json's SyntaxError, errors.Wrapf's "outer: inner" chain); a test that reads the event must see them as a
+cluster prints them. Sources: kubernetes-sigs/aws-load-balancer-controller pkg/annotations/parser.go at
+225f44568848; Go's strconv (quote.go, atoi.go) and encoding/json (scanner.go, decode.go).
 """
 
 from __future__ import annotations

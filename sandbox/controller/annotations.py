@@ -1,32 +1,22 @@
-"""The load balancer controller's reading of Ingress annotations, as its Go source does it, for the stand-in.
+"""The load balancer controller's reading of Ingress annotations, failing as its Go source does.
 
-Why: the stand-in used to accept any value, so no test saw what the real
-controller does with a newline or an out-of-range number. ``parse`` reads the
-annotations the way kubernetes-sigs/aws-load-balancer-controller does
-(at 225f44568848, v3.5.0+; the same in v2.17) and fails the same way:
-
-- pkg/annotations/parser.go (sandbox/controller/parser.py): the encodings
-  and their exact errors ("failed to parse int32 annotation, %v: %v"
-  wrapping strconv's, ...);
-- pkg/ingress/group_loader.go: group.name (a FailedLoadGroupID event) and
-  group.order (no event at all: the group fails to load and is retried);
-- pkg/ingress/model_build_*.go: the model builder's checks, in the order
-  model_builder.go ``run`` meets them (per-Ingress listen ports first, then
-  the load balancer, then listeners and target groups), each wrapped as the
-  code wraps it (``ingress: <ns>/<name>: ``) -> FailedBuildModel;
-- then sandbox/controller/elbv2_validation.py: what the ELBv2 API refuses of the
-  values the controller passed through -> FailedDeployModel, in the AWS SDK
-  for Go v2's form (``operation error Elastic Load Balancing v2: <Op>, https
-  response error StatusCode: 400, RequestID: <id>, api error <Code>: <msg>``,
-  as quoted in kubernetes-sigs/aws-load-balancer-controller#4014).
-
+``parse`` follows kubernetes-sigs/aws-load-balancer-controller at 225f44568848 (v3.5.0+; the same in v2.17):
+- pkg/annotations/parser.go (sandbox/controller/parser.py): the encodings and their exact errors
+  ("failed to parse int32 annotation, %v: %v" wrapping strconv's, ...);
+- pkg/ingress/group_loader.go: group.name (a FailedLoadGroupID event) and group.order (no event at all: the group
+  fails to load and is retried);
+- pkg/ingress/model_build_*.go: the model builder's checks, in the order model_builder.go ``run`` meets them
+  (per-Ingress listen ports, the load balancer, listeners and target groups), each wrapped as the code wraps it
+  (``ingress: <ns>/<name>: ``) -> FailedBuildModel;
+- then sandbox/controller/elbv2_validation.py: what the ELBv2 API refuses of the values the controller passed
+  through -> FailedDeployModel, in the AWS SDK for Go v2's form (as quoted in
+  kubernetes-sigs/aws-load-balancer-controller#4014).
 It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -34,12 +24,10 @@ from typing import Any
 
 from sandbox.controller import model_annotations
 from sandbox.controller.elbv2_validation import aws_error, deploy_error
-from sandbox.controller.parser import Annotations, GoError, go_json_error, go_json_kind
+from sandbox.controller.parser import Annotations, GoError, go_json_kind, go_objects, go_unmarshal
+from sandbox.dataplane.health import HealthCheckSettings
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"  # pkg/config/controller_config.go defaultSSLPolicy
-# model_builder.go Build: the defaults of a target group's health check.
-HEALTH_CHECK_DEFAULTS = {"interval_seconds": 15, "timeout_seconds": 5, "healthy_threshold_count": 2,
-                         "unhealthy_threshold_count": 2}
 _GROUP_NAME = re.compile("^([a-z0-9][-a-z0-9.]*)?[a-z0-9]$")  # group_loader.go groupNameRegex
 
 
@@ -53,31 +41,22 @@ class AnnotationRejected(Exception):
 
 def listen_ports(raw: str) -> dict[int, str]:
     """model_build_listener.go computeIngressListenPorts: json.Unmarshal into []map[string]int32, then checks."""
-    def refuse(inner: str) -> GoError:
-        return GoError(f"failed to parse listen-ports configuration: `{raw}`: {inner}")
+    wrap = f"failed to parse listen-ports configuration: `{raw}`"
 
-    def no_constant(name: str) -> Any:
-        raise json.JSONDecodeError("Expecting value", raw, raw.index(name))
-    try:  # numbers kept as literals: Go reports "number 1.5" with the literal
-        entries = json.loads(raw, parse_int=lambda s: ("number", s), parse_float=lambda s: ("number", s),
-                             parse_constant=no_constant)
-    except json.JSONDecodeError as e:
-        raise refuse(go_json_error(raw, e)) from None
-    if entries is not None and not isinstance(entries, list):
-        raise refuse(f"json: cannot unmarshal {go_json_kind(entries)} into Go value of type []map[string]int32")
-    for entry in entries or []:  # Unmarshal reports the first value of a wrong type, after reading them all
-        if entry is not None and not isinstance(entry, dict):
-            raise refuse(f"json: cannot unmarshal {go_json_kind(entry)} into Go value of type map[string]int32")
-        for literal in (entry or {}).values():
-            if literal is not None and not (isinstance(literal, tuple) and re.fullmatch(r"-?[0-9]+", literal[1])
-                                            and -2**31 <= int(literal[1]) < 2**31):
-                raise refuse(f"json: cannot unmarshal {go_json_kind(literal)} into Go value of type int32")
+    def literal(text: str) -> tuple[str, str]:  # Go reports "number 1.5" with the literal
+        return "number", text
+    entries = go_objects(go_unmarshal(raw, wrap, parse_int=literal, parse_float=literal), "map[string]int32", wrap)
+    for entry in entries:  # Unmarshal reports the first value of a wrong type, after reading them all
+        for value in entry.values():
+            if value is not None and not (isinstance(value, tuple) and re.fullmatch(r"-?[0-9]+", value[1])
+                                          and -2**31 <= int(value[1]) < 2**31):
+                raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(value)} into Go value of type int32")
     if not entries:
         raise GoError(f"empty listen-ports configuration: `{raw}`")
     ports: dict[int, str] = {}
     for entry in entries:
-        for protocol, literal in (entry or {}).items():
-            port = 0 if literal is None else int(literal[1])  # null leaves the int32 at zero
+        for protocol, value in entry.items():
+            port = 0 if value is None else int(value[1])  # null leaves the int32 at zero
             if not 1 <= port <= 65535:
                 raise GoError(f"listen port must be within [1, 65535]: {port}")
             if protocol not in ("HTTP", "HTTPS"):
@@ -184,7 +163,7 @@ def _target_group(a: Annotations) -> dict[str, Any]:
                         ("timeout_seconds", "healthcheck-timeout-seconds"),
                         ("healthy_threshold_count", "healthy-threshold-count"),
                         ("unhealthy_threshold_count", "unhealthy-threshold-count")):
-        health_check[key] = a.integer(suffix, HEALTH_CHECK_DEFAULTS[key])
+        health_check[key] = a.integer(suffix, getattr(HealthCheckSettings(), key))  # model_builder.go's defaults
     attributes = a.string_map("target-group-attributes") or {}
     a.boolean("multi-cluster-target-group")
     return {"target_type": target_type, "backend_protocol": protocol, "protocol_version": version, "grpc": grpc,

@@ -1,12 +1,9 @@
 """What the ELBv2 API refuses of the values the load balancer controller passes through.
 
-Why: the controller range-checks almost nothing (a health-check interval of
-400 or a 10,000-character path goes into CreateTargetGroup as given), and moto
-accepts most of it, so without this module the stand-in would build an ALB the
-real API refuses. The real controller then records ``FailedDeployModel`` with
-the AWS SDK for Go v2's error text; ``deploy_error`` returns the first call
-that would fail, in the order the controller's stack deployer makes them
-(pkg/deploy/stack_deployer.go: target groups, load balancer, listeners).
+Why: the controller range-checks almost nothing (a health-check interval of 400 goes into CreateTargetGroup as
+given) and moto accepts most of it, so the stand-in would build an ALB the real API refuses, where the controller
+records ``FailedDeployModel`` with the AWS SDK for Go v2's error text. ``deploy_error`` returns the first call that
+would fail, in the order pkg/deploy/stack_deployer.go makes them (target groups, load balancer, listeners).
 
 Message texts, and where each comes from:
 - "N validation error(s) detected: Value '...' at '<member>' failed to satisfy constraint: Member must ...":
@@ -27,27 +24,21 @@ import unicodedata
 import uuid
 from typing import Any
 
+from moto.elbv2.ssl_policies import SSL_POLICIES as MOTO_SSL_POLICIES
+
 DeployError = tuple[str, str, str]  # (operation, error code, message)
 
 _ATTRIBUTE_KEY = "^[a-zA-Z0-9._]+$"  # botocore LoadBalancerAttributeKey / TargetGroupAttributeKey
 _TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"  # botocore TagKey / TagValue, quoted as the API quotes it
 _TRUE_FALSE = ("true", "false")
 
-# Predefined ALB security policies: moto's ssl_policies.py and the older ones AWS's "Security policies for your
-# Application Load Balancer" still lists. A name not here is refused with SSLPolicyNotFound (code from botocore).
-SSL_POLICIES = frozenset({
-    "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-2015-05", "ELBSecurityPolicy-TLS-1-0-2015-04",
-    "ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
-    "ELBSecurityPolicy-FS-2018-06", "ELBSecurityPolicy-FS-1-1-2019-08", "ELBSecurityPolicy-FS-1-2-2019-08",
-    "ELBSecurityPolicy-FS-1-2-Res-2019-08", "ELBSecurityPolicy-FS-1-2-Res-2020-10",
-    "ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+# Predefined ALB security policies: moto's (moto/elbv2/ssl_policies.py) and the older ones AWS's "Security policies
+# for your Application Load Balancer" still lists. A name not here is refused with SSLPolicyNotFound (botocore's code).
+SSL_POLICIES = frozenset(MOTO_SSL_POLICIES) | {
+    "ELBSecurityPolicy-2015-05", "ELBSecurityPolicy-TLS-1-0-2015-04", "ELBSecurityPolicy-FS-2018-06",
+    "ELBSecurityPolicy-FS-1-1-2019-08", "ELBSecurityPolicy-FS-1-2-2019-08", "ELBSecurityPolicy-FS-1-2-Res-2019-08",
     "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-})
+}
 
 # botocore LoadBalancerAttribute.Key / TargetGroupAttribute.Key documentation, ALB keys only:
 # a (low, high) range, a tuple of allowed words, or None for free text.
@@ -119,16 +110,14 @@ def _constraint(value: Any, member: str, rule: str) -> str:
     return f"Value '{value}' at '{member}' failed to satisfy constraint: Member must {rule}"
 
 
-def _length(value: str, member: str, low: int, high: int) -> list[str]:
-    if len(value) > high:
-        return [_constraint(value, member, f"have length less than or equal to {high}")]
-    return [_constraint(value, member, f"have length greater than or equal to {low}")] if len(value) < low else []
+def _bounded(value: Any, size: int, member: str, low: int, high: int, what: str) -> list[str]:
+    if size > high:
+        return [_constraint(value, member, f"have {what} less than or equal to {high}")]
+    return [_constraint(value, member, f"have {what} greater than or equal to {low}")] if size < low else []
 
 
-def _value(number: int, member: str, low: int, high: int) -> list[str]:
-    if number > high:
-        return [_constraint(number, member, f"have value less than or equal to {high}")]
-    return [_constraint(number, member, f"have value greater than or equal to {low}")] if number < low else []
+def _length(text: str, member: str, low: int, high: int) -> list[str]:
+    return _bounded(text, len(text), member, low, high, "length")
 
 
 def _validation(operation: str, violations: list[str]) -> DeployError:
@@ -136,14 +125,11 @@ def _validation(operation: str, violations: list[str]) -> DeployError:
     return operation, "ValidationError", f"{count}: {'; '.join(violations)}"
 
 
-def _tag_text(text: str) -> bool:
-    return all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in text)
-
-
 def _text_violations(text: str, member: str, low: int, high: int) -> list[str]:
-    if len(text) > high or len(text) < low:
-        return _length(text, member, low, high)
-    return [] if _tag_text(text) else [_constraint(text, member, f"satisfy regular expression pattern: {_TAG_PATTERN}")]
+    violations = _length(text, member, low, high)
+    if violations or all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in text):  # _TAG_PATTERN
+        return violations
+    return [_constraint(text, member, f"satisfy regular expression pattern: {_TAG_PATTERN}")]
 
 
 def _tag_violations(tags: dict[str, str]) -> list[str]:
@@ -176,7 +162,7 @@ def _create_target_group(settings: dict[str, Any]) -> DeployError | None:
                                    ("healthCheckTimeoutSeconds", "timeout_seconds", 2, 120),
                                    ("healthyThresholdCount", "healthy_threshold_count", 2, 10),
                                    ("unhealthyThresholdCount", "unhealthy_threshold_count", 2, 10)):
-        violations += _value(check[key], member, low, high)
+        violations += _bounded(check[key], check[key], member, low, high, "value")
     violations += _tag_violations(settings["tags"])
     if violations:
         return _validation("CreateTargetGroup", violations)

@@ -1,45 +1,21 @@
 """The controller's JSON annotations and frontend-NLB annotations, as its model builder reads and refuses them.
 
-Why: the stand-in parsed these annotations not at all, so it built an ALB
-from an Ingress the real controller refuses with FailedBuildModel (held
-against the controller's own test cases in testkit/annotation_cases.json, it
-accepted 39 of the 59 refusals). Each function follows the Go function named
-in its docstring, in kubernetes-sigs/aws-load-balancer-controller at
-225f44568848, and raises GoError with that function's text.
-
-Go's encoding/json (decode.go) fills a struct field by its name in any case,
-skips unknown fields, leaves a field at its zero value for null, and refuses
-a value of the wrong type with an UnmarshalTypeError ("json: cannot unmarshal
-string into Go struct field MutualAuthenticationConfig.port of type int32").
-It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
+Each function follows the Go function its docstring names, in kubernetes-sigs/aws-load-balancer-controller at
+225f44568848, and raises GoError with that function's text (held against the controller's own test cases in
+testkit/annotation_cases.json). Go's encoding/json (decode.go) fills a struct field by its name in any case, skips
+unknown fields, leaves a field at its zero value for null, and refuses a value of the wrong type with an
+UnmarshalTypeError ("json: cannot unmarshal string into Go struct field MutualAuthenticationConfig.port of type
+int32"). It imports nothing from lambdas/: a stand-in that shares the product's code agrees with its mistakes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.controller.parser import Annotations, GoError, go_json_error
+from sandbox.controller.parser import Annotations, GoError, go_json_kind, go_objects, go_unmarshal
 
 _TYPES: dict[str, type] = {"string": str, "bool": bool, "int32": int, "object": dict, "array": list}
-
-
-def _go_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return f"number {value}"
-    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "string"
-
-
-def _unmarshal(raw: str, wrap: str) -> Any:
-    def no_constant(name: str) -> Any:  # Go refuses NaN and Infinity
-        raise json.JSONDecodeError("Expecting value", raw, raw.index(name))
-    try:
-        return json.loads(raw, parse_constant=no_constant)
-    except json.JSONDecodeError as e:
-        raise GoError(f"{wrap}: {go_json_error(raw, e)}") from None
 
 
 def _field(obj: dict[str, Any], struct: str, name: str, go_type: str, wrap: str) -> Any:
@@ -52,20 +28,9 @@ def _field(obj: dict[str, Any], struct: str, name: str, go_type: str, wrap: str)
     if fits and isinstance(value, int) and expected is int:
         fits = -(2**31) <= value < 2**31
     if not fits:
-        raise GoError(f"{wrap}: json: cannot unmarshal {_go_kind(value)} into Go struct field {struct}.{name} of "
+        raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(value)} into Go struct field {struct}.{name} of "
                       f"type {go_name or json_kind}")
     return value
-
-
-def _objects(value: Any, go_type: str, wrap: str) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise GoError(f"{wrap}: json: cannot unmarshal {_go_kind(value)} into Go value of type []{go_type}")
-    for entry in value:
-        if entry is not None and not isinstance(entry, dict):
-            raise GoError(f"{wrap}: json: cannot unmarshal {_go_kind(entry)} into Go value of type {go_type}")
-    return [entry or {} for entry in value]
 
 
 def mutual_authentication(a: Annotations) -> dict[int, dict[str, Any]]:
@@ -76,7 +41,7 @@ def mutual_authentication(a: Annotations) -> dict[int, dict[str, Any]]:
         return {}
     wrap = f"failed to parse mutualAuthentication configuration from ingress annotation: `{raw}`"
     struct = "MutualAuthenticationConfig"
-    entries = _objects(_unmarshal(raw, wrap), f"ingress.{struct}", wrap)
+    entries = go_objects(go_unmarshal(raw, wrap), f"ingress.{struct}", wrap)
     if not entries:
         raise GoError(f"empty mutualAuthentication configuration from ingress annotation: `{raw}`")
     by_port = {}
@@ -118,7 +83,7 @@ def _json_annotation(a: Annotations, suffix: str) -> tuple[Any, str] | None:
     if raw is None:
         return None
     wrap = f"failed to parse json annotation, {a.key(suffix)}: {raw}"
-    return _unmarshal(raw, wrap), wrap
+    return go_unmarshal(raw, wrap), wrap
 
 
 def transforms(a: Annotations, service: str) -> list[dict[str, Any]]:
@@ -128,7 +93,7 @@ def transforms(a: Annotations, service: str) -> list[dict[str, Any]]:
     if found is None:
         return []
     value, wrap = found
-    entries = _objects(value, "ingress.Transform", wrap)
+    entries = go_objects(value, "ingress.Transform", wrap)
     for entry in entries:
         kind = _field(entry, "Transform", "type", "string ingress.TransformType", wrap) or ""
         config_name = {"host-header-rewrite": "hostHeaderRewriteConfig", "url-rewrite": "urlRewriteConfig"}.get(kind)
@@ -152,7 +117,7 @@ def jwt_validation(a: Annotations) -> dict[str, Any] | None:
         return None
     value, wrap = found
     if value is not None and not isinstance(value, dict):
-        raise GoError(f"{wrap}: json: cannot unmarshal {_go_kind(value)} into Go value of type "
+        raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(value)} into Go value of type "
                       "ingress.JwtValidationConfig")
     config, struct = value or {}, "JwtValidationConfig"
     if not _field(config, struct, "jwksEndpoint", "string", wrap):
@@ -160,7 +125,7 @@ def jwt_validation(a: Annotations) -> dict[str, Any] | None:
     if not _field(config, struct, "issuer", "string", wrap):
         raise GoError("issuer is a required field for jwt validation")
     claims = _field(config, struct, "additionalClaims", "array []ingress.JwtAdditionalClaim", wrap)
-    for claim in _objects(claims, "ingress.JwtAdditionalClaim", wrap):
+    for claim in go_objects(claims, "ingress.JwtAdditionalClaim", wrap):
         if not _field(claim, "JwtAdditionalClaim", "format", "string ingress.jwtAdditionalClaimFormat", wrap):
             raise GoError("format is a required field for additional claims for jwt validation")
         if not _field(claim, "JwtAdditionalClaim", "name", "string", wrap):

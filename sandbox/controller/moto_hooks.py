@@ -1,13 +1,10 @@
 """Where the controller stand-in reaches into moto's ELBv2 objects, because moto's answers are not AWS's.
 
-moto creates load balancers that turn ``active`` on the first describe and
-reports every registered target ``healthy``. An ALB is ``provisioning`` for a
-while after CreateLoadBalancer, and a target is ``initial`` until its health checks
-have passed the healthy threshold, then follows them ("Target health status", ALB
-user guide). So, when moto runs in this process, the stand-in holds the load
-balancer's state back (its ``activate``) and answers target health itself (the
-target group's ``health_for``). With moto out of process (no backend), moto's
-own answers stand.
+moto turns a load balancer ``active`` on the first describe and reports every registered target ``healthy``; on AWS
+an ALB is ``provisioning`` for a while after CreateLoadBalancer, and a target is ``initial`` until its health checks
+pass, then follows them ("Target health status", ALB user guide). So, with moto in this process, the stand-in holds
+the load balancer's state back (its ``activate``) and answers target health itself (the target group's
+``health_for``); with moto out of process (no backend), moto's own answers stand.
 """
 
 from __future__ import annotations

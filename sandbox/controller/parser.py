@@ -1,12 +1,9 @@
 """pkg/annotations/parser.go of the load balancer controller, in Python, with Go's error texts.
 
-Why a module of its own: the controller reads every annotation through this
-parser, and its errors are Go's (strconv's NumError, encoding/json's
-SyntaxError, errors.Wrapf's "outer: inner" chain). The stand-in has to print
-them as the real controller does, or a test that reads the event would pass
-here and fail against a cluster. Sources: kubernetes-sigs/aws-load-balancer-controller
-pkg/annotations/parser.go at 225f44568848; Go's strconv (quote.go, atoi.go)
-and encoding/json (scanner.go, decode.go).
+The controller reads every annotation through this parser, and its errors are Go's (strconv's NumError,
+encoding/json's SyntaxError, errors.Wrapf's "outer: inner" chain); a test that reads the event must see them as a
+cluster prints them. Sources: kubernetes-sigs/aws-load-balancer-controller pkg/annotations/parser.go at
+225f44568848; Go's strconv (quote.go, atoi.go) and encoding/json (scanner.go, decode.go).
 """
 
 from __future__ import annotations
@@ -155,6 +152,31 @@ def go_json_error(raw: str, error: json.JSONDecodeError) -> str:
 
 
 def go_json_kind(value: Any) -> str:
+    """How encoding/json's UnmarshalTypeError names a value; a (\"number\", literal) tuple keeps Go's literal."""
     if isinstance(value, tuple):
         return f"number {value[1]}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"number {value}"
     return {dict: "object", list: "array", str: "string", bool: "bool"}[type(value)]
+
+
+def go_unmarshal(raw: str, wrap: str, **numbers: Any) -> Any:
+    """json.Unmarshal, its SyntaxError as GoError("<wrap>: <text>"); ``numbers`` are json.loads' parse_int/float."""
+    def no_constant(name: str) -> Any:  # Go refuses NaN and Infinity
+        raise json.JSONDecodeError("Expecting value", raw, raw.index(name))
+    try:
+        return json.loads(raw, parse_constant=no_constant, **numbers)
+    except json.JSONDecodeError as e:
+        raise GoError(f"{wrap}: {go_json_error(raw, e)}") from None
+
+
+def go_objects(value: Any, go_type: str, wrap: str) -> list[dict[str, Any]]:
+    """Unmarshal into []<go_type> of structs or maps: null is empty, a null entry a zero value."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(value)} into Go value of type []{go_type}")
+    for entry in value:
+        if entry is not None and not isinstance(entry, dict):
+            raise GoError(f"{wrap}: json: cannot unmarshal {go_json_kind(entry)} into Go value of type {go_type}")
+    return [entry or {} for entry in value]

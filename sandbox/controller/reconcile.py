@@ -1,23 +1,16 @@
 """A stand-in for the AWS Load Balancer Controller, reconciling Ingresses of class ``alb`` into moto's ELBv2.
 
-What the workflow can observe of the real controller, and so what this
-reproduces: annotation checks that end in Warning events (``FailedBuildModel``
-/ ``FailedDeployModel``) and nothing else; an ALB named and tagged as the
-controller does, with a GRPC target group, an IP target and an HTTPS
-listener; the Ingress address written while the ALB is still
-``provisioning``; the ALB turning ``active`` later and its target health
-following the ALB's health checks of it (sandbox/dataplane/health.py: the target
-group's interval, timeout and thresholds from the annotations, on AWS's
-model; ``moto_hooks``: where moto's own answers differ, through
-``elbv2_backend_getter``); and the deletion flow: the finalizer
-``ingress.k8s.aws/resources`` added on every reconcile before anything is
-built, and, once the Ingress is being deleted, its ALB and target group
-deleted (``deploy``) and only then the finalizer removed, so the
-API server lets the Ingress go.
+It plays what the workflow can observe of the real controller: annotation checks that end in Warning events
+(``FailedBuildModel`` / ``FailedDeployModel``); an ALB named and tagged as the controller does (``deploy``); the
+Ingress address written while the ALB is still ``provisioning``, the ALB turning ``active`` later and its target's
+health following the ALB's health checks (sandbox/dataplane/health.py; ``moto_hooks`` where moto's answers differ);
+and deletion: the finalizer ``ingress.k8s.aws/resources`` added before anything is built and removed only once the
+deleted Ingress's ALB and target group are gone, so the API server lets the Ingress go.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -60,26 +53,26 @@ class Rejected(Exception):
         self.reason = reason
 
 
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
 class LoadBalancerControllerStandIn:
     def __init__(self, kube: Any, *, elbv2: Any, acm: Any, ec2_subnet_ids: list[str], vpc_id: str,
                  cluster_name: str, mode: str = "ok", alb_delay: float = 3.0, active_delay: float = 2.0,
                  data_plane: Callable[[dict, dict], Any] | None = None,
                  data_plane_removed: Callable[[str], Any] | None = None,
-                 backend_healthy: Callable[[float], bool] = lambda timeout: True,
-                 target_health: Callable[[], str] | None = None, poll_interval: float = 0.2,
-                 elbv2_backend_getter: Callable[[], Any] | None = None, target_ip: str = "127.0.0.1",
-                 health_check_scale: float = 1.0) -> None:
+                 backend_healthy: Callable[[float], bool] = lambda timeout: True, poll_interval: float = 0.2,
+                 elbv2_backend_getter: Callable[[], Any] | None = None, health_check_scale: float = 1.0) -> None:
         """``backend_healthy(timeout)`` is one health check of the target; ``health_check_scale`` multiplies the
-        target group's interval and timeout (sandbox/dataplane/health.py); ``target_health``, when given, answers
-        instead."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        target group's interval and timeout (sandbox/dataplane/health.py)."""
         self.kube, self.elbv2, self.acm = kube, elbv2, acm
-        self.subnets, self.vpc_id, self.cluster_name, self.mode = list(ec2_subnet_ids), vpc_id, cluster_name, mode
-        self.alb_delay, self.active_delay, self.poll_interval = alb_delay, active_delay, poll_interval
-        self.data_plane, self.backend_healthy, self.target_health = data_plane, backend_healthy, target_health
-        self.data_plane_removed = data_plane_removed
-        self.target_ip, self.health_check_scale = target_ip, health_check_scale
+        self.subnets, self.vpc_id, self.cluster_name = list(ec2_subnet_ids), vpc_id, cluster_name
+        self.mode, self.alb_delay, self.active_delay = _check_mode(mode), alb_delay, active_delay
+        self.data_plane, self.data_plane_removed = data_plane, data_plane_removed
+        self.backend_healthy, self.health_check_scale = backend_healthy, health_check_scale
         self._backend_getter = elbv2_backend_getter or (
             lambda: _moto_backend(os.environ.get("MOTO_ACCOUNT_ID", "123456789012"), elbv2.meta.region_name))
         self.timeline: dict[str, dict[str, Any]] = {}
@@ -93,28 +86,27 @@ class LoadBalancerControllerStandIn:
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "LoadBalancerControllerStandIn":
         """Install as the controller's Helm chart does: its IngressClass and its webhook, then reconcile."""
-        if self.mode != "webhook-deny" and self.kube.get("ingressclasses", None, "alb") is None:
-            self.kube.create("ingressclasses", None, alb_ingress_class(), manager="helm")
+        self._sync_ingress_class()
         if self.webhook not in self.kube.emulator.validating_webhooks:
             self.kube.emulator.validating_webhooks.append(self.webhook)
         self._loop.start()
         return self
 
     def switch(self, *, mode: str, alb_delay: float, active_delay: float, health_check_scale: float) -> None:
-        """Another scenario on the same cluster (sandbox/reset.py): its mode and pace; ``webhook-deny`` is a
-        cluster whose IngressClass ``alb`` is missing (the chart installed without it), so it goes, and comes
-        back with any other mode."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        has_class = self.kube.get("ingressclasses", None, "alb") is not None
-        if mode == "webhook-deny" and has_class:
-            self.kube.delete("ingressclasses", None, "alb")
-        elif mode != "webhook-deny" and not has_class:
-            self.kube.create("ingressclasses", None, alb_ingress_class(), manager="helm")
-        self.mode, self.alb_delay, self.active_delay = mode, alb_delay, active_delay
+        """Another scenario on the same cluster (sandbox/reset.py): its mode and pace."""
+        self.mode, self.alb_delay, self.active_delay = _check_mode(mode), alb_delay, active_delay
         self.health_check_scale = health_check_scale
+        self._sync_ingress_class()
         self.timeline.clear()
         self._certificates_first_seen.clear()
+
+    def _sync_ingress_class(self) -> None:
+        """The chart's IngressClass ``alb``, but in ``webhook-deny`` mode: a chart installed without it."""
+        has_class = self.kube.get("ingressclasses", None, "alb") is not None
+        if self.mode == "webhook-deny" and has_class:
+            self.kube.delete("ingressclasses", None, "alb")
+        elif self.mode != "webhook-deny" and not has_class:
+            self.kube.create("ingressclasses", None, alb_ingress_class(), manager="helm")
 
     def stop(self) -> None:
         self._loop.stop()
@@ -201,16 +193,14 @@ class LoadBalancerControllerStandIn:
             self.timeline[key]["addressAt"] = time.time()
             state["phase"], state["active_due"] = "addressed", time.time() + self.active_delay
         if state["phase"] == "addressed" and now >= state["active_due"]:
-            if self.data_plane is not None:
-                desc = self.elbv2.describe_load_balancers(LoadBalancerArns=[state["lb_arn"]])["LoadBalancers"][0]
-                self.data_plane(ing, desc)
-            self._set_active(state)
+            self._serve(ing, state)
+            moto_hooks.set_active(self._backend(), state)
             state["phase"] = "active"
             self.timeline[key]["lbActiveAt"] = time.time()
             state["checks"].start()  # registration completes with the ALB: the health checks begin
         if state["phase"] == "active":
             state["checks"].tick()
-            if "activeAt" not in self.timeline[key] and self._health(state) == "healthy":
+            if "activeAt" not in self.timeline[key] and state["checks"].state == "healthy":
                 self.timeline[key]["activeAt"] = state["checks"].healthy_at or time.time()
 
     def _build(self, key: str, ing: dict[str, Any], state: dict[str, Any]) -> None:
@@ -243,19 +233,17 @@ class LoadBalancerControllerStandIn:
         meta, spec = ing["metadata"], ing.get("spec") or {}
         where = f"ingress: {meta['namespace']}/{meta['name']}"
         from sandbox.controller import annotations  # the controller's parsing and the ELBv2 API's checks
+        paths = [(rule.get("host"), p)
+                 for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
         try:
-            backends = sorted({p["backend"]["service"]["name"] for rule in spec.get("rules") or []
-                               for p in (rule.get("http") or {}).get("paths") or []
-                               if "service" in p.get("backend", {})})
+            backends = sorted({p["backend"]["service"]["name"] for _, p in paths if "service" in p.get("backend", {})})
             parsed = annotations.parse(meta.get("annotations") or {}, where.removeprefix("ingress: "),
                                        backends=backends)
         except annotations.AnnotationRejected as e:
             # reason None: the real controller records no event (a group that fails to load); this stand-in can only
             # reject with one, so it says FailedBuildModel
             raise Rejected(e.reason or "FailedBuildModel", e.message) from None
-        cert, listeners, scheme = parsed["certificate_arn"], parsed["listeners"], parsed["scheme"]
-        paths = [(rule.get("host"), p)
-                 for rule in spec.get("rules") or [] for p in (rule.get("http") or {}).get("paths") or []]
+        cert, listeners = parsed["certificate_arn"], parsed["listeners"]
         if not paths:
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: no rules with backends")
         host, path = paths[0]
@@ -264,14 +252,13 @@ class LoadBalancerControllerStandIn:
         if service is None:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: Service \"{backend['name']}\" not found")
-        target_type, grpc = parsed["target_type"], parsed["grpc"]
-        if target_type == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
+        if parsed["target_type"] == "instance" and service["spec"].get("type") not in ("NodePort", "LoadBalancer"):
             raise Rejected("FailedBuildModel", f"Failed build model due to {where}: service \"{backend['name']}\" "
                            "must be of type NodePort or LoadBalancer for instance target type")
         if any(proto == "HTTPS" for proto, _ in listeners) and not cert:
             raise Rejected("FailedBuildModel",
                            f"Failed build model due to {where}: no certificate found for host: {host}")
-        if grpc and not any(proto == "HTTPS" for proto, _ in listeners):
+        if parsed["grpc"] and not any(proto == "HTTPS" for proto, _ in listeners):
             raise Rejected("FailedDeployModel", aws_error(
                 "CreateListener", 400, "ValidationError",
                 "Listener protocol 'HTTP' is not supported with a target group with the protocol-version 'GRPC'"))
@@ -284,14 +271,10 @@ class LoadBalancerControllerStandIn:
                 raise
         port = backend["port"].get("number") or next(
             (p["port"] for p in service["spec"].get("ports") or [] if p.get("name") == backend["port"].get("name")), 80)
-        health_check = parsed["health_check"]
-        return {"scheme": scheme, "listeners": listeners, "cert": cert, "grpc": grpc, "host": host, "port": port,
-                "target_type": target_type, "ssl_policy": parsed["ssl_policy"],
-                "health_check": HealthCheckSettings(**{key: health_check[key] for key in (
-                    "interval_seconds", "timeout_seconds", "healthy_threshold_count", "unhealthy_threshold_count")}),
-                "load_balancer_attributes": parsed["load_balancer_attributes"], "health_path": health_check["path"],
-                "matcher": parsed["matcher"], "backend": backend["name"],
-                "backend_protocol": parsed["backend_protocol"]}
+        check = parsed["health_check"]
+        return {**parsed, "cert": cert, "host": host, "port": port, "backend": backend["name"], "health_path":
+                check["path"], "health_check": HealthCheckSettings(**{
+                    field.name: check[field.name] for field in dataclasses.fields(HealthCheckSettings)})}
 
     def _check_certificate_visible(self, plan: dict[str, Any]) -> None:
         """transient mode: CreateListener's CertificateNotFound while ELBv2 does not yet see a new certificate."""
@@ -319,25 +302,28 @@ class LoadBalancerControllerStandIn:
             return False
         meta = ing["metadata"]
         replaced = deploy.update(self.elbv2, key, meta, state["plan"], plan, state, cluster_name=self.cluster_name,
-                                 vpc_id=self.vpc_id, target_ip=self.target_ip, registered=self._registered)
+                                 vpc_id=self.vpc_id, registered=self._registered)
         state.update(plan=plan, health_check=plan["health_check"])
         if replaced:
             state["checks"].start()  # a new target group's target: registered on an active ALB, checked from now
         else:
             state["checks"].settings = plan["health_check"]  # ModifyTargetGroup: the next checks use these
-        if self.data_plane is not None:
-            self.data_plane(ing, self.elbv2.describe_load_balancers(LoadBalancerArns=[state["lb_arn"]])
-                            ["LoadBalancers"][0])
+        self._serve(ing, state)
         self.kube.record_event(meta["namespace"], "Ingress", meta["name"], "Normal", "SuccessfullyReconciled",
                                "Successfully reconciled", COMPONENT)
         return True
 
     def _deploy(self, key: str, meta: dict[str, Any], plan: dict[str, Any], state: dict[str, Any]) -> None:
         state["health_check"], state["plan"] = plan["health_check"], plan
-        deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name,
-                                 subnets=self.subnets, vpc_id=self.vpc_id, target_ip=self.target_ip,
-                                 created=self._hold_provisioning, registered=self._registered)
+        deploy.deploy(self.elbv2, key, meta, plan, state, cluster_name=self.cluster_name, subnets=self.subnets,
+                      vpc_id=self.vpc_id, created=self._hold_provisioning, registered=self._registered)
         self.timeline[key].update(albArn=state["lb_arn"], dnsName=state["dns"], createdAt=time.time())
+
+    def _serve(self, ing: dict[str, Any], state: dict[str, Any]) -> None:
+        """The ALB answers with what it now is: the data plane serves it."""
+        if self.data_plane is not None:
+            self.data_plane(ing, self.elbv2.describe_load_balancers(LoadBalancerArns=[state["lb_arn"]])
+                            ["LoadBalancers"][0])
 
     # -- moto hooks (sandbox/controller/moto_hooks.py) -----------------------------------------------------------------
     def _backend(self) -> Any | None:
@@ -349,19 +335,11 @@ class LoadBalancerControllerStandIn:
     def _hold_provisioning(self, state: dict[str, Any]) -> None:
         moto_hooks.hold_provisioning(self._backend(), state)
 
-    def _set_active(self, state: dict[str, Any]) -> None:
-        moto_hooks.set_active(self._backend(), state)
-
-    def _health(self, state: dict[str, Any]) -> str:
-        if self.target_health is not None:
-            return self.target_health()
-        return str(state["checks"].state)
-
     def _registered(self, state: dict[str, Any]) -> None:
         """The target is registered: its health checks are set up (they begin when the ALB turns active)."""
         state["checks"] = TargetHealthChecks(self.backend_healthy, state["health_check"],
                                              scale=self.health_check_scale, clock=time.time)
-        moto_hooks.control_health(self._backend(), state, lambda: self._health(state))
+        moto_hooks.control_health(self._backend(), state, lambda: state["checks"].state)
 
     def _cleanup(self, state: dict[str, Any]) -> bool:
         """Delete what was built for an Ingress, as the controller does; False when ELBv2 refused (try again)."""

@@ -1,26 +1,10 @@
 """The load balancer controller's validating webhook for Ingresses, ``vingress.elbv2.k8s.aws``.
 
-Follows kubernetes-sigs/aws-load-balancer-controller
-``webhooks/networking/ingress_validator.go`` (``ValidateCreate`` /
-``ValidateUpdate``), with the checks its default flags switch on:
-
-1. ``checkIngressClass``: does this controller handle the Ingress? A
-   ``kubernetes.io/ingress.class`` annotation decides by itself (``alb``, the
-   ``--ingress-class`` default); otherwise the IngressClass is loaded
-   (``pkg/ingress/class_loader.go``): ``spec.ingressClassName``, else the
-   cluster's default class. A class that does not exist is a denial
-   (``invalid ingress class: ingressclasses.networking.k8s.io "<x>" not found``);
-   a class of another controller, or none at all, skips every later check.
-2. ``checkIngressClassUsage``: on CREATE with a class name, or UPDATE that
-   changes it, the class must load (the same errors).
-3. ``checkIngressAnnotationConditions``: each path's
-   ``alb.ingress.kubernetes.io/conditions.<service>`` must be JSON
-   (``failed to parse json annotation, <key>: <raw>: <error>``).
-
-The IngressClass-params and group-name checks are off by default
-(``--disable-ingress-class-annotation``, ``--disable-ingress-group-name-annotation``)
-and are not played. A denial is controller-runtime's ``admission.Denied``: 403
-Forbidden (pkg/webhook/admission/response.go ``ValidationResponse``).
+Follows kubernetes-sigs/aws-load-balancer-controller ``webhooks/networking/ingress_validator.go``
+(``ValidateCreate`` / ``ValidateUpdate``) with the checks its default flags switch on; the IngressClass-params and
+group-name checks are off by default (``--disable-ingress-class-annotation``,
+``--disable-ingress-group-name-annotation``) and not played. A denial is controller-runtime's ``admission.Denied``:
+403 Forbidden (pkg/webhook/admission/response.go ``ValidationResponse``).
 """
 
 from __future__ import annotations
@@ -33,7 +17,6 @@ from sandbox.kubernetes.admission import Denial, Lookup
 NAME = "vingress.elbv2.k8s.aws"
 CONTROLLER = "ingress.k8s.aws/alb"
 INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 CONDITIONS_PREFIX = "alb.ingress.kubernetes.io/conditions."
 
 
@@ -52,6 +35,8 @@ class IngressValidator:
                lookup: Lookup) -> Denial | None:
         annotations = (ing.get("metadata") or {}).get("annotations") or {}
         try:
+            # checkIngressClass: the annotation decides by itself (``alb``, the --ingress-class default); else the
+            # IngressClass is loaded, and one of another controller, or none, skips every later check
             if INGRESS_CLASS_ANNOTATION in annotations:
                 if annotations[INGRESS_CLASS_ANNOTATION] != self.ingress_class:
                     return None
@@ -61,14 +46,13 @@ class IngressValidator:
                     return None
             self._check_class_usage(operation, ing, old, lookup)
             self._check_conditions(ing, annotations)
-        except ClassNotLoaded as exc:
-            return Denial(str(exc))
-        except ValueError as exc:
+        except (ClassNotLoaded, ValueError) as exc:
             return Denial(str(exc))
         return None
 
     @staticmethod
     def _load_class(ing: dict[str, Any], lookup: Lookup) -> dict[str, Any] | None:
+        """pkg/ingress/class_loader.go: ``spec.ingressClassName``, else the cluster's default class."""
         name = (ing.get("spec") or {}).get("ingressClassName")
         if name:
             found = lookup("ingressclasses", None, name)
@@ -79,6 +63,7 @@ class IngressValidator:
 
     def _check_class_usage(self, operation: str, ing: dict[str, Any], old: dict[str, Any] | None,
                            lookup: Lookup) -> None:
+        """checkIngressClassUsage: on CREATE with a class name, or an UPDATE that changes it, the class must load."""
         name = (ing.get("spec") or {}).get("ingressClassName")
         before = ((old or {}).get("spec") or {}).get("ingressClassName")
         if name and (operation == "CREATE" or name != before):
@@ -86,6 +71,7 @@ class IngressValidator:
 
     @staticmethod
     def _check_conditions(ing: dict[str, Any], annotations: dict[str, str]) -> None:
+        """checkIngressAnnotationConditions: each path's ``conditions.<service>`` must be JSON."""
         for rule in (ing.get("spec") or {}).get("rules") or []:
             for path in (rule.get("http") or {}).get("paths") or []:
                 service = ((path.get("backend") or {}).get("service") or {}).get("name")

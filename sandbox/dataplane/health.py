@@ -1,36 +1,24 @@
-"""The ALB's health checks of one registered target, on the model AWS documents.
+"""The ALB's health checks of one registered target, as the ALB guide (target-group-health-checks) describes them.
 
-Why: the controller stand-in used to report a target healthy the moment its
-ALB turned active, whatever the target group's settings, so neither the
-controller's defaults nor the workflow's (layer7.ingress_defaults) changed
-when a run could go on. This plays the checks as the ALB guide
-(target-group-health-checks) describes them:
+- "The load balancer sends a health check request to each registered target every HealthCheckIntervalSeconds
+  seconds ... Each health check request is independent and the result lasts for the entire interval. The time it
+  takes for the target to respond does not affect the interval for the next health check request": checks at fixed
+  times, one interval apart. AWS does not say that the first is sent at once, so the first comes one interval after
+  registration completes (in the stand-in: when the ALB turns active; before, the target is ``initial`` with
+  ``Elb.RegistrationInProgress``).
+- HealthCheckTimeoutSeconds: "The amount of time, in seconds, during which no response from a target means a failed
+  health check": the probe gets that long.
+- "After your target is registered, it must pass one health check to be considered healthy": ``initial``
+  (``Elb.InitialHealthChecking``) turns ``healthy`` at the first passing check.
+- UnhealthyThresholdCount: "The number of consecutive failed health checks required before considering a target
+  unhealthy"; HealthyThresholdCount: "The number of consecutive successful health checks required before
+  considering an unhealthy target healthy": a healthy (or initial) target turns ``unhealthy``
+  (``Target.FailedHealthChecks``) after that many failures in a row, an unhealthy one ``healthy`` after that many
+  passes in a row.
 
-- "The load balancer sends a health check request to each registered target
-  every HealthCheckIntervalSeconds seconds ... Each health check request is
-  independent and the result lasts for the entire interval. The time it takes
-  for the target to respond does not affect the interval for the next health
-  check request": checks at fixed times, one interval apart. AWS does not say
-  that the first is sent at once, so the first comes one interval after
-  registration completes (in the stand-in: when the ALB turns active; before,
-  the target is ``initial`` with ``Elb.RegistrationInProgress``).
-- HealthCheckTimeoutSeconds: "The amount of time, in seconds, during which no
-  response from a target means a failed health check": the probe gets that long.
-- "After your target is registered, it must pass one health check to be
-  considered healthy": ``initial`` (``Elb.InitialHealthChecking``) turns
-  ``healthy`` at the first passing check.
-- UnhealthyThresholdCount: "The number of consecutive failed health checks
-  required before considering a target unhealthy"; HealthyThresholdCount:
-  "The number of consecutive successful health checks required before
-  considering an unhealthy target healthy": a healthy (or initial) target
-  turns ``unhealthy`` (``Target.FailedHealthChecks``) after that many failures
-  in a row, an unhealthy one ``healthy`` after that many passes in a row.
-
-``scale`` multiplies every interval and timeout: the sandbox plays AWS's
-model faster, as it shortens its other delays, without changing the model.
-A backend that dies after turning healthy is therefore still reported healthy
-for up to UnhealthyThresholdCount intervals, as on AWS; ``--milvus down``
-relies on that window (sandbox/environment.py).
+``scale`` multiplies every interval and timeout: the sandbox plays AWS's model faster, without changing it. A backend
+that dies after turning healthy is therefore still reported healthy for up to UnhealthyThresholdCount intervals, as
+on AWS; ``--milvus down`` relies on that window (sandbox/environment.py).
 """
 
 from __future__ import annotations
@@ -45,7 +33,7 @@ from dataclasses import dataclass
 class HealthCheckSettings:
     """A target group's HealthCheckIntervalSeconds, HealthCheckTimeoutSeconds and thresholds."""
 
-    interval_seconds: int = 15  # the controller's defaults (model_builder.go), as sandbox/controller/annotations.py
+    interval_seconds: int = 15  # the controller's defaults: model_builder.go Build
     timeout_seconds: int = 5
     healthy_threshold_count: int = 2
     unhealthy_threshold_count: int = 2

@@ -1,36 +1,21 @@
-"""What the ALB's HTTPS listener enforces, read from ELBv2 and written as nginx directives.
+"""What the ALB's HTTPS listener enforces, read from ELBv2 and written as nginx directives (dataplane/processes.py).
 
-Why: nginx plays the ALB's listener (sandbox/dataplane/processes.py), and it used to
-allow TLS 1.2 and 1.3 and close idle connections after 60 s whatever the
-Ingress asked for. Now it takes both from what the controller stand-in
-created, as the ALB does:
-
-- the listener's ``SslPolicy``, looked up with DescribeSSLPolicies (moto's
-  moto/elbv2/ssl_policies.py, its copy of AWS's answer): its ``SslProtocols``
-  become ``ssl_protocols`` (nginx's names are the same: TLSv1, TLSv1.1,
-  TLSv1.2, TLSv1.3), its TLS 1.2-and-older ``Ciphers`` (OpenSSL names, as the
-  ALB writes them) ``ssl_ciphers`` in the policy's order, the server's choice
-  first ("the first cipher on the server's list that matches any one of the
-  client's ciphers is selected", ALB guide, describe-ssl-policies:
-  ``ssl_prefer_server_ciphers on``). TLS 1.3 suites are OpenSSL's defaults,
-  the three every policy lists. Hybrid post-quantum key exchange (the PQ
-  policies) is not played: this OpenSSL has no ML-KEM; clients without it
-  get the classic exchange there too. OpenSSL 3 refuses TLS 1.0 and 1.1 at
-  its default security level, so a policy that allows them gets
-  ``@SECLEVEL=0``, as the ALB does accept them;
-- the load balancer attribute ``idle_timeout.timeout_seconds`` (default 60:
-  botocore elbv2 LoadBalancerAttribute.Key), "the period of time an existing
-  client or target connection can remain inactive, with no data being sent
-  or received, before the load balancer closes the connection" (ALB guide,
-  edit-load-balancer-attributes). nginx has one timeout per side and phase:
-  client_header_timeout until a connection's first request (nginx
-  src/http/v2/ngx_http_v2.c ngx_http_v2_init), keepalive_timeout between
-  requests (for HTTP/2 since 1.19.7, CHANGES: "the keepalive_timeout ...
-  directives should be used instead" of http2_idle_timeout),
-  client_body_timeout and send_timeout while a request is read or answered,
-  grpc_read_timeout and grpc_send_timeout towards the target ("between two
-  successive read operations", ngx_http_grpc_module). All take the idle
-  timeout.
+- The listener's ``SslPolicy``, looked up with DescribeSSLPolicies (moto/elbv2/ssl_policies.py, moto's copy of AWS's
+  answer): its ``SslProtocols`` become ``ssl_protocols`` (nginx's names are the same), its TLS 1.2-and-older
+  ``Ciphers`` (OpenSSL names, as the ALB writes them) ``ssl_ciphers`` in the policy's order, the server's choice
+  first ("the first cipher on the server's list that matches any one of the client's ciphers is selected", ALB
+  guide, describe-ssl-policies: ``ssl_prefer_server_ciphers on``). TLS 1.3 suites are OpenSSL's defaults, the three
+  every policy lists. Hybrid post-quantum key exchange (the PQ policies) is not played: this OpenSSL has no ML-KEM.
+  OpenSSL 3 refuses TLS 1.0 and 1.1 at its default security level, so a policy that allows them gets
+  ``@SECLEVEL=0``, as the ALB does accept them.
+- The load balancer attribute ``idle_timeout.timeout_seconds`` (default 60: botocore elbv2
+  LoadBalancerAttribute.Key), "the period of time an existing client or target connection can remain inactive, with
+  no data being sent or received, before the load balancer closes the connection" (ALB guide,
+  edit-load-balancer-attributes). nginx has one timeout per side and phase, and all take it: client_header_timeout
+  until a connection's first request (nginx src/http/v2/ngx_http_v2.c ngx_http_v2_init), keepalive_timeout between
+  requests (for HTTP/2 since 1.19.7, CHANGES: "the keepalive_timeout ... directives should be used instead" of
+  http2_idle_timeout), client_body_timeout and send_timeout while a request is read or answered, grpc_read_timeout
+  and grpc_send_timeout towards the target ("between two successive read operations", ngx_http_grpc_module).
 """
 
 from __future__ import annotations
@@ -39,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_IDLE_TIMEOUT_SECONDS = 60  # botocore: "The default is 60 seconds"
-_OLD_PROTOCOLS = frozenset({"TLSv1", "TLSv1.1"})
 
 
 @dataclass(frozen=True)
@@ -63,18 +47,9 @@ class ListenerSettings:
     def tls_directives(self) -> str:
         lines = [f"ssl_protocols {' '.join(self.ssl_protocols)};"]
         if self.ciphers:
-            level = ":@SECLEVEL=0" if _OLD_PROTOCOLS & set(self.ssl_protocols) else ""
+            level = ":@SECLEVEL=0" if {"TLSv1", "TLSv1.1"} & set(self.ssl_protocols) else ""
             lines += [f"ssl_ciphers {':'.join(self.ciphers)}{level};", "ssl_prefer_server_ciphers on;"]
         return "\n    ".join(lines)
-
-    def client_timeouts(self) -> str:
-        seconds = self.idle_timeout_seconds
-        return "\n    ".join(f"{name} {seconds}s;" for name in (
-            "client_header_timeout", "keepalive_timeout", "client_body_timeout", "send_timeout"))
-
-    def upstream_timeouts(self) -> str:
-        return "\n            ".join(f"{name} {self.idle_timeout_seconds}s;"
-                                     for name in ("grpc_read_timeout", "grpc_send_timeout"))
 
 
 def listener_settings(elbv2: Any, load_balancer_arn: str) -> ListenerSettings:

@@ -1,13 +1,10 @@
 """The Network Load Balancers' data plane in the sandbox: per NLB DNS name, a local port per Service port.
 
-An NLB passes TCP through (Milvus speaks plain gRPC), so each port of a
-serving NLB is a TCP proxy on 127.0.0.1 in front of the sandbox's one Milvus.
-A provisioning NLB has its name but routes nothing yet (ELB user guide,
-"Register targets for your Network Load Balancer"): its ports are bound
-sockets that never listen, so a client is refused. When each state begins is
-the cloud's service controller's decision (sandbox/kubernetes/service_controller.py).
-``on_change`` receives the name -> port map (None for a name whose load
-balancer is gone) for the Lambdas' resolver shim (sandbox/aws/lambda_shim).
+An NLB passes TCP through (Milvus speaks plain gRPC), so each port of a serving NLB is a TCP proxy on 127.0.0.1 in
+front of the sandbox's one Milvus. A provisioning NLB has its name but routes nothing yet (ELB user guide, "Register
+targets for your Network Load Balancer"): its ports are bound sockets that never listen, so a client is refused.
+When each state begins is the cloud's service controller's decision (sandbox/kubernetes/service_controller.py).
+``on_change`` receives the name -> port map for the Lambdas' resolver shim (sandbox/aws/lambda_shim).
 """
 
 from __future__ import annotations

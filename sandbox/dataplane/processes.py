@@ -1,15 +1,10 @@
 """The ALB's data plane in the sandbox: a real Milvus behind a TLS-terminating gRPC proxy.
 
-On AWS the path is client -> ALB (TLS, HTTP/2, GRPC target group) -> Milvus
-proxy pod. Here milvus-lite's gRPC server plays the pod and nginx plays the
-ALB's listener: it terminates TLS with the imported certificate (leaf + chain,
-as ACM serves it), speaks HTTP/2 and passes gRPC on. Both run as child
-processes bound to 127.0.0.1, with every file they write under directories the
-caller owns, so the sandbox works as root and as an ordinary user.
-
-As an ordinary user, listen ports below 1024 fail to bind unless the kernel
-allows it (net.ipv4.ip_unprivileged_port_start); use ``free_port()`` instead
-of 443. Private keys are written 0600 and never logged.
+On AWS the path is client -> ALB (TLS, HTTP/2, GRPC target group) -> Milvus proxy pod. Here milvus-lite's gRPC
+server plays the pod and nginx the ALB's listener: it terminates TLS with the imported certificate (leaf + chain,
+as ACM serves it) and passes gRPC on. Both are child processes bound to 127.0.0.1 that write only under
+directories the caller owns, so the sandbox works as root and as an ordinary user (who cannot bind ports below
+1024: use ``free_port()`` rather than 443). Private keys are written 0600 and never logged.
 """
 
 from __future__ import annotations
@@ -52,11 +47,8 @@ def free_port() -> int:
 
 
 def answers_grpc(port: int, *, host: str = LOCALHOST, timeout: float = 1.0) -> bool:
-    """True when a plaintext gRPC server on ``host:port`` passes the ALB's health check.
-
-    Calls the ALB's health-check method; a live gRPC server that does not know
-    it answers UNIMPLEMENTED, exactly what the ALB's default matcher wants.
-    """
+    """True when a plaintext gRPC server on ``host:port`` passes the ALB's health check: a live server that does not
+    know the ALB's health-check method answers UNIMPLEMENTED, what the ALB's default matcher wants."""
     import grpc  # noqa: PLC0415 - only here: NginxAlb alone runs without grpcio
 
     channel = grpc.insecure_channel(f"{host}:{port}")
@@ -122,10 +114,7 @@ class _Child:
 
 
 class MilvusLite(_Child):
-    """milvus-lite's gRPC server as a child process: the Milvus pod behind the ALB.
-
-    ``stop()`` keeps the data in ``data_dir``; ``start()`` serves it again on the same port.
-    """
+    """milvus-lite's gRPC server, the Milvus pod behind the ALB; ``stop()`` keeps ``data_dir`` for ``start()``."""
 
     def __init__(self, data_dir: str | os.PathLike[str], port: int | None = None, *, start_timeout: float = 60.0):
         self.data_dir = Path(data_dir).resolve()
@@ -181,11 +170,8 @@ def _nginx_version(nginx: str) -> tuple[int, ...]:
 class NginxAlb(_Child):
     """nginx as the ALB's HTTPS listener: TLS + HTTP/2 in front, gRPC to Milvus behind.
 
-    ``host`` (optional) plays the Ingress's host rule: requests for another
-    name get 404, as from the ALB's default action, which gRPC clients see as
-    UNIMPLEMENTED. Without it every name reaches Milvus. ``listener`` is what
-    the ALB enforces (sandbox/dataplane/listener.py: the TLS policy's protocols and
-    ciphers, the idle timeout); the default is the ALB's with no policy named.
+    ``host`` plays the Ingress's host rule: another name gets the ALB's default action, a 404 (gRPC: UNIMPLEMENTED);
+    without it every name reaches Milvus. ``listener``: what the ALB enforces (sandbox/dataplane/listener.py).
     """
 
     def __init__(
@@ -227,12 +213,8 @@ class NginxAlb(_Child):
         return f"{LOCALHOST}:{self.listen_port}"
 
     def start(self) -> None:
-        """Start nginx (again, after ``stop()``) and wait until the port serves its certificate.
-
-        Its own certificate, not any TLS answer: another process on the port
-        (say a second sandbox on this machine) would otherwise pass for it
-        while this nginx failed to bind.
-        """
+        """Start nginx (again, after ``stop()``) and wait until the port serves its own certificate: any TLS answer
+        could be another process on the port (a second sandbox) while this nginx failed to bind."""
         if self.running:
             return
         self._test_config()
@@ -260,12 +242,8 @@ class NginxAlb(_Child):
         self.start()
 
     def reload(self, cert_pem: str, key_pem: str, chain_pem: str | None = None, *, timeout: float = 10.0) -> None:
-        """Rotate the certificate as a re-import into the same ACM ARN does, without dropping the listener.
-
-        A certificate nginx refuses (bad PEM, key not matching) leaves the old
-        one in place and raises ``DataPlaneError``. Returns once the new leaf
-        is the one served.
-        """
+        """Rotate the certificate as a re-import into the same ACM ARN does, without dropping the listener; returns
+        once the new leaf is served. One nginx refuses (bad PEM, key not matching) leaves the old in place."""
         old = (self.cert_path.read_text(), self.key_path.read_text())
         self._write_certificate(cert_pem, key_pem, chain_pem)
         try:
@@ -291,11 +269,8 @@ class NginxAlb(_Child):
         der = self._served_leaf_der()
         return hashlib.sha256(der).hexdigest() if der else None
 
-    # --- internals -----------------------------------------------------------
-
     def _command(self, *extra: str) -> list[str]:
-        # -e: the error log before the config is read; a compiled-in default
-        # may be a root-owned path.
+        # -e: the error log before the config is read; a compiled-in default may be a root-owned path.
         return [self.nginx, "-p", f"{self.workdir}/", "-c", str(self.conf_path), "-e", str(self.error_log), *extra]
 
     def _test_config(self) -> None:
@@ -327,8 +302,7 @@ class NginxAlb(_Child):
 
     def _config(self) -> str:
         temp = self.workdir / "tmp"  # its subdirectories are made in __init__
-        # As root the master drops its workers to `nobody`, who may not enter a
-        # private workdir: keep them as the caller instead.
+        # As root the master drops its workers to `nobody`, who may not enter a private workdir: keep the caller.
         user = ""
         if os.geteuid() == 0:
             user = f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};"
@@ -350,6 +324,7 @@ class NginxAlb(_Child):
         else:
             default_server = ""
             named = f"listen {self.endpoint} ssl{listen_http2} default_server;\n        server_name _;"
+        idle = self.listener.idle_timeout_seconds
         return f"""# Written by sandbox/dataplane/processes.py: the ALB's HTTPS listener in front of Milvus.
 daemon off;
 master_process on;
@@ -376,7 +351,10 @@ http {{
     # The listener's security policy, for every server (ssl_protocols is taken from the default server).
     {self.listener.tls_directives()}
     # The ALB's idle timeout, on the client side.
-    {self.listener.client_timeouts()}
+    client_header_timeout {idle}s;
+    keepalive_timeout {idle}s;
+    client_body_timeout {idle}s;
+    send_timeout {idle}s;
 {default_server}
     server {{
         {named}{tls}
@@ -384,7 +362,8 @@ http {{
         location / {{
             grpc_pass grpc://{LOCALHOST}:{self.upstream_port};
             grpc_connect_timeout 5s;
-            {self.listener.upstream_timeouts()}
+            grpc_read_timeout {idle}s;
+            grpc_send_timeout {idle}s;
             grpc_socket_keepalive on;
         }}
     }}

@@ -1,16 +1,9 @@
 """The ALB picks up a certificate re-imported into the same ACM ARN; so must nginx.
 
-On AWS, re-importing a certificate into an existing ACM ARN (what
-ImportCertificate does when a rotated certificate arrives) changes what every
-listener using that ARN serves, with no change to the listener or the
-Ingress. The controller stand-in only calls the data plane when it (re)builds
-an ALB, and an Ingress whose annotations did not change is not rebuilt, so
-nginx would keep serving the old certificate: a rotation would then fail its
-TLS check (a new CA) or, worse, pass against the old certificate.
-
-`ReimportWatcher` closes that gap: it remembers which ACM certificate the
-listener serves and what it looked like, polls moto's ACM store, and reloads
-the data plane when the certificate behind the same ARN changes.
+On AWS, re-importing a certificate into an existing ACM ARN changes what every listener using that ARN serves,
+with no change to the listener or the Ingress. The controller stand-in calls the data plane only when it (re)builds
+an ALB, so without this watcher nginx would keep serving the old certificate, and a rotation would fail its TLS
+check (a new CA) or, worse, pass against the old certificate.
 """
 
 from __future__ import annotations
@@ -32,23 +25,19 @@ def _fingerprint(certificate_pem: str) -> str:
 
 
 class ReimportWatcher:
-    """Reload the data plane when the listener's ACM certificate is re-imported.
+    """Polls ``read(arn)`` (the bundle ACM holds now) and ``apply``-s a changed one to the data plane.
 
-    ``read(arn)`` returns the bundle ACM holds for ``arn`` now; ``apply(bundle)``
-    makes the data plane serve it. Whoever else reloads the data plane (the
-    controller's ``data_plane`` callback) does so under ``lock`` and then calls
-    ``serving`` so the two never race or undo each other.
+    Whoever else reloads the data plane (the controller's ``data_plane`` callback) does so under ``lock`` and then
+    calls ``serving``, so the two never race or undo each other.
     """
 
-    def __init__(self, read: Callable[[str], Bundle], apply: Callable[[Bundle], None], *,
-                 interval: float = 0.5) -> None:
-        self.read, self.apply, self.interval = read, apply, interval
+    def __init__(self, read: Callable[[str], Bundle], apply: Callable[[Bundle], None]) -> None:
+        self.read, self.apply = read, apply
         self.lock = threading.RLock()
         self.reloads = 0
-        self.paused = False
         self._arn: str | None = None
         self._fingerprint: str | None = None
-        self._loop = PollingThread(self.check_once, interval=interval, name="acm-reimport-watcher")
+        self._loop = PollingThread(self.check_once, interval=0.5, name="acm-reimport-watcher")
 
     def serving(self, arn: str, certificate_pem: str) -> None:
         with self.lock:
@@ -59,18 +48,10 @@ class ReimportWatcher:
         with self.lock:
             self._arn, self._fingerprint = None, None
 
-    def pause(self) -> None:
-        """Stop picking up re-imports: the data plane keeps serving what it has, a rotation not yet reached
-        the listener (the stale certificate VerifyGrpc must notice). ``resume`` catches up."""
-        self.paused = True
-
-    def resume(self) -> None:
-        self.paused = False
-
     def check_once(self) -> bool:
         """Reload when the certificate behind the served ARN changed; True when it did."""
         with self.lock:
-            if self._arn is None or self.paused:
+            if self._arn is None:
                 return False
             try:
                 bundle = self.read(self._arn)

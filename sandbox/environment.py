@@ -122,8 +122,8 @@ class Sandbox(contextlib.AbstractContextManager):
 
     def _start(self) -> None:
         t0 = time.monotonic()
-        self.aws = self._stack.enter_context(MotoSandbox(clock_scale=self.settings.clock_scale,
-                                                         faults=self.settings.faults))
+        self.aws = MotoSandbox(clock_scale=self.settings.clock_scale, faults=self.settings.faults).start()
+        self._stack.callback(self.aws.stop)
         self.kube = self._stack.enter_context(KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS,
                                                                 faults=self.settings.faults))
         # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.

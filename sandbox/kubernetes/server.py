@@ -37,7 +37,7 @@ NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?(?:/(status))?/?$"
 
 @attrs.define(kw_only=True)
 class Emulator(StoreMixin, KubernetesEmulator):
-    verifier: TokenVerifier | None = None
+    verifier: TokenVerifier
     # access key id -> the user EKS maps it to (access entry); keys not here are cluster admins (the creator)
     identities: dict[str, rbac.User] = attrs.field(factory=dict)
     forbidden: bool = False  # every resource request answers 403
@@ -94,19 +94,14 @@ class Emulator(StoreMixin, KubernetesEmulator):
 
     def _authenticate(self, request: Request) -> str:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        if self.verifier is None:
-            raise RuntimeError("the emulator checks tokens only when given a TokenVerifier (KubernetesStandIn does)")
         try:
             return self.verifier.verify(headers.get("authorization"))
         except TokenError as e:
             self.auth_failures.append(f"{request.method} {request.url.path}: {e}")
             raise ApiError(401, "Unauthorized", "Unauthorized") from None
 
-    def _user(self, access_key_id: str) -> rbac.User:
-        return self.identities.get(access_key_id) or rbac.User(access_key_id, (rbac.MASTERS,))
-
     def _authorize(self, access_key_id: str, request: Request, kind: Kind) -> None:
-        user = self._user(access_key_id)
+        user = self.identities.get(access_key_id) or rbac.User(access_key_id, (rbac.MASTERS,))
         namespace = request.namespace if kind.namespaced else None
         method = str(getattr(request.method, "value", request.method))  # kmock: a str Enum
         verb = rbac.request_verb(method.upper(), request.name, request.params)

@@ -293,10 +293,9 @@ class StoreMixin:
         return {"apiVersion": kind.api_version, "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self._rv)}, "items": items}
 
-    async def op_event(self, namespace: str, involved: dict[str, Any], type_: str, reason: str, message: str,
-                       component: str, name: str | None = None) -> dict[str, Any]:
+    async def op_event(self, events: Kind, namespace: str, involved: dict[str, Any], type_: str, reason: str,
+                       message: str, component: str, name: str | None = None) -> dict[str, Any]:
         """Create an Event, or, given the ``name`` of one already recorded, count it up as client-go's logger does."""
-        events = semantics.BY_PLURAL["events"]
         existing = self._current(events, namespace, name) if name else None
         if existing is not None:
             existing.update(count=existing.get("count", 1) + 1, lastTimestamp=now_iso(), message=message)

@@ -33,9 +33,6 @@ from typing import Any
 from sandbox.kubernetes import patching
 from sandbox.kubernetes.standin import HELM_MANAGER, KubernetesStandIn
 
-# ServiceSpec.ports: patchMergeKey "port" (k8s.io/api core/v1 types.go), the key a strategic merge patch matches on.
-_MERGE_KEYS = {path: keys[:1] for path, keys in patching.ASSOCIATIVE.items()}
-
 
 def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool, deletions: bool) -> dict[str, Any]:
     """strategicpatch ``diffMaps``: what turns ``current`` into ``modified``, additions/changes and/or deletions."""
@@ -55,7 +52,7 @@ def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool
             nested = _diff(old, value, sub, additions=additions, deletions=deletions)
             if nested:
                 patch[key] = nested
-        elif isinstance(value, list) and isinstance(old, list) and sub in _MERGE_KEYS:
+        elif isinstance(value, list) and isinstance(old, list) and patching.keys_at(sub):
             items = _diff_list(old, value, sub, additions=additions, deletions=deletions)
             if items:
                 patch[key] = items
@@ -67,7 +64,7 @@ def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool
 def _diff_list(current: list[Any], modified: list[Any], path: tuple[str, ...], *, additions: bool,
                deletions: bool) -> list[Any]:
     """A merge-keyed list: each item by its key, changed items as their own diff with the key kept."""
-    (key,) = _MERGE_KEYS[path]
+    key = patching.keys_at(path)[0]  # a strategic merge patch's patchMergeKey
     by_key = {item.get(key): item for item in current if isinstance(item, dict)}
     wanted = {item.get(key) for item in modified if isinstance(item, dict)}
     out: list[Any] = []

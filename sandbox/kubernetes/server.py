@@ -1,13 +1,9 @@
 """The HTTP face of the stand-in: kmock's KubernetesEmulator plus authn, authz and real verbs.
 
-kmock serves discovery, watch streams and object history; its own CRUD is a
-naive dict merge with non-Kubernetes error reasons and no PUT. This subclass
-checks the EKS token (401), RBAC (403, sandbox/kubernetes/rbac.py), then answers
-resource requests itself through ``StoreMixin`` with ``Status`` bodies whose
-reasons match kube-apiserver's (NotFound, AlreadyExists, Conflict, Invalid).
-Watches still go to kmock. With ``faults`` (a ``sandbox.faults.Dice``), a
-share of the calls meets one of kube-apiserver's own faults first
-(``sandbox/kubernetes/faults.py``).
+kmock serves discovery, watch streams and object history; its own CRUD is a naive dict merge with
+non-Kubernetes error reasons and no PUT. This subclass checks the EKS token (401) and RBAC (403), then answers
+resource requests itself (``StoreMixin``) with kube-apiserver's ``Status`` reasons. With ``faults``, a share of
+the calls meets one of kube-apiserver's own faults first (``faults.py``).
 """
 
 from __future__ import annotations

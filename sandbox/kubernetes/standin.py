@@ -1,11 +1,8 @@
 """KubernetesStandIn: the EKS cluster's API server for the sandbox, on a thread of its own.
 
-The sandbox is synchronous (Step Functions executions, the controller
-stand-in's polling loop); kmock is asyncio. The stand-in owns one event loop
-on a daemon thread, serves HTTPS on 127.0.0.1 with a CA it generated, and
-offers synchronous helpers that run on that loop (so they share the lock and
-the watch buses with HTTP clients) and skip authentication, as a controller
-with its own credentials would.
+The sandbox is synchronous, kmock is asyncio: the stand-in serves HTTPS on 127.0.0.1 (its own CA) from an
+event loop on a daemon thread, and its synchronous helpers run on that loop (sharing the lock and the watch
+buses with HTTP clients) without authentication, as a controller with its own credentials would.
 """
 
 from __future__ import annotations

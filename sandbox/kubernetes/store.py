@@ -1,13 +1,9 @@
 """Object lifecycle on top of kmock's object history: create, update, patch, delete, list.
 
-kmock keeps every version of every object (``emulator.objects``) and streams
-watch events from per-resource buses; this mixin decides what the next
-version is, the way kube-apiserver would (see ``semantics`` and
-``patching``), and tracks field managers so server-side apply can report
-conflicts and remove fields a manager stopped applying. It runs on the
-emulator's event loop, under its lock.
-Deletion with finalizers (graceful deletion as kube-apiserver does it for
-objects other than pods) is ``deletion``'s.
+kmock keeps every version of every object and streams watch events; this mixin decides what the next version
+is, as kube-apiserver would (``semantics``, ``patching``, ``deletion``), and tracks field managers so server-side
+apply can report conflicts and remove fields a manager stopped applying. It runs on the emulator's loop, under
+its lock.
 """
 
 from __future__ import annotations
@@ -26,7 +22,9 @@ from sandbox.kubernetes.semantics import ApiError, Kind
 
 SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
                *deletion.DELETION_FIELDS)
-UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
+# Fields no manager owns: identity, and what the server writes itself.
+UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
+             *(("metadata", key) for key in SYSTEM_META)}
 
 
 def now_iso() -> str:
@@ -43,8 +41,7 @@ def _strip(obj: dict[str, Any], *, status: bool) -> dict[str, Any]:
 
 
 def _tracked(obj: dict[str, Any]) -> dict[patching.Path, Any]:
-    return {p: v for p, v in patching.leaves(obj).items() if p[:2] not in UNTRACKED and p[:1] != ("status",)
-            and not (p[:1] == ("metadata",) and len(p) > 1 and p[1] in SYSTEM_META)}
+    return {p: v for p, v in patching.leaves(obj).items() if p[:2] not in UNTRACKED and p[:1] != ("status",)}
 
 
 def _dotted(path: patching.Path) -> str:
@@ -207,8 +204,8 @@ class StoreMixin:
         if applied is not None:
             owners[manager] = ("Apply", mine)
         else:
-            op, paths = owners.get(manager, ("Update", set()))
-            owners[manager] = (op if op == "Update" else "Update", {p for p in paths | mine if p in after})
+            paths = owners.get(manager, ("Update", set()))[1]
+            owners[manager] = ("Update", {p for p in paths | mine if p in after})
 
     async def op_apply(self, kind: Kind, namespace: str | None, name: str, config: Any, manager: str,
                        force: bool) -> dict[str, Any]:
@@ -232,7 +229,8 @@ class StoreMixin:
             raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflict(s): " + "; ".join(
                 f'conflict with "{o}": {_dotted(p)}' for o, p in conflicts), causes=causes, name=name,
                 group=kind.group, kind=kind.plural)
-        previous = owners.get(manager, ("Apply", set()))[1] if owners.get(manager, ("",))[0] == "Apply" else set()
+        op, previous = owners.get(manager, ("Apply", set()))
+        previous = previous if op == "Apply" else set()
         others = set().union(*(paths for o, (_, paths) in owners.items() if o != manager))
         base = copy.deepcopy(old)
         for path in sorted(previous - set(wanted) - others, key=len, reverse=True):

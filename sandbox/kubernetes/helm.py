@@ -1,27 +1,24 @@
 """``helm upgrade`` of the release that owns the Milvus Service: the chart's rendering sent again, as Helm sends it.
 
-The drift issue 20 names first: a Service this workflow turned ClusterIP by patching the live object (RemoveLayer4)
-while the release's stored manifest still says LoadBalancer. An upgrade with the same values renders that manifest
-again, and Helm sends it one of two ways (helm/helm ``pkg/kube/client.go``):
+The drift issue 20 names first: RemoveLayer4 patched the live Service to ClusterIP while the release's manifest
+still says LoadBalancer. An upgrade with the same values renders that manifest again and sends it one of two
+ways (helm/helm ``pkg/kube/client.go``):
 
 - client-side (Helm 3; Helm 4 on a release installed client-side): ``Client.Update`` ->
   ``patchResourceClientSide`` -> ``createPatch``: ``strategicpatch.CreateThreeWayMergePatch(original, target,
-  current, patchMeta, true)`` with the last release's manifest as ``original``, the new rendering as ``target`` and
-  the live object as ``current``, sent as a strategic merge patch with the field manager ``getManagedFieldsManager()``
-  (the binary's name, ``helm``). Every field the rendering has and the live object lacks or holds otherwise is put
-  back (``spec.type``, ``loadBalancerSourceRanges``); a field only the live object has is deleted only when the
-  last manifest had it and the new one does not, so what Helm never rendered (the workflow's record annotation)
-  stays. ``three_way_patch`` below is that function for what a Service holds (apimachinery
-  ``pkg/util/strategicpatch/patch.go`` ``CreateThreeWayMergePatch``: ``diffMaps(current, modified)`` ignoring
-  deletions, merged with ``diffMaps(original, modified)`` keeping only deletions).
-- server-side (Helm 4's default for new releases): ``patchResourceServerSide``: the whole rendering as an apply
-  patch, field manager ``helm``, ``force`` only with ``--force-conflicts``. ``upgrade --server-side=auto`` picks
-  the method the last release was installed with (``ApplyMethod == "ssa"``; fluxcd/helm-controller
-  ``internal/action/upgrade.go`` copies that resolution from Helm). Without force, the API server refuses with a
-  409 conflict on every field another manager set since (here ``spec.type``, set by RemoveLayer4's manager).
+  current, patchMeta, true)`` (last manifest, new rendering, live object) sent as a strategic merge patch by the
+  field manager ``getManagedFieldsManager()`` (``helm``). Every field the rendering has and the live object lacks
+  or holds otherwise is put back (``spec.type``, ``loadBalancerSourceRanges``); a field only the live object has
+  goes only if the last manifest had it and the new one does not, so the workflow's record annotation stays.
+  ``three_way_patch`` is apimachinery ``pkg/util/strategicpatch/patch.go`` ``CreateThreeWayMergePatch`` for a
+  Service: ``diffMaps(current, modified)`` ignoring deletions, merged with ``diffMaps(original, modified)``
+  keeping only deletions.
+- server-side (Helm 4's default for new releases): ``patchResourceServerSide``: the rendering as an apply patch,
+  manager ``helm``, ``force`` only with ``--force-conflicts``; ``--server-side=auto`` follows the last release's
+  ``ApplyMethod == "ssa"`` (fluxcd/helm-controller ``internal/action/upgrade.go`` copies that from Helm). Without
+  force the API server answers 409 on every field another manager set since (``spec.type``, RemoveLayer4's).
 
-Both go through the stand-in's own patch and apply paths, so its admission, Service strategy and field-manager
-rules decide the result, as kube-apiserver would.
+Both go through the stand-in's own patch and apply paths, so its admission, Service and field-manager rules decide.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
         if request.method == "GET":
             if name is None:
                 return self.op_list(kind, ns, params.get("fieldSelector"), params.get("labelSelector"))
-            return self._current(kind, ns, name) or _raise(semantics.not_found(kind, name))
+            return self._existing(kind, ns, name)
         if request.method == "POST" and name is None:
             return await self.op_create(kind, ns, self._body(request, content_type), manager)
         if name is None:
@@ -185,7 +185,3 @@ class Emulator(StoreMixin, KubernetesEmulator):
             return await self.op_patch(kind, ns, name, content_type, self._body(request, content_type), manager,
                                        subresource=sub)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc

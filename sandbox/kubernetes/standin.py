@@ -147,9 +147,10 @@ class KubernetesStandIn:
                                                 type_, reason, message, source_component)
         if correlated is None:
             return None
-        event = self._call(self.emulator.op_event, "events", namespace, involved, type_, reason, correlated.message,
-                           source_component, self._event_names.get(correlated.key))
-        self._event_names[correlated.key] = event["metadata"]["name"]
+        key, message = correlated
+        event = self._call(self.emulator.op_event, "events", namespace, involved, type_, reason, message,
+                           source_component, self._event_names.get(key))
+        self._event_names[key] = event["metadata"]["name"]
         return event
 
     def forget_event_names(self) -> None:

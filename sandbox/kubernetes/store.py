@@ -75,6 +75,12 @@ class StoreMixin:
             return copy.deepcopy(self._objects[key].raw)
         return None
 
+    def _existing(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        old = self._current(kind, namespace, name)
+        if old is None:
+            raise semantics.not_found(kind, name)
+        return old
+
     def _lookup(self, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """What a webhook reads while the request holds the lock (a webhook's own client, in effect)."""
         return self._current(semantics.BY_PLURAL[plural], namespace, name)
@@ -147,9 +153,7 @@ class StoreMixin:
     async def op_update(self, kind: Kind, namespace: str | None, name: str, new: dict[str, Any], manager: str, *,
                         subresource: str | None = None, check_rv: bool = False, internal: bool = False,
                         applied: dict[str, Any] | None = None) -> dict[str, Any]:
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if not isinstance(new, dict):
             raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
         new = copy.deepcopy(new)
@@ -240,9 +244,7 @@ class StoreMixin:
 
     async def op_patch(self, kind: Kind, namespace: str | None, name: str, content_type: str, body: Any,
                        manager: str, *, subresource: str | None = None) -> dict[str, Any]:
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if content_type == "application/merge-patch+json":
             new = patching.merge_patch(old, body)
         elif content_type == "application/strategic-merge-patch+json":
@@ -257,9 +259,7 @@ class StoreMixin:
 
     async def op_delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
         """Delete now, or, while finalizers remain, mark the object as being deleted and answer with it."""
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if deletion.waits_for_finalizers(kind, old):
             if deletion.mark_as_deleting(old["metadata"], now_iso()):
                 old["metadata"]["resourceVersion"] = self._next_rv()

@@ -1,10 +1,7 @@
 """A throwaway CA and serving certificate for the Kubernetes API stand-in.
 
-The workflow's Kubernetes client verifies the API server against the
-cluster's ``certificateAuthority.data`` (as it does with EKS), so the
-stand-in must serve HTTPS with a certificate chained to a CA it can hand
-out. It is generated in memory at start-up: nothing is written to disk
-except the temporary files ``ssl`` needs to load a key.
+The workflow's client verifies the API server against the cluster's ``certificateAuthority.data``, as with EKS,
+so the stand-in serves HTTPS with a leaf chained to a CA it hands out, made in memory at start-up.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """Validating admission webhooks, called the way kube-apiserver calls them.
 
-A webhook sees a CREATE or UPDATE of the resources it registered for, after
-the object passed validation (``store.go`` runs ``BeforeCreate`` /
-``BeforeUpdate`` first, then ``createValidation`` / ``updateValidation``), and
-never a ``status`` subresource write it did not ask for. Its denial reaches the
-client as ``apiserver/pkg/admission/plugin/webhook/errors/statuserror.go``
-``ToStatusErr`` renders it: the webhook's code (at least 400), its reason, and
-``admission webhook "<name>" denied the request: <message>``. A webhook that
-cannot be called fails closed (failurePolicy Fail) with a 500
-``Internal error occurred: failed calling webhook "<name>": ...``
-(``validating/dispatcher.go``).
+A webhook sees a CREATE or UPDATE of the resources it registered for, after the object passed validation
+(``store.go`` runs ``BeforeCreate`` / ``BeforeUpdate`` first, then ``createValidation`` / ``updateValidation``),
+never a ``status`` subresource write. Its denial reaches the client as
+``apiserver/pkg/admission/plugin/webhook/errors/statuserror.go`` ``ToStatusErr`` renders it: the webhook's code
+(at least 400), its reason, and ``admission webhook "<name>" denied the request: <message>``.
 """
 
 from __future__ import annotations
@@ -38,10 +33,6 @@ class ValidatingWebhook(Protocol):
                lookup: Lookup) -> Denial | None: ...
 
 
-class WebhookUnreachable(Exception):
-    """Raised by a webhook to play one that cannot be called (down, timing out)."""
-
-
 def admit(webhooks: list[ValidatingWebhook], kind: Kind, operation: str, obj: dict[str, Any],
           old: dict[str, Any] | None, lookup: Lookup, subresource: str | None = None) -> None:
     if subresource is not None:
@@ -49,11 +40,7 @@ def admit(webhooks: list[ValidatingWebhook], kind: Kind, operation: str, obj: di
     for webhook in webhooks:
         if kind.plural not in webhook.resources:
             continue
-        try:
-            denial = webhook.review(operation, obj, old, lookup)
-        except WebhookUnreachable as exc:
-            raise ApiError(500, "InternalError", f'Internal error occurred: failed calling webhook "{webhook.name}": '
-                           f"failed to call webhook: {exc}") from None
+        denial = webhook.review(operation, obj, old, lookup)
         if denial is not None:
             raise ApiError(max(denial.code, 400), denial.reason,
                            f'admission webhook "{webhook.name}" denied the request: {denial.message}')

@@ -1,12 +1,9 @@
 """EKS bearer-token checks, as aws-iam-authenticator does them, without calling STS.
 
-A real EKS API server hands the decoded presigned URL to STS, adding the
-header ``x-k8s-aws-id: <cluster>``; STS checks the SigV4 signature. The
-stand-in knows the sandbox's credentials, so it recomputes the signature
-itself: a token signed with other keys, for another cluster name, or for
-another host does not verify. The pre-checks (prefix, size, host, query
-keys, dates) follow ``pkg/token/token.go`` so a product bug that real EKS
-would refuse is refused here too, with a 401.
+A real EKS API server hands the decoded presigned URL to STS with the header ``x-k8s-aws-id: <cluster>``, and
+STS checks the SigV4 signature. The stand-in knows the sandbox's credentials and recomputes it: a token signed
+with other keys, for another cluster or host does not verify. The pre-checks (prefix, size, host, query keys,
+dates) follow ``pkg/token/token.go``, so what real EKS would refuse gets a 401 here too.
 """
 
 from __future__ import annotations

@@ -1,22 +1,16 @@
 """Deleting an object that has finalizers, as kube-apiserver does for every kind but pods.
 
-Sources: kubernetes/apiserver ``pkg/registry/generic/registry/store.go``
-(``Delete``, ``updateForGracefulDeletionAndFinalizers``, ``markAsDeleting``,
-``ShouldDeleteDuringUpdate``), ``pkg/registry/rest/update.go``
-(``BeforeUpdate``) and kubernetes/apimachinery
-``pkg/api/validation/objectmeta.go`` (``ValidateNoNewFinalizers``):
+Sources: kubernetes/apiserver ``pkg/registry/generic/registry/store.go`` (``Delete``,
+``updateForGracefulDeletionAndFinalizers``, ``markAsDeleting``, ``ShouldDeleteDuringUpdate``),
+``pkg/registry/rest/update.go`` (``BeforeUpdate``), kubernetes/apimachinery ``pkg/api/validation/objectmeta.go``
+(``ValidateNoNewFinalizers``):
 
-- DELETE of an object with ``metadata.finalizers`` does not remove it: the
-  store marks it (``deletionTimestamp`` now, ``deletionGracePeriodSeconds``
-  0, ``generation`` + 1 the first time) and answers 200 with the object, which
-  stays readable and listable. A second DELETE finds it marked and changes
-  nothing.
-- While it is being deleted, an update keeps both deletion fields ("an
-  update can never remove/change a deletion timestamp") and may add no
-  finalizer.
-- The update that leaves it with no finalizer deletes it.
-- Namespaces are left out: their ``spec.finalizers`` belong to the namespace
-  controller, and the stand-in deletes a namespace with what is in it at once.
+- DELETE of an object with finalizers only marks it (``deletionTimestamp`` now, ``deletionGracePeriodSeconds``
+  0, ``generation`` + 1 the first time) and answers 200 with it; it stays readable. A second DELETE changes nothing.
+- While it is being deleted, an update keeps both deletion fields ("an update can never remove/change a deletion
+  timestamp") and may add no finalizer; the update that leaves no finalizer deletes it.
+- Namespaces are left out: their ``spec.finalizers`` are the namespace controller's, and the stand-in deletes a
+  namespace with what is in it at once.
 """
 
 from __future__ import annotations

@@ -1,26 +1,19 @@
-"""What a controller's event recorder does before an Event reaches the API server.
+"""What a controller's event recorder does before an Event reaches the API server: client-go's
+``tools/record/events_cache.go`` ``EventCorrelator``, with its defaults:
 
-client-go's ``tools/record/events_cache.go`` ``EventCorrelator``, with its defaults:
+- a spam filter per source and object, a token bucket of 25 that refills one every 5 minutes
+  (``defaultSpamBurst``, ``defaultSpamQPS``); events beyond it are dropped;
+- an aggregator: from the 10th event that differs only by message, within 10 minutes of the last for the same
+  source, object, type and reason (``defaultAggregateMaxEvents``, ``defaultAggregateIntervalInSeconds``), the next
+  are folded into one Event whose message starts ``(combined from similar events): ``;
+- a logger that turns an exact repeat into ``count + 1`` and a new ``lastTimestamp``.
 
-- a spam filter per source and object: a token bucket of 25 events that
-  refills one every 5 minutes (``defaultSpamBurst``, ``defaultSpamQPS``);
-  events beyond it are dropped;
-- an aggregator: from the 10th event that differs only by message, within 10
-  minutes of the last one for the same source, object, type and reason
-  (``defaultAggregateMaxEvents``, ``defaultAggregateIntervalInSeconds``), the
-  next ones are folded into one Event whose message starts
-  ``(combined from similar events): ``;
-- a logger that turns an exact repeat into ``count + 1`` and a new
-  ``lastTimestamp`` on the Event already recorded.
-
-A controller that fails and retries in milliseconds therefore leaves one or a
-few Events with a growing count, not one per attempt.
+So a controller retrying in milliseconds leaves a few Events with a growing count, not one per attempt.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SPAM_BURST = 25
@@ -42,24 +35,15 @@ class _Aggregate:
     last: float = 0.0
 
 
-@dataclass(frozen=True)
-class Correlated:
-    """What to write: ``key`` names the Event to create or to count up; ``message`` is its (new) message."""
-
-    key: tuple[str, ...]
-    message: str
-
-
 class EventCorrelator:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._buckets: dict[tuple[str, ...], _Bucket] = {}
         self._aggregates: dict[tuple[str, ...], _Aggregate] = {}
 
     def correlate(self, obj: tuple[str, ...], type_: str, reason: str, message: str,
-                  component: str) -> Correlated | None:
-        """None when the spam filter drops the event."""
-        now = self._clock()
+                  component: str) -> tuple[tuple[str, ...], str] | None:
+        """The key of the Event to create or count up, and its message; None when the spam filter drops it."""
+        now = time.monotonic()
         bucket = self._buckets.setdefault((component, *obj), _Bucket(updated=now))
         bucket.tokens = min(SPAM_BURST, bucket.tokens + (now - bucket.updated) / SPAM_REFILL_SECONDS)
         bucket.updated = now
@@ -73,5 +57,5 @@ class EventCorrelator:
         aggregate.last = now
         aggregate.messages.add(message)
         if len(aggregate.messages) < AGGREGATE_MAX_EVENTS:
-            return Correlated(key=(*aggregate_key, message), message=message)
-        return Correlated(key=aggregate_key, message=COMBINED_PREFIX + message)
+            return (*aggregate_key, message), message
+        return aggregate_key, COMBINED_PREFIX + message

@@ -1,26 +1,20 @@
 """What kube-apiserver answers when it cannot serve a call, for the fault injection of ``sandbox/faults.py``.
 
-Each answer is the one a filter of the API server writes, as it writes it
-(kubernetes/kubernetes, staging/src/k8s.io/apiserver/pkg/server/filters/):
+Each answer is the one a filter writes, as it writes it (kubernetes/kubernetes,
+staging/src/k8s.io/apiserver/pkg/server/filters/):
 
-* ``429``: ``maxinflight.go`` ``tooManyRequests`` (priority and fairness
-  rejects the same way): ``Retry-After: 1`` and Go's ``http.Error``, a plain
-  text body, not a Status. client-go reads it as "the server has received too
-  many requests and has asked us to try again later"
-  (apimachinery ``errors.NewGenericServerResponse``).
-* ``503``: ``waitgroup.go`` ``waitGroupWriteRetryAfterToResponse``, an API
-  server shutting down (a control-plane upgrade): ``Retry-After: 1`` and the
-  Status of ``apierrors.NewServiceUnavailable("apiserver is shutting down")``.
-* ``504``: ``timeout.go`` ``baseTimeoutWriter.timeout``: the ``ErrStatus`` of
-  ``apierrors.NewTimeoutError("request did not complete within the allotted
-  timeout", 0)`` written with ``json.NewEncoder``, so without kind and
-  apiVersion.
-* ``500``: an etcd error the storage layer passes through, rendered by
-  ``endpoints/handlers/responsewriters/status.go`` ``ErrorToAPIStatus`` (its
-  default branch: code 500, no reason); "etcdserver: leader changed" is what
-  a leader election in etcd returns (kubernetes/kubernetes issue 106491).
-* ``reset``: the connection is reset (TCP RST) before any answer, as a load
-  balancer in front of the API servers does when the one behind it goes away.
+* ``429``: ``maxinflight.go`` ``tooManyRequests`` (priority and fairness rejects alike): ``Retry-After: 1`` and
+  Go's ``http.Error``, plain text, not a Status; client-go reads it as "the server has received too many
+  requests and has asked us to try again later" (apimachinery ``errors.NewGenericServerResponse``).
+* ``503``: ``waitgroup.go`` ``waitGroupWriteRetryAfterToResponse``, an API server shutting down (a control-plane
+  upgrade): ``Retry-After: 1`` and ``apierrors.NewServiceUnavailable("apiserver is shutting down")``.
+* ``504``: ``timeout.go`` ``baseTimeoutWriter.timeout``: the ``ErrStatus`` of ``apierrors.NewTimeoutError("request
+  did not complete within the allotted timeout", 0)`` written by ``json.NewEncoder``, so without kind and apiVersion.
+* ``500``: an etcd error passed through, rendered by ``endpoints/handlers/responsewriters/status.go``
+  ``ErrorToAPIStatus`` (default branch: no reason); "etcdserver: leader changed" is what an etcd leader election
+  returns (kubernetes/kubernetes issue 106491).
+* ``reset``: the connection reset (TCP RST) before any answer, as a load balancer in front of the API servers
+  does when the one behind it goes away.
 """
 
 from __future__ import annotations

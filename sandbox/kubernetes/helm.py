@@ -1,27 +1,24 @@
 """``helm upgrade`` of the release that owns the Milvus Service: the chart's rendering sent again, as Helm sends it.
 
-The drift issue 20 names first: a Service this workflow turned ClusterIP by patching the live object (RemoveLayer4)
-while the release's stored manifest still says LoadBalancer. An upgrade with the same values renders that manifest
-again, and Helm sends it one of two ways (helm/helm ``pkg/kube/client.go``):
+The drift issue 20 names first: RemoveLayer4 patched the live Service to ClusterIP while the release's manifest
+still says LoadBalancer. An upgrade with the same values renders that manifest again and sends it one of two
+ways (helm/helm ``pkg/kube/client.go``):
 
 - client-side (Helm 3; Helm 4 on a release installed client-side): ``Client.Update`` ->
   ``patchResourceClientSide`` -> ``createPatch``: ``strategicpatch.CreateThreeWayMergePatch(original, target,
-  current, patchMeta, true)`` with the last release's manifest as ``original``, the new rendering as ``target`` and
-  the live object as ``current``, sent as a strategic merge patch with the field manager ``getManagedFieldsManager()``
-  (the binary's name, ``helm``). Every field the rendering has and the live object lacks or holds otherwise is put
-  back (``spec.type``, ``loadBalancerSourceRanges``); a field only the live object has is deleted only when the
-  last manifest had it and the new one does not, so what Helm never rendered (the workflow's record annotation)
-  stays. ``three_way_patch`` below is that function for what a Service holds (apimachinery
-  ``pkg/util/strategicpatch/patch.go`` ``CreateThreeWayMergePatch``: ``diffMaps(current, modified)`` ignoring
-  deletions, merged with ``diffMaps(original, modified)`` keeping only deletions).
-- server-side (Helm 4's default for new releases): ``patchResourceServerSide``: the whole rendering as an apply
-  patch, field manager ``helm``, ``force`` only with ``--force-conflicts``. ``upgrade --server-side=auto`` picks
-  the method the last release was installed with (``ApplyMethod == "ssa"``; fluxcd/helm-controller
-  ``internal/action/upgrade.go`` copies that resolution from Helm). Without force, the API server refuses with a
-  409 conflict on every field another manager set since (here ``spec.type``, set by RemoveLayer4's manager).
+  current, patchMeta, true)`` (last manifest, new rendering, live object) sent as a strategic merge patch by the
+  field manager ``getManagedFieldsManager()`` (``helm``). Every field the rendering has and the live object lacks
+  or holds otherwise is put back (``spec.type``, ``loadBalancerSourceRanges``); a field only the live object has
+  goes only if the last manifest had it and the new one does not, so the workflow's record annotation stays.
+  ``three_way_patch`` is apimachinery ``pkg/util/strategicpatch/patch.go`` ``CreateThreeWayMergePatch`` for a
+  Service: ``diffMaps(current, modified)`` ignoring deletions, merged with ``diffMaps(original, modified)``
+  keeping only deletions.
+- server-side (Helm 4's default for new releases): ``patchResourceServerSide``: the rendering as an apply patch,
+  manager ``helm``, ``force`` only with ``--force-conflicts``; ``--server-side=auto`` follows the last release's
+  ``ApplyMethod == "ssa"`` (fluxcd/helm-controller ``internal/action/upgrade.go`` copies that from Helm). Without
+  force the API server answers 409 on every field another manager set since (``spec.type``, RemoveLayer4's).
 
-Both go through the stand-in's own patch and apply paths, so its admission, Service strategy and field-manager
-rules decide the result, as kube-apiserver would.
+Both go through the stand-in's own patch and apply paths, so its admission, Service and field-manager rules decide.
 """
 
 from __future__ import annotations
@@ -32,9 +29,6 @@ from typing import Any
 
 from sandbox.kubernetes import patching
 from sandbox.kubernetes.standin import HELM_MANAGER, KubernetesStandIn
-
-# ServiceSpec.ports: patchMergeKey "port" (k8s.io/api core/v1 types.go), the key a strategic merge patch matches on.
-_MERGE_KEYS = {path: keys[:1] for path, keys in patching.ASSOCIATIVE.items()}
 
 
 def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool, deletions: bool) -> dict[str, Any]:
@@ -55,7 +49,7 @@ def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool
             nested = _diff(old, value, sub, additions=additions, deletions=deletions)
             if nested:
                 patch[key] = nested
-        elif isinstance(value, list) and isinstance(old, list) and sub in _MERGE_KEYS:
+        elif isinstance(value, list) and isinstance(old, list) and patching.keys_at(sub):
             items = _diff_list(old, value, sub, additions=additions, deletions=deletions)
             if items:
                 patch[key] = items
@@ -67,7 +61,7 @@ def _diff(current: Any, modified: Any, path: tuple[str, ...], *, additions: bool
 def _diff_list(current: list[Any], modified: list[Any], path: tuple[str, ...], *, additions: bool,
                deletions: bool) -> list[Any]:
     """A merge-keyed list: each item by its key, changed items as their own diff with the key kept."""
-    (key,) = _MERGE_KEYS[path]
+    key = patching.keys_at(path)[0]  # a strategic merge patch's patchMergeKey
     by_key = {item.get(key): item for item in current if isinstance(item, dict)}
     wanted = {item.get(key) for item in modified if isinstance(item, dict)}
     out: list[Any] = []

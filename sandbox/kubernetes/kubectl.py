@@ -1,11 +1,9 @@
 """``kubectl annotate --overwrite``: a person's hand edit of an object's annotations (issue 20's "edited Ingress").
 
-kubectl sends it as a JSON merge patch (``types.MergePatchType``) of the object as it read it and as it changed
-it, with the field manager ``kubectl-annotate`` unless ``--field-manager`` says otherwise (kubernetes/kubectl
-``pkg/cmd/annotate/annotate.go``: ``AddFieldManagerFlagVar(cmd, &flags.FieldManager, "kubectl-annotate")``,
-``jsonpatch.CreateMergePatch(oldData, newData)``, ``helper.Patch(namespace, name, types.MergePatchType, ...)``).
-A value ``None`` removes the annotation (``kubectl annotate ... key-``: the merge patch's ``null``). It goes
-through the stand-in's own patch path, so its admission and field-manager rules decide the result.
+kubectl sends a JSON merge patch of the object as read and as changed, field manager ``kubectl-annotate`` unless
+``--field-manager`` says otherwise (kubernetes/kubectl ``pkg/cmd/annotate/annotate.go``:
+``AddFieldManagerFlagVar(cmd, &flags.FieldManager, "kubectl-annotate")``, ``jsonpatch.CreateMergePatch``,
+``helper.Patch(..., types.MergePatchType, ...)``). A value ``None`` removes the annotation (``key-``).
 """
 
 from __future__ import annotations

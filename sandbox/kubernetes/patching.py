@@ -1,13 +1,9 @@
 """The three patch flavours the workflow may send, on plain dicts.
 
-kmock merges every PATCH body naively (dicts merged, lists replaced). A real
-API server distinguishes JSON merge patch (RFC 7386), strategic merge patch
-(lists such as Service ``spec.ports`` merged by key, ``$patch`` directives)
-and server-side apply (field ownership per manager: conflicts without
-``force``, fields a manager stops applying are removed). Those differences
-decide whether an idempotent re-run of the workflow changes anything, so they
-are reproduced here for the lists the workflow touches. Lists not listed in
-ASSOCIATIVE are atomic (replaced whole), as Ingress ``rules``/``tls`` are.
+kmock merges every PATCH body naively. A real API server distinguishes JSON merge patch (RFC 7386), strategic
+merge patch (lists such as Service ``spec.ports`` merged by key, ``$patch`` directives) and server-side apply
+(field ownership per manager). Those decide whether a re-run of the workflow changes anything, so they are
+reproduced for the lists the workflow touches; lists not in ASSOCIATIVE are atomic, as Ingress ``rules`` are.
 """
 
 from __future__ import annotations
@@ -16,7 +12,8 @@ import copy
 import json
 from typing import Any
 
-# Associative lists: path of the list (list items skipped) -> key fields.
+# Associative lists: path of the list (list items skipped) -> key fields; a strategic merge patch matches on the
+# first alone (ServiceSpec.ports: patchMergeKey "port", k8s.io/api core/v1 types.go), server-side apply on all.
 ASSOCIATIVE: dict[tuple[str, ...], tuple[str, ...]] = {
     ("spec", "ports"): ("port", "protocol"),
     ("metadata", "ownerReferences"): ("uid",),
@@ -31,14 +28,19 @@ class PatchError(ValueError):
     """The patch body cannot be applied (422/400 in the API)."""
 
 
-def _schema_path(path: Path) -> tuple[str, ...]:
-    return tuple(p for p in path if isinstance(p, str))
+def keys_at(path: Path) -> tuple[str, ...]:
+    """The key fields of the associative list at ``path``; () for an atomic list."""
+    return ASSOCIATIVE.get(tuple(p for p in path if isinstance(p, str)), ())
 
 
 def _item_key(item: Any, keys: tuple[str, ...]) -> tuple[Any, ...]:
     if not isinstance(item, dict):
         raise PatchError("associative list items must be objects")
     return tuple(item.get(k, KEY_DEFAULTS.get(k)) for k in keys)
+
+
+def _index(items: list[Any], keys: tuple[str, ...], key: tuple[Any, ...]) -> int | None:
+    return next((i for i, item in enumerate(items) if _item_key(item, keys) == key), None)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -69,8 +71,8 @@ def strategic_merge(target: Any, patch: Any, path: Path = ()) -> Any:
         sub = path + (key,)
         if value is None:
             result.pop(key, None)
-        elif isinstance(value, list) and _schema_path(sub) in ASSOCIATIVE:
-            result[key] = _merge_list(result.get(key) or [], value, ASSOCIATIVE[_schema_path(sub)][:1], sub)
+        elif isinstance(value, list) and keys_at(sub):
+            result[key] = _merge_list(result.get(key) or [], value, keys_at(sub)[:1], sub, directives=True)
         else:
             merged = strategic_merge(result.get(key), value, sub)
             if merged is None:
@@ -80,19 +82,22 @@ def strategic_merge(target: Any, patch: Any, path: Path = ()) -> Any:
     return result
 
 
-def _merge_list(current: list[Any], patch: list[Any], keys: tuple[str, ...], path: Path,
-                directives: bool = True) -> list[Any]:
+def _merge_list(current: list[Any], patch: list[Any], keys: tuple[str, ...], path: Path, *,
+                directives: bool) -> list[Any]:
+    """Items matched by key and merged (strategic merge, or apply); with ``directives``, ``$patch: delete``."""
     result = [copy.deepcopy(item) for item in current]
     for item in patch:
         key = _item_key(item, keys)
-        index = next((i for i, old in enumerate(result) if _item_key(old, keys) == key), None)
+        index = _index(result, keys, key)
         if directives and item.get("$patch") == "delete":
             if index is not None:
                 result.pop(index)
         elif index is None:
-            result.append({k: v for k, v in item.items() if not k.startswith("$")})
-        else:
+            result.append({k: copy.deepcopy(v) for k, v in item.items() if not (directives and k.startswith("$"))})
+        elif directives:
             result[index] = strategic_merge(result[index], item, path)
+        else:
+            result[index] = apply_merge(result[index], item, path + (("k", key),))
     return result
 
 
@@ -103,7 +108,7 @@ def leaves(obj: Any, path: Path = ()) -> dict[Path, Any]:
         for key, value in obj.items():
             out.update(leaves(value, path + (key,)))
         return out
-    keys = ASSOCIATIVE.get(_schema_path(path))
+    keys = keys_at(path)
     if isinstance(obj, list) and keys:
         out = {}
         for item in obj:
@@ -115,46 +120,27 @@ def leaves(obj: Any, path: Path = ()) -> dict[Path, Any]:
     return {path: obj}
 
 
-def get_path(obj: Any, path: Path) -> tuple[bool, Any]:
-    for i, seg in enumerate(path):
-        if isinstance(seg, tuple):
-            keys = ASSOCIATIVE.get(_schema_path(path[:i]), ())
-            obj = next((i for i in obj or [] if isinstance(i, dict) and _item_key(i, keys) == seg[1]), None)
-            if obj is None:
-                return False, None
-        elif isinstance(obj, dict) and seg in obj:
-            obj = obj[seg]
-        else:
-            return False, None
-    return True, obj
-
-
 def delete_path(obj: Any, path: Path) -> None:
     """Remove a field in place; an associative-list item whose key is removed goes away whole."""
-    parent_found, parent = get_path(obj, path[:-1])
+    parent = obj
+    for i, seg in enumerate(path[:-1]):
+        if isinstance(seg, tuple) and isinstance(parent, list):
+            index = _index(parent, keys_at(path[:i]), seg[1])
+            parent = None if index is None else parent[index]
+        else:
+            parent = parent.get(seg) if isinstance(parent, dict) else None
     last = path[-1]
-    if not parent_found:
-        return
     if isinstance(last, tuple) and isinstance(parent, list):
-        keys = ASSOCIATIVE.get(_schema_path(path[:-1]), ())
-        parent[:] = [i for i in parent if _item_key(i, keys) != last[1]]
+        parent[:] = [i for i in parent if _item_key(i, keys_at(path[:-1])) != last[1]]
     elif isinstance(parent, dict):
         parent.pop(last, None)
 
 
 def apply_merge(target: Any, config: Any, path: Path = ()) -> Any:
     """Merge an applied configuration: maps recursively, associative lists by key, other values replaced."""
+    if isinstance(config, list) and keys_at(path) and isinstance(target, list):
+        return _merge_list(target, config, keys_at(path), path, directives=False)
     if not isinstance(config, dict):
-        if isinstance(config, list) and _schema_path(path) in ASSOCIATIVE and isinstance(target, list):
-            keys = ASSOCIATIVE[_schema_path(path)]
-            result = [copy.deepcopy(i) for i in target]
-            for item in config:
-                index = next((n for n, old in enumerate(result) if _item_key(old, keys) == _item_key(item, keys)), None)
-                if index is None:
-                    result.append(copy.deepcopy(item))
-                else:
-                    result[index] = apply_merge(result[index], item, path + (("k", _item_key(item, keys)),))
-            return result
         return copy.deepcopy(config)
     merged = copy.deepcopy(target) if isinstance(target, dict) else {}
     for key, value in config.items():
@@ -169,7 +155,7 @@ def fields_v1(paths: set[Path]) -> dict[str, Any]:
         node = tree
         for i, seg in enumerate(path):
             if isinstance(seg, tuple):
-                keys = ASSOCIATIVE.get(_schema_path(path[:i]), ())
+                keys = keys_at(path[:i])
                 name = "k:" + json.dumps(dict(zip(keys, seg[1])), separators=(",", ":"), sort_keys=True)
             else:
                 name = f"f:{seg}"

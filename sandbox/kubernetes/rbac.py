@@ -1,26 +1,17 @@
-"""RBAC as kube-apiserver's authorizer decides it, for the stand-in's namespaced Roles and RoleBindings.
+"""RBAC as kube-apiserver's authorizer decides it, for namespaced Roles and RoleBindings. Sources
+(kubernetes/kubernetes):
 
-Sources (kubernetes/kubernetes):
+* ``plugin/pkg/auth/authorizer/rbac/rbac.go`` ``RuleAllows``: verb, API group, resource
+  (``resource/subresource`` for a subresource) and resource name must all match;
+* ``pkg/apis/rbac/v1/evaluation_helpers.go``: ``VerbMatches``, ``APIGroupMatches``, ``ResourceMatches`` (``*``
+  and ``*/subresource``), ``ResourceNameMatches`` (an empty ``resourceNames`` matches every name);
+* ``pkg/registry/rbac/validation/rule.go`` ``appliesToUser``: a ``User`` subject matches the user's name, a
+  ``Group`` subject one of its groups; every user is in ``system:authenticated``, and ``system:masters`` (the
+  cluster creator's admin access on EKS) is allowed everything;
+* ``pkg/endpoints/request/requestinfo.go``: the verb (GET on a name ``get``, on a collection ``list``, ``watch``
+  with ``?watch=true``; POST ``create``, PUT ``update``, PATCH ``patch``, apply included, DELETE ``delete``).
 
-* ``plugin/pkg/auth/authorizer/rbac/rbac.go`` ``RuleAllows``: a rule allows a
-  resource request when its verb, API group, resource (``resource/subresource``
-  for a subresource) and resource name all match;
-* ``pkg/apis/rbac/v1/evaluation_helpers.go``: ``VerbMatches``,
-  ``APIGroupMatches``, ``ResourceMatches`` (``*`` and ``*/subresource``),
-  ``ResourceNameMatches`` (an empty ``resourceNames`` matches every name);
-* ``pkg/registry/rbac/validation/rule.go`` ``appliesToUser``: a ``User``
-  subject matches the user's name, a ``Group`` subject one of its groups;
-* the authenticated user is always in ``system:authenticated``, and
-  ``system:masters`` is allowed everything (the cluster creator's admin
-  access on EKS).
-
-The verb comes from the request as ``pkg/endpoints/request/requestinfo.go``
-derives it: GET on a name is ``get``, on a collection ``list`` (``watch``
-with ``?watch=true``), POST ``create``, PUT ``update``, PATCH ``patch``
-(server-side apply included), DELETE ``delete``.
-
-Only namespaced Roles bound by RoleBindings in the same namespace are
-modelled; ClusterRoles are not, so a binding to one grants nothing here.
+ClusterRoles are not modelled, so a binding to one grants nothing here.
 """
 
 from __future__ import annotations
@@ -38,10 +29,6 @@ ALL = "*"
 class User:
     name: str
     groups: tuple[str, ...]
-
-    @property
-    def all_groups(self) -> tuple[str, ...]:
-        return (*self.groups, AUTHENTICATED)
 
 
 @dataclass(frozen=True)
@@ -91,7 +78,7 @@ def _applies_to(subject: dict[str, Any], user: User) -> bool:
     if kind == "User":
         return subject.get("name") == user.name
     if kind == "Group":
-        return subject.get("name") in user.all_groups
+        return subject.get("name") in (*user.groups, AUTHENTICATED)
     return False
 
 

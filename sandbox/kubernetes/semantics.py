@@ -1,9 +1,6 @@
-"""What kube-apiserver does to objects beyond storing them, for the kinds the workflow uses.
-
-Defaults, validation the workflow could trip over (names, string-only
-annotations, Ingress ``pathType``; every Service rule lives in ``services``),
-the 422 message as apimachinery builds it, and field/label selectors. Pure
-functions on dicts; errors are ``ApiError`` (a Status).
+"""What kube-apiserver does to objects beyond storing them, for the kinds the workflow uses: defaults,
+validation the workflow could trip over (the Service rules are ``services``'), the 422 message as apimachinery
+builds it, and field/label selectors.
 """
 
 from __future__ import annotations

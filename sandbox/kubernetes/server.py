@@ -1,13 +1,9 @@
 """The HTTP face of the stand-in: kmock's KubernetesEmulator plus authn, authz and real verbs.
 
-kmock serves discovery, watch streams and object history; its own CRUD is a
-naive dict merge with non-Kubernetes error reasons and no PUT. This subclass
-checks the EKS token (401), RBAC (403, sandbox/kubernetes/rbac.py), then answers
-resource requests itself through ``StoreMixin`` with ``Status`` bodies whose
-reasons match kube-apiserver's (NotFound, AlreadyExists, Conflict, Invalid).
-Watches still go to kmock. With ``faults`` (a ``sandbox.faults.Dice``), a
-share of the calls meets one of kube-apiserver's own faults first
-(``sandbox/kubernetes/faults.py``).
+kmock serves discovery, watch streams and object history; its own CRUD is a naive dict merge with
+non-Kubernetes error reasons and no PUT. This subclass checks the EKS token (401) and RBAC (403), then answers
+resource requests itself (``StoreMixin``) with kube-apiserver's ``Status`` reasons. With ``faults``, a share of
+the calls meets one of kube-apiserver's own faults first (``faults.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +33,7 @@ NAMESPACE_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?(?:/(status))?/?$"
 
 @attrs.define(kw_only=True)
 class Emulator(StoreMixin, KubernetesEmulator):
-    verifier: TokenVerifier | None = None
+    verifier: TokenVerifier
     # access key id -> the user EKS maps it to (access entry); keys not here are cluster admins (the creator)
     identities: dict[str, rbac.User] = attrs.field(factory=dict)
     forbidden: bool = False  # every resource request answers 403
@@ -94,19 +90,14 @@ class Emulator(StoreMixin, KubernetesEmulator):
 
     def _authenticate(self, request: Request) -> str:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        if self.verifier is None:
-            raise RuntimeError("the emulator checks tokens only when given a TokenVerifier (KubernetesStandIn does)")
         try:
             return self.verifier.verify(headers.get("authorization"))
         except TokenError as e:
             self.auth_failures.append(f"{request.method} {request.url.path}: {e}")
             raise ApiError(401, "Unauthorized", "Unauthorized") from None
 
-    def _user(self, access_key_id: str) -> rbac.User:
-        return self.identities.get(access_key_id) or rbac.User(access_key_id, (rbac.MASTERS,))
-
     def _authorize(self, access_key_id: str, request: Request, kind: Kind) -> None:
-        user = self._user(access_key_id)
+        user = self.identities.get(access_key_id) or rbac.User(access_key_id, (rbac.MASTERS,))
         namespace = request.namespace if kind.namespaced else None
         method = str(getattr(request.method, "value", request.method))  # kmock: a str Enum
         verb = rbac.request_verb(method.upper(), request.name, request.params)
@@ -170,7 +161,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
         if request.method == "GET":
             if name is None:
                 return self.op_list(kind, ns, params.get("fieldSelector"), params.get("labelSelector"))
-            return self._current(kind, ns, name) or _raise(semantics.not_found(kind, name))
+            return self._existing(kind, ns, name)
         if request.method == "POST" and name is None:
             return await self.op_create(kind, ns, self._body(request, content_type), manager)
         if name is None:
@@ -194,7 +185,3 @@ class Emulator(StoreMixin, KubernetesEmulator):
             return await self.op_patch(kind, ns, name, content_type, self._body(request, content_type), manager,
                                        subresource=sub)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc

@@ -1,42 +1,23 @@
 """The cloud's service controller: a LoadBalancer Service gets its Network Load Balancer, and loses it.
 
-On EKS a Service of type LoadBalancer gets its load balancer from the cloud
-provider's service controller (k8s.io/cloud-provider
-``controllers/service/controller.go`` at 46666112f47d, ``syncLoadBalancerIfNeeded``),
-and this stand-in does what that controller does, in its order:
+It does what k8s.io/cloud-provider ``controllers/service/controller.go`` (at 46666112f47d,
+``syncLoadBalancerIfNeeded``) does, in its order:
 
-- a Service that wants a load balancer (type LoadBalancer, no
-  ``loadBalancerClass``: ``wantsLoadBalancer``) gets the Normal event
-  ``EnsuringLoadBalancer``, then the finalizer
-  ``service.kubernetes.io/load-balancer-cleanup`` ("Always add a finalizer
-  prior to creating load balancers"), then, once the load balancer exists
-  (``provision_delay`` later), ``status.loadBalancer.ingress[0].hostname`` and
-  ``EnsuredLoadBalancer``;
-- the name is not a load balancer that serves: ELB names a Network Load
-  Balancer while it is still ``provisioning``, and it routes only "as soon as
-  the registration process completes and the targets pass the initial health
-  checks. It can take a few minutes for the registration process to complete
-  and health checks to start" (ELB user guide, "Register targets for your
-  Network Load Balancer"). So the name's ports refuse connections for
-  ``serve_delay`` after the name is given (those minutes, shortened as the
-  sandbox's other delays are), then the proxies serve;
-- a Service that holds the finalizer but no longer wants one (another type,
-  or being deleted: ``needsCleanup``) has its load balancer deleted
-  (``DeletingLoadBalancer``), then the finalizer removed, then
-  ``DeletedLoadBalancer``; the API server itself empties
-  ``status.loadBalancer`` when the type changes (``dropTypeDependentFields``).
+- a Service that wants a load balancer (type LoadBalancer, no ``loadBalancerClass``: ``wantsLoadBalancer``) gets
+  the event ``EnsuringLoadBalancer``, then the finalizer ``service.kubernetes.io/load-balancer-cleanup`` ("Always
+  add a finalizer prior to creating load balancers"), then, ``provision_delay`` later,
+  ``status.loadBalancer.ingress[0].hostname`` and ``EnsuredLoadBalancer``;
+- the name does not serve at once: an NLB routes only "as soon as the registration process completes and the
+  targets pass the initial health checks. It can take a few minutes" (ELB user guide, "Register targets for your
+  Network Load Balancer"), so its ports refuse connections for ``serve_delay`` (those minutes, shortened);
+- a Service that holds the finalizer but no longer wants one (another type, or being deleted: ``needsCleanup``)
+  has its load balancer deleted (``DeletingLoadBalancer``), the finalizer removed, then ``DeletedLoadBalancer``;
+  the API server itself empties ``status.loadBalancer`` when the type changes (``dropTypeDependentFields``).
 
-The name is the cloud provider's ``DefaultLoadBalancerName`` (``"a"`` and the
-Service's UID without dashes, at most 32 characters, ``cloud.go``), and ELB
-gives every new load balancer its own DNS name, ``<name>-<16 hex>.elb.<region>.amazonaws.com``
-for a Network Load Balancer: a Service that leaves LoadBalancer and comes back
-has a fresh address, and the old one no longer answers.
-
-What an NLB does with traffic is its data plane's (sandbox/dataplane/nlb.py): this
-controller tells it when a name is given, when it serves, and when it is gone.
-It lives beside the Kubernetes stand-in because it is Kubernetes' code
-(k8s.io/cloud-provider, run by the cloud-controller-manager) and writes only
-through the API: a Service's status, finalizers and events.
+The name is ``DefaultLoadBalancerName`` (``cloud.go``), and ELB gives every new NLB its own DNS name, so a
+Service that leaves LoadBalancer and comes back has a fresh address and the old one no longer answers. What an
+NLB does with traffic is sandbox/dataplane/nlb.py's; this controller, Kubernetes' code run by the
+cloud-controller-manager, writes only through the API: a Service's status, finalizers and events.
 """
 
 from __future__ import annotations

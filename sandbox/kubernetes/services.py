@@ -1,23 +1,14 @@
-"""What kube-apiserver does to a Service on create and update, rule for rule.
+"""What kube-apiserver does to a Service on create and update, rule for rule, in its order (kubernetes/kubernetes,
+``REST.beginUpdate`` / ``BeforeUpdate`` in ``apiserver/pkg/registry/generic/registry/store.go``):
 
-Each rule names the function of kubernetes/kubernetes it follows:
-
-- defaults: ``pkg/apis/core/v1/defaults.go`` ``SetDefaults_Service``, applied to
-  the decoded request body, so to a patched object too;
-- allocations kept across an update: ``pkg/registry/core/service/storage/storage.go``
-  ``patchAllocatedValues``;
-- fields wiped when the type no longer needs them, and only when the request
-  left them unchanged: ``pkg/registry/core/service/strategy.go``
-  ``dropTypeDependentFields`` (it never wipes ``loadBalancerSourceRanges`` or
-  their annotation, so a LoadBalancer Service that has them cannot become
-  ClusterIP unless the same request removes them);
-- validation: ``pkg/apis/core/validation/validation.go`` ``ValidateService`` and
-  ``ValidateServiceUpdate``, with the error texts and field paths it produces
-  (``spec.LoadBalancerSourceRanges`` really is spelled with a capital L there).
-
-The order is the API server's: defaults, allocated values, wiping, validation,
-then node port allocation (``REST.beginUpdate`` / ``BeforeUpdate`` in
-``apiserver/pkg/registry/generic/registry/store.go``).
+- defaults: ``pkg/apis/core/v1/defaults.go`` ``SetDefaults_Service``, on the decoded body, so on a patch too;
+- allocations kept across an update: ``pkg/registry/core/service/storage/storage.go`` ``patchAllocatedValues``;
+- fields wiped when the type no longer needs them and the request left them unchanged:
+  ``pkg/registry/core/service/strategy.go`` ``dropTypeDependentFields`` (never ``loadBalancerSourceRanges`` or
+  their annotation, so a LoadBalancer Service with them becomes ClusterIP only if the request removes them);
+- validation: ``pkg/apis/core/validation/validation.go`` ``ValidateService`` and ``ValidateServiceUpdate``, with
+  their texts and field paths (``spec.LoadBalancerSourceRanges`` really has a capital L there);
+- then node port allocation.
 """
 
 from __future__ import annotations
@@ -83,10 +74,8 @@ def needs_health_check(service: dict[str, Any]) -> bool:
     return _type(service) == "LoadBalancer" and _spec(service).get("externalTrafficPolicy") == "Local"
 
 
-# --- defaults (SetDefaults_Service) -------------------------------------------------------------------------------
-
-
 def apply_defaults(service: dict[str, Any]) -> None:
+    """``SetDefaults_Service``."""
     spec = service.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
     spec.setdefault("sessionAffinity", "None")
@@ -99,9 +88,6 @@ def apply_defaults(service: dict[str, Any]) -> None:
     for port in spec.get("ports") or []:
         port.setdefault("protocol", "TCP")
         port.setdefault("targetPort", port.get("port"))
-
-
-# --- update: keep allocations, wipe what the new type does not need ------------------------------------------------
 
 
 def patch_allocated_values(old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -133,13 +119,10 @@ def drop_type_dependent_fields(old: dict[str, Any], new: dict[str, Any]) -> None
     if needs_health_check(old) and not needs_health_check(new) \
             and os_.get("healthCheckNodePort") == ns.get("healthCheckNodePort"):
         ns.pop("healthCheckNodePort", None)
-    if _type(old) == "LoadBalancer" and _type(new) != "LoadBalancer" \
-            and "allocateLoadBalancerNodePorts" in os_ and "allocateLoadBalancerNodePorts" in ns \
-            and os_["allocateLoadBalancerNodePorts"] == ns["allocateLoadBalancerNodePorts"]:
-        ns.pop("allocateLoadBalancerNodePorts", None)
-    if _type(old) == "LoadBalancer" and _type(new) != "LoadBalancer" \
-            and os_.get("loadBalancerClass") == ns.get("loadBalancerClass"):
-        ns.pop("loadBalancerClass", None)
+    if _type(old) == "LoadBalancer" and _type(new) != "LoadBalancer":
+        for field in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if os_.get(field) == ns.get(field):
+                ns.pop(field, None)
     if needs_node_port(old) and not needs_node_port(new) \
             and os_.get("externalTrafficPolicy") == ns.get("externalTrafficPolicy"):
         ns.pop("externalTrafficPolicy", None)
@@ -147,11 +130,8 @@ def drop_type_dependent_fields(old: dict[str, Any], new: dict[str, Any]) -> None
         new.setdefault("status", {})["loadBalancer"] = {}
 
 
-# --- validation (ValidateService, ValidateServiceUpdate) -----------------------------------------------------------
-
-
 def problems(service: dict[str, Any], old: dict[str, Any] | None = None) -> list[FieldError]:
-    """Every type-dependent rule ValidateService applies; on update also the immutable fields."""
+    """Every type-dependent rule ``ValidateService`` applies; on update also ``ValidateServiceUpdate``'s."""
     spec, type_ = _spec(service), _type(service)
     annotations = (service.get("metadata") or {}).get("annotations") or {}
     found: list[FieldError] = []
@@ -163,18 +143,14 @@ def problems(service: dict[str, Any], old: dict[str, Any] | None = None) -> list
             found.append(FieldError(f"spec.ports[{index}].nodePort", "Forbidden",
                                     "may not be used when `type` is 'ClusterIP'"))
     if type_ != "LoadBalancer":
+        only = "may only be used when `type` is 'LoadBalancer'"
         if spec.get("loadBalancerSourceRanges"):
-            found.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden",
-                                    "may only be used when `type` is 'LoadBalancer'"))
+            found.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden", only))
         elif SOURCE_RANGES_ANNOTATION in annotations:
-            found.append(FieldError(f"metadata.annotations[{SOURCE_RANGES_ANNOTATION}]", "Forbidden",
-                                    "may only be used when `type` is 'LoadBalancer'"))
-        if spec.get("allocateLoadBalancerNodePorts") is not None:
-            found.append(FieldError("spec.allocateLoadBalancerNodePorts", "Forbidden",
-                                    "may only be used when `type` is 'LoadBalancer'"))
-        if spec.get("loadBalancerClass") is not None:
-            found.append(FieldError("spec.loadBalancerClass", "Forbidden",
-                                    "may only be used when `type` is 'LoadBalancer'"))
+            found.append(FieldError(f"metadata.annotations[{SOURCE_RANGES_ANNOTATION}]", "Forbidden", only))
+        for field in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if spec.get(field) is not None:
+                found.append(FieldError(f"spec.{field}", "Forbidden", only))
     elif spec.get("allocateLoadBalancerNodePorts") is None:
         found.append(FieldError("allocateLoadBalancerNodePorts", "Required value"))  # no spec. prefix, as upstream
     if spec.get("externalTrafficPolicy") and not externally_accessible(service):
@@ -204,9 +180,6 @@ def _update_problems(old: dict[str, Any], new: dict[str, Any]) -> list[FieldErro
             and os_.get("healthCheckNodePort") != ns.get("healthCheckNodePort"):
         found.append(FieldError("spec.healthCheckNodePort", "Forbidden", "field is immutable"))
     return found
-
-
-# --- allocation ----------------------------------------------------------------------------------------------------
 
 
 def allocate(service: dict[str, Any], used_node_ports: set[int]) -> None:

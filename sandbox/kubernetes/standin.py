@@ -1,11 +1,8 @@
 """KubernetesStandIn: the EKS cluster's API server for the sandbox, on a thread of its own.
 
-The sandbox is synchronous (Step Functions executions, the controller
-stand-in's polling loop); kmock is asyncio. The stand-in owns one event loop
-on a daemon thread, serves HTTPS on 127.0.0.1 with a CA it generated, and
-offers synchronous helpers that run on that loop (so they share the lock and
-the watch buses with HTTP clients) and skip authentication, as a controller
-with its own credentials would.
+The sandbox is synchronous, kmock is asyncio: the stand-in serves HTTPS on 127.0.0.1 (its own CA) from an
+event loop on a daemon thread, and its synchronous helpers run on that loop (sharing the lock and the watch
+buses with HTTP clients) without authentication, as a controller with its own credentials would.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ import builtins
 import hashlib
 import json
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -30,23 +27,19 @@ HELM_MANAGER = "helm"
 
 
 class KubernetesStandIn:
-    def __init__(self, cluster_name: str = "milvus-eks", credentials: Mapping[str, str] | None = None, *,
-                 region: str = "us-east-1", forbidden: bool = False, faults: Faults | None = None) -> None:
-        self.cluster_name, self.region = cluster_name, region
-        self.credentials = dict(credentials or {"testing": "testing"})
-        self.verifier = TokenVerifier(cluster_name, self.credentials)
-        self.emulator = Emulator(verifier=self.verifier, forbidden=forbidden)
+    def __init__(self, cluster_name: str, credentials: Mapping[str, str], *, faults: Faults | None = None) -> None:
+        self.cluster_name = cluster_name
+        self.verifier = TokenVerifier(cluster_name, credentials)
+        self.emulator = Emulator(verifier=self.verifier)
         self.set_faults(faults)
         self.ca_pem, self._cert_pem, self._key_pem = tls.make_serving_material(cluster_name)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: aiohttp.web.BaseRunner | None = None
         self._port: int | None = None
         self._stopping: asyncio.Event | None = None
         self._correlator = EventCorrelator()
         self._event_names: dict[tuple[str, ...], str] = {}
 
-    # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
         if self._port is None:
@@ -81,15 +74,15 @@ class KubernetesStandIn:
     async def _serve(self, ready: threading.Event) -> None:
         self._stopping = asyncio.Event()
         async with self.emulator:
-            self._runner = aiohttp.web.ServerRunner(aiohttp.web.Server(self.emulator), access_log=None)
-            await self._runner.setup()
-            site = aiohttp.web.TCPSite(self._runner, "127.0.0.1", 0,
+            runner = aiohttp.web.ServerRunner(aiohttp.web.Server(self.emulator), access_log=None)
+            await runner.setup()
+            site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0,
                                        ssl_context=tls.server_context(self._cert_pem, self._key_pem))
             await site.start()
             self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # started: it has a server
             ready.set()
             await self._stopping.wait()
-            await self._runner.cleanup()
+            await runner.cleanup()
 
     def stop(self) -> None:
         if self._thread is None or self._loop is None:
@@ -98,60 +91,48 @@ class KubernetesStandIn:
         self._thread.join(10)
         self._thread, self._port = None, None
 
-    def __enter__(self) -> "KubernetesStandIn":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
     # -- synchronous helpers (no authentication: the caller is the sandbox itself) --------------------------------
-    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+    def _call(self, operation: Callable[..., Any], kind_plural: str, *args: Any, **kwargs: Any) -> Any:
+        """Run an emulator operation on the stand-in's loop, under the lock HTTP requests take."""
         if self._loop is None or self._thread is None:
-            coro.close()
             raise RuntimeError("the Kubernetes stand-in is not started")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
 
-    async def _locked(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        async with self.emulator._lock:
-            result = fn(*args, **kwargs)
-            return await result if asyncio.iscoroutine(result) else result
+        async def locked() -> Any:
+            async with self.emulator._lock:
+                result = operation(semantics.BY_PLURAL[kind_plural], *args, **kwargs)
+                return await result if asyncio.iscoroutine(result) else result
+
+        return asyncio.run_coroutine_threadsafe(locked(), self._loop).result(30)
 
     def get(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator._current, kind, namespace, name))
+        return self._call(self.emulator._current, kind_plural, namespace, name)
 
-    def list(self, kind_plural: str, namespace: str | None = None, *, field_selector: str | None = None,
-             label_selector: str | None = None) -> list[dict[str, Any]]:
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_list, kind, namespace, field_selector, label_selector))["items"]
+    def list(self, kind_plural: str, namespace: str | None = None, *,
+             field_selector: str | None = None) -> list[dict[str, Any]]:
+        return self._call(self.emulator.op_list, kind_plural, namespace, field_selector)["items"]
 
     def create(self, kind_plural: str, namespace: str | None, body: dict[str, Any], *,
                manager: str = "sandbox") -> dict[str, Any]:
         """Create as the API would, except that ``status`` in the body is kept (seeding)."""
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_create, kind, namespace, body, manager, internal=True))
+        return self._call(self.emulator.op_create, kind_plural, namespace, body, manager, internal=True)
 
     def patch(self, kind_plural: str, namespace: str | None, name: str, patch: dict[str, Any], *,
               content_type: str = "application/merge-patch+json", manager: str = "sandbox") -> dict[str, Any]:
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_patch, kind, namespace, name, content_type, patch, manager))
+        return self._call(self.emulator.op_patch, kind_plural, namespace, name, content_type, patch, manager)
 
     def apply(self, kind_plural: str, namespace: str | None, name: str, config: dict[str, Any], *,
               manager: str, force: bool = False) -> dict[str, Any]:
         """Server-side apply (``application/apply-patch+yaml``) as ``manager``: conflicts refused unless ``force``."""
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_apply, kind, namespace, name, config, manager, force))
+        return self._call(self.emulator.op_apply, kind_plural, namespace, name, config, manager, force)
 
     def delete(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any]:
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_delete, kind, namespace, name))
+        return self._call(self.emulator.op_delete, kind_plural, namespace, name)
 
     def put_status(self, kind_plural: str, namespace: str | None, name: str, status: dict[str, Any], *,
                    manager: str = "sandbox") -> dict[str, Any]:
         """Replace an object's ``status`` (what a controller does through the status subresource)."""
-        kind = semantics.BY_PLURAL[kind_plural]
-        return self._run(self._locked(self.emulator.op_update, kind, namespace, name, {"status": status},
-                                      manager, subresource="status"))
+        return self._call(self.emulator.op_update, kind_plural, namespace, name, {"status": status}, manager,
+                          subresource="status")
 
     def record_event(self, namespace: str, involved_kind: str, involved_name: str, type_: str, reason: str,
                      message: str, source_component: str) -> dict[str, Any] | None:
@@ -166,9 +147,10 @@ class KubernetesStandIn:
                                                 type_, reason, message, source_component)
         if correlated is None:
             return None
-        event = self._run(self._locked(self.emulator.op_event, namespace, involved, type_, reason, correlated.message,
-                                       source_component, self._event_names.get(correlated.key)))
-        self._event_names[correlated.key] = event["metadata"]["name"]
+        key, message = correlated
+        event = self._call(self.emulator.op_event, "events", namespace, involved, type_, reason, message,
+                           source_component, self._event_names.get(key))
+        self._event_names[key] = event["metadata"]["name"]
         return event
 
     def forget_event_names(self) -> None:
@@ -206,11 +188,10 @@ class KubernetesStandIn:
 
         Keys without an identity (the sandbox's own ``testing``) act as the cluster's creator, an admin.
         """
-        self.credentials[access_key_id] = secret
         self.verifier.credentials[access_key_id] = secret
         self.emulator.identities[access_key_id] = rbac.User(username, tuple(groups))
 
-    def apply_manifest(self, manifest: Mapping[str, Any], *, manager: str = "kubectl") -> builtins.list[str]:
+    def apply_manifest(self, manifest: Mapping[str, Any]) -> builtins.list[str]:
         """``kubectl apply -f``: each item of a ``kind: List`` created or replaced as the operator (an admin)."""
         applied = []
         for item in manifest.get("items", [manifest]) if manifest.get("kind") == "List" else [manifest]:
@@ -218,7 +199,7 @@ class KubernetesStandIn:
             namespace = item["metadata"].get("namespace") if kind.namespaced else None
             if self.get(kind.plural, namespace, item["metadata"]["name"]) is not None:
                 self.delete(kind.plural, namespace, item["metadata"]["name"])
-            self.create(kind.plural, namespace, dict(item), manager=manager)
+            self.create(kind.plural, namespace, dict(item), manager="kubectl")
             applied.append(f"{kind.plural}/{item['metadata']['name']}")
         return applied
 
@@ -231,23 +212,20 @@ class KubernetesStandIn:
         return self.get("namespaces", None, namespace) or self.create(
             "namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
 
-    def layer4_hostname(self, namespace: str, name: str) -> str:
-        """The NLB name a cloud load balancer controller gives a LoadBalancer Service (stable per Service)."""
-        digest = hashlib.sha256(f"{self.cluster_name}/{namespace}/{name}".encode()).hexdigest()
-        return f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.{self.region}.amazonaws.com"
-
-    def seed_service(self, manifest: Mapping[str, Any], *, manager: str = HELM_MANAGER) -> dict[str, Any]:
-        """Create a Service as its installer sent it (the chart's rendering by default), with its Layer-4 address.
+    def seed_service(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a Service as Helm installed it, with its Layer-4 address.
 
         A LoadBalancer Service gets the address the cloud's service controller
-        writes to ``status.loadBalancer`` once its NLB exists.
+        writes to ``status.loadBalancer`` once its NLB exists (stable per Service).
         """
         body = json.loads(json.dumps(manifest))
         namespace = (body.get("metadata") or {}).get("namespace") or "default"
         self.ensure_namespace(namespace)
-        created = self.create("services", namespace, body, manager=manager)
+        created = self.create("services", namespace, body, manager=HELM_MANAGER)
         if (created.get("spec") or {}).get("type") != "LoadBalancer":
             return created
         name = created["metadata"]["name"]
-        address = {"loadBalancer": {"ingress": [{"hostname": self.layer4_hostname(namespace, name)}]}}
+        digest = hashlib.sha256(f"{self.cluster_name}/{namespace}/{name}".encode()).hexdigest()
+        hostname = f"k8s-{namespace[:8]}-{name[:8]}-{digest[:10]}-{digest[10:26]}.elb.us-east-1.amazonaws.com"
+        address = {"loadBalancer": {"ingress": [{"hostname": hostname}]}}
         return self.put_status("services", namespace, name, address, manager="service-controller")

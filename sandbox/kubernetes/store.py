@@ -1,13 +1,9 @@
 """Object lifecycle on top of kmock's object history: create, update, patch, delete, list.
 
-kmock keeps every version of every object (``emulator.objects``) and streams
-watch events from per-resource buses; this mixin decides what the next
-version is, the way kube-apiserver would (see ``semantics`` and
-``patching``), and tracks field managers so server-side apply can report
-conflicts and remove fields a manager stopped applying. It runs on the
-emulator's event loop, under its lock.
-Deletion with finalizers (graceful deletion as kube-apiserver does it for
-objects other than pods) is ``deletion``'s.
+kmock keeps every version of every object and streams watch events; this mixin decides what the next version
+is, as kube-apiserver would (``semantics``, ``patching``, ``deletion``), and tracks field managers so server-side
+apply can report conflicts and remove fields a manager stopped applying. It runs on the emulator's loop, under
+its lock.
 """
 
 from __future__ import annotations
@@ -26,7 +22,9 @@ from sandbox.kubernetes.semantics import ApiError, Kind
 
 SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
                *deletion.DELETION_FIELDS)
-UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")}
+# Fields no manager owns: identity, and what the server writes itself.
+UNTRACKED = {("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"),
+             *(("metadata", key) for key in SYSTEM_META)}
 
 
 def now_iso() -> str:
@@ -43,8 +41,7 @@ def _strip(obj: dict[str, Any], *, status: bool) -> dict[str, Any]:
 
 
 def _tracked(obj: dict[str, Any]) -> dict[patching.Path, Any]:
-    return {p: v for p, v in patching.leaves(obj).items() if p[:2] not in UNTRACKED and p[:1] != ("status",)
-            and not (p[:1] == ("metadata",) and len(p) > 1 and p[1] in SYSTEM_META)}
+    return {p: v for p, v in patching.leaves(obj).items() if p[:2] not in UNTRACKED and p[:1] != ("status",)}
 
 
 def _dotted(path: patching.Path) -> str:
@@ -77,6 +74,12 @@ class StoreMixin:
         if key in self._objects and not self._objects[key].deleted:
             return copy.deepcopy(self._objects[key].raw)
         return None
+
+    def _existing(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+        old = self._current(kind, namespace, name)
+        if old is None:
+            raise semantics.not_found(kind, name)
+        return old
 
     def _lookup(self, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """What a webhook reads while the request holds the lock (a webhook's own client, in effect)."""
@@ -150,9 +153,7 @@ class StoreMixin:
     async def op_update(self, kind: Kind, namespace: str | None, name: str, new: dict[str, Any], manager: str, *,
                         subresource: str | None = None, check_rv: bool = False, internal: bool = False,
                         applied: dict[str, Any] | None = None) -> dict[str, Any]:
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if not isinstance(new, dict):
             raise ApiError(400, "BadRequest", "the body of the request was in an unknown format")
         new = copy.deepcopy(new)
@@ -207,8 +208,8 @@ class StoreMixin:
         if applied is not None:
             owners[manager] = ("Apply", mine)
         else:
-            op, paths = owners.get(manager, ("Update", set()))
-            owners[manager] = (op if op == "Update" else "Update", {p for p in paths | mine if p in after})
+            paths = owners.get(manager, ("Update", set()))[1]
+            owners[manager] = ("Update", {p for p in paths | mine if p in after})
 
     async def op_apply(self, kind: Kind, namespace: str | None, name: str, config: Any, manager: str,
                        force: bool) -> dict[str, Any]:
@@ -232,7 +233,8 @@ class StoreMixin:
             raise ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflict(s): " + "; ".join(
                 f'conflict with "{o}": {_dotted(p)}' for o, p in conflicts), causes=causes, name=name,
                 group=kind.group, kind=kind.plural)
-        previous = owners.get(manager, ("Apply", set()))[1] if owners.get(manager, ("",))[0] == "Apply" else set()
+        op, previous = owners.get(manager, ("Apply", set()))
+        previous = previous if op == "Apply" else set()
         others = set().union(*(paths for o, (_, paths) in owners.items() if o != manager))
         base = copy.deepcopy(old)
         for path in sorted(previous - set(wanted) - others, key=len, reverse=True):
@@ -242,9 +244,7 @@ class StoreMixin:
 
     async def op_patch(self, kind: Kind, namespace: str | None, name: str, content_type: str, body: Any,
                        manager: str, *, subresource: str | None = None) -> dict[str, Any]:
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if content_type == "application/merge-patch+json":
             new = patching.merge_patch(old, body)
         elif content_type == "application/strategic-merge-patch+json":
@@ -259,9 +259,7 @@ class StoreMixin:
 
     async def op_delete(self, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
         """Delete now, or, while finalizers remain, mark the object as being deleted and answer with it."""
-        old = self._current(kind, namespace, name)
-        if old is None:
-            raise semantics.not_found(kind, name)
+        old = self._existing(kind, namespace, name)
         if deletion.waits_for_finalizers(kind, old):
             if deletion.mark_as_deleting(old["metadata"], now_iso()):
                 old["metadata"]["resourceVersion"] = self._next_rv()
@@ -293,10 +291,9 @@ class StoreMixin:
         return {"apiVersion": kind.api_version, "kind": f"{kind.kind}List",
                 "metadata": {"resourceVersion": str(self._rv)}, "items": items}
 
-    async def op_event(self, namespace: str, involved: dict[str, Any], type_: str, reason: str, message: str,
-                       component: str, name: str | None = None) -> dict[str, Any]:
+    async def op_event(self, events: Kind, namespace: str, involved: dict[str, Any], type_: str, reason: str,
+                       message: str, component: str, name: str | None = None) -> dict[str, Any]:
         """Create an Event, or, given the ``name`` of one already recorded, count it up as client-go's logger does."""
-        events = semantics.BY_PLURAL["events"]
         existing = self._current(events, namespace, name) if name else None
         if existing is not None:
             existing.update(count=existing.get("count", 1) + 1, lastTimestamp=now_iso(), message=message)

@@ -124,8 +124,9 @@ class Sandbox(contextlib.AbstractContextManager):
         t0 = time.monotonic()
         self.aws = MotoSandbox(clock_scale=self.settings.clock_scale, faults=self.settings.faults).start()
         self._stack.callback(self.aws.stop)
-        self.kube = self._stack.enter_context(KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS,
-                                                                faults=self.settings.faults))
+        self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS,
+                                      faults=self.settings.faults).start()
+        self._stack.callback(self.kube.stop)
         # Whatever its selector says, the sandbox's data plane routes this Service to its one Milvus.
         service = self.kube.seed_service(self.settings.service_manifest or load_manifest(CHART_SERVICE))
         self.namespace, self.service_name = service["metadata"]["namespace"], service["metadata"]["name"]

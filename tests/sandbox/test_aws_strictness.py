@@ -164,3 +164,63 @@ def test_route53_refuses_a_record_beside_a_cname_unless_the_batch_deletes_it_fir
     with pytest.raises(ClientError, match="but it already exists"):
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
             "Changes": [{"Action": "CREATE", "ResourceRecordSet": alias}]})
+
+
+class _Killed(BaseException):
+    """The attempt's process dying (a Lambda timeout or out of memory): nothing of the attempt catches it."""
+
+
+class _KilledBeforeTagging:
+    """ACM as one attempt sees it when its process dies right after ACM re-imported: the tags are never written."""
+
+    def __init__(self, acm: Any) -> None:
+        self._acm = acm
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._acm, name)
+
+    def add_tags_to_certificate(self, **_: Any) -> None:
+        raise _Killed
+
+
+def test_a_renewal_re_import_killed_before_its_tags_is_re_imported_and_reported_by_the_retry(sandbox):
+    """Plain moto forgets an ARN's tags on re-import; the sandbox's ACM keeps them, as ACM does (acm_fixes.py),
+    so only here does the retry meet what AWS leaves: the renewal in ACM, under the earlier import's tags."""
+    from import_certificate.logic import ensure_certificate
+    from layer7 import ownership
+    from layer7.environment import FunctionEnvironment
+    from validate.logic import validate
+
+    acm, secretsmanager = sandbox.client("acm"), sandbox.client("secretsmanager")
+    host = "milvus.killed.example.com"
+    earlier, this_run = (f"arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:{name}"
+                         for name in ("earlier-run", "this-run"))
+
+    def request_for(leaf: Any) -> Any:
+        secret = secretsmanager.create_secret(Name=f"killed-{leaf.fingerprint_sha256[:12]}", SecretString=json.dumps(
+            {"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
+             "certificateChain": leaf.chain_pem}))["ARN"]
+        return validate({"host": host, "certificate": {"secretArn": secret}},
+                        FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
+
+    def tags(arn: str) -> dict[str, str]:
+        return {tag["Key"]: tag["Value"] for tag in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}
+
+    # Given the host's certificate, imported by an earlier execution
+    ca = make_ca("killed re-import CA", "rsa2048")
+    first = ensure_certificate(request_for(make_leaf(ca, [host], "rsa2048")), acm=acm,
+                               secretsmanager=secretsmanager, execution=earlier)
+    # and this execution's first attempt, which re-imported the renewal into that ARN and died before tagging it
+    renewal = make_leaf(ca, [host], "rsa2048")
+    renewed = request_for(renewal)
+    with pytest.raises(_Killed):
+        ensure_certificate(renewed, acm=_KilledBeforeTagging(acm), secretsmanager=secretsmanager, execution=this_run)
+    assert tags(first.certificate_arn)[ownership.TAG_IMPORTED_BY] == earlier  # ACM kept the earlier import's tags
+    # When Step Functions runs the step again in the same execution
+    retried = ensure_certificate(renewed, acm=acm, secretsmanager=secretsmanager, execution=this_run)
+    # Then it answers as an undisturbed renewal does: re-imported in place, by this run, nothing left to delete
+    assert (retried.certificate_arn, retried.certificate_imported, retried.warnings) == (
+        first.certificate_arn, True, [])
+    # and the ARN now says so: this execution's import, the renewal's fingerprint
+    assert (tags(first.certificate_arn)[ownership.TAG_IMPORTED_BY],
+            tags(first.certificate_arn)[ownership.TAG_FINGERPRINT]) == (this_run, renewal.fingerprint_sha256)

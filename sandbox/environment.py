@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from sandbox.aws.server import MotoSandbox
 from sandbox.controller import LoadBalancerControllerStandIn
 from sandbox.dataplane.listener import listener_settings
 from sandbox.dataplane.nlb import Endpoints, NetworkLoadBalancers
-from sandbox.dataplane.processes import MilvusLite, NginxAlb
+from sandbox.dataplane.processes import MilvusLite, NginxAlb, free_port
 from sandbox.dataplane.reimport import Bundle, ReimportWatcher
 from sandbox.faults import Faults
 from sandbox.kubernetes import KubernetesStandIn, helm, kubectl
@@ -100,6 +101,12 @@ class Sandbox(contextlib.AbstractContextManager):
         self.workdir = Path(tempfile.mkdtemp(prefix="milvus-layer7-sandbox-"))
         self.phases: dict[str, float] = {}
         self.nginx: NginxAlb | None = None
+        self.alb_listen_port: int | None = None  # the ALB listener's port; nginx serves it on a free local one
+        # What the Lambdas' shim resolves load balancer names to (sandbox/aws/lambda_shim): the NLBs', the ALB's.
+        self.loopback_ports = self.workdir / "loopback-ports.json"
+        self._layer4_ports: Endpoints = {}
+        self._alb_ports: Endpoints = {}
+        self._ports_lock = threading.Lock()
         self.secret_arn = ""  # until put_certificate creates the secret
         self.hosted_zone_id = ""  # without --dns, for good
 
@@ -123,6 +130,8 @@ class Sandbox(contextlib.AbstractContextManager):
     def _start(self) -> None:
         t0 = time.monotonic()
         self.aws = MotoSandbox(clock_scale=self.settings.clock_scale, faults=self.settings.faults).start()
+        self._write_loopback_ports()
+        self.aws.lambda_env["SANDBOX_LOOPBACK_PORTS_FILE"] = str(self.loopback_ports)
         self._stack.callback(self.aws.stop)
         self.kube = KubernetesStandIn(cluster_name=CLUSTER_NAME, credentials=CREDENTIALS,
                                       faults=self.settings.faults).start()
@@ -373,16 +382,21 @@ class Sandbox(contextlib.AbstractContextManager):
         listener = listener_settings(self.aws.client("elbv2"), load_balancer["LoadBalancerArn"])
         with self.reimports.lock:  # not while the watcher reloads a re-imported certificate
             cert, key, chain = _imported_certificate(arn)
-            if self.nginx is not None and self.nginx.listen_port != int(listen_port):
+            if self.nginx is not None and self.alb_listen_port != int(listen_port):
                 self.nginx.stop()  # the ALB's listener moved to another port: the old one is gone
                 self.nginx = None
             if self.nginx is None:
-                self.nginx = NginxAlb(self.workdir / "nginx", int(listen_port), cert, key, chain or None,
+                # On a port of its own, which the shim maps the ALB's name and listener port to: two sandboxes on
+                # one machine (the e2e lanes, the demo beside them) never want the same one, and nobody needs root
+                self.nginx = NginxAlb(self.workdir / "nginx", free_port(), cert, key, chain or None,
                                       self.milvus.port, host=host, listener=listener)  # starts at once
                 self._stack.callback(self.nginx.stop)
             else:
                 self.nginx.configure(listener)
                 self.nginx.reload(cert, key, chain)
+            self.alb_listen_port = int(listen_port)
+            served = {str(listen_port): self.nginx.listen_port}
+            self._write_loopback_ports(alb={load_balancer["DNSName"].lower(): served})
             self.reimports.serving(arn, cert)
 
     def _health_check(self, timeout: float) -> bool:
@@ -401,11 +415,24 @@ class Sandbox(contextlib.AbstractContextManager):
             if self.nginx is not None:
                 self.nginx.stop()
                 self.nginx = None
+            self.alb_listen_port = None
+            # a deleted load balancer's name resolves no more (as the NLBs', sandbox/dataplane/nlb.py)
+            self._write_loopback_ports(alb={dns_name.lower(): None})
             self.reimports.stopped()
 
     def _route_layer4(self, endpoints: Endpoints) -> None:
-        """Each Lambda started from now on resolves the NLBs' names to their local ports (lambda_shim)."""
-        self.aws.lambda_env["SANDBOX_LOOPBACK_PORTS"] = json.dumps(endpoints, sort_keys=True)
+        """Every Lambda resolves the NLBs' names to their local ports from now on (lambda_shim)."""
+        self._write_loopback_ports(layer4=endpoints)
+
+    def _write_loopback_ports(self, *, layer4: Endpoints | None = None, alb: Endpoints | None = None) -> None:
+        """The shim's map, written beside and renamed: a Lambda reading it never meets half of it. The NLBs' data
+        plane and the controller stand-in call this from their own threads."""
+        with self._ports_lock:
+            self._layer4_ports = dict(layer4) if layer4 is not None else self._layer4_ports
+            self._alb_ports.update(alb or {})
+            partial = self.loopback_ports.with_suffix(".partial")
+            partial.write_text(json.dumps({**self._layer4_ports, **self._alb_ports}, sort_keys=True))
+            os.replace(partial, self.loopback_ports)
 
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()

@@ -5,8 +5,9 @@ answer. `install()` replaces `LambdaFunction.invoke`: the function's code zip (m
 CDK asset in S3) and its layers' zips are unpacked once into a cache keyed by sha256, and the invocation runs in
 an execution environment (sandbox/aws/lambda_environments.py) with PYTHONPATH = shim, code dir (/var/task),
 layers' `python/` (/opt/python). Its variables are fixed when it starts, as on Lambda: the function's
-configuration, its role's credentials and the sandbox's `extra_env`, so a change of any of them (the load
-balancers' port map, sandbox/dataplane/nlb.py) means new environments.
+configuration, its role's credentials and the sandbox's `extra_env`, so a change of any of them means new
+environments (the load balancers' port map is a file the shim reads again when it changes, as DNS answers change
+under a running function).
 
 A handler's exception comes back as Lambda's error shape with `X-Amz-Function-Error: Unhandled`, which moto's
 Step Functions interpreter reads to match Retry/Catch by class name. The output goes to the function's log group

@@ -8,7 +8,6 @@ identifying fields follows.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +50,6 @@ def builtin_input() -> dict[str, Any]:
         # (on AWS, leave the default 60 s for clients that dial it by name or through DNS managed elsewhere).
         "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS,
     }
-    if os.geteuid() != 0:
-        example["listenPort"] = 8443  # only root may listen on 443
     return example
 
 

@@ -337,8 +337,8 @@ def test_the_sandbox_vpc_is_the_eks_guides_private_subnets_behind_nat(sandbox):
     assert group["VpcId"] == vpc_id and group["GroupName"].startswith("eks-cluster-sg-private-eks-")
 
 
-def test_shim_sends_a_network_load_balancers_name_to_its_port_and_a_deleted_one_nowhere(tmp_path):
-    # Given the port map the service controller stand-in hands the Lambdas
+def test_shim_sends_a_load_balancers_name_to_its_port_and_a_deleted_one_nowhere(tmp_path):
+    # Given the port map the sandbox's data planes hand the Lambdas
     shim = Path(__file__).resolve().parents[2] / "sandbox" / "aws" / "lambda_shim"
     ports = {"a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com": {"19530": 41000},
              "agone-fedcba9876543210.elb.us-east-1.amazonaws.com": None}
@@ -351,16 +351,26 @@ def test_shim_sends_a_network_load_balancers_name_to_its_port_and_a_deleted_one_
         "except socket.gaierror as e:\n"
         "    print('gaierror', e.args[0] == socket.EAI_NONAME)\n"
         "print(s.rewrite_target('agone-fedcba9876543210.elb.us-east-1.amazonaws.com:19530', None, False))\n"
+        # an ALB made after the process started: the sandbox rewrites the file, the same process reads it
+        "import json, os\n"
+        "later = {'k8s-milvus-0123456789.us-east-1.elb.amazonaws.com': {'443': 42000}}\n"
+        "open(os.environ['SANDBOX_LOOPBACK_PORTS_FILE'] + '.new', 'w').write(json.dumps(later))\n"
+        "os.replace(os.environ['SANDBOX_LOOPBACK_PORTS_FILE'] + '.new', os.environ['SANDBOX_LOOPBACK_PORTS_FILE'])\n"
+        "print(socket.getaddrinfo('k8s-milvus-0123456789.us-east-1.elb.amazonaws.com', 443)[0][4])\n"
     )
-    env = {"PYTHONPATH": str(shim), "PATH": "/usr/bin:/bin", "SANDBOX_LOOPBACK_PORTS": json.dumps(ports)}
+    ports_file = tmp_path / "ports.json"
+    ports_file.write_text(json.dumps(ports))
+    env = {"PYTHONPATH": str(shim), "PATH": "/usr/bin:/bin", "SANDBOX_LOOPBACK_PORTS_FILE": str(ports_file)}
     # When a Lambda process resolves them
     lines = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                            check=True).stdout.splitlines()
-    # Then the live one is 127.0.0.1 on its own port, for sockets and gRPC (authority kept), the deleted one fails
+    # Then the live one is 127.0.0.1 on its own port, for sockets and gRPC (authority kept), the deleted one fails,
+    # and a name the map gained since the process started resolves too
     assert lines == [
         "('127.0.0.1', 41000)",
         "('127.0.0.1:41000', [('grpc.default_authority', "
         "'a1b2-0123456789abcdef.elb.us-east-1.amazonaws.com:19530')])",
         "gaierror True",
         "('agone-fedcba9876543210.elb.us-east-1.amazonaws.com:19530', None)",
+        "('127.0.0.1', 42000)",
     ]

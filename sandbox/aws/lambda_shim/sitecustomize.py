@@ -1,4 +1,4 @@
-"""Loaded by every sandbox Lambda process (first on PYTHONPATH): ALB names -> 127.0.0.1.
+"""Loaded by every sandbox Lambda process (first on PYTHONPATH): load balancer names -> 127.0.0.1.
 
 The sandbox's "ALB" (a TLS gRPC proxy) listens on 127.0.0.1, but the workflow dials the DNS name moto's ELBv2
 gave it (`*.elb.amazonaws.com`), which resolves nowhere. Rather than editing /etc/hosts, such names resolve to
@@ -7,9 +7,12 @@ name), and in grpc channel creation, since gRPC's C core does its own DNS: `<nam
 `127.0.0.1:<port>`, with `grpc.ssl_target_name_override` (secure channels) or `grpc.default_authority` set to the
 original unless the caller set them. grpc is patched when first imported: functions without it pay nothing.
 
-A Network Load Balancer's name answers on its own ports: SANDBOX_LOOPBACK_PORTS holds `{"<name>": {"<port>":
-<local port>}, ...}` (written by the NLBs' data plane, sandbox/dataplane/nlb.py); a name mapped to null belongs
-to a deleted load balancer and no longer resolves (gaierror; gRPC is left to fail its own lookup).
+Each load balancer's name answers on its own ports: the file SANDBOX_LOOPBACK_PORTS_FILE holds `{"<name>":
+{"<port>": <local port>}, ...}`, the ALB's listener (sandbox/environment.py) and the NLBs' (sandbox/dataplane/nlb.py),
+so two sandboxes on one machine never want the same port; a name mapped to null belongs to a deleted load balancer
+and no longer resolves (gaierror; gRPC is left to fail its own lookup). The file is read again whenever it was
+rewritten, at the lookup, as a name's DNS answer changes under a running function on AWS: a warm environment sees
+a load balancer made after it started.
 
 An existing sitecustomize further down sys.path is still loaded afterwards.
 """
@@ -23,10 +26,26 @@ import sys
 
 _SUFFIX = ".elb.amazonaws.com"
 _LOOPBACK = "127.0.0.1"
-try:
-    _PORTS = json.loads(os.environ.get("SANDBOX_LOOPBACK_PORTS") or "{}")
-except ValueError:
-    _PORTS = {}
+_PORTS_FILE = os.environ.get("SANDBOX_LOOPBACK_PORTS_FILE")
+_read: list = [None, {}]  # (the file's identity and mtime when read, its map)
+
+
+def _ports() -> dict:
+    """The map as the file holds it now (written by rename: a reader never meets half of it)."""
+    if not _PORTS_FILE:
+        return {}
+    try:
+        stat = os.stat(_PORTS_FILE)
+    except OSError:
+        return {}
+    stamp = (stat.st_ino, stat.st_mtime_ns)
+    if stamp != _read[0]:
+        try:
+            with open(_PORTS_FILE, encoding="utf-8") as handle:
+                _read[:] = [stamp, json.load(handle)]
+        except (OSError, ValueError):
+            return {}
+    return _read[1]
 
 
 def _normal(host) -> str:
@@ -37,10 +56,10 @@ def _normal(host) -> str:
 
 def _mapped_port(host, port):
     """(known name, port to dial): the local port for a Network Load Balancer's name and port."""
-    name = _normal(host)
-    if name not in _PORTS:
+    name, known = _normal(host), _ports()
+    if name not in known:
         return False, port
-    ports = _PORTS[name]
+    ports = known[name]
     if ports is None:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     local = ports.get(str(port))
@@ -49,7 +68,7 @@ def _mapped_port(host, port):
 
 def _is_loopback_name(host) -> bool:
     host = _normal(host)
-    return bool(_PORTS.get(host)) or host.endswith(_SUFFIX)
+    return bool(_ports().get(host)) or host.endswith(_SUFFIX)
 
 
 def _patch_socket() -> None:

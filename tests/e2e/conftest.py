@@ -19,19 +19,22 @@ from typing import Any
 import pytest
 
 from sandbox.environment import Sandbox, SandboxSettings
-from tests.e2e.serve_shell import ServeShell
+from tests.e2e.serve_shell import DemoCommand, ServeShell
 
 # What a fresh scenario gets unless it asks otherwise: the ALB quick, no rotation rule delivering.
 SCENARIO_DEFAULTS: dict[str, Any] = {"alb_delay": 1.0, "certificate_rotation": False}
 
 
 _STARTED: list[Sandbox] = []
+TWO_RUNS_JOURNEY = "test_two_runs_set_up_the_endpoint_and_reuse_the_certificate"  # tests/e2e/test_demo_cli.py
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A journey marked ``destroys_session`` (the teardown's ``cdk destroy``) runs after every other one: it takes
-    the session's stack away."""
-    items.sort(key=lambda item: item.get_closest_marker("destroys_session") is not None)
+    the session's stack away. The demo's two runs, started with the session, are read just before it: by then
+    the command has long ended, and nobody waited for it."""
+    items.sort(key=lambda item: (item.get_closest_marker("destroys_session") is not None,
+                                 item.name == TWO_RUNS_JOURNEY))
 
 
 @pytest.fixture(scope="session")
@@ -53,14 +56,6 @@ def fresh_sandbox(deployed_sandbox: Sandbox) -> Callable[..., Sandbox]:
     return fresh
 
 
-@pytest.fixture
-def no_alb_of_the_session() -> None:
-    """For a test that starts a sandbox of its own: the session's, if started, serves no ALB, whose data plane
-    (nginx) holds the listen port the other sandbox's ALB needs."""
-    for box in _STARTED:
-        box.reset(**SCENARIO_DEFAULTS)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def serve_shell(request: pytest.FixtureRequest, deployed_sandbox: Sandbox) -> Iterator[ServeShell | None]:
     """``python -m sandbox serve`` started once the session's own sandbox is up, when a serve test is in the
@@ -74,3 +69,17 @@ def serve_shell(request: pytest.FixtureRequest, deployed_sandbox: Sandbox) -> It
         yield shell
     finally:
         shell.kill()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_command(request: pytest.FixtureRequest, deployed_sandbox: Sandbox) -> Iterator[DemoCommand | None]:
+    """``python -m sandbox demo --runs 2`` (``make demo``'s path) started with serve, once the session's sandbox is
+    up, when its journey is in the session: its own deploy and runs go beside the session's journeys."""
+    if not any(item.name == TWO_RUNS_JOURNEY for item in request.session.items):
+        yield None
+        return
+    command = DemoCommand("--runs", "2")
+    try:
+        yield command
+    finally:
+        command.kill()

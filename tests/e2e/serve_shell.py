@@ -1,11 +1,12 @@
-"""``python -m sandbox serve`` in "another shell": a subprocess whose lines are read as they come.
+"""The command line's own sandboxes in "another shell": ``python -m sandbox serve``, a subprocess whose lines are
+read as they come, and ``python -m sandbox demo``, one whose end is waited for.
 
-The e2e session starts it when it starts (tests/e2e/conftest.py), as a person
-starts serve in one shell before working in another, so its deploy runs while
-the session's own sandbox deploys and its first journeys run: a served
-sandbox starts no ALB, so it never holds the ALB's listen ports the session's
-sandbox needs. tests/e2e/test_sandbox_serve.py reads what it printed, drives
-it, and stops it.
+The e2e session starts them once its own sandbox is up (tests/e2e/conftest.py),
+as a person starts serve in one shell before working in another, so their
+deploys and runs go beside the session's journeys: each sandbox serves its load
+balancers on ports of its own (sandbox/aws/lambda_shim), so none holds a port
+another needs. tests/e2e/test_sandbox_serve.py reads what serve printed, drives
+it, and stops it; tests/e2e/test_demo_cli.py reads the demo's report.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -53,6 +55,27 @@ class ServeShell:
             if marker in line:
                 return
         raise AssertionError(f"no {marker!r} within {timeout:.0f} s:\n" + "\n".join(self.seen))
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class DemoCommand:
+    """``python -m sandbox demo --json ARGS``, started now; ``result()`` waits for its end."""
+
+    def __init__(self, *args: str) -> None:
+        self._stdout, self._stderr = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+        self.args = [sys.executable, "-m", "sandbox", "demo", "--json", *args]
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True,
+                                     start_new_session=True)
+
+    def result(self, timeout: float = 900) -> subprocess.CompletedProcess:
+        self.proc.wait(timeout)
+        self._stdout.seek(0)
+        self._stderr.seek(0)
+        return subprocess.CompletedProcess(self.args, self.proc.returncode, self._stdout.read(), self._stderr.read())
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -5,8 +5,8 @@ Each journey is a flag of the demo (``--milvus``, ``--dns``, ``--service``,
 flag's setting (tests/e2e/conftest.py), and reported by the demo's own code
 (``run_scenario``); ``--undo`` is the undo journey's (tests/e2e/test_undo.py).
 One test, ``--runs 2``, goes through the command line itself, with a sandbox
-of its own: the path ``make demo`` takes (last, so that its deploy does not
-meet ``serve``'s, tests/e2e/conftest.py).
+of its own: the path ``make demo`` takes, started with the session beside its
+journeys (tests/e2e/conftest.py).
 What the controller's ``--controller`` modes make a single step do (a rejected
 Ingress, a webhook's denial, no answer until the timeout, a failure it
 recovers from) is proven where that step meets the stand-in (tests/sandbox).
@@ -15,9 +15,6 @@ recovers from) is proven where that step meets the stand-in (tests/sandbox).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +22,6 @@ import pytest
 from sandbox.cli.demo import DemoOptions, run_scenario
 from sandbox.environment import load_manifest
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_KEYS = {"certificateArn", "certificateImported", "loadBalancer", "ingress", "service",
                "verification", "dnsRecord", "warnings"}
 GUIDE_ANNOTATIONS = {
@@ -50,13 +46,6 @@ def demo(fresh_sandbox):
     return scenario
 
 
-def run_demo_command(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sandbox", "demo", "--json", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-    )
-    assert proc.stdout.strip(), f"no JSON on stdout; stderr:\n{proc.stderr[-4000:]}"
-    return proc, json.loads(proc.stdout)
 
 
 def assert_no_key_material(*texts: str) -> None:
@@ -118,11 +107,14 @@ def test_with_dns_the_record_moves_and_its_ttl_passes_before_layer4_goes(demo, t
         "annotations": {"service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8"}}
 
 
-def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(no_alb_of_the_session):
+def test_two_runs_set_up_the_endpoint_and_reuse_the_certificate(demo_command):
     """Journey: someone trying the project runs ``python -m sandbox demo`` (what ``make demo`` does) with
     ``--runs 2``: the chart's Milvus goes behind the ALB, then the same input comes again."""
-    # When the demo runs twice with the same input, through the command line, in a sandbox of its own
-    proc, report = run_demo_command("--runs", "2")
+    # When the demo runs twice with the same input, through the command line, in a sandbox of its own (started
+    # with the session, beside its journeys: tests/e2e/conftest.py)
+    proc = demo_command.result()
+    assert proc.stdout.strip(), f"no JSON on stdout; stderr:\n{proc.stderr[-4000:]}"
+    report = json.loads(proc.stdout)
 
     # Then both runs succeeded and the process says so
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -9,9 +9,9 @@ the same time, two lanes for the machine's two cores:
   starts no server at all, the second starts its stand-ins on ports of their
   own; the layer cache they may both fill is written by rename
   (stacks/bundling.py), so neither reads the other's half-built layer.
-* ``tests/e2e`` last and alone: its sandbox's nginx listens on the ALB's
-  ports, which the sandbox tier's data-plane tests also take, and its waits
-  run on a clock the other lanes would slow.
+* ``tests/e2e`` last and alone: it runs three sandboxes at once already (the
+  session's, ``serve``'s and the demo's), and its waits run on a clock the
+  other lanes would slow.
 
 Every tier runs even when another fails; a tier's output is printed whole when
 it ends, so two lanes never interleave. The exit status says whether all

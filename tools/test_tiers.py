@@ -9,9 +9,13 @@ the same time, two lanes for the machine's two cores:
   starts no server at all, the second starts its stand-ins on ports of their
   own; the layer cache they may both fill is written by rename
   (stacks/bundling.py), so neither reads the other's half-built layer.
-* ``tests/e2e`` last and alone: it runs three sandboxes at once already (the
-  session's, ``serve``'s and the demo's), and its waits run on a clock the
-  other lanes would slow.
+* ``tests/e2e`` last, in two lanes of its own: each lane is a pytest session
+  with its own sandbox (tests/e2e/conftest.py), and every sandbox serves its
+  load balancers on ports of its own, so the two never meet; the first lane
+  holds the journeys that start the command line's own sandboxes (``demo``,
+  ``serve``), the second every other module, so a new one never goes unrun.
+  Nothing else runs beside them: their waits run on a clock the other tiers
+  would slow.
 
 Every tier runs even when another fails; a tier's output is printed whole when
 it ends, so two lanes never interleave. The exit status says whether all
@@ -33,11 +37,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TIERS = ("tests/unit", "tests/infra", "tests/sandbox", "tests/e2e")  # fastest first
 UNIT, INFRA, SANDBOX, E2E = TIERS
+E2E_LANES = (f"{E2E}#1", f"{E2E}#2")
+# The first e2e lane: about half the journeys' time, with the two that start sandboxes of their own.
+FIRST_E2E_LANE = ("test_demo_cli.py", "test_drift.py", "test_operator_habits.py", "test_operators.py",
+                  "test_sandbox_serve.py")
 LANES: tuple[tuple[tuple[str, ...], ...], ...] = (
     ((UNIT, INFRA), (SANDBOX,)),
-    ((E2E,),),
+    ((E2E_LANES[0],), (E2E_LANES[1],)),
 )
 SERIAL = tuple(((tier,),) for tier in TIERS)
+
+
+def pytest_paths(tier: str) -> list[str]:
+    """What pytest runs for a tier: its directory, or an e2e lane's modules."""
+    if tier not in E2E_LANES:
+        return [tier]
+    modules = sorted(path.name for path in (ROOT / E2E).glob("test_*.py"))
+    first = tier == E2E_LANES[0]
+    return [f"{E2E}/{module}" for module in modules if (module in FIRST_E2E_LANE) == first]
 
 
 class TierRunner:
@@ -51,7 +68,7 @@ class TierRunner:
     def run_tier(self, tier: str) -> None:
         started = time.monotonic()
         with tempfile.TemporaryFile() as output:
-            done = subprocess.run([sys.executable, "-m", "pytest", tier, *self.pytest_args], cwd=ROOT,
+            done = subprocess.run([sys.executable, "-m", "pytest", *pytest_paths(tier), *self.pytest_args], cwd=ROOT,
                                   stdout=output, stderr=subprocess.STDOUT, check=False)
             output.seek(0)
             text = output.read().decode(errors="replace")

@@ -38,3 +38,14 @@ def test_all_passing_is_status_zero(tmp_path: Path, capsys: pytest.CaptureFixtur
     tier = write_tier(tmp_path, "quick", "def test_ok():\n    pass\n")
     assert TierRunner(["-q", "-p", "no:cacheprovider"]).run((((tier,),),)) == 0
     assert "failed tiers" not in capsys.readouterr().out
+
+
+def test_every_e2e_module_runs_in_exactly_one_lane() -> None:
+    from tools.test_tiers import E2E_LANES, ROOT, pytest_paths
+
+    modules = sorted(f"tests/e2e/{path.name}" for path in (ROOT / "tests" / "e2e").glob("test_*.py"))
+    first, second = (pytest_paths(lane) for lane in E2E_LANES)
+    assert sorted(first + second) == modules and not set(first) & set(second)
+    # the journeys that start the command line's own sandboxes share a lane, and the other lane is not empty
+    assert {"tests/e2e/test_demo_cli.py", "tests/e2e/test_sandbox_serve.py"} <= set(first) and second
+    assert pytest_paths("tests/unit") == ["tests/unit"]

@@ -176,11 +176,10 @@ def _environment(fn: Any, config: RunnerConfig, code_dir: Path, layers: list[Pat
     env.update({
         "PYTHONPATH": os.pathsep.join(python_path),
         "PYTHONUNBUFFERED": "1",
-        # The deployed tree stays as deployed (Lambda's /var/task is read-only): bytecode goes to a cache beside
-        # it, keyed by the sources' paths, which are the code's and layers' sha256, so a cold start after a
-        # sandbox restart does not compile pymilvus again. (With a prefix Python ignores the assets' own
-        # __pycache__, which Lambda reads: tests/infra/test_bundling.py proves those.)
-        "PYTHONPYCACHEPREFIX": str(config.cache_dir / "pycache"),
+        # Bytecode as on Lambda: the assets' own __pycache__ (stacks/bundling.py) is read. What they lack Lambda
+        # compiles at every cold start, its /var/task and /opt being read-only; here Python writes it beside the
+        # unpacked tree, this cache's own copy keyed by sha256, so a cold start after a sandbox restart does not
+        # compile pymilvus again: quicker than Lambda, never different.
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": fn.handler or "",
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",

@@ -24,7 +24,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServeShell:
+class _CommandLine:
+    """A ``python -m sandbox`` process in a session of its own, so that killing it takes its children along."""
+
+    proc: subprocess.Popen
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class ServeShell(_CommandLine):
     """The serve process, its output so far, and a way to wait for a line."""
 
     def __init__(self, *args: str) -> None:
@@ -56,13 +67,9 @@ class ServeShell:
                 return
         raise AssertionError(f"no {marker!r} within {timeout:.0f} s:\n" + "\n".join(self.seen))
 
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
-class DemoCommand:
+class DemoCommand(_CommandLine):
     """``python -m sandbox demo --json ARGS``, started now; ``result()`` waits for its end."""
 
     def __init__(self, *args: str) -> None:
@@ -77,7 +84,3 @@ class DemoCommand:
         self._stderr.seek(0)
         return subprocess.CompletedProcess(self.args, self.proc.returncode, self._stdout.read(), self._stderr.read())
 
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()

@@ -79,15 +79,20 @@ def test_import_certificate_imports_a_renewal_acm_would_refuse_fresh_and_names_t
 
 def _import_certificate(acm, secretsmanager, leaf):
     from import_certificate.logic import ensure_certificate
+
+    return ensure_certificate(_request_for(secretsmanager, leaf, HOST), acm=acm, secretsmanager=secretsmanager)
+
+
+def _request_for(secretsmanager: Any, leaf: Any, host: str) -> Any:
+    """Validate's request for ``host`` naming a new certificate secret that holds ``leaf``."""
     from layer7.environment import FunctionEnvironment
     from validate.logic import validate
 
     secret = secretsmanager.create_secret(Name=f"strict-{leaf.fingerprint_sha256[:12]}", SecretString=json.dumps(
         {"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
          "certificateChain": leaf.chain_pem}))["ARN"]
-    request = validate({"host": HOST, "certificate": {"secretArn": secret}},
-                       FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
-    return ensure_certificate(request, acm=acm, secretsmanager=secretsmanager)
+    return validate({"host": host, "certificate": {"secretArn": secret}},
+                    FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
 
 
 def alb_serving(sandbox: Any, certificate_arn: str, name: str, second_octet: int) -> tuple[dict, dict]:
@@ -188,31 +193,22 @@ def test_a_renewal_re_import_killed_before_its_tags_is_re_imported_and_reported_
     so only here does the retry meet what AWS leaves: the renewal in ACM, under the earlier import's tags."""
     from import_certificate.logic import ensure_certificate
     from layer7 import ownership
-    from layer7.environment import FunctionEnvironment
-    from validate.logic import validate
 
     acm, secretsmanager = sandbox.client("acm"), sandbox.client("secretsmanager")
     host = "milvus.killed.example.com"
     earlier, this_run = (f"arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:{name}"
                          for name in ("earlier-run", "this-run"))
 
-    def request_for(leaf: Any) -> Any:
-        secret = secretsmanager.create_secret(Name=f"killed-{leaf.fingerprint_sha256[:12]}", SecretString=json.dumps(
-            {"certificate": leaf.certificate_pem, "privateKey": leaf.private_key_pem,
-             "certificateChain": leaf.chain_pem}))["ARN"]
-        return validate({"host": host, "certificate": {"secretArn": secret}},
-                        FunctionEnvironment(cluster_name="milvus-eks", region="us-east-1"))
-
     def tags(arn: str) -> dict[str, str]:
         return {tag["Key"]: tag["Value"] for tag in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}
 
     # Given the host's certificate, imported by an earlier execution
     ca = make_ca("killed re-import CA", "rsa2048")
-    first = ensure_certificate(request_for(make_leaf(ca, [host], "rsa2048")), acm=acm,
+    first = ensure_certificate(_request_for(secretsmanager, make_leaf(ca, [host], "rsa2048"), host), acm=acm,
                                secretsmanager=secretsmanager, execution=earlier)
     # and this execution's first attempt, which re-imported the renewal into that ARN and died before tagging it
     renewal = make_leaf(ca, [host], "rsa2048")
-    renewed = request_for(renewal)
+    renewed = _request_for(secretsmanager, renewal, host)
     with pytest.raises(_Killed):
         ensure_certificate(renewed, acm=_KilledBeforeTagging(acm), secretsmanager=secretsmanager, execution=this_run)
     assert tags(first.certificate_arn)[ownership.TAG_IMPORTED_BY] == earlier  # ACM kept the earlier import's tags

@@ -416,7 +416,9 @@ class Sandbox(contextlib.AbstractContextManager):
                 self.nginx.stop()
                 self.nginx = None
             self.alb_listen_port = None
-            # a deleted load balancer's name resolves no more (as the NLBs', sandbox/dataplane/nlb.py)
+            # a deleted load balancer's name resolves no more, as the NLBs' (sandbox/dataplane/nlb.py): "The name
+            # and associated DNS record of the deleted load balancer no longer exist" (ELB API reference,
+            # DeleteLoadBalancer)
             self._write_loopback_ports(alb={dns_name.lower(): None})
             self.reimports.stopped()
 

@@ -25,7 +25,8 @@ Path = tuple[Any, ...]  # str segments for map keys, ("k", (values...)) for asso
 
 
 class PatchError(ValueError):
-    """The patch body cannot be applied (422/400 in the API)."""
+    """The patch body cannot be applied. The API server answers strategicpatch's plain errors with a 500 and the
+    error's text (handlers/patch.go interpretStrategicMergePatchError passes them through)."""
 
 
 def keys_at(path: Path) -> tuple[str, ...]:
@@ -87,6 +88,8 @@ def _merge_list(current: list[Any], patch: list[Any], keys: tuple[str, ...], pat
     """Items matched by key and merged (strategic merge, or apply); with ``directives``, ``$patch: delete``."""
     result = [copy.deepcopy(item) for item in current]
     for item in patch:
+        if directives and isinstance(item, dict) and keys[0] not in item:  # strategicpatch mergeSliceWithout-
+            raise PatchError(f"map: {_go(item)} does not contain declared merge key: {keys[0]}")  # SpecialElements
         key = _item_key(item, keys)
         index = _index(result, keys, key)
         if directives and item.get("$patch") == "delete":
@@ -99,6 +102,15 @@ def _merge_list(current: list[Any], patch: list[Any], keys: tuple[str, ...], pat
         else:
             result[index] = apply_merge(result[index], item, path + (("k", key),))
     return result
+
+
+def _go(value: Any) -> str:
+    """A JSON value as Go's %v prints the map[string]interface{} it decodes to (mergepatch.ErrNoMergeKey)."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{key}:{_go(value[key])}" for key in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(_go(item) for item in value) + "]"
+    return "<nil>" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def leaves(obj: Any, path: Path = ()) -> dict[Path, Any]:

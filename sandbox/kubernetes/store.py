@@ -248,7 +248,10 @@ class StoreMixin:
         if content_type == "application/merge-patch+json":
             new = patching.merge_patch(old, body)
         elif content_type == "application/strategic-merge-patch+json":
-            new = patching.strategic_merge(old, body)
+            try:
+                new = patching.strategic_merge(old, body)
+            except patching.PatchError as e:  # a plain error: 500, reason StatusReasonUnknown (""), its text
+                raise ApiError(500, "", str(e)) from None  # (responsewriters/status.go ErrorToAPIStatus)
         else:
             raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
                            "accepted media types include: application/merge-patch+json, "

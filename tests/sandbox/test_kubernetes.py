@@ -291,6 +291,23 @@ def test_chart_service_cannot_become_cluster_ip_by_type_alone(kube, core):
     assert core.read_namespaced_service("milvus-demo", "ranges").spec.type == "LoadBalancer"
 
 
+def test_a_strategic_merge_patch_of_ports_without_their_merge_key_is_refused_unchanged(kube, core):
+    # Given the chart's Service
+    kube.seed_service(chart_service("no-key", source_ranges=False))
+    before = kube.get("services", "no-key", "milvus-demo")
+    # When a port is patched without "port", the merge key of spec.ports, as a hand-written `kubectl patch` may
+    with pytest.raises(ApiException) as e:
+        core.patch_namespaced_service("milvus-demo", "no-key", {"spec": {"ports": [{"nodePort": None,
+                                                                                     "name": "milvus"}]}})
+    # Then the API server answers strategicpatch's plain error as it passes it through: a 500 with its text
+    assert e.value.status == 500
+    status = json.loads(e.value.body)
+    assert status["message"] == "map: map[name:milvus nodePort:<nil>] does not contain declared merge key: port"
+    assert status["reason"] == ""
+    # and the Service is unchanged
+    assert kube.get("services", "no-key", "milvus-demo") == before
+
+
 def test_null_deletes_make_the_chart_service_cluster_ip(kube, core):
     kube.seed_service(chart_service("nulls"))
     patch = {"spec": {"type": "ClusterIP", "loadBalancerSourceRanges": None}}

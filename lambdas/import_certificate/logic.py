@@ -3,7 +3,8 @@
 Runs are repeated (``--runs N``, a pipeline re-triggering, a retried
 execution), so an import must not pile up certificates: the product tags what
 it imports with the host and the leaf's fingerprint and looks for those tags
-first. The same content is reused as is; new content for the same host is
+first. The same content is reused as is (where ACM still holds it: a hand
+re-import keeps the tags); new content for the same host is
 re-imported into the same ARN where ACM accepts that (reimport.py: same key,
 no Key Usage or Extended Key Usage lost or newly added), so an ALB listener
 already using it picks up the renewal without the Ingress changing. Where ACM
@@ -82,6 +83,9 @@ def import_from_secret(
 
     managed = find_managed_certificates(acm, host)
     same = next((certificate for certificate in managed if certificate.fingerprint == fingerprint), None)
+    changed = _changed_since(acm, same, fingerprint)
+    if changed:
+        same = None  # its tag is stale: the secret's certificate goes back in below, where ACM takes it
     if same is not None:
         mine = bool(execution) and same.imported_by == execution
         logger.info(
@@ -115,6 +119,8 @@ def import_from_secret(
         f"certificate is {arn}. Delete the old one once nothing uses it (the undo does)."
         for certificate in left
     ] if previous is None else []
+    if changed and previous is not None:
+        warnings.append(changed)
     _report_replaced(previous, managed, now)
     logger.info(
         "certificate re-imported" if previous else "certificate imported",
@@ -123,6 +129,23 @@ def import_from_secret(
     )
     return _result(arn, imported=True, not_after=checked.not_after, fingerprint=fingerprint, now=now,
                    warnings=warnings)
+
+
+def _changed_since(acm: ACMClient, tagged: ManagedCertificate | None, fingerprint: str) -> str:
+    """Why the certificate tagged with the secret's fingerprint no longer holds it, or "" when it does.
+
+    ACM keeps an ARN's tags when someone re-imports other content into it, so the tag alone would have a rerun
+    keep serving that content; one GetCertificate tells. An unreadable body trusts the tag, as before.
+    """
+    if tagged is None:
+        return ""
+    held = _fingerprint_of(dal.get_certificate_pem(acm, tagged.arn))
+    if not held or held == fingerprint:
+        return ""
+    logger.warning("the certificate in ACM is not the one this workflow imported",
+                   extra={"certificateArn": tagged.arn, "heldFingerprint": held, "fingerprint": fingerprint})
+    return (f"{tagged.arn} held another certificate (SHA-256 {held}), re-imported into it after this workflow "
+            "imported the secret's; the secret's certificate is re-imported into it again.")
 
 
 def _report_replaced(previous: str | None, managed: list[ManagedCertificate], now: dt.datetime) -> None:

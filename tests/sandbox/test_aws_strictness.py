@@ -220,3 +220,46 @@ def test_a_renewal_re_import_killed_before_its_tags_is_re_imported_and_reported_
     # and the ARN now says so: this execution's import, the renewal's fingerprint
     assert (tags(first.certificate_arn)[ownership.TAG_IMPORTED_BY],
             tags(first.certificate_arn)[ownership.TAG_FINGERPRINT]) == (this_run, renewal.fingerprint_sha256)
+
+
+def test_a_certificate_re_imported_by_hand_into_the_workflows_arn_is_put_back_by_the_next_run(sandbox):
+    """ACM keeps an ARN's tags on a re-import (acm_fixes.py), so after a person re-imports other content into the
+    workflow's ARN its fingerprint tag still names the secret's certificate: only the content ACM holds tells."""
+    from import_certificate.logic import ensure_certificate
+    from layer7 import ownership
+    from layer7.certificates import fingerprint_sha256
+
+    acm, secretsmanager = sandbox.client("acm"), sandbox.client("secretsmanager")
+    host = "milvus.by-hand.example.com"
+    earlier, this_run = (f"arn:aws:states:us-east-1:123456789012:execution:MilvusLayer7-Setup:{name}"
+                         for name in ("earlier-run", "this-run"))
+
+    def held(arn: str) -> str:
+        from cryptography import x509
+
+        pem = acm.get_certificate(CertificateArn=arn)["Certificate"]
+        return fingerprint_sha256(x509.load_pem_x509_certificate(pem.encode()))
+
+    # Given the host's certificate from its secret, imported by an earlier execution
+    ca = make_ca("by-hand CA", "rsa2048")
+    leaf = make_leaf(ca, [host], "rsa2048")
+    request = _request_for(secretsmanager, leaf, host)
+    first = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=earlier)
+    # and another certificate for the host, re-imported into that ARN by hand (ACM keeps the workflow's tags)
+    by_hand = make_leaf(ca, [host], "rsa2048")
+    imported(acm, by_hand, first.certificate_arn)
+    assert held(first.certificate_arn) == by_hand.fingerprint_sha256
+    # When the setup runs again with the same secret
+    rerun = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=this_run)
+    # Then ACM holds the secret's certificate again, in the same ARN, re-imported by this run
+    assert (rerun.certificate_arn, rerun.certificate_imported) == (first.certificate_arn, True)
+    assert held(first.certificate_arn) == leaf.fingerprint_sha256
+    tags = {tag["Key"]: tag["Value"] for tag in acm.list_tags_for_certificate(CertificateArn=rerun.certificate_arn)[
+        "Tags"]}
+    assert (tags[ownership.TAG_IMPORTED_BY], tags[ownership.TAG_FINGERPRINT]) == (this_run, leaf.fingerprint_sha256)
+    # and says what it found
+    [warning] = rerun.warnings
+    assert by_hand.fingerprint_sha256 in warning and "re-imported" in warning
+    # and a run after it changes nothing
+    again = ensure_certificate(request, acm=acm, secretsmanager=secretsmanager, execution=f"{this_run}-2")
+    assert (again.certificate_arn, again.certificate_imported, again.warnings) == (first.certificate_arn, False, [])

@@ -19,7 +19,8 @@ nothing.
 
 What it replaced is written first, onto the Ingress (annotation
 ``milvus-layer7/dns-replaced``), so the undo restores exactly that, and a
-re-run that finds its own alias in place still knows the original. With it
+re-run still knows the original, whatever answers for ``host`` by then: its
+own alias, one to an ALB a rerun replaced, or a hand edit. With it
 goes ``layer4Address``, the Layer-4 load balancer's address as this step saw
 it (the Service's status, or RemoveLayer4's record on a re-run after it): the
 undo retargets whatever pointed there to the load balancer serving then,
@@ -148,7 +149,9 @@ def upsert_alias(event: UpsertDnsEvent, *, route53: Any, kube: k8s.Kube, elbv2: 
     others = [record for record in current if not is_alias_to(record, alias)]
     ingress = kube.get(k8s.ingress_path(request.namespace, request.ingress_name),
                        f"read Ingress {request.namespace}/{request.ingress_name}")
-    replaced = recorded_replacement(ingress) if not others and current else None
+    # Once recorded, the original stays recorded: what answers at a rerun is this workflow's alias (to this ALB, or
+    # to one it replaced since) or a later hand edit, never what the undo should put back.
+    replaced = recorded_replacement(ingress)
     if replaced is None:
         replaced = others
     old_ttl = ttl_of(replaced)

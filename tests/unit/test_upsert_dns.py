@@ -117,6 +117,23 @@ def test_a_rerun_keeps_the_original_record_it_replaced(aws):
     assert (again.change_id, again.status, again.wait_seconds) == ("", "INSYNC", 60 + 60)
 
 
+def test_a_rerun_onto_a_new_alb_keeps_the_original_record_not_the_alias_to_the_old_alb(aws):
+    # Given a setup that replaced the guide's CNAME with an alias to its ALB
+    create(aws, OLD_CNAME)
+    upsert(aws)
+    # When a rerun (replaceLoadBalancer, or an Ingress the controller rebuilt) finds that alias and a new ALB
+    subnets = aws.alb["AvailabilityZones"]
+    aws.alb = aws.elbv2.create_load_balancer(Name="k8s-milvus-milvusnew",
+                                             Subnets=[zone["SubnetId"] for zone in subnets])["LoadBalancers"][0]
+    again = upsert(aws)
+    # Then the host is an alias to the new ALB alone
+    [record] = records_at_host(aws)
+    assert record["AliasTarget"]["DNSName"].rstrip(".") == f"dualstack.{aws.alb['DNSName']}".lower()
+    # and the record of the original stays the CNAME to the Layer-4 load balancer: the undo restores that, not an
+    # alias to an ALB that is gone by then
+    assert recorded(aws)["records"] == [OLD_CNAME] == again.replaced
+
+
 DUALSTACK = {"alb.ingress.kubernetes.io/ip-address-type": "dualstack"}
 AAAA = {"Name": f"{HOST}.", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import reset as sandbox_reset
-from sandbox.aws import hand_changes, schedules
+from sandbox.aws import eks, hand_changes, schedules
 from sandbox.aws.cfn_models import placeholders
 from sandbox.aws.deploy import deploy_stack
 from sandbox.aws.identities import access_entry_identities
@@ -144,9 +144,9 @@ class Sandbox(contextlib.AbstractContextManager):
                                                                  CallerReference=f"sandbox-{time.time()}")
             self.hosted_zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
             self.create_host_record(service)
-        self.vpc_id, self.subnet_ids = self.aws.create_vpc()
-        cluster = self.aws.create_cluster(CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
-                                          subnet_ids=self.subnet_ids, vpc_id=self.vpc_id)
+        self.vpc_id, self.subnet_ids = eks.create_vpc(self.aws.client("ec2"), self.aws.region)
+        cluster = eks.create_cluster(self.aws, CLUSTER_NAME, endpoint=self.kube.url, ca_pem=self.kube.ca_pem,
+                                     subnet_ids=self.subnet_ids, vpc_id=self.vpc_id)
         self.cluster_security_group_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
         self.milvus = self._stack.enter_context(MilvusLite(self.workdir / "milvus-data"))  # starts at once
         # The Layer-4 load balancers: the seeded Service's NLB, and any a LoadBalancer Service gets later.

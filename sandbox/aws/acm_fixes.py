@@ -137,12 +137,9 @@ def load_balancers_using(certificate_arn: str) -> list[str]:
     from moto.elbv2.models import elbv2_backends
 
     account, region = certificate_arn.split(":")[4], certificate_arn.split(":")[3]
-    backend = elbv2_backends[account][region]
-    using = []
-    for load_balancer in backend.load_balancers.values():
-        for listener in load_balancer.listeners.values():
-            if certificate_arn in (listener.certificates or []):  # moto keeps the ARNs as strings
-                using.append(load_balancer.arn)
+    using = [load_balancer.arn for load_balancer in elbv2_backends[account][region].load_balancers.values()
+             # moto keeps the ARNs as strings
+             if any(certificate_arn in (listener.certificates or []) for listener in load_balancer.listeners.values())]
     now = time.monotonic()
     with _LAGGING_LOCK:
         for arn, (served, until) in list(_LAGGING.items()):

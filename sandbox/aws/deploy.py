@@ -14,13 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
 NODE_BIN = PROJECT / "node_modules" / ".bin"  # `node` and `cdk` after `npm ci`
-timings: dict[str, float] = {}
 
 
 class DeployError(RuntimeError):
@@ -67,17 +65,15 @@ def _context_args(context: dict[str, Any]) -> list[str]:
 
 
 def bootstrap(sandbox: Any, *, outdir: Path, app_dir: Path, context: dict[str, Any], timeout: float) -> None:
-    """`cdk bootstrap aws://ACCOUNT/REGION`, its duration in ``timings``.
+    """`cdk bootstrap aws://ACCOUNT/REGION`.
 
     The CLI synthesizes the app for it too, into ``outdir``: into the default ``cdk.out`` it would hold the CLI's
     lock there, and a second sandbox starting beside this one (the e2e session's and ``serve``'s) would be refused
     ("Another CLI is currently synthing to cdk.out ... use '--output' to synth into different directories").
     """
-    started = time.monotonic()
     _run([*cdk_binary(), "bootstrap", f"aws://{sandbox.account_id}/{sandbox.region}",
           "--no-notices", "--no-version-reporting", "--output", str(outdir), *_context_args(context)],
          cwd=app_dir, env=cli_env(sandbox), timeout=timeout)
-    timings["bootstrap"] = round(time.monotonic() - started, 2)
 
 
 def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.PathLike[str],
@@ -93,7 +89,6 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     assembly = out / "assembly"
-    started = time.monotonic()
     synth = subprocess.Popen(
         [*cdk_binary(), "synth", *(stacks or ["--all"]), "--quiet", "--no-notices", "--no-version-reporting",
          "--output", str(assembly), *_context_args(context)],
@@ -108,13 +103,10 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
             synth.communicate()
     if synth.returncode != 0:
         raise DeployError(f"cdk synth failed (exit {synth.returncode}):\n{synth_output[-6000:]}")
-    timings["synth"] = round(time.monotonic() - started, 2)
     outputs_file = out / "outputs.json"
-    started = time.monotonic()
     _run([*cdk_binary(), "deploy", *(stacks or ["--all"]), "--app", str(assembly), "--require-approval", "never",
           "--no-notices", "--no-version-reporting", "--progress", "events", "--outputs-file", str(outputs_file)],
          cwd=app, env=cli_env(sandbox), timeout=timeout)
-    timings["deploy"] = round(time.monotonic() - started, 2)
     outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
     _check_stacks(sandbox, stacks or list(outputs) or [])
     return outputs
@@ -123,10 +115,8 @@ def deploy_stack(sandbox: Any, *, context: dict[str, Any], outdir: str | os.Path
 def destroy_stack(sandbox: Any, *, assembly: str | os.PathLike[str], stacks: list[str], timeout: float = 600) -> None:
     """`cdk destroy --force` of the stacks a deploy put there, from its cloud assembly, as an operator's (README
     "Taking it down"): the CLI deletes the stack and waits until it is gone; ``--force`` answers its prompt."""
-    started = time.monotonic()
     _run([*cdk_binary(), "destroy", *stacks, "--force", "--app", str(assembly), "--no-notices",
           "--no-version-reporting"], cwd=PROJECT, env=cli_env(sandbox), timeout=timeout)
-    timings["destroy"] = round(time.monotonic() - started, 2)
 
 
 def _check_stacks(sandbox: Any, names: list[str]) -> None:

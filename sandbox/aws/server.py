@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
-import socket
 import urllib.request
 import warnings
 from pathlib import Path
@@ -29,6 +28,7 @@ import boto3
 from botocore.config import Config
 
 from sandbox.aws.faults import FaultyApp
+from sandbox.dataplane.processes import free_port
 from sandbox.faults import Faults
 
 ACCOUNT_ID = "123456789012"
@@ -60,22 +60,13 @@ def check_moto_version(installed: str | None) -> None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class MotoSandbox:
     """A running moto: `.endpoint`, `.client(service)`, EKS/VPC helpers.
 
     `clock_scale` is the pace of the waits Step Functions plays (sfn_clock). `lambda_env` adds variables to every
     Lambda invocation's environment, after the function's own (the load balancers' port map); `cache_dir` is where
-    deployed code and layer zips are unpacked (keyed by sha256, reused across runs); a frozen Lambda execution
-    environment is kept `LAMBDA_IDLE_SECONDS` without invocations (sandbox/aws/lambda_environments.py).
+    deployed code and layer zips are unpacked (keyed by sha256, reused across runs).
     """
-
-    LAMBDA_IDLE_SECONDS = 300.0
 
     def __init__(self, *, cache_dir: str | os.PathLike[str] | None = None, clock_scale: float = 1.0,
                  faults: Faults | None = None) -> None:
@@ -114,7 +105,7 @@ class MotoSandbox:
 
         if self._server is not None:
             return self
-        self.port = _free_port()
+        self.port = free_port()
         # The ASL interpreter's own boto clients (asl/utils/boto_client.py) and
         # moto's settings read MOTO_PORT: they must reach this server.
         os.environ["MOTO_PORT"] = str(self.port)
@@ -131,7 +122,7 @@ class MotoSandbox:
         acm_fixes.install()  # re-import keeps key type and tags; InUseBy from ELBv2
         lambda_runner.install(lambda_runner.RunnerConfig(
             endpoint=self.endpoint, region=self.region, cache_dir=self.cache_dir / "lambda",
-            extra_env=self.lambda_env, idle_seconds=self.LAMBDA_IDLE_SECONDS))
+            extra_env=self.lambda_env))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # it logs every request otherwise
         # cdk bootstrap's bucket policy is the one resource moto skips; saying so
         # on every start only hides what matters in the demo's view.
@@ -194,19 +185,6 @@ class MotoSandbox:
         return boto3.client(  # type: ignore[call-overload]  # any service by name; the stubs type literal names
             service, endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
             **kwargs)
-
-    def create_vpc(self, cidr: str = "10.0.0.0/16") -> tuple[str, list[str]]:
-        from sandbox.aws.eks import create_vpc
-
-        return create_vpc(self.client("ec2"), self.region, cidr)
-
-    def create_cluster(self, name: str, *, endpoint: str, ca_pem: str | bytes,
-                       subnet_ids: list[str] | None = None, version: str = "1.31",
-                       vpc_id: str = "") -> dict[str, Any]:
-        from sandbox.aws.eks import create_cluster
-
-        return create_cluster(self, name, endpoint=endpoint, ca_pem=ca_pem,
-                              subnet_ids=subnet_ids or [], version=version, vpc_id=vpc_id)
 
 
 def _not_bucket_policy_notice(record: logging.LogRecord) -> bool:

@@ -43,14 +43,13 @@ SANDBOX_LAYER4_DRAIN_SECONDS = 2
 
 def builtin_input() -> dict[str, Any]:
     """The example a person sees first: the guide's defaults; host, secret and Service are the sandbox's."""
-    example: dict[str, Any] = {
+    return {
         "verify": {"roundTrip": True},
         "albTimeoutSeconds": 120,
         # Nobody but the demo dials the sandbox's Layer-4 load balancer: a short drain after "Endpoint Available"
         # (on AWS, leave the default 60 s for clients that dial it by name or through DNS managed elsewhere).
         "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS,
     }
-    return example
 
 
 def execution_input(options: DemoOptions, host: str, secret_arn: str,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.aws import eks
 from sandbox.aws.events_delivery import render_template, target_input
 from testkit.executions import wait_ended
 
@@ -256,10 +257,10 @@ def test_eventbridge_input_transformer_execution(sandbox, role):
 
 
 def test_eks_cluster_points_at_given_endpoint(sandbox):
-    vpc_id, subnets = sandbox.create_vpc()
+    vpc_id, subnets = eks.create_vpc(sandbox.client("ec2"), sandbox.region)
     assert vpc_id.startswith("vpc-") and len(subnets) == 2
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-    sandbox.create_cluster("milvus-eks", endpoint="https://127.0.0.1:6443", ca_pem=pem, subnet_ids=subnets)
+    eks.create_cluster(sandbox, "milvus-eks", endpoint="https://127.0.0.1:6443", ca_pem=pem, subnet_ids=subnets)
     cluster = sandbox.client("eks").describe_cluster(name="milvus-eks")["cluster"]
     assert cluster["status"] == "ACTIVE"
     assert cluster["endpoint"] == "https://127.0.0.1:6443"
@@ -324,9 +325,9 @@ def test_the_sandbox_vpc_is_the_eks_guides_private_subnets_behind_nat(sandbox):
     from validate.network import check_egress
 
     ec2 = sandbox.client("ec2")
-    vpc_id, subnets = sandbox.create_vpc(cidr="10.7.0.0/16")
-    cluster = sandbox.create_cluster("private-eks", endpoint="https://127.0.0.1:6443", ca_pem="x",
-                                     subnet_ids=subnets, vpc_id=vpc_id)
+    vpc_id, subnets = eks.create_vpc(ec2, sandbox.region, cidr="10.7.0.0/16")
+    cluster = eks.create_cluster(sandbox, "private-eks", endpoint="https://127.0.0.1:6443", ca_pem="x",
+                                 subnet_ids=subnets, vpc_id=vpc_id)
     # Then Validate's own check finds the functions' subnets routed through NAT,
     check_egress(ec2, subnets, scheme="internet-facing", annotations={})
     (nat_ip,) = nat_public_ips(ec2, vpc_id)

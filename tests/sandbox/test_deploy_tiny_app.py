@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.aws import deploy
+from sandbox.aws import deploy, eks
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).resolve().parent / "tinyapp"
@@ -36,10 +36,9 @@ def _wait(sfn, arn: str) -> dict:
 def test_tiny_app_deploys_and_runs(sandbox, tmp_path):
     app = tmp_path / "app"
     shutil.copytree(TINY, app)
-    vpc_id, subnets = sandbox.create_vpc()
+    vpc_id, subnets = eks.create_vpc(sandbox.client("ec2"), sandbox.region)
     outputs = deploy.deploy_stack(sandbox, context={"vpcId": vpc_id, "privateSubnetIds": ",".join(subnets)},
                                   outdir=tmp_path / "out", app_dir=app)
-    print("timings", deploy.timings)
     stack = outputs["TinyStack"]
     lam = sandbox.client("lambda")
     result = lam.invoke(FunctionName=stack["FunctionName"], Payload=b'{"host": "h"}')

@@ -94,11 +94,7 @@ def rewrite_target(target, options, secure):
     """(target, options) with an ALB name replaced by 127.0.0.1; else unchanged."""
     if not isinstance(target, str):
         return target, options
-    rest = target
-    for prefix in ("dns:///", "dns:"):
-        if rest.startswith(prefix):
-            rest = rest[len(prefix):]
-            break
+    rest = target.removeprefix("dns:///") if target.startswith("dns:///") else target.removeprefix("dns:")
     host, sep, port = rest.rpartition(":")
     if not sep:
         host, port = rest, "443" if secure else "80"

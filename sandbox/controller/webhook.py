@@ -3,8 +3,8 @@
 Follows kubernetes-sigs/aws-load-balancer-controller ``webhooks/networking/ingress_validator.go``
 (``ValidateCreate`` / ``ValidateUpdate``) with the checks its default flags switch on; the IngressClass-params and
 group-name checks are off by default (``--disable-ingress-class-annotation``,
-``--disable-ingress-group-name-annotation``) and not played. A denial is controller-runtime's ``admission.Denied``:
-403 Forbidden (pkg/webhook/admission/response.go ``ValidationResponse``).
+``--disable-ingress-group-name-annotation``) and not played. A denial is controller-runtime's ``admission.Denied``
+(pkg/webhook/admission/response.go ``ValidationResponse``), which sandbox/kubernetes/admission.py answers 403.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sandbox.kubernetes.admission import Denial, Lookup
+from sandbox.kubernetes.admission import Lookup
 
 NAME = "vingress.elbv2.k8s.aws"
 CONTROLLER = "ingress.k8s.aws/alb"
 INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+INGRESS_CLASS = "alb"  # the controller's --ingress-class default
 CONDITIONS_PREFIX = "alb.ingress.kubernetes.io/conditions."
 
 
@@ -28,17 +29,14 @@ class IngressValidator:
     name = NAME
     resources = frozenset({"ingresses"})
 
-    def __init__(self, ingress_class: str = "alb") -> None:
-        self.ingress_class = ingress_class
-
     def review(self, operation: str, ing: dict[str, Any], old: dict[str, Any] | None,
-               lookup: Lookup) -> Denial | None:
+               lookup: Lookup) -> str | None:
         annotations = (ing.get("metadata") or {}).get("annotations") or {}
         try:
-            # checkIngressClass: the annotation decides by itself (``alb``, the --ingress-class default); else the
-            # IngressClass is loaded, and one of another controller, or none, skips every later check
+            # checkIngressClass: the annotation decides by itself (INGRESS_CLASS); else the IngressClass is loaded,
+            # and one of another controller, or none, skips every later check
             if INGRESS_CLASS_ANNOTATION in annotations:
-                if annotations[INGRESS_CLASS_ANNOTATION] != self.ingress_class:
+                if annotations[INGRESS_CLASS_ANNOTATION] != INGRESS_CLASS:
                     return None
             else:
                 ingress_class = self._load_class(ing, lookup)
@@ -47,7 +45,7 @@ class IngressValidator:
             self._check_class_usage(operation, ing, old, lookup)
             self._check_conditions(ing, annotations)
         except (ClassNotLoaded, ValueError) as exc:
-            return Denial(str(exc))
+            return str(exc)
         return None
 
     @staticmethod

@@ -4,13 +4,13 @@ A webhook sees a CREATE or UPDATE of the resources it registered for, after the 
 (``store.go`` runs ``BeforeCreate`` / ``BeforeUpdate`` first, then ``createValidation`` / ``updateValidation``),
 never a ``status`` subresource write. Its denial reaches the client as
 ``apiserver/pkg/admission/plugin/webhook/errors/statuserror.go`` ``ToStatusErr`` renders it: the webhook's code
-(at least 400), its reason, and ``admission webhook "<name>" denied the request: <message>``.
+and reason, and ``admission webhook "<name>" denied the request: <message>``. The one webhook here denies as
+controller-runtime's ``admission.Denied`` does: 403 Forbidden (pkg/webhook/admission/response.go).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sandbox.kubernetes.semantics import ApiError, Kind
@@ -18,19 +18,12 @@ from sandbox.kubernetes.semantics import ApiError, Kind
 Lookup = Callable[[str, str | None, str], dict[str, Any] | None]  # (plural, namespace, name) -> object
 
 
-@dataclass(frozen=True)
-class Denial:
-    message: str
-    code: int = 403  # controller-runtime admission.Denied answers 403 Forbidden
-    reason: str = "Forbidden"
-
-
 class ValidatingWebhook(Protocol):
     name: str
     resources: frozenset[str]  # plurals, e.g. {"ingresses"}
 
     def review(self, operation: str, obj: dict[str, Any], old: dict[str, Any] | None,
-               lookup: Lookup) -> Denial | None: ...
+               lookup: Lookup) -> str | None: ...  # the denial's message, None to allow
 
 
 def admit(webhooks: list[ValidatingWebhook], kind: Kind, operation: str, obj: dict[str, Any],
@@ -42,5 +35,4 @@ def admit(webhooks: list[ValidatingWebhook], kind: Kind, operation: str, obj: di
             continue
         denial = webhook.review(operation, obj, old, lookup)
         if denial is not None:
-            raise ApiError(max(denial.code, 400), denial.reason,
-                           f'admission webhook "{webhook.name}" denied the request: {denial.message}')
+            raise ApiError(403, "Forbidden", f'admission webhook "{webhook.name}" denied the request: {denial}')

@@ -36,7 +36,6 @@ class Emulator(StoreMixin, KubernetesEmulator):
     verifier: TokenVerifier
     # access key id -> the user EKS maps it to (access entry); keys not here are cluster admins (the creator)
     identities: dict[str, rbac.User] = attrs.field(factory=dict)
-    forbidden: bool = False  # every resource request answers 403
     denied_namespaces: set[str] = attrs.field(factory=set)  # 403 in these namespaces only
     auth_failures: list[str] = attrs.field(factory=list)  # why tokens were refused (never the token)
     validating_webhooks: list[Any] = attrs.field(factory=list)  # admission.ValidatingWebhook, in call order
@@ -103,7 +102,7 @@ class Emulator(StoreMixin, KubernetesEmulator):
         verb = rbac.request_verb(method.upper(), request.name, request.params)
         attributes = rbac.Attributes(verb=verb, api_group=kind.group, resource=kind.plural, namespace=namespace,
                                      name=request.name or "", subresource=request.subresource or "")
-        denied = self.forbidden or (namespace is not None and namespace in self.denied_namespaces)
+        denied = namespace in self.denied_namespaces
         if not denied and rbac.allowed(user, attributes, self._stored("roles"), self._stored("rolebindings")):
             return
         # apiserver: responsewriters.forbiddenMessage and apierrors.NewForbidden (docs: notes B7)

@@ -161,12 +161,9 @@ class KubernetesStandIn:
         return self.list("events", namespace,
                          field_selector=f"involvedObject.kind={involved_kind},involvedObject.name={involved_name}")
 
-    def deny(self, namespace: str | None = None) -> None:
-        """RBAC refusal (403): in one namespace, or everywhere when ``namespace`` is None."""
-        if namespace is None:
-            self.emulator.forbidden = True
-        else:
-            self.emulator.denied_namespaces.add(namespace)
+    def deny(self, namespace: str) -> None:
+        """RBAC refusal (403) of every request in ``namespace``."""
+        self.emulator.denied_namespaces.add(namespace)
 
     def set_faults(self, faults: Faults | None) -> None:
         """Answer a share of HTTP calls with the API server's faults (``sandbox/kubernetes/faults.py``), from
@@ -180,7 +177,6 @@ class KubernetesStandIn:
         return list(self.emulator.faults.thrown) if self.emulator.faults is not None else []
 
     def allow(self) -> None:
-        self.emulator.forbidden = False
         self.emulator.denied_namespaces.clear()
 
     def add_identity(self, access_key_id: str, secret: str, username: str, groups: builtins.list[str]) -> None:

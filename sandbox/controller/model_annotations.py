@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.controller.parser import Annotations, GoError, go_json_kind, go_objects, go_unmarshal
+from sandbox.controller.parser import Annotations, GoError, go_json_kind, go_objects, go_unmarshal, parse_go_int
 
 _TYPES: dict[str, type] = {"string": str, "bool": bool, "int32": int, "object": dict, "array": list}
 
@@ -170,9 +170,10 @@ def frontend_nlb(a: Annotations, default_scheme: str = DEFAULT_SCHEME) -> dict[s
         raise GoError(f"failed to parse frontend-nlb-listener-port-mapping for ingress map[]: {e}") from None
     for nlb_port, alb_port in mapping.items():
         for what, port in (("NLB", nlb_port), ("ALB", alb_port)):
-            if not (port.lstrip("+-").isascii() and port.lstrip("+-").isdigit()
-                    and -(2**31) <= int(port) < 2**31):  # strconv.ParseInt(raw, 10, 32)
-                raise GoError(f"invalid {what} listener port: {port}")
+            try:
+                parse_go_int(port, 32)
+            except GoError:  # only the port is named, not strconv's error
+                raise GoError(f"invalid {what} listener port: {port}") from None
     return {"scheme": scheme, "subnets": subnets, "eip_allocations": eips or [], "attributes": attributes,
             "listener_port_mapping": mapping}
 

@@ -15,7 +15,8 @@ clear them themselves).
 
 What it removes is first written onto the Service itself, in the annotation
 ``milvus-layer7/layer4``, in the same patch: the undo restores exactly that
-and never guesses, and a re-run finds the record still there.
+and never guesses, and a re-run finds the record still there. A re-run that
+finds the Service made NodePort by hand since keeps the LoadBalancer record.
 
 The record also names the execution that wrote it (``recordedBy``, the
 execution ARN this step gets as ``correlationId``). A Lambda killed after its
@@ -46,6 +47,8 @@ from layer7.layer4 import (
 from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
 
+LOAD_BALANCER = "LoadBalancer"
+
 
 def _type_of(service: dict[str, Any]) -> str:
     return str((service.get("spec") or {}).get("type") or CLUSTER_IP)
@@ -66,16 +69,17 @@ def layer4_record(service: dict[str, Any]) -> Layer4Record:
     )
 
 
-def cluster_ip_patch(service: dict[str, Any], record: Layer4Record, execution: str) -> dict[str, Any]:
-    """One strategic merge patch: the record written (naming ``execution``), the type changed, every
-    LoadBalancer-only field deleted."""
+def cluster_ip_patch(service: dict[str, Any], record: Layer4Record, execution: str,
+                     kept: Layer4Record | None = None) -> dict[str, Any]:
+    """One strategic merge patch: the record written (naming ``execution``; ``kept`` in its place when given), the
+    type changed, every LoadBalancer-only field ``record`` found deleted."""
     spec: dict[str, Any] = {"type": CLUSTER_IP, **{name: None for name in record.spec}}
     ports = [{"port": port["port"], "nodePort": None}
              for port in (service.get("spec") or {}).get("ports") or [] if port.get("nodePort")]
     if ports:
         spec["ports"] = ports  # merged on "port" (ServiceSpec.ports patchMergeKey)
     annotations: dict[str, Any] = {name: None for name in record.annotations}
-    written = {**record.to_wire(), "recordedBy": execution}
+    written = {**(kept or record).to_wire(), "recordedBy": execution}
     annotations[LAYER4_RECORD_ANNOTATION] = json.dumps(written, separators=(",", ":"), sort_keys=True)
     return {"metadata": {"annotations": annotations}, "spec": spec}
 
@@ -96,10 +100,15 @@ def remove_layer4(event: StepEvent, kube: k8s.Kube) -> ServiceResult:
                              type=previous, before=record)
 
     record = layer4_record(service)
+    # A Service made NodePort by hand since a setup recorded its LoadBalancer: the undo still restores that
+    # LoadBalancer (it refuses a NodePort record, whose node ports were never kept). A LoadBalancer found again (a
+    # helm upgrade) is recorded as it is now: the undo brings back the newest rendering.
+    earlier = recorded_layer4(service)
+    kept = earlier if previous != LOAD_BALANCER and earlier is not None and earlier.type == LOAD_BALANCER else None
     try:
         patched = kube.patch(
             k8s.service_path(namespace, name), f"change Service {namespace}/{name} to ClusterIP",
-            cluster_ip_patch(service, record, event.correlation_id),
+            cluster_ip_patch(service, record, event.correlation_id, kept),
             content_type=k8s.STRATEGIC_MERGE_PATCH, fieldManager=k8s.FIELD_MANAGER,
         )
     except k8s.NotFound as exc:
@@ -109,4 +118,4 @@ def remove_layer4(event: StepEvent, kube: k8s.Kube) -> ServiceResult:
     new_type = _type_of(patched)
     logger.info("Service type changed", extra={"namespace": namespace, "service": name, "from": previous,
                                                "to": new_type, "removed": record.to_wire()})
-    return ServiceResult(name=name, previous_type=previous, type=new_type, before=record)
+    return ServiceResult(name=name, previous_type=previous, type=new_type, before=kept or record)

@@ -103,6 +103,27 @@ def test_a_retry_after_the_first_attempt_was_killed_past_its_patch_reports_what_
     assert rerun.to_wire() == {**undisturbed, "previousType": "ClusterIP"}
 
 
+def test_a_rerun_after_the_service_was_made_node_port_by_hand_keeps_the_load_balancer_record():
+    # Given a setup that recorded the chart's LoadBalancer Service and made it ClusterIP
+    kube = FakeKube({SERVICE: chart_like_service()})
+    setup = remove_layer4(step_event(), kube).to_wire()
+    # and a person who made it NodePort since (the API server allocates a node port)
+    spec = kube.objects[SERVICE]["spec"]
+    spec.update(type="NodePort", externalTrafficPolicy="Cluster")
+    spec["ports"] = [{**port, "nodePort": 31000} for port in spec["ports"]]
+    # When the setup runs again
+    rerun = remove_layer4(step_event().model_copy(update={"correlation_id": "exec-2"}), kube)
+    # Then the Service is ClusterIP again, without the NodePort's fields
+    patch = kube.patches()[-1]["body"]
+    assert patch["spec"] == {"type": "ClusterIP", "externalTrafficPolicy": None,
+                             "ports": [{"port": 19530, "nodePort": None}]}
+    # and the record still holds the LoadBalancer setup removed, which the undo restores (a NodePort record it
+    # would refuse: its node ports were never recorded)
+    written = json.loads(patch["metadata"]["annotations"][LAYER4_RECORD_ANNOTATION])
+    assert {key: value for key, value in written.items() if key != "recordedBy"} == setup["before"]
+    assert rerun.to_wire() == {"name": "milvus-demo", "previousType": "NodePort", "type": "ClusterIP",
+                               "before": setup["before"]}
+
 def test_a_service_that_was_always_cluster_ip_has_no_record():
     kube = FakeKube({SERVICE: milvus_service("ClusterIP")})
     result = remove_layer4(step_event(), kube)

@@ -134,6 +134,32 @@ def test_a_retry_after_the_first_attempt_was_killed_past_its_delete_names_what_t
     assert retried == undisturbed and undisturbed["deleted"] == [OURS]
 
 
+class _Killed(BaseException):
+    """The Lambda's end mid-call: nothing after it runs."""
+
+
+class KilledAtSecondDelete(Acm):
+    def delete_certificate(self, CertificateArn):
+        if self.deleted:
+            raise _Killed
+        super().delete_certificate(CertificateArn)
+
+
+def test_a_retry_after_the_first_attempt_was_killed_between_two_deletes_finishes_as_an_undisturbed_run_does():
+    # Given two certificates of ours (one a renewal with another key type left behind), and what an undisturbed
+    # look answers
+    certificates = {OURS: {"tags": MANAGED}, OLD: {"tags": MANAGED}}
+    undisturbed = look(Acm(json.loads(json.dumps(certificates))), at=T0, managed=[OLD, OURS])
+    # and a first attempt that deleted the first and died before the second
+    acm = KilledAtSecondDelete(json.loads(json.dumps(certificates)))
+    with pytest.raises(_Killed):
+        look(acm, at=T0, managed=[OLD, OURS])
+    assert acm.deleted == [OLD]
+    # When Step Functions runs the step again
+    retried = look(Acm(acm.certificates), at=T0, managed=[OLD, OURS])
+    # Then the second goes too, and the answer is the undisturbed one: both deleted by this execution
+    assert retried == undisturbed and undisturbed["deleted"] == [OLD, OURS] and acm.certificates == {}
+
 def test_one_validate_undo_found_that_is_still_there_but_no_longer_ours_is_not_said_deleted():
     acm = Acm({OURS: {"tags": {}}})  # its tags removed by hand since ValidateUndo looked
     result = look(acm, at=T0, managed=[OURS])

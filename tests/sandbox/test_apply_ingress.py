@@ -134,3 +134,27 @@ def test_stand_in_moves_a_managers_time_only_when_its_own_write_changed_the_ingr
     assert times == {"milvus-layer7": "2026-01-01T00:00:00Z", "controller": "2026-01-01T00:05:00Z"}
     # and an execution that began before that apply reports it changed the Ingress, one that began after not
     assert (retried["changed"], rerun["changed"]) == (True, False)
+
+
+@mock_aws
+def test_stand_in_rerun_after_a_hand_edit_takes_the_workflows_fields_back_and_leaves_the_rest(standin,
+                                                                                               lambda_context):
+    from sandbox.kubernetes import kubectl
+
+    # Given the Ingress a setup applied
+    standin.seed_service(chart_service())
+    connect = connector(point_cluster_at(standin))
+    handler.lambda_handler(apply_event().to_wire(), lambda_context, connect=connect)
+    applied = standin.get("ingresses", "milvus", "milvus-demo")["metadata"]["annotations"]
+    # and a person's `kubectl annotate --overwrite`: a workflow annotation changed, another removed, one added
+    kubectl.annotate(standin, "ingresses", "milvus", "milvus-demo", {
+        "alb.ingress.kubernetes.io/scheme": "internal" if applied["alb.ingress.kubernetes.io/scheme"] != "internal"
+        else "internet-facing", "alb.ingress.kubernetes.io/certificate-arn": None, "team": "search"})
+    # When the setup runs again (another execution)
+    rerun = {**apply_event().to_wire(), "correlationId": "exec-2", "executionStartTime": "2000-01-01T00:00:00Z"}
+    result = handler.lambda_handler(rerun, lambda_context, connect=connect)
+    # Then the workflow's annotations are what an undisturbed setup applied, the person's own one stays,
+    after = standin.get("ingresses", "milvus", "milvus-demo")["metadata"]["annotations"]
+    assert {key: value for key, value in after.items() if key != "team"} == applied and after["team"] == "search"
+    # and the run says it changed the Ingress
+    assert result["changed"] is True

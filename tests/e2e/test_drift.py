@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from layer7ctl.executions import follow
-from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS
+from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS, undo_input
 from sandbox.environment import HOST
 from testkit.prober import Prober  # a client calling Milvus by name (through the ALB here) all along
 from tests.e2e.operator_cli import run_layer7ctl
@@ -202,3 +202,72 @@ def test_each_drift_after_a_setup_is_found_by_the_scheduled_check_and_the_helm_u
     assert kinds == ["DnsChanged"]
     box.upsert_host_record(alias)
     _matches(box)
+
+
+def _run(box: Any, machine_arn: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """One execution of ``machine_arn`` with ``detail``, followed to its end: its output."""
+    sfn = box.aws.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(detail))["executionArn"]
+    record = follow(sfn, arn, sfn.describe_execution(executionArn=arn)["startDate"].timestamp(), timeout_seconds=180)
+    assert record.status == "SUCCEEDED", (record.error, record.cause, record.states)
+    return dict(record.output)
+
+
+def test_a_setup_run_again_after_hand_changes_ends_as_the_first_did_and_the_undo_restores_what_it_replaced(
+        fresh_sandbox):
+    """Journey: after a setup with DNS, people change things by hand: another certificate re-imported into the ARN
+    the ALB serves (ACM keeps the workflow's tags on it), the host's record pointed elsewhere, an Ingress annotation
+    edited, the Service made NodePort. The operator runs the same setup again, as the guide says a rerun is safe:
+    it ends where the first setup ended. Then the undo puts back what the first setup replaced."""
+    from cryptography import x509
+
+    from layer7.certificates import fingerprint_sha256
+
+    # Given a setup with DNS over the chart's Service and the host's CNAME to its NLB
+    box = fresh_sandbox()
+    [original_cname] = box.dns_records() or []
+    old_nlb = original_cname["ResourceRecords"][0]["Value"]
+    run = {"host": HOST, "certificate": {"secretArn": box.secret_arn}, "dns": {"hostedZoneId": box.hosted_zone_id},
+           "layer4DrainSeconds": SANDBOX_LAYER4_DRAIN_SECONDS}
+    first = _run(box, box.state_machine_arn, run)
+    certificate_arn, ingress_name = first["certificateArn"], first["ingress"]["name"]
+    annotations = box.kube.get("ingresses", box.namespace, ingress_name)["metadata"]["annotations"]
+    alias = box.dns_records()
+    acm = box.aws.client("acm")
+
+    def held() -> str:
+        pem = acm.get_certificate(CertificateArn=certificate_arn)["Certificate"]
+        return fingerprint_sha256(x509.load_pem_x509_certificate(pem.encode()))
+    secrets = held()
+    # and, by hand since: a certificate near its end re-imported into that ARN, the host's record UPSERTed, an
+    # Ingress annotation overwritten with kubectl, and the Service made NodePort
+    box.reimport_expiring_certificate(certificate_arn, days_left=10)
+    box.upsert_host_record({"Name": HOST, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]})
+    interval = "alb.ingress.kubernetes.io/healthcheck-interval-seconds"
+    box.kubectl_annotate("ingresses", ingress_name, {interval: "30"})
+    box.kube.patch("services", box.namespace, box.service_name, {"spec": {"type": "NodePort"}},
+                   content_type="application/strategic-merge-patch+json", manager="kubectl-patch")
+    assert held() != secrets
+    # When the same setup runs again
+    again = _run(box, box.state_machine_arn, run)
+    # Then it ends where the first setup ended: the secret's certificate back in the same ARN (this run imported it,
+    # and says what it found there), the Ingress's annotations as applied, the host an alias to the ALB again,
+    assert (again["certificateArn"], again["certificateImported"]) == (certificate_arn, True) and held() == secrets
+    assert any(certificate_arn in warning for warning in again["warnings"])
+    assert box.kube.get("ingresses", box.namespace, ingress_name)["metadata"]["annotations"] == annotations
+    assert box.dns_records() == alias
+    # the Service ClusterIP, still recording the LoadBalancer the first setup removed,
+    service = box.kube.get("services", box.namespace, box.service_name)
+    recorded = json.loads(service["metadata"]["annotations"]["milvus-layer7/layer4"])
+    assert (service["spec"]["type"], again["service"]["previousType"], recorded["type"], recorded["address"]) == (
+        "ClusterIP", "NodePort", "LoadBalancer", old_nlb)
+    # and the drift check finds the host as recorded
+    _matches(box)
+    # When the undo runs
+    undo = _run(box, box.undo_state_machine_arn, {**undo_input(run), "layer7DrainSeconds": 0})
+    # Then it puts back what the first setup replaced: the Service LoadBalancer, the host a CNAME to its new NLB
+    service = box.kube.get("services", box.namespace, box.service_name)
+    new_nlb = service["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert service["spec"]["type"] == "LoadBalancer" and undo["service"]["restored"] is True
+    assert box.dns_records() == [{**original_cname, "ResourceRecords": [{"Value": new_nlb}]}]
+    assert box.load_balancers() == [] and box.certificate_count() == 0

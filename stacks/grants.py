@@ -258,14 +258,16 @@ DRIFT_ELBV2_ACTIONS = ("DescribeLoadBalancers", "DescribeListeners", "DescribeTa
 
 
 def drift_check(role: iam.Role, patterns: ArnPatterns) -> None:
-    """CheckDrift only reads: ELBv2 descriptions, the certificate's description and body (GetCertificate: the
-    certificate and its chain, public, to hold what the ALB presents against it; never the key), the stack's
+    """CheckDrift only reads: ELBv2 descriptions, the certificate's description, body (GetCertificate: the
+    certificate and its chain, public, to hold what the ALB presents against it; never the key) and tags (the
+    fingerprint ImportCertificate imported, against the body: a re-import by hand), the stack's
     zone's records, the certificate secrets' version list (with the readers' Kubernetes group and
     eks:DescribeCluster, as every Kubernetes step)."""
     role.add_to_policy(iam.PolicyStatement(
         actions=[f"elasticloadbalancing:{action}" for action in DRIFT_ELBV2_ACTIONS], resources=["*"]))
-    role.add_to_policy(iam.PolicyStatement(actions=["acm:DescribeCertificate", "acm:GetCertificate"],
-                                           resources=[patterns.certificates]))
+    role.add_to_policy(iam.PolicyStatement(
+        actions=["acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate"],
+        resources=[patterns.certificates]))
     if patterns.hosted_zone:
         role.add_to_policy(iam.PolicyStatement(actions=["route53:ListResourceRecordSets"],
                                                resources=[patterns.hosted_zone]))
@@ -278,7 +280,8 @@ def drift_check(role: iam.Role, patterns: ArnPatterns) -> None:
         "Resource::*": "ELBv2 Describe* actions have no resource level; the ALB is created by the load "
                        "balancer controller at run time. Read-only.",
         f"Resource::{arns.NAG_CERTIFICATES}": "The setup's certificate is imported at run time; "
-                                              "DescribeCertificate only reads it.",
+                                              "DescribeCertificate, GetCertificate and ListTagsForCertificate "
+                                              "only read it.",
     })
 
 

@@ -13,10 +13,12 @@ one host at a time: the hosts recorded in the namespace, one Kubernetes call.
 Bounded calls, whatever the cluster and the account hold: Kubernetes 4 (list this workflow's Ingresses, get the
 Ingress, get the Service, list the Ingress's Events), ELBv2 5 (layer7.load_balancers: the ALB by name, its
 listeners, its target groups, their tags, this Ingress's own target group's health), ACM 1, Route 53 1, and, only
-for a certificate near its end whose setup names a secret, Secrets Manager 1 (check_drift/repairs.py). When the
-ALB is active and its listener names the certificate: ACM 1 more (GetCertificate) and one TLS handshake with the
-ALB as the host's clients make it (SNI = host, layer7.served_certificate), since a listener that names the ARN
-may still present another certificate (a re-import not yet live, another certificate on the listener for the
+for a certificate near its end whose setup names a secret, Secrets Manager 1 (check_drift/repairs.py). A setup
+that imported its certificate from a secret: ACM 2 more (GetCertificate, ListTagsForCertificate), the content
+held against the fingerprint ImportCertificate tagged it with (a re-import by hand keeps the tags). When the ALB
+is active and its listener names the certificate: one TLS handshake with the ALB as the host's clients make it
+(SNI = host, layer7.served_certificate), and GetCertificate if not read already, since a listener that names the
+ARN may still present another certificate (a re-import not yet live, another certificate on the listener for the
 host).
 
 The report's ``repairs`` says what the drift state machine may repair (only when its input asks,
@@ -49,6 +51,7 @@ from layer7.load_balancers import find_load_balancer, healthy_targets, owner_of
 from layer7.milvus_grpc import write_ca_bundle
 from layer7.models import SetupRequest
 from layer7.observability import logger
+from layer7.ownership import TAG_FINGERPRINT
 from layer7.served_certificate import (
     PresentedCertificate,
     expected_fingerprint,
@@ -217,17 +220,46 @@ HANDSHAKE_TIMEOUT_SECONDS = 5.0
 _NOT_SERVING = frozenset({"AlbMissing", "AlbNotActive", "ListenerCertificate", "CertificateMissing"})
 
 
-def served_findings(acm: Any, dns_name: str, request: SetupRequest, certificate_arn: str,
-                    present: Callable[..., PresentedCertificate] = presented_certificate) -> list[Finding]:
-    """What the ALB presents to the host's clients (SNI = host) against the certificate ACM holds for the ARN."""
+def held_certificate(acm: Any, certificate_arn: str) -> dict[str, Any]:
+    """GetCertificate's answer: the body and chain ACM holds for the ARN (public; never the key)."""
     try:
-        answer = acm.get_certificate(CertificateArn=certificate_arn)
+        return dict(acm.get_certificate(CertificateArn=certificate_arn))
     except ClientError as exc:
         aws.raise_if_transient(exc, "GetCertificate")
         raise
-    expected = expected_fingerprint("", str(answer.get("Certificate") or ""))
+
+
+def replaced_findings(acm: Any, certificate_arn: str, held: dict[str, Any], request: SetupRequest) -> list[Finding]:
+    """The certificate ACM holds against the one ImportCertificate imported (its tag ``milvus-layer7:fingerprint``).
+
+    ACM keeps an ARN's tags when someone re-imports another certificate into it, and the ALB then serves that one:
+    ServedCertificate, which holds the ALB to ACM, cannot see it. A certificate without the tag (given by ARN,
+    imported by someone else) is not held to one.
+    """
+    try:
+        tags = acm.list_tags_for_certificate(CertificateArn=certificate_arn).get("Tags", [])
+    except ClientError as exc:
+        aws.raise_if_transient(exc, "ListTagsForCertificate")
+        raise
+    imported = next((str(tag.get("Value") or "") for tag in tags if tag.get("Key") == TAG_FINGERPRINT), "")
+    now = expected_fingerprint("", str(held.get("Certificate") or ""))
+    if not imported or not now or same_fingerprint(now, imported):
+        return []
+    return [_finding("CertificateReplaced", f"certificate {certificate_arn} in ACM is SHA-256 {now}, not {imported}, "
+                                            f"the one this workflow imported from the setup's secret",
+                     "someone re-imported another certificate into the ARN the ALB serves (ACM keeps the "
+                     "workflow's tags on it): clients get that one",
+                     "put that certificate in the setup's secret if it is the one to serve; otherwise "
+                     f"{RENEW.format(host=request.host)}, whose ImportCertificate puts the secret's back")]
+
+
+def served_findings(held: dict[str, Any], dns_name: str, request: SetupRequest, certificate_arn: str,
+                    present: Callable[..., PresentedCertificate] = presented_certificate) -> list[Finding]:
+    """What the ALB presents to the host's clients (SNI = host) against the certificate ACM holds for the ARN
+    (``held``, GetCertificate's answer)."""
+    expected = expected_fingerprint("", str(held.get("Certificate") or ""))
     endpoint = f"{dns_name}:{request.listen_port}"
-    bundle = write_ca_bundle(str(answer.get("CertificateChain") or ""))
+    bundle = write_ca_bundle(str(held.get("CertificateChain") or ""))
     try:
         presented = present(dns_name, request.listen_port, request.host, bundle, HANDSHAKE_TIMEOUT_SECONDS)
     except OSError as exc:  # ssl.SSLError is an OSError
@@ -307,8 +339,14 @@ def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any,
         findings += load_balancer_findings(elbv2, dns_name, request, certificate_arn, seen)
     if certificate_arn:
         findings += certificate_findings(acm, certificate_arn, certificate_days, now(), seen)
+    held = None
+    if certificate_arn and "CertificateMissing" not in {f.kind for f in findings}:
+        if request.certificate.secret_arn:
+            held = held_certificate(acm, certificate_arn)
+            findings += replaced_findings(acm, certificate_arn, held, request)
     if certificate_arn and dns_name and not _NOT_SERVING & {f.kind for f in findings}:
-        findings += served_findings(acm, dns_name, request, certificate_arn, present)
+        findings += served_findings(held or held_certificate(acm, certificate_arn), dns_name, request,
+                                    certificate_arn, present)
     if request.hosted_zone_id and dns_name:
         findings += dns_findings(route53, request.hosted_zone_id, request, dns_name)
     repairable = repairs.plan(findings, request, load_balancer=seen.get("loadBalancer"),

@@ -187,11 +187,12 @@ def test_each_drift_after_a_setup_is_found_by_the_scheduled_check_and_the_helm_u
     box.kubectl_annotate("ingresses", ingress_name, {interval: recorded})
     _matches(box)
 
-    # --- a certificate near its end re-imported into the ARN the ALB serves ---
+    # --- a certificate near its end re-imported into the ARN the ALB serves: not the one the setup imported ---
     before = box.reimport_expiring_certificate(certificate_arn, days_left=10)
     kinds, event, seen = _drift_found(box, seen)
-    assert kinds == ["CertificateExpiring"]
+    assert kinds == ["CertificateExpiring", "CertificateReplaced"]
     assert "(in 10 days; the threshold is 30)" in event["detail"]["findings"][0]["what"]
+    assert event["detail"]["repaired"] == {}
     box.reimport_certificate(certificate_arn, before)
     _matches(box)
 

@@ -89,7 +89,8 @@ def test_no_managed_policies(default_synth):
     ("CheckDrift", {"eks:DescribeCluster", "elasticloadbalancing:DescribeLoadBalancers",
                     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTargetGroups",
                     "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetHealth",
-                    "acm:DescribeCertificate", "acm:GetCertificate", "route53:ListResourceRecordSets",
+                    "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListTagsForCertificate",
+                    "route53:ListResourceRecordSets",
                     "secretsmanager:ListSecretVersionIds"}),  # versions' dates only, never a value
 ])
 def test_step_actions(vpc_synth, step, expected):

@@ -17,6 +17,7 @@ from check_drift import handler
 from check_drift.logic import check_drift
 from check_drift.models import DriftReport, Repairs
 from layer7 import kube as k8s
+from layer7 import ownership
 from layer7.certificates import fingerprint_sha256
 from layer7.errors import InvalidInput
 from layer7.ingress_manifest import ingress_manifest
@@ -79,13 +80,20 @@ class World:
         return self.kube.objects[INGRESS]
 
 
-def import_certificate(acm: Any, days_left: int) -> tuple[str, str]:
-    """The imported certificate's ARN and SHA-256."""
+def import_certificate(acm: Any, days_left: int, arn: str | None = None) -> tuple[str, str]:
+    """The imported certificate's ARN and SHA-256, tagged with that fingerprint as ImportCertificate tags it; with
+    ``arn``, re-imported into it by hand (ACM keeps the tags, which plain moto drops: they are put back)."""
     leaf = make_leaf(CA, [HOST], not_after=NOW + dt.timedelta(days=days_left, hours=1))
+    fingerprint = fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
+    tags = {} if arn else {"Tags": [{"Key": ownership.TAG_FINGERPRINT, "Value": fingerprint}]}
+    kept = acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] if arn else []
     arn = str(acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
                                      PrivateKey=leaf.private_key_pem.encode(),
-                                     CertificateChain=CA.certificate_pem.encode())["CertificateArn"])
-    return arn, fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
+                                     CertificateChain=CA.certificate_pem.encode(),
+                                     **({"CertificateArn": arn} if arn else tags))["CertificateArn"])
+    if kept:
+        acm.add_tags_to_certificate(CertificateArn=arn, Tags=kept)
+    return arn, fingerprint
 
 
 def make_world(*, layer4: str = "remove", days_left: int = 90, other_load_balancers: int = 0) -> World:
@@ -133,12 +141,12 @@ def test_one_check_makes_a_fixed_number_of_calls_however_many_load_balancers_the
         world = make_world(other_load_balancers=30)
         # When the check runs
         world.check()
-    # Then it made 4 Kubernetes, 5 ELBv2, 2 ACM and 1 Route 53 calls, and one TLS handshake as the host's clients
+    # Then it made 4 Kubernetes, 5 ELBv2, 3 ACM and 1 Route 53 calls, and one TLS handshake as the host's clients
     assert [call["method"] for call in world.kube.calls] == ["LIST", "GET", "GET", "LIST"]
     assert world.calls == {
         "elbv2": ["DescribeLoadBalancers", "DescribeListeners", "DescribeTargetGroups", "DescribeTags",
                   "DescribeTargetHealth"],
-        "acm": ["DescribeCertificate", "GetCertificate"],
+        "acm": ["DescribeCertificate", "GetCertificate", "ListTagsForCertificate"],
         "route53": ["ListResourceRecordSets"],
     }
     assert world.handshakes == [(world.lb["DNSName"], 443, HOST)]
@@ -307,6 +315,33 @@ def test_an_alb_that_completes_no_tls_handshake_is_served_certificate(world):
 def test_no_handshake_while_the_alb_does_not_name_the_certificate(world):
     world.elbv2.delete_load_balancer(LoadBalancerArn=world.lb["LoadBalancerArn"])
     assert world.kinds() == ["AlbMissing"] and world.handshakes == []
+
+
+def test_another_certificate_re_imported_into_the_arn_is_certificate_replaced_and_only_reported(world):
+    # Given another certificate re-imported by hand into the ARN the ALB serves, which the ALB then presents
+    _, other = import_certificate(world.acm, 200, arn=world.certificate_arn)
+    world.presented = other
+    # When the check runs
+    report = world.check()
+    # Then it finds the replacement, against the fingerprint ImportCertificate tagged it with
+    [finding] = report.findings
+    assert finding.kind == "CertificateReplaced" and other in finding.what and world.certificate_arn in finding.what
+    # and says to start a renewal, whose ImportCertificate puts the secret's certificate back; the drift state
+    # machine does not (its repairs are Layer4Back and CertificateExpiring, docs/CONTRACT.md "Drift repair")
+    assert '"renew": true' in finding.do and report.repairs is None
+
+
+def test_a_certificate_given_by_arn_is_not_held_to_a_fingerprint():
+    with mock_aws():
+        world = make_world()
+        world.request = world.request.model_copy(update={"certificate": world.request.certificate.model_copy(
+            update={"secret_arn": None, "certificate_arn": world.certificate_arn})})
+        world.kube.objects[INGRESS] = {**ingress_manifest(world.request, world.certificate_arn),
+                                       "status": world.ingress["status"]}
+        _, other = import_certificate(world.acm, 200, arn=world.certificate_arn)
+        world.presented = other
+        assert world.kinds() == []
+        assert world.calls["acm"] == ["DescribeCertificate", "GetCertificate"]
 
 
 def test_a_certificate_gone_from_acm_is_certificate_missing(world):

@@ -42,6 +42,7 @@ from layer7 import kube as k8s  # noqa: E402
 from layer7.certificates import fingerprint_sha256  # noqa: E402
 from layer7.ingress_manifest import ingress_manifest  # noqa: E402
 from layer7.models import CheckLoadBalancerEvent, SetupRequest  # noqa: E402
+from layer7.ownership import TAG_FINGERPRINT  # noqa: E402
 from layer7.served_certificate import PresentedCertificate  # noqa: E402
 from testkit.certs import make_ca, make_leaf  # noqa: E402
 
@@ -117,6 +118,7 @@ def calls_for_one_poll(others: int) -> Counter[str]:
 
 OTHER_HOSTS = (0, 20, 100)
 HOST = "milvus.example.com"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:milvus-layer7/bench-AbCdEf"  # noqa: S105 - a name
 
 
 class RecordedNamespace(k8s.Kube):
@@ -139,9 +141,10 @@ class RecordedNamespace(k8s.Kube):
         return [obj for key, obj in self.objects.items() if key.rsplit("/", 1)[0] == path]
 
 
-def setup_request(host: str, ingress_name: str, zone_id: str, certificate_arn: str) -> SetupRequest:
+def setup_request(host: str, ingress_name: str, zone_id: str) -> SetupRequest:
+    """The common setup: its certificate imported from a secret (CheckDrift then holds it to its fingerprint)."""
     return SetupRequest.model_validate({
-        "host": host, "certificate": {"certificateArn": certificate_arn}, "clusterName": "milvus-eks",
+        "host": host, "certificate": {"secretArn": SECRET_ARN}, "clusterName": "milvus-eks",
         "namespace": "milvus",
         "serviceName": "milvus-demo", "servicePort": 19530, "ingressName": ingress_name,
         "scheme": "internet-facing", "listenPort": 443, "ingressAnnotations": {}, "layer4": "remove",
@@ -163,8 +166,10 @@ def drift_calls(others: int, other_hosts: int) -> tuple[Counter[str], Counter[st
             elbv2.create_load_balancer(Name=f"someone-else-{index}", Subnets=subnets)
         ca = make_ca("bench CA")
         leaf = make_leaf(ca, [HOST])
+        served = fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
         certificate_arn = acm.import_certificate(Certificate=leaf.certificate_pem.encode(),
-                                                 PrivateKey=leaf.private_key_pem.encode())["CertificateArn"]
+                                                 PrivateKey=leaf.private_key_pem.encode(),
+                                                 Tags=[{"Key": TAG_FINGERPRINT, "Value": served}])["CertificateArn"]
         lb = controller_made_alb(elbv2, vpc, subnets, Protocol="HTTPS", Port=443,
                                  Certificates=[{"CertificateArn": certificate_arn}])
         zone_id = route53.create_hosted_zone(Name="example.com", CallerReference="bench")["HostedZone"]["Id"]
@@ -176,7 +181,7 @@ def drift_calls(others: int, other_hosts: int) -> tuple[Counter[str], Counter[st
         ingresses = []
         for index, host in enumerate([HOST, *(f"other-{i}.example.com" for i in range(other_hosts))]):
             name = "milvus-demo" if index == 0 else f"other-{index}"
-            ingress = ingress_manifest(setup_request(host, name, zone_id, certificate_arn), certificate_arn)
+            ingress = ingress_manifest(setup_request(host, name, zone_id), certificate_arn)
             ingress["status"] = {"loadBalancer": {"ingress": [{"hostname": lb["DNSName"]}]}}
             ingresses.append(ingress)
         listed: Counter[str] = Counter()
@@ -185,7 +190,6 @@ def drift_calls(others: int, other_hosts: int) -> tuple[Counter[str], Counter[st
         clients: dict[str, Any] = {name: boto3.client(name) for name in ("elbv2", "acm", "route53")}
         for name, client in clients.items():
             client.meta.events.register("before-call", lambda model, name=name, **_: counted.update([name]))
-        served = fingerprint_sha256(x509.load_pem_x509_certificate(leaf.certificate_pem.encode()))
 
         def present(*_: Any) -> PresentedCertificate:  # the ALB's TLS handshake as the host: counted, not made
             counted.update(["tls"])

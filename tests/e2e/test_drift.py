@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
+from layer7.certificates import fingerprint_sha256
 from layer7ctl.executions import follow
 from sandbox.cli.demo import SANDBOX_LAYER4_DRAIN_SECONDS, undo_input
 from sandbox.environment import HOST
@@ -220,10 +222,6 @@ def test_a_setup_run_again_after_hand_changes_ends_as_the_first_did_and_the_undo
     the ALB serves (ACM keeps the workflow's tags on it), the host's record pointed elsewhere, an Ingress annotation
     edited, the Service made NodePort. The operator runs the same setup again, as the guide says a rerun is safe:
     it ends where the first setup ended. Then the undo puts back what the first setup replaced."""
-    from cryptography import x509
-
-    from layer7.certificates import fingerprint_sha256
-
     # Given a setup with DNS over the chart's Service and the host's CNAME to its NLB
     box = fresh_sandbox()
     [original_cname] = box.dns_records() or []

@@ -11,6 +11,7 @@ from apply_ingress import handler
 from apply_ingress.logic import apply_ingress
 from layer7.errors import IngressRejected, KubernetesForbidden, NetworkMisconfigured, ServiceNotFound
 from sandbox.controller.webhook import IngressValidator, alb_ingress_class
+from sandbox.kubernetes import kubectl
 from testkit.certs import make_ca
 from tests.sandbox.conftest import chart_service, connector, point_cluster_at
 from tests.unit.kube_fakes import CERT_ARN, apply_event
@@ -139,8 +140,6 @@ def test_stand_in_moves_a_managers_time_only_when_its_own_write_changed_the_ingr
 @mock_aws
 def test_stand_in_rerun_after_a_hand_edit_takes_the_workflows_fields_back_and_leaves_the_rest(standin,
                                                                                                lambda_context):
-    from sandbox.kubernetes import kubectl
-
     # Given the Ingress a setup applied
     standin.seed_service(chart_service())
     connect = connector(point_cluster_at(standin))

@@ -46,7 +46,7 @@ from layer7.dualstack import is_dualstack
 from layer7.ingress import ingress_hostname, read_ingress
 from layer7.ingress_defaults import ALB
 from layer7.ingress_manifest import ingress_manifest
-from layer7.layer4 import CLUSTER_IP, LOAD_BALANCER_ONLY_FIELDS, layer4_address
+from layer7.layer4 import CLUSTER_IP, LOAD_BALANCER, LOAD_BALANCER_ONLY_FIELDS, layer4_address
 from layer7.load_balancers import find_load_balancer, healthy_targets, owner_of
 from layer7.milvus_grpc import write_ca_bundle
 from layer7.models import SetupRequest
@@ -91,7 +91,7 @@ def service_findings(kube: k8s.Kube, request: SetupRequest) -> list[Finding]:
             f"set service.type=ClusterIP in the Helm release's values (helm upgrade ... --reuse-values --set "
             f"service.type=ClusterIP), or {RENEW.format(host=request.host)}, whose RemoveLayer4 turns the Service "
             "ClusterIP again")]
-    if request.layer4 == "keep" and service_type != "LoadBalancer":
+    if request.layer4 == "keep" and service_type != LOAD_BALANCER:
         return [_finding("Layer4Gone", f"{where} is {service_type}; the setup kept its Layer-4 load balancer "
                                        "(layer4: keep)",
                          "clients that dial the Layer-4 load balancer by name (why it was kept) fail",

@@ -16,6 +16,7 @@ from layer7.records import json_annotation
 
 LAYER4_RECORD_ANNOTATION = "milvus-layer7/layer4"
 CLUSTER_IP = "ClusterIP"
+LOAD_BALANCER = "LoadBalancer"
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 # Spec fields Kubernetes allows only on LoadBalancer Services (or NodePort ones): ValidateService refuses
 # them on ClusterIP, or the registry would drop them anyway (pkg/registry/core/service/strategy.go).

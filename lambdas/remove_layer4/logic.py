@@ -38,6 +38,7 @@ from layer7.errors import ServiceNotFound
 from layer7.layer4 import (
     CLUSTER_IP,
     LAYER4_RECORD_ANNOTATION,
+    LOAD_BALANCER,
     LOAD_BALANCER_ONLY_ANNOTATIONS,
     LOAD_BALANCER_ONLY_FIELDS,
     layer4_address,
@@ -46,8 +47,6 @@ from layer7.layer4 import (
 )
 from layer7.models import Layer4Record, ServiceResult, StepEvent
 from layer7.observability import logger
-
-LOAD_BALANCER = "LoadBalancer"
 
 
 def _type_of(service: dict[str, Any]) -> str:

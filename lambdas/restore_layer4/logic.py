@@ -49,11 +49,10 @@ from typing import Any
 from layer7 import kube as k8s
 from layer7.errors import InvalidInput, ServiceNotFound
 from layer7.ingress import changed_since, read_ingress, refuse_foreign
-from layer7.layer4 import CLUSTER_IP, LAYER4_RECORD_ANNOTATION, recorded_layer4
+from layer7.layer4 import CLUSTER_IP, LAYER4_RECORD_ANNOTATION, LOAD_BALANCER, recorded_layer4
 from layer7.observability import logger
 from layer7.undo_models import Layer4Restore, RestoreLayer4Event
 
-LOAD_BALANCER = "LoadBalancer"
 # Allocated by the API server, not chosen by whoever installed the Service: allocated again, never requested.
 ALLOCATED_FIELDS = ("healthCheckNodePort",)
 

@@ -48,6 +48,7 @@ from layer7.ingress_defaults import ALB
 from layer7.ingress_manifest import ingress_manifest
 from layer7.layer4 import CLUSTER_IP, LOAD_BALANCER, LOAD_BALANCER_ONLY_FIELDS, layer4_address
 from layer7.load_balancers import find_load_balancer, healthy_targets, owner_of
+from layer7.managed_certificates import certificate_tags
 from layer7.milvus_grpc import write_ca_bundle
 from layer7.models import SetupRequest
 from layer7.observability import logger
@@ -236,12 +237,7 @@ def replaced_findings(acm: Any, certificate_arn: str, held: dict[str, Any], requ
     ServedCertificate, which holds the ALB to ACM, cannot see it. A certificate without the tag (given by ARN,
     imported by someone else) is not held to one.
     """
-    try:
-        tags = acm.list_tags_for_certificate(CertificateArn=certificate_arn).get("Tags", [])
-    except ClientError as exc:
-        aws.raise_if_transient(exc, "ListTagsForCertificate")
-        raise
-    imported = next((str(tag.get("Value") or "") for tag in tags if tag.get("Key") == TAG_FINGERPRINT), "")
+    imported = (certificate_tags(acm, certificate_arn) or {}).get(TAG_FINGERPRINT, "")
     now = expected_fingerprint("", str(held.get("Certificate") or ""))
     if not imported or not now or same_fingerprint(now, imported):
         return []
@@ -340,10 +336,9 @@ def check_drift(host: str, namespace: str, kube: k8s.Kube, elbv2: Any, acm: Any,
     if certificate_arn:
         findings += certificate_findings(acm, certificate_arn, certificate_days, now(), seen)
     held = None
-    if certificate_arn and "CertificateMissing" not in {f.kind for f in findings}:
-        if request.certificate.secret_arn:
-            held = held_certificate(acm, certificate_arn)
-            findings += replaced_findings(acm, certificate_arn, held, request)
+    if certificate_arn and request.certificate.secret_arn and "CertificateMissing" not in {f.kind for f in findings}:
+        held = held_certificate(acm, certificate_arn)
+        findings += replaced_findings(acm, certificate_arn, held, request)
     if certificate_arn and dns_name and not _NOT_SERVING & {f.kind for f in findings}:
         findings += served_findings(held or held_certificate(acm, certificate_arn), dns_name, request,
                                     certificate_arn, present)

@@ -46,7 +46,7 @@ def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertific
             for summary in page.get("CertificateSummaryList", []):
                 if summary.get("Type", "IMPORTED") != "IMPORTED":
                     continue
-                tags = _tags(acm, summary["CertificateArn"])
+                tags = certificate_tags(acm, summary["CertificateArn"])
                 if tags is None or tags.get(TAG_MANAGED_BY) != MANAGED_BY or tags.get(TAG_HOST) != host:
                     continue
                 not_after = summary.get("NotAfter")
@@ -60,7 +60,8 @@ def find_managed_certificates(acm: ACMClient, host: str) -> list[ManagedCertific
     return sorted(found, key=lambda certificate: certificate.arn)
 
 
-def _tags(acm: ACMClient, certificate_arn: str) -> dict[str, str] | None:
+def certificate_tags(acm: ACMClient, certificate_arn: str) -> dict[str, str] | None:
+    """A certificate's tags; None when ACM no longer has it (deleted since it was listed or described)."""
     try:
         answer = acm.list_tags_for_certificate(CertificateArn=certificate_arn)
     except ClientError as exc:
